@@ -1,0 +1,13 @@
+"""deltaflow flows: Prefect orchestration and MLflow tracking around the pure core.
+
+Importing this package fills in the embedded defaults (telemetry off, ``PREFECT_HOME``
+under ``./.state``) for any environment variable the user has not set; it writes nothing.
+"""
+
+from flows.settings import apply_environment_defaults
+
+apply_environment_defaults()
+
+from flows.discovery import DiscoveryRun, discover_equations  # noqa: E402
+
+__all__ = ["DiscoveryRun", "discover_equations"]

@@ -1,0 +1,112 @@
+"""The deltaflow command line: ``python -m flows run CONFIG.yaml``.
+
+Errors of the user's making (a bad config, missing or malformed data) end with one
+line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.config import check_data_path, load_config
+from pipeline.errors import DeltaflowError
+
+__all__ = ["app", "main", "mlflow_ui_command"]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="deltaflow: learn the laws behind data.")
+console = Console()
+errors = Console(stderr=True)
+
+EXIT_USER_ERROR = 2
+
+
+def mlflow_ui_command(uri: str) -> str:
+    """The exact shell command that opens the MLflow UI on the store ``uri`` (loopback only)."""
+    mlflow = Path(sys.executable).parent / "mlflow"
+    executable = str(mlflow) if mlflow.exists() else "mlflow"
+    return (
+        f"MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false {shlex.quote(executable)} ui"
+        f" --backend-store-uri {shlex.quote(uri)} --host 127.0.0.1 --port 5000"
+    )
+
+
+def _fail(exc: DeltaflowError) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_USER_ERROR)
+
+
+def _quiet_run_logs(verbose: bool) -> None:
+    """Keep Prefect's per-run tracebacks off the terminal: the CLI reports errors itself in one line."""
+    level = logging.INFO if verbose else logging.CRITICAL
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).setLevel(level)
+
+
+@app.command()
+def run(
+    config: Path = typer.Argument(..., help="YAML run config, e.g. configs/exp_decay.yaml"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's flow and task logs."),
+) -> None:
+    """Run the pipeline a config describes and print what it found."""
+    _quiet_run_logs(verbose)
+    try:
+        cfg = load_config(config)
+        check_data_path(cfg)
+    except DeltaflowError as exc:
+        raise _fail(exc) from None
+
+    from flows.discovery import discover_equations
+
+    try:
+        with console.status(f"[bold]{cfg.name}[/]: differentiating, discovering and logging…"):
+            outcome = discover_equations(cfg)
+    except DeltaflowError as exc:
+        raise _fail(exc) from None
+
+    result = outcome.result
+    console.rule(f"[bold]{cfg.name}[/]")
+    console.print("[bold]Discovered equations[/]")
+    for equation in result.equations:
+        console.print(f"  {equation}", highlight=False)
+    table = Table(show_header=True, header_style="bold", box=None)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in ("derivative_r2", "trajectory_r2", "complexity", "aicc"):
+        if key in result.metrics:
+            table.add_row(key, f"{result.metrics[key]:.4g}")
+    console.print(table)
+    if "simulation_error" in result.chosen:
+        console.print(f"[yellow]note:[/] {result.chosen['simulation_error']}")
+    if outcome.mlflow_run_id:
+        console.print(f"MLflow run id: [bold]{outcome.mlflow_run_id}[/] (experiment '{cfg.experiment_name}')")
+        console.print(f"Tracking store: {outcome.tracking_uri}", highlight=False)
+        console.print("Open the MLflow UI with:", highlight=False)
+        console.print(f"  {mlflow_ui_command(outcome.tracking_uri or '')}", highlight=False, soft_wrap=True)
+
+
+@app.command(name="list")
+def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of YAML run configs")) -> None:
+    """List the run configs in a folder with their kind and description."""
+    table = Table(show_header=True, header_style="bold")
+    for column in ("config", "name", "kind", "data", "description"):
+        table.add_column(column)
+    for path in sorted(folder.glob("*.y*ml")):
+        try:
+            cfg = load_config(path)
+        except DeltaflowError as exc:
+            table.add_row(str(path), "[red]invalid[/]", "", "", str(exc)[:80])
+            continue
+        table.add_row(str(path), cfg.name, cfg.kind, cfg.data.path.name, cfg.description)
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point of ``python -m flows`` and the ``deltaflow`` script."""
+    app()

@@ -1,0 +1,185 @@
+"""The discovery flow: load → differentiate → discover → log, one MLflow run per call."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from prefect.states import State
+
+from flows.provenance import file_sha256, git_commit, package_versions
+from flows.tracking import Tracker
+from pipeline.config import (
+    DifferentiationConfig,
+    DiscoveryConfig,
+    RunConfig,
+    check_data_path,
+    config_hash,
+    flatten_config,
+    load_config,
+)
+from pipeline.data import TimeSeries, load_timeseries
+from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
+from pipeline.discovery import DiscoveryResult, discover
+from pipeline.errors import ConfigError, DeltaflowError
+from pipeline.plots import plot_model_fit
+
+__all__ = ["DiscoveryRun", "discover_equations", "resolve_config"]
+
+
+@dataclass(frozen=True)
+class DiscoveryRun:
+    """What a discovery flow returns.
+
+    Attributes:
+        config: the resolved run config.
+        result: the discovered model.
+        mlflow_run_id: the MLflow run holding params, metrics and artifacts (None if tracking is off).
+        experiment_id: its MLflow experiment.
+        tracking_uri: the MLflow store it was written to.
+    """
+
+    config: RunConfig
+    result: DiscoveryResult
+    mlflow_run_id: str | None
+    experiment_id: str | None
+    tracking_uri: str | None
+
+
+def resolve_config(config: RunConfig | str | Path) -> RunConfig:
+    """A :class:`RunConfig` from itself or from a YAML path."""
+    if isinstance(config, RunConfig):
+        return config
+    if isinstance(config, (str, Path)):
+        return load_config(config)
+    raise ConfigError(f"config must be a RunConfig or a YAML path, got {type(config).__name__}")
+
+
+def _transient_io_error(task: object, task_run: object, state: State) -> bool:
+    """Retry only on IO faults (a flaky disk or network share), never on bad data."""
+    try:
+        state.result()
+    except DeltaflowError:
+        return False
+    except OSError:
+        return True
+    except Exception:  # noqa: BLE001 - anything else is not an IO fault
+        return False
+    return False
+
+
+@task(name="load-data", retries=2, retry_delay_seconds=1, retry_condition_fn=_transient_io_error, cache_policy=NO_CACHE)
+def load_data(config: RunConfig) -> TimeSeries:
+    """Read and validate the run's time series."""
+    data = config.data
+    return load_timeseries(
+        data.path,
+        time_column=data.time_column,
+        state_columns=data.state_columns,
+        trajectory_column=data.trajectory_column,
+    )
+
+
+@task(name="differentiate", cache_policy=NO_CACHE)
+def differentiate_series(series: TimeSeries, config: DifferentiationConfig) -> list[DerivativeResult]:
+    """Smooth and differentiate every trajectory."""
+    return [
+        smooth_and_differentiate(t, x, method=config.method, **config.params)
+        for t, x in zip(series.t_list(), series.x_list())
+    ]
+
+
+@task(name="discover", cache_policy=NO_CACHE)
+def discover_model(series: TimeSeries, derivatives: list[DerivativeResult], config: DiscoveryConfig) -> DiscoveryResult:
+    """Choose and fit the sparse model."""
+    return discover(
+        series.t_list(), series.x_list(), config=config, feature_names=series.names, derivatives=derivatives
+    )
+
+
+def _coefficient_table(result: DiscoveryResult) -> str:
+    table = pd.DataFrame(result.coefficients, index=list(result.names), columns=list(result.feature_names))
+    table.index.name = "state"
+    buffer = io.StringIO()
+    table.to_csv(buffer)
+    return buffer.getvalue()
+
+
+@task(name="log-results", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def log_results(
+    tracker: Tracker,
+    run_id: str,
+    config: RunConfig,
+    series: TimeSeries,
+    derivatives: list[DerivativeResult],
+    result: DiscoveryResult,
+) -> None:
+    """Write metrics, equations, coefficients, candidate table and the fit plot to the run."""
+    tracker.log_metrics(run_id, result.metrics)
+    tracker.set_tags(
+        run_id,
+        {
+            "differentiation.chosen": derivatives[0].method,
+            **{f"chosen.{k}": str(v)[:5000] for k, v in result.chosen.items()},
+        },
+    )
+    tracker.log_text(run_id, "\n".join(result.equations) + "\n", "equations.txt")
+    tracker.log_json(run_id, result.to_dict(), "equations.json")
+    tracker.log_text(run_id, _coefficient_table(result), "coefficients.csv")
+    tracker.log_text(run_id, pd.DataFrame(result.pareto).to_csv(index=False), "candidates.csv")
+    figure = plot_model_fit(series.t_list(), series.x_list(), derivatives, result, time_label=config.data.time_column)
+    try:
+        tracker.log_figure(run_id, figure, "plots/data_vs_model.png")
+    finally:
+        plt.close(figure)
+
+
+@flow(name="discover-equations", validate_parameters=False)
+def discover_equations(config: RunConfig | str | Path) -> DiscoveryRun:
+    """Discover the governing ODE of a dataset and log everything to MLflow.
+
+    Args:
+        config: a :class:`RunConfig` or the path of a YAML run config.
+
+    Returns:
+        A :class:`DiscoveryRun` with the model and the MLflow run id.
+
+    Raises:
+        ConfigError: the config is invalid.
+        DataError: the data file is missing or unusable (the run, if started, is marked FAILED).
+        TrackingError: the MLflow store cannot be written.
+    """
+    cfg = resolve_config(config)
+    data_path = check_data_path(cfg)
+    if not cfg.tracking.enabled:
+        series = load_data(cfg)
+        derivatives = differentiate_series(series, cfg.differentiation)
+        result = discover_model(series, derivatives, cfg.discovery)
+        return DiscoveryRun(cfg, result, None, None, None)
+
+    tracker = Tracker()
+    experiment_id = tracker.ensure_experiment(cfg.experiment_name)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    tags = {
+        "deltaflow.kind": cfg.kind,
+        "data.path": str(data_path),
+        "data.sha256": file_sha256(data_path),
+        "config.sha256": config_hash(cfg),
+        "git.commit": git_commit(),
+        "prefect.flow_run_id": str(flow_run.id or ""),
+        **{f"version.{name}": version for name, version in package_versions().items()},
+    }
+    with tracker.run(experiment_id, run_name=f"{data_path.stem} {stamp}", tags=tags) as run_id:
+        tracker.log_params(run_id, flatten_config(cfg))
+        series = load_data(cfg)
+        derivatives = differentiate_series(series, cfg.differentiation)
+        result = discover_model(series, derivatives, cfg.discovery)
+        log_results(tracker, run_id, cfg, series, derivatives, result)
+    return DiscoveryRun(cfg, result, run_id, experiment_id, tracker.uri)

@@ -1,0 +1,54 @@
+"""Embedded defaults: Prefect without a server and MLflow in a local SQLite file.
+
+:func:`apply_environment_defaults` only fills environment variables that are not
+already set, so a user's ``PREFECT_HOME``, ``PREFECT_API_URL`` or
+``MLFLOW_TRACKING_URI`` always wins. When it chooses ``PREFECT_HOME`` itself it also
+creates that folder (Prefect does not create missing parents and would otherwise
+fail to start its temporary server).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["STATE_DIR_NAME", "apply_environment_defaults", "default_artifact_root", "tracking_uri"]
+
+STATE_DIR_NAME = ".state"
+
+_QUIET = {
+    "DO_NOT_TRACK": "true",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+}
+
+
+def apply_environment_defaults(base_dir: Path | None = None) -> None:
+    """Set telemetry off and ``PREFECT_HOME`` under ``<base_dir>/.state/prefect`` unless already set.
+
+    ``base_dir`` defaults to the current working directory.
+    """
+    base = (base_dir or Path.cwd()).resolve()
+    for key, value in _QUIET.items():
+        os.environ.setdefault(key, value)
+    if "PREFECT_HOME" not in os.environ:
+        home = base / STATE_DIR_NAME / "prefect"
+        home.mkdir(parents=True, exist_ok=True)
+        os.environ["PREFECT_HOME"] = str(home)
+
+
+def tracking_uri(base_dir: Path | None = None) -> str:
+    """``MLFLOW_TRACKING_URI`` if set, else ``sqlite:///<abs base_dir>/mlflow.db``."""
+    configured = os.environ.get("MLFLOW_TRACKING_URI")
+    if configured:
+        return configured
+    return f"sqlite:///{((base_dir or Path.cwd()).resolve() / 'mlflow.db').as_posix()}"
+
+
+def default_artifact_root(uri: str) -> str | None:
+    """Artifacts beside a SQLite store (``<db folder>/mlartifacts``); None lets a server decide."""
+    if uri.startswith("sqlite:///"):
+        return (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts").as_uri()
+    return None

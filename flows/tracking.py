@@ -1,0 +1,138 @@
+"""The one module that talks to MLflow.
+
+All writes go through :class:`Tracker` with explicit run ids (``MlflowClient``), never
+the fluent API's thread-local active run, so tasks on other threads or workers cannot
+create stray runs. Params and metrics are written in batches. A run that fails is
+marked FAILED with its error recorded before the error propagates.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from flows.settings import default_artifact_root, tracking_uri
+from pipeline.errors import TrackingError
+
+__all__ = ["Tracker", "sanitize_name"]
+
+_MAX_BATCH = 100
+_PARAM_LIMIT = 6000
+
+
+def sanitize_name(name: str) -> str:
+    """A name safe for runs and artifact paths: no separators or traversal, at most 120 characters."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.\- ]+", "_", name).strip(" .")
+    return (cleaned or "unnamed")[:120]
+
+
+class Tracker:
+    """MLflow adapter bound to one tracking URI.
+
+    Args:
+        uri: tracking URI; the embedded default (SQLite in the working directory) when None.
+    """
+
+    def __init__(self, uri: str | None = None) -> None:
+        self.uri = uri or tracking_uri()
+        self.client = MlflowClient(tracking_uri=self.uri)
+
+    def ensure_experiment(self, name: str) -> str:
+        """The id of experiment ``name``, creating it (and a fresh store) once if needed."""
+        try:
+            experiment = self.client.get_experiment_by_name(name)
+            if experiment is not None:
+                if experiment.lifecycle_stage == "deleted":
+                    self.client.restore_experiment(experiment.experiment_id)
+                return experiment.experiment_id
+            return self.client.create_experiment(name, artifact_location=default_artifact_root(self.uri))
+        except MlflowException as exc:
+            raise TrackingError(f"MLflow at {self.uri}: cannot get or create experiment '{name}' ({exc})") from exc
+
+    @contextmanager
+    def run(self, experiment_id: str, *, run_name: str, tags: dict[str, str] | None = None) -> Iterator[str]:
+        """Create a run, yield its id, and end it FINISHED, or FAILED with the error recorded."""
+        try:
+            run = self.client.create_run(experiment_id, run_name=sanitize_name(run_name), tags=tags or {})
+        except MlflowException as exc:
+            raise TrackingError(f"MLflow at {self.uri}: cannot create a run ({exc})") from exc
+        run_id = run.info.run_id
+        try:
+            yield run_id
+        except BaseException as exc:
+            self._fail(run_id, exc)
+            raise
+        self.client.set_terminated(run_id, status="FINISHED")
+
+    def _fail(self, run_id: str, exc: BaseException) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        try:
+            self.client.set_tag(run_id, "error", message[:5000])
+            self.client.set_terminated(run_id, status="FAILED")
+        except MlflowException:  # the store itself is failing; the original error matters more
+            pass
+
+    def log_params(self, run_id: str, params: dict[str, Any]) -> None:
+        """Log flat params in batches (values cut to MLflow's length limit)."""
+        items = [Param(key, str(value)[:_PARAM_LIMIT]) for key, value in params.items()]
+        self._batch(run_id, params=items)
+
+    def log_metrics(self, run_id: str, metrics: dict[str, float], *, step: int = 0) -> None:
+        """Log finite scalar metrics in batches; non-finite values are skipped."""
+        now = int(time.time() * 1000)
+        items = [Metric(key, float(value), now, step) for key, value in metrics.items() if math.isfinite(float(value))]
+        self._batch(run_id, metrics=items)
+
+    def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
+        """Set several tags in one batch."""
+        self._batch(run_id, tags=[RunTag(key, str(value)) for key, value in tags.items()])
+
+    def _batch(
+        self, run_id: str, *, params: list[Param] = (), metrics: list[Metric] = (), tags: list[RunTag] = ()
+    ) -> None:
+        entries: list[tuple[str, Any]] = (
+            [("p", p) for p in params] + [("m", m) for m in metrics] + [("t", t) for t in tags]
+        )
+        for start in range(0, len(entries), _MAX_BATCH):
+            chunk = entries[start : start + _MAX_BATCH]
+            try:
+                self.client.log_batch(
+                    run_id,
+                    metrics=[e for k, e in chunk if k == "m"],
+                    params=[e for k, e in chunk if k == "p"],
+                    tags=[e for k, e in chunk if k == "t"],
+                )
+            except MlflowException as exc:
+                raise TrackingError(f"MLflow at {self.uri}: log_batch failed for run {run_id} ({exc})") from exc
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        """Store ``text`` as the artifact ``artifact_file``."""
+        self._artifact(lambda: self.client.log_text(run_id, text, artifact_file), artifact_file)
+
+    def log_json(self, run_id: str, data: Any, artifact_file: str) -> None:
+        """Store ``data`` as indented JSON."""
+        self.log_text(run_id, json.dumps(data, indent=2, default=str), artifact_file)
+
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
+        """Store a matplotlib figure (PNG by the file's suffix)."""
+        self._artifact(lambda: self.client.log_figure(run_id, figure, artifact_file), artifact_file)
+
+    def log_file(self, run_id: str, path: Path, artifact_path: str | None = None) -> None:
+        """Copy a local file into the run's artifacts."""
+        self._artifact(lambda: self.client.log_artifact(run_id, str(path), artifact_path), path.name)
+
+    def _artifact(self, write: Any, name: str) -> None:
+        try:
+            write()
+        except (MlflowException, OSError) as exc:
+            raise TrackingError(f"MLflow at {self.uri}: cannot store artifact '{name}' ({exc})") from exc

@@ -1,0 +1,186 @@
+"""Run configuration: pydantic models loaded from YAML with ``yaml.safe_load``.
+
+Every model forbids unknown keys and is frozen, so a typo in a config file is an
+error that names the key, never a silently ignored setting. Relative data paths are
+resolved against the directory of the config file that names them, so a config runs
+the same from any working directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipeline.errors import ConfigError, DataFileNotFoundError
+
+__all__ = [
+    "DataConfig",
+    "DifferentiationConfig",
+    "DiscoveryConfig",
+    "LibraryConfig",
+    "RunConfig",
+    "TrackingConfig",
+    "config_hash",
+    "flatten_config",
+    "load_config",
+    "parse_config",
+]
+
+DifferentiationMethod = Literal["auto", "spline", "savgol", "finite_difference"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(_Strict):
+    """Where the time series lives and which columns hold what."""
+
+    path: Path = Field(description="CSV or Parquet file; relative paths are taken from the config file's folder.")
+    time_column: str = Field(default="t", min_length=1, description="Column of sample times.")
+    state_columns: list[str] | None = Field(
+        default=None, description="State columns; all numeric columns but time and trajectory when omitted."
+    )
+    trajectory_column: str | None = Field(default=None, description="Column identifying trajectories, if several.")
+
+
+class DifferentiationConfig(_Strict):
+    """How derivatives are estimated from the (noisy) states."""
+
+    method: DifferentiationMethod = Field(default="auto", description="Differentiator; 'auto' chooses from the data.")
+    params: dict[str, float | int | str] = Field(
+        default_factory=dict,
+        description="Method parameters, e.g. {window: 21} for savgol; chosen from data when omitted.",
+    )
+
+
+class LibraryConfig(_Strict):
+    """Candidate terms of the right-hand side."""
+
+    degree: int = Field(default=2, ge=1, le=5, description="Highest total degree of the polynomial terms.")
+    include_bias: bool = Field(default=True, description="Include the constant term.")
+
+
+class DiscoveryConfig(_Strict):
+    """Sparse regression and model selection."""
+
+    library: LibraryConfig = Field(default_factory=LibraryConfig)
+    threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        description="STLSQ threshold on normalised columns; None chooses along the sparsity path by cross-validation.",
+    )
+    n_folds: int = Field(default=5, ge=2, le=20, description="Contiguous time blocks for cross-validated selection.")
+    max_simulation_seconds: float = Field(default=20.0, gt=0.0, description="Wall-time cap of one model simulation.")
+
+
+class TrackingConfig(_Strict):
+    """MLflow tracking options (the store itself comes from the environment)."""
+
+    enabled: bool = True
+    experiment: str | None = Field(default=None, description="MLflow experiment; defaults to the config's name.")
+
+
+class RunConfig(_Strict):
+    """One pipeline run: what to read, how to differentiate, what to discover, where to log."""
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
+    kind: Literal["discovery"] = "discovery"
+    description: str = ""
+    data: DataConfig
+    differentiation: DifferentiationConfig = Field(default_factory=DifferentiationConfig)
+    discovery: DiscoveryConfig = Field(default_factory=DiscoveryConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+
+    @field_validator("name")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @property
+    def experiment_name(self) -> str:
+        """The MLflow experiment this run is logged to."""
+        return self.tracking.experiment or self.name
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    """One line per problem: ``<source>: field 'a.b': what was wrong``."""
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "<top level>"
+        if item["type"] == "extra_forbidden":
+            lines.append(f"{source}: unknown key '{where}' (not a field of the config)")
+        elif item["type"] == "missing":
+            lines.append(f"{source}: missing required field '{where}'")
+        else:
+            lines.append(f"{source}: field '{where}': {item['msg']} (got {item.get('input')!r})")
+    return "; ".join(lines)
+
+
+def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | None = None) -> RunConfig:
+    """Validate a mapping (as read from YAML) into a :class:`RunConfig`.
+
+    Relative ``data.path`` values are resolved against ``base_dir`` when given.
+
+    Raises:
+        ConfigError: the mapping has unknown keys, missing fields or wrong types.
+    """
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping of config fields, got {type(raw).__name__}")
+    try:
+        config = RunConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from exc
+    if base_dir is not None and not config.data.path.is_absolute():
+        resolved = (base_dir / config.data.path).resolve()
+        config = config.model_copy(update={"data": config.data.model_copy(update={"path": resolved})})
+    return config
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read and validate a YAML run config.
+
+    Raises:
+        ConfigError: the file is missing, is not YAML, or does not validate.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    return parse_config(raw, source=str(path), base_dir=path.resolve().parent)
+
+
+def check_data_path(config: RunConfig) -> Path:
+    """Return the config's data path, raising if the file does not exist."""
+    if not config.data.path.is_file():
+        raise DataFileNotFoundError(f"{config.data.path}: data file not found (data.path of config '{config.name}')")
+    return config.data.path
+
+
+def flatten_config(config: BaseModel) -> dict[str, str]:
+    """The config as flat, namespaced string params: ``{"differentiation.method": "auto", ...}``."""
+
+    def walk(prefix: str, value: Any, out: dict[str, str]) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), item, out)
+        else:
+            out[prefix] = json.dumps(value) if isinstance(value, list) else str(value)
+
+    flat: dict[str, str] = {}
+    walk("", config.model_dump(mode="json"), flat)
+    return flat
+
+
+def config_hash(config: BaseModel) -> str:
+    """A stable sha256 of the resolved config (hex)."""
+    payload = json.dumps(config.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()

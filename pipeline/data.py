@@ -1,0 +1,205 @@
+"""Time-series data: the :class:`TimeSeries` container and reading it from CSV or Parquet.
+
+Reading validates everything later stages rely on and names the file, column and
+row of any problem: numeric finite values, strictly increasing time within each
+trajectory, enough samples. Irregular sampling is allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.errors import DataError, DataFileNotFoundError
+
+__all__ = ["MIN_SAMPLES", "TimeSeries", "load_timeseries", "validate_timeseries"]
+
+MIN_SAMPLES = 5
+"""Fewest samples per trajectory any stage can work with."""
+
+
+@dataclass(frozen=True)
+class TimeSeries:
+    """Sampled states of one or several trajectories.
+
+    Attributes:
+        t: sample times, shape (n,), strictly increasing within each trajectory.
+        x: states, shape (n, d), one column per state.
+        names: the d state names.
+        trajectory: trajectory label of each row, shape (n,), or None for one trajectory.
+        source: where the data came from (a path or a description), for messages.
+    """
+
+    t: np.ndarray
+    x: np.ndarray
+    names: tuple[str, ...]
+    trajectory: np.ndarray | None = None
+    source: str = "<array>"
+    _groups: tuple[tuple[object, np.ndarray], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.trajectory is None:
+            groups: tuple[tuple[object, np.ndarray], ...] = ((None, np.arange(len(self.t))),)
+        else:
+            labels, first = np.unique(self.trajectory, return_index=True)
+            ordered = labels[np.argsort(first)]
+            groups = tuple((label, np.flatnonzero(self.trajectory == label)) for label in ordered)
+        object.__setattr__(self, "_groups", groups)
+
+    @property
+    def n_samples(self) -> int:
+        """Total number of rows over all trajectories."""
+        return int(self.t.shape[0])
+
+    @property
+    def n_states(self) -> int:
+        """Number of state columns d."""
+        return int(self.x.shape[1])
+
+    @property
+    def n_trajectories(self) -> int:
+        """Number of separate trajectories."""
+        return len(self._groups)
+
+    @property
+    def trajectory_labels(self) -> list[object]:
+        """Labels of the trajectories in order of first appearance (``[None]`` for one)."""
+        return [label for label, _ in self._groups]
+
+    def trajectories(self) -> list[TimeSeries]:
+        """Each trajectory as its own single-trajectory :class:`TimeSeries`."""
+        if self.trajectory is None:
+            return [self]
+        return [
+            TimeSeries(t=self.t[rows], x=self.x[rows], names=self.names, source=f"{self.source}[{label}]")
+            for label, rows in self._groups
+        ]
+
+    def t_list(self) -> list[np.ndarray]:
+        """Times per trajectory."""
+        return [self.t[rows] for _, rows in self._groups]
+
+    def x_list(self) -> list[np.ndarray]:
+        """States per trajectory, each (n_k, d)."""
+        return [self.x[rows] for _, rows in self._groups]
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataFileNotFoundError(f"{path}: data file not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".parquet", ".pq"}:
+            return pd.read_parquet(path)
+        if suffix in {".csv", ".txt", ".tsv"}:
+            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"{path}: the file is empty (expected a header row and data rows)") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot be read as {suffix[1:].upper()} ({exc})") from exc
+    raise DataError(f"{path}: unsupported file type '{suffix}' (expected .csv, .tsv or .parquet)")
+
+
+def _numeric_column(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() & frame[column].notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"{source}: column '{column}' has a non-numeric value {frame[column].iloc[row]!r} at data row {row + 1}"
+            " (expected numbers)"
+        )
+    return values.to_numpy(dtype=float)
+
+
+def validate_timeseries(t: np.ndarray, x: np.ndarray, names: Sequence[str], source: str) -> None:
+    """Check finiteness, time order and sample count of one trajectory.
+
+    Args:
+        t: times, shape (n,).
+        x: states, shape (n, d).
+        names: d state names, for messages.
+        source: file or trajectory description, for messages.
+
+    Raises:
+        DataError: naming the column and the first offending row.
+    """
+    if t.shape[0] < MIN_SAMPLES:
+        raise DataError(f"{source}: {t.shape[0]} samples; at least {MIN_SAMPLES} are needed")
+    if x.ndim != 2 or x.shape[0] != t.shape[0]:
+        raise DataError(f"{source}: states have shape {x.shape}, expected ({t.shape[0]}, d) to match the times")
+    for column, values in [("time", t), *((name, x[:, j]) for j, name in enumerate(names))]:
+        bad = ~np.isfinite(values)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{source}: column '{column}' has {values[row]} at row {row + 1} (expected finite numbers;"
+                " drop or interpolate missing values first)"
+            )
+    steps = np.diff(t)
+    if (steps <= 0).any():
+        row = int(np.flatnonzero(steps <= 0)[0]) + 1
+        kind = "duplicate" if steps[row - 1] == 0 else "decreasing"
+        raise DataError(
+            f"{source}: {kind} time {t[row]} at row {row + 1} (after {t[row - 1]}); times must strictly increase"
+        )
+    for j, name in enumerate(names):
+        if np.ptp(x[:, j]) == 0.0:
+            raise DataError(f"{source}: column '{name}' is constant ({x[0, j]}); a state must vary to be modelled")
+
+
+def load_timeseries(
+    path: str | Path,
+    *,
+    time_column: str,
+    state_columns: Sequence[str] | None = None,
+    trajectory_column: str | None = None,
+) -> TimeSeries:
+    """Read a time series from CSV or Parquet.
+
+    Args:
+        path: a ``.csv``, ``.tsv`` or ``.parquet`` file.
+        time_column: the column of sample times (any unit; derivatives are per that unit).
+        state_columns: the state columns, in order; every column but time and trajectory when None.
+        trajectory_column: the column telling trajectories apart, if the file holds several.
+
+    Returns:
+        A validated :class:`TimeSeries`; rows keep their file order.
+
+    Raises:
+        DataFileNotFoundError: the file does not exist.
+        DataError: a column is missing or non-numeric, a value is not finite, times do
+            not strictly increase within a trajectory, or there are too few samples.
+    """
+    path = Path(path)
+    source = str(path)
+    frame = _read_table(path)
+    if frame.empty:
+        raise DataError(f"{source}: no data rows (expected a header row and at least {MIN_SAMPLES} rows)")
+    columns = [str(c) for c in frame.columns]
+    frame.columns = columns
+    wanted = [time_column, *(state_columns or []), *([trajectory_column] if trajectory_column else [])]
+    missing = [c for c in wanted if c not in columns]
+    if missing:
+        raise DataError(f"{source}: missing column(s) {missing}; the file has {columns}")
+    if state_columns is None:
+        state_columns = [c for c in columns if c not in {time_column, trajectory_column}]
+        if not state_columns:
+            raise DataError(f"{source}: no state columns besides '{time_column}'; the file has {columns}")
+    if len(set(state_columns)) != len(state_columns):
+        raise DataError(f"{source}: state columns {list(state_columns)} name a column twice")
+    t = _numeric_column(frame, time_column, source)
+    x = np.column_stack([_numeric_column(frame, c, source) for c in state_columns])
+    trajectory = frame[trajectory_column].to_numpy() if trajectory_column else None
+    if trajectory is not None and pd.isna(trajectory).any():
+        row = int(np.flatnonzero(pd.isna(trajectory))[0])
+        raise DataError(f"{source}: column '{trajectory_column}' is empty at data row {row + 1}")
+    series = TimeSeries(t=t, x=x, names=tuple(state_columns), trajectory=trajectory, source=source)
+    for label, rows in series._groups:
+        where = source if label is None else f"{source} (trajectory {label!r})"
+        validate_timeseries(t[rows], x[rows], series.names, where)
+    return series

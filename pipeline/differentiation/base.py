@@ -1,0 +1,71 @@
+"""The differentiator contract shared by every method.
+
+A differentiator is a scikit-learn-style estimator: the constructor only stores its
+parameters; ``fit(t, x)`` smooths each column and computes its first and second
+derivatives; fitted attributes end in ``_``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from pipeline.errors import DifferentiationError
+
+__all__ = ["ColumnFit", "Differentiator", "as_2d", "is_uniform"]
+
+ColumnFit = tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]
+"""(smoothed, first derivative, second derivative, chosen parameters) of one column, each (n,)."""
+
+
+def as_2d(x: np.ndarray) -> np.ndarray:
+    """View (n,) as (n, 1); leave (n, d) as is."""
+    return x[:, None] if x.ndim == 1 else x
+
+
+def is_uniform(t: np.ndarray, rtol: float = 1e-6) -> bool:
+    """True when the sampling steps of ``t`` are equal to within ``rtol`` of the mean step."""
+    steps = np.diff(t)
+    return bool(np.all(np.abs(steps - steps.mean()) <= rtol * abs(steps.mean())))
+
+
+class Differentiator(BaseEstimator, ABC):
+    """Smooths a sampled signal and returns its derivatives.
+
+    Fitted attributes (after :meth:`fit`):
+        t_: times, shape (n,).
+        smoothed_: smoothed states, shape (n, d).
+        derivatives_: ``{1: (n, d), 2: (n, d)}`` derivatives per unit of ``t``.
+        params_: the parameters used per column (chosen from the data where not fixed).
+    """
+
+    min_samples: int = 3
+
+    @abstractmethod
+    def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
+        """Smooth one column ``y`` (n,) sampled at ``t`` (n,)."""
+
+    def fit(self, t: np.ndarray, x: np.ndarray) -> Differentiator:
+        """Smooth and differentiate every column of ``x`` ((n,) or (n, d)) against ``t`` ((n,))."""
+        t = np.asarray(t, dtype=float)
+        x2 = as_2d(np.asarray(x, dtype=float))
+        name = type(self).__name__
+        if t.ndim != 1 or x2.ndim != 2 or x2.shape[0] != t.shape[0]:
+            raise DifferentiationError(
+                f"{name}: t has shape {t.shape} and x {np.shape(x)}; expected (n,) and (n,) or (n, d)"
+            )
+        if t.shape[0] < self.min_samples:
+            raise DifferentiationError(f"{name}: {t.shape[0]} samples; this method needs at least {self.min_samples}")
+        if not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
+            raise DifferentiationError(f"{name}: t must be finite and strictly increasing")
+        if not np.all(np.isfinite(x2)):
+            row = int(np.flatnonzero(~np.isfinite(x2).all(axis=1))[0])
+            raise DifferentiationError(f"{name}: x has a non-finite value at row {row} (use nan_policy='interpolate')")
+        fits = [self._fit_column(t, x2[:, j]) for j in range(x2.shape[1])]
+        self.t_ = t
+        self.smoothed_ = np.column_stack([f[0] for f in fits])
+        self.derivatives_ = {1: np.column_stack([f[1] for f in fits]), 2: np.column_stack([f[2] for f in fits])}
+        self.params_ = [f[3] for f in fits]
+        return self

@@ -1,0 +1,179 @@
+"""Sparse identification of governing ODEs dx/dt = f(x) from sampled trajectories.
+
+:func:`discover` smooths and differentiates each trajectory, builds the candidate
+library on the smoothed states, chooses each equation's terms along the STLSQ
+sparsity path by blocked cross-validation, refits, and scores the model by
+simulation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from pipeline.config import DifferentiationConfig, DiscoveryConfig
+from pipeline.data import validate_timeseries
+from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
+from pipeline.discovery.library import evaluate_terms
+from pipeline.discovery.refit import refit_coefficients
+from pipeline.discovery.result import DiscoveryResult, format_equation
+from pipeline.discovery.selection import block_folds, select_support
+from pipeline.discovery.sindy import polynomial_terms
+from pipeline.errors import DataError, DiscoveryError, SimulationError
+
+__all__ = ["DiscoveryResult", "discover", "format_equation"]
+
+
+def _as_lists(
+    t: np.ndarray | Sequence[np.ndarray], x: np.ndarray | Sequence[np.ndarray]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    ts = [np.asarray(ti, dtype=float) for ti in t] if isinstance(t, (list, tuple)) else [np.asarray(t, dtype=float)]
+    xs = [np.asarray(xi, dtype=float) for xi in x] if isinstance(x, (list, tuple)) else [np.asarray(x, dtype=float)]
+    if len(ts) != len(xs):
+        raise DataError(f"got {len(ts)} time arrays but {len(xs)} state arrays; pass one per trajectory")
+    xs = [xi[:, None] if xi.ndim == 1 else xi for xi in xs]
+    dims = {xi.shape[1] for xi in xs if xi.ndim == 2}
+    if any(xi.ndim != 2 for xi in xs) or len(dims) != 1:
+        raise DataError(f"every trajectory must have shape (n, d) with the same d; got {[xi.shape for xi in xs]}")
+    return ts, xs
+
+
+def _r2(observed: np.ndarray, predicted: np.ndarray) -> float:
+    """Coefficient of determination, averaged over columns, of (n, d) arrays."""
+    ss_res = np.sum((observed - predicted) ** 2, axis=0)
+    ss_tot = np.sum((observed - observed.mean(axis=0)) ** 2, axis=0)
+    return float(np.mean(1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0)))
+
+
+def _aicc(rss: float, n: int, k: int) -> float:
+    """Corrected Akaike criterion of a Gaussian least-squares fit with k parameters on n rows."""
+    if rss <= 0 or n - k - 1 <= 0:
+        return float("nan")
+    return float(n * np.log(rss / n) + 2 * k + 2 * k * (k + 1) / (n - k - 1))
+
+
+def discover(
+    t: np.ndarray | Sequence[np.ndarray],
+    x: np.ndarray | Sequence[np.ndarray],
+    *,
+    config: DiscoveryConfig | None = None,
+    feature_names: Sequence[str] | None = None,
+    differentiation: DifferentiationConfig | None = None,
+    derivatives: Sequence[DerivativeResult] | None = None,
+) -> DiscoveryResult:
+    """Discover a sparse polynomial ODE from one or several trajectories.
+
+    Args:
+        t: times (n,), or a list with one array per trajectory.
+        x: states (n, d) (or (n,)), or a list matching ``t``.
+        config: library and selection settings; defaults when None.
+        feature_names: the d state names (``x0, x1, ...`` when None).
+        differentiation: how to differentiate when ``derivatives`` is not given.
+        derivatives: precomputed smoothing/derivatives, one per trajectory.
+
+    Returns:
+        The chosen model with its metrics, choices and candidate table.
+
+    Raises:
+        DataError: inconsistent shapes or unusable data.
+        DiscoveryError: the library has more terms than samples, or fitting failed.
+    """
+    config = config or DiscoveryConfig()
+    differentiation = differentiation or DifferentiationConfig()
+    ts, xs = _as_lists(t, x)
+    d = xs[0].shape[1]
+    names = tuple(feature_names) if feature_names is not None else tuple(f"x{j}" for j in range(d))
+    if len(names) != d:
+        raise DataError(f"feature_names has {len(names)} names for {d} state columns")
+    for k, (ti, xi) in enumerate(zip(ts, xs)):
+        validate_timeseries(ti, xi, names, f"trajectory {k}")
+    if derivatives is None:
+        derivatives = [
+            smooth_and_differentiate(ti, xi, method=differentiation.method, **differentiation.params)
+            for ti, xi in zip(ts, xs)
+        ]
+    if len(derivatives) != len(xs):
+        raise DataError(f"got {len(derivatives)} derivative results for {len(xs)} trajectories")
+
+    powers, terms = polynomial_terms(names, degree=config.library.degree, include_bias=config.library.include_bias)
+    smoothed = np.vstack([r.smoothed for r in derivatives])
+    x_dot = np.vstack([r.first for r in derivatives])
+    theta = evaluate_terms(smoothed, powers)
+    n, p = theta.shape
+    if n <= p + 1:
+        raise DiscoveryError(
+            f"the degree-{config.library.degree} library has {p} terms but there are only {n} samples;"
+            " lower discovery.library.degree or provide more data"
+        )
+    lengths = [xi.shape[0] for xi in xs]
+    n_folds = min(config.n_folds, min(lengths))
+    folds = block_folds(lengths, n_folds)
+
+    supports = np.zeros((d, p), dtype=bool)
+    pareto: list[dict[str, object]] = []
+    for j, name in enumerate(names):
+        chosen, candidates = select_support(theta, x_dot[:, j], folds, threshold=config.threshold)
+        supports[j] = chosen.support
+        for c in sorted(candidates, key=lambda c: c.complexity):
+            pareto.append(
+                {
+                    "state": name,
+                    "complexity": c.complexity,
+                    "cv_mse": c.cv_mse,
+                    "cv_se": c.cv_se,
+                    "terms": [terms[i] for i in np.flatnonzero(c.support)],
+                    "chosen": bool(np.array_equal(c.support, chosen.support)),
+                }
+            )
+
+    coefficients, fit_name, shooting = refit_coefficients(
+        theta,
+        x_dot,
+        supports,
+        powers,
+        ts,
+        xs,
+        [r.smoothed for r in derivatives],
+        n_blocks=1,
+        max_seconds=config.max_simulation_seconds,
+    )
+    residual = theta @ coefficients.T - x_dot
+    rss = float(np.sum(residual**2))
+    metrics: dict[str, float] = {
+        "derivative_r2": _r2(x_dot, theta @ coefficients.T),
+        "complexity": float(np.count_nonzero(coefficients)),
+        "aicc": _aicc(rss, n * d, int(np.count_nonzero(coefficients))),
+        "n_samples": float(n),
+        "n_trajectories": float(len(xs)),
+        **{f"shooting_error.{name}": value for name, value in shooting.items()},
+    }
+    for j, name in enumerate(names):
+        metrics[f"noise_sd.{name}"] = float(np.mean([r.noise_sd[j] for r in derivatives]))
+    chosen_info: dict[str, object] = {
+        "differentiation_method": derivatives[0].method,
+        "library": f"polynomial(degree={config.library.degree}, bias={config.library.include_bias})",
+        "coefficient_fit": fit_name,
+        "selection": "fixed threshold"
+        if config.threshold is not None
+        else f"STLSQ path, {n_folds}-fold blocked CV, one-SE rule",
+    }
+    result = DiscoveryResult(
+        names=names,
+        feature_names=tuple(terms),
+        powers=powers,
+        coefficients=coefficients,
+        metrics=metrics,
+        chosen=chosen_info,
+        pareto=pareto,
+        max_simulation_seconds=config.max_simulation_seconds,
+    )
+    try:
+        simulated = [
+            result.simulate(xi[0] if r is None else r.smoothed[0], ti) for ti, xi, r in zip(ts, xs, derivatives)
+        ]
+        metrics["trajectory_r2"] = _r2(np.vstack(xs), np.vstack(simulated))
+    except SimulationError as exc:
+        metrics["trajectory_r2"] = float("nan")
+        chosen_info["simulation_error"] = str(exc)
+    return result

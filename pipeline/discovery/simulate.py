@@ -1,0 +1,74 @@
+"""Integrating a discovered model: vectorised right-hand side, bounded time, divergence detected."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from pipeline.discovery.library import evaluate_terms
+from pipeline.errors import SimulationError
+
+__all__ = ["simulate_model"]
+
+
+class _WallTimeExceeded(Exception):
+    pass
+
+
+def simulate_model(
+    coefficients: np.ndarray,
+    powers: np.ndarray,
+    x0: np.ndarray,
+    t: np.ndarray,
+    *,
+    max_seconds: float = 20.0,
+    bound: float | None = None,
+) -> np.ndarray:
+    """Integrate dx/dt = coefficients @ theta(x) from ``x0`` over the times ``t``.
+
+    Args:
+        coefficients: (d, p) model coefficients.
+        powers: (p, d) term exponents.
+        x0: initial state (d,).
+        t: output times (m,), strictly increasing; integration starts at ``t[0]``.
+        max_seconds: wall-time cap; exceeding it raises instead of hanging.
+        bound: |x| above which the solution counts as diverged (default 1e6 · max(1, |x0|)).
+
+    Returns:
+        States at ``t``, (m, d).
+
+    Raises:
+        SimulationError: divergence, non-finite values, a solver failure, or the time cap.
+    """
+    x0 = np.asarray(x0, dtype=float)
+    t = np.asarray(t, dtype=float)
+    limit = bound if bound is not None else 1e6 * max(1.0, float(np.max(np.abs(x0))))
+    deadline = time.monotonic() + max_seconds
+
+    def rhs(_t: float, x: np.ndarray) -> np.ndarray:
+        if time.monotonic() > deadline:
+            raise _WallTimeExceeded
+        return coefficients @ evaluate_terms(x, powers)
+
+    def diverged(_t: float, x: np.ndarray) -> float:
+        return limit - float(np.max(np.abs(x)))
+
+    diverged.terminal = True  # type: ignore[attr-defined]
+    try:
+        with np.errstate(all="ignore"):
+            solution = solve_ivp(
+                rhs, (t[0], t[-1]), x0, t_eval=t, method="LSODA", events=diverged, rtol=1e-6, atol=1e-9
+            )
+    except _WallTimeExceeded:
+        raise SimulationError(f"simulation exceeded its {max_seconds:g} s wall-time cap") from None
+    if solution.status == 1 or (solution.t_events and len(solution.t_events[0])):
+        when = solution.t_events[0][0] if len(solution.t_events[0]) else solution.t[-1]
+        raise SimulationError(f"simulation diverged (|x| > {limit:.3g}) at t = {when:.4g}")
+    if solution.status != 0 or solution.y.shape[1] != t.shape[0]:
+        raise SimulationError(f"simulation failed: {solution.message}")
+    x = solution.y.T
+    if not np.all(np.isfinite(x)):
+        raise SimulationError("simulation produced non-finite values")
+    return x

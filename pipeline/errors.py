@@ -1,0 +1,70 @@
+"""The one error tree of deltaflow.
+
+Every error deltaflow raises on purpose is a :class:`DeltaflowError`. Each category
+also subclasses the built-in exception a Python user would expect, so callers can
+catch either ``DeltaflowError`` or, say, ``ValueError``::
+
+    DeltaflowError (Exception)
+    ├── ConfigError (ValueError)            a config file or field is wrong
+    ├── DataError (ValueError)              an input table or array is wrong
+    │   └── DataFileNotFoundError (DataError, FileNotFoundError)
+    ├── DifferentiationError (ValueError)   derivatives cannot be computed as asked
+    ├── DiscoveryError (RuntimeError)       model discovery failed
+    │   └── SimulationError (DiscoveryError)  integrating a model failed or diverged
+    ├── SensitivityError (ValueError)       sensitivity analysis cannot run as asked
+    └── TrackingError (RuntimeError)        the tracking store refused or failed
+
+Errors of dependencies (pysindy, pandas, scipy, MLflow) are translated at the
+boundary: ``raise DataError(...) from exc``. Messages name the file, column or field
+and say what was expected.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "DataFileNotFoundError",
+    "DeltaflowError",
+    "DifferentiationError",
+    "DiscoveryError",
+    "SensitivityError",
+    "SimulationError",
+    "TrackingError",
+]
+
+
+class DeltaflowError(Exception):
+    """Root of every error deltaflow raises on purpose."""
+
+
+class ConfigError(DeltaflowError, ValueError):
+    """A config file, key or value is invalid; the message names the field."""
+
+
+class DataError(DeltaflowError, ValueError):
+    """Input data are missing, malformed or unusable; the message names file and column."""
+
+
+class DataFileNotFoundError(DataError, FileNotFoundError):
+    """A data file named in a config or call does not exist."""
+
+
+class DifferentiationError(DeltaflowError, ValueError):
+    """Derivatives cannot be computed with the requested method or parameters."""
+
+
+class DiscoveryError(DeltaflowError, RuntimeError):
+    """Equation discovery could not produce a model."""
+
+
+class SimulationError(DiscoveryError):
+    """Integrating a discovered model failed: divergence, NaN or time limit."""
+
+
+class SensitivityError(DeltaflowError, ValueError):
+    """Sensitivity analysis cannot run with the given inputs."""
+
+
+class TrackingError(DeltaflowError, RuntimeError):
+    """The experiment-tracking store refused a write or could not be reached."""

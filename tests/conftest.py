@@ -1,0 +1,57 @@
+"""Shared fixtures: real Prefect (its test harness) and a real MLflow SQLite store per test."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Keep the suite's Prefect state out of the project folder and quiet, before anything imports prefect.
+_STATE = Path(tempfile.mkdtemp(prefix="deltaflow-tests-"))
+os.environ["PREFECT_HOME"] = str(_STATE / "prefect")
+(_STATE / "prefect").mkdir(parents=True, exist_ok=True)
+for key, value in {
+    "DO_NOT_TRACK": "true",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+}.items():
+    os.environ.setdefault(key, value)
+os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect server and database for the whole session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def mlflow_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh MLflow SQLite store in ``tmp_path``, selected through ``MLFLOW_TRACKING_URI``."""
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    return uri
+
+
+@pytest.fixture
+def project_root() -> Path:
+    """The repository root (configs/ and data/ live there)."""
+    return ROOT
+
+
+def runs_of(uri: str, experiment: str) -> list:
+    """All runs of ``experiment`` in the MLflow store ``uri`` (empty if the experiment does not exist)."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(uri)
+    found = client.get_experiment_by_name(experiment)
+    return [] if found is None else client.search_runs([found.experiment_id])

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import RunConfig, config_hash, flatten_config, load_config, parse_config
+from pipeline.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("name", ["exp_decay", "lorenz", "lotka_volterra", "lynx_hare"])
+def test_shipped_configs_load_and_point_at_existing_data(name: str) -> None:
+    config = load_config(ROOT / "configs" / f"{name}.yaml")
+    assert config.name == name
+    assert config.data.path.is_absolute() and config.data.path.is_file()
+
+
+def test_relative_data_path_is_taken_from_the_config_folder(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.yaml").write_text("name: a\ndata:\n  path: ../d.csv\n")
+    assert load_config(tmp_path / "sub" / "c.yaml").data.path == (tmp_path / "d.csv").resolve()
+
+
+def test_unknown_key_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("name: a\ndata:\n  path: d.csv\n  colour: red\n")
+    with pytest.raises(ConfigError, match=r"unknown key 'data.colour'"):
+        load_config(path)
+
+
+def test_wrong_type_names_field_and_value() -> None:
+    with pytest.raises(ConfigError, match=r"discovery.library.degree.*'two'"):
+        parse_config({"name": "a", "data": {"path": "d.csv"}, "discovery": {"library": {"degree": "two"}}})
+
+
+def test_out_of_range_and_unknown_method_are_rejected() -> None:
+    with pytest.raises(ConfigError, match="discovery.library.degree"):
+        parse_config({"name": "a", "data": {"path": "d.csv"}, "discovery": {"library": {"degree": 9}}})
+    with pytest.raises(ConfigError, match="differentiation.method"):
+        parse_config({"name": "a", "data": {"path": "d.csv"}, "differentiation": {"method": "magic"}})
+
+
+def test_missing_field_and_non_mapping() -> None:
+    with pytest.raises(ConfigError, match="missing required field 'data'"):
+        parse_config({"name": "a"})
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        parse_config(["not", "a", "mapping"])
+
+
+def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "absent.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+
+
+def test_yaml_tags_are_not_executed(tmp_path: Path) -> None:
+    path = tmp_path / "evil.yaml"
+    path.write_text("name: !!python/object/apply:os.system ['echo pwned']\ndata:\n  path: d.csv\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(path)
+
+
+def test_flatten_and_hash_are_stable() -> None:
+    config = RunConfig.model_validate({"name": "a", "data": {"path": "d.csv"}})
+    flat = flatten_config(config)
+    assert flat["differentiation.method"] == "auto"
+    assert flat["discovery.library.degree"] == "2"
+    assert config_hash(config) == config_hash(RunConfig.model_validate({"name": "a", "data": {"path": "d.csv"}}))

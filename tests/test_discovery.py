@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.config import DiscoveryConfig, LibraryConfig, load_config
+from pipeline.data import load_timeseries
+from pipeline.discovery import DiscoveryResult, discover
+from pipeline.errors import DataError, DiscoveryError, SimulationError
+from pipeline.systems import SYSTEMS, sample_system
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _discover_config(name: str) -> DiscoveryResult:
+    config = load_config(ROOT / "configs" / f"{name}.yaml")
+    series = load_timeseries(
+        config.data.path, time_column=config.data.time_column, state_columns=config.data.state_columns
+    )
+    return discover(series.t_list(), series.x_list(), config=config.discovery, feature_names=series.names)
+
+
+def _assert_structure_and_coefficients(
+    result: DiscoveryResult, truth: dict[str, dict[str, float]], rtol: float
+) -> None:
+    found = result.terms()
+    for state, terms in truth.items():
+        assert set(found[state]) == set(terms), f"{state}: found {found[state]}, expected {terms}"
+        for term, value in terms.items():
+            assert found[state][term] == pytest.approx(value, rel=rtol), f"{state}: {term}"
+
+
+def test_exponential_decay_from_the_seed_example() -> None:
+    result = _discover_config("exp_decay")
+    assert result.terms() == {"u": pytest.approx({"u": -1.0}, rel=0.05)}
+    assert result.equations[0].startswith("u' = -0.9")
+
+
+def test_lorenz_at_one_percent_noise_exact_structure() -> None:
+    result = _discover_config("lorenz")
+    _assert_structure_and_coefficients(result, SYSTEMS["lorenz"].terms, rtol=0.05)
+    assert result.metrics["derivative_r2"] > 0.99
+
+
+def test_lotka_volterra() -> None:
+    result = _discover_config("lotka_volterra")
+    _assert_structure_and_coefficients(result, SYSTEMS["lotka_volterra"].terms, rtol=0.05)
+    assert result.metrics["trajectory_r2"] > 0.95
+
+
+def test_real_lynx_hare_record_gives_a_predator_prey_model() -> None:
+    result = _discover_config("lynx_hare")
+    terms = result.terms()
+    assert set(terms["hare"]) == {"hare", "hare lynx"} and set(terms["lynx"]) == {"lynx", "hare lynx"}
+    # Signs of predator-prey: hare grow and are eaten; lynx die and feed on hare.
+    assert terms["hare"]["hare"] > 0 > terms["hare"]["hare lynx"]
+    assert terms["lynx"]["lynx"] < 0 < terms["lynx"]["hare lynx"]
+    # Published least-squares rates (alpha 0.55, gamma 0.84) within a generous band for 21 noisy points.
+    assert 0.4 < terms["hare"]["hare"] < 0.75 and 0.6 < -terms["lynx"]["lynx"] < 1.1
+
+
+def test_several_trajectories_fit_jointly() -> None:
+    frames = [
+        sample_system("lotka_volterra", n=200, noise=0.01, seed=s, x0=x0, t_end=20)
+        for s, x0 in [(1, (30.0, 4.0)), (2, (10.0, 10.0))]
+    ]
+    result = discover(
+        [f.t.to_numpy() for f in frames],
+        [f[["hare", "lynx"]].to_numpy() for f in frames],
+        feature_names=["hare", "lynx"],
+    )
+    _assert_structure_and_coefficients(result, SYSTEMS["lotka_volterra"].terms, rtol=0.05)
+    assert result.metrics["n_trajectories"] == 2
+
+
+def test_result_round_trips_through_json() -> None:
+    result = _discover_config("exp_decay")
+    restored = DiscoveryResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert restored.equations == result.equations
+    np.testing.assert_array_equal(restored.coefficients, result.coefficients)
+    t = np.linspace(0, 5, 20)
+    np.testing.assert_allclose(restored.simulate([1.0], t), result.simulate([1.0], t))
+
+
+def test_simulation_detects_divergence_instead_of_hanging() -> None:
+    blow_up = DiscoveryResult(
+        names=("u",),
+        feature_names=("1", "u", "u^2"),
+        powers=np.array([[0], [1], [2]]),
+        coefficients=np.array([[0.0, 0.0, 1.0]]),
+    )
+    with pytest.raises(SimulationError, match="diverged"):
+        blow_up.simulate([1.0], np.linspace(0, 5, 50))  # u' = u^2 blows up at t = 1
+
+
+def test_more_terms_than_samples_is_a_clear_error() -> None:
+    t = np.linspace(0, 1, 8)
+    x = np.column_stack([np.exp(-t), np.exp(-2 * t), np.cos(t)])
+    with pytest.raises(DiscoveryError, match="library has 20 terms but there are only 8 samples"):
+        discover(t, x, config=DiscoveryConfig(library=LibraryConfig(degree=3)))
+
+
+def test_mismatched_inputs_are_data_errors() -> None:
+    t = np.linspace(0, 1, 20)
+    with pytest.raises(DataError, match="2 time arrays but 1 state arrays"):
+        discover([t, t], [np.exp(-t)])
+    with pytest.raises(DataError, match="feature_names has 2 names for 1"):
+        discover(t, np.exp(-t), feature_names=["a", "b"])

@@ -1,0 +1,68 @@
+"""The discovery flow on real Prefect (test harness) and a real MLflow SQLite store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import runs_of
+from mlflow.tracking import MlflowClient
+
+from flows import discover_equations
+from pipeline.config import load_config
+from pipeline.errors import ConfigError, DataError, DataFileNotFoundError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def test_flow_logs_params_metrics_and_artifacts(mlflow_uri: str) -> None:
+    outcome = discover_equations(str(ROOT / "configs" / "exp_decay.yaml"))
+    assert outcome.mlflow_run_id and outcome.tracking_uri == mlflow_uri
+    assert outcome.result.terms() == {"u": pytest.approx({"u": -1.0}, rel=0.05)}
+
+    client = MlflowClient(mlflow_uri)
+    runs = runs_of(mlflow_uri, "exp_decay")
+    assert [r.info.run_id for r in runs] == [outcome.mlflow_run_id]
+    run = runs[0]
+    assert run.info.status == "FINISHED"
+    assert run.data.params["differentiation.method"] == "auto"
+    assert run.data.params["discovery.library.degree"] == "2"
+    assert run.data.metrics["complexity"] == 1.0
+    assert run.data.metrics["derivative_r2"] > 0.8
+    assert len(run.data.tags["data.sha256"]) == 64 and run.data.tags["prefect.flow_run_id"]
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"equations.txt", "equations.json", "coefficients.csv", "candidates.csv", "plots"} <= artifacts
+    assert [a.path for a in client.list_artifacts(run.info.run_id, "plots")] == ["plots/data_vs_model.png"]
+    local = Path(client.download_artifacts(run.info.run_id, "equations.json"))
+    assert json.loads(local.read_text())["equations"] == outcome.result.equations
+    assert client.download_artifacts(run.info.run_id, "equations.txt")
+
+
+def test_flow_accepts_a_config_object_and_can_skip_tracking(mlflow_uri: str) -> None:
+    config = load_config(ROOT / "configs" / "lotka_volterra.yaml")
+    offline = config.model_copy(update={"tracking": config.tracking.model_copy(update={"enabled": False})})
+    outcome = discover_equations(offline)
+    assert outcome.mlflow_run_id is None
+    assert set(outcome.result.terms()["hare"]) == {"hare", "hare lynx"}
+
+
+def test_bad_data_marks_the_run_failed_with_the_error(mlflow_uri: str, tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("t,u\n0,1\n1,2\n2,oops\n3,4\n4,5\n5,6\n")
+    (tmp_path / "c.yaml").write_text("name: broken\ndata:\n  path: d.csv\n")
+    with pytest.raises(DataError, match="non-numeric value 'oops'"):
+        discover_equations(str(tmp_path / "c.yaml"))
+    runs = runs_of(mlflow_uri, "broken")
+    assert len(runs) == 1 and runs[0].info.status == "FAILED"
+    assert "non-numeric value 'oops'" in runs[0].data.tags["error"]
+
+
+def test_config_and_missing_file_errors_start_no_run(mlflow_uri: str, tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text("name: ghost\ndata:\n  path: absent.csv\n")
+    with pytest.raises(DataFileNotFoundError, match="absent.csv: data file not found"):
+        discover_equations(str(tmp_path / "c.yaml"))
+    with pytest.raises(ConfigError, match="config file not found"):
+        discover_equations(str(tmp_path / "nope.yaml"))
+    assert MlflowClient(mlflow_uri).get_experiment_by_name("ghost") is None
