@@ -55,7 +55,9 @@ class Tracker:
                 if experiment.lifecycle_stage == "deleted":
                     self.client.restore_experiment(experiment.experiment_id)
                 return experiment.experiment_id
-            return self.client.create_experiment(name, artifact_location=default_artifact_root(self.uri))
+            root = default_artifact_root(self.uri)
+            location = f"{root}/{sanitize_name(name).replace(' ', '_')}" if root else None
+            return self.client.create_experiment(name, artifact_location=location)
         except MlflowException as exc:
             raise TrackingError(f"MLflow at {self.uri}: cannot get or create experiment '{name}' ({exc})") from exc
 

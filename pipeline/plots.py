@@ -35,17 +35,19 @@ def plot_model_fit(
     fig, axes = plt.subplots(d, 1, figsize=(8, 2.4 * d + 0.6), sharex=True, squeeze=False)
     note = ""
     for k, (t, x, r) in enumerate(zip(ts, xs, derivatives)):
+        t_fine = np.linspace(t[0], t[-1], max(t.shape[0], 400))  # the model is continuous: draw it so
         try:
-            sim = result.simulate(r.smoothed[0], t)
+            sim = result.simulate(r.smoothed[0], t_fine)
         except SimulationError as exc:
             sim, note = None, f" (simulation failed: {exc})"
+        marker_size = 5 if t.shape[0] < 100 else 2.5
         for j in range(d):
             ax = axes[j, 0]
             first = k == 0
-            ax.plot(t, x[:, j], ".", ms=3, color="0.55", label="observed" if first else None)
+            ax.plot(t, x[:, j], "o", ms=marker_size, color="0.45", label="observed" if first else None)
             ax.plot(t, r.smoothed[:, j], "-", lw=1.2, color="tab:blue", label="smoothed" if first else None)
             if sim is not None:
-                ax.plot(t, sim[:, j], "--", lw=1.4, color="tab:red", label="model (simulated)" if first else None)
+                ax.plot(t_fine, sim[:, j], "--", lw=1.4, color="tab:red", label="model (simulated)" if first else None)
             ax.set_ylabel(result.names[j])
     for j, equation in enumerate(result.equations):
         axes[j, 0].set_title(equation, fontsize=9, loc="left")

@@ -14,20 +14,30 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.differentiation.auto import AutoDifferentiator
 from pipeline.differentiation.base import Differentiator, as_2d
 from pipeline.differentiation.finite_difference import FiniteDifference
+from pipeline.differentiation.kalman import KalmanSmoother
+from pipeline.differentiation.local_polynomial import LocalPolynomial
 from pipeline.differentiation.noise import estimate_noise_sd
 from pipeline.differentiation.savgol import SavitzkyGolay
+from pipeline.differentiation.spectral import Spectral
 from pipeline.differentiation.spline import SmoothingSpline
+from pipeline.differentiation.total_variation import TotalVariation
 from pipeline.errors import DifferentiationError
 
 __all__ = [
     "METHODS",
+    "AutoDifferentiator",
     "DerivativeResult",
     "Differentiator",
     "FiniteDifference",
+    "KalmanSmoother",
+    "LocalPolynomial",
     "SavitzkyGolay",
     "SmoothingSpline",
+    "Spectral",
+    "TotalVariation",
     "differentiate",
     "estimate_noise_sd",
     "make_differentiator",
@@ -35,9 +45,14 @@ __all__ = [
 ]
 
 METHODS: dict[str, type[Differentiator]] = {
+    "auto": AutoDifferentiator,
     "finite_difference": FiniteDifference,
+    "kalman": KalmanSmoother,
+    "local_polynomial": LocalPolynomial,
     "savgol": SavitzkyGolay,
+    "spectral": Spectral,
     "spline": SmoothingSpline,
+    "total_variation": TotalVariation,
 }
 NAN_POLICIES = ("raise", "interpolate")
 
@@ -65,29 +80,20 @@ class DerivativeResult:
     noise_sd: np.ndarray
 
 
-def _choose_method(t: np.ndarray) -> str:
-    """The method ``auto`` uses: the GCV smoothing spline, which handles any grid.
-
-    The derivatives issue replaces this with a data-driven choice among all methods.
-    """
-    return "spline"
-
-
-def make_differentiator(method: str, t: np.ndarray | None = None, **params: Any) -> tuple[str, Differentiator]:
-    """Build the differentiator ``method`` (resolving ``auto`` for the grid ``t``).
+def make_differentiator(method: str, **params: Any) -> Differentiator:
+    """Build the differentiator ``method`` with ``params``.
 
     Raises:
         DifferentiationError: unknown method or parameter, naming the valid ones.
     """
-    name = _choose_method(t if t is not None else np.arange(3.0)) if method == "auto" else method
-    if name not in METHODS:
-        raise DifferentiationError(f"unknown differentiation method '{method}'; expected one of {['auto', *METHODS]}")
-    cls = METHODS[name]
+    if method not in METHODS:
+        raise DifferentiationError(f"unknown differentiation method '{method}'; expected one of {list(METHODS)}")
+    cls = METHODS[method]
     valid = set(cls._get_param_names())
     unknown = sorted(set(params) - valid)
     if unknown:
-        raise DifferentiationError(f"method '{name}' has no parameter(s) {unknown}; valid: {sorted(valid)}")
-    return name, cls(**params)
+        raise DifferentiationError(f"method '{method}' has no parameter(s) {unknown}; valid: {sorted(valid)}")
+    return cls(**params)
 
 
 def _apply_nan_policy(t: np.ndarray, x: np.ndarray, policy: str) -> np.ndarray:
@@ -116,7 +122,7 @@ def smooth_and_differentiate(
     """Smooth ``x`` ((n,) or (n, d)) sampled at ``t`` ((n,)) and return both derivatives and what was chosen."""
     t = np.asarray(t, dtype=float)
     x2 = _apply_nan_policy(t, as_2d(np.asarray(x, dtype=float)), nan_policy)
-    name, estimator = make_differentiator(method, t, **params)
+    name, estimator = method, make_differentiator(method, **params)
     try:
         estimator.fit(t, x2)
     except TypeError as exc:  # a parameter of the wrong type reaching numpy/scipy

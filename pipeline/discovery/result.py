@@ -14,7 +14,8 @@ __all__ = ["DiscoveryResult", "format_equation"]
 
 
 def _format_coefficient(value: float, precision: int) -> str:
-    return f"{value:.{precision}g}"
+    """``precision`` significant digits, trailing zeros kept (``1.000``, ``28.00``, ``0.02618``)."""
+    return f"{value:#.{precision}g}".rstrip(".")
 
 
 def format_equation(state: str, coefficients: np.ndarray, feature_names: list[str], *, precision: int = 4) -> str:

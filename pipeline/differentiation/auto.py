@@ -1,0 +1,105 @@
+"""``method="auto"``: a differentiator chosen per column by cross-validation on the data alone.
+
+Candidates (each with its own data-chosen parameters):
+
+- ``savgol+kalman`` (uniform grids): Savitzky–Golay with plug-in windows inside, the
+  Kalman/RTS smoother in the first and last half-window, where a local polynomial must
+  extrapolate and its variance grows several-fold;
+- ``kalman``: the linear-time Kalman/RTS smoother (any grid);
+- ``spectral`` (uniform grids): Wiener-filtered FFT differentiation, unbeatable on
+  periodic or band-limited signals, poor at ends that do not match.
+
+The score is two-fold interleaved cross-validation that exercises the derivative: each
+candidate is fitted to the even samples, the odd samples are predicted by cubic Hermite
+interpolation from the fitted values *and first derivatives* at their neighbours, and
+vice versa. A wrong derivative bends the interpolant away from the held-out data, so
+the score ranks candidates by how well they track both the signal and its slope. The
+winner is then refitted on all samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.interpolate import CubicHermiteSpline
+
+from pipeline.differentiation.base import ColumnFit, Differentiator, is_uniform
+from pipeline.differentiation.kalman import KalmanSmoother
+from pipeline.differentiation.savgol import SavitzkyGolay
+from pipeline.differentiation.spectral import Spectral
+from pipeline.errors import DifferentiationError
+
+__all__ = ["AutoDifferentiator", "EdgeCorrectedSavitzkyGolay", "interleaved_cv_scores"]
+
+MIN_SAMPLES_FOR_CHOICE = 24
+"""Below this many samples the halves are too short to judge; the Kalman smoother is used."""
+
+
+def _blend_edges(inner: ColumnFit, edges: ColumnFit) -> ColumnFit:
+    """``inner`` (a Savitzky–Golay fit) with the first and last half-window taken from ``edges``."""
+    n = inner[0].shape[0]
+    outputs = []
+    for order in range(3):
+        half = min(int(inner[3][f"window_{order}"]) // 2, n // 2)
+        blended = inner[order].copy()
+        blended[:half] = edges[order][:half]
+        blended[n - half :] = edges[order][n - half :]
+        outputs.append(blended)
+    return outputs[0], outputs[1], outputs[2], {**inner[3], **edges[3]}
+
+
+class EdgeCorrectedSavitzkyGolay(Differentiator):
+    """Savitzky–Golay (plug-in windows) inside, Kalman/RTS in the first and last half-window."""
+
+    min_samples = 7
+
+    def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
+        return _blend_edges(SavitzkyGolay()._fit_column(t, y), KalmanSmoother()._fit_column(t, y))
+
+
+def _fit_candidates(t: np.ndarray, y: np.ndarray) -> dict[str, ColumnFit]:
+    """Every applicable candidate's fit; the Kalman fit is computed once and shared."""
+    kalman = KalmanSmoother()._fit_column(t, y)
+    fits: dict[str, ColumnFit] = {"kalman": kalman}
+    if is_uniform(t, rtol=1e-3) and t.shape[0] >= SavitzkyGolay.min_samples:
+        for name, build in (
+            ("savgol+kalman", lambda: _blend_edges(SavitzkyGolay()._fit_column(t, y), kalman)),
+            ("spectral", lambda: Spectral()._fit_column(t, y)),
+        ):
+            try:
+                fits[name] = build()
+            except DifferentiationError:
+                continue
+    return fits
+
+
+def interleaved_cv_scores(t: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Each candidate's mean squared error predicting each half of the samples from the other."""
+    errors: dict[str, list[float]] = {}
+    for start in (0, 1):
+        train, test = np.arange(start, t.shape[0], 2), np.arange(1 - start, t.shape[0], 2)
+        for name, fit in _fit_candidates(t[train], y[train]).items():
+            curve = CubicHermiteSpline(t[train], fit[0], fit[1], extrapolate=True)
+            errors.setdefault(name, []).append(float(np.mean((curve(t[test]) - y[test]) ** 2)))
+    return {name: float(np.mean(values)) for name, values in errors.items() if len(values) == 2}
+
+
+class AutoDifferentiator(Differentiator):
+    """Chooses, per column, the candidate with the best interleaved cross-validation score.
+
+    Fitted ``params_`` name the chosen method per column, its parameters and every
+    candidate's score (``cv.<name>``).
+    """
+
+    min_samples = 6
+
+    def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
+        if t.shape[0] < MIN_SAMPLES_FOR_CHOICE:
+            fit = KalmanSmoother()._fit_column(t, y)
+            return (*fit[:3], {"method": "kalman", **fit[3]})
+        scores = interleaved_cv_scores(t, y)
+        fits = _fit_candidates(t, y)
+        scores = {name: score for name, score in scores.items() if name in fits}
+        chosen = min(scores, key=lambda name: scores[name]) if scores else "kalman"
+        fit = fits[chosen]
+        details = {f"cv.{name}": score for name, score in scores.items()}
+        return (*fit[:3], {"method": chosen, **fit[3], **details})
