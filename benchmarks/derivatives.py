@@ -60,8 +60,17 @@ def _bandlimit(t: np.ndarray, y: np.ndarray) -> float:
     return float(freqs[above[-1] + 1]) if above.size else float(freqs[1])
 
 
+_PYNUMDIFF_CACHE: dict[tuple[str, bytes], np.ndarray] = {}
+
+
 def _pynumdiff(kind: str) -> Method:
+    """pynumdiff returns first derivatives only; order 2 differentiates its (cached) first derivative."""
+
     def run(t: np.ndarray, y: np.ndarray, order: int) -> np.ndarray:
+        key = (kind, y.tobytes())
+        if key in _PYNUMDIFF_CACHE:
+            dxdt = _PYNUMDIFF_CACHE[key]
+            return dxdt if order == 1 else np.gradient(dxdt, t)
         import pynumdiff
         from pynumdiff.optimize import optimize
 
@@ -76,6 +85,7 @@ def _pynumdiff(kind: str) -> Method:
             warnings.simplefilter("ignore")
             params, _ = optimize(func, y, dt, bandlimit=_bandlimit(t, y), parallel=False)
             _, dxdt = func(y, dt, **params)
+        _PYNUMDIFF_CACHE[key] = dxdt
         return dxdt if order == 1 else np.gradient(dxdt, t)
 
     return run

@@ -144,18 +144,19 @@ MERGE_GAP = 0.05
 """Samples closer than this fraction of the mean spacing are merged (their mean, weighted by count)."""
 
 
-def _merge_close_samples(u: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _merge_close_samples(
+    u: np.ndarray, z: np.ndarray, run: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Group samples whose gap to the previous one is under MERGE_GAP (unit mean spacing).
 
     Near-coincident samples make the process precision (∝ Δ^-(2q+1)) explode; over such a
     gap the signal is constant to first order, so their mean with weight = count carries
-    the same information. Series longer than MAX_STATES are also grouped into runs of
-    consecutive samples (a smooth signal is linear across a few samples, so the group
-    mean sits on it at the group's mean time). Returns (group of each sample, group
-    times, group means, counts).
+    the same information. With ``run`` > 1 samples are also grouped into runs of that
+    many consecutive samples (a smooth signal is linear across a few samples, so the
+    group mean sits on it at the group's mean time). Returns (group of each sample,
+    group times, group means, counts).
     """
     starts = np.concatenate([[True], np.diff(u) >= MERGE_GAP])
-    run = int(np.ceil(u.shape[0] / MAX_STATES))
     if run > 1:
         starts &= (np.arange(u.shape[0]) % run) == 0
         starts[0] = True
@@ -199,19 +200,34 @@ class KalmanSmoother(Differentiator):
         u = (t - t[0]) / step
         centre, scale = float(np.mean(y)), float(np.std(y)) or 1.0
         z = (y - centre) / scale
-        group, u_g, z_g, counts = _merge_close_samples(u, z)
-        model = IntegratedWienerModel(u_g, self.q, counts)
         sum_of_squares = float(z @ z)
-        log_lam = (
-            self.log_lambda if self.log_lambda is not None else self._choose_log_lambda(model, z_g, sum_of_squares)
-        )
+        run = int(np.ceil(u.shape[0] / MAX_STATES))
+        while True:
+            group, u_g, z_g, counts = _merge_close_samples(u, z, run)
+            model = IntegratedWienerModel(u_g / run, self.q, counts)  # unit spacing between groups
+            if self.log_lambda is not None:
+                log_lam = float(self.log_lambda)
+                break
+            log_lam = self._choose_log_lambda(model, z_g, sum_of_squares)
+            # The likelihood wants more smoothing than the grid reaches: the signal is smooth over
+            # many samples, so coarser groups lose nothing and bring λ back into range.
+            if log_lam < _LOG_LAMBDA_GRID[-1] - 1.0 or u_g.shape[0] < 400:
+                break
+            run *= 4
         try:
             state_g, _ = model.smooth(z_g, float(np.exp(log_lam)))
         except np.linalg.LinAlgError as exc:
             raise DifferentiationError(f"KalmanSmoother: singular system at log λ = {log_lam:.3g}") from exc
+        state_g = state_g / run ** np.arange(self.k_states)[None, :]  # d/du from d/d(u / run)
         state = _taylor_to_samples(state_g, group, u - u_g[group])
         smoothed = state[:, 0] * scale + centre
-        return smoothed, state[:, 1] * scale / step, state[:, 2] * scale / step**2, {"log_lambda": float(log_lam)}
+        params = {"log_lambda": float(log_lam), "group_size": float(run)}
+        return smoothed, state[:, 1] * scale / step, state[:, 2] * scale / step**2, params
+
+    @property
+    def k_states(self) -> int:
+        """Length of the state vector (x and its first q derivatives)."""
+        return self.q + 1
 
     @staticmethod
     def _choose_log_lambda(model: IntegratedWienerModel, z: np.ndarray, sum_of_squares: float) -> float:

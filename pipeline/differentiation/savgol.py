@@ -21,7 +21,7 @@ from functools import lru_cache
 from math import factorial
 
 import numpy as np
-from scipy.signal import savgol_coeffs, savgol_filter
+from scipy.signal import oaconvolve, savgol_coeffs
 
 from pipeline.differentiation.base import ColumnFit, Differentiator, is_uniform
 from pipeline.differentiation.noise import estimate_noise_sd
@@ -69,7 +69,7 @@ def _pilot_theta(y: np.ndarray, r: int, sigma: float, windows: np.ndarray) -> fl
         weights = _weights(int(window), polyorder, r)
         if y.shape[0] - int(window) + 1 < 3:
             break
-        inner = np.convolve(y, weights[::-1], mode="valid")
+        inner = oaconvolve(y, weights[::-1], mode="valid")
         mean_square = float(np.mean(inner**2))
         noise = sigma**2 * float(np.sum(weights**2))
         estimate = mean_square - noise
@@ -94,6 +94,23 @@ def plug_in_window(y: np.ndarray, deriv: int, polyorder: int = 3, sigma: float |
         if mse < best_mse:
             best_window, best_mse = int(window), mse
     return best_window
+
+
+def apply_savgol(y: np.ndarray, window: int, polyorder: int, deriv: int, delta: float) -> np.ndarray:
+    """Savitzky–Golay filter in O(n log w): FFT convolution inside, a polynomial fit on each end window.
+
+    Same result as ``scipy.signal.savgol_filter(..., mode="interp")``, whose direct
+    convolution costs O(n·w) and takes minutes for long series with wide windows.
+    """
+    n, half = y.shape[0], window // 2
+    out = np.empty(n)
+    out[half : n - half] = oaconvolve(y, savgol_coeffs(window, polyorder, deriv=deriv, delta=delta), mode="valid")
+    positions = np.arange(window, dtype=float)
+    for segment, rows in ((slice(0, window), slice(0, half)), (slice(n - window, n), slice(n - half, n))):
+        poly = np.polynomial.Polynomial.fit(positions, y[segment], polyorder).deriv(deriv)
+        local = positions[:half] if rows.start == 0 else positions[window - half :]
+        out[rows] = poly(local) / delta**deriv
+    return out
 
 
 class SavitzkyGolay(Differentiator):
@@ -130,5 +147,5 @@ class SavitzkyGolay(Differentiator):
             self._check_window(window, n)
             windows[order] = window
         dt = float(np.mean(np.diff(t)))
-        out = [savgol_filter(y, windows[k], self.polyorder, deriv=k, delta=dt, mode="interp") for k in (0, 1, 2)]
+        out = [apply_savgol(y, windows[k], self.polyorder, k, dt) for k in (0, 1, 2)]
         return out[0], out[1], out[2], {"window_0": windows[0], "window_1": windows[1], "window_2": windows[2]}

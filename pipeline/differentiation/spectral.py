@@ -8,8 +8,8 @@ The residual is transformed by FFT, each frequency is shrunk by the empirical Wi
 gain max(0, 1 − n·σ² / |Y_k|²) with σ the noise sd estimated from the data (power
 averaged over neighbouring frequencies), multiplied by (iω)^k and transformed back;
 the trend's own derivative is added. A frequency is kept only where its averaged
-power exceeds what noise alone reaches at most once among all bins (the 1 − 1/m
-quantile of the noise's Gamma(5) distribution), so noise peaks are not amplified by
+power exceeds what noise alone reaches anywhere with probability 1 % (the 1 − 0.01/m
+quantile of the noise's Gamma(5) distribution over m bins), so noise peaks are not amplified by
 ω^k. Periodic signals suffer no edge effect at all.
 """
 
@@ -26,6 +26,9 @@ from pipeline.errors import DifferentiationError
 __all__ = ["Spectral"]
 
 _AVERAGED_BINS = 5
+_FAMILY_ERROR = 0.01
+"""Chance that any pure-noise frequency is kept (Bonferroni over all bins): one kept noise bin near
+Nyquist, multiplied by ω^k, would dominate the derivative's error."""
 
 
 class Spectral(Differentiator):
@@ -55,7 +58,7 @@ class Spectral(Differentiator):
         noise_power = n * sigma**2
         gain = np.clip(1.0 - noise_power / np.maximum(power, 1e-300), 0.0, 1.0)
         bins = power.shape[0]
-        threshold = gamma.ppf(1.0 - 1.0 / max(bins, 2), a=_AVERAGED_BINS, scale=1.0 / _AVERAGED_BINS)
+        threshold = gamma.ppf(1.0 - _FAMILY_ERROR / max(bins, 2), a=_AVERAGED_BINS, scale=1.0 / _AVERAGED_BINS)
         gain[1:][power[1:] < threshold * noise_power] = 0.0
         filtered = spectrum * gain
         omega = 2j * np.pi * np.fft.rfftfreq(n, d=dt)
