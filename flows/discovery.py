@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +28,7 @@ from pipeline.data import TimeSeries, load_timeseries
 from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
 from pipeline.discovery import DiscoveryResult, discover
 from pipeline.errors import ConfigError, DeltaflowError
-from pipeline.plots import plot_model_fit
+from pipeline.plots import plot_inclusion, plot_model_fit, plot_pareto
 
 __all__ = ["DiscoveryRun", "discover_equations", "resolve_config"]
 
@@ -105,11 +104,9 @@ def discover_model(series: TimeSeries, derivatives: list[DerivativeResult], conf
 
 
 def _coefficient_table(result: DiscoveryResult) -> str:
-    table = pd.DataFrame(result.coefficients, index=list(result.names), columns=list(result.feature_names))
-    table.index.name = "state"
-    buffer = io.StringIO()
-    table.to_csv(buffer)
-    return buffer.getvalue()
+    """One row per model term: coefficient, 95 % interval and inclusion probability."""
+    columns = ["state", "term", "coefficient", "ci_low", "ci_high", "inclusion_probability"]
+    return pd.DataFrame(result.coefficient_table()).reindex(columns=columns).to_csv(index=False)
 
 
 @task(name="log-results", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -132,13 +129,22 @@ def log_results(
     )
     tracker.log_text(run_id, "\n".join(result.equations) + "\n", "equations.txt")
     tracker.log_json(run_id, result.to_dict(), "equations.json")
+    tracker.log_text(run_id, "\n".join(f"\\[ {e} \\]" for e in result.equations_latex) + "\n", "equations.tex")
     tracker.log_text(run_id, _coefficient_table(result), "coefficients.csv")
     tracker.log_text(run_id, pd.DataFrame(result.pareto).to_csv(index=False), "candidates.csv")
-    figure = plot_model_fit(series.t_list(), series.x_list(), derivatives, result, time_label=config.data.time_column)
+    figures = {
+        "plots/data_vs_model.png": plot_model_fit(
+            series.t_list(), series.x_list(), derivatives, result, time_label=config.data.time_column
+        ),
+        "plots/pareto.png": plot_pareto(result),
+        "plots/inclusion.png": plot_inclusion(result),
+    }
     try:
-        tracker.log_figure(run_id, figure, "plots/data_vs_model.png")
+        for name, figure in figures.items():
+            tracker.log_figure(run_id, figure, name)
     finally:
-        plt.close(figure)
+        for figure in figures.values():
+            plt.close(figure)
 
 
 @flow(name="discover-equations", validate_parameters=False)

@@ -62,8 +62,14 @@ class DifferentiationConfig(_Strict):
 class LibraryConfig(_Strict):
     """Candidate terms of the right-hand side."""
 
-    degree: int = Field(default=2, ge=1, le=5, description="Highest total degree of the polynomial terms.")
+    degree: int | None = Field(
+        default=None, ge=1, le=5, description="Highest polynomial degree; None tries every degree up to max_degree."
+    )
+    max_degree: int = Field(default=3, ge=1, le=5, description="Highest degree tried when degree is None.")
     include_bias: bool = Field(default=True, description="Include the constant term.")
+    functions: list[Literal["sin", "cos", "exp", "inverse"]] = Field(
+        default_factory=list, description="Function terms of each state added to the polynomials."
+    )
 
 
 class DiscoveryConfig(_Strict):
@@ -76,6 +82,9 @@ class DiscoveryConfig(_Strict):
         description="STLSQ threshold on normalised columns; None chooses along the sparsity path by cross-validation.",
     )
     n_folds: int = Field(default=5, ge=2, le=20, description="Contiguous time blocks for cross-validated selection.")
+    n_bootstrap: int = Field(
+        default=40, ge=0, le=1000, description="Bagging resamples for inclusion probabilities and intervals (0: none)."
+    )
     max_simulation_seconds: float = Field(default=20.0, gt=0.0, description="Wall-time cap of one model simulation.")
 
 

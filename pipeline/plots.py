@@ -15,7 +15,7 @@ from pipeline.differentiation import DerivativeResult  # noqa: E402
 from pipeline.discovery import DiscoveryResult  # noqa: E402
 from pipeline.errors import SimulationError  # noqa: E402
 
-__all__ = ["plot_model_fit"]
+__all__ = ["plot_inclusion", "plot_model_fit", "plot_pareto"]
 
 
 def plot_model_fit(
@@ -54,5 +54,54 @@ def plot_model_fit(
     axes[0, 0].legend(loc="upper right", fontsize=8)
     axes[-1, 0].set_xlabel(time_label)
     fig.suptitle(f"Data against the discovered model{note}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pareto(result: DiscoveryResult) -> Figure:
+    """Cross-validated error against complexity of every candidate model, per state; the chosen one ringed."""
+    d = len(result.names)
+    fig, axes = plt.subplots(1, d, figsize=(3.6 * d, 3.2), squeeze=False)
+    for j, name in enumerate(result.names):
+        ax = axes[0, j]
+        rows = [r for r in result.pareto if r["state"] == name]
+        if rows:
+            ax.scatter([r["complexity"] for r in rows], [r["cv_mse"] for r in rows], s=14, color="0.5")
+            chosen = [r for r in rows if r["chosen"]]
+            ax.scatter(
+                [r["complexity"] for r in chosen],
+                [r["cv_mse"] for r in chosen],
+                s=80,
+                facecolors="none",
+                edgecolors="tab:red",
+                linewidths=1.5,
+                label="chosen",
+            )
+            ax.set_yscale("log")
+        ax.set_title(f"{name}'", fontsize=9)
+        ax.set_xlabel("terms")
+    axes[0, 0].set_ylabel("cross-validated MSE of the derivative")
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle("Candidate models: complexity against held-out error", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_inclusion(result: DiscoveryResult, *, top: int = 12) -> Figure:
+    """Bootstrap inclusion probability of the most often selected terms, per state."""
+    d = len(result.names)
+    fig, axes = plt.subplots(1, d, figsize=(3.6 * d, 3.4), squeeze=False)
+    names = list(result.feature_names)
+    for j, state in enumerate(result.names):
+        ax = axes[0, j]
+        if result.inclusion is not None:
+            order = np.argsort(result.inclusion[j])[::-1][:top]
+            order = [k for k in order if result.inclusion[j, k] > 0] or list(order[:1])
+            colours = ["tab:blue" if result.coefficients[j, k] != 0 else "0.7" for k in order]
+            ax.barh([names[k] for k in order][::-1], result.inclusion[j, order][::-1], color=colours[::-1])
+        ax.set_xlim(0, 1)
+        ax.set_title(f"{state}'", fontsize=9)
+        ax.set_xlabel("inclusion probability")
+    fig.suptitle("Bagging: how often each term is selected (blue: in the model)", fontsize=10)
     fig.tight_layout()
     return fig

@@ -34,8 +34,12 @@ def test_flow_logs_params_metrics_and_artifacts(mlflow_uri: str) -> None:
     assert run.data.metrics["derivative_r2"] > 0.8
     assert len(run.data.tags["data.sha256"]) == 64 and run.data.tags["prefect.flow_run_id"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"equations.txt", "equations.json", "coefficients.csv", "candidates.csv", "plots"} <= artifacts
-    assert [a.path for a in client.list_artifacts(run.info.run_id, "plots")] == ["plots/data_vs_model.png"]
+    expected = {"equations.txt", "equations.tex", "equations.json", "coefficients.csv", "candidates.csv", "plots"}
+    assert expected <= artifacts
+    plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert plots == {"plots/data_vs_model.png", "plots/pareto.png", "plots/inclusion.png"}
+    table = Path(client.download_artifacts(run.info.run_id, "coefficients.csv")).read_text().splitlines()
+    assert table[0] == "state,term,coefficient,ci_low,ci_high,inclusion_probability" and table[1].startswith("u,u,-")
     local = Path(client.download_artifacts(run.info.run_id, "equations.json"))
     assert json.loads(local.read_text())["equations"] == outcome.result.equations
     assert client.download_artifacts(run.info.run_id, "equations.txt")

@@ -1,9 +1,10 @@
 """Sparse identification of governing ODEs dx/dt = f(x) from sampled trajectories.
 
 :func:`discover` smooths and differentiates each trajectory, builds the candidate
-library on the smoothed states, chooses each equation's terms along the STLSQ
-sparsity path by blocked cross-validation, refits, and scores the model by
-simulation.
+library on the smoothed states, chooses each equation's terms along STLSQ sparsity
+paths (one per polynomial degree) by blocked cross-validation, refits the
+coefficients (derivative or integral form, whichever simulates better), estimates
+their uncertainty by bagging, and scores the model by simulation.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ import numpy as np
 from pipeline.config import DifferentiationConfig, DiscoveryConfig
 from pipeline.data import validate_timeseries
 from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
-from pipeline.discovery.library import evaluate_terms
+from pipeline.discovery.ensemble import bagging
+from pipeline.discovery.library import Library
 from pipeline.discovery.refit import refit_coefficients
 from pipeline.discovery.result import DiscoveryResult, format_equation
 from pipeline.discovery.selection import block_folds, select_support
-from pipeline.discovery.sindy import polynomial_terms
+from pipeline.discovery.sindy import build_library
 from pipeline.errors import DataError, DiscoveryError, SimulationError
 
-__all__ = ["DiscoveryResult", "discover", "format_equation"]
+__all__ = ["DiscoveryResult", "Library", "discover", "format_equation"]
 
 
 def _as_lists(
@@ -62,18 +64,18 @@ def discover(
     differentiation: DifferentiationConfig | None = None,
     derivatives: Sequence[DerivativeResult] | None = None,
 ) -> DiscoveryResult:
-    """Discover a sparse polynomial ODE from one or several trajectories.
+    """Discover a sparse ODE from one or several trajectories.
 
     Args:
         t: times (n,), or a list with one array per trajectory.
         x: states (n, d) (or (n,)), or a list matching ``t``.
-        config: library and selection settings; defaults when None.
+        config: library, selection and ensemble settings; defaults when None.
         feature_names: the d state names (``x0, x1, ...`` when None).
         differentiation: how to differentiate when ``derivatives`` is not given.
         derivatives: precomputed smoothing/derivatives, one per trajectory.
 
     Returns:
-        The chosen model with its metrics, choices and candidate table.
+        The chosen model with its metrics, choices, candidate table and uncertainty.
 
     Raises:
         DataError: inconsistent shapes or unusable data.
@@ -96,26 +98,40 @@ def discover(
     if len(derivatives) != len(xs):
         raise DataError(f"got {len(derivatives)} derivative results for {len(xs)} trajectories")
 
-    powers, terms = polynomial_terms(names, degree=config.library.degree, include_bias=config.library.include_bias)
+    spec = config.library
+    top_degree = spec.degree if spec.degree is not None else spec.max_degree
+    library = build_library(names, degree=top_degree, include_bias=spec.include_bias, functions=spec.functions)
     smoothed = np.vstack([r.smoothed for r in derivatives])
     x_dot = np.vstack([r.first for r in derivatives])
-    theta = evaluate_terms(smoothed, powers)
+    theta = library.evaluate(smoothed)
     n, p = theta.shape
+    if not np.all(np.isfinite(theta)):
+        raise DiscoveryError("the library has non-finite values on these data (e.g. 1/x at x = 0); drop that family")
     if n <= p + 1:
         raise DiscoveryError(
-            f"the degree-{config.library.degree} library has {p} terms but there are only {n} samples;"
-            " lower discovery.library.degree or provide more data"
+            f"the library has {p} terms but there are only {n} samples;"
+            " lower discovery.library.degree (or max_degree) or provide more data"
         )
     lengths = [xi.shape[0] for xi in xs]
     n_folds = min(config.n_folds, min(lengths))
     folds = block_folds(lengths, n_folds)
+    degrees = [top_degree] if spec.degree is not None else list(range(1, top_degree + 1))
+    column_sets = [library.subset(g) for g in degrees]
 
     supports = np.zeros((d, p), dtype=bool)
+    thresholds = np.full(d, np.nan)
     pareto: list[dict[str, object]] = []
+    terms = library.feature_names()
     for j, name in enumerate(names):
-        chosen, candidates = select_support(theta, x_dot[:, j], folds, threshold=config.threshold)
-        supports[j] = chosen.support
-        for c in sorted(candidates, key=lambda c: c.complexity):
+        chosen, candidates = select_support(
+            theta,
+            x_dot[:, j],
+            folds,
+            threshold=config.threshold,
+            column_sets=column_sets,
+        )
+        supports[j], thresholds[j] = chosen.support, chosen.threshold
+        for c in sorted(candidates, key=lambda c: (c.complexity, c.cv_mse)):
             pareto.append(
                 {
                     "state": name,
@@ -127,51 +143,60 @@ def discover(
                 }
             )
 
+    inclusion, intervals = (None, None)
+    if config.n_bootstrap > 0:
+        inclusion, intervals = bagging(theta, x_dot, supports, thresholds, n_models=config.n_bootstrap, seed=0)
     coefficients, fit_name, shooting = refit_coefficients(
         theta,
         x_dot,
         supports,
-        powers,
+        library,
         ts,
         xs,
         [r.smoothed for r in derivatives],
         n_blocks=1,
         max_seconds=config.max_simulation_seconds,
     )
-    residual = theta @ coefficients.T - x_dot
-    rss = float(np.sum(residual**2))
+    fitted = theta @ coefficients.T
+    rss = float(np.sum((fitted - x_dot) ** 2))
     metrics: dict[str, float] = {
-        "derivative_r2": _r2(x_dot, theta @ coefficients.T),
+        "derivative_r2": _r2(x_dot, fitted),
         "complexity": float(np.count_nonzero(coefficients)),
         "aicc": _aicc(rss, n * d, int(np.count_nonzero(coefficients))),
         "n_samples": float(n),
         "n_trajectories": float(len(xs)),
         **{f"shooting_error.{name}": value for name, value in shooting.items()},
     }
+    if inclusion is not None:
+        chosen_inclusion = inclusion[supports]
+        metrics["min_inclusion_probability"] = float(chosen_inclusion.min()) if chosen_inclusion.size else float("nan")
     for j, name in enumerate(names):
         metrics[f"noise_sd.{name}"] = float(np.mean([r.noise_sd[j] for r in derivatives]))
+    used_degrees = library.degrees[np.any(supports, axis=0)]
     chosen_info: dict[str, object] = {
         "differentiation_method": derivatives[0].method,
-        "library": f"polynomial(degree={config.library.degree}, bias={config.library.include_bias})",
+        "differentiation_choice": [str(prm.get("method", derivatives[0].method)) for prm in derivatives[0].params],
+        "library": f"polynomial degree <= {top_degree}, bias {spec.include_bias}, functions {list(spec.functions)}",
+        "degree": int(used_degrees.max()) if used_degrees.size else 0,
         "coefficient_fit": fit_name,
         "selection": "fixed threshold"
         if config.threshold is not None
-        else f"STLSQ path, {n_folds}-fold blocked CV, one-SE rule",
+        else f"STLSQ paths for degrees {degrees}, {n_folds}-fold blocked CV, one-SE rule",
+        "thresholds": [None if not np.isfinite(v) else float(v) for v in thresholds],
     }
     result = DiscoveryResult(
         names=names,
-        feature_names=tuple(terms),
-        powers=powers,
+        library=library,
         coefficients=coefficients,
         metrics=metrics,
         chosen=chosen_info,
         pareto=pareto,
+        inclusion=inclusion,
+        intervals=intervals,
         max_simulation_seconds=config.max_simulation_seconds,
     )
     try:
-        simulated = [
-            result.simulate(xi[0] if r is None else r.smoothed[0], ti) for ti, xi, r in zip(ts, xs, derivatives)
-        ]
+        simulated = [result.simulate(r.smoothed[0], ti) for ti, r in zip(ts, derivatives)]
         metrics["trajectory_r2"] = _r2(np.vstack(xs), np.vstack(simulated))
     except SimulationError as exc:
         metrics["trajectory_r2"] = float("nan")

@@ -1,10 +1,27 @@
-"""Evaluating candidate terms fast: the polynomial library as an exponent matrix."""
+"""Candidate terms of a right-hand side: polynomials plus optional function families.
+
+A :class:`Library` is a pure description (state names, polynomial exponents, function
+terms), so it serialises to JSON and evaluates fast with numpy for fitting and
+simulation alike. Each term also renders as plain text, LaTeX and a sympy-parsable
+expression.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
-__all__ = ["evaluate_terms"]
+__all__ = ["FAMILIES", "Library", "evaluate_terms"]
+
+FAMILIES: dict[str, tuple[Any, str, str, str]] = {
+    # family: (numpy function, text pattern, LaTeX pattern, sympy pattern); {s} is the state name
+    "sin": (np.sin, "sin({s})", r"\sin({s})", "sin({s})"),
+    "cos": (np.cos, "cos({s})", r"\cos({s})", "cos({s})"),
+    "exp": (np.exp, "exp({s})", r"e^{{{s}}}", "exp({s})"),
+    "inverse": (lambda v: 1.0 / v, "1/{s}", r"\frac{{1}}{{{s}}}", "1/{s}"),
+}
 
 
 def evaluate_terms(x: np.ndarray, powers: np.ndarray) -> np.ndarray:
@@ -26,3 +43,90 @@ def evaluate_terms(x: np.ndarray, powers: np.ndarray) -> np.ndarray:
         if np.any(exponents):
             theta *= x2[:, j : j + 1] ** exponents[None, :]
     return theta[0] if single else theta
+
+
+def _monomial_text(powers: np.ndarray, names: tuple[str, ...], style: str) -> str:
+    factors = []
+    for name, p in zip(names, powers):
+        if p == 0:
+            continue
+        if style == "text":
+            factors.append(name if p == 1 else f"{name}^{p}")
+        elif style == "latex":
+            factors.append(name if p == 1 else f"{name}^{{{p}}}")
+        else:
+            factors.append(name if p == 1 else f"{name}**{p}")
+    if not factors:
+        return "1"
+    return {"text": " ", "latex": " ", "sympy": "*"}[style].join(factors)
+
+
+@dataclass(frozen=True)
+class Library:
+    """Candidate terms over the states ``names``.
+
+    Attributes:
+        names: state names (d,).
+        powers: exponents of the polynomial terms (p_poly, d), pysindy's order.
+        functions: function terms as (family, state index) pairs, after the polynomials.
+    """
+
+    names: tuple[str, ...]
+    powers: np.ndarray
+    functions: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def size(self) -> int:
+        """Number of terms p."""
+        return int(self.powers.shape[0] + len(self.functions))
+
+    @property
+    def degrees(self) -> np.ndarray:
+        """Polynomial degree of each term (p,); function terms count as degree 1."""
+        return np.concatenate([self.powers.sum(axis=1), np.ones(len(self.functions), dtype=int)])
+
+    def _render(self, style: str) -> list[str]:
+        out = [_monomial_text(p, self.names, style) for p in self.powers]
+        column = {"text": 1, "latex": 2, "sympy": 3}[style]
+        out += [FAMILIES[f][column].format(s=self.names[j]) for f, j in self.functions]
+        return out
+
+    def feature_names(self) -> list[str]:
+        """Plain-text term names: ``1``, ``x``, ``x y``, ``x^2``, ``sin(x)``."""
+        return self._render("text")
+
+    def latex_names(self) -> list[str]:
+        """LaTeX term names."""
+        return self._render("latex")
+
+    def sympy_names(self) -> list[str]:
+        """Term names ``sympy.sympify`` reads."""
+        return self._render("sympy")
+
+    def evaluate(self, x: np.ndarray) -> np.ndarray:
+        """Term values at states ``x`` (n, d) → (n, p), or (d,) → (p,)."""
+        x = np.asarray(x, dtype=float)
+        single = x.ndim == 1
+        x2 = x[None, :] if single else x
+        with np.errstate(all="ignore"):
+            columns = [evaluate_terms(x2, self.powers)]
+            for family, j in self.functions:
+                columns.append(FAMILIES[family][0](x2[:, j : j + 1]))
+        theta = np.hstack(columns)
+        return theta[0] if single else theta
+
+    def subset(self, max_degree: int) -> np.ndarray:
+        """Mask (p,) of the terms of polynomial degree <= max_degree (function terms always in)."""
+        return self.degrees <= max_degree
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe description."""
+        functions = [list(f) for f in self.functions]
+        return {"names": list(self.names), "powers": self.powers.tolist(), "functions": functions}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Library:
+        """Inverse of :meth:`to_dict`."""
+        names = tuple(data["names"])
+        powers = np.asarray(data["powers"], dtype=int).reshape(-1, len(names))
+        return cls(names, powers, tuple((str(f), int(j)) for f, j in data.get("functions", [])))

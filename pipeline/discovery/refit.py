@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import cumulative_trapezoid
 
-from pipeline.discovery.library import evaluate_terms
+from pipeline.discovery.library import Library
 from pipeline.discovery.selection import fit_support
 from pipeline.discovery.simulate import simulate_model
 from pipeline.errors import SimulationError
@@ -25,12 +25,12 @@ __all__ = ["fit_integral_form", "refit_coefficients", "shooting_error"]
 
 
 def fit_integral_form(
-    ts: list[np.ndarray], xs: list[np.ndarray], smoothed: list[np.ndarray], powers: np.ndarray, supports: np.ndarray
+    ts: list[np.ndarray], xs: list[np.ndarray], smoothed: list[np.ndarray], library: Library, supports: np.ndarray
 ) -> np.ndarray:
     """Integral-form least squares on the given supports (d, p) → coefficients (d, p)."""
     blocks = []
     for t, s in zip(ts, smoothed):
-        blocks.append(cumulative_trapezoid(evaluate_terms(s, powers), t, axis=0, initial=0.0))
+        blocks.append(cumulative_trapezoid(library.evaluate(s), t, axis=0, initial=0.0))
     integrated = np.vstack(blocks)
     offsets = np.zeros((integrated.shape[0], len(ts)))
     start = 0
@@ -48,7 +48,7 @@ def fit_integral_form(
 
 def shooting_error(
     coefficients: np.ndarray,
-    powers: np.ndarray,
+    library: Library,
     ts: list[np.ndarray],
     xs: list[np.ndarray],
     smoothed: list[np.ndarray],
@@ -66,7 +66,7 @@ def shooting_error(
             if b - a < 2:
                 continue
             try:
-                sim = simulate_model(coefficients, powers, s[a], t[a : b + 1], max_seconds=max_seconds)
+                sim = simulate_model(coefficients, library, s[a], t[a : b + 1], max_seconds=max_seconds)
             except SimulationError:
                 return float("inf")
             errors.append(np.mean(((sim - x[a : b + 1]) / scale) ** 2))
@@ -77,7 +77,7 @@ def refit_coefficients(
     theta: np.ndarray,
     x_dot: np.ndarray,
     supports: np.ndarray,
-    powers: np.ndarray,
+    library: Library,
     ts: list[np.ndarray],
     xs: list[np.ndarray],
     smoothed: list[np.ndarray],
@@ -92,10 +92,10 @@ def refit_coefficients(
     """
     candidates = {
         "derivative": np.vstack([fit_support(theta, x_dot[:, j], supports[j]) for j in range(supports.shape[0])]),
-        "integral": fit_integral_form(ts, xs, smoothed, powers, supports),
+        "integral": fit_integral_form(ts, xs, smoothed, library, supports),
     }
     scores = {
-        name: shooting_error(c, powers, ts, xs, smoothed, n_blocks=n_blocks, max_seconds=max_seconds)
+        name: shooting_error(c, library, ts, xs, smoothed, n_blocks=n_blocks, max_seconds=max_seconds)
         for name, c in candidates.items()
     }
     best = min(scores, key=lambda name: scores[name])

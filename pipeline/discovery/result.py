@@ -1,4 +1,4 @@
-"""The result of a discovery: equations, coefficients, metrics, and simulation of the model."""
+"""The result of a discovery: equations, coefficients with uncertainty, metrics, and simulation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.discovery.library import evaluate_terms
+from pipeline.discovery.library import Library
 from pipeline.discovery.simulate import simulate_model
 
 __all__ = ["DiscoveryResult", "format_equation"]
@@ -18,17 +18,28 @@ def _format_coefficient(value: float, precision: int) -> str:
     return f"{value:#.{precision}g}".rstrip(".")
 
 
-def format_equation(state: str, coefficients: np.ndarray, feature_names: list[str], *, precision: int = 4) -> str:
-    """One equation as text: ``"u' = -1.002 u + 0.3 u v"`` (``"u' = 0"`` when no term is active)."""
+def format_equation(
+    state: str, coefficients: np.ndarray, feature_names: list[str], *, precision: int = 4, style: str = "text"
+) -> str:
+    """One equation: text ``"u' = -1.002 u + 0.3 u v"``, LaTeX, or a sympy-parsable right-hand side.
+
+    ``style`` is ``text``, ``latex`` (``\\dot{u} = -1.002 u``) or ``sympy`` (``-1.002*u``, the
+    right-hand side only). ``feature_names`` must be in the matching style.
+    """
     parts: list[str] = []
     for coef, term in zip(coefficients, feature_names):
         if coef == 0.0:
             continue
         magnitude = _format_coefficient(abs(float(coef)), precision)
-        body = magnitude if term == "1" else f"{magnitude} {term}"
+        joiner = "*" if style == "sympy" else " "
+        body = magnitude if term == "1" else f"{magnitude}{joiner}{term}"
         sign = "-" if coef < 0 else "+"
         parts.append(f"-{body}" if not parts and sign == "-" else body if not parts else f"{sign} {body}")
-    return f"{state}' = {' '.join(parts) if parts else '0'}"
+    rhs = " ".join(parts) if parts else "0"
+    if style == "sympy":
+        return rhs
+    lhs = f"\\dot{{{state}}}" if style == "latex" else f"{state}'"
+    return f"{lhs} = {rhs}"
 
 
 @dataclass(frozen=True)
@@ -37,28 +48,48 @@ class DiscoveryResult:
 
     Attributes:
         names: state names, (d,).
-        feature_names: library term names, (p,).
-        powers: exponent matrix of the terms, (p, d).
+        library: the candidate terms theta (p of them).
         coefficients: (d, p); zero where a term is not in the model.
         metrics: scalar scores (derivative R², trajectory R², complexity, AICc, ...).
-        chosen: what was selected (differentiation method, thresholds, library).
-        pareto: per state, the scored candidate supports: ``{"state", "complexity", "cv_mse", "chosen"}`` rows.
+        chosen: what was selected (differentiation, library degree, selection rule, ...).
+        pareto: scored candidate models per state: ``{"state", "complexity", "cv_mse", "terms", "chosen"}``.
+        inclusion: bootstrap inclusion probability of every term, (d, p), or None.
+        intervals: bootstrap 95 % intervals of every coefficient, (d, p, 2), or None.
         max_simulation_seconds: wall-time cap used by :meth:`simulate`.
     """
 
     names: tuple[str, ...]
-    feature_names: tuple[str, ...]
-    powers: np.ndarray
+    library: Library
     coefficients: np.ndarray
     metrics: dict[str, float] = field(default_factory=dict)
     chosen: dict[str, Any] = field(default_factory=dict)
     pareto: list[dict[str, Any]] = field(default_factory=list)
+    inclusion: np.ndarray | None = None
+    intervals: np.ndarray | None = None
     max_simulation_seconds: float = 20.0
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """Plain-text names of the p library terms."""
+        return tuple(self.library.feature_names())
 
     @property
     def equations(self) -> list[str]:
         """One text equation per state, e.g. ``"u' = -1.002 u"``."""
-        return [format_equation(n, c, list(self.feature_names)) for n, c in zip(self.names, self.coefficients)]
+        names = self.library.feature_names()
+        return [format_equation(n, c, names) for n, c in zip(self.names, self.coefficients)]
+
+    @property
+    def equations_latex(self) -> list[str]:
+        """One LaTeX equation per state, e.g. ``\\dot{u} = -1.002 u``."""
+        names = self.library.latex_names()
+        return [format_equation(n, c, names, style="latex") for n, c in zip(self.names, self.coefficients)]
+
+    @property
+    def equations_sympy(self) -> list[str]:
+        """One right-hand side per state that ``sympy.sympify`` parses, e.g. ``-1.002*u``."""
+        names = self.library.sympy_names()
+        return [format_equation(n, c, names, style="sympy") for n, c in zip(self.names, self.coefficients)]
 
     @property
     def complexity(self) -> int:
@@ -67,14 +98,30 @@ class DiscoveryResult:
 
     def terms(self) -> dict[str, dict[str, float]]:
         """The model as ``{state: {term: coefficient}}`` over non-zero terms."""
+        names = self.feature_names
         return {
-            name: {term: float(c) for term, c in zip(self.feature_names, row) if c != 0.0}
+            name: {term: float(c) for term, c in zip(names, row) if c != 0.0}
             for name, row in zip(self.names, self.coefficients)
         }
 
+    def coefficient_table(self) -> list[dict[str, Any]]:
+        """One row per (state, term) in the model: coefficient, 95 % interval, inclusion probability."""
+        rows = []
+        for i, state in enumerate(self.names):
+            for k, term in enumerate(self.feature_names):
+                if self.coefficients[i, k] == 0.0:
+                    continue
+                row: dict[str, Any] = {"state": state, "term": term, "coefficient": float(self.coefficients[i, k])}
+                if self.intervals is not None:
+                    row["ci_low"], row["ci_high"] = (float(v) for v in self.intervals[i, k])
+                if self.inclusion is not None:
+                    row["inclusion_probability"] = float(self.inclusion[i, k])
+                rows.append(row)
+        return rows
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Right-hand side at states ``x`` (n, d) → derivatives (n, d)."""
-        return evaluate_terms(np.atleast_2d(np.asarray(x, dtype=float)), self.powers) @ self.coefficients.T
+        return self.library.evaluate(np.atleast_2d(np.asarray(x, dtype=float))) @ self.coefficients.T
 
     def simulate(self, x0: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Integrate the model from ``x0`` (d,) over times ``t`` (m,) → (m, d).
@@ -83,20 +130,24 @@ class DiscoveryResult:
             SimulationError: divergence, non-finite values or the wall-time cap.
         """
         return simulate_model(
-            self.coefficients, self.powers, np.asarray(x0), np.asarray(t), max_seconds=self.max_simulation_seconds
+            self.coefficients, self.library, np.asarray(x0), np.asarray(t), max_seconds=self.max_simulation_seconds
         )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe representation; :meth:`from_dict` restores it."""
         return {
             "names": list(self.names),
+            "library": self.library.to_dict(),
             "feature_names": list(self.feature_names),
-            "powers": self.powers.tolist(),
             "coefficients": self.coefficients.tolist(),
             "equations": self.equations,
+            "equations_latex": self.equations_latex,
+            "equations_sympy": self.equations_sympy,
             "metrics": {k: (None if not np.isfinite(v) else float(v)) for k, v in self.metrics.items()},
             "chosen": self.chosen,
             "pareto": self.pareto,
+            "inclusion": None if self.inclusion is None else self.inclusion.tolist(),
+            "intervals": None if self.intervals is None else self.intervals.tolist(),
             "max_simulation_seconds": self.max_simulation_seconds,
         }
 
@@ -105,11 +156,12 @@ class DiscoveryResult:
         """Rebuild a result from :meth:`to_dict` output."""
         return cls(
             names=tuple(data["names"]),
-            feature_names=tuple(data["feature_names"]),
-            powers=np.asarray(data["powers"], dtype=int),
+            library=Library.from_dict(data["library"]),
             coefficients=np.asarray(data["coefficients"], dtype=float),
             metrics={k: (float("nan") if v is None else float(v)) for k, v in data.get("metrics", {}).items()},
             chosen=dict(data.get("chosen", {})),
             pareto=list(data.get("pareto", [])),
+            inclusion=None if data.get("inclusion") is None else np.asarray(data["inclusion"], dtype=float),
+            intervals=None if data.get("intervals") is None else np.asarray(data["intervals"], dtype=float),
             max_simulation_seconds=float(data.get("max_simulation_seconds", 20.0)),
         )

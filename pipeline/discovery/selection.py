@@ -1,10 +1,11 @@
-"""Choosing each equation's terms: STLSQ sparsity path, blocked cross-validation, one-SE rule.
+"""Choosing each equation's terms: STLSQ sparsity paths, blocked cross-validation, AICc.
 
-For every state the STLSQ path proposes supports; each support is scored by the
-mean squared error of least squares on held-out contiguous time blocks. Among the
-supports whose error is within one standard error of the best, the sparsest wins
-(Breiman's one-standard-error rule), so a term must earn its place by a
-prediction gain larger than the fold-to-fold noise of the score itself.
+For every state the STLSQ paths propose supports; each support is scored by the mean
+squared error of least squares on held-out contiguous time blocks. The winner
+minimises AICc computed on that cross-validated error with the *effective* sample
+size (residuals of smoothed derivatives are autocorrelated, so each row carries far
+less than one sample's evidence): a term must buy a cross-validated gain worth its
+parameter, which tiny terms that only soak up the smoother's bias do not.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.integrate import cumulative_trapezoid
 
-from pipeline.discovery.sindy import stlsq_supports
+from pipeline.discovery.stlsq import NormalEquations, stlsq_gram
 
 __all__ = ["SupportScore", "block_folds", "fit_support", "select_support"]
 
@@ -31,6 +33,7 @@ class SupportScore:
     support: np.ndarray
     cv_mse: float
     cv_se: float
+    threshold: float = float("nan")
 
     @property
     def complexity(self) -> int:
@@ -52,18 +55,98 @@ def fit_support(theta: np.ndarray, y: np.ndarray, support: np.ndarray) -> np.nda
     return coef
 
 
-def _score(theta: np.ndarray, y: np.ndarray, support: np.ndarray, folds: np.ndarray) -> SupportScore:
-    errors = []
-    for fold in np.unique(folds):
-        test = folds == fold
-        coef = fit_support(theta[~test], y[~test], support)
-        errors.append(float(np.mean((theta[test] @ coef - y[test]) ** 2)))
-    errs = np.asarray(errors)
-    return SupportScore(support=support, cv_mse=float(errs.mean()), cv_se=float(errs.std(ddof=1) / np.sqrt(len(errs))))
+class FoldedProblem:
+    """Per-fold Gram matrices of one regression, for fast cross-validation of many supports."""
+
+    def __init__(self, theta: np.ndarray, y: np.ndarray, folds: np.ndarray) -> None:
+        self.labels = np.unique(folds)
+        self.grams = [theta[folds == k].T @ theta[folds == k] for k in self.labels]
+        self.moments = [theta[folds == k].T @ y[folds == k] for k in self.labels]
+        self.squares = [float(y[folds == k] @ y[folds == k]) for k in self.labels]
+        self.counts = [int(np.sum(folds == k)) for k in self.labels]
+        self.gram, self.moment, self.square = sum(self.grams), sum(self.moments), sum(self.squares)
+
+    def normal_equations(self) -> NormalEquations:
+        """The whole problem, normalised for thresholding."""
+        return NormalEquations(self.gram, self.moment, self.square)
+
+    def score(self, support: np.ndarray, threshold: float = float("nan")) -> SupportScore:
+        """Held-out MSE of least squares on ``support``, fold by fold."""
+        index = np.flatnonzero(support)
+        errors = []
+        for g, m, sq, count in zip(self.grams, self.moments, self.squares, self.counts):
+            train_g = (self.gram - g)[np.ix_(index, index)]
+            train_m = (self.moment - m)[index]
+            coef = np.linalg.lstsq(train_g, train_m, rcond=None)[0]
+            sse = sq - 2.0 * coef @ m[index] + coef @ g[np.ix_(index, index)] @ coef
+            errors.append(max(float(sse), 0.0) / count)
+        errs = np.asarray(errors)
+        se = float(errs.std(ddof=1) / np.sqrt(len(errs)))
+        return SupportScore(support=support, cv_mse=float(errs.mean()), cv_se=se, threshold=threshold)
+
+
+def integral_form(
+    theta: np.ndarray, x: np.ndarray, ts: list[np.ndarray], folds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The integral form x(t) = c + ∫ theta dt · xi, centred within each block so the offsets c drop out.
+
+    Args:
+        theta: library values on the smoothed states, stacked over trajectories (n, p).
+        x: observed states, stacked the same way (n, d).
+        ts: times per trajectory.
+        folds: block label of each row (blocks never span two trajectories).
+
+    Returns:
+        Block-centred integrated library (n, p) and block-centred observations (n, d).
+    """
+    integrated = np.empty_like(theta)
+    start = 0
+    for t in ts:
+        rows = slice(start, start + t.shape[0])
+        integrated[rows] = cumulative_trapezoid(theta[rows], t, axis=0, initial=0.0)
+        start += t.shape[0]
+    block = np.cumsum(np.concatenate([[0], (np.diff(folds) != 0) | (np.arange(1, folds.shape[0]) % 1 != 0)]))
+    boundaries = np.concatenate([[0], np.cumsum([t.shape[0] for t in ts])])
+    for edge in boundaries[1:-1]:
+        block[edge:] += 1
+    centred_i, centred_x = integrated.copy(), x.astype(float).copy()
+    for label in np.unique(block):
+        rows = block == label
+        centred_i[rows] -= centred_i[rows].mean(axis=0)
+        centred_x[rows] -= centred_x[rows].mean(axis=0)
+    return centred_i, centred_x
+
+
+def candidate_supports(
+    designs: list[np.ndarray], targets: list[np.ndarray], thresholds: list[float], column_sets: list[np.ndarray]
+) -> dict[bytes, tuple[np.ndarray, list[float]]]:
+    """Distinct supports from STLSQ paths over every design/target pair and nested column set."""
+    p = designs[0].shape[1]
+    found: dict[bytes, tuple[np.ndarray, list[float]]] = {}
+    for design, target in zip(designs, targets):
+        whole = NormalEquations.from_data(design, target)
+        for columns in column_sets:
+            index = np.flatnonzero(columns)
+            restricted = NormalEquations.__new__(NormalEquations)
+            restricted.gram, restricted.moment = whole.gram[np.ix_(index, index)], whole.moment[index]
+            for level in thresholds:
+                local = stlsq_gram(restricted, level)
+                if not local.any():
+                    continue
+                support = np.zeros(p, dtype=bool)
+                support[index[local]] = True
+                found.setdefault(support.tobytes(), (support, []))[1].append(level)
+    return found
 
 
 def select_support(
-    theta: np.ndarray, y: np.ndarray, folds: np.ndarray, *, threshold: float | None = None
+    theta: np.ndarray,
+    y: np.ndarray,
+    folds: np.ndarray,
+    *,
+    threshold: float | None = None,
+    column_sets: list[np.ndarray] | None = None,
+    integral: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[SupportScore, list[SupportScore]]:
     """Choose the terms of one equation.
 
@@ -72,18 +155,59 @@ def select_support(
         y: the derivative of one state (n,).
         folds: fold label per row (n,).
         threshold: a fixed STLSQ threshold (scale-free); None scans the whole path.
+        column_sets: nested column masks (p,) to run the path on, e.g. the terms up to
+            degree 1, 2, 3; every support found is scored in the one competition.
+        integral: the block-centred integral form (design (n, p), observed state (n,)).
+            When given, paths also run on it and every support is scored on it: its
+            residuals are the raw measurement noise, white, so cross-validation and AICc
+            are not fooled by terms that only fit the smoother's bias.
 
     Returns:
         The chosen support's score and every candidate scored (the Pareto material).
     """
     thresholds = [threshold] if threshold is not None else list(np.geomspace(1e-4, 1.0, 60))
-    candidates = [_score(theta, y, s, folds) for s in stlsq_supports(theta, y, thresholds)]
+    p = theta.shape[1]
+    sets = column_sets or [np.ones(p, dtype=bool)]
+    found = candidate_supports([theta], [y], thresholds, sets)
+    scoring = FoldedProblem(theta, y, folds)
+    candidates = [
+        scoring.score(support, float(np.exp(np.mean(np.log(levels))))) for support, levels in found.values()
+    ]
     if not candidates:
-        empty = np.zeros(theta.shape[1], dtype=bool)
+        empty = np.zeros(p, dtype=bool)
         return SupportScore(empty, float(np.mean(y**2)), 0.0), []
-    if threshold is not None:
-        return candidates[0], candidates
     best = min(candidates, key=lambda c: c.cv_mse)
-    admissible = [c for c in candidates if c.cv_mse <= best.cv_mse + best.cv_se]
-    chosen = min(admissible, key=lambda c: (c.complexity, c.cv_mse))
+    if threshold is not None:
+        return best, candidates
+    # The smallest nested library whose best model is within two standard errors of the overall best:
+    # a richer library must earn its place by more than the cross-validation's own noise.
+    for columns in sets:
+        inside = [c for c in candidates if not np.any(c.support & ~columns)]
+        if inside and min(c.cv_mse for c in inside) <= best.cv_mse + 2.0 * best.cv_se:
+            break
+    local_best = min(inside, key=lambda c: c.cv_mse)
+    n_eff = effective_sample_size(y - theta @ fit_support(theta, y, local_best.support), folds)
+    chosen = min(inside, key=lambda c: (effective_aicc(c, n_eff), c.complexity))
     return chosen, candidates
+
+
+def effective_sample_size(residual: np.ndarray, folds: np.ndarray) -> float:
+    """n·(1 − ρ)/(1 + ρ), ρ the lag-1 autocorrelation of the residuals (within contiguous blocks).
+
+    Residuals of smoothed derivatives are strongly autocorrelated, so n overstates the
+    evidence a term brings; this is the AR(1) effective sample size.
+    """
+    same_block = folds[1:] == folds[:-1]
+    a, b = residual[1:][same_block], residual[:-1][same_block]
+    denominator = float(np.sqrt(np.sum(a * a) * np.sum(b * b)))
+    rho = float(np.sum(a * b) / denominator) if denominator > 0 else 0.0
+    rho = min(max(rho, 0.0), 0.999)
+    return max(float(residual.shape[0]) * (1.0 - rho) / (1.0 + rho), 3.0)
+
+
+def effective_aicc(score: SupportScore, n_eff: float) -> float:
+    """Corrected Akaike criterion on the cross-validated error with the effective sample size."""
+    k = score.complexity
+    if n_eff - k - 1 <= 0:
+        return float("inf")
+    return n_eff * float(np.log(max(score.cv_mse, 1e-300))) + 2 * k + 2 * k * (k + 1) / (n_eff - k - 1)

@@ -7,7 +7,7 @@ import time
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from pipeline.discovery.library import evaluate_terms
+from pipeline.discovery.library import Library
 from pipeline.errors import SimulationError
 
 __all__ = ["simulate_model"]
@@ -19,7 +19,7 @@ class _WallTimeExceeded(Exception):
 
 def simulate_model(
     coefficients: np.ndarray,
-    powers: np.ndarray,
+    library: Library,
     x0: np.ndarray,
     t: np.ndarray,
     *,
@@ -30,7 +30,7 @@ def simulate_model(
 
     Args:
         coefficients: (d, p) model coefficients.
-        powers: (p, d) term exponents.
+        library: the p candidate terms.
         x0: initial state (d,).
         t: output times (m,), strictly increasing; integration starts at ``t[0]``.
         max_seconds: wall-time cap; exceeding it raises instead of hanging.
@@ -47,10 +47,18 @@ def simulate_model(
     limit = bound if bound is not None else 1e6 * max(1.0, float(np.max(np.abs(x0))))
     deadline = time.monotonic() + max_seconds
 
+    active = np.flatnonzero(np.any(coefficients != 0.0, axis=0))
+    reduced = Library(
+        library.names,
+        library.powers[active[active < library.powers.shape[0]]],
+        tuple(library.functions[k - library.powers.shape[0]] for k in active if k >= library.powers.shape[0]),
+    )
+    weights = coefficients[:, active]
+
     def rhs(_t: float, x: np.ndarray) -> np.ndarray:
         if time.monotonic() > deadline:
             raise _WallTimeExceeded
-        return coefficients @ evaluate_terms(x, powers)
+        return weights @ reduced.evaluate(x)
 
     def diverged(_t: float, x: np.ndarray) -> float:
         return limit - float(np.max(np.abs(x)))

@@ -11,45 +11,56 @@ from collections.abc import Sequence
 import numpy as np
 import pysindy as ps
 
+from pipeline.discovery.library import Library
 from pipeline.errors import DiscoveryError
 
-__all__ = ["polynomial_terms", "stlsq_supports"]
+__all__ = ["build_library", "stlsq_support", "stlsq_supports"]
 
 
-def polynomial_terms(names: Sequence[str], *, degree: int, include_bias: bool) -> tuple[np.ndarray, list[str]]:
-    """Exponents and names of pysindy's polynomial library over the states ``names``.
+def build_library(
+    names: Sequence[str], *, degree: int, include_bias: bool, functions: Sequence[str] = ()
+) -> Library:
+    """pysindy's polynomial library over the states ``names``, plus function terms of each state.
 
-    Returns:
-        ``powers`` (p, d) integer exponents, and the p term names (``"1"``, ``"u"``, ``"u v"``, ``"u^2"``).
+    The exponents (and so the term order and names, ``"1"``, ``"u"``, ``"u v"``, ``"u^2"``)
+    are pysindy's; the function families (``sin``, ``cos``, ``exp``, ``inverse``) follow.
     """
-    library = ps.PolynomialLibrary(degree=degree, include_bias=include_bias)
+    polynomial = ps.PolynomialLibrary(degree=degree, include_bias=include_bias)
     try:
-        library.fit([np.ones((2, len(names)))])
+        polynomial.fit([np.ones((2, len(names)))])
     except ValueError as exc:
         raise DiscoveryError(f"cannot build a degree-{degree} polynomial library: {exc}") from exc
-    return np.asarray(library.powers_, dtype=int), list(library.get_feature_names(list(names)))
+    powers = np.asarray(polynomial.powers_, dtype=int)
+    extra = tuple((family, j) for family in functions for j in range(len(names)))
+    return Library(tuple(names), powers, extra)
 
 
-def stlsq_supports(theta: np.ndarray, y: np.ndarray, thresholds: Sequence[float]) -> list[np.ndarray]:
+def stlsq_support(theta: np.ndarray, y: np.ndarray, threshold: float) -> np.ndarray:
+    """The support (p,) pysindy's STLSQ finds at one scale-free threshold (columns and ``y`` normalised)."""
+    y_unit = y / (np.linalg.norm(y) or 1.0)
+    optimizer = ps.STLSQ(threshold=float(threshold), alpha=1e-8, normalize_columns=True, max_iter=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            optimizer.fit(theta, y_unit[:, None])
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            raise DiscoveryError(f"STLSQ failed at threshold {threshold:g}: {exc}") from exc
+    return np.abs(np.asarray(optimizer.coef_)[0]) > 0
+
+
+def stlsq_supports(theta: np.ndarray, y: np.ndarray, thresholds: Sequence[float]) -> list[tuple[np.ndarray, float]]:
     """Supports along pysindy's STLSQ sparsity path for one target.
 
     Columns of ``theta`` (n, p) are normalised to unit norm inside STLSQ and ``y`` (n,)
-    is scaled to unit norm here, so ``thresholds`` are scale-free fractions.
+    is scaled to unit norm, so ``thresholds`` are scale-free fractions.
 
     Returns:
-        The distinct non-empty boolean supports (p,), in the order first met.
+        The distinct non-empty supports (p,), in the order first met, each with the
+        geometric middle of the thresholds that produced it.
     """
-    y_unit = y / (np.linalg.norm(y) or 1.0)
-    seen: dict[bytes, np.ndarray] = {}
+    seen: dict[bytes, tuple[np.ndarray, list[float]]] = {}
     for threshold in thresholds:
-        optimizer = ps.STLSQ(threshold=float(threshold), alpha=1e-8, normalize_columns=True, max_iter=50)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                optimizer.fit(theta, y_unit[:, None])
-            except (ValueError, np.linalg.LinAlgError) as exc:
-                raise DiscoveryError(f"STLSQ failed at threshold {threshold:g}: {exc}") from exc
-        support = np.abs(np.asarray(optimizer.coef_)[0]) > 0
+        support = stlsq_support(theta, y, threshold)
         if support.any():
-            seen.setdefault(support.tobytes(), support)
-    return list(seen.values())
+            seen.setdefault(support.tobytes(), (support, []))[1].append(float(threshold))
+    return [(support, float(np.exp(np.mean(np.log(ts))))) for support, ts in seen.values()]
