@@ -164,3 +164,14 @@ def test_gram_stlsq_matches_pysindy_stlsq() -> None:
         for threshold in (1e-3, 1e-2, 5e-2, 0.2):
             ours = stlsq_gram(NormalEquations.from_data(theta, x_dot[:, j]), threshold)
             np.testing.assert_array_equal(ours, stlsq_support(theta, x_dot[:, j], threshold))
+
+
+def test_simulation_of_a_model_that_produces_nan_is_a_simulation_error() -> None:
+    singular = DiscoveryResult(
+        names=("u",),
+        library=Library(("u",), np.zeros((0, 1), dtype=int), (("inverse", 0),)),
+        coefficients=np.array([[-1.0]]),
+        max_simulation_seconds=2.0,
+    )
+    with pytest.raises(SimulationError):
+        singular.simulate([1.0], np.linspace(0, 2, 50))  # u' = -1/u reaches u = 0 at t = 0.5

@@ -61,7 +61,8 @@ def simulate_model(
         return weights @ reduced.evaluate(x)
 
     def diverged(_t: float, x: np.ndarray) -> float:
-        return limit - float(np.max(np.abs(x)))
+        size = float(np.max(np.abs(x)))
+        return limit - size if np.isfinite(size) else -1.0
 
     diverged.terminal = True  # type: ignore[attr-defined]
     try:
@@ -71,6 +72,8 @@ def simulate_model(
             )
     except _WallTimeExceeded:
         raise SimulationError(f"simulation exceeded its {max_seconds:g} s wall-time cap") from None
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # the solver choked on non-finite states
+        raise SimulationError(f"simulation failed: {exc}") from exc
     if solution.status == 1 or (solution.t_events and len(solution.t_events[0])):
         when = solution.t_events[0][0] if len(solution.t_events[0]) else solution.t[-1]
         raise SimulationError(f"simulation diverged (|x| > {limit:.3g}) at t = {when:.4g}")
