@@ -43,6 +43,7 @@ class DiscoveryRun:
         mlflow_run_id: the MLflow run holding params, metrics and artifacts (None if tracking is off).
         experiment_id: its MLflow experiment.
         tracking_uri: the MLflow store it was written to.
+        model_uri: the logged ``mlflow.pyfunc`` model (``models:/...``), if logged.
     """
 
     config: RunConfig
@@ -50,6 +51,7 @@ class DiscoveryRun:
     mlflow_run_id: str | None
     experiment_id: str | None
     tracking_uri: str | None
+    model_uri: str | None = None
 
 
 def resolve_config(config: RunConfig | str | Path) -> RunConfig:
@@ -147,6 +149,12 @@ def log_results(
             plt.close(figure)
 
 
+@task(name="log-model", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def log_model(tracker: Tracker, run_id: str, result: DiscoveryResult, register_as: str | None) -> str:
+    """Log the model as an mlflow.pyfunc model (optionally registered)."""
+    return tracker.log_discovered_model(run_id, result, register_as=register_as)
+
+
 @flow(name="discover-equations", validate_parameters=False)
 def discover_equations(config: RunConfig | str | Path) -> DiscoveryRun:
     """Discover the governing ODE of a dataset and log everything to MLflow.
@@ -168,7 +176,7 @@ def discover_equations(config: RunConfig | str | Path) -> DiscoveryRun:
         series = load_data(cfg)
         derivatives = differentiate_series(series, cfg.differentiation)
         result = discover_model(series, derivatives, cfg.discovery)
-        return DiscoveryRun(cfg, result, None, None, None)
+        return DiscoveryRun(cfg, result, None, None, None, None)
 
     tracker = Tracker()
     experiment_id = tracker.ensure_experiment(cfg.experiment_name)
@@ -188,4 +196,5 @@ def discover_equations(config: RunConfig | str | Path) -> DiscoveryRun:
         derivatives = differentiate_series(series, cfg.differentiation)
         result = discover_model(series, derivatives, cfg.discovery)
         log_results(tracker, run_id, cfg, series, derivatives, result)
-    return DiscoveryRun(cfg, result, run_id, experiment_id, tracker.uri)
+        model_uri = log_model(tracker, run_id, result, cfg.tracking.register_as) if cfg.tracking.log_model else None
+    return DiscoveryRun(cfg, result, run_id, experiment_id, tracker.uri, model_uri)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,19 @@ from flows.settings import default_artifact_root, tracking_uri
 from pipeline.errors import TrackingError
 
 __all__ = ["Tracker", "sanitize_name"]
+
+
+def _model_requirements() -> list[str]:
+    """Pinned requirements of a logged model: the core's own dependencies as installed here."""
+    from importlib import metadata
+
+    pins = []
+    for name in ("numpy", "scipy", "scikit-learn", "pandas", "pysindy", "pydantic", "pyyaml", "matplotlib", "mlflow"):
+        try:
+            pins.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return pins
 
 _MAX_BATCH = 100
 _PARAM_LIMIT = 6000
@@ -132,6 +146,41 @@ class Tracker:
     def log_file(self, run_id: str, path: Path, artifact_path: str | None = None) -> None:
         """Copy a local file into the run's artifacts."""
         self._artifact(lambda: self.client.log_artifact(run_id, str(path), artifact_path), path.name)
+
+    def log_discovered_model(self, run_id: str, result: Any, *, register_as: str | None = None) -> str:
+        """Log a discovery result as an ``mlflow.pyfunc`` model under ``model``; returns its URI.
+
+        The model is logged "from code" (``flows/pyfunc_model.py``) with the ``pipeline``
+        package as code, so it loads and runs from any working directory.
+        """
+        import mlflow
+        import pandas as pd
+        from mlflow.models import infer_signature
+
+        here = Path(__file__).resolve().parent
+        names = list(result.names)
+        example = pd.DataFrame([[1.0] * len(names)], columns=names)
+        output = pd.DataFrame({f"d{n}/dt": [0.0] for n in names})
+        signature = infer_signature(example, output, params={"simulate": False, "t": [0.0, 1.0]})
+        with tempfile.TemporaryDirectory() as folder:
+            model_json = Path(folder) / "model.json"
+            model_json.write_text(json.dumps(result.to_dict()), encoding="utf-8")
+            try:
+                mlflow.set_tracking_uri(self.uri)
+                with mlflow.start_run(run_id=run_id):
+                    info = mlflow.pyfunc.log_model(
+                        name="model",
+                        python_model=str(here / "pyfunc_model.py"),
+                        artifacts={"model": str(model_json)},
+                        code_paths=[str(here.parent / "pipeline")],
+                        signature=signature,
+                        input_example=example,
+                        pip_requirements=_model_requirements(),
+                        registered_model_name=register_as,
+                    )
+            except MlflowException as exc:
+                raise TrackingError(f"MLflow at {self.uri}: cannot log the model for run {run_id} ({exc})") from exc
+        return info.model_uri
 
     def _artifact(self, write: Any, name: str) -> None:
         try:

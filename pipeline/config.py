@@ -93,6 +93,8 @@ class TrackingConfig(_Strict):
 
     enabled: bool = True
     experiment: str | None = Field(default=None, description="MLflow experiment; defaults to the config's name.")
+    log_model: bool = Field(default=True, description="Log the discovered ODE as an mlflow.pyfunc model.")
+    register_as: str | None = Field(default=None, description="Register the logged model under this name.")
 
 
 class RunConfig(_Strict):

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import numpy as np
 
 import pytest
 from conftest import runs_of
@@ -70,3 +75,29 @@ def test_config_and_missing_file_errors_start_no_run(mlflow_uri: str, tmp_path: 
     with pytest.raises(ConfigError, match="config file not found"):
         discover_equations(str(tmp_path / "nope.yaml"))
     assert MlflowClient(mlflow_uri).get_experiment_by_name("ghost") is None
+
+
+def test_logged_pyfunc_model_loads_and_runs_in_a_fresh_process_elsewhere(mlflow_uri: str, tmp_path: Path) -> None:
+    outcome = discover_equations(str(ROOT / "configs" / "lotka_volterra.yaml"))
+    assert outcome.model_uri
+    states = np.array([[30.0, 4.0], [10.0, 20.0]])
+    times = [0.0, 1.0, 2.0, 5.0]
+    script = (
+        "import json, sys, mlflow, pandas as pd\n"
+        f"model = mlflow.pyfunc.load_model({outcome.model_uri!r})\n"
+        f"frame = pd.DataFrame({states.tolist()!r}, columns=['hare', 'lynx'])\n"
+        "rhs = model.predict(frame)\n"
+        f"trajectory = model.predict(frame, params={{'simulate': True, 't': {times!r}}})\n"
+        "print(json.dumps({'rhs': rhs.to_numpy().tolist(), 'columns': list(rhs.columns),"
+        " 'trajectory': trajectory[['hare', 'lynx']].to_numpy().tolist()}))\n"
+    )
+    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_uri}
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    out = subprocess.run([sys.executable, "-c", script], cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    payload = json.loads(out.stdout.strip().splitlines()[-1])
+    assert payload["columns"] == ["dhare/dt", "dlynx/dt"]
+    np.testing.assert_allclose(payload["rhs"], outcome.result.predict(states), rtol=1e-9)
+    np.testing.assert_allclose(payload["trajectory"], outcome.result.simulate(states[0], np.array(times)), rtol=1e-6)
+    assert list(workdir.iterdir()) == []  # loading a model leaves the working directory untouched

@@ -1,0 +1,54 @@
+"""The MLflow pyfunc wrapper of a discovered ODE ("models from code": MLflow runs this file).
+
+Loaded with ``mlflow.pyfunc.load_model(uri)`` from any working directory: the model
+carries this file, the ``pipeline`` package (as code) and the model's JSON.
+
+- ``predict(frame_of_states)`` returns the right-hand side, one ``d<state>/dt`` column per state;
+- ``predict(frame, params={"simulate": True, "t": [...]})`` integrates from the frame's first
+  row over ``t`` and returns ``t`` and the states.
+
+This file imports only mlflow, numpy, pandas and the pure ``pipeline`` core: loading a
+model needs no Prefect and touches nothing in the working directory.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.pyfunc import PythonModel
+
+from pipeline.discovery.result import DiscoveryResult
+from pipeline.errors import DataError
+
+
+class DiscoveredODE(PythonModel):
+    """dx/dt = f(x) as an MLflow model."""
+
+    def load_context(self, context: Any) -> None:
+        with open(context.artifacts["model"], encoding="utf-8") as handle:
+            self.result = DiscoveryResult.from_dict(json.load(handle))
+
+    def predict(self, context, model_input, params=None):  # noqa: ANN001, ANN201 - MLflow reads hints as a schema
+        """Derivatives at the rows' states, or (``params["simulate"]``) a trajectory over ``params["t"]``."""
+        params = params or {}
+        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        names = list(self.result.names)
+        missing = [n for n in names if n not in frame.columns]
+        if missing:
+            raise DataError(f"model input lacks state column(s) {missing}; expected {names}")
+        x = frame[names].to_numpy(dtype=float)
+        if params.get("simulate"):
+            t = np.asarray(params.get("t") or [], dtype=float)
+            if t.ndim != 1 or t.shape[0] < 2:
+                raise DataError("params['t'] must list at least two increasing times to simulate")
+            trajectory = self.result.simulate(x[0], t)
+            return pd.DataFrame({"t": t, **{n: trajectory[:, j] for j, n in enumerate(names)}})
+        derivatives = self.result.predict(x)
+        return pd.DataFrame({f"d{n}/dt": derivatives[:, j] for j, n in enumerate(names)})
+
+
+mlflow.models.set_model(DiscoveredODE())
