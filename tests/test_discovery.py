@@ -146,7 +146,9 @@ def test_degree_is_chosen_from_the_data() -> None:
 def test_function_terms_find_a_pendulum() -> None:
     frame = sample_system("pendulum", n=512, noise=0.01, seed=0)
     config = DiscoveryConfig(library=LibraryConfig(degree=1, functions=["sin"]))
-    result = discover(frame.t.to_numpy(), frame[["theta", "omega"]].to_numpy(), config=config, feature_names=["theta", "omega"])
+    result = discover(
+        frame.t.to_numpy(), frame[["theta", "omega"]].to_numpy(), config=config, feature_names=["theta", "omega"]
+    )
     assert set(result.terms()["omega"]) == {"omega", "sin(theta)"}
     assert result.terms()["omega"]["sin(theta)"] == pytest.approx(-1.0, rel=0.05)
 

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 import pytest
 from conftest import runs_of
 from mlflow.tracking import MlflowClient
@@ -94,7 +93,9 @@ def test_logged_pyfunc_model_loads_and_runs_in_a_fresh_process_elsewhere(mlflow_
     env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_uri}
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
-    out = subprocess.run([sys.executable, "-c", script], cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=workdir, env=env, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     payload = json.loads(out.stdout.strip().splitlines()[-1])
     assert payload["columns"] == ["dhare/dt", "dlynx/dt"]
