@@ -28,6 +28,8 @@ from pipeline.errors import DataError
 class DiscoveredODE(PythonModel):
     """dx/dt = f(x) as an MLflow model."""
 
+    _skip_type_hint_validation = True  # input is a DataFrame of states, described by the logged signature
+
     def load_context(self, context: Any) -> None:
         with open(context.artifacts["model"], encoding="utf-8") as handle:
             self.result = DiscoveryResult.from_dict(json.load(handle))

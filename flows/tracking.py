@@ -13,6 +13,7 @@ import math
 import re
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -167,14 +168,15 @@ class Tracker:
             model_json.write_text(json.dumps(result.to_dict()), encoding="utf-8")
             try:
                 mlflow.set_tracking_uri(self.uri)
-                with mlflow.start_run(run_id=run_id):
+                with mlflow.start_run(run_id=run_id), warnings.catch_warnings():
+                    # MLflow nags about type hints and input examples; the signature above is explicit.
+                    warnings.simplefilter("ignore", UserWarning)
                     info = mlflow.pyfunc.log_model(
                         name="model",
                         python_model=str(here / "pyfunc_model.py"),
                         artifacts={"model": str(model_json)},
                         code_paths=[str(here.parent / "pipeline")],
                         signature=signature,
-                        input_example=example,
                         pip_requirements=_model_requirements(),
                         registered_model_name=register_as,
                     )
