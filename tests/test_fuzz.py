@@ -1,0 +1,113 @@
+"""Property tests: whatever the input, only DeltaflowError subclasses escape the entry points.
+
+The CI profile runs a couple of hundred examples per property (HYPOTHESIS_PROFILE=long for more).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from pipeline.config import parse_config
+from pipeline.data import load_timeseries
+from pipeline.differentiation import METHODS, differentiate
+from pipeline.discovery import discover
+from pipeline.errors import DeltaflowError
+
+settings.register_profile("ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("long", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+@given(
+    t=arrays(np.float64, st.integers(0, 40), elements=floats),
+    x=arrays(np.float64, st.integers(0, 40), elements=floats),
+    method=st.sampled_from(sorted(METHODS)),
+    order=st.integers(0, 3),
+)
+def test_differentiate_raises_only_its_own_errors(t: np.ndarray, x: np.ndarray, method: str, order: int) -> None:
+    try:
+        out = differentiate(t, x, method=method, order=order)
+    except DeltaflowError:
+        return
+    assert out.shape == x.shape
+
+
+@given(
+    data=arrays(np.float64, st.tuples(st.integers(0, 30), st.integers(1, 3)), elements=floats),
+    step=st.floats(1e-3, 10.0),
+)
+@settings(max_examples=60)
+def test_discover_raises_only_its_own_errors(data: np.ndarray, step: float) -> None:
+    t = np.arange(data.shape[0]) * step
+    try:
+        result = discover(t, data)
+    except DeltaflowError:
+        return
+    assert result.coefficients.shape[0] == data.shape[1]
+
+
+@given(
+    raw=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+        lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+        max_leaves=12,
+    )
+)
+def test_parse_config_raises_only_config_errors(raw: object) -> None:
+    try:
+        parse_config(raw)
+    except DeltaflowError:
+        pass
+
+
+@given(text=st.text(max_size=300))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_load_timeseries_raises_only_data_errors(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "fuzz.csv"
+    path.write_text(text, encoding="utf-8")
+    try:
+        series = load_timeseries(path, time_column="t")
+    except DeltaflowError:
+        return
+    assert series.x.shape[0] == series.t.shape[0] >= 5
+
+
+@pytest.mark.parametrize("header", ["t,u\n", "t,u,v\n"])
+@given(rows=st.lists(st.tuples(floats, floats, floats), min_size=0, max_size=20))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], max_examples=80)
+def test_numeric_tables_load_or_fail_cleanly(tmp_path: Path, header: str, rows: list[tuple[float, float, float]]) -> None:
+    width = header.count(",") + 1
+    path = tmp_path / "fuzz.csv"
+    path.write_text(header + "".join(",".join(repr(v) for v in row[:width]) + "\n" for row in rows))
+    try:
+        load_timeseries(path, time_column="t")
+    except DeltaflowError:
+        pass
+
+
+@given(
+    steps=arrays(np.float64, st.integers(2, 60), elements=st.floats(1e-6, 1e3)),
+    values=st.data(),
+    method=st.sampled_from(sorted(METHODS)),
+    order=st.sampled_from([1, 2]),
+)
+def test_differentiate_on_valid_grids_returns_finite_values_or_its_own_error(
+    steps: np.ndarray, values: st.DataObject, method: str, order: int
+) -> None:
+    t = np.concatenate([[0.0], np.cumsum(steps)])
+    x = values.draw(arrays(np.float64, t.shape, elements=st.floats(-1e12, 1e12)))
+    try:
+        out = differentiate(t, x, method=method, order=order)
+    except DeltaflowError:
+        return
+    assert out.shape == x.shape
+    assert np.all(np.isfinite(out)), f"{method} returned non-finite derivatives"
