@@ -20,11 +20,14 @@ from pipeline.discovery.ensemble import bagging
 from pipeline.discovery.library import Library
 from pipeline.discovery.refit import refit_coefficients
 from pipeline.discovery.result import DiscoveryResult, format_equation
-from pipeline.discovery.selection import block_folds, select_support
+from pipeline.discovery.selection import block_folds, level_choices, select_support
 from pipeline.discovery.sindy import build_library
 from pipeline.errors import DataError, DiscoveryError, SimulationError
 
 __all__ = ["DiscoveryResult", "Library", "discover", "format_equation"]
+
+SHOOTING_TOLERANCE = 2.0
+"""A sparser model is kept unless its multiple-shooting error is more than this factor above the best's."""
 
 
 def _as_lists(
@@ -123,6 +126,8 @@ def discover(
     # Alternative choices per state, judged jointly by simulation below: the sparsest within one
     # standard error of the best score, and the best score itself.
     alternatives = {"one_se": (supports.copy(), thresholds.copy()), "best_cv": (supports.copy(), thresholds.copy())}
+    for level in degrees:
+        alternatives[f"degree<={level}"] = (supports.copy(), thresholds.copy())
     pareto: list[dict[str, object]] = []
     terms = library.feature_names()
     for j, name in enumerate(names):
@@ -137,7 +142,10 @@ def discover(
         if candidates:
             best = min(candidates, key=lambda c: c.cv_mse)
             sparse = min((c for c in candidates if c.cv_mse <= best.cv_mse + best.cv_se), key=lambda c: c.complexity)
-            for key, pick in (("one_se", sparse), ("best_cv", best)):
+            picks = [("one_se", sparse), ("best_cv", best)]
+            per_level = level_choices(theta, x_dot[:, j], folds, candidates, column_sets)
+            picks += [(f"degree<={level}", pick or chosen) for level, pick in zip(degrees, per_level)]
+            for key, pick in picks:
                 alternatives[key][0][j], alternatives[key][1][j] = pick.support, pick.threshold
         else:
             for key in alternatives:
@@ -177,8 +185,12 @@ def discover(
             max_seconds=config.max_simulation_seconds,
         )
         judged[candidate.tobytes()] = (label, candidate, levels, coefs, form, errors)
+    # Simulation vetoes, parsimony decides: among the choices whose shooting error is within a
+    # factor SHOOTING_TOLERANCE of the best, the one with the fewest terms wins.
+    best_error = min(min(item[5].values()) for item in judged.values())
+    admissible = [item for item in judged.values() if min(item[5].values()) <= SHOOTING_TOLERANCE * best_error]
     label, supports, thresholds, coefficients, fit_name, shooting = min(
-        judged.values(), key=lambda item: (min(item[5].values()), int(item[1].sum()))
+        admissible, key=lambda item: (int(item[1].sum()), min(item[5].values()))
     )
     inclusion, intervals = (None, None)
     if config.n_bootstrap > 0:

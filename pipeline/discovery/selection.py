@@ -170,9 +170,7 @@ def select_support(
     sets = column_sets or [np.ones(p, dtype=bool)]
     found = candidate_supports([theta], [y], thresholds, sets)
     scoring = FoldedProblem(theta, y, folds)
-    candidates = [
-        scoring.score(support, float(np.exp(np.mean(np.log(levels))))) for support, levels in found.values()
-    ]
+    candidates = [scoring.score(support, float(np.exp(np.mean(np.log(levels))))) for support, levels in found.values()]
     if not candidates:
         empty = np.zeros(p, dtype=bool)
         return SupportScore(empty, float(np.mean(y**2)), 0.0), []
@@ -185,10 +183,25 @@ def select_support(
         inside = [c for c in candidates if not np.any(c.support & ~columns)]
         if inside and min(c.cv_mse for c in inside) <= best.cv_mse + 2.0 * best.cv_se:
             break
-    local_best = min(inside, key=lambda c: c.cv_mse)
+    return aicc_choice(theta, y, folds, inside), candidates
+
+
+def aicc_choice(theta: np.ndarray, y: np.ndarray, folds: np.ndarray, candidates: list[SupportScore]) -> SupportScore:
+    """The candidate minimising AICc on its cross-validated error, with the effective sample size."""
+    local_best = min(candidates, key=lambda c: c.cv_mse)
     n_eff = effective_sample_size(y - theta @ fit_support(theta, y, local_best.support), folds)
-    chosen = min(inside, key=lambda c: (effective_aicc(c, n_eff), c.complexity))
-    return chosen, candidates
+    return min(candidates, key=lambda c: (effective_aicc(c, n_eff), c.complexity))
+
+
+def level_choices(
+    theta: np.ndarray, y: np.ndarray, folds: np.ndarray, candidates: list[SupportScore], column_sets: list[np.ndarray]
+) -> list[SupportScore | None]:
+    """For each nested library (e.g. degree <= 1, 2, 3), the AICc choice among its own candidates."""
+    out: list[SupportScore | None] = []
+    for columns in column_sets:
+        inside = [c for c in candidates if not np.any(c.support & ~columns)]
+        out.append(aicc_choice(theta, y, folds, inside) if inside else None)
+    return out
 
 
 def effective_sample_size(residual: np.ndarray, folds: np.ndarray) -> float:

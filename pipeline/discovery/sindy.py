@@ -17,9 +17,7 @@ from pipeline.errors import DiscoveryError
 __all__ = ["build_library", "stlsq_support", "stlsq_supports"]
 
 
-def build_library(
-    names: Sequence[str], *, degree: int, include_bias: bool, functions: Sequence[str] = ()
-) -> Library:
+def build_library(names: Sequence[str], *, degree: int, include_bias: bool, functions: Sequence[str] = ()) -> Library:
     """pysindy's polynomial library over the states ``names``, plus function terms of each state.
 
     The exponents (and so the term order and names, ``"1"``, ``"u"``, ``"u v"``, ``"u^2"``)
