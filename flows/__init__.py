@@ -8,6 +8,7 @@ from flows.settings import apply_environment_defaults
 
 apply_environment_defaults()
 
+from flows.batch import BatchRun, run_batch  # noqa: E402
 from flows.discovery import DiscoveryRun, discover_equations  # noqa: E402
 
-__all__ = ["DiscoveryRun", "discover_equations"]
+__all__ = ["BatchRun", "DiscoveryRun", "discover_equations", "run_batch"]

@@ -91,6 +91,37 @@ def run(
         console.print(f"  {mlflow_ui_command(outcome.tracking_uri or '')}", highlight=False, soft_wrap=True)
 
 
+@app.command()
+def batch(
+    paths: list[Path] = typer.Argument(..., help="YAML configs and/or folders of them"),
+    name: str = typer.Option("batch", "--name", "-n", help="MLflow experiment of the batch"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's flow and task logs."),
+) -> None:
+    """Run many configs under one parent MLflow run; failures are reported, not fatal."""
+    _quiet_run_logs(verbose)
+    from flows.batch import expand_configs, run_batch
+
+    try:
+        configs = expand_configs(list(paths))
+    except DeltaflowError as exc:
+        raise _fail(exc) from None
+    with console.status(f"[bold]{name}[/]: {len(configs)} configs…"):
+        try:
+            outcome = run_batch([str(p) for p in configs], name=name)
+        except DeltaflowError as exc:
+            raise _fail(exc) from None
+    table = Table(show_header=True, header_style="bold", title=f"batch '{name}' (parent run {outcome.parent_run_id})")
+    for column in ("config", "status", "result"):
+        table.add_column(column, overflow="fold")
+    for item in outcome.items:
+        style = "green" if item.status == "FINISHED" else "red"
+        result = " ; ".join(item.equations) if item.status == "FINISHED" else item.error
+        table.add_row(item.config, f"[{style}]{item.status}[/]", result)
+    console.print(table)
+    if outcome.n_failed:
+        raise typer.Exit(1)
+
+
 @app.command(name="list")
 def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of YAML run configs")) -> None:
     """List the run configs in a folder with their kind and description."""

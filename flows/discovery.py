@@ -156,11 +156,12 @@ def log_model(tracker: Tracker, run_id: str, result: DiscoveryResult, register_a
 
 
 @flow(name="discover-equations", validate_parameters=False)
-def discover_equations(config: RunConfig | str | Path) -> DiscoveryRun:
+def discover_equations(config: RunConfig | str | Path, parent_run_id: str | None = None) -> DiscoveryRun:
     """Discover the governing ODE of a dataset and log everything to MLflow.
 
     Args:
         config: a :class:`RunConfig` or the path of a YAML run config.
+        parent_run_id: nest the run under this MLflow run (batches do).
 
     Returns:
         A :class:`DiscoveryRun` with the model and the MLflow run id.
@@ -188,6 +189,7 @@ def discover_equations(config: RunConfig | str | Path) -> DiscoveryRun:
         "config.sha256": config_hash(cfg),
         "git.commit": git_commit(),
         "prefect.flow_run_id": str(flow_run.id or ""),
+        **({"mlflow.parentRunId": parent_run_id} if parent_run_id else {}),
         **{f"version.{name}": version for name, version in package_versions().items()},
     }
     with tracker.run(experiment_id, run_name=f"{data_path.stem} {stamp}", tags=tags) as run_id:

@@ -41,6 +41,7 @@ def _model_requirements() -> list[str]:
             continue
     return pins
 
+
 _MAX_BATCH = 100
 _PARAM_LIMIT = 6000
 
@@ -90,6 +91,17 @@ class Tracker:
             self._fail(run_id, exc)
             raise
         self.client.set_terminated(run_id, status="FINISHED")
+
+    def record_failure(self, experiment_id: str, *, run_name: str, error: str, tags: dict[str, str]) -> str:
+        """A run that failed before it could start (bad config, missing file), so it still shows up FAILED."""
+        try:
+            run = self.client.create_run(
+                experiment_id, run_name=sanitize_name(run_name), tags={**tags, "error": error[:5000]}
+            )
+            self.client.set_terminated(run.info.run_id, status="FAILED")
+        except MlflowException as exc:
+            raise TrackingError(f"MLflow at {self.uri}: cannot record a failed run ({exc})") from exc
+        return run.info.run_id
 
     def _fail(self, run_id: str, exc: BaseException) -> None:
         message = f"{type(exc).__name__}: {exc}"

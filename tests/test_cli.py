@@ -68,3 +68,13 @@ def test_list_shows_the_shipped_configs() -> None:
     assert out.returncode == 0
     for name in ("exp_decay", "lorenz", "lotka_volterra", "lynx_hare"):
         assert name in out.stdout
+
+
+def test_batch_reports_each_item_and_exits_1_when_one_failed(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("name: bad\ndata:\n  path: missing.csv\n")
+    out = _cli("batch", str(ROOT / "configs" / "exp_decay.yaml"), "bad.yaml", "--name", "nightly", cwd=tmp_path)
+    assert out.returncode == 1, out.stderr
+    assert "FINISHED" in out.stdout and "FAILED" in out.stdout and "missing.csv" in out.stdout
+    assert "Traceback" not in out.stdout + out.stderr
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').resolve().as_posix()}"
+    assert len(runs_of(uri, "nightly")) == 3  # the parent, a finished child, a failed child
