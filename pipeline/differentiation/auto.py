@@ -7,7 +7,8 @@ Candidates (each with its own data-chosen parameters):
   extrapolate and its variance grows several-fold;
 - ``kalman``: the linear-time Kalman/RTS smoother (any grid);
 - ``spectral`` (uniform grids): Wiener-filtered FFT differentiation, unbeatable on
-  periodic or band-limited signals, poor at ends that do not match.
+  periodic or band-limited signals, poor at ends that do not match;
+- ``spline`` (irregular grids up to 5000 samples): scipy's GCV smoothing spline.
 
 The score is two-fold interleaved cross-validation that exercises the derivative: each
 candidate is fitted to the even samples, the odd samples are predicted by cubic Hermite
@@ -26,12 +27,15 @@ from pipeline.differentiation.base import ColumnFit, Differentiator, is_uniform
 from pipeline.differentiation.kalman import KalmanSmoother
 from pipeline.differentiation.savgol import SavitzkyGolay
 from pipeline.differentiation.spectral import Spectral
+from pipeline.differentiation.spline import SmoothingSpline
 from pipeline.errors import DifferentiationError
 
 __all__ = ["AutoDifferentiator", "EdgeCorrectedSavitzkyGolay", "interleaved_cv_scores"]
 
 MIN_SAMPLES_FOR_CHOICE = 24
 """Below this many samples the halves are too short to judge; the Kalman smoother is used."""
+MAX_SAMPLES_FOR_SPLINE = 5_000
+"""scipy's GCV spline joins the candidates on irregular grids up to this size (it costs ~0.3 s at 1000)."""
 MAX_SAMPLES_FOR_CHOICE = 20_000
 """Longer series are judged on every k-th sample (the same signal, thinned), then the winner fits them all."""
 
@@ -62,6 +66,11 @@ def _fit_candidates(t: np.ndarray, y: np.ndarray) -> dict[str, ColumnFit]:
     """Every applicable candidate's fit; the Kalman fit is computed once and shared."""
     kalman = KalmanSmoother()._fit_column(t, y)
     fits: dict[str, ColumnFit] = {"kalman": kalman}
+    if not is_uniform(t, rtol=1e-3) and t.shape[0] <= MAX_SAMPLES_FOR_SPLINE:
+        try:
+            fits["spline"] = SmoothingSpline()._fit_column(t, y)
+        except DifferentiationError:
+            pass
     if is_uniform(t, rtol=1e-3) and t.shape[0] >= SavitzkyGolay.min_samples:
         for name, build in (
             ("savgol+kalman", lambda: _blend_edges(SavitzkyGolay()._fit_column(t, y), kalman)),
@@ -77,7 +86,7 @@ def _fit_candidates(t: np.ndarray, y: np.ndarray) -> dict[str, ColumnFit]:
 def _fit_one(name: str, t: np.ndarray, y: np.ndarray) -> ColumnFit:
     if name == "savgol+kalman":
         return _blend_edges(SavitzkyGolay()._fit_column(t, y), KalmanSmoother()._fit_column(t, y))
-    return {"kalman": KalmanSmoother, "spectral": Spectral}[name]()._fit_column(t, y)
+    return {"kalman": KalmanSmoother, "spectral": Spectral, "spline": SmoothingSpline}[name]()._fit_column(t, y)
 
 
 def interleaved_cv_scores(t: np.ndarray, y: np.ndarray) -> dict[str, float]:
