@@ -20,6 +20,8 @@ winner is then refitted on all samples.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from scipy.interpolate import CubicHermiteSpline
 
@@ -67,10 +69,8 @@ def _fit_candidates(t: np.ndarray, y: np.ndarray) -> dict[str, ColumnFit]:
     kalman = KalmanSmoother()._fit_column(t, y)
     fits: dict[str, ColumnFit] = {"kalman": kalman}
     if not is_uniform(t, rtol=1e-3) and t.shape[0] <= MAX_SAMPLES_FOR_SPLINE:
-        try:
+        with contextlib.suppress(DifferentiationError):
             fits["spline"] = SmoothingSpline()._fit_column(t, y)
-        except DifferentiationError:
-            pass
     if is_uniform(t, rtol=1e-3) and t.shape[0] >= SavitzkyGolay.min_samples:
         for name, build in (
             ("savgol+kalman", lambda: _blend_edges(SavitzkyGolay()._fit_column(t, y), kalman)),
