@@ -29,6 +29,7 @@ from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
 from pipeline.discovery import DiscoveryResult, discover
 from pipeline.errors import ConfigError, DeltaflowError
 from pipeline.plots import plot_inclusion, plot_model_fit, plot_pareto
+from pipeline.report import render_report
 
 __all__ = ["DiscoveryRun", "discover_equations", "resolve_config"]
 
@@ -144,6 +145,11 @@ def log_results(
     try:
         for name, figure in figures.items():
             tracker.log_figure(run_id, figure, name)
+        captions = dict(
+            zip(["Data, smoothed signal and simulated model", "Candidate models", "Bagging"], figures.values())
+        )
+        facts = {"data": str(config.data.path), "MLflow run": run_id, "differentiation": derivatives[0].method}
+        tracker.log_text(run_id, render_report(config.name, result, captions, facts=facts), "report.html")
     finally:
         for figure in figures.values():
             plt.close(figure)

@@ -222,7 +222,8 @@ def discover(
         "model_choices_judged": sorted(item[0] for item in judged.values()),
         "selection": "fixed threshold"
         if config.threshold is not None
-        else f"STLSQ paths for degrees {degrees}, {n_folds}-fold blocked CV, one-SE rule",
+        else f"STLSQ paths for degrees {degrees}, {n_folds}-fold blocked CV, effective-sample AICc,"
+        " joint choice by multiple shooting",
         "thresholds": [None if not np.isfinite(v) else float(v) for v in thresholds],
     }
     result = DiscoveryResult(

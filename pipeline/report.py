@@ -1,0 +1,79 @@
+"""One self-contained HTML page per discovery run: equations, uncertainty, choices, metrics and plots."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Mapping
+
+from matplotlib.figure import Figure
+
+from pipeline.discovery import DiscoveryResult
+
+__all__ = ["render_report"]
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1000px;color:#222}
+h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:.9rem}td,th{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums}code{background:#f5f5f5;padding:.1rem .3rem}
+img{max-width:100%;border:1px solid #eee;margin:.5rem 0}.low{color:#b00}
+"""
+
+
+def _png(figure: Figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _number(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else html.escape(str(value))
+
+
+def render_report(
+    title: str, result: DiscoveryResult, figures: Mapping[str, Figure], *, facts: Mapping[str, object] | None = None
+) -> str:
+    """The run as one HTML page with its figures embedded (no external files).
+
+    Args:
+        title: page heading (the config's name).
+        result: the discovered model.
+        figures: captions → matplotlib figures.
+        facts: extra key/value lines (data file, run id, config hash, ...).
+    """
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"]
+    parts.append(f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>")
+    parts.append("<h2>Discovered equations</h2><ul>")
+    parts += [f"<li><code>{html.escape(eq)}</code></li>" for eq in result.equations]
+    parts.append("</ul>")
+    rows = result.coefficient_table()
+    if rows:
+        parts.append("<h2>Coefficients</h2><table><tr><th>state</th><th>term</th><th>coefficient</th>")
+        parts.append("<th>95 % interval</th><th>inclusion probability</th></tr>")
+        for row in rows:
+            interval = f"[{row['ci_low']:.4g}, {row['ci_high']:.4g}]" if "ci_low" in row else "–"
+            inclusion = row.get("inclusion_probability")
+            css = " class='num low'" if inclusion is not None and inclusion < 0.5 else " class='num'"
+            shown = f"{inclusion:.2f}" if inclusion is not None else "–"
+            parts.append(
+                f"<tr><td>{html.escape(row['state'])}</td><td>{html.escape(row['term'])}</td>"
+                f"<td class='num'>{row['coefficient']:.4g}</td><td class='num'>{interval}</td>"
+                f"<td{css}>{shown}</td></tr>"
+            )
+        parts.append("</table>")
+    parts.append("<h2>Metrics</h2><table>")
+    parts += [f"<tr><td>{html.escape(k)}</td><td class='num'>{_number(v)}</td></tr>" for k, v in result.metrics.items()]
+    parts.append("</table><h2>What was chosen</h2><table>")
+    parts += [f"<tr><td>{html.escape(k)}</td><td>{_number(v)}</td></tr>" for k, v in result.chosen.items()]
+    parts.append("</table>")
+    if facts:
+        parts.append("<h2>Provenance</h2><table>")
+        parts += [f"<tr><td>{html.escape(k)}</td><td>{_number(v)}</td></tr>" for k, v in facts.items()]
+        parts.append("</table>")
+    for caption, figure in figures.items():
+        alt = html.escape(caption)
+        parts.append(f"<h2>{alt}</h2><img alt='{alt}' src='data:image/png;base64,{_png(figure)}'>")
+    parts.append("</body></html>")
+    return "".join(parts)
