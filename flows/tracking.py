@@ -43,12 +43,13 @@ def _model_requirements() -> list[str]:
 
 
 _MAX_BATCH = 100
+_SECRET = re.compile(r"(password|passwd|secret|token|api[_-]?key|credential)", re.IGNORECASE)
 _PARAM_LIMIT = 6000
 
 
 def sanitize_name(name: str) -> str:
     """A name safe for runs and artifact paths: no separators or traversal, at most 120 characters."""
-    cleaned = re.sub(r"[^A-Za-z0-9_.\- ]+", "_", name).strip(" .")
+    cleaned = re.sub(r"\.{2,}", "_", re.sub(r"[^A-Za-z0-9_.\- ]+", "_", name)).strip(" ._")
     return (cleaned or "unnamed")[:120]
 
 
@@ -112,8 +113,10 @@ class Tracker:
             pass
 
     def log_params(self, run_id: str, params: dict[str, Any]) -> None:
-        """Log flat params in batches (values cut to MLflow's length limit)."""
-        items = [Param(key, str(value)[:_PARAM_LIMIT]) for key, value in params.items()]
+        """Log flat params in batches (values cut to MLflow's length limit); secret-looking keys are masked."""
+        items = [
+            Param(key, "***" if _SECRET.search(key) else str(value)[:_PARAM_LIMIT]) for key, value in params.items()
+        ]
         self._batch(run_id, params=items)
 
     def log_metrics(self, run_id: str, metrics: dict[str, float], *, step: int = 0) -> None:
@@ -123,8 +126,8 @@ class Tracker:
         self._batch(run_id, metrics=items)
 
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
-        """Set several tags in one batch."""
-        self._batch(run_id, tags=[RunTag(key, str(value)) for key, value in tags.items()])
+        """Set several tags in one batch; secret-looking keys are masked."""
+        self._batch(run_id, tags=[RunTag(k, "***" if _SECRET.search(k) else str(v)) for k, v in tags.items()])
 
     def _batch(
         self, run_id: str, *, params: list[Param] = (), metrics: list[Metric] = (), tags: list[RunTag] = ()
