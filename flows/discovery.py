@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -45,6 +48,7 @@ class DiscoveryRun:
         experiment_id: its MLflow experiment.
         tracking_uri: the MLflow store it was written to.
         model_uri: the logged ``mlflow.pyfunc`` model (``models:/...``), if logged.
+        cached: per stage, whether its result was reused from the cache.
     """
 
     config: RunConfig
@@ -53,6 +57,7 @@ class DiscoveryRun:
     experiment_id: str | None
     tracking_uri: str | None
     model_uri: str | None = None
+    cached: dict[str, bool] | None = None
 
 
 def resolve_config(config: RunConfig | str | Path) -> RunConfig:
@@ -89,7 +94,46 @@ def load_data(config: RunConfig) -> TimeSeries:
     )
 
 
-@task(name="differentiate", cache_policy=NO_CACHE)
+def _code_version() -> str:
+    """sha256 of the core's source: a cached stage is reused only by the same code."""
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__).resolve().parents[1] / "pipeline").rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+_CODE_VERSION = _code_version()
+
+
+def _series_hash(series: TimeSeries) -> str:
+    digest = hashlib.sha256()
+    for array in (series.t, series.x):
+        digest.update(np.ascontiguousarray(array, dtype=float).tobytes())
+    digest.update(repr((series.names, None if series.trajectory is None else series.trajectory.tolist())).encode())
+    return digest.hexdigest()
+
+
+def _differentiation_key(context: object, parameters: dict[str, Any]) -> str:
+    """Data content + differentiation config + code: an unchanged rerun reuses the derivatives."""
+    return (
+        "differentiate-"
+        + hashlib.sha256(
+            (_series_hash(parameters["series"]) + config_hash(parameters["config"]) + _CODE_VERSION).encode()
+        ).hexdigest()
+    )
+
+
+def _discovery_key(context: object, parameters: dict[str, Any]) -> str:
+    """Derivatives' content + discovery config + code: a changed smoothing recomputes discovery too."""
+    digest = hashlib.sha256(_series_hash(parameters["series"]).encode())
+    for result in parameters["derivatives"]:
+        for array in (result.smoothed, result.first):
+            digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update((config_hash(parameters["config"]) + _CODE_VERSION).encode())
+    return "discover-" + digest.hexdigest()
+
+
+@task(name="differentiate", cache_key_fn=_differentiation_key, persist_result=True)
 def differentiate_series(series: TimeSeries, config: DifferentiationConfig) -> list[DerivativeResult]:
     """Smooth and differentiate every trajectory."""
     return [
@@ -98,7 +142,7 @@ def differentiate_series(series: TimeSeries, config: DifferentiationConfig) -> l
     ]
 
 
-@task(name="discover", cache_policy=NO_CACHE)
+@task(name="discover", cache_key_fn=_discovery_key, persist_result=True)
 def discover_model(series: TimeSeries, derivatives: list[DerivativeResult], config: DiscoveryConfig) -> DiscoveryResult:
     """Choose and fit the sparse model."""
     return discover(
@@ -201,8 +245,12 @@ def discover_equations(config: RunConfig | str | Path, parent_run_id: str | None
     with tracker.run(experiment_id, run_name=f"{data_path.stem} {stamp}", tags=tags) as run_id:
         tracker.log_params(run_id, flatten_config(cfg))
         series = load_data(cfg)
-        derivatives = differentiate_series(series, cfg.differentiation)
-        result = discover_model(series, derivatives, cfg.discovery)
+        derivative_state = differentiate_series(series, cfg.differentiation, return_state=True)
+        derivatives = derivative_state.result()
+        discovery_state = discover_model(series, derivatives, cfg.discovery, return_state=True)
+        result = discovery_state.result()
+        cached = {"differentiate": derivative_state.name == "Cached", "discover": discovery_state.name == "Cached"}
+        tracker.set_tags(run_id, {f"cache.{stage}": "hit" if hit else "miss" for stage, hit in cached.items()})
         log_results(tracker, run_id, cfg, series, derivatives, result)
         model_uri = log_model(tracker, run_id, result, cfg.tracking.register_as) if cfg.tracking.log_model else None
-    return DiscoveryRun(cfg, result, run_id, experiment_id, tracker.uri, model_uri)
+    return DiscoveryRun(cfg, result, run_id, experiment_id, tracker.uri, model_uri, cached)

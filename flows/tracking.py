@@ -47,6 +47,11 @@ _SECRET = re.compile(r"(password|passwd|secret|token|api[_-]?key|credential)", r
 _PARAM_LIMIT = 6000
 
 
+def _metric_key(key: str) -> str:
+    """A metric or param key MLflow accepts (alphanumerics, _ - . space : /)."""
+    return re.sub(r"[^A-Za-z0-9_\-. :/]", "_", key)
+
+
 def sanitize_name(name: str) -> str:
     """A name safe for runs and artifact paths: no separators or traversal, at most 120 characters."""
     cleaned = re.sub(r"\.{2,}", "_", re.sub(r"[^A-Za-z0-9_.\- ]+", "_", name)).strip(" ._")
@@ -122,7 +127,11 @@ class Tracker:
     def log_metrics(self, run_id: str, metrics: dict[str, float], *, step: int = 0) -> None:
         """Log finite scalar metrics in batches; non-finite values are skipped."""
         now = int(time.time() * 1000)
-        items = [Metric(key, float(value), now, step) for key, value in metrics.items() if math.isfinite(float(value))]
+        items = [
+            Metric(_metric_key(key), float(value), now, step)
+            for key, value in metrics.items()
+            if math.isfinite(float(value))
+        ]
         self._batch(run_id, metrics=items)
 
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None:

@@ -31,7 +31,9 @@ __all__ = [
     "parse_config",
 ]
 
-DifferentiationMethod = Literal["auto", "spline", "savgol", "finite_difference"]
+DifferentiationMethod = Literal[
+    "auto", "kalman", "savgol", "spectral", "local_polynomial", "total_variation", "spline", "finite_difference"
+]
 
 
 class _Strict(BaseModel):

@@ -71,3 +71,12 @@ def test_flatten_and_hash_are_stable() -> None:
     assert flat["differentiation.method"] == "auto"
     assert flat["discovery.library.degree"] == "None" and flat["discovery.library.max_degree"] == "3"
     assert config_hash(config) == config_hash(RunConfig.model_validate({"name": "a", "data": {"path": "d.csv"}}))
+
+
+def test_config_accepts_exactly_the_differentiation_methods_that_exist() -> None:
+    from typing import get_args
+
+    from pipeline.config import DifferentiationMethod
+    from pipeline.differentiation import METHODS
+
+    assert set(get_args(DifferentiationMethod)) == set(METHODS)

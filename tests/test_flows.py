@@ -16,6 +16,7 @@ from mlflow.tracking import MlflowClient
 from flows import discover_equations
 from pipeline.config import load_config
 from pipeline.errors import ConfigError, DataError, DataFileNotFoundError
+from pipeline.systems import sample_system
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -125,3 +126,23 @@ def test_batch_logs_children_under_a_parent_and_survives_a_bad_item(mlflow_uri: 
     assert outcome.items[1].mlflow_run_id in {r.info.run_id for r in children if r.info.status == "FAILED"}
     summary = Path(client.download_artifacts(outcome.parent_run_id, "summary.csv")).read_text()
     assert "FAILED" in summary and "u' = -" in summary
+
+
+def test_unchanged_rerun_reuses_cached_stages_and_changed_smoothing_recomputes_downstream(
+    mlflow_uri: str, tmp_path: Path
+) -> None:
+    frame = sample_system("lotka_volterra", n=300, noise=0.01, seed=11)
+    frame.to_csv(tmp_path / "lv.csv", index=False)
+    (tmp_path / "a.yaml").write_text("name: cache\ndata:\n  path: lv.csv\ntracking:\n  log_model: false\n")
+    first = discover_equations(str(tmp_path / "a.yaml"))
+    second = discover_equations(str(tmp_path / "a.yaml"))
+    assert first.cached == {"differentiate": False, "discover": False}
+    assert second.cached == {"differentiate": True, "discover": True}
+    assert second.result.equations == first.result.equations
+    (tmp_path / "b.yaml").write_text(
+        "name: cache\ndata:\n  path: lv.csv\ndifferentiation:\n  method: kalman\ntracking:\n  log_model: false\n"
+    )
+    third = discover_equations(str(tmp_path / "b.yaml"))
+    assert third.cached == {"differentiate": False, "discover": False}
+    tags = MlflowClient(mlflow_uri).get_run(second.mlflow_run_id).data.tags
+    assert tags["cache.differentiate"] == "hit" and tags["cache.discover"] == "hit"

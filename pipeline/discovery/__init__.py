@@ -127,7 +127,7 @@ def discover(
     # standard error of the best score, and the best score itself.
     alternatives = {"one_se": (supports.copy(), thresholds.copy()), "best_cv": (supports.copy(), thresholds.copy())}
     for level in degrees:
-        alternatives[f"degree<={level}"] = (supports.copy(), thresholds.copy())
+        alternatives[f"degree_le_{level}"] = (supports.copy(), thresholds.copy())
     pareto: list[dict[str, object]] = []
     terms = library.feature_names()
     for j, name in enumerate(names):
@@ -144,7 +144,7 @@ def discover(
             sparse = min((c for c in candidates if c.cv_mse <= best.cv_mse + best.cv_se), key=lambda c: c.complexity)
             picks = [("one_se", sparse), ("best_cv", best)]
             per_level = level_choices(theta, x_dot[:, j], folds, candidates, column_sets)
-            picks += [(f"degree<={level}", pick or chosen) for level, pick in zip(degrees, per_level)]
+            picks += [(f"degree_le_{level}", pick or chosen) for level, pick in zip(degrees, per_level)]
             for key, pick in picks:
                 alternatives[key][0][j], alternatives[key][1][j] = pick.support, pick.threshold
         else:
