@@ -32,7 +32,7 @@ from pipeline.differentiation.spectral import Spectral
 from pipeline.differentiation.spline import SmoothingSpline
 from pipeline.errors import DifferentiationError
 
-__all__ = ["AutoDifferentiator", "EdgeCorrectedSavitzkyGolay", "interleaved_cv_scores"]
+__all__ = ["AutoDifferentiator", "interleaved_cv_scores"]
 
 MIN_SAMPLES_FOR_CHOICE = 24
 """Below this many samples the halves are too short to judge; the Kalman smoother is used."""
@@ -53,15 +53,6 @@ def _blend_edges(inner: ColumnFit, edges: ColumnFit) -> ColumnFit:
         blended[n - half :] = edges[order][n - half :]
         outputs.append(blended)
     return outputs[0], outputs[1], outputs[2], {**inner[3], **edges[3]}
-
-
-class EdgeCorrectedSavitzkyGolay(Differentiator):
-    """Savitzky–Golay (plug-in windows) inside, Kalman/RTS in the first and last half-window."""
-
-    min_samples = 7
-
-    def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
-        return _blend_edges(SavitzkyGolay()._fit_column(t, y), KalmanSmoother()._fit_column(t, y))
 
 
 def _fit_candidates(t: np.ndarray, y: np.ndarray) -> dict[str, ColumnFit]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.integrate import cumulative_trapezoid
 
 from pipeline.discovery.stlsq import NormalEquations, stlsq_gram
 
@@ -83,38 +82,6 @@ class FoldedProblem:
         errs = np.asarray(errors)
         se = float(errs.std(ddof=1) / np.sqrt(len(errs)))
         return SupportScore(support=support, cv_mse=float(errs.mean()), cv_se=se, threshold=threshold)
-
-
-def integral_form(
-    theta: np.ndarray, x: np.ndarray, ts: list[np.ndarray], folds: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The integral form x(t) = c + ∫ theta dt · xi, centred within each block so the offsets c drop out.
-
-    Args:
-        theta: library values on the smoothed states, stacked over trajectories (n, p).
-        x: observed states, stacked the same way (n, d).
-        ts: times per trajectory.
-        folds: block label of each row (blocks never span two trajectories).
-
-    Returns:
-        Block-centred integrated library (n, p) and block-centred observations (n, d).
-    """
-    integrated = np.empty_like(theta)
-    start = 0
-    for t in ts:
-        rows = slice(start, start + t.shape[0])
-        integrated[rows] = cumulative_trapezoid(theta[rows], t, axis=0, initial=0.0)
-        start += t.shape[0]
-    block = np.cumsum(np.concatenate([[0], (np.diff(folds) != 0) | (np.arange(1, folds.shape[0]) % 1 != 0)]))
-    boundaries = np.concatenate([[0], np.cumsum([t.shape[0] for t in ts])])
-    for edge in boundaries[1:-1]:
-        block[edge:] += 1
-    centred_i, centred_x = integrated.copy(), x.astype(float).copy()
-    for label in np.unique(block):
-        rows = block == label
-        centred_i[rows] -= centred_i[rows].mean(axis=0)
-        centred_x[rows] -= centred_x[rows].mean(axis=0)
-    return centred_i, centred_x
 
 
 def candidate_supports(

@@ -14,7 +14,7 @@ import pysindy as ps
 from pipeline.discovery.library import Library
 from pipeline.errors import DiscoveryError
 
-__all__ = ["build_library", "stlsq_support", "stlsq_supports"]
+__all__ = ["build_library", "stlsq_support"]
 
 
 def build_library(names: Sequence[str], *, degree: int, include_bias: bool, functions: Sequence[str] = ()) -> Library:
@@ -44,21 +44,3 @@ def stlsq_support(theta: np.ndarray, y: np.ndarray, threshold: float) -> np.ndar
         except (ValueError, np.linalg.LinAlgError) as exc:
             raise DiscoveryError(f"STLSQ failed at threshold {threshold:g}: {exc}") from exc
     return np.abs(np.asarray(optimizer.coef_)[0]) > 0
-
-
-def stlsq_supports(theta: np.ndarray, y: np.ndarray, thresholds: Sequence[float]) -> list[tuple[np.ndarray, float]]:
-    """Supports along pysindy's STLSQ sparsity path for one target.
-
-    Columns of ``theta`` (n, p) are normalised to unit norm inside STLSQ and ``y`` (n,)
-    is scaled to unit norm, so ``thresholds`` are scale-free fractions.
-
-    Returns:
-        The distinct non-empty supports (p,), in the order first met, each with the
-        geometric middle of the thresholds that produced it.
-    """
-    seen: dict[bytes, tuple[np.ndarray, list[float]]] = {}
-    for threshold in thresholds:
-        support = stlsq_support(theta, y, threshold)
-        if support.any():
-            seen.setdefault(support.tobytes(), (support, []))[1].append(float(threshold))
-    return [(support, float(np.exp(np.mean(np.log(ts))))) for support, ts in seen.values()]
