@@ -1,8 +1,9 @@
 """Derivatives of noisy, possibly irregularly sampled signals.
 
 ``differentiate(t, x, order=1, method="auto")`` is the one entry point; the
-estimators behind it (:class:`FiniteDifference`, :class:`SavitzkyGolay`,
-:class:`SmoothingSpline`) follow scikit-learn's estimator contract.
+estimators behind it (:data:`METHODS`: auto, Kalman/RTS, Savitzky–Golay, spectral,
+local polynomial, total variation, smoothing spline, finite differences) follow
+scikit-learn's estimator contract and choose their parameters from the data.
 :func:`smooth_and_differentiate` also returns what was chosen and the smoothed
 signal, which discovery uses.
 """
