@@ -111,8 +111,9 @@ def batch(
         except DeltaflowError as exc:
             raise _fail(exc) from None
     table = Table(show_header=True, header_style="bold", title=f"batch '{name}' (parent run {outcome.parent_run_id})")
-    for column in ("config", "status", "result"):
-        table.add_column(column, overflow="fold")
+    table.add_column("config", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("result", overflow="fold")
     for item in outcome.items:
         style = "green" if item.status == "FINISHED" else "red"
         result = " ; ".join(item.equations) if item.status == "FINISHED" else item.error

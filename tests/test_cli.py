@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_TRACKING"))}
+    env["COLUMNS"] = "400"  # rich folds wide tables to the terminal; CI has none
     return subprocess.run(
         [sys.executable, "-m", "flows", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
     )

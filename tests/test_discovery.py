@@ -110,7 +110,8 @@ def test_mismatched_inputs_are_data_errors() -> None:
 
 
 def test_equations_in_latex_and_sympy_forms() -> None:
-    sympy = pytest.importorskip("sympy")
+    import sympy
+
     result = _discover_config("lotka_volterra")
     assert result.equations_latex[0].startswith(r"\dot{hare} = 0.5")
     for expression, (state, terms) in zip(result.equations_sympy, result.terms().items(), strict=True):
