@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -94,15 +95,14 @@ def load_data(config: RunConfig) -> TimeSeries:
     )
 
 
+@functools.cache
 def _code_version() -> str:
-    """sha256 of the core's source: a cached stage is reused only by the same code."""
+    """sha256 of the core's source (read once, on first use): a cached stage is reused only by the same code."""
     digest = hashlib.sha256()
     for path in sorted((Path(__file__).resolve().parents[1] / "pipeline").rglob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
-
-_CODE_VERSION = _code_version()
 
 
 def _series_hash(series: TimeSeries) -> str:
@@ -118,7 +118,7 @@ def _differentiation_key(context: object, parameters: dict[str, Any]) -> str:
     return (
         "differentiate-"
         + hashlib.sha256(
-            (_series_hash(parameters["series"]) + config_hash(parameters["config"]) + _CODE_VERSION).encode()
+            (_series_hash(parameters["series"]) + config_hash(parameters["config"]) + _code_version()).encode()
         ).hexdigest()
     )
 
@@ -129,7 +129,7 @@ def _discovery_key(context: object, parameters: dict[str, Any]) -> str:
     for result in parameters["derivatives"]:
         for array in (result.smoothed, result.first):
             digest.update(np.ascontiguousarray(array).tobytes())
-    digest.update((config_hash(parameters["config"]) + _CODE_VERSION).encode())
+    digest.update((config_hash(parameters["config"]) + _code_version()).encode())
     return "discover-" + digest.hexdigest()
 
 
