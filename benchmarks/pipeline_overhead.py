@@ -1,6 +1,9 @@
 """Overhead of the orchestration and tracking layers over the bare core call.
 
-    python benchmarks/pipeline.py [--runs 5]
+    python benchmarks/pipeline_overhead.py [--runs 5]
+
+(Not ``benchmarks/pipeline.py``: a script of that name shadows the ``pipeline`` package for
+every script in this folder.)
 
 In a fresh temporary folder (embedded defaults: Prefect's temporary server, MLflow in
 SQLite), for the bundled exp-decay config: the bare core call (load, differentiate,
@@ -22,8 +25,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-# This script's name shadows the `pipeline` package when run as `python benchmarks/pipeline.py`.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 
 def main() -> None:
@@ -81,7 +82,7 @@ def main() -> None:
     lines = [
         "# Pipeline overhead",
         "",
-        f"`python benchmarks/pipeline.py --runs {args.runs}`; exp-decay config (100 samples);"
+        f"`python benchmarks/pipeline_overhead.py --runs {args.runs}`; exp-decay config (100 samples);"
         f" medians of {args.runs} runs.",
         "Repeated flows hit the stage cache (data and config unchanged), so they measure the layers, not the numerics.",
         "",
