@@ -18,7 +18,7 @@ from pipeline.data import validate_timeseries
 from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
 from pipeline.discovery.ensemble import bagging
 from pipeline.discovery.library import Library
-from pipeline.discovery.refit import refit_coefficients
+from pipeline.discovery.refit import integrate_library, refit_coefficients
 from pipeline.discovery.result import DiscoveryResult, format_equation
 from pipeline.discovery.selection import block_folds, level_choices, select_support
 from pipeline.discovery.sindy import build_library
@@ -169,12 +169,14 @@ def discover(
         if config.threshold is None
         else {"fixed": (supports, thresholds)}
     )
+    integrated = integrate_library(theta, ts)
     judged: dict[bytes, tuple[str, np.ndarray, np.ndarray, np.ndarray, str, dict[str, float]]] = {}
     for label, (candidate, levels) in choices.items():
         if candidate.tobytes() in judged:
             continue
         coefs, form, errors = refit_coefficients(
             theta,
+            integrated,
             x_dot,
             candidate,
             library,

@@ -21,17 +21,27 @@ from pipeline.discovery.selection import fit_support
 from pipeline.discovery.simulate import simulate_model
 from pipeline.errors import SimulationError
 
-__all__ = ["fit_integral_form", "refit_coefficients", "shooting_error"]
+__all__ = ["fit_integral_form", "integrate_library", "refit_coefficients", "shooting_error"]
+
+
+def integrate_library(theta: np.ndarray, ts: list[np.ndarray]) -> np.ndarray:
+    """∫ theta dt from each trajectory's start, for library values (n, p) stacked over trajectories."""
+    integrated = np.empty_like(theta)
+    start = 0
+    for t in ts:
+        rows = slice(start, start + t.shape[0])
+        integrated[rows] = cumulative_trapezoid(theta[rows], t, axis=0, initial=0.0)
+        start += t.shape[0]
+    return integrated
 
 
 def fit_integral_form(
-    ts: list[np.ndarray], xs: list[np.ndarray], smoothed: list[np.ndarray], library: Library, supports: np.ndarray
+    integrated: np.ndarray, ts: list[np.ndarray], xs: list[np.ndarray], supports: np.ndarray
 ) -> np.ndarray:
-    """Integral-form least squares on the given supports (d, p) → coefficients (d, p)."""
-    blocks = []
-    for t, s in zip(ts, smoothed):
-        blocks.append(cumulative_trapezoid(library.evaluate(s), t, axis=0, initial=0.0))
-    integrated = np.vstack(blocks)
+    """Integral-form least squares on the given supports (d, p) → coefficients (d, p).
+
+    ``integrated`` is :func:`integrate_library` of the library on the smoothed states (n, p).
+    """
     offsets = np.zeros((integrated.shape[0], len(ts)))
     start = 0
     for k, t in enumerate(ts):
@@ -75,6 +85,7 @@ def shooting_error(
 
 def refit_coefficients(
     theta: np.ndarray,
+    integrated: np.ndarray,
     x_dot: np.ndarray,
     supports: np.ndarray,
     library: Library,
@@ -87,12 +98,15 @@ def refit_coefficients(
 ) -> tuple[np.ndarray, str, dict[str, float]]:
     """Choose between derivative and integral least squares for the supports (d, p).
 
+    ``theta`` (n, p) is the library on the smoothed states, ``integrated`` its time integral
+    (:func:`integrate_library`), both computed once by the caller.
+
     Returns:
         The coefficients (d, p), the name of the winning fit, and each fit's shooting error.
     """
     candidates = {
         "derivative": np.vstack([fit_support(theta, x_dot[:, j], supports[j]) for j in range(supports.shape[0])]),
-        "integral": fit_integral_form(ts, xs, smoothed, library, supports),
+        "integral": fit_integral_form(integrated, ts, xs, supports),
     }
     scores = {
         name: shooting_error(c, library, ts, xs, smoothed, n_blocks=n_blocks, max_seconds=max_seconds)
