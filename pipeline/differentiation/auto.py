@@ -21,11 +21,12 @@ winner is then refitted on all samples.
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import numpy as np
 from scipy.interpolate import CubicHermiteSpline
 
-from pipeline.differentiation.base import ColumnFit, Differentiator, is_uniform
+from pipeline.differentiation.base import ColumnFit, Differentiator, checked, is_uniform
 from pipeline.differentiation.kalman import KalmanSmoother
 from pipeline.differentiation.savgol import SavitzkyGolay
 from pipeline.differentiation.spectral import Spectral
@@ -55,29 +56,30 @@ def _blend_edges(inner: ColumnFit, edges: ColumnFit) -> ColumnFit:
     return outputs[0], outputs[1], outputs[2], {**inner[3], **edges[3]}
 
 
-def _fit_candidates(t: np.ndarray, y: np.ndarray) -> dict[str, ColumnFit]:
-    """Every applicable candidate's fit; the Kalman fit is computed once and shared."""
-    kalman = KalmanSmoother()._fit_column(t, y)
-    fits: dict[str, ColumnFit] = {"kalman": kalman}
-    if not is_uniform(t, rtol=1e-3) and t.shape[0] <= MAX_SAMPLES_FOR_SPLINE:
+def _candidate_names(t: np.ndarray) -> list[str]:
+    """The candidates that apply to the grid ``t``."""
+    if is_uniform(t, rtol=1e-3):
+        return ["kalman", "savgol+kalman", "spectral"] if t.shape[0] >= SavitzkyGolay.min_samples else ["kalman"]
+    return ["kalman", "spline"] if t.shape[0] <= MAX_SAMPLES_FOR_SPLINE else ["kalman"]
+
+
+def _fit_candidates(t: np.ndarray, y: np.ndarray, names: list[str] | None = None) -> dict[str, ColumnFit]:
+    """Fits of the named (default: every applicable) candidate; the Kalman fit is computed at most once.
+
+    A candidate that cannot fit these data is left out.
+    """
+    kalman = functools.cache(lambda: KalmanSmoother()._fit_column(t, y))
+    builders = {
+        "kalman": kalman,
+        "savgol+kalman": lambda: _blend_edges(SavitzkyGolay()._fit_column(t, y), kalman()),
+        "spectral": lambda: Spectral()._fit_column(t, y),
+        "spline": lambda: SmoothingSpline()._fit_column(t, y),
+    }
+    fits: dict[str, ColumnFit] = {}
+    for name in names if names is not None else _candidate_names(t):
         with contextlib.suppress(DifferentiationError):
-            fits["spline"] = SmoothingSpline()._fit_column(t, y)
-    if is_uniform(t, rtol=1e-3) and t.shape[0] >= SavitzkyGolay.min_samples:
-        for name, build in (
-            ("savgol+kalman", lambda: _blend_edges(SavitzkyGolay()._fit_column(t, y), kalman)),
-            ("spectral", lambda: Spectral()._fit_column(t, y)),
-        ):
-            try:
-                fits[name] = build()
-            except DifferentiationError:
-                continue
+            fits[name] = checked(builders[name](), name)
     return fits
-
-
-def _fit_one(name: str, t: np.ndarray, y: np.ndarray) -> ColumnFit:
-    if name == "savgol+kalman":
-        return _blend_edges(SavitzkyGolay()._fit_column(t, y), KalmanSmoother()._fit_column(t, y))
-    return {"kalman": KalmanSmoother, "spectral": Spectral, "spline": SmoothingSpline}[name]()._fit_column(t, y)
 
 
 def interleaved_cv_scores(t: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -106,12 +108,13 @@ class AutoDifferentiator(Differentiator):
             return (*fit[:3], {"method": "kalman", **fit[3]})
         stride = int(np.ceil(t.shape[0] / MAX_SAMPLES_FOR_CHOICE))
         scores = interleaved_cv_scores(t[::stride], y[::stride])
-        fits = _fit_candidates(t, y) if stride == 1 else {}
-        if stride > 1:
-            winner = min(scores, key=lambda name: scores[name])
-            fits = {winner: _fit_one(winner, t, y)}
+        # A long series was judged on a thinned copy: fit only the winner on all of it.
+        names = None if stride == 1 else [min(scores, key=lambda name: scores[name])]
+        fits = _fit_candidates(t, y, names)
+        if not fits:
+            raise DifferentiationError("auto: no candidate differentiator could fit this series")
         scores = {name: score for name, score in scores.items() if name in fits}
-        chosen = min(scores, key=lambda name: scores[name]) if scores else "kalman"
+        chosen = min(scores, key=lambda name: scores[name]) if scores else next(iter(fits))
         fit = fits[chosen]
         details = {f"cv.{name}": score for name, score in scores.items()}
         return (*fit[:3], {"method": chosen, **fit[3], **details})

@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator
 
 from pipeline.errors import DifferentiationError
 
-__all__ = ["ColumnFit", "Differentiator", "as_2d", "is_uniform"]
+__all__ = ["ColumnFit", "Differentiator", "as_2d", "checked", "is_uniform"]
 
 ColumnFit = tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]
 """(smoothed, first derivative, second derivative, chosen parameters) of one column, each (n,)."""
@@ -29,6 +29,15 @@ def is_uniform(t: np.ndarray, rtol: float = 1e-6) -> bool:
     """True when the sampling steps of ``t`` are equal to within ``rtol`` of the mean step."""
     steps = np.diff(t)
     return bool(np.all(np.abs(steps - steps.mean()) <= rtol * abs(steps.mean())))
+
+
+def checked(fit: ColumnFit, name: str) -> ColumnFit:
+    """``fit`` unchanged if its smoothed signal and derivatives are finite, else a DifferentiationError."""
+    if not all(np.all(np.isfinite(part)) for part in fit[:3]):
+        raise DifferentiationError(
+            f"{name}: produced non-finite values (the data may span too many orders of magnitude; rescale them)"
+        )
+    return fit
 
 
 class Differentiator(BaseEstimator, ABC):
@@ -63,7 +72,7 @@ class Differentiator(BaseEstimator, ABC):
         if not np.all(np.isfinite(x2)):
             row = int(np.flatnonzero(~np.isfinite(x2).all(axis=1))[0])
             raise DifferentiationError(f"{name}: x has a non-finite value at row {row} (use nan_policy='interpolate')")
-        fits = [self._fit_column(t, x2[:, j]) for j in range(x2.shape[1])]
+        fits = [checked(self._fit_column(t, x2[:, j]), name) for j in range(x2.shape[1])]
         self.t_ = t
         self.smoothed_ = np.column_stack([f[0] for f in fits])
         self.derivatives_ = {1: np.column_stack([f[1] for f in fits]), 2: np.column_stack([f[2] for f in fits])}
