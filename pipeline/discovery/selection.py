@@ -94,8 +94,7 @@ def candidate_supports(
         whole = NormalEquations.from_data(design, target)
         for columns in column_sets:
             index = np.flatnonzero(columns)
-            restricted = NormalEquations.__new__(NormalEquations)
-            restricted.gram, restricted.moment = whole.gram[np.ix_(index, index)], whole.moment[index]
+            restricted = whole.restrict(index)
             for level in thresholds:
                 local = stlsq_gram(restricted, level)
                 if not local.any():

@@ -29,6 +29,12 @@ class NormalEquations:
         self.gram = gram / np.outer(scale, scale)
         self.moment = moment / scale / y_scale
 
+    def restrict(self, index: np.ndarray) -> NormalEquations:
+        """The same problem on the columns ``index`` only (already normalised: no rescaling)."""
+        restricted = object.__new__(NormalEquations)
+        restricted.gram, restricted.moment = self.gram[np.ix_(index, index)], self.moment[index]
+        return restricted
+
     @classmethod
     def from_data(cls, theta: np.ndarray, y: np.ndarray) -> NormalEquations:
         """Build from the library values (n, p) and one target (n,)."""
