@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from pipeline.sensitivity.functions import BlackScholes, rosenbrock
 from pipeline.systems import sample_system
 
 HERE = Path(__file__).resolve().parent
@@ -22,10 +26,38 @@ DATASETS = {
 }
 
 
+def sensitivity_tables() -> dict[str, pd.DataFrame]:
+    """The seed document's sensitivity examples as tables of samples."""
+    rng = np.random.RandomState(42)  # the seed's own generator and seed
+    features = rng.randn(500, 3)
+    y = 2 * features[:, 0] + 0.5 * features[:, 1] - features[:, 2] + 0.1 * rng.randn(500)
+    tables = {
+        "sensitivity_linear.csv": pd.DataFrame(
+            {"x1": features[:, 0], "x2": features[:, 1], "x3": features[:, 2], "y": y}
+        )
+    }
+    gx, gy = np.meshgrid(np.linspace(-2, 2, 50), np.linspace(-1, 3, 50))
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    tables["rosenbrock_grid.csv"] = pd.DataFrame({"x": grid[:, 0], "y": grid[:, 1], "loss": rosenbrock(grid)})
+    bs = BlackScholes(strike=100.0, rate=0.05)
+    spot = np.linspace(50, 150, 101)
+    tables["call_spot.csv"] = pd.DataFrame({"spot": spot, "call": bs.price(spot, 0.2, 1.0)})
+    s2, v2 = (a.ravel() for a in np.meshgrid(np.linspace(60, 140, 41), np.linspace(0.1, 0.5, 21)))
+    tables["call_spot_vol.csv"] = pd.DataFrame({"spot": s2, "sigma": v2, "call": bs.price(s2, v2, 1.0)})
+    s3, t3 = (a.ravel() for a in np.meshgrid(np.linspace(60, 140, 41), np.linspace(0.25, 2.0, 21)))
+    tables["call_spot_time.csv"] = pd.DataFrame({"spot": s3, "expiry": t3, "call": bs.price(s3, 0.2, t3)})
+    kinked = np.linspace(80, 120, 50)
+    tables["kinked_payoff.csv"] = pd.DataFrame({"spot": kinked, "price": np.maximum(kinked - 100, 0) + 5})
+    return tables
+
+
 def main() -> None:
     for filename, (system, n, noise, absolute, seed) in DATASETS.items():
         frame = sample_system(system, n=n, noise=noise, seed=seed, absolute_noise=absolute)
         frame.to_csv(HERE / filename, index=False, float_format="%.10g")
+        print(f"wrote {HERE / filename} ({len(frame)} rows)")
+    for filename, frame in sensitivity_tables().items():
+        frame.to_csv(HERE / filename, index=False, float_format="%.12g")
         print(f"wrote {HERE / filename} ({len(frame)} rows)")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import ConfigError, DataFileNotFoundError
 
@@ -23,7 +23,14 @@ __all__ = [
     "DifferentiationConfig",
     "DiscoveryConfig",
     "LibraryConfig",
+    "AnyConfig",
+    "GradientConfig",
+    "IndicesConfig",
+    "InputConfig",
+    "ModelSourceConfig",
     "RunConfig",
+    "SensitivityConfig",
+    "TableConfig",
     "TrackingConfig",
     "config_hash",
     "flatten_config",
@@ -121,6 +128,98 @@ class RunConfig(_Strict):
         return self.tracking.experiment or self.name
 
 
+class TableConfig(_Strict):
+    """A table of samples: feature columns and one or more output columns."""
+
+    path: Path = Field(description="CSV or Parquet file; relative paths are taken from the config file's folder.")
+    features: list[str] | None = Field(
+        default=None, description="Feature columns; all other numeric columns if omitted."
+    )
+    outputs: list[str] = Field(min_length=1, description="Output columns, each analysed separately.")
+
+
+class InputConfig(_Strict):
+    """One model input's distribution: uniform on [low, high] or normal(mean, std)."""
+
+    dist: Literal["uniform", "normal"] = "uniform"
+    low: float | None = None
+    high: float | None = None
+    mean: float | None = None
+    std: float | None = Field(default=None, gt=0.0)
+
+    @model_validator(mode="after")
+    def _complete(self) -> InputConfig:
+        if self.dist == "uniform" and (self.low is None or self.high is None or not self.low < self.high):
+            raise ValueError("a uniform input needs low < high")
+        if self.dist == "normal" and (self.mean is None or self.std is None):
+            raise ValueError("a normal input needs mean and std")
+        return self
+
+
+class ModelSourceConfig(_Strict):
+    """A model to query: an MLflow model URI plus the input space to sample it over."""
+
+    uri: str = Field(
+        min_length=1, description="MLflow model URI: models:/name/version, models:/name@alias, runs:/id/path."
+    )
+    inputs: dict[str, InputConfig] = Field(min_length=1, description="One distribution per model input, in order.")
+    n_samples: int = Field(default=2048, ge=32, le=2_000_000, description="Sobol points predicted for local estimates.")
+    output: str | None = Field(default=None, description="Output column when the model returns a table.")
+
+    @field_validator("uri")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        if not value.startswith(("models:/", "runs:/")):
+            raise ValueError("expected an MLflow model URI starting with models:/ or runs:/")
+        return value
+
+
+class GradientConfig(_Strict):
+    """Local sensitivities: where and how gradients (and Hessians) are estimated."""
+
+    method: Literal["auto", "local_polynomial", "local_linear", "local_quadratic", "gaussian_process"] = "auto"
+    at: Literal["samples"] | list[list[float]] = Field(
+        default="samples", description="'samples' (every sample) or a list of points, one value per feature."
+    )
+    hessian: bool = Field(default=False, description="Also estimate Hessians (with mixed partials).")
+
+
+class IndicesConfig(_Strict):
+    """Global sensitivity indices."""
+
+    enabled: bool = True
+    method: Literal["auto", "sobol", "surrogate", "rbd_fast"] = "auto"
+    n_base: int = Field(default=2048, ge=64, le=1_000_000, description="Saltelli base sample N (N·(d+2) runs).")
+
+
+class SensitivityConfig(_Strict):
+    """One sensitivity analysis: samples (``data``) or a model to query (``model``), gradients and indices."""
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
+    kind: Literal["sensitivity"]
+    description: str = ""
+    data: TableConfig | None = None
+    model: ModelSourceConfig | None = None
+    gradient: GradientConfig = Field(default_factory=GradientConfig)
+    indices: IndicesConfig = Field(default_factory=IndicesConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SensitivityConfig:
+        if (self.data is None) == (self.model is None):
+            raise ValueError("give exactly one of 'data' (a table of samples) or 'model' (an MLflow model URI)")
+        return self
+
+    @property
+    def experiment_name(self) -> str:
+        """The MLflow experiment this run is logged to."""
+        return self.tracking.experiment or self.name
+
+
+AnyConfig = RunConfig | SensitivityConfig
+CONFIG_KINDS: dict[str, type[BaseModel]] = {"discovery": RunConfig, "sensitivity": SensitivityConfig}
+
+
 def _describe(error: ValidationError, source: str) -> str:
     """One line per problem: ``<source>: field 'a.b': what was wrong``."""
     lines = []
@@ -135,8 +234,8 @@ def _describe(error: ValidationError, source: str) -> str:
     return "; ".join(lines)
 
 
-def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | None = None) -> RunConfig:
-    """Validate a mapping (as read from YAML) into a :class:`RunConfig`.
+def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | None = None) -> AnyConfig:
+    """Validate a mapping (as read from YAML) into a :class:`RunConfig` or :class:`SensitivityConfig` (by ``kind``).
 
     Relative ``data.path`` values are resolved against ``base_dir`` when given.
 
@@ -145,17 +244,20 @@ def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | None = 
     """
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a mapping of config fields, got {type(raw).__name__}")
+    kind = raw.get("kind", "discovery")
+    if kind not in CONFIG_KINDS:
+        raise ConfigError(f"{source}: field 'kind': unknown kind {kind!r}; expected one of {list(CONFIG_KINDS)}")
     try:
-        config = RunConfig.model_validate(raw)
+        config = CONFIG_KINDS[kind].model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from exc
-    if base_dir is not None and not config.data.path.is_absolute():
+    if base_dir is not None and config.data is not None and not config.data.path.is_absolute():
         resolved = (base_dir / config.data.path).resolve()
         config = config.model_copy(update={"data": config.data.model_copy(update={"path": resolved})})
     return config
 
 
-def load_config(path: str | Path) -> RunConfig:
+def load_config(path: str | Path) -> AnyConfig:
     """Read and validate a YAML run config.
 
     Raises:
@@ -171,8 +273,10 @@ def load_config(path: str | Path) -> RunConfig:
     return parse_config(raw, source=str(path), base_dir=path.resolve().parent)
 
 
-def check_data_path(config: RunConfig) -> Path:
-    """Return the config's data path, raising if the file does not exist."""
+def check_data_path(config: AnyConfig) -> Path | None:
+    """Return the config's data path (None for a model source), raising if the file does not exist."""
+    if config.data is None:
+        return None
     if not config.data.path.is_file():
         raise DataFileNotFoundError(f"{config.data.path}: data file not found (data.path of config '{config.name}')")
     return config.data.path

@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipeline.errors import DataError, DataFileNotFoundError
 
-__all__ = ["MIN_SAMPLES", "TimeSeries", "load_timeseries", "validate_timeseries"]
+__all__ = ["MIN_SAMPLES", "SampleTable", "TimeSeries", "load_table", "load_timeseries", "validate_timeseries"]
 
 MIN_SAMPLES = 5
 """Fewest samples per trajectory any stage can work with."""
@@ -203,3 +203,70 @@ def load_timeseries(
         where = source if label is None else f"{source} (trajectory {label!r})"
         validate_timeseries(t[rows], x[rows], series.names, where)
     return series
+
+
+@dataclass(frozen=True)
+class SampleTable:
+    """Samples of features and outputs, as read from a table.
+
+    Attributes:
+        X: features, (n, d).
+        Y: outputs, (n, q).
+        features: d feature names.
+        outputs: q output names.
+        source: where it came from, for messages.
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    features: tuple[str, ...]
+    outputs: tuple[str, ...]
+    source: str = "<memory>"
+
+
+def load_table(path: str | Path, *, outputs: Sequence[str], features: Sequence[str] | None = None) -> SampleTable:
+    """Read feature and output columns from CSV or Parquet.
+
+    Args:
+        path: a ``.csv``, ``.tsv`` or ``.parquet`` file.
+        outputs: output columns.
+        features: feature columns; every other column when None.
+
+    Raises:
+        DataFileNotFoundError: the file does not exist.
+        DataError: a column is missing, repeated, non-numeric, non-finite or constant; too few rows.
+    """
+    path = Path(path)
+    source = str(path)
+    frame = _read_table(path)
+    columns = [str(c) for c in frame.columns]
+    frame.columns = columns
+    if frame.empty:
+        raise DataError(f"{source}: no data rows (expected a header row and sample rows)")
+    outputs = list(outputs)
+    features = [c for c in columns if c not in outputs] if features is None else list(features)
+    missing = [c for c in [*features, *outputs] if c not in columns]
+    if missing:
+        raise DataError(f"{source}: missing column(s) {missing}; the file has {columns}")
+    if not features:
+        raise DataError(f"{source}: no feature columns besides the outputs {outputs}")
+    overlap = sorted(set(features) & set(outputs))
+    if overlap or len(set(features)) != len(features) or len(set(outputs)) != len(outputs):
+        raise DataError(f"{source}: a column is named twice among features {features} and outputs {outputs}")
+    X = np.column_stack([_numeric_column(frame, c, source) for c in features])
+    Y = np.column_stack([_numeric_column(frame, c, source) for c in outputs])
+    for name, values in [*zip(features, X.T), *zip(outputs, Y.T)]:
+        bad = ~np.isfinite(values)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{source}: column '{name}' has {values[row]} at data row {row + 1} (expected finite numbers)"
+            )
+    if len(X) < len(features) + 4:
+        raise DataError(
+            f"{source}: {len(X)} rows; at least {len(features) + 4} are needed for {len(features)} features"
+        )
+    for name, values in zip(features, X.T):
+        if np.ptp(values) == 0:
+            raise DataError(f"{source}: feature column '{name}' is constant ({values[0]}); it must vary")
+    return SampleTable(X=X, Y=Y, features=tuple(features), outputs=tuple(outputs), source=source)

@@ -1,0 +1,41 @@
+"""Sensitivity analysis from samples or a queryable model.
+
+Local: :func:`estimate_gradient`, :func:`estimate_jacobian`, :func:`estimate_hessian` (true
+multivariate partials with standard errors). Global: :func:`global_indices` (Sobol S1/ST, DGSM,
+rank). Checks: :func:`check_gradient`, :func:`physics_residual`.
+"""
+
+from pipeline.sensitivity.analysis import SensitivityResult, analyze_samples
+from pipeline.sensitivity.checks import GradientCheck, ResidualReport, check_gradient, physics_residual
+from pipeline.sensitivity.gaussian_process import GaussianProcessGradient
+from pipeline.sensitivity.gradients import (
+    GradientMethod,
+    estimate_gradient,
+    estimate_hessian,
+    estimate_jacobian,
+    fit_gradient_model,
+)
+from pipeline.sensitivity.indices import INDEX_COLUMNS, global_indices
+from pipeline.sensitivity.local_polynomial import LocalPolynomial
+from pipeline.sensitivity.space import InputSpace, Marginal, evaluate_model
+
+__all__ = [
+    "INDEX_COLUMNS",
+    "GaussianProcessGradient",
+    "GradientCheck",
+    "GradientMethod",
+    "InputSpace",
+    "LocalPolynomial",
+    "Marginal",
+    "SensitivityResult",
+    "analyze_samples",
+    "ResidualReport",
+    "check_gradient",
+    "estimate_gradient",
+    "estimate_hessian",
+    "estimate_jacobian",
+    "evaluate_model",
+    "fit_gradient_model",
+    "global_indices",
+    "physics_residual",
+]

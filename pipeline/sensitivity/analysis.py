@@ -1,0 +1,136 @@
+"""One sensitivity analysis of samples: gradients (with errors), optional Hessians, global indices."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from pipeline.errors import SensitivityError
+from pipeline.sensitivity.gradients import GradientMethod, fit_gradient_model
+from pipeline.sensitivity.indices import IndexMethod, global_indices
+from pipeline.sensitivity.space import InputSpace
+
+__all__ = ["SensitivityResult", "analyze_samples"]
+
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    """Local and global sensitivities of q outputs to d features at m points.
+
+    Attributes:
+        features, outputs: names (d and q).
+        points: evaluation points (m, d).
+        gradients: partial derivatives (m, q, d), output units per feature unit.
+        gradient_std: their standard errors (m, q, d).
+        hessians: second derivatives (m, q, d, d), or None if not asked.
+        indices: per output, the global-index table (see :func:`global_indices`), empty if not asked.
+        chosen: per output, the estimator and its data-chosen settings.
+        metrics: summary numbers (cross-validated error per output, index values).
+    """
+
+    features: list[str]
+    outputs: list[str]
+    points: np.ndarray
+    gradients: np.ndarray
+    gradient_std: np.ndarray
+    hessians: np.ndarray | None
+    indices: dict[str, pd.DataFrame] = field(default_factory=dict)
+    chosen: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def gradient_table(self) -> pd.DataFrame:
+        """One row per point: the point's features, then d<output>/d<feature> and its std for every pair."""
+        table = pd.DataFrame(self.points, columns=self.features)
+        for j, out in enumerate(self.outputs):
+            for i, feat in enumerate(self.features):
+                table[f"d{out}/d{feat}"] = self.gradients[:, j, i]
+                table[f"d{out}/d{feat}_std"] = self.gradient_std[:, j, i]
+        return table
+
+    def hessian_table(self) -> pd.DataFrame | None:
+        """One row per point with every second partial d2<output>/d<a>d<b> (a <= b)."""
+        if self.hessians is None:
+            return None
+        table = pd.DataFrame(self.points, columns=self.features)
+        d = len(self.features)
+        for j, out in enumerate(self.outputs):
+            for a in range(d):
+                for b in range(a, d):
+                    table[f"d2{out}/d{self.features[a]}d{self.features[b]}"] = self.hessians[:, j, a, b]
+        return table
+
+
+def analyze_samples(
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    features: list[str],
+    outputs: list[str],
+    at: np.ndarray | None = None,
+    method: GradientMethod = "auto",
+    hessian: bool = False,
+    indices: bool = True,
+    index_method: IndexMethod = "auto",
+    n_base: int = 2048,
+    model: Callable[[np.ndarray], np.ndarray] | None = None,
+    space: InputSpace | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SensitivityResult:
+    """Gradients at ``at`` (every sample when None), optional Hessians and global indices of each output.
+
+    Args:
+        X: samples (n, d); Y: outputs (n, q).
+        model: when the samples come from a queryable single-output model, Sobol indices use it directly.
+        space: the input space the model was sampled over (empirical marginals of X when None).
+        progress: called with a short message as each stage starts.
+    """
+    X = np.asarray(X, dtype=float)
+    Y = np.asarray(Y, dtype=float).reshape(len(X), -1)
+    if Y.shape[1] != len(outputs) or X.shape[1] != len(features):
+        raise SensitivityError(
+            f"{X.shape[1]} features / {Y.shape[1]} outputs do not match names {features} / {outputs}"
+        )
+    points = X if at is None else np.atleast_2d(np.asarray(at, dtype=float))
+    if points.shape[1] != len(features):
+        raise SensitivityError(f"gradient.at points need {len(features)} values each (features {features})")
+    say = progress or (lambda _message: None)
+    grads, stds, hess, tables, chosen, metrics = [], [], [], {}, {}, {}
+    for j, out in enumerate(outputs):
+        say(f"gradients of {out}")
+        fitted = fit_gradient_model(X, Y[:, j], method)
+        g, s = fitted.gradient(points, return_std=True)
+        grads.append(g)
+        stds.append(s)
+        chosen[out] = f"{type(fitted).__name__}: {fitted.choice_}"
+        metrics[f"{out}.cv_rmse"] = float(np.sqrt(fitted.choice_.cv_mse))
+        for i, feat in enumerate(features):
+            metrics[f"{out}.mean_abs_gradient.{feat}"] = float(np.mean(np.abs(g[:, i])))
+        if hessian:
+            say(f"Hessians of {out}")
+            hess.append(fitted.hessian(points))
+        if indices:
+            say(f"global indices of {out}")
+            use_model = model if len(outputs) == 1 else None
+            table = global_indices(
+                X, Y[:, j], model=use_model, space=space, names=features, method=index_method,
+                gradient_method=method, n_base=n_base,
+            )  # fmt: skip
+            tables[out] = table
+            for feat, row in table.iterrows():
+                for column in ("S1", "ST", "DGSM_bound"):
+                    if np.isfinite(row[column]):
+                        metrics[f"{out}.{column}.{feat}"] = float(row[column])
+    return SensitivityResult(
+        features=list(features),
+        outputs=list(outputs),
+        points=points,
+        gradients=np.stack(grads, axis=1),
+        gradient_std=np.stack(stds, axis=1),
+        hessians=np.stack(hess, axis=1) if hessian else None,
+        indices=tables,
+        chosen=chosen,
+        metrics=metrics,
+    )

@@ -1,0 +1,245 @@
+"""Local polynomial regression on nearest neighbours: gradients and Hessians from scattered samples.
+
+At an evaluation point x0 we take the k nearest samples (in standardised feature units),
+weight them with a tricube kernel and fit ``y ≈ c + g·Δx + ½ Δxᵀ H Δx (+ cubic terms)`` by weighted least
+squares. ``g`` is a true multivariate partial-derivative estimate (every feature is in the
+same fit), unlike one 1-D curve per feature, which returns the marginal slope.
+
+The neighbourhood size k and the degree (1, 2 or 3) are chosen from the data by leave-one-out
+cross-validation on a subsample; a higher degree is kept only when it beats the lower one by more
+than the standard error of the paired difference. The k-d tree makes it O(n log n + m k p²): this is the
+scalable method for large n.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from pipeline.errors import SensitivityError
+
+__all__ = ["LocalPolynomial", "LocalPolynomialChoice"]
+
+KERNEL_REACH = (
+    1.5  # kernel radius as a multiple of the k-th neighbour distance: the farthest neighbour keeps weight 0.35
+)
+CHUNK = 2048  # evaluation points solved per batch (bounds memory to CHUNK * k * p floats)
+MAX_NEIGHBORS = 2000  # beyond this a wider neighbourhood only shaves variance already far below the bias
+
+
+@functools.cache
+def _monomials(d: int, degree: int) -> tuple[tuple[int, ...], ...]:
+    """Index tuples of every monomial up to ``degree``, by degree: (), (0,), ..., (0, 0), (0, 1), ..."""
+    return tuple(c for order in range(degree + 1) for c in itertools.combinations_with_replacement(range(d), order))
+
+
+def _n_terms(d: int, degree: int) -> int:
+    return len(_monomials(d, degree))
+
+
+def _design(dx: np.ndarray, degree: int) -> np.ndarray:
+    """Design matrix of a local polynomial: (..., k, d) offsets -> (..., k, p) monomial columns."""
+    cols = [
+        np.prod(dx[..., list(c)], axis=-1) if c else np.ones(dx.shape[:-1]) for c in _monomials(dx.shape[-1], degree)
+    ]
+    return np.stack(cols, axis=-1)
+
+
+@dataclass(frozen=True)
+class LocalPolynomialChoice:
+    """What cross-validation chose: degree, neighbours and the leave-one-out error (output units²)."""
+
+    degree: int
+    n_neighbors: int
+    cv_mse: float
+    noise_variance: float
+
+
+class LocalPolynomial:
+    """Nearest-neighbour local polynomial regression with data-chosen degree and neighbourhood.
+
+    Args:
+        degree: 1, 2 or 3; chosen by cross-validation when None. Hessians need degree >= 2.
+        n_neighbors: neighbourhood size; chosen by cross-validation when None.
+        max_cv_points: leave-one-out residuals are computed on at most this many samples.
+        random_state: seed of the cross-validation subsample.
+    """
+
+    def __init__(
+        self,
+        degree: int | None = None,
+        n_neighbors: int | None = None,
+        *,
+        max_cv_points: int = 600,
+        random_state: int = 0,
+    ) -> None:
+        if degree not in (None, 1, 2, 3):
+            raise SensitivityError(f"local polynomial degree must be 1, 2 or 3, got {degree!r}")
+        self.degree = degree
+        self.n_neighbors = n_neighbors
+        self.max_cv_points = max_cv_points
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X: np.ndarray, y: np.ndarray) -> LocalPolynomial:
+        """Fit on samples X (n, d) with outputs y (n,)."""
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float)
+        n, d = X.shape
+        self.scale_ = X.std(axis=0)
+        self.scale_[self.scale_ == 0] = 1.0
+        self.center_ = X.mean(axis=0)
+        self.Z_ = (X - self.center_) / self.scale_
+        self.y_ = y
+        self.tree_ = cKDTree(self.Z_)
+        degrees = (
+            [self.degree] if self.degree else [g for g in (1, 2, 3) if 2 * _n_terms(d, g) <= min(n - 1, MAX_NEIGHBORS)]
+        )
+        if not degrees:
+            raise SensitivityError(f"{n} samples are too few for a local linear fit in {d} features (need {d + 4})")
+        self.choice_ = self._choose(degrees)
+        return self
+
+    def _candidate_ks(self, degree: int) -> list[int]:
+        n, d = self.Z_.shape
+        p = _n_terms(d, degree)
+        k_min = min(max(p + 2, int(np.ceil(1.5 * p))), n - 1)
+        if self.n_neighbors is not None:
+            return [int(min(max(self.n_neighbors, p + 1), n - 1))]
+        ks = np.unique(np.round(np.geomspace(k_min, max(k_min, min(n - 1, MAX_NEIGHBORS)), num=12)).astype(int))
+        return [int(k) for k in ks]
+
+    def _choose(self, degrees: list[int]) -> LocalPolynomialChoice:
+        n = len(self.y_)
+        rng = np.random.default_rng(self.random_state)
+        cv_idx = rng.choice(n, size=min(n, self.max_cv_points), replace=False)
+        best: dict[int, tuple[float, int, np.ndarray]] = {}
+        for degree in degrees:
+            for k in self._candidate_ks(degree):
+                resid = self._loo_residuals(cv_idx, k, degree)
+                mse = float(np.mean(resid**2))
+                if degree not in best or mse < best[degree][0]:
+                    best[degree] = (mse, k, resid)
+        degree = degrees[0]
+        for higher in degrees[1:]:  # paired: a higher degree must win by more than the noise of the difference
+            diff = best[higher][2] ** 2 - best[degree][2] ** 2
+            if diff.mean() < -diff.std(ddof=1) / np.sqrt(len(diff)):
+                degree = higher
+        mse, k, resid = best[degree]
+        return LocalPolynomialChoice(degree=degree, n_neighbors=k, cv_mse=mse, noise_variance=mse)
+
+    def _neighbours(
+        self, z: np.ndarray, k: int, exclude: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """k nearest samples of each point z (m, d), plus any tied with the k-th (grids keep symmetric stencils).
+
+        Returns distances and indices (m, k_ext) and the radius (m, 1) = distance of the k-th neighbour;
+        neighbours beyond the radius get zero weight. ``exclude`` (m,) drops each point's own sample (LOO).
+        """
+        n, d = self.Z_.shape
+        extra = 1 if exclude is not None else 0
+        k_ext = min(n, k + extra + min(2**d, 2 * d + 8))
+        dist, nbr = self.tree_.query(z, k=k_ext)
+        if exclude is not None:  # the point itself moves to the end with infinite distance
+            own = nbr == exclude[:, None]
+            dist = np.where(own, np.inf, dist)
+            order = np.argsort(dist, axis=1, kind="stable")
+            dist, nbr = np.take_along_axis(dist, order, axis=1), np.take_along_axis(nbr, order, axis=1)
+        radius = np.maximum(dist[:, k - 1 : k], 1e-12)
+        return dist, nbr, radius
+
+    def _loo_residuals(self, idx: np.ndarray, k: int, degree: int) -> np.ndarray:
+        dist, nbr, radius = self._neighbours(self.Z_[idx], k, exclude=idx)
+        fitted = np.empty(len(idx))
+        step = max(1, CHUNK * 32 // nbr.shape[1])
+        for start in range(0, len(idx), step):
+            sl = slice(start, start + step)
+            fitted[sl] = self._solve(self.Z_[idx[sl]], nbr[sl], dist[sl], radius[sl], degree)[0][:, 0]
+        return self.y_[idx] - fitted
+
+    # ------------------------------------------------------------------ local solves
+    def _solve(
+        self,
+        z0: np.ndarray,
+        nbr: np.ndarray,
+        dist: np.ndarray,
+        radius: np.ndarray,
+        degree: int,
+        with_cov: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Weighted least squares at points z0 (m, d) on neighbours nbr (m, k): coefficients (m, p) in z units."""
+        dx = (self.Z_[nbr] - z0[:, None, :]) / radius[..., None]  # (m, k, d), O(1) columns
+        w = (1.0 - np.clip(dist / (KERNEL_REACH * radius), 0.0, 1.0) ** 3) ** 3
+        w = np.where(dist <= radius * (1 + 1e-9), w, 0.0)
+        A = _design(dx, degree)
+        Aw = A * w[..., None]
+        G = np.einsum("mkp,mkq->mpq", Aw, A)
+        ridge = 1e-10 * np.trace(G, axis1=1, axis2=2)[:, None, None] * np.eye(G.shape[-1])
+        G_inv = np.linalg.pinv(G + ridge, hermitian=True)
+        beta = np.einsum("mpq,mq->mp", G_inv, np.einsum("mkp,mk->mp", Aw, self.y_[nbr]))
+        cov = None
+        if with_cov:
+            meat = np.einsum("mkp,mkq->mpq", Aw * w[..., None], A)
+            cov = G_inv @ meat @ G_inv
+        # back from radius-scaled offsets to z units: a monomial of order r scales with radius**r
+        orders = np.array([len(c) for c in _monomials(dx.shape[-1], degree)])
+        scale = radius**orders
+        beta = beta / scale
+        if cov is not None:
+            cov = cov / (scale[:, :, None] * scale[:, None, :])
+        return beta, cov
+
+    def _evaluate(self, at: np.ndarray, with_cov: bool = False) -> tuple[np.ndarray, np.ndarray | None, int]:
+        at = np.atleast_2d(np.asarray(at, dtype=float))
+        if at.shape[1] != self.Z_.shape[1]:
+            raise SensitivityError(
+                f"evaluation points have {at.shape[1]} features; the estimator was fitted on {self.Z_.shape[1]}"
+            )
+        z = (at - self.center_) / self.scale_
+        k, degree = self.choice_.n_neighbors, self.choice_.degree
+        betas, covs = [], []
+        for start in range(0, len(z), CHUNK):
+            zc = z[start : start + CHUNK]
+            dist, nbr, radius = self._neighbours(zc, k)
+            beta, cov = self._solve(zc, nbr, dist, radius, degree, with_cov)
+            betas.append(beta)
+            covs.append(cov)
+        cov = np.concatenate(covs) * self.choice_.noise_variance if with_cov else None
+        return np.concatenate(betas), cov, degree
+
+    # ------------------------------------------------------------------ outputs
+    def predict(self, at: np.ndarray) -> np.ndarray:
+        """Smoothed output at points (m, d) -> (m,)."""
+        beta, _, _ = self._evaluate(at)
+        return beta[:, 0]
+
+    def gradient(self, at: np.ndarray, return_std: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Partial derivatives at points (m, d) -> (m, d) in output units per feature unit (and their std)."""
+        beta, cov, _ = self._evaluate(at, with_cov=return_std)
+        d = self.Z_.shape[1]
+        grad = beta[:, 1 : 1 + d] / self.scale_
+        if not return_std:
+            return grad
+        var = np.diagonal(cov, axis1=1, axis2=2)[:, 1 : 1 + d]
+        return grad, np.sqrt(np.maximum(var, 0.0)) / self.scale_
+
+    def hessian(self, at: np.ndarray) -> np.ndarray:
+        """Second partial derivatives at points (m, d) -> (m, d, d), mixed partials included."""
+        if self.choice_.degree < 2:
+            # the data chose a linear model: refit quadratically for curvature with the same neighbourhood
+            quad = LocalPolynomial(degree=2, max_cv_points=self.max_cv_points, random_state=self.random_state)
+            quad.fit(self.Z_ * self.scale_ + self.center_, self.y_)
+            return quad.hessian(at)
+        beta, _, _ = self._evaluate(at)
+        d = self.Z_.shape[1]
+        a, b = np.triu_indices(d)  # the same order as the degree-2 monomials
+        q = beta[:, 1 + d : 1 + d + len(a)]
+        H = np.zeros((len(beta), d, d))
+        H[:, a, b] = q
+        H[:, b, a] = q
+        H[:, np.arange(d), np.arange(d)] *= 2.0
+        return H / np.outer(self.scale_, self.scale_)

@@ -1,0 +1,305 @@
+"""Sensitivity analysis: the seed's applications against closed forms, indices against analytic values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.config import load_config
+from pipeline.data import load_table
+from pipeline.errors import ConfigError, DataError, SensitivityError
+from pipeline.expressions import evaluate_expression
+from pipeline.sensitivity import (
+    InputSpace,
+    analyze_samples,
+    check_gradient,
+    estimate_gradient,
+    estimate_hessian,
+    estimate_jacobian,
+    fit_gradient_model,
+    global_indices,
+    physics_residual,
+)
+from pipeline.sensitivity.functions import (
+    BlackScholes,
+    ishigami,
+    ishigami_gradient,
+    ishigami_indices,
+    rosenbrock,
+    rosenbrock_gradient,
+    rosenbrock_hessian,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+BS = BlackScholes(strike=100.0, rate=0.05)
+
+
+def _table(config_name: str):
+    config = load_config(ROOT / "configs" / config_name)
+    return config, load_table(config.data.path, outputs=config.data.outputs, features=config.data.features)
+
+
+def _interior(P: np.ndarray) -> np.ndarray:
+    return np.all((P.min(0) < P) & (P.max(0) > P), axis=1)
+
+
+def _max_rel(est: np.ndarray, true: np.ndarray, mask: np.ndarray) -> float:
+    """Largest error on the masked points relative to the largest true magnitude there."""
+    return float(np.abs(est - true)[mask].max() / np.abs(true[mask]).max())
+
+
+def test_seed_linear_gradient_is_right_everywhere():
+    _, table = _table("sensitivity_linear.yaml")
+    grad, std = estimate_gradient(table.X, table.Y[:, 0], return_std=True)
+    assert grad.shape == (500, 3)
+    assert np.abs(grad - [2.0, 0.5, -1.0]).max() < 0.02  # at every sample, not only at the origin
+    origin = estimate_gradient(table.X, table.Y[:, 0], at=[[0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(origin[0], [2.0, 0.5, -1.0], atol=0.02)
+    assert np.all(std > 0) and np.all(std < 0.02)
+
+
+def test_partials_not_marginal_slopes_for_correlated_features():
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((800, 2))
+    X = np.column_stack([z[:, 0], 0.95 * z[:, 0] + 0.31 * z[:, 1]])  # correlation 0.95
+    y = X[:, 0] - X[:, 1] + 0.05 * rng.standard_normal(800)
+    marginal = np.polyfit(X[:, 0], y, 1)[0]
+    assert abs(marginal) < 0.2  # what a per-feature 1-D fit would report for d/dx1
+    grad = estimate_gradient(X, y, at=[[0.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_allclose(grad, [[1.0, -1.0], [1.0, -1.0]], atol=0.05)
+
+
+def test_rosenbrock_gradient_field_and_descent():
+    _, table = _table("rosenbrock.yaml")
+    P, loss = table.X, table.Y[:, 0]
+    model = fit_gradient_model(P, loss)
+    G, T = model.gradient(P), rosenbrock_gradient(P)
+    inner = _interior(P)
+    err = np.linalg.norm(G - T, axis=1)[inner]
+    rel_rms = np.sqrt(np.mean(err**2) / np.mean(np.linalg.norm(T[inner], axis=1) ** 2))
+    assert rel_rms < 0.02
+    np.testing.assert_allclose(model.gradient([[0.0, 0.0]])[0], [-2.0, 0.0], atol=0.05)  # PyDelt: d/dy = -27.8
+    x = np.array([-1.5, 2.5])
+    for _ in range(5000):  # plain gradient descent on the estimated field
+        x = x - 0.01 * model.gradient(x[None])[0]
+    assert np.linalg.norm(x - [1.0, 1.0]) < 0.05
+    H = model.hessian([[0.5, 0.5]])[0]
+    np.testing.assert_allclose(H, rosenbrock_hessian(np.array([[0.5, 0.5]]))[0], rtol=0.05, atol=0.5)
+    assert H[0, 1] == pytest.approx(H[1, 0])
+
+
+def test_greeks_on_spot_grid():
+    _, table = _table("greeks_spot.yaml")
+    S, C = table.X, table.Y[:, 0]
+    inner = _interior(S)
+    delta = estimate_gradient(S, C)[:, 0]
+    gamma = estimate_hessian(S, C)[:, 0, 0]
+    assert _max_rel(delta, BS.delta(S[:, 0], 0.2, 1.0), inner) < 0.01
+    assert _max_rel(gamma, BS.gamma(S[:, 0], 0.2, 1.0), inner) < 0.05
+
+
+@pytest.mark.parametrize(
+    ("config_name", "greek"),
+    [("greeks_spot_vol.yaml", "vega"), ("greeks_spot_time.yaml", "theta")],
+)
+def test_greeks_on_two_dimensional_grids(config_name, greek):
+    _, table = _table(config_name)
+    P, C = table.X, table.Y[:, 0]
+    inner = _interior(P)
+    model = fit_gradient_model(P, C)
+    G, H = model.gradient(P), model.hessian(P)
+    if greek == "vega":
+        sigma, T = P[:, 1], 1.0
+        second = G[:, 1]
+    else:
+        sigma, T = 0.2, P[:, 1]
+        second = -G[:, 1]  # theta is dC/dt = -dC/dT
+    assert _max_rel(G[:, 0], BS.delta(P[:, 0], sigma, T), inner) < 0.01
+    assert _max_rel(second, getattr(BS, greek)(P[:, 0], sigma, T), inner) < 0.01
+    assert _max_rel(H[:, 0, 0], BS.gamma(P[:, 0], sigma, T), inner) < 0.05
+
+
+def test_kinked_payoff_without_ringing():
+    _, table = _table("kinked_payoff.yaml")
+    S, price = table.X, table.Y[:, 0]
+    delta = estimate_gradient(S, price)[:, 0]
+    gamma = estimate_hessian(S, price)[:, 0, 0]
+    assert delta.min() > -0.01 and delta.max() < 1.01
+    assert np.all(np.diff(delta) > -1e-6)  # monotone: no overshoot on either side of the kink
+    far = np.abs(S[:, 0] - 100.0) > 4 * np.diff(S[:, 0]).mean()
+    assert np.abs(gamma[far]).max() < 1e-3 and gamma.min() > -1e-3
+    assert gamma.sum() * np.diff(S[:, 0]).mean() == pytest.approx(1.0, abs=0.05)  # total jump of delta
+
+
+def test_hessian_mixed_partial_and_jacobian():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (600, 2))
+    H = estimate_hessian(X, X[:, 0] * X[:, 1], at=[[0.2, -0.3]])[0]
+    np.testing.assert_allclose(H, [[0.0, 1.0], [1.0, 0.0]], atol=0.02)
+    J = estimate_jacobian(X, np.column_stack([X[:, 0] + 2 * X[:, 1], X[:, 0] ** 2]), at=[[0.5, 0.0]])
+    assert J.shape == (1, 2, 2)
+    np.testing.assert_allclose(J[0], [[1.0, 2.0], [1.0, 0.0]], atol=0.02)
+
+
+def test_gradient_standard_errors_are_calibrated():
+    rng = np.random.default_rng(11)
+    X = rng.uniform(-1, 1, (400, 2))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 + 0.05 * rng.standard_normal(400)
+    at = rng.uniform(-0.7, 0.7, (200, 2))
+    grad, std = estimate_gradient(X, y, at=at, method="local_polynomial", return_std=True)
+    truth = np.column_stack([2 * np.cos(2 * at[:, 0]), 2 * at[:, 1]])
+    coverage = np.mean(np.abs(grad - truth) < 1.96 * std)
+    assert 0.75 < coverage <= 1.0
+
+
+def test_gaussian_process_gradient_and_std():
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-np.pi, np.pi, (300, 3))
+    model = fit_gradient_model(X, ishigami(X), "gaussian_process")
+    at = rng.uniform(-2, 2, (50, 3))
+    grad, std = model.gradient(at, return_std=True)
+    truth = ishigami_gradient(at)
+    assert np.sqrt(np.sum((grad - truth) ** 2) / np.sum(truth**2)) < 0.1
+    assert np.all(std >= 0)
+
+
+def test_sobol_indices_of_a_queryable_model_match_ishigami():
+    space = InputSpace.from_bounds({f"x{i}": (-np.pi, np.pi) for i in (1, 2, 3)})
+    table = global_indices(model=ishigami, space=space, n_base=4096)
+    s1, st = ishigami_indices()
+    np.testing.assert_allclose(table["S1"], s1, atol=0.03)
+    np.testing.assert_allclose(table["ST"], st, atol=0.03)
+    assert list(table["rank"]) == [1, 2, 3]
+    assert np.all(table["DGSM_bound"] >= table["ST"] - 0.03)  # DGSM bounds ST from above
+    assert table.attrs["method"] == "sobol"
+
+
+@pytest.mark.parametrize("method", ["surrogate", "rbd_fast"])
+def test_indices_from_given_data(method):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-np.pi, np.pi, (2000, 3))
+    table = global_indices(X, ishigami(X), method=method)
+    s1, st = ishigami_indices()
+    np.testing.assert_allclose(table["S1"], s1, atol=0.05)
+    if method == "surrogate":
+        np.testing.assert_allclose(table["ST"], st, atol=0.05)
+    else:
+        assert table["ST"].isna().all()
+
+
+def test_gradient_check_utility():
+    f = lambda x: rosenbrock(x[None])[0]  # noqa: E731
+    grad = lambda x: rosenbrock_gradient(x[None])[0]  # noqa: E731
+    ok = check_gradient(f, grad, np.array([0.3, -0.7]))
+    assert ok.passed and ok.max_rel_error < 1e-8
+    wrong = check_gradient(f, lambda x: grad(x) * (1 + 1e-3), np.array([0.3, -0.7]))
+    assert not wrong.passed and wrong.max_rel_error > 1e-4
+    with pytest.raises(SensitivityError, match="shape"):
+        check_gradient(f, lambda x: np.zeros(3), np.array([0.3, -0.7]))
+
+
+def test_physics_residual_tells_the_right_law_from_a_wrong_one():
+    config = load_config(ROOT / "configs" / "exp_decay.yaml")
+    frame = pd.read_csv(config.data.path)
+    right = physics_residual(frame["t"], frame["u"], {"u": "-k*u"}, params={"k": 1.0})
+    wrong = physics_residual(frame["t"], frame["u"], {"u": "-k*u"}, params={"k": 2.0})
+    assert right.r2[0] > 0.95 and right.relative_rms[0] < 0.2
+    assert wrong.r2[0] < 0.0
+    as_callable = physics_residual(frame["t"], frame["u"], lambda t, x: -x)
+    assert as_callable.rms[0] == pytest.approx(right.rms[0])
+
+
+def test_analyze_samples_tables():
+    _, table = _table("sensitivity_linear.yaml")
+    result = analyze_samples(table.X, table.Y, features=list(table.features), outputs=list(table.outputs), hessian=True)
+    grads = result.gradient_table()
+    assert {"dy/dx1", "dy/dx1_std", "dy/dx3"} <= set(grads.columns) and len(grads) == 500
+    assert result.hessian_table().filter(like="d2y").abs().to_numpy().max() < 0.1
+    indices = result.indices["y"]
+    assert list(indices.sort_values("rank").index) == ["x1", "x3", "x2"]
+    assert indices.loc["x1", "S1"] == pytest.approx(4 / 5.25, abs=0.05)  # 2² / (2² + 0.5² + 1²) with unit variances
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (lambda X: X, "shape"),
+        (lambda X: 1 / 0, "failed to predict"),
+        (lambda X: np.full(len(X), np.nan), "NaN"),
+    ],
+)
+def test_bad_models_raise_typed_errors(model, message):
+    space = InputSpace.from_bounds({"a": (0, 1), "b": (0, 1)})
+    with pytest.raises(SensitivityError, match=message):
+        global_indices(model=model, space=space, n_base=64)
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "message"),
+    [
+        (np.ones((10, 2)) * [[1, 2]], np.arange(10.0), "constant"),
+        (np.random.default_rng(0).random((10, 2)), np.arange(9.0), "rows"),
+        (np.array([[np.nan, 1.0]] + [[i, i**2] for i in range(9)]), np.arange(10.0), "NaN"),
+        (np.random.default_rng(0).random((4, 2)), np.arange(4.0), "too few"),
+    ],
+)
+def test_bad_samples_raise_typed_errors(X, y, message):
+    with pytest.raises(SensitivityError, match=message):
+        estimate_gradient(X, y)
+
+
+def test_unknown_methods_are_named():
+    X = np.random.default_rng(0).random((30, 2))
+    with pytest.raises(SensitivityError, match="unknown gradient method 'magic'"):
+        estimate_gradient(X, X[:, 0], method="magic")
+    with pytest.raises(SensitivityError, match="unknown index method"):
+        global_indices(X, X[:, 0], method="magic")
+    with pytest.raises(SensitivityError, match="needs a model"):
+        global_indices(X, X[:, 0], method="sobol")
+
+
+def test_table_loading_errors(tmp_path):
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"a": [1, 2, 3, 4, 5, 6], "b": ["1", "x", "3", "4", "5", "6"], "y": range(6)}).to_csv(
+        path, index=False
+    )
+    with pytest.raises(DataError, match="'b' has a non-numeric value 'x'"):
+        load_table(path, outputs=["y"])
+    with pytest.raises(DataError, match=r"missing column\(s\) \['z'\]"):
+        load_table(path, outputs=["z"])
+
+
+def test_sensitivity_config_validation(tmp_path):
+    base = "name: s\nkind: sensitivity\n"
+    both = tmp_path / "both.yaml"
+    both.write_text(
+        base + "data: {path: x.csv, outputs: [y]}\nmodel: {uri: 'models:/m/1', inputs: {a: {low: 0, high: 1}}}\n"
+    )
+    with pytest.raises(ConfigError, match="exactly one of 'data'"):
+        load_config(both)
+    bad_uri = tmp_path / "uri.yaml"
+    bad_uri.write_text(base + "model: {uri: '/etc/passwd', inputs: {a: {low: 0, high: 1}}}\n")
+    with pytest.raises(ConfigError, match="model.uri"):
+        load_config(bad_uri)
+    bad_bounds = tmp_path / "bounds.yaml"
+    bad_bounds.write_text(base + "model: {uri: 'models:/m/1', inputs: {a: {low: 1, high: 0}}}\n")
+    with pytest.raises(ConfigError, match="low < high"):
+        load_config(bad_bounds)
+    unknown = tmp_path / "kind.yaml"
+    unknown.write_text("name: s\nkind: forecasting\n")
+    with pytest.raises(ConfigError, match="unknown kind 'forecasting'"):
+        load_config(unknown)
+
+
+@pytest.mark.parametrize("text", ["__import__('os').system('true')", "u.real", "[u]", "lambda: 1", "open('x')"])
+def test_expressions_cannot_run_code(text):
+    with pytest.raises(ConfigError):
+        evaluate_expression(text, {"u": np.ones(3)})
+
+
+def test_expressions_evaluate_arithmetic():
+    u = np.array([1.0, 2.0])
+    np.testing.assert_allclose(evaluate_expression("-k*u^2 + sin(0)", {"u": u, "k": 0.5}), [-0.5, -2.0])
