@@ -10,5 +10,6 @@ apply_environment_defaults()
 
 from flows.batch import BatchRun, run_batch  # noqa: E402
 from flows.discovery import DiscoveryRun, discover_equations  # noqa: E402
+from flows.sensitivity import SensitivityRun, analyze_sensitivity  # noqa: E402
 
-__all__ = ["BatchRun", "DiscoveryRun", "discover_equations", "run_batch"]
+__all__ = ["BatchRun", "DiscoveryRun", "SensitivityRun", "analyze_sensitivity", "discover_equations", "run_batch"]

@@ -9,9 +9,12 @@ from pathlib import Path
 import pandas as pd
 from prefect import flow
 
-from flows.discovery import discover_equations, resolve_config
+from flows.discovery import discover_equations
+from flows.sensitivity import analyze_sensitivity
 from flows.tracking import Tracker
+from pipeline.config import load_config
 from pipeline.errors import ConfigError, DeltaflowError
+from pipeline.sensitivity import SensitivityResult
 
 __all__ = ["BatchItem", "BatchRun", "expand_configs", "run_batch"]
 
@@ -92,12 +95,18 @@ def run_batch(paths: list[str | Path] | str | Path, name: str = "batch") -> Batc
     with tracker.run(experiment_id, run_name=f"{name} {stamp}", tags={"deltaflow.kind": "batch"}) as parent_id:
         for path in configs:
             try:
-                config = resolve_config(path)
+                config = load_config(path)
                 config = config.model_copy(
                     update={"tracking": config.tracking.model_copy(update={"experiment": name, "enabled": True})}
                 )
-                outcome = discover_equations(config, parent_run_id=parent_id)
-                items.append(BatchItem(str(path), "FINISHED", outcome.mlflow_run_id, tuple(outcome.result.equations)))
+                if config.kind == "sensitivity":
+                    done = analyze_sensitivity(config, parent_run_id=parent_id)
+                    items.append(BatchItem(str(path), "FINISHED", done.mlflow_run_id, _index_summary(done.result)))
+                else:
+                    outcome = discover_equations(config, parent_run_id=parent_id)
+                    items.append(
+                        BatchItem(str(path), "FINISHED", outcome.mlflow_run_id, tuple(outcome.result.equations))
+                    )
             except DeltaflowError as exc:
                 known = {item.mlflow_run_id for item in items}
                 failed = [r for r in _failed_children(tracker, experiment_id, parent_id) if r not in known]
@@ -118,6 +127,16 @@ def run_batch(paths: list[str | Path] | str | Path, name: str = "batch") -> Batc
         )
         tracker.log_text(parent_id, batch.summary().to_csv(index=False), "summary.csv")
     return batch
+
+
+def _index_summary(result: SensitivityResult) -> tuple[str, ...]:
+    """One line per output: features by rank with their total (or first-order) index."""
+    lines = []
+    for out, table in result.indices.items():
+        column = "ST" if table["ST"].notna().all() else "S1"
+        ranked = table.sort_values("rank")
+        lines.append(f"{out}: " + ", ".join(f"{f} {column}={v:.2f}" for f, v in ranked[column].items()))
+    return tuple(lines) or tuple(f"{out}: gradients at {len(result.points)} points" for out in result.outputs)
 
 
 def _failed_children(tracker: Tracker, experiment_id: str, parent_id: str) -> list[str]:

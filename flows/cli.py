@@ -11,6 +11,7 @@ import shlex
 import sys
 from pathlib import Path
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -62,6 +63,9 @@ def run(
     except DeltaflowError as exc:
         raise _fail(exc) from None
 
+    if cfg.kind == "sensitivity":
+        _run_sensitivity(cfg)
+        return
     from flows.discovery import discover_equations
 
     try:
@@ -84,11 +88,41 @@ def run(
     console.print(table)
     if "simulation_error" in result.chosen:
         console.print(f"[yellow]note:[/] {result.chosen['simulation_error']}")
-    if outcome.mlflow_run_id:
-        console.print(f"MLflow run id: [bold]{outcome.mlflow_run_id}[/] (experiment '{cfg.experiment_name}')")
-        console.print(f"Tracking store: {outcome.tracking_uri}", highlight=False)
+    _print_tracking(outcome, cfg.experiment_name)
+
+
+def _print_tracking(outcome: object, experiment: str) -> None:
+    run_id, uri = getattr(outcome, "mlflow_run_id", None), getattr(outcome, "tracking_uri", None)
+    if run_id:
+        console.print(f"MLflow run id: [bold]{run_id}[/] (experiment '{experiment}')")
+        console.print(f"Tracking store: {uri}", highlight=False)
         console.print("Open the MLflow UI with:", highlight=False)
-        console.print(f"  {mlflow_ui_command(outcome.tracking_uri or '')}", highlight=False, soft_wrap=True)
+        console.print(f"  {mlflow_ui_command(uri or '')}", highlight=False, soft_wrap=True)
+
+
+def _run_sensitivity(cfg: object) -> None:
+    from flows.sensitivity import analyze_sensitivity
+
+    try:
+        with console.status(f"[bold]{cfg.name}[/]: sampling, estimating gradients and indices…"):
+            outcome = analyze_sensitivity(cfg)
+    except DeltaflowError as exc:
+        raise _fail(exc) from None
+    result = outcome.result
+    console.rule(f"[bold]{cfg.name}[/]")
+    for j, out in enumerate(result.outputs):
+        table = Table(show_header=True, header_style="bold", box=None, title=f"sensitivity of {out}")
+        for column in ("feature", "mean d/dx", "mean |d/dx|", "S1", "ST", "rank"):
+            table.add_column(column, justify="left" if column == "feature" else "right")
+        indices = result.indices.get(out)
+        for i, feat in enumerate(result.features):
+            g = result.gradients[:, j, i]
+            row = indices.loc[feat] if indices is not None else None
+            cells = ["", "", ""] if row is None else [f"{row['S1']:.3f}", f"{row['ST']:.3f}", str(int(row["rank"]))]
+            table.add_row(feat, f"{g.mean():.4g}", f"{np.abs(g).mean():.4g}", *cells)
+        console.print(table)
+        console.print(f"  estimator: {result.chosen[out]}", highlight=False, soft_wrap=True)
+    _print_tracking(outcome, cfg.experiment_name)
 
 
 @app.command()
@@ -135,7 +169,8 @@ def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of 
         except DeltaflowError as exc:
             table.add_row(str(path), "[red]invalid[/]", "", "", str(exc)[:80])
             continue
-        table.add_row(str(path), cfg.name, cfg.kind, cfg.data.path.name, cfg.description)
+        source = cfg.data.path.name if cfg.data is not None else cfg.model.uri
+        table.add_row(str(path), cfg.name, cfg.kind, source, cfg.description)
     console.print(table)
 
 

@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from prefect.runtime import flow_run
 from prefect.states import State
 
-from flows.provenance import file_sha256, git_commit, package_versions
+from flows.provenance import run_tags
 from flows.tracking import Tracker
 from pipeline.config import (
     DifferentiationConfig,
@@ -66,7 +65,10 @@ def resolve_config(config: RunConfig | str | Path) -> RunConfig:
     if isinstance(config, RunConfig):
         return config
     if isinstance(config, (str, Path)):
-        return load_config(config)
+        loaded = load_config(config)
+        if not isinstance(loaded, RunConfig):
+            raise ConfigError(f"{config}: kind '{loaded.kind}' is not a discovery config")
+        return loaded
     raise ConfigError(f"config must be a RunConfig or a YAML path, got {type(config).__name__}")
 
 
@@ -102,7 +104,6 @@ def _code_version() -> str:
     for path in sorted((Path(__file__).resolve().parents[1] / "pipeline").rglob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()
-
 
 
 def _series_hash(series: TimeSeries) -> str:
@@ -232,16 +233,7 @@ def discover_equations(config: RunConfig | str | Path, parent_run_id: str | None
     tracker = Tracker()
     experiment_id = tracker.ensure_experiment(cfg.experiment_name)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    tags = {
-        "deltaflow.kind": cfg.kind,
-        "data.path": str(data_path),
-        "data.sha256": file_sha256(data_path),
-        "config.sha256": config_hash(cfg),
-        "git.commit": git_commit(),
-        "prefect.flow_run_id": str(flow_run.id or ""),
-        **({"mlflow.parentRunId": parent_run_id} if parent_run_id else {}),
-        **{f"version.{name}": version for name, version in package_versions().items()},
-    }
+    tags = run_tags(cfg, data_path, parent_run_id)
     with tracker.run(experiment_id, run_name=f"{data_path.stem} {stamp}", tags=tags) as run_id:
         tracker.log_params(run_id, flatten_config(cfg))
         series = load_data(cfg)

@@ -6,8 +6,13 @@ import hashlib
 import subprocess
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
-__all__ = ["file_sha256", "git_commit", "package_versions"]
+from prefect.runtime import flow_run
+
+from pipeline.config import config_hash
+
+__all__ = ["file_sha256", "git_commit", "package_versions", "run_tags"]
 
 _PACKAGES = ("deltaflow", "numpy", "scipy", "scikit-learn", "pandas", "pysindy", "prefect", "mlflow")
 
@@ -42,3 +47,19 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+def run_tags(config: Any, data_path: Path | None, parent_run_id: str | None = None) -> dict[str, str]:
+    """Tags every run carries: kind, data path and sha256, config hash, git commit, versions, Prefect flow run."""
+    tags = {
+        "deltaflow.kind": config.kind,
+        "config.sha256": config_hash(config),
+        "git.commit": git_commit(),
+        "prefect.flow_run_id": str(flow_run.id or ""),
+        **{f"version.{name}": version for name, version in package_versions().items()},
+    }
+    if data_path is not None:
+        tags |= {"data.path": str(data_path), "data.sha256": file_sha256(data_path)}
+    if parent_run_id:
+        tags["mlflow.parentRunId"] = parent_run_id
+    return tags

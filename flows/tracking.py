@@ -24,7 +24,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from flows.settings import default_artifact_root, tracking_uri
-from pipeline.errors import TrackingError
+from pipeline.errors import ModelError, TrackingError
 
 __all__ = ["Tracker", "sanitize_name"]
 
@@ -207,6 +207,23 @@ class Tracker:
             except MlflowException as exc:
                 raise TrackingError(f"MLflow at {self.uri}: cannot log the model for run {run_id} ({exc})") from exc
         return info.model_uri
+
+    def load_model(self, uri: str) -> Any:
+        """Load an ``mlflow.pyfunc`` model by URI from this store: an explicit act of trust in that model's code.
+
+        Raises:
+            ModelError: the URI names no model (or the model cannot be loaded), naming the URI.
+        """
+        import mlflow
+
+        mlflow.set_tracking_uri(self.uri)
+        mlflow.set_registry_uri(self.uri)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return mlflow.pyfunc.load_model(uri)
+        except (MlflowException, OSError, ValueError) as exc:
+            raise ModelError(f"model.uri '{uri}': cannot load a model from MLflow at {self.uri} ({exc})") from exc
 
     def _artifact(self, write: Any, name: str) -> None:
         try:

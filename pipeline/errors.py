@@ -12,6 +12,7 @@ catch either ``DeltaflowError`` or, say, ``ValueError``::
     ├── DiscoveryError (RuntimeError)       model discovery failed
     │   └── SimulationError (DiscoveryError)  integrating a model failed or diverged
     ├── SensitivityError (ValueError)       sensitivity analysis cannot run as asked
+    │   └── ModelError (SensitivityError)     a model to analyse cannot be loaded or queried
     └── TrackingError (RuntimeError)        the tracking store refused or failed
 
 Errors of dependencies (pysindy, pandas, scipy, MLflow) are translated at the
@@ -28,6 +29,7 @@ __all__ = [
     "DeltaflowError",
     "DifferentiationError",
     "DiscoveryError",
+    "ModelError",
     "SensitivityError",
     "SimulationError",
     "TrackingError",
@@ -64,6 +66,10 @@ class SimulationError(DiscoveryError):
 
 class SensitivityError(DeltaflowError, ValueError):
     """Sensitivity analysis cannot run with the given inputs."""
+
+
+class ModelError(SensitivityError):
+    """A model to analyse cannot be loaded, or its predictions are unusable (failure, wrong shape, NaN)."""
 
 
 class TrackingError(DeltaflowError, RuntimeError):

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import stats
 from scipy.stats import qmc
 
-from pipeline.errors import SensitivityError
+from pipeline.errors import ModelError, SensitivityError
 
 __all__ = ["Marginal", "InputSpace", "evaluate_model"]
 
@@ -116,16 +116,16 @@ def evaluate_model(model: Model, X: np.ndarray, *, name: str = "model", batch_si
         except SensitivityError:
             raise
         except Exception as exc:  # the model is user code: report what it raised, typed
-            raise SensitivityError(f"{name} failed to predict a batch of shape {batch.shape}: {exc}") from exc
+            raise ModelError(f"{name} failed to predict a batch of shape {batch.shape}: {exc}") from exc
         pred = pred.reshape(len(batch), -1) if pred.ndim == 2 else pred
         if pred.ndim == 2 and pred.shape[1] == 1:
             pred = pred[:, 0]
         if pred.shape != (len(batch),):
-            raise SensitivityError(
+            raise ModelError(
                 f"{name} returned shape {pred.shape} for {len(batch)} inputs; expected ({len(batch)},) — one output"
             )
         out.append(pred)
     y = np.concatenate(out)
     if not np.all(np.isfinite(y)):
-        raise SensitivityError(f"{name} returned NaN or inf for {int(np.sum(~np.isfinite(y)))} inputs")
+        raise ModelError(f"{name} returned NaN or inf for {int(np.sum(~np.isfinite(y)))} inputs")
     return y

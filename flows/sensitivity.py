@@ -1,0 +1,172 @@
+"""The sensitivity flow: samples (a table, or a model sampled over its input space) → gradients → indices → log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.provenance import run_tags
+from flows.tracking import Tracker
+from pipeline.config import SensitivityConfig, check_data_path, flatten_config, load_config
+from pipeline.data import SampleTable, load_table
+from pipeline.errors import ConfigError, ModelError
+from pipeline.sensitivity import InputSpace, Marginal, SensitivityResult, analyze_samples, evaluate_model
+from pipeline.sensitivity.plots import plot_gradients, plot_indices
+
+__all__ = ["SensitivityRun", "analyze_sensitivity"]
+
+
+@dataclass(frozen=True)
+class SensitivityRun:
+    """What the sensitivity flow returns: the config, the result and where it was logged."""
+
+    config: SensitivityConfig
+    result: SensitivityResult
+    mlflow_run_id: str | None
+    experiment_id: str | None
+    tracking_uri: str | None
+
+
+def _resolve(config: SensitivityConfig | str | Path) -> SensitivityConfig:
+    cfg = load_config(config) if isinstance(config, (str, Path)) else config
+    if not isinstance(cfg, SensitivityConfig):
+        raise ConfigError(f"{config}: kind '{getattr(cfg, 'kind', '?')}' is not a sensitivity config")
+    return cfg
+
+
+def _space(cfg: SensitivityConfig) -> InputSpace:
+    assert cfg.model is not None
+    marginals = []
+    for name, spec in cfg.model.inputs.items():
+        if spec.dist == "uniform":
+            marginals.append(Marginal(name, "uniform", low=spec.low, high=spec.high))
+        else:
+            marginals.append(Marginal(name, "normal", mean=spec.mean, std=spec.std))
+    return InputSpace(tuple(marginals))
+
+
+class MlflowPredictor:
+    """A loaded pyfunc model as a callable (m, d) -> (m,): inputs as a named DataFrame, one output picked."""
+
+    def __init__(self, model: Any, names: list[str], output: str | None, uri: str) -> None:
+        self.model, self.names, self.output, self.uri = model, names, output, uri
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        pred = self.model.predict(pd.DataFrame(X, columns=self.names))
+        if isinstance(pred, pd.DataFrame):
+            if self.output is None and pred.shape[1] != 1:
+                raise ModelError(
+                    f"model '{self.uri}' returns columns {list(pred.columns)}; set model.output to pick one"
+                )
+            if self.output is not None and self.output not in pred.columns:
+                raise ModelError(f"model '{self.uri}' returns no column '{self.output}' (has {list(pred.columns)})")
+            pred = pred[self.output] if self.output is not None else pred.iloc[:, 0]
+        return np.asarray(pred, dtype=float)
+
+
+@task(name="load-samples", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def load_samples(cfg: SensitivityConfig, tracker: Tracker | None) -> tuple[SampleTable, Any, InputSpace | None]:
+    """The table of samples, plus the model and its input space when the source is a model."""
+    if cfg.data is not None:
+        return load_table(cfg.data.path, outputs=cfg.data.outputs, features=cfg.data.features), None, None
+    assert cfg.model is not None
+    space = _space(cfg)
+    loaded = (tracker or Tracker()).load_model(cfg.model.uri)
+    predictor = MlflowPredictor(loaded, space.names, cfg.model.output, cfg.model.uri)
+    X = space.sample(cfg.model.n_samples)
+    y = evaluate_model(predictor, X, name=f"model '{cfg.model.uri}'")
+    output = cfg.model.output or "prediction"
+    table = SampleTable(X=X, Y=y[:, None], features=tuple(space.names), outputs=(output,), source=cfg.model.uri)
+    return table, predictor, space
+
+
+@task(name="analyze", cache_policy=NO_CACHE)
+def analyze(cfg: SensitivityConfig, table: SampleTable, model: Any, space: InputSpace | None) -> SensitivityResult:
+    """Gradients, optional Hessians and global indices of every output."""
+    logger = get_run_logger()
+    at = None if cfg.gradient.at == "samples" else np.asarray(cfg.gradient.at, dtype=float)
+    return analyze_samples(
+        table.X,
+        table.Y,
+        features=list(table.features),
+        outputs=list(table.outputs),
+        at=at,
+        method=cfg.gradient.method,
+        hessian=cfg.gradient.hessian,
+        indices=cfg.indices.enabled,
+        index_method=cfg.indices.method,
+        n_base=cfg.indices.n_base,
+        model=model,
+        space=space,
+        progress=lambda message: logger.info("estimating %s", message),
+    )
+
+
+@task(name="log-sensitivity", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def log_sensitivity(tracker: Tracker, run_id: str, result: SensitivityResult) -> None:
+    """Tables (gradients, Hessians, indices), summary JSON and plots to the run."""
+    tracker.log_metrics(run_id, result.metrics)
+    tracker.set_tags(run_id, {f"chosen.{out}": text[:5000] for out, text in result.chosen.items()})
+    tracker.log_text(run_id, result.gradient_table().to_csv(index=False), "gradients.csv")
+    hessians = result.hessian_table()
+    if hessians is not None:
+        tracker.log_text(run_id, hessians.to_csv(index=False), "hessians.csv")
+    summary: dict[str, Any] = {"features": result.features, "outputs": result.outputs, "chosen": result.chosen}
+    for out in result.outputs:
+        j = result.outputs.index(out)
+        summary[out] = {
+            "mean_gradient": dict(zip(result.features, result.gradients[:, j, :].mean(0).tolist())),
+            "mean_abs_gradient": dict(zip(result.features, np.abs(result.gradients[:, j, :]).mean(0).tolist())),
+        }
+        figures = {f"plots/gradients_{out}.png": plot_gradients(result, out)}
+        if out in result.indices:
+            table = result.indices[out]
+            tracker.log_text(run_id, table.to_csv(), f"indices_{out}.csv")
+            summary[out]["indices"] = table.reset_index().to_dict(orient="records")
+            figures[f"plots/indices_{out}.png"] = plot_indices(table, out)
+        try:
+            for name, figure in figures.items():
+                tracker.log_figure(run_id, figure, name)
+        finally:
+            for figure in figures.values():
+                plt.close(figure)
+    tracker.log_json(run_id, summary, "sensitivity.json")
+
+
+@flow(name="analyze-sensitivity", validate_parameters=False)
+def analyze_sensitivity(config: SensitivityConfig | str | Path, parent_run_id: str | None = None) -> SensitivityRun:
+    """Local and global sensitivities of a table of samples or of an MLflow model, logged to MLflow.
+
+    Args:
+        config: a :class:`SensitivityConfig` or the path of a YAML config with ``kind: sensitivity``.
+        parent_run_id: nest the run under this MLflow run (batches do).
+
+    Raises:
+        ConfigError, DataError, SensitivityError (ModelError for an unusable model), TrackingError.
+    """
+    cfg = _resolve(config)
+    data_path = check_data_path(cfg)
+    if not cfg.tracking.enabled:
+        table, model, space = load_samples(cfg, None)
+        return SensitivityRun(cfg, analyze(cfg, table, model, space), None, None, None)
+    tracker = Tracker()
+    experiment_id = tracker.ensure_experiment(cfg.experiment_name)
+    source = data_path.stem if data_path is not None else cfg.model.uri.replace("/", "_")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    tags = run_tags(cfg, data_path, parent_run_id)
+    if cfg.model is not None:
+        tags["model.uri"] = cfg.model.uri
+    with tracker.run(experiment_id, run_name=f"{source} {stamp}", tags=tags) as run_id:
+        tracker.log_params(run_id, flatten_config(cfg))
+        table, model, space = load_samples(cfg, tracker)
+        result = analyze(cfg, table, model, space)
+        log_sensitivity(tracker, run_id, result)
+    return SensitivityRun(cfg, result, run_id, experiment_id, tracker.uri)

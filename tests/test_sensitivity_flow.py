@@ -1,0 +1,99 @@
+"""The sensitivity flow with real Prefect and real MLflow stores: tables, a real model URI, typed failures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+
+from pipeline.errors import ConfigError, ModelError
+from tests.conftest import ROOT, runs_of
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def _artifacts(uri: str, run_id: str, path: str = "") -> set[str]:
+    client = MlflowClient(uri)
+    out = set()
+    for item in client.list_artifacts(run_id, path):
+        out |= _artifacts(uri, run_id, item.path) if item.is_dir else {item.path}
+    return out
+
+
+def test_table_analysis_logs_gradients_indices_and_plots(mlflow_uri: str) -> None:
+    from flows import analyze_sensitivity
+
+    done = analyze_sensitivity(ROOT / "configs" / "rosenbrock.yaml")
+    assert np.abs(done.result.gradients[:, 0, :]).max() > 0
+    (run,) = runs_of(mlflow_uri, "rosenbrock-landscape")
+    assert run.info.status == "FINISHED" and run.info.run_id == done.mlflow_run_id
+    assert run.data.params["gradient.hessian"] == "True" and run.data.tags["deltaflow.kind"] == "sensitivity"
+    assert len(run.data.tags["data.sha256"]) == 64
+    assert {"loss.S1.x", "loss.ST.y", "loss.cv_rmse", "loss.mean_abs_gradient.x"} <= set(run.data.metrics)
+    files = _artifacts(mlflow_uri, run.info.run_id)
+    expected = {"gradients.csv", "hessians.csv", "indices_loss.csv", "sensitivity.json"}
+    assert expected | {"plots/gradients_loss.png", "plots/indices_loss.png"} <= files
+    local = MlflowClient(mlflow_uri).download_artifacts(run.info.run_id, "sensitivity.json")
+    summary = json.loads(Path(local).read_text())
+    assert summary["features"] == ["x", "y"] and "indices" in summary["loss"]
+
+
+def test_registered_sklearn_model_is_analysed_by_its_uri(mlflow_uri: str, tmp_path: Path) -> None:
+    from flows import analyze_sensitivity
+    from flows.examples import train_diabetes_model
+
+    model_uri = train_diabetes_model()
+    assert model_uri == "models:/diabetes-regressor/1"
+    raw = yaml.safe_load((ROOT / "configs" / "diabetes_model.yaml").read_text())
+    raw["model"]["n_samples"] = 512
+    raw["indices"]["n_base"] = 256
+    config = tmp_path / "diabetes.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    done = analyze_sensitivity(config)
+    table = done.result.indices["prediction"]
+    assert set(table.sort_values("rank").index[:2]) == {"bmi", "s5"}  # the dataset's well-known drivers
+    assert done.result.gradients.shape == (512, 1, 10)
+    (run,) = runs_of(mlflow_uri, "diabetes-model-sensitivity")
+    assert run.info.status == "FINISHED" and run.data.tags["model.uri"] == model_uri
+
+
+def test_missing_model_uri_is_a_typed_error_and_a_failed_run(mlflow_uri: str, tmp_path: Path) -> None:
+    from flows import analyze_sensitivity
+
+    config = tmp_path / "missing.yaml"
+    config.write_text(
+        "name: missing-model\nkind: sensitivity\n"
+        "model: {uri: 'models:/no-such-model/1', inputs: {a: {low: 0, high: 1}, b: {low: 0, high: 1}}}\n"
+    )
+    with pytest.raises(ModelError, match="models:/no-such-model/1"):
+        analyze_sensitivity(config)
+    (run,) = runs_of(mlflow_uri, "missing-model")
+    assert run.info.status == "FAILED" and "ModelError" in run.data.tags["error"]
+
+
+def test_discovery_config_is_refused_by_the_sensitivity_flow(mlflow_uri: str) -> None:
+    from flows import analyze_sensitivity
+
+    with pytest.raises(ConfigError, match="not a sensitivity config"):
+        analyze_sensitivity(ROOT / "configs" / "exp_decay.yaml")
+
+
+def test_cli_prints_the_sensitivity_table(mlflow_uri: str, tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "flows", "run", str(ROOT / "configs" / "sensitivity_linear.yaml")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "COLUMNS": "200"},
+    )
+    assert out.returncode == 0, out.stderr
+    assert "sensitivity of y" in out.stdout and "MLflow run id" in out.stdout
+    row = next(line for line in out.stdout.splitlines() if line.strip().startswith("x1"))
+    assert float(row.split()[1]) == pytest.approx(2.0, abs=0.02)
