@@ -157,6 +157,28 @@ def batch(
         raise typer.Exit(1)
 
 
+@app.command()
+def serve(
+    paths: list[Path] = typer.Argument(..., help="YAML configs and/or folders of them"),
+    only_scheduled: bool = typer.Option(False, "--only-scheduled", help="Serve only configs with a schedule."),
+    limit: int = typer.Option(None, "--limit", help="Most flow runs at once (default: no limit)."),
+) -> None:
+    """Serve each config as a Prefect deployment; configs with `schedule:` run on it, all can be triggered."""
+    from flows.deployments import build_deployments, describe_schedule, serve_deployments
+
+    try:
+        deployments = build_deployments(list(paths), only_scheduled=only_scheduled)
+    except DeltaflowError as exc:
+        raise _fail(exc) from None
+    table = Table(show_header=True, header_style="bold", title="serving (Ctrl-C to stop)")
+    table.add_column("deployment")
+    table.add_column("schedule")
+    for deployment in deployments:
+        table.add_row(f"{deployment.flow_name}/{deployment.name}", describe_schedule(deployment))
+    console.print(table)
+    serve_deployments(deployments, limit=limit)
+
+
 @app.command(name="list")
 def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of YAML run configs")) -> None:
     """List the run configs in a folder with their kind and description."""

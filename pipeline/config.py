@@ -29,6 +29,7 @@ __all__ = [
     "InputConfig",
     "ModelSourceConfig",
     "RunConfig",
+    "ScheduleConfig",
     "SensitivityConfig",
     "TableConfig",
     "TrackingConfig",
@@ -106,6 +107,22 @@ class TrackingConfig(_Strict):
     register_as: str | None = Field(default=None, description="Register the logged model under this name.")
 
 
+class ScheduleConfig(_Strict):
+    """When a served deployment runs the config: a cron expression or a fixed interval (seconds)."""
+
+    cron: str | None = Field(default=None, min_length=9, description="Cron expression, e.g. '0 3 * * *'.")
+    interval: float | None = Field(default=None, ge=10.0, description="Seconds between runs (at least 10).")
+    timezone: str = Field(default="UTC", description="IANA time zone of the cron expression.")
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> ScheduleConfig:
+        if (self.cron is None) == (self.interval is None):
+            raise ValueError("a schedule needs exactly one of 'cron' or 'interval'")
+        if self.cron is not None and len(self.cron.split()) not in (5, 6):
+            raise ValueError(f"cron expression {self.cron!r} needs 5 fields (minute hour day month weekday)")
+        return self
+
+
 class RunConfig(_Strict):
     """One pipeline run: what to read, how to differentiate, what to discover, where to log."""
 
@@ -116,6 +133,7 @@ class RunConfig(_Strict):
     differentiation: DifferentiationConfig = Field(default_factory=DifferentiationConfig)
     discovery: DiscoveryConfig = Field(default_factory=DiscoveryConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    schedule: ScheduleConfig | None = Field(default=None, description="Run on a schedule when served.")
 
     @field_validator("name")
     @classmethod
@@ -203,6 +221,7 @@ class SensitivityConfig(_Strict):
     gradient: GradientConfig = Field(default_factory=GradientConfig)
     indices: IndicesConfig = Field(default_factory=IndicesConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    schedule: ScheduleConfig | None = Field(default=None, description="Run on a schedule when served.")
 
     @model_validator(mode="after")
     def _one_source(self) -> SensitivityConfig:
