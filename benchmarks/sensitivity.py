@@ -95,9 +95,8 @@ def knn_local_linear(X: np.ndarray, y: np.ndarray, at: np.ndarray, k: int = 50) 
     """Ordinary least squares on the k nearest samples (fixed k, raw feature units)."""
     _, idx = cKDTree(X).query(at, k=min(k, len(X)))
     A = np.concatenate([np.ones(idx.shape + (1,)), X[idx] - at[:, None, :]], axis=-1)
-    beta = np.linalg.lstsq(A[0], y[idx[0]], rcond=None)[0]  # warm numpy; then batched solve
     G = np.einsum("mkp,mkq->mpq", A, A)
-    beta = np.linalg.solve(G, np.einsum("mkp,mk->mp", A, y[idx]))
+    beta = np.linalg.solve(G, np.einsum("mkp,mk->mp", A, y[idx])[..., None])[..., 0]
     return beta[:, 1:]
 
 

@@ -157,6 +157,16 @@ def _coefficient_table(result: DiscoveryResult) -> str:
     return pd.DataFrame(result.coefficient_table()).reindex(columns=columns).to_csv(index=False)
 
 
+def _pareto_steps(result: DiscoveryResult) -> dict[str, list[tuple[int, float]]]:
+    """The Pareto front per state as stepped metrics: step = number of terms, value = best validation MSE."""
+    best: dict[str, dict[int, float]] = {}
+    for row in result.pareto:
+        front = best.setdefault(f"pareto.{row['state']}.cv_mse", {})
+        complexity, error = int(row["complexity"]), float(row["cv_mse"])
+        front[complexity] = min(error, front.get(complexity, float("inf")))
+    return {key: sorted(front.items()) for key, front in best.items()}
+
+
 @task(name="log-results", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def log_results(
     tracker: Tracker,
@@ -168,6 +178,7 @@ def log_results(
 ) -> None:
     """Write metrics, equations, coefficients, candidate table and the fit plot to the run."""
     tracker.log_metrics(run_id, result.metrics)
+    tracker.log_metric_steps(run_id, _pareto_steps(result))
     tracker.set_tags(
         run_id,
         {

@@ -1,7 +1,7 @@
 """Example models for sensitivity analysis: train, log and register them in the MLflow store.
 
-    python -m flows.examples diabetes                # registers the model 'diabetes-regressor'
-    python -m flows run configs/diabetes_model.yaml  # analyses it by its model URI
+python -m flows.examples diabetes                # registers the model 'diabetes-regressor'
+python -m flows run configs/diabetes_model.yaml  # analyses it by its model URI
 """
 
 from __future__ import annotations

@@ -134,6 +134,17 @@ class Tracker:
         ]
         self._batch(run_id, metrics=items)
 
+    def log_metric_steps(self, run_id: str, series: dict[str, list[tuple[int, float]]]) -> None:
+        """Log stepped metrics (key -> [(step, value), ...]) in batches: one chart per key in the MLflow UI."""
+        now = int(time.time() * 1000)
+        items = [
+            Metric(_metric_key(key), float(value), now, int(step))
+            for key, points in series.items()
+            for step, value in points
+            if math.isfinite(float(value))
+        ]
+        self._batch(run_id, metrics=items)
+
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
         """Set several tags in one batch; secret-looking keys are masked."""
         self._batch(run_id, tags=[RunTag(k, "***" if _SECRET.search(k) else str(v)) for k, v in tags.items()])

@@ -38,6 +38,9 @@ def test_flow_logs_params_metrics_and_artifacts(mlflow_uri: str) -> None:
     assert run.data.metrics["complexity"] == 1.0
     assert run.data.metrics["derivative_r2"] > 0.8
     assert len(run.data.tags["data.sha256"]) == 64 and run.data.tags["prefect.flow_run_id"]
+    front = client.get_metric_history(run.info.run_id, "pareto.u.cv_mse")  # the Pareto sweep, step = terms
+    assert len(front) > 1 and sorted(m.step for m in front) == [m.step for m in sorted(front, key=lambda m: m.step)]
+    assert min(front, key=lambda m: m.step).step == 1
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     expected = {"equations.txt", "equations.tex", "equations.json", "coefficients.csv", "candidates.csv", "plots"}
     expected |= {"report.html"}
