@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +33,7 @@ from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
 from pipeline.discovery import DiscoveryResult, discover
 from pipeline.errors import ConfigError, DeltaflowError
 from pipeline.plots import plot_inclusion, plot_model_fit, plot_pareto
-from pipeline.report import render_report
+from pipeline.report import figure_png, render_report
 
 __all__ = ["DiscoveryRun", "discover_equations", "resolve_config"]
 
@@ -186,11 +187,6 @@ def log_results(
             **{f"chosen.{k}": str(v)[:5000] for k, v in result.chosen.items()},
         },
     )
-    tracker.log_text(run_id, "\n".join(result.equations) + "\n", "equations.txt")
-    tracker.log_json(run_id, result.to_dict(), "equations.json")
-    tracker.log_text(run_id, "\n".join(f"\\[ {e} \\]" for e in result.equations_latex) + "\n", "equations.tex")
-    tracker.log_text(run_id, _coefficient_table(result), "coefficients.csv")
-    tracker.log_text(run_id, pd.DataFrame(result.pareto).to_csv(index=False), "candidates.csv")
     figures = {
         "plots/data_vs_model.png": plot_model_fit(
             series.t_list(), series.x_list(), derivatives, result, time_label=config.data.time_column
@@ -199,16 +195,24 @@ def log_results(
         "plots/inclusion.png": plot_inclusion(result),
     }
     try:
-        for name, figure in figures.items():
-            tracker.log_figure(run_id, figure, name)
-        captions = dict(
-            zip(["Data, smoothed signal and simulated model", "Candidate models", "Bagging"], figures.values())
-        )
-        facts = {"data": str(config.data.path), "MLflow run": run_id, "differentiation": derivatives[0].method}
-        tracker.log_text(run_id, render_report(config.name, result, captions, facts=facts), "report.html")
+        pngs = {name: figure_png(figure) for name, figure in figures.items()}
     finally:
         for figure in figures.values():
             plt.close(figure)
+    captions = dict(zip(["Data, smoothed signal and simulated model", "Candidate models", "Bagging"], pngs.values()))
+    facts = {"data": str(config.data.path), "MLflow run": run_id, "differentiation": derivatives[0].method}
+    tracker.log_files(
+        run_id,
+        {
+            "equations.txt": "\n".join(result.equations) + "\n",
+            "equations.json": json.dumps(result.to_dict(), indent=2, default=str),
+            "equations.tex": "\n".join(f"\\[ {e} \\]" for e in result.equations_latex) + "\n",
+            "coefficients.csv": _coefficient_table(result),
+            "candidates.csv": pd.DataFrame(result.pareto).to_csv(index=False),
+            "report.html": render_report(config.name, result, captions, facts=facts),
+            **pngs,
+        },
+    )
 
 
 @task(name="log-model", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)

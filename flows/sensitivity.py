@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from flows.tracking import Tracker
 from pipeline.config import SensitivityConfig, check_data_path, flatten_config, load_config
 from pipeline.data import SampleTable, load_table
 from pipeline.errors import ConfigError, ModelError
+from pipeline.report import figure_png
 from pipeline.sensitivity import InputSpace, Marginal, SensitivityResult, analyze_samples, evaluate_model
 from pipeline.sensitivity.plots import plot_gradients, plot_indices
 
@@ -115,13 +117,12 @@ def log_sensitivity(tracker: Tracker, run_id: str, result: SensitivityResult) ->
     """Tables (gradients, Hessians, indices), summary JSON and plots to the run."""
     tracker.log_metrics(run_id, result.metrics)
     tracker.set_tags(run_id, {f"chosen.{out}": text[:5000] for out, text in result.chosen.items()})
-    tracker.log_text(run_id, result.gradient_table().to_csv(index=False), "gradients.csv")
+    files: dict[str, str | bytes] = {"gradients.csv": result.gradient_table().to_csv(index=False)}
     hessians = result.hessian_table()
     if hessians is not None:
-        tracker.log_text(run_id, hessians.to_csv(index=False), "hessians.csv")
+        files["hessians.csv"] = hessians.to_csv(index=False)
     summary: dict[str, Any] = {"features": result.features, "outputs": result.outputs, "chosen": result.chosen}
-    for out in result.outputs:
-        j = result.outputs.index(out)
+    for j, out in enumerate(result.outputs):
         summary[out] = {
             "mean_gradient": dict(zip(result.features, result.gradients[:, j, :].mean(0).tolist())),
             "mean_abs_gradient": dict(zip(result.features, np.abs(result.gradients[:, j, :]).mean(0).tolist())),
@@ -129,16 +130,16 @@ def log_sensitivity(tracker: Tracker, run_id: str, result: SensitivityResult) ->
         figures = {f"plots/gradients_{out}.png": plot_gradients(result, out)}
         if out in result.indices:
             table = result.indices[out]
-            tracker.log_text(run_id, table.to_csv(), f"indices_{out}.csv")
+            files[f"indices_{out}.csv"] = table.to_csv()
             summary[out]["indices"] = table.reset_index().to_dict(orient="records")
             figures[f"plots/indices_{out}.png"] = plot_indices(table, out)
         try:
-            for name, figure in figures.items():
-                tracker.log_figure(run_id, figure, name)
+            files |= {name: figure_png(figure) for name, figure in figures.items()}
         finally:
             for figure in figures.values():
                 plt.close(figure)
-    tracker.log_json(run_id, summary, "sensitivity.json")
+    files["sensitivity.json"] = json.dumps(summary, indent=2, default=str)
+    tracker.log_files(run_id, files)
 
 
 @flow(name="analyze-sensitivity", validate_parameters=False)

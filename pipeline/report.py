@@ -22,10 +22,16 @@ img{max-width:100%;border:1px solid #eee;margin:.5rem 0}.low{color:#b00}
 """
 
 
-def _png(figure: Figure) -> str:
+def figure_png(figure: Figure) -> bytes:
+    """A figure rendered once as PNG bytes (110 dpi), for artifacts and the report alike."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
+
+
+def _png(figure: Figure | bytes) -> str:
+    data = figure if isinstance(figure, bytes) else figure_png(figure)
+    return base64.b64encode(data).decode("ascii")
 
 
 def _number(value: object) -> str:
@@ -33,7 +39,11 @@ def _number(value: object) -> str:
 
 
 def render_report(
-    title: str, result: DiscoveryResult, figures: Mapping[str, Figure], *, facts: Mapping[str, object] | None = None
+    title: str,
+    result: DiscoveryResult,
+    figures: Mapping[str, Figure | bytes],
+    *,
+    facts: Mapping[str, object] | None = None,
 ) -> str:
     """The run as one HTML page with its figures embedded (no external files).
 
