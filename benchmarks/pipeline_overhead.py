@@ -10,7 +10,8 @@ SQLite), for the bundled exp-decay config: the bare core call (load, differentia
 discover), then the flow (the same plus Prefect and MLflow logging of params, metrics,
 7 artifacts and 3 plots), with and without the pyfunc model; the first flow of the
 process is the cold one. Also times the cold CLI (`python -m flows run`, a new process
-and a new store). Writes benchmarks/results/pipeline.md.
+and a new store) and a batch of 200 small datasets through ``run_batch`` (full
+discovery and tracking per item, no cache hits). Writes benchmarks/results/pipeline.md.
 """
 
 from __future__ import annotations
@@ -27,9 +28,37 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
+def run_small_batch(folder: Path, n: int) -> tuple[float, int]:
+    """n exp-decay datasets (100 samples, 1 % noise, rates 0.2-2) with their configs, through one run_batch."""
+    import numpy as np
+    import pandas as pd
+    import yaml
+
+    from flows import run_batch
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 5, 100)
+    for i in range(n):
+        rate = rng.uniform(0.2, 2.0)
+        u = np.exp(-rate * t) * (1 + 0.01 * rng.standard_normal(t.size))
+        pd.DataFrame({"t": t, "u": u}).to_csv(folder / f"decay_{i:03d}.csv", index=False)
+        config = {
+            "name": f"decay-{i:03d}",
+            "data": {"path": f"decay_{i:03d}.csv", "state_columns": ["u"]},
+            "discovery": {"library": {"degree": 2}},
+            "tracking": {"log_model": False},
+        }
+        (folder / f"decay_{i:03d}.yaml").write_text(yaml.safe_dump(config))
+    start = time.perf_counter()
+    batch = run_batch(folder, name="bench-batch")
+    return time.perf_counter() - start, batch.n_failed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=200, help="datasets in the batch measurement (0: skip)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="deltaflow-bench-"))
     os.chdir(workdir)
@@ -79,6 +108,16 @@ def main() -> None:
     def med(values: list[float]) -> float:
         return sorted(values)[len(values) // 2]
 
+    batch_rows = []
+    if args.batch:
+        batch_total, n_failed = run_small_batch(workdir / "batch", args.batch)
+        batch_rows = [
+            f"| batch of {args.batch} small datasets (`run_batch`, one parent + {args.batch} child runs), total |"
+            f" {batch_total:.1f} |",
+            f"| ... per dataset | {batch_total / args.batch:.2f} |",
+            f"| ... failed items | {n_failed} |",
+        ]
+
     lines = [
         "# Pipeline overhead",
         "",
@@ -95,6 +134,7 @@ def main() -> None:
         f"| warm overhead over the core, no model | {med(flow_times) - med(core_times):.2f} |",
         f"| warm overhead over the core, with model | {med(model_times) - med(core_times):.2f} |",
         f"| cold CLI `python -m flows run` (new process, new store, with model) | {cold_cli:.1f} |",
+        *batch_rows,
     ]
     out = HERE / "results" / "pipeline.md"
     out.write_text("\n".join(lines) + "\n")

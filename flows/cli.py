@@ -93,6 +93,10 @@ def run(
 
 def _print_tracking(outcome: object, experiment: str) -> None:
     run_id, uri = getattr(outcome, "mlflow_run_id", None), getattr(outcome, "tracking_uri", None)
+    queued = getattr(outcome, "outbox", None)
+    if queued:
+        console.print(f"[yellow]MLflow at {uri} was unreachable:[/] the run is queued in {queued}", highlight=False)
+        console.print("Replay it when MLflow is back with: python -m flows sync", highlight=False)
     if run_id:
         console.print(f"MLflow run id: [bold]{run_id}[/] (experiment '{experiment}')")
         console.print(f"Tracking store: {uri}", highlight=False)
@@ -129,6 +133,7 @@ def _run_sensitivity(cfg: object) -> None:
 def batch(
     paths: list[Path] = typer.Argument(..., help="YAML configs and/or folders of them"),
     name: str = typer.Option("batch", "--name", "-n", help="MLflow experiment of the batch"),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help="Reuse items unchanged since a finished run."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's flow and task logs."),
 ) -> None:
     """Run many configs under one parent MLflow run; failures are reported, not fatal."""
@@ -141,17 +146,17 @@ def batch(
         raise _fail(exc) from None
     with console.status(f"[bold]{name}[/]: {len(configs)} configs…"):
         try:
-            outcome = run_batch([str(p) for p in configs], name=name)
+            outcome = run_batch([str(p) for p in configs], name=name, resume=resume)
         except DeltaflowError as exc:
             raise _fail(exc) from None
     table = Table(show_header=True, header_style="bold", title=f"batch '{name}' (parent run {outcome.parent_run_id})")
     table.add_column("config", overflow="fold")
     table.add_column("status", no_wrap=True)
     table.add_column("result", overflow="fold")
+    styles = {"FINISHED": "green", "REUSED": "cyan", "QUEUED": "yellow", "FAILED": "red"}
     for item in outcome.items:
-        style = "green" if item.status == "FINISHED" else "red"
-        result = " ; ".join(item.equations) if item.status == "FINISHED" else item.error
-        table.add_row(item.config, f"[{style}]{item.status}[/]", result)
+        result = item.error if item.status == "FAILED" else " ; ".join(item.equations)
+        table.add_row(item.config, f"[{styles[item.status]}]{item.status}[/]", result)
     console.print(table)
     if outcome.n_failed:
         raise typer.Exit(1)
@@ -177,6 +182,29 @@ def serve(
         table.add_row(f"{deployment.flow_name}/{deployment.name}", describe_schedule(deployment))
     console.print(table)
     serve_deployments(deployments, limit=limit)
+
+
+@app.command()
+def sync() -> None:
+    """Replay runs queued in the outbox (MLflow was unreachable) into the tracking store, oldest first."""
+    from flows.outbox import default_outbox
+    from flows.tracking import Tracker
+
+    box = default_outbox()
+    pending = box.pending()
+    if not pending:
+        console.print(f"outbox {box.root} is empty: nothing to sync")
+        return
+    tracker = Tracker()
+    try:
+        done = tracker.sync(box)
+    except DeltaflowError as exc:
+        errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        errors.print(f"{len(box.pending())} run(s) still queued in {box.root}", highlight=False)
+        raise typer.Exit(1) from None
+    for folder, run_id in done:
+        console.print(f"synced {folder} -> run {run_id}", highlight=False)
+    console.print(f"{len(done)} run(s) written to {tracker.uri}", highlight=False)
 
 
 @app.command(name="list")

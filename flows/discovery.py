@@ -17,8 +17,9 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
+from flows.outbox import RunRecord
 from flows.provenance import run_tags
-from flows.tracking import Tracker
+from flows.tracking import Tracker, retry_delays
 from pipeline.config import (
     DifferentiationConfig,
     DiscoveryConfig,
@@ -50,6 +51,7 @@ class DiscoveryRun:
         tracking_uri: the MLflow store it was written to.
         model_uri: the logged ``mlflow.pyfunc`` model (``models:/...``), if logged.
         cached: per stage, whether its result was reused from the cache.
+        outbox: where the run was queued if MLflow was unreachable (``python -m flows sync`` replays it).
     """
 
     config: RunConfig
@@ -59,6 +61,7 @@ class DiscoveryRun:
     tracking_uri: str | None
     model_uri: str | None = None
     cached: dict[str, bool] | None = None
+    outbox: Path | None = None
 
 
 def resolve_config(config: RunConfig | str | Path) -> RunConfig:
@@ -99,7 +102,7 @@ def load_data(config: RunConfig) -> TimeSeries:
 
 
 @functools.cache
-def _code_version() -> str:
+def code_version() -> str:
     """sha256 of the core's source (read once, on first use): a cached stage is reused only by the same code."""
     digest = hashlib.sha256()
     for path in sorted((Path(__file__).resolve().parents[1] / "pipeline").rglob("*.py")):
@@ -120,7 +123,7 @@ def _differentiation_key(context: object, parameters: dict[str, Any]) -> str:
     return (
         "differentiate-"
         + hashlib.sha256(
-            (_series_hash(parameters["series"]) + config_hash(parameters["config"]) + _code_version()).encode()
+            (_series_hash(parameters["series"]) + config_hash(parameters["config"]) + code_version()).encode()
         ).hexdigest()
     )
 
@@ -131,7 +134,7 @@ def _discovery_key(context: object, parameters: dict[str, Any]) -> str:
     for result in parameters["derivatives"]:
         for array in (result.smoothed, result.first):
             digest.update(np.ascontiguousarray(array).tobytes())
-    digest.update((config_hash(parameters["config"]) + _code_version()).encode())
+    digest.update((config_hash(parameters["config"]) + code_version()).encode())
     return "discover-" + digest.hexdigest()
 
 
@@ -168,25 +171,22 @@ def _pareto_steps(result: DiscoveryResult) -> dict[str, list[tuple[int, float]]]
     return {key: sorted(front.items()) for key, front in best.items()}
 
 
-@task(name="log-results", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def log_results(
-    tracker: Tracker,
-    run_id: str,
+@task(name="record-results", cache_policy=NO_CACHE)
+def record_results(
+    record: RunRecord,
     config: RunConfig,
     series: TimeSeries,
     derivatives: list[DerivativeResult],
     result: DiscoveryResult,
 ) -> None:
-    """Write metrics, equations, coefficients, candidate table and the fit plot to the run."""
-    tracker.log_metrics(run_id, result.metrics)
-    tracker.log_metric_steps(run_id, _pareto_steps(result))
-    tracker.set_tags(
-        run_id,
-        {
-            "differentiation.chosen": derivatives[0].method,
-            **{f"chosen.{k}": str(v)[:5000] for k, v in result.chosen.items()},
-        },
-    )
+    """Put metrics, the Pareto sweep, equations, coefficients, candidates, plots and the report on the record."""
+    record.metrics |= result.metrics
+    record.steps |= _pareto_steps(result)
+    record.tags |= {
+        "differentiation.chosen": derivatives[0].method,
+        "result.equations": " ; ".join(result.equations)[:5000],
+        **{f"chosen.{k}": str(v)[:5000] for k, v in result.chosen.items()},
+    }
     figures = {
         "plots/data_vs_model.png": plot_model_fit(
             series.t_list(), series.x_list(), derivatives, result, time_label=config.data.time_column
@@ -200,42 +200,71 @@ def log_results(
         for figure in figures.values():
             plt.close(figure)
     captions = dict(zip(["Data, smoothed signal and simulated model", "Candidate models", "Bagging"], pngs.values()))
-    facts = {"data": str(config.data.path), "MLflow run": run_id, "differentiation": derivatives[0].method}
-    tracker.log_files(
-        run_id,
-        {
-            "equations.txt": "\n".join(result.equations) + "\n",
-            "equations.json": json.dumps(result.to_dict(), indent=2, default=str),
-            "equations.tex": "\n".join(f"\\[ {e} \\]" for e in result.equations_latex) + "\n",
-            "coefficients.csv": _coefficient_table(result),
-            "candidates.csv": pd.DataFrame(result.pareto).to_csv(index=False),
-            "report.html": render_report(config.name, result, captions, facts=facts),
-            **pngs,
-        },
+    facts = {
+        "data": str(config.data.path),
+        "data sha256": record.tags.get("data.sha256", ""),
+        "Prefect flow run": record.tags.get("prefect.flow_run_id", ""),
+        "differentiation": derivatives[0].method,
+    }
+    record.files |= {
+        "equations.txt": "\n".join(result.equations) + "\n",
+        "equations.json": json.dumps(result.to_dict(), indent=2, default=str),
+        "equations.tex": "\n".join(f"\\[ {e} \\]" for e in result.equations_latex) + "\n",
+        "coefficients.csv": _coefficient_table(result),
+        "candidates.csv": pd.DataFrame(result.pareto).to_csv(index=False),
+        "report.html": render_report(config.name, result, captions, facts=facts),
+        **pngs,
+    }
+
+
+@task(name="publish-run", cache_policy=NO_CACHE)
+def publish_run(tracker: Tracker, record: RunRecord) -> tuple[str | None, str | None, Path | None]:
+    """Write the run to MLflow (retries with backoff); queue it in the outbox if MLflow stays down."""
+    return tracker.publish_or_queue(record)
+
+
+def new_record(
+    cfg: Any, data_path: Path | None, source: str, parent_run_id: str | None, parent_record_id: str | None
+) -> RunRecord:
+    """The run record every flow starts from: experiment, run name from source and time, provenance tags, params."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    record = RunRecord(
+        experiment=cfg.experiment_name,
+        run_name=f"{source} {stamp}",
+        tags=run_tags(cfg, data_path) | {"code.sha256": code_version()},
+        params=flatten_config(cfg),
+        parent_run_id=parent_run_id,
+        parent_record_id=parent_record_id,
     )
+    record.tags["deltaflow.record_id"] = record.record_id
+    return record
 
 
-@task(name="log-model", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def log_model(tracker: Tracker, run_id: str, result: DiscoveryResult, register_as: str | None) -> str:
-    """Log the model as an mlflow.pyfunc model (optionally registered)."""
-    return tracker.log_discovered_model(run_id, result, register_as=register_as)
+def fail_and_publish(tracker: Tracker, record: RunRecord, exc: BaseException) -> None:
+    """Record the failure on the run (FAILED + error), publish or queue it, and attach the run id to the error."""
+    record.fail(exc)
+    run_id, _, _ = tracker.publish_or_queue(record, delays=retry_delays()[:1])
+    if isinstance(exc, DeltaflowError):
+        exc.run_id, exc.recorded = run_id, True
 
 
 @flow(name="discover-equations", validate_parameters=False)
-def discover_equations(config: RunConfig | str | Path, parent_run_id: str | None = None) -> DiscoveryRun:
+def discover_equations(
+    config: RunConfig | str | Path, parent_run_id: str | None = None, parent_record_id: str | None = None
+) -> DiscoveryRun:
     """Discover the governing ODE of a dataset and log everything to MLflow.
 
     Args:
         config: a :class:`RunConfig` or the path of a YAML run config.
         parent_run_id: nest the run under this MLflow run (batches do).
+        parent_record_id: nest under a parent still queued in the outbox (a batch whose MLflow went down).
 
     Returns:
-        A :class:`DiscoveryRun` with the model and the MLflow run id.
+        A :class:`DiscoveryRun` with the model and the MLflow run id (or the outbox folder if MLflow was down).
 
     Raises:
         ConfigError: the config is invalid.
-        DataError: the data file is missing or unusable (the run, if started, is marked FAILED).
-        TrackingError: the MLflow store cannot be written.
+        DataError: the data file is missing or unusable (the run is recorded FAILED with the error).
     """
     cfg = resolve_config(config)
     data_path = check_data_path(cfg)
@@ -246,18 +275,20 @@ def discover_equations(config: RunConfig | str | Path, parent_run_id: str | None
         return DiscoveryRun(cfg, result, None, None, None, None)
 
     tracker = Tracker()
-    experiment_id = tracker.ensure_experiment(cfg.experiment_name)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    tags = run_tags(cfg, data_path, parent_run_id)
-    with tracker.run(experiment_id, run_name=f"{data_path.stem} {stamp}", tags=tags) as run_id:
-        tracker.log_params(run_id, flatten_config(cfg))
+    record = new_record(cfg, data_path, data_path.stem, parent_run_id, parent_record_id)
+    try:
         series = load_data(cfg)
         derivative_state = differentiate_series(series, cfg.differentiation, return_state=True)
         derivatives = derivative_state.result()
         discovery_state = discover_model(series, derivatives, cfg.discovery, return_state=True)
         result = discovery_state.result()
         cached = {"differentiate": derivative_state.name == "Cached", "discover": discovery_state.name == "Cached"}
-        tracker.set_tags(run_id, {f"cache.{stage}": "hit" if hit else "miss" for stage, hit in cached.items()})
-        log_results(tracker, run_id, cfg, series, derivatives, result)
-        model_uri = log_model(tracker, run_id, result, cfg.tracking.register_as) if cfg.tracking.log_model else None
-    return DiscoveryRun(cfg, result, run_id, experiment_id, tracker.uri, model_uri, cached)
+        record.tags |= {f"cache.{stage}": "hit" if hit else "miss" for stage, hit in cached.items()}
+        record_results(record, cfg, series, derivatives, result)
+        if cfg.tracking.log_model:
+            record.model, record.register_as = result.to_dict(), cfg.tracking.register_as
+    except BaseException as exc:
+        fail_and_publish(tracker, record, exc)
+        raise
+    run_id, model_uri, queued = publish_run(tracker, record)
+    return DiscoveryRun(cfg, result, run_id, record.experiment_id, tracker.uri, model_uri, cached, queued)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +13,10 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.provenance import run_tags
+from flows.discovery import fail_and_publish, new_record, publish_run
+from flows.outbox import RunRecord
 from flows.tracking import Tracker
-from pipeline.config import SensitivityConfig, check_data_path, flatten_config, load_config
+from pipeline.config import SensitivityConfig, check_data_path, load_config
 from pipeline.data import SampleTable, load_table
 from pipeline.errors import ConfigError, ModelError
 from pipeline.report import figure_png
@@ -35,6 +35,7 @@ class SensitivityRun:
     mlflow_run_id: str | None
     experiment_id: str | None
     tracking_uri: str | None
+    outbox: Path | None = None
 
 
 def _resolve(config: SensitivityConfig | str | Path) -> SensitivityConfig:
@@ -112,11 +113,11 @@ def analyze(cfg: SensitivityConfig, table: SampleTable, model: Any, space: Input
     )
 
 
-@task(name="log-sensitivity", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def log_sensitivity(tracker: Tracker, run_id: str, result: SensitivityResult) -> None:
-    """Tables (gradients, Hessians, indices), summary JSON and plots to the run."""
-    tracker.log_metrics(run_id, result.metrics)
-    tracker.set_tags(run_id, {f"chosen.{out}": text[:5000] for out, text in result.chosen.items()})
+@task(name="record-sensitivity", cache_policy=NO_CACHE)
+def record_sensitivity(record: RunRecord, result: SensitivityResult) -> None:
+    """Tables (gradients, Hessians, indices), summary JSON and plots onto the run record."""
+    record.metrics |= result.metrics
+    record.tags |= {f"chosen.{out}": text[:5000] for out, text in result.chosen.items()}
     files: dict[str, str | bytes] = {"gradients.csv": result.gradient_table().to_csv(index=False)}
     hessians = result.hessian_table()
     if hessians is not None:
@@ -139,19 +140,22 @@ def log_sensitivity(tracker: Tracker, run_id: str, result: SensitivityResult) ->
             for figure in figures.values():
                 plt.close(figure)
     files["sensitivity.json"] = json.dumps(summary, indent=2, default=str)
-    tracker.log_files(run_id, files)
+    record.files |= files
 
 
 @flow(name="analyze-sensitivity", validate_parameters=False)
-def analyze_sensitivity(config: SensitivityConfig | str | Path, parent_run_id: str | None = None) -> SensitivityRun:
+def analyze_sensitivity(
+    config: SensitivityConfig | str | Path, parent_run_id: str | None = None, parent_record_id: str | None = None
+) -> SensitivityRun:
     """Local and global sensitivities of a table of samples or of an MLflow model, logged to MLflow.
 
     Args:
         config: a :class:`SensitivityConfig` or the path of a YAML config with ``kind: sensitivity``.
         parent_run_id: nest the run under this MLflow run (batches do).
+        parent_record_id: nest under a parent still queued in the outbox.
 
     Raises:
-        ConfigError, DataError, SensitivityError (ModelError for an unusable model), TrackingError.
+        ConfigError, DataError, SensitivityError (ModelError for an unusable model); the run is recorded FAILED.
     """
     cfg = _resolve(config)
     data_path = check_data_path(cfg)
@@ -159,15 +163,27 @@ def analyze_sensitivity(config: SensitivityConfig | str | Path, parent_run_id: s
         table, model, space = load_samples(cfg, None)
         return SensitivityRun(cfg, analyze(cfg, table, model, space), None, None, None)
     tracker = Tracker()
-    experiment_id = tracker.ensure_experiment(cfg.experiment_name)
     source = data_path.stem if data_path is not None else cfg.model.uri.replace("/", "_")
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    tags = run_tags(cfg, data_path, parent_run_id)
+    record = new_record(cfg, data_path, source, parent_run_id, parent_record_id)
     if cfg.model is not None:
-        tags["model.uri"] = cfg.model.uri
-    with tracker.run(experiment_id, run_name=f"{source} {stamp}", tags=tags) as run_id:
-        tracker.log_params(run_id, flatten_config(cfg))
+        record.tags["model.uri"] = cfg.model.uri
+    try:
         table, model, space = load_samples(cfg, tracker)
         result = analyze(cfg, table, model, space)
-        log_sensitivity(tracker, run_id, result)
-    return SensitivityRun(cfg, result, run_id, experiment_id, tracker.uri)
+        record.tags["result.summary"] = " ; ".join(index_summary(result))[:5000]
+        record_sensitivity(record, result)
+    except BaseException as exc:
+        fail_and_publish(tracker, record, exc)
+        raise
+    run_id, _, queued = publish_run(tracker, record)
+    return SensitivityRun(cfg, result, run_id, record.experiment_id, tracker.uri, queued)
+
+
+def index_summary(result: SensitivityResult) -> tuple[str, ...]:
+    """One line per output: features by rank with their total (or first-order) index."""
+    lines = []
+    for out, table in result.indices.items():
+        column = "ST" if table["ST"].notna().all() else "S1"
+        ranked = table.sort_values("rank")
+        lines.append(f"{out}: " + ", ".join(f"{f} {column}={v:.2f}" for f, v in ranked[column].items()))
+    return tuple(lines) or tuple(f"{out}: gradients at {len(result.points)} points" for out in result.outputs)

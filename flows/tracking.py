@@ -9,7 +9,9 @@ marked FAILED with its error recorded before the error propagates.
 from __future__ import annotations
 
 import json
+import logging
 import math
+import os
 import re
 import tempfile
 import time
@@ -23,10 +25,27 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from flows.outbox import Outbox, RunRecord, default_outbox
 from flows.settings import default_artifact_root, tracking_uri
 from pipeline.errors import ModelError, TrackingError
 
-__all__ = ["Tracker", "sanitize_name"]
+__all__ = ["RETRY_DELAYS", "Tracker", "retry_delays", "sanitize_name"]
+
+RETRY_DELAYS = (1.0, 2.0, 4.0)  # seconds before each retry of a publish; then the run goes to the outbox
+
+
+def retry_delays() -> tuple[float, ...]:
+    """Backoff before each publish retry: ``$DELTAFLOW_RETRY_DELAYS`` (comma-separated seconds) or 1, 2, 4."""
+    raw = os.environ.get("DELTAFLOW_RETRY_DELAYS")
+    if not raw:
+        return RETRY_DELAYS
+    try:
+        return tuple(float(v) for v in raw.split(",") if v.strip())
+    except ValueError as exc:
+        raise TrackingError(f"DELTAFLOW_RETRY_DELAYS={raw!r}: expected comma-separated seconds") from exc
+
+
+_log = logging.getLogger("deltaflow.tracking")
 
 
 def _model_requirements() -> list[str]:
@@ -233,6 +252,111 @@ class Tracker:
             except MlflowException as exc:
                 raise TrackingError(f"MLflow at {self.uri}: cannot log the model for run {run_id} ({exc})") from exc
         return info.model_uri
+
+    # ------------------------------------------------------------------ records: publish, or queue and sync
+    def start(self, record: RunRecord) -> str:
+        """Create the record's run now (RUNNING, e.g. a batch parent children nest under); publish completes it."""
+        record.experiment_id = self.ensure_experiment(record.experiment)
+        try:
+            run = self.client.create_run(
+                record.experiment_id, run_name=sanitize_name(record.run_name), tags=record.tags,
+                start_time=int(record.created * 1000),
+            )  # fmt: skip
+        except MlflowException as exc:
+            raise TrackingError(f"MLflow at {self.uri}: cannot create a run ({exc})") from exc
+        record.run_id = run.info.run_id
+        return record.run_id
+
+    def publish(self, record: RunRecord) -> tuple[str, str | None]:
+        """Write a whole run record in a few batched calls; returns (run id, model URI or None).
+
+        The run is created (or, with ``record.run_id``, reopened), filled, and only then terminated with
+        the record's status, so a reader never sees a FINISHED run with missing parts. The created run
+        id is kept on the record: a retry or a later sync completes the same run.
+        """
+        experiment_id = self.ensure_experiment(record.experiment)
+        record.experiment_id = experiment_id
+        tags = dict(record.tags)
+        if record.parent_run_id:
+            tags["mlflow.parentRunId"] = record.parent_run_id
+        if record.run_id is None:
+            try:
+                run = self.client.create_run(
+                    experiment_id,
+                    run_name=sanitize_name(record.run_name),
+                    tags=tags,
+                    start_time=int(record.created * 1000),
+                )
+            except MlflowException as exc:
+                raise TrackingError(f"MLflow at {self.uri}: cannot create a run ({exc})") from exc
+            record.run_id = run.info.run_id
+        else:
+            self.set_tags(record.run_id, tags)
+        run_id = record.run_id
+        self.log_params(run_id, record.params)
+        self.log_metrics(run_id, record.metrics)
+        self.log_metric_steps(run_id, record.steps)
+        if record.files:
+            self.log_files(run_id, record.files)
+        model_uri = None
+        if record.model is not None and record.status == "FINISHED":
+            from pipeline.discovery import DiscoveryResult
+
+            model_uri = self.log_discovered_model(
+                run_id, DiscoveryResult.from_dict(record.model), register_as=record.register_as
+            )
+        try:
+            self.client.set_terminated(run_id, status=record.status)
+        except MlflowException as exc:
+            raise TrackingError(f"MLflow at {self.uri}: cannot close run {run_id} ({exc})") from exc
+        return run_id, model_uri
+
+    def publish_or_queue(
+        self, record: RunRecord, outbox: Outbox | None = None, delays: tuple[float, ...] | None = None
+    ) -> tuple[str | None, str | None, Path | None]:
+        """Publish with retries and backoff; if MLflow stays unreachable, queue the record in the outbox.
+
+        Returns:
+            (run id, model URI, None) when published; (None, None, outbox folder) when queued.
+        """
+        last: TrackingError | None = None
+        for delay in (0.0, *(retry_delays() if delays is None else delays)):
+            time.sleep(delay)
+            try:
+                return (*self.publish(record), None)
+            except TrackingError as exc:
+                last = exc
+        folder = (outbox or default_outbox()).put(record)
+        _log.warning(
+            "MLflow at %s unreachable (%s); run queued in %s (replay: python -m flows sync)", self.uri, last, folder
+        )
+        return None, None, folder
+
+    def sync(self, outbox: Outbox | None = None) -> list[tuple[str, str]]:
+        """Replay queued records oldest first; returns [(record folder name, run id)] of those published.
+
+        Stops at the first record that still cannot be published (the rest stay queued, in order).
+        """
+        box = outbox or default_outbox()
+        done = []
+        for folder in box.pending():
+            record = box.load(folder)
+            if record.parent_record_id and not record.parent_run_id:
+                record.parent_run_id = box.published().get(record.parent_record_id)
+            if record.run_id is not None and not self._run_exists(record.run_id):
+                record.run_id = None  # the half-written run is gone (a new store): start a fresh one
+            run_id, _ = self.publish(record)
+            box.mark_published(record.record_id, run_id)
+            box.remove(folder)
+            done.append((folder.name, run_id))
+        return done
+
+    def _run_exists(self, run_id: str) -> bool:
+        try:
+            self.client.get_run(run_id)
+            return True
+        except MlflowException:
+            return False
 
     def load_model(self, uri: str) -> Any:
         """Load an ``mlflow.pyfunc`` model by URI from this store: an explicit act of trust in that model's code.

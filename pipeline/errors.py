@@ -37,7 +37,14 @@ __all__ = [
 
 
 class DeltaflowError(Exception):
-    """Root of every error deltaflow raises on purpose."""
+    """Root of every error deltaflow raises on purpose.
+
+    ``run_id`` is set by the flows layer to the MLflow run that recorded the failure (None if it was
+    queued or never recorded); ``recorded`` says whether a run record of the failure exists.
+    """
+
+    run_id: str | None = None
+    recorded: bool = False
 
 
 class ConfigError(DeltaflowError, ValueError):

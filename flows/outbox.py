@@ -1,0 +1,132 @@
+"""Run records and the local outbox: nothing a flow computed is lost when MLflow is down.
+
+A flow accumulates everything it will log for one MLflow run in a :class:`RunRecord` (tags,
+params, metrics, stepped metrics, artifact files, the discovered model) and publishes it at the
+end in a handful of batched calls. If MLflow stays unreachable after the tracker's retries, the
+record is written to the outbox folder (``record.json`` plus the artifact files) and
+``python -m flows sync`` replays it later, in creation order, into a fresh run. A run that was
+left half-written by the failure is marked FAILED and points to its replacement.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import TrackingError
+
+__all__ = ["Outbox", "RunRecord", "default_outbox"]
+
+
+@dataclass
+class RunRecord:
+    """Everything one MLflow run will hold, built up locally before it is published.
+
+    Attributes:
+        experiment: experiment name (created on publish if missing).
+        run_name: display name.
+        tags, params: strings; metrics: finite floats at step 0; steps: key -> [(step, value)].
+        files: artifact path -> text or bytes.
+        model: a discovery result's ``to_dict()`` to log as the pyfunc model, if any.
+        register_as: register that model under this name.
+        status: FINISHED or FAILED; error: the failure's message.
+        run_id: an existing run to complete instead of creating one (a batch parent).
+        parent_run_id / parent_record_id: nest under a published run, or under a record still queued.
+        record_id: stable identity across retries and syncs; created: creation time (s since epoch).
+        experiment_id: set when published.
+    """
+
+    experiment: str
+    run_name: str
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    steps: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    files: dict[str, str | bytes] = field(default_factory=dict)
+    model: dict[str, Any] | None = None
+    register_as: str | None = None
+    status: str = "FINISHED"
+    error: str = ""
+    run_id: str | None = None
+    parent_run_id: str | None = None
+    parent_record_id: str | None = None
+    record_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    created: float = field(default_factory=time.time)
+    experiment_id: str | None = None
+
+    def fail(self, exc: BaseException) -> None:
+        """Mark the record FAILED with the error recorded (``error`` tag and field)."""
+        self.status = "FAILED"
+        self.error = f"{type(exc).__name__}: {exc}"[:5000]
+        self.tags["error"] = self.error
+
+
+class Outbox:
+    """A folder of queued run records: ``<root>/<created>-<record_id>/record.json`` plus ``files/``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def put(self, record: RunRecord) -> Path:
+        """Write the record atomically (a temp folder renamed into place); returns its folder."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        final = self.root / f"{record.created:017.6f}-{record.record_id}"
+        staging = self.root / f".tmp-{record.record_id}-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        (staging / "files").mkdir(parents=True)
+        meta = asdict(record)
+        files = meta.pop("files")
+        meta["file_kinds"] = {}
+        for i, (name, content) in enumerate(files.items()):
+            stored = f"{i:04d}"
+            (staging / "files" / stored).write_bytes(content if isinstance(content, bytes) else content.encode())
+            meta["file_kinds"][name] = [stored, "bytes" if isinstance(content, bytes) else "text"]
+        (staging / "record.json").write_text(json.dumps(meta, default=str), encoding="utf-8")
+        shutil.rmtree(final, ignore_errors=True)
+        staging.rename(final)
+        return final
+
+    def pending(self) -> list[Path]:
+        """Queued record folders, oldest first."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".tmp-"))
+
+    def load(self, folder: Path) -> RunRecord:
+        try:
+            meta = json.loads((folder / "record.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise TrackingError(f"{folder}: unreadable outbox record ({exc})") from exc
+        kinds = meta.pop("file_kinds")
+        files: dict[str, str | bytes] = {}
+        for name, (stored, kind) in kinds.items():
+            data = (folder / "files" / stored).read_bytes()
+            files[name] = data if kind == "bytes" else data.decode("utf-8")
+        meta["steps"] = {k: [tuple(p) for p in v] for k, v in meta["steps"].items()}
+        return RunRecord(files=files, **meta)
+
+    def remove(self, folder: Path) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def published(self) -> dict[str, str]:
+        """record_id -> run_id of records already replayed (children look their parents up here)."""
+        path = self.root / "published.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+    def mark_published(self, record_id: str, run_id: str) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        table = self.published() | {record_id: run_id}
+        tmp = self.root / ".published.json.tmp"
+        tmp.write_text(json.dumps(table))
+        tmp.replace(self.root / "published.json")
+
+
+def default_outbox() -> Outbox:
+    """``$DELTAFLOW_OUTBOX`` or ``./.state/outbox``."""
+    return Outbox(Path(os.environ.get("DELTAFLOW_OUTBOX", Path.cwd() / ".state" / "outbox")))
