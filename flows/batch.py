@@ -14,6 +14,7 @@ from flows.discovery import code_version, discover_equations
 from flows.outbox import RunRecord
 from flows.provenance import file_sha256
 from flows.sensitivity import analyze_sensitivity, index_summary
+from flows.settings import data_roots
 from flows.tracking import Tracker, retry_delays
 from pipeline.config import AnyConfig, check_data_path, config_hash, load_config
 from pipeline.errors import ConfigError, DeltaflowError, TrackingError
@@ -117,7 +118,7 @@ def _run_item(
         config = config.model_copy(
             update={"tracking": config.tracking.model_copy(update={"experiment": name, "enabled": True})}
         )
-        data_path = check_data_path(config)
+        data_path = check_data_path(config, data_roots())
         key = _item_key(config, data_path)
         if key in finished:  # same config, same data, same code: the earlier run is the answer
             run_id, summary = finished[key]

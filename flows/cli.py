@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from flows.settings import data_roots
 from pipeline.config import check_data_path, load_config
 from pipeline.errors import DeltaflowError
 
@@ -39,7 +41,8 @@ def mlflow_ui_command(uri: str) -> str:
 
 
 def _fail(exc: DeltaflowError) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    message = " ".join(str(exc).split())  # one line, whatever the message holds
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_USER_ERROR)
 
 
@@ -48,6 +51,8 @@ def _quiet_run_logs(verbose: bool) -> None:
     level = logging.INFO if verbose else logging.CRITICAL
     for name in ("prefect.flow_runs", "prefect.task_runs"):
         logging.getLogger(name).setLevel(level)
+    for name in ("mlflow", "alembic"):  # "Creating initial MLflow database tables..." is not news to a user
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 @app.command()
@@ -59,7 +64,7 @@ def run(
     _quiet_run_logs(verbose)
     try:
         cfg = load_config(config)
-        check_data_path(cfg)
+        check_data_path(cfg, data_roots())
     except DeltaflowError as exc:
         raise _fail(exc) from None
 
@@ -199,7 +204,7 @@ def sync() -> None:
     try:
         done = tracker.sync(box)
     except DeltaflowError as exc:
-        errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        errors.print(f"[bold red]error:[/] {escape(' '.join(str(exc).split()))}", highlight=False, soft_wrap=True)
         errors.print(f"{len(box.pending())} run(s) still queued in {box.root}", highlight=False)
         raise typer.Exit(1) from None
     for folder, run_id in done:

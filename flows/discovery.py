@@ -19,6 +19,7 @@ from prefect.states import State
 
 from flows.outbox import RunRecord
 from flows.provenance import run_tags
+from flows.settings import data_roots
 from flows.tracking import Tracker, retry_delays
 from pipeline.config import (
     DifferentiationConfig,
@@ -267,7 +268,7 @@ def discover_equations(
         DataError: the data file is missing or unusable (the run is recorded FAILED with the error).
     """
     cfg = resolve_config(config)
-    data_path = check_data_path(cfg)
+    data_path = check_data_path(cfg, data_roots())
     if not cfg.tracking.enabled:
         series = load_data(cfg)
         derivatives = differentiate_series(series, cfg.differentiation)

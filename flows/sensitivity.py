@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.discovery import fail_and_publish, new_record, publish_run
 from flows.outbox import RunRecord
+from flows.settings import data_roots
 from flows.tracking import Tracker
 from pipeline.config import SensitivityConfig, check_data_path, load_config
 from pipeline.data import SampleTable, load_table
@@ -158,7 +159,7 @@ def analyze_sensitivity(
         ConfigError, DataError, SensitivityError (ModelError for an unusable model); the run is recorded FAILED.
     """
     cfg = _resolve(config)
-    data_path = check_data_path(cfg)
+    data_path = check_data_path(cfg, data_roots())
     if not cfg.tracking.enabled:
         table, model, space = load_samples(cfg, None)
         return SensitivityRun(cfg, analyze(cfg, table, model, space), None, None, None)

@@ -58,3 +58,10 @@ def default_artifact_root(uri: str) -> str | None:
     if uri.startswith("sqlite:///"):
         return (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts").as_uri()
     return None
+
+
+def data_roots() -> list[Path] | None:
+    """Folders data files must lie under: ``$DELTAFLOW_DATA_ROOTS`` (os.pathsep-separated), or None (anywhere)."""
+    raw = os.environ.get("DELTAFLOW_DATA_ROOTS", "")
+    roots = [Path(part.strip()).expanduser() for part in raw.split(os.pathsep) if part.strip()]
+    return roots or None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -287,15 +288,35 @@ def load_config(path: str | Path) -> AnyConfig:
         raise ConfigError(f"{path}: config file not found")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}: not valid YAML ({exc.problem}{where})") from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+        raise ConfigError(f"{path}: not valid YAML ({' '.join(str(exc).split())})") from exc
     return parse_config(raw, source=str(path), base_dir=path.resolve().parent)
 
 
-def check_data_path(config: AnyConfig) -> Path | None:
-    """Return the config's data path (None for a model source), raising if the file does not exist."""
+def check_data_path(config: AnyConfig, allowed_roots: Sequence[Path] | None = None) -> Path | None:
+    """Return the config's data path (None for a model source), raising if the file does not exist.
+
+    Args:
+        allowed_roots: when given, the resolved path (symlinks followed) must lie under one of these folders.
+
+    Raises:
+        ConfigError: the path is outside the allowed roots.
+        DataFileNotFoundError: the file does not exist.
+    """
     if config.data is None:
         return None
+    if allowed_roots is not None:
+        resolved = config.data.path.resolve()
+        roots = [Path(r).resolve() for r in allowed_roots]
+        if not any(resolved == r or r in resolved.parents for r in roots):
+            raise ConfigError(
+                f"data.path {config.data.path} of config '{config.name}' is outside the allowed data roots"
+                f" {[str(r) for r in roots]} (DELTAFLOW_DATA_ROOTS)"
+            )
     if not config.data.path.is_file():
         raise DataFileNotFoundError(f"{config.data.path}: data file not found (data.path of config '{config.name}')")
     return config.data.path

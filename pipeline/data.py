@@ -20,6 +20,8 @@ __all__ = ["MIN_SAMPLES", "SampleTable", "TimeSeries", "load_table", "load_times
 
 MIN_SAMPLES = 5
 """Fewest samples per trajectory any stage can work with."""
+MAX_MAGNITUDE = 1e150
+"""Largest |value| accepted: squares and products of such values stay finite in float64."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,13 @@ def validate_timeseries(t: np.ndarray, x: np.ndarray, names: Sequence[str], sour
             raise DataError(
                 f"{source}: column '{column}' has {values[row]} at row {row + 1} (expected finite numbers;"
                 " drop or interpolate missing values first)"
+            )
+    for column, values in [("time", t), *((name, x[:, j]) for j, name in enumerate(names))]:
+        peak = float(np.max(np.abs(values)))
+        if peak > MAX_MAGNITUDE or 0 < peak < 1 / MAX_MAGNITUDE:
+            raise DataError(
+                f"{source}: column '{column}' has magnitude {peak:.3g}, outside [{1 / MAX_MAGNITUDE:g}, "
+                f"{MAX_MAGNITUDE:g}] where float64 products stay finite; rescale it (e.g. express it in other units)"
             )
     steps = np.diff(t)
     if (steps <= 0).any():

@@ -10,6 +10,7 @@ their uncertainty by bagging, and scores the model by simulation.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -100,7 +101,62 @@ def discover(
         ]
     if len(derivatives) != len(xs):
         raise DataError(f"got {len(derivatives)} derivative results for {len(xs)} trajectories")
+    # Fit in units where every state has RMS 1, so that nothing depends on the data's units (thresholds,
+    # tolerances, divergence checks); polynomial coefficients map back exactly. Function terms (sin x, e^x)
+    # are not unit-covariant, so a library with them is fitted in the data's own units.
+    scale = state_scale(xs) if not config.library.functions else np.ones(d)
+    scaled = [
+        replace(
+            r, smoothed=r.smoothed / scale, first=r.first / scale, second=r.second / scale, noise_sd=r.noise_sd / scale
+        )
+        for r in derivatives
+    ]
+    result = _discover_scaled(ts, [xi / scale for xi in xs], names, scaled, config)
+    return unscale_result(result, scale)
 
+
+def state_scale(xs: Sequence[np.ndarray]) -> np.ndarray:
+    """RMS of each state over all trajectories, (d,); 1 for an all-zero state."""
+    rms = np.sqrt(np.mean(np.vstack(xs) ** 2, axis=0))
+    return np.where(rms > 0, rms, 1.0)
+
+
+def unscale_result(result: DiscoveryResult, scale: np.ndarray) -> DiscoveryResult:
+    """Map a model fitted on states x / scale back to x: c_ik -> c_ik s_i / prod_j s_j^p_kj (and intervals, scores)."""
+    if np.all(scale == 1.0):
+        return result
+    library = result.library
+    term_scale = np.concatenate([np.prod(scale[None, :] ** library.powers, axis=1), np.ones(len(library.functions))])
+    factor = scale[:, None] / term_scale[None, :]
+    position = {name: i for i, name in enumerate(result.names)}
+    pareto = [
+        {**row, "cv_mse": row["cv_mse"] * scale[position[row["state"]]] ** 2,
+         "cv_se": row["cv_se"] * scale[position[row["state"]]] ** 2}
+        for row in result.pareto
+    ]  # fmt: skip
+    metrics = dict(result.metrics)
+    for i, name in enumerate(result.names):
+        if f"noise_sd.{name}" in metrics:
+            metrics[f"noise_sd.{name}"] *= float(scale[i])
+    return replace(
+        result,
+        coefficients=result.coefficients * factor,
+        intervals=None if result.intervals is None else result.intervals * factor[..., None],
+        pareto=pareto,
+        metrics=metrics,
+        chosen={**result.chosen, "state_scale": [float(v) for v in scale]},
+    )
+
+
+def _discover_scaled(
+    ts: list[np.ndarray],
+    xs: list[np.ndarray],
+    names: tuple[str, ...],
+    derivatives: Sequence[DerivativeResult],
+    config: DiscoveryConfig,
+) -> DiscoveryResult:
+    """The discovery proper, on states of unit scale (see :func:`discover`)."""
+    d = xs[0].shape[1]
     spec = config.library
     top_degree = spec.degree if spec.degree is not None else spec.max_degree
     library = build_library(names, degree=top_degree, include_bias=spec.include_bias, functions=spec.functions)
