@@ -72,11 +72,16 @@ class GaussianProcessGradient:
         self.signal_var_ = float(k.k1.k1.constant_value)
         self.length_ = np.atleast_1d(np.asarray(k.k1.k2.length_scale, dtype=float))
         self.noise_var_ = float(k.k2.noise_level)
-        K = self._k(Z, Z) + (self.noise_var_ + 1e-8 * self.signal_var_) * np.eye(n)
-        try:
-            self.chol_ = cho_factor(K, lower=True)
-        except np.linalg.LinAlgError as exc:
-            raise SensitivityError(f"Gaussian process covariance is singular ({exc})") from exc
+        K = self._k(Z, Z) + self.noise_var_ * np.eye(n)
+        # the smallest diagonal jitter that factorises: more than needed smooths noise-free data visibly
+        for jitter in (1e-12, 1e-10, 1e-8, 1e-6, 1e-4):
+            try:
+                self.chol_ = cho_factor(K + jitter * self.signal_var_ * np.eye(n), lower=True)
+                break
+            except np.linalg.LinAlgError:
+                continue
+        else:
+            raise SensitivityError("Gaussian process covariance is singular even with jitter (duplicate samples?)")
         self.alpha_ = cho_solve(self.chol_, u)
         self.Z_ = Z
         K_inv_diag = np.diag(cho_solve(self.chol_, np.eye(n)))

@@ -29,6 +29,7 @@ KERNEL_REACH = (
 )
 CHUNK = 2048  # evaluation points solved per batch (bounds memory to CHUNK * k * p floats)
 MAX_NEIGHBORS = 2000  # beyond this a wider neighbourhood only shaves variance already far below the bias
+MAX_TERMS = 35  # cost grows as k p² per point with k ~ p: degree 3 is tried up to 4 features, degree 2 up to 7
 
 
 @functools.cache
@@ -97,7 +98,13 @@ class LocalPolynomial:
         self.y_ = y
         self.tree_ = cKDTree(self.Z_)
         degrees = (
-            [self.degree] if self.degree else [g for g in (1, 2, 3) if 2 * _n_terms(d, g) <= min(n - 1, MAX_NEIGHBORS)]
+            [self.degree]
+            if self.degree
+            else [
+                g
+                for g in (1, 2, 3)
+                if 2 * _n_terms(d, g) <= min(n - 1, MAX_NEIGHBORS) and (g == 1 or _n_terms(d, g) <= MAX_TERMS)
+            ]
         )
         if not degrees:
             raise SensitivityError(f"{n} samples are too few for a local linear fit in {d} features (need {d + 4})")
