@@ -13,13 +13,14 @@ export DO_NOT_TRACK := true
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: demo test lint bench clean help
+.PHONY: demo test lint bench fuzz-long clean help
 
 help:
 	@echo "make demo    run the demo discovery flow ($(CONFIG)) on embedded defaults"
 	@echo "make test    run the whole test suite"
 	@echo "make lint    ruff check"
 	@echo "make bench   run the benchmarks (writes benchmarks/results/)"
+	@echo "make fuzz-long  property tests with 10,000 examples each (hours)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"deltaflow needs Python 3.11, found {sys.version.split()[0]} at {sys.executable}; set PYTHON=/path/to/python3.11"'
@@ -44,6 +45,9 @@ test: $(VENV)/.installed-dev
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check pipeline flows tests benchmarks data
+
+fuzz-long: $(VENV)/.installed-dev
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest tests/test_fuzz.py
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/discovery_examples.py

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from flows.local_stack import free_port, start_mlflow_server, stop_process  # noqa: F401 - re-exported for tests
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Keep the suite's Prefect state out of the project folder and quiet, before anything imports prefect.
@@ -55,72 +57,6 @@ def runs_of(uri: str, experiment: str) -> list:
     client = MlflowClient(uri)
     found = client.get_experiment_by_name(experiment)
     return [] if found is None else client.search_runs([found.experiment_id])
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_mlflow_server(folder: Path, port: int | None = None, timeout: float = 120.0):
-    """A real ``mlflow server`` process on 127.0.0.1 (SQLite store and artifacts in ``folder``, job execution off).
-
-    Returns (process, tracking URI) once the REST API answers (not just ``/health``).
-    """
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    port = port or free_port()
-    folder.mkdir(parents=True, exist_ok=True)
-    mlflow = Path(sys.executable).parent / "mlflow"
-    log = (folder / "mlflow-server.log").open("ab")
-    process = subprocess.Popen(
-        [
-            str(mlflow), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-            "--backend-store-uri", f"sqlite:///{(folder / 'server.db').as_posix()}",
-            "--artifacts-destination", str(folder / "artifacts"),
-        ],
-        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )  # fmt: skip
-    uri = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"mlflow server exited: {(folder / 'mlflow-server.log').read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{uri}/api/2.0/mlflow/experiments/search?max_results=1", timeout=2) as r:
-                if r.status == 200:
-                    return process, uri
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise RuntimeError(f"mlflow server on port {port} did not answer within {timeout} s")
-
-
-def stop_process(process) -> None:
-    """SIGTERM a server (and its process group), then wait; SIGKILL if it lingers."""
-    import signal
-    import subprocess
-
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
 
 
 @pytest.fixture

@@ -55,3 +55,24 @@ def test_every_error_is_a_deltaflow_error_and_a_builtin() -> None:
             assert issubclass(cls, (ValueError, RuntimeError, FileNotFoundError)), name
     assert issubclass(errors.DataFileNotFoundError, FileNotFoundError)
     assert issubclass(errors.ConfigError, ValueError)
+
+
+UNSAFE_CALLS = {("yaml", "load"), ("yaml", "unsafe_load"), ("pickle", "load"), ("pickle", "loads"), ("cloudpickle", "load"), ("cloudpickle", "loads")}  # fmt: skip
+
+
+@pytest.mark.parametrize("path", sorted([*(ROOT / "pipeline").rglob("*.py"), *(ROOT / "flows").rglob("*.py")]), ids=str)
+def test_no_unsafe_deserialisation_or_eval(path: Path) -> None:
+    """yaml.safe_load only; no pickle of user files; no eval/exec (configs cannot run code)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name):
+                assert func.id not in {"eval", "exec"}, f"{path}:{node.lineno} calls {func.id}"
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                assert (func.value.id, func.attr) not in UNSAFE_CALLS, (
+                    f"{path}:{node.lineno} {func.value.id}.{func.attr}"
+                )
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) else [])
+            assert not {"pickle", "cloudpickle", "dill"} & set(names), f"{path}:{node.lineno} imports a pickler"

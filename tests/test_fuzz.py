@@ -1,6 +1,7 @@
 """Property tests: whatever the input, only DeltaflowError subclasses escape the entry points.
 
-The CI profile runs a couple of hundred examples per property (HYPOTHESIS_PROFILE=long for more).
+The CI profile runs 150 examples per property (fewer for the slow discovery entry point); the long
+profile (``HYPOTHESIS_PROFILE=long``, ``make fuzz-long``) runs 10,000 per property, discovery included.
 """
 
 from __future__ import annotations
@@ -20,10 +21,19 @@ from pipeline.data import load_timeseries
 from pipeline.differentiation import METHODS, differentiate
 from pipeline.discovery import discover
 from pipeline.errors import DeltaflowError
+from pipeline.expressions import evaluate_expression
+from pipeline.sensitivity import estimate_gradient, global_indices
 
 settings.register_profile("ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("long", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
+
+
+def ci_cap(n: int) -> int:
+    """Fewer examples for a slow property in the CI profile; the full profile count otherwise."""
+    return n if PROFILE == "ci" else settings.default.max_examples
+
 
 floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
@@ -46,7 +56,7 @@ def test_differentiate_raises_only_its_own_errors(t: np.ndarray, x: np.ndarray, 
     data=arrays(np.float64, st.tuples(st.integers(0, 30), st.integers(1, 3)), elements=floats),
     step=st.floats(1e-3, 10.0),
 )
-@settings(max_examples=60)
+@settings(max_examples=ci_cap(60))
 def test_discover_raises_only_its_own_errors(data: np.ndarray, step: float) -> None:
     t = np.arange(data.shape[0]) * step
     try:
@@ -117,3 +127,24 @@ def test_a_series_spanning_too_many_orders_of_magnitude_is_a_clean_error() -> No
     data[0, 0] = 2.4e153  # found by hypothesis: the smoother overflowed and scipy raised a bare ValueError
     with contextlib.suppress(DeltaflowError):
         discover(np.arange(30.0), data)
+
+
+@given(
+    X=arrays(np.float64, st.tuples(st.integers(0, 30), st.integers(1, 3)), elements=floats),
+    y=arrays(np.float64, st.integers(0, 30), elements=floats),
+)
+@settings(max_examples=ci_cap(80))
+def test_sensitivity_entry_points_raise_only_their_own_errors(X: np.ndarray, y: np.ndarray) -> None:
+    try:
+        grad = estimate_gradient(X, y, method="local_polynomial")
+    except DeltaflowError:
+        return
+    assert grad.shape == X.shape and np.all(np.isfinite(grad))
+    with contextlib.suppress(DeltaflowError):
+        global_indices(X, y, method="rbd_fast")
+
+
+@given(text=st.text(max_size=40), u=st.floats(-10, 10))
+def test_expressions_raise_only_config_errors(text: str, u: float) -> None:
+    with contextlib.suppress(DeltaflowError):
+        evaluate_expression(text, {"u": np.array([u]), "k": 1.0})

@@ -12,6 +12,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from pipeline.data import MAX_MAGNITUDE
 from pipeline.errors import SensitivityError
 from pipeline.sensitivity.gaussian_process import MAX_GP_SAMPLES, GaussianProcessGradient
 from pipeline.sensitivity.local_polynomial import LocalPolynomial
@@ -54,6 +55,10 @@ def _check_xy(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not np.all(np.isfinite(y)):
         raise SensitivityError("outputs contain NaN or inf")
     n, d = X.shape
+    for what, values in (("features", X), ("outputs", y)):
+        peak = float(np.max(np.abs(values))) if values.size else 0.0
+        if peak > MAX_MAGNITUDE:
+            raise SensitivityError(f"{what} reach magnitude {peak:.3g} (> {MAX_MAGNITUDE:g}); rescale them")
     if n < d + 4:
         raise SensitivityError(f"{n} samples are too few to estimate gradients in {d} features (need at least {d + 4})")
     constant = np.flatnonzero(np.ptp(X, axis=0) == 0)

@@ -99,6 +99,8 @@ def global_indices(
         if y is None:
             raise SensitivityError("samples X were given without outputs y")
         X, y = _check_xy(X, y)
+        if np.ptp(y) == 0:
+            raise SensitivityError("the output is constant: sensitivity indices are undefined")
     if space is None:
         if X is None:
             raise SensitivityError("give samples (X, y) or an input space to sample the model over")
@@ -125,7 +127,10 @@ def global_indices(
             res = _saltelli(fitted.predict, space, n_base, seed, "surrogate")
             s1, s1c, st, stc = res["S1"], res["S1_conf"], res["ST"], res["ST_conf"]
         else:
-            res = rbd_fast.analyze(_unit_problem(d), X, y, seed=seed)
+            try:
+                res = rbd_fast.analyze(_unit_problem(d), X, y, seed=seed)
+            except (ZeroDivisionError, ValueError, FloatingPointError) as exc:
+                raise SensitivityError(f"RBD-FAST cannot analyse these {len(X)} samples ({exc})") from exc
             s1, s1c, st, stc = res["S1"], res["S1_conf"], nan, nan
     if var_y == 0:
         raise SensitivityError("the output is constant: sensitivity indices are undefined")
