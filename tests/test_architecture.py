@@ -57,7 +57,10 @@ def test_every_error_is_a_deltaflow_error_and_a_builtin() -> None:
     assert issubclass(errors.ConfigError, ValueError)
 
 
-UNSAFE_CALLS = {("yaml", "load"), ("yaml", "unsafe_load"), ("pickle", "load"), ("pickle", "loads"), ("cloudpickle", "load"), ("cloudpickle", "loads")}  # fmt: skip
+UNSAFE_CALLS = {
+    ("yaml", "load"), ("yaml", "unsafe_load"), ("pickle", "load"), ("pickle", "loads"),
+    ("cloudpickle", "load"), ("cloudpickle", "loads"),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("path", sorted([*(ROOT / "pipeline").rglob("*.py"), *(ROOT / "flows").rglob("*.py")]), ids=str)
