@@ -3,25 +3,37 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from prefect import flow
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 
-from flows.discovery import code_version, discover_equations
+from flows.discovery import (
+    code_version,
+    differentiate_series,
+    discover_equations,
+    discover_model,
+    fail_and_publish,
+    load_data,
+    new_record,
+    record_results,
+)
+from flows.executor import task_runner
 from flows.outbox import RunRecord
 from flows.provenance import file_sha256
-from flows.sensitivity import analyze_sensitivity, index_summary
+from flows.sensitivity import analyze, analyze_sensitivity, index_summary, load_samples, record_sensitivity
 from flows.settings import data_roots
 from flows.tracking import Tracker, retry_delays
-from pipeline.config import AnyConfig, check_data_path, config_hash, load_config
+from pipeline.config import AnyConfig, BatchConfig, ExecutorConfig, check_data_path, config_hash, load_config
 from pipeline.errors import ConfigError, DeltaflowError, TrackingError
 
 _log = logging.getLogger("deltaflow.batch")
 
-__all__ = ["BatchItem", "BatchRun", "expand_configs", "run_batch"]
+__all__ = ["BatchItem", "BatchRun", "chunk_size", "expand_configs", "run_batch", "run_batch_config"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,29 @@ class BatchRun:
         )
 
 
+def _is_batch_file(path: Path) -> bool:
+    """A folder's batch configs are not items of a batch over that folder (no recursion)."""
+    try:
+        return "kind: batch" in path.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+def _as_batch_config(paths: object) -> BatchConfig | None:
+    if isinstance(paths, BatchConfig):
+        return paths
+    if isinstance(paths, (str, Path)) and Path(paths).is_file():
+        config = load_config(paths)
+        return config if isinstance(config, BatchConfig) else None
+    return None
+
+
+@flow(name="run-batch-config", validate_parameters=False)
+def run_batch_config(config: str) -> BatchRun:
+    """A ``kind: batch`` YAML as one flow (what a served or scheduled batch deployment runs)."""
+    return run_batch(config)
+
+
 def expand_configs(paths: list[str | Path] | str | Path) -> list[Path]:
     """YAML configs named directly or found (sorted) in the given folders.
 
@@ -74,7 +109,7 @@ def expand_configs(paths: list[str | Path] | str | Path) -> list[Path]:
     configs: list[Path] = []
     for item in map(Path, items):
         if item.is_dir():
-            found = sorted([*item.glob("*.yaml"), *item.glob("*.yml")])
+            found = [p for p in sorted([*item.glob("*.yaml"), *item.glob("*.yml")]) if not _is_batch_file(p)]
             if not found:
                 raise ConfigError(f"{item}: folder holds no .yaml configs")
             configs += found
@@ -109,26 +144,68 @@ def _item_key(config: AnyConfig, data_path: Path | None) -> tuple[str, str, str]
     return config_hash(config), file_sha256(data_path) if data_path else "", code_version()
 
 
-def _run_item(
-    path: Path, name: str, parent: RunRecord, tracker: Tracker, finished: dict[tuple[str, str, str], tuple[str, str]]
-) -> BatchItem:
-    nest = {"parent_run_id": parent.run_id} if parent.run_id else {"parent_record_id": parent.record_id}
+Runner = Callable[[AnyConfig, dict[str, str | None], Tracker], tuple[tuple[str, ...], str | None, Path | None]]
+
+
+def _run_as_flows(config: AnyConfig, nest: dict[str, str | None], tracker: Tracker):
+    """Local executor: each item is a subflow (visible in the Prefect UI, stages cached)."""
+    if config.kind == "sensitivity":
+        done = analyze_sensitivity(config, **nest)
+        return index_summary(done.result), done.mlflow_run_id, done.outbox
+    outcome = discover_equations(config, **nest)
+    return tuple(outcome.result.equations), outcome.mlflow_run_id, outcome.outbox
+
+
+def _run_in_task(config: AnyConfig, nest: dict[str, str | None], tracker: Tracker):
+    """Distributed executor: the same stage functions called directly inside a chunk task (no nested runs)."""
+    data_path = check_data_path(config, data_roots())
+    source = data_path.stem if data_path is not None else config.model.uri.replace("/", "_")
+    record = new_record(config, data_path, source, nest.get("parent_run_id"), nest.get("parent_record_id"))
     try:
-        config = load_config(path)
-        config = config.model_copy(
-            update={"tracking": config.tracking.model_copy(update={"experiment": name, "enabled": True})}
-        )
-        data_path = check_data_path(config, data_roots())
-        key = _item_key(config, data_path)
+        if config.kind == "sensitivity":
+            table, model, space = load_samples.fn(config, tracker)
+            result = analyze.fn(config, table, model, space)
+            lines = index_summary(result)
+            record.tags["result.summary"] = " ; ".join(lines)[:5000]
+            record_sensitivity.fn(record, result)
+        else:
+            series = load_data.fn(config)
+            derivatives = differentiate_series.fn(series, config.differentiation)
+            result = discover_model.fn(series, derivatives, config.discovery)
+            lines = tuple(result.equations)
+            record_results.fn(record, config, series, derivatives, result)
+            if config.tracking.log_model:
+                record.model, record.register_as = result.to_dict(), config.tracking.register_as
+    except BaseException as exc:
+        fail_and_publish(tracker, record, exc)
+        raise
+    run_id, _, queued = tracker.publish_or_queue(record)
+    return lines, run_id, queued
+
+
+def _prepare(path: Path, name: str) -> tuple[AnyConfig, tuple[str, str, str]]:
+    """The item's config with tracking pointed at the batch's experiment, and its resume key."""
+    config = load_config(path)
+    config = config.model_copy(
+        update={"tracking": config.tracking.model_copy(update={"experiment": name, "enabled": True})}
+    )
+    return config, _item_key(config, check_data_path(config, data_roots()))
+
+
+def _run_item(
+    path: Path,
+    name: str,
+    nest: dict[str, str | None],
+    tracker: Tracker,
+    finished: dict[tuple[str, str, str], tuple[str, str]],
+    runner: Runner,
+) -> BatchItem:
+    try:
+        config, key = _prepare(path, name)
         if key in finished:  # same config, same data, same code: the earlier run is the answer
             run_id, summary = finished[key]
             return BatchItem(str(path), "REUSED", run_id, tuple(summary.split(" ; ")) if summary else ())
-        if config.kind == "sensitivity":
-            done = analyze_sensitivity(config, **nest)
-            lines, run_id, queued = index_summary(done.result), done.mlflow_run_id, done.outbox
-        else:
-            outcome = discover_equations(config, **nest)
-            lines, run_id, queued = tuple(outcome.result.equations), outcome.mlflow_run_id, outcome.outbox
+        lines, run_id, queued = runner(config, nest, tracker)
         return BatchItem(str(path), "QUEUED" if queued else "FINISHED", run_id, lines)
     except DeltaflowError as exc:
         run_id = exc.run_id
@@ -139,8 +216,92 @@ def _run_item(
         return BatchItem(str(path), "FAILED", run_id, error=str(exc))
 
 
+@task(name="run-chunk", cache_policy=NO_CACHE)
+def run_chunk(
+    paths: list[str],
+    name: str,
+    nest: dict[str, str | None],
+    tracking_uri: str,
+    finished: dict[tuple[str, str, str], tuple[str, str]],
+) -> list[BatchItem]:
+    """A chunk of items on one worker: one task amortises the scheduler's per-task overhead over many items."""
+    tracker = Tracker(tracking_uri)  # explicit URI and run ids: no fluent MLflow state crosses processes
+    return [_run_item(Path(p), name, nest, tracker, finished, _run_in_task) for p in paths]
+
+
+def _progress(done: int, total: int, message: str) -> None:
+    """A progress record for whoever listens (the CLI draws a bar from it)."""
+    _log.info(message, extra={"items_done": done, "items_total": total})
+
+
+def chunk_size(n_items: int, n_workers: int, requested: int | None = None) -> int:
+    """Items per task: as asked, else about four chunks per worker (load balance) and never empty chunks."""
+    if requested:
+        return max(1, requested)
+    return max(1, -(-n_items // (4 * max(1, n_workers))))
+
+
+def _start_parent(tracker: Tracker, name: str, resume: bool) -> tuple[RunRecord, dict]:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    parent = RunRecord(experiment=name, run_name=f"{name} {stamp}", tags={"deltaflow.kind": "batch"})
+    parent.tags["deltaflow.record_id"] = parent.record_id
+    finished: dict[tuple[str, str, str], tuple[str, str]] = {}
+    try:
+        tracker.start(parent)  # creates the store and experiment once, before anything fans out
+        if resume:
+            finished = _previous_results(tracker, parent.experiment_id)
+    except TrackingError as exc:  # MLflow is down already: everything goes to the outbox, nested by record id
+        _log.warning("batch '%s': MLflow unreachable at start (%s); queuing runs in the outbox", name, exc)
+    return parent, finished
+
+
+def _finish_parent(tracker: Tracker, parent: RunRecord, name: str, items: list[BatchItem], executor: str) -> BatchRun:
+    batch = BatchRun(name, parent.run_id or "", tuple(items))
+    counts = {
+        status.lower(): sum(i.status == status for i in items) for status in ("FINISHED", "FAILED", "REUSED", "QUEUED")
+    }
+    parent.metrics |= {"items": len(items), **counts}
+    parent.params["executor"] = executor
+    parent.files["summary.csv"] = batch.summary().to_csv(index=False)
+    tracker.publish_or_queue(parent)
+    return batch
+
+
 @flow(name="run-batch", validate_parameters=False)
-def run_batch(paths: list[str | Path] | str | Path, name: str = "batch", resume: bool = True) -> BatchRun:
+def batch_flow(paths: list[str], name: str = "batch", resume: bool = True) -> BatchRun:
+    """The local batch: items one after another, each a subflow (see :func:`run_batch`)."""
+    tracker = Tracker()
+    parent, finished = _start_parent(tracker, name, resume)
+    nest = {"parent_run_id": parent.run_id} if parent.run_id else {"parent_record_id": parent.record_id}
+    items = []
+    for path in paths:
+        items.append(_run_item(Path(path), name, nest, tracker, finished, _run_as_flows))
+        _progress(len(items), len(paths), f"{items[-1].status.lower()}: {Path(path).name}")
+    return _finish_parent(tracker, parent, name, items, "local")
+
+
+@flow(name="run-batch-distributed", validate_parameters=False)
+def distributed_batch_flow(paths: list[str], name: str, resume: bool, executor: ExecutorConfig) -> BatchRun:
+    """The distributed batch: chunks of items as tasks on the flow's task runner (Dask)."""
+    tracker = Tracker()
+    parent, finished = _start_parent(tracker, name, resume)
+    nest = {"parent_run_id": parent.run_id} if parent.run_id else {"parent_record_id": parent.record_id}
+    size = chunk_size(len(paths), executor.n_workers, executor.chunk_size)
+    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+    futures = [run_chunk.submit(chunk, name, nest, tracker.uri, finished) for chunk in chunks]
+    items: list[BatchItem] = []
+    for future in futures:
+        items += future.result()
+        _progress(len(items), len(paths), f"chunk done ({len(chunks)} chunks of {size})")
+    return _finish_parent(tracker, parent, name, items, f"dask ({executor.describe()}, chunks of {size})")
+
+
+def run_batch(
+    paths: list[str | Path] | str | Path | BatchConfig,
+    name: str = "batch",
+    resume: bool = True,
+    executor: ExecutorConfig | None = None,
+) -> BatchRun:
     """Run every config as a child of one parent MLflow run in the experiment ``name``.
 
     Each child is logged in the batch's experiment (MLflow nests runs within one
@@ -149,25 +310,22 @@ def run_batch(paths: list[str | Path] | str | Path, name: str = "batch", resume:
     ``resume``, an item whose config, data and code are unchanged since a FINISHED run in
     this experiment is not recomputed: the batch points to that run (status REUSED). If
     MLflow goes down, items are queued in the outbox (status QUEUED) for ``python -m flows sync``.
+
+    ``executor`` chooses where items run: locally one after another (default), or in chunks on a
+    Dask cluster (``ExecutorConfig(kind="dask", n_workers=N)`` or ``address="tcp://..."``).
+    A :class:`BatchConfig` (or the path of a ``kind: batch`` YAML) supplies configs, name, executor
+    and resume itself.
     """
-    configs = expand_configs(paths)
-    tracker = Tracker()
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    parent = RunRecord(experiment=name, run_name=f"{name} {stamp}", tags={"deltaflow.kind": "batch"})
-    parent.tags["deltaflow.record_id"] = parent.record_id
-    finished: dict[tuple[str, str, str], tuple[str, str]] = {}
-    try:
-        tracker.start(parent)
-        if resume:
-            finished = _previous_results(tracker, parent.experiment_id)
-    except TrackingError as exc:  # MLflow is down already: everything goes to the outbox, nested by record id
-        _log.warning("batch '%s': MLflow unreachable at start (%s); queuing runs in the outbox", name, exc)
-    items = [_run_item(path, name, parent, tracker, finished) for path in configs]
-    batch = BatchRun(name, parent.run_id or "", tuple(items))
-    counts = {
-        status.lower(): sum(i.status == status for i in items) for status in ("FINISHED", "FAILED", "REUSED", "QUEUED")
-    }
-    parent.metrics |= {"items": len(items), **counts}
-    parent.files["summary.csv"] = batch.summary().to_csv(index=False)
-    tracker.publish_or_queue(parent)
-    return batch
+    batch_config = _as_batch_config(paths)
+    if batch_config is not None:
+        paths, name, resume, executor = (
+            batch_config.configs,
+            batch_config.name,
+            batch_config.resume,
+            batch_config.executor,
+        )
+    paths = [str(p) for p in expand_configs(paths)]
+    executor = executor or ExecutorConfig()
+    if executor.kind == "local":
+        return batch_flow(paths, name, resume)
+    return distributed_batch_flow.with_options(task_runner=task_runner(executor))(paths, name, resume, executor)

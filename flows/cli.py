@@ -15,11 +15,12 @@ import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from flows.settings import data_roots
 from pipeline.config import check_data_path, load_config
-from pipeline.errors import DeltaflowError
+from pipeline.errors import ConfigError, DeltaflowError
 
 __all__ = ["app", "main", "mlflow_ui_command"]
 
@@ -51,7 +52,7 @@ def _quiet_run_logs(verbose: bool) -> None:
     level = logging.INFO if verbose else logging.CRITICAL
     for name in ("prefect.flow_runs", "prefect.task_runs"):
         logging.getLogger(name).setLevel(level)
-    for name in ("mlflow", "alembic"):  # "Creating initial MLflow database tables..." is not news to a user
+    for name in ("mlflow", "alembic", "distributed"):  # DB setup and cluster chatter are not news to a user
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
 
 
@@ -70,6 +71,9 @@ def run(
 
     if cfg.kind == "sensitivity":
         _run_sensitivity(cfg)
+        return
+    if cfg.kind == "batch":
+        _run_and_print_batch(config, cfg.name, cfg.resume)
         return
     from flows.discovery import discover_equations
 
@@ -136,25 +140,51 @@ def _run_sensitivity(cfg: object) -> None:
 
 @app.command()
 def batch(
-    paths: list[Path] = typer.Argument(..., help="YAML configs and/or folders of them"),
+    paths: list[Path] = typer.Argument(..., help="YAML configs and/or folders of them, or one kind: batch config"),
     name: str = typer.Option("batch", "--name", "-n", help="MLflow experiment of the batch"),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Reuse items unchanged since a finished run."),
+    executor: str = typer.Option("local", "--executor", "-e", help="local, or dask (a LocalCluster or --address)."),
+    workers: int = typer.Option(2, "--workers", "-w", help="Dask LocalCluster worker processes."),
+    address: str = typer.Option(None, "--address", help="Scheduler of an existing Dask cluster (tcp://host:8786)."),
+    chunk: int = typer.Option(None, "--chunk-size", help="Items per Dask task (default: about 4 chunks per worker)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's flow and task logs."),
 ) -> None:
     """Run many configs under one parent MLflow run; failures are reported, not fatal."""
     _quiet_run_logs(verbose)
+    from pydantic import ValidationError
+
+    from pipeline.config import ExecutorConfig
+
+    try:
+        spec = ExecutorConfig(kind=executor, n_workers=workers, address=address, chunk_size=chunk)
+    except ValidationError as exc:
+        raise _fail(ConfigError(f"batch options: {exc.errors()[0]['msg']}")) from None
+    if len(paths) == 1 and paths[0].is_file():
+        try:
+            cfg = load_config(paths[0])
+        except DeltaflowError as exc:
+            raise _fail(exc) from None
+        if cfg.kind == "batch":
+            _run_and_print_batch(paths[0], cfg.name, cfg.resume)
+            return
+    _run_and_print_batch([str(p) for p in paths], name, resume, spec)
+
+
+def _run_and_print_batch(target: object, name: str, resume: bool, executor: object = None) -> None:
     from flows.batch import expand_configs, run_batch
 
     try:
-        configs = expand_configs(list(paths))
+        n_items = len(expand_configs(target)) if not str(target).endswith((".yaml", ".yml")) else None
     except DeltaflowError as exc:
         raise _fail(exc) from None
-    with console.status(f"[bold]{name}[/]: {len(configs)} configs…"):
+    with _BatchProgress(console, name, n_items):
         try:
-            outcome = run_batch([str(p) for p in configs], name=name, resume=resume)
+            outcome = run_batch(target, name=name, resume=resume, executor=executor)
         except DeltaflowError as exc:
             raise _fail(exc) from None
-    table = Table(show_header=True, header_style="bold", title=f"batch '{name}' (parent run {outcome.parent_run_id})")
+    table = Table(
+        show_header=True, header_style="bold", title=f"batch '{outcome.name}' (parent run {outcome.parent_run_id})"
+    )
     table.add_column("config", overflow="fold")
     table.add_column("status", no_wrap=True)
     table.add_column("result", overflow="fold")
@@ -163,8 +193,38 @@ def batch(
         result = item.error if item.status == "FAILED" else " ; ".join(item.equations)
         table.add_row(item.config, f"[{styles[item.status]}]{item.status}[/]", result)
     console.print(table)
+    counts = {status: sum(i.status == status for i in outcome.items) for status in styles}
+    console.print(", ".join(f"{n} {status.lower()}" for status, n in counts.items() if n), highlight=False)
     if outcome.n_failed:
         raise typer.Exit(1)
+
+
+class _BatchProgress(logging.Handler):
+    """A rich progress bar fed by the batch's ``deltaflow.batch`` progress log records."""
+
+    def __init__(self, console: Console, name: str, total: int | None) -> None:
+        super().__init__(logging.INFO)
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn(f"[bold]{name}[/]"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TextColumn("{task.description}"), console=console, transient=True,
+        )  # fmt: skip
+        self.task = self.progress.add_task("starting…", total=total)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        done = getattr(record, "items_done", None)
+        if done is not None:
+            self.progress.update(self.task, completed=done, total=record.items_total, description=record.getMessage())
+
+    def __enter__(self) -> _BatchProgress:
+        logger = logging.getLogger("deltaflow.batch")
+        logger.addHandler(self)
+        logger.setLevel(logging.INFO)
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+        logging.getLogger("deltaflow.batch").removeHandler(self)
 
 
 @app.command()
@@ -224,7 +284,11 @@ def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of 
         except DeltaflowError as exc:
             table.add_row(str(path), "[red]invalid[/]", "", "", str(exc)[:80])
             continue
-        source = cfg.data.path.name if cfg.data is not None else cfg.model.uri
+        if cfg.kind == "batch":
+            where = cfg.executor.describe() if cfg.executor.kind == "dask" else "local"
+            source = f"{len(cfg.configs)} config path(s), {where}"
+        else:
+            source = cfg.data.path.name if cfg.data is not None else cfg.model.uri
         table.add_row(str(path), cfg.name, cfg.kind, source, cfg.description)
     console.print(table)
 

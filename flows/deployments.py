@@ -14,7 +14,7 @@ from prefect import serve
 from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
 from prefect.deployments.runner import RunnerDeployment
 
-from flows.batch import expand_configs
+from flows.batch import expand_configs, run_batch_config
 from flows.discovery import discover_equations
 from flows.sensitivity import analyze_sensitivity
 from pipeline.config import AnyConfig, ScheduleConfig, load_config
@@ -22,7 +22,7 @@ from pipeline.errors import ConfigError
 
 __all__ = ["build_deployments", "deployment_name", "describe_schedule", "serve_deployments"]
 
-FLOWS = {"discovery": discover_equations, "sensitivity": analyze_sensitivity}
+FLOWS = {"discovery": discover_equations, "sensitivity": analyze_sensitivity, "batch": run_batch_config}
 
 
 def deployment_name(config: AnyConfig) -> str:

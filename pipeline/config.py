@@ -25,6 +25,8 @@ __all__ = [
     "DiscoveryConfig",
     "LibraryConfig",
     "AnyConfig",
+    "BatchConfig",
+    "ExecutorConfig",
     "GradientConfig",
     "IndicesConfig",
     "InputConfig",
@@ -236,8 +238,54 @@ class SensitivityConfig(_Strict):
         return self.tracking.experiment or self.name
 
 
+class ExecutorConfig(_Strict):
+    """Where a batch's items run: ``{kind: local}``, ``{kind: dask, n_workers: N}`` (a LocalCluster of N
+    processes) or ``{kind: dask, address: tcp://host:8786}`` (an existing scheduler)."""
+
+    kind: Literal["local", "dask"] = "local"
+    n_workers: int = Field(default=2, ge=1, le=4096, description="LocalCluster worker processes (or the size hint).")
+    threads_per_worker: int = Field(default=1, ge=1, le=64, description="Threads per worker process.")
+    address: str | None = Field(default=None, description="Scheduler of an existing Dask cluster, tcp://host:port.")
+    chunk_size: int | None = Field(
+        default=None, ge=1, description="Items per task; about 4 chunks per worker if unset."
+    )
+
+    @model_validator(mode="after")
+    def _address(self) -> ExecutorConfig:
+        if self.address is not None and not self.address.startswith(("tcp://", "tls://", "inproc://")):
+            raise ValueError(f"executor.address {self.address!r} must start with tcp://, tls:// or inproc://")
+        if self.address is not None and self.kind != "dask":
+            raise ValueError("executor.address needs kind: dask")
+        return self
+
+    def describe(self) -> str:
+        """'LocalCluster 2x1' or the scheduler address."""
+        return self.address or f"LocalCluster {self.n_workers}x{self.threads_per_worker}"
+
+
+class BatchConfig(_Strict):
+    """Many configs run as one batch (a parent MLflow run with a child per item) on an executor."""
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
+    kind: Literal["batch"]
+    description: str = ""
+    configs: list[Path] = Field(min_length=1, description="Config files or folders; relative to this file's folder.")
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    resume: bool = Field(default=True, description="Reuse items unchanged since a finished run of this batch.")
+    schedule: ScheduleConfig | None = Field(default=None, description="Run on a schedule when served.")
+    data: None = None  # batches have no data of their own
+
+    @property
+    def experiment_name(self) -> str:
+        return self.name
+
+
 AnyConfig = RunConfig | SensitivityConfig
-CONFIG_KINDS: dict[str, type[BaseModel]] = {"discovery": RunConfig, "sensitivity": SensitivityConfig}
+CONFIG_KINDS: dict[str, type[BaseModel]] = {
+    "discovery": RunConfig,
+    "sensitivity": SensitivityConfig,
+    "batch": BatchConfig,
+}
 
 
 def _describe(error: ValidationError, source: str) -> str:
@@ -271,6 +319,9 @@ def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | None = 
         config = CONFIG_KINDS[kind].model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from exc
+    if base_dir is not None and isinstance(config, BatchConfig):
+        resolved = [p if p.is_absolute() else (base_dir / p).resolve() for p in config.configs]
+        return config.model_copy(update={"configs": resolved})
     if base_dir is not None and config.data is not None and not config.data.path.is_absolute():
         resolved = (base_dir / config.data.path).resolve()
         config = config.model_copy(update={"data": config.data.model_copy(update={"path": resolved})})
