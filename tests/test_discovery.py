@@ -178,3 +178,18 @@ def test_simulation_of_a_model_that_produces_nan_is_a_simulation_error() -> None
     )
     with pytest.raises(SimulationError):
         singular.simulate([1.0], np.linspace(0, 2, 50))  # u' = -1/u reaches u = 0 at t = 0.5
+
+
+@pytest.mark.parametrize("scale", [1e-40, 1e-6, 1e6, 1e40])
+def test_the_model_does_not_depend_on_the_data_units(scale: float) -> None:
+    frame = sample_system("lotka_volterra", n=400, noise=0.01, seed=0)
+    t, x = frame["t"].to_numpy(), frame.drop(columns="t").to_numpy()
+    names = list(frame.columns[1:])
+    reference = discover(t, x, feature_names=names)
+    scaled = discover(t, x * scale, feature_names=names)
+    assert np.array_equal(scaled.coefficients != 0, reference.coefficients != 0)  # the same terms
+    # a term of degree k in equation i scales by scale^(1 - k): map back and compare
+    degrees = reference.library.degrees
+    mapped = scaled.coefficients * scale ** (degrees[None, :] - 1.0)
+    np.testing.assert_allclose(mapped, reference.coefficients, rtol=1e-6, atol=1e-12)
+    assert scaled.metrics["trajectory_r2"] == pytest.approx(reference.metrics["trajectory_r2"], abs=1e-6)
