@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import typer
@@ -77,12 +79,7 @@ def run(
         return
     from flows.discovery import discover_equations
 
-    try:
-        with console.status(f"[bold]{cfg.name}[/]: differentiating, discovering and logging…"):
-            outcome = discover_equations(cfg)
-    except DeltaflowError as exc:
-        raise _fail(exc) from None
-
+    outcome = _run_flow(discover_equations, cfg, "differentiating, discovering and logging")
     result = outcome.result
     console.rule(f"[bold]{cfg.name}[/]")
     console.print("[bold]Discovered equations[/]")
@@ -113,14 +110,19 @@ def _print_tracking(outcome: object, experiment: str) -> None:
         console.print(f"  {mlflow_ui_command(uri or '')}", highlight=False, soft_wrap=True)
 
 
+def _run_flow(flow: Callable[[Any], Any], cfg: Any, doing: str) -> Any:
+    """Run a flow under a spinner; a user error ends the command with one line and exit 2."""
+    try:
+        with console.status(f"[bold]{cfg.name}[/]: {doing}…"):
+            return flow(cfg)
+    except DeltaflowError as exc:
+        raise _fail(exc) from None
+
+
 def _run_sensitivity(cfg: object) -> None:
     from flows.sensitivity import analyze_sensitivity
 
-    try:
-        with console.status(f"[bold]{cfg.name}[/]: sampling, estimating gradients and indices…"):
-            outcome = analyze_sensitivity(cfg)
-    except DeltaflowError as exc:
-        raise _fail(exc) from None
+    outcome = _run_flow(analyze_sensitivity, cfg, "sampling, estimating gradients and indices")
     result = outcome.result
     console.rule(f"[bold]{cfg.name}[/]")
     for j, out in enumerate(result.outputs):

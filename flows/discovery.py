@@ -34,7 +34,7 @@ from pipeline.data import TimeSeries, load_timeseries
 from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
 from pipeline.discovery import DiscoveryResult, discover
 from pipeline.errors import ConfigError, DeltaflowError
-from pipeline.plots import plot_inclusion, plot_model_fit, plot_pareto
+from pipeline.plots import plot_derivatives, plot_inclusion, plot_model_fit, plot_pareto
 from pipeline.report import figure_png, render_report
 
 __all__ = ["DiscoveryRun", "discover_equations", "resolve_config"]
@@ -192,6 +192,9 @@ def record_results(
         "plots/data_vs_model.png": plot_model_fit(
             series.t_list(), series.x_list(), derivatives, result, time_label=config.data.time_column
         ),
+        "plots/derivatives.png": plot_derivatives(
+            series.t_list(), derivatives, result, time_label=config.data.time_column
+        ),
         "plots/pareto.png": plot_pareto(result),
         "plots/inclusion.png": plot_inclusion(result),
     }
@@ -200,7 +203,13 @@ def record_results(
     finally:
         for figure in figures.values():
             plt.close(figure)
-    captions = dict(zip(["Data, smoothed signal and simulated model", "Candidate models", "Bagging"], pngs.values()))
+    captions = dict(
+        zip(
+            ["Data, smoothed signal and simulated model", "Derivatives: data against the model", "Candidate models",
+             "Bagging"],
+            pngs.values(),
+        )
+    )  # fmt: skip
     facts = {
         "data": str(config.data.path),
         "data sha256": record.tags.get("data.sha256", ""),

@@ -15,7 +15,7 @@ from pipeline.differentiation import DerivativeResult  # noqa: E402
 from pipeline.discovery import DiscoveryResult  # noqa: E402
 from pipeline.errors import SimulationError  # noqa: E402
 
-__all__ = ["plot_inclusion", "plot_model_fit", "plot_pareto"]
+__all__ = ["plot_derivatives", "plot_inclusion", "plot_model_fit", "plot_pareto"]
 
 
 def plot_model_fit(
@@ -54,6 +54,34 @@ def plot_model_fit(
     axes[0, 0].legend(loc="upper right", fontsize=8)
     axes[-1, 0].set_xlabel(time_label)
     fig.suptitle(f"Data against the discovered model{note}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_derivatives(
+    ts: Sequence[np.ndarray], derivatives: Sequence[DerivativeResult], result: DiscoveryResult, *, time_label: str = "t"
+) -> Figure:
+    """The derivative estimated from the data against the model's right-hand side on the smoothed states.
+
+    One panel per state: where the two curves part, the model misses the local dynamics, whatever the
+    simulated trajectory looks like.
+    """
+    d = len(result.names)
+    fig, axes = plt.subplots(d, 1, figsize=(8, 2.2 * d + 0.6), sharex=True, squeeze=False)
+    for k, (t, r) in enumerate(zip(ts, derivatives)):
+        model = result.predict(r.smoothed)
+        for j in range(d):
+            ax = axes[j, 0]
+            first = k == 0
+            ax.plot(t, r.first[:, j], "-", lw=1.2, color="tab:blue", label="from data (smoothed)" if first else None)
+            ax.plot(t, model[:, j], "--", lw=1.2, color="tab:red", label="model f(x)" if first else None)
+            ax.set_ylabel(f"d{result.names[j]}/d{time_label}")
+    axes[0, 0].legend(loc="upper right", fontsize=8)
+    axes[-1, 0].set_xlabel(time_label)
+    fig.suptitle(
+        f"Derivatives: data against the model (R\u00b2 {result.metrics.get('derivative_r2', float('nan')):.3f})",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 

@@ -46,11 +46,11 @@ def test_flow_logs_params_metrics_and_artifacts(mlflow_uri: str) -> None:
     expected |= {"report.html"}
     assert expected <= artifacts
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
-    assert plots == {"plots/data_vs_model.png", "plots/pareto.png", "plots/inclusion.png"}
+    assert plots == {"plots/data_vs_model.png", "plots/derivatives.png", "plots/pareto.png", "plots/inclusion.png"}
     table = Path(client.download_artifacts(run.info.run_id, "coefficients.csv")).read_text().splitlines()
     assert table[0] == "state,term,coefficient,ci_low,ci_high,inclusion_probability" and table[1].startswith("u,u,-")
     report = Path(client.download_artifacts(run.info.run_id, "report.html")).read_text()
-    assert "u&#x27; = -" in report and report.count("data:image/png;base64,") == 3 and "95 % interval" in report
+    assert "u&#x27; = -" in report and report.count("data:image/png;base64,") == 4 and "95 % interval" in report
     local = Path(client.download_artifacts(run.info.run_id, "equations.json"))
     assert json.loads(local.read_text())["equations"] == outcome.result.equations
     assert client.download_artifacts(run.info.run_id, "equations.txt")
