@@ -88,7 +88,7 @@ def run(
     table = Table(show_header=True, header_style="bold", box=None)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for key in ("derivative_r2", "trajectory_r2", "complexity", "aicc"):
+    for key in ("derivative_r2", "trajectory_r2", "trajectory_r2_heldout", "complexity", "aicc"):
         if key in result.metrics:
             table.add_row(key, f"{result.metrics[key]:.4g}")
     console.print(table)

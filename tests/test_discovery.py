@@ -193,3 +193,10 @@ def test_the_model_does_not_depend_on_the_data_units(scale: float) -> None:
     mapped = scaled.coefficients * scale ** (degrees[None, :] - 1.0)
     np.testing.assert_allclose(mapped, reference.coefficients, rtol=1e-6, atol=1e-12)
     assert scaled.metrics["trajectory_r2"] == pytest.approx(reference.metrics["trajectory_r2"], abs=1e-6)
+
+
+def test_held_out_time_is_scored_separately() -> None:
+    frame = sample_system("lotka_volterra", n=400, noise=0.01, seed=0)
+    result = discover(frame["t"].to_numpy(), frame.drop(columns="t").to_numpy(), feature_names=list(frame.columns[1:]))
+    assert result.metrics["trajectory_r2_fit"] > 0.95
+    assert result.metrics["trajectory_r2_heldout"] > 0.95  # refit on the first 80 %, forecast the last 20 %
