@@ -51,12 +51,28 @@ def sensitivity_tables() -> dict[str, pd.DataFrame]:
     return tables
 
 
+def forced_oscillator() -> pd.DataFrame:
+    """A damped oscillator driven by a known force: x' = v, v' = -2 x - 0.3 v + force(t); 1 % noise on x, v."""
+    from scipy.integrate import solve_ivp
+
+    def force(t: np.ndarray) -> np.ndarray:
+        return np.sin(1.3 * t) + 0.5 * np.cos(0.4 * t)
+
+    t = np.linspace(0, 20, 800)
+    solution = solve_ivp(
+        lambda s, y: [y[1], -2 * y[0] - 0.3 * y[1] + force(s)], (0, 20), [1.0, 0.0], t_eval=t, rtol=1e-10, atol=1e-12
+    )
+    states = solution.y.T * (1 + 0.01 * np.random.default_rng(0).standard_normal((t.size, 2)))
+    return pd.DataFrame({"t": t, "x": states[:, 0], "v": states[:, 1], "force": force(t)})
+
+
 def main() -> None:
     for filename, (system, n, noise, absolute, seed) in DATASETS.items():
         frame = sample_system(system, n=n, noise=noise, seed=seed, absolute_noise=absolute)
         frame.to_csv(HERE / filename, index=False, float_format="%.10g")
         print(f"wrote {HERE / filename} ({len(frame)} rows)")
-    for filename, frame in sensitivity_tables().items():
+    tables = {**sensitivity_tables(), "forced_oscillator.csv": forced_oscillator()}
+    for filename, frame in tables.items():
         frame.to_csv(HERE / filename, index=False, float_format="%.12g")
         print(f"wrote {HERE / filename} ({len(frame)} rows)")
 

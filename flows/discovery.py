@@ -99,6 +99,7 @@ def load_data(config: RunConfig) -> TimeSeries:
         time_column=data.time_column,
         state_columns=data.state_columns,
         trajectory_column=data.trajectory_column,
+        control_columns=data.control_columns,
     )
 
 
@@ -152,7 +153,13 @@ def differentiate_series(series: TimeSeries, config: DifferentiationConfig) -> l
 def discover_model(series: TimeSeries, derivatives: list[DerivativeResult], config: DiscoveryConfig) -> DiscoveryResult:
     """Choose and fit the sparse model."""
     return discover(
-        series.t_list(), series.x_list(), config=config, feature_names=series.names, derivatives=derivatives
+        series.t_list(),
+        series.x_list(),
+        config=config,
+        feature_names=series.names,
+        derivatives=derivatives,
+        u=series.u_list(),
+        control_names=series.control_names,
     )
 
 
@@ -190,10 +197,15 @@ def record_results(
     }
     figures = {
         "plots/data_vs_model.png": plot_model_fit(
-            series.t_list(), series.x_list(), derivatives, result, time_label=config.data.time_column
+            series.t_list(),
+            series.x_list(),
+            derivatives,
+            result,
+            time_label=config.data.time_column,
+            us=series.u_list(),
         ),
         "plots/derivatives.png": plot_derivatives(
-            series.t_list(), derivatives, result, time_label=config.data.time_column
+            series.t_list(), derivatives, result, time_label=config.data.time_column, us=series.u_list()
         ),
         "plots/pareto.png": plot_pareto(result),
         "plots/inclusion.png": plot_inclusion(result),

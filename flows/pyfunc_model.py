@@ -43,13 +43,22 @@ class DiscoveredODE(PythonModel):
         if missing:
             raise DataError(f"model input lacks state column(s) {missing}; expected {names}")
         x = frame[names].to_numpy(dtype=float)
+        controls = list(self.result.controls)
+        absent = [c for c in controls if c not in frame.columns]
+        if absent:
+            raise DataError(f"model input lacks input column(s) {absent}; this model uses {controls}")
+        u = frame[controls].to_numpy(dtype=float) if controls else None
         if params.get("simulate"):
             t = np.asarray(params.get("t") or [], dtype=float)
             if t.ndim != 1 or t.shape[0] < 2:
                 raise DataError("params['t'] must list at least two increasing times to simulate")
-            trajectory = self.result.simulate(x[0], t)
+            if controls and len(frame) != len(t):
+                raise DataError(
+                    f"to simulate a model with inputs {controls}, give one input row per time in params['t']"
+                )
+            trajectory = self.result.simulate(x[0], t, u)
             return pd.DataFrame({"t": t, **{n: trajectory[:, j] for j, n in enumerate(names)}})
-        derivatives = self.result.predict(x)
+        derivatives = self.result.predict(x, u)
         return pd.DataFrame({f"d{n}/dt": derivatives[:, j] for j, n in enumerate(names)})
 
 

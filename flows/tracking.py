@@ -229,7 +229,8 @@ class Tracker:
 
         here = Path(__file__).resolve().parent
         names = list(result.names)
-        example = pd.DataFrame([[1.0] * len(names)], columns=names)
+        inputs = names + list(getattr(result, "controls", ()))
+        example = pd.DataFrame([[1.0] * len(inputs)], columns=inputs)
         output = pd.DataFrame({f"d{n}/dt": [0.0] for n in names})
         signature = infer_signature(example, output, params={"simulate": False, "t": [0.0, 1.0]})
         with tempfile.TemporaryDirectory() as folder:

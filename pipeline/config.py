@@ -60,6 +60,9 @@ class DataConfig(_Strict):
         default=None, description="State columns; all numeric columns but time and trajectory when omitted."
     )
     trajectory_column: str | None = Field(default=None, description="Column identifying trajectories, if several.")
+    control_columns: list[str] | None = Field(
+        default=None, description="Known inputs u the dynamics may depend on (dx/dt = f(x, u)); not modelled."
+    )
 
 
 class DifferentiationConfig(_Strict):

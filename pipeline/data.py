@@ -34,6 +34,8 @@ class TimeSeries:
         names: the d state names.
         trajectory: trajectory label of each row, shape (n,), or None for one trajectory.
         source: where the data came from (a path or a description), for messages.
+        u: known inputs (controls), shape (n, m), or None.
+        control_names: the m input names.
     """
 
     t: np.ndarray
@@ -41,6 +43,8 @@ class TimeSeries:
     names: tuple[str, ...]
     trajectory: np.ndarray | None = None
     source: str = "<array>"
+    u: np.ndarray | None = None
+    control_names: tuple[str, ...] = ()
     _groups: tuple[tuple[object, np.ndarray], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -88,6 +92,10 @@ class TimeSeries:
     def x_list(self) -> list[np.ndarray]:
         """States per trajectory, each (n_k, d)."""
         return [self.x[rows] for _, rows in self._groups]
+
+    def u_list(self) -> list[np.ndarray] | None:
+        """Known inputs per trajectory, each (n_k, m), or None without inputs."""
+        return None if self.u is None else [self.u[rows] for _, rows in self._groups]
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -167,6 +175,7 @@ def load_timeseries(
     time_column: str,
     state_columns: Sequence[str] | None = None,
     trajectory_column: str | None = None,
+    control_columns: Sequence[str] | None = None,
 ) -> TimeSeries:
     """Read a time series from CSV or Parquet.
 
@@ -175,6 +184,7 @@ def load_timeseries(
         time_column: the column of sample times (any unit; derivatives are per that unit).
         state_columns: the state columns, in order; every column but time and trajectory when None.
         trajectory_column: the column telling trajectories apart, if the file holds several.
+        control_columns: known inputs (controls) the dynamics may depend on; not modelled themselves.
 
     Returns:
         A validated :class:`TimeSeries`; rows keep their file order.
@@ -191,23 +201,32 @@ def load_timeseries(
         raise DataError(f"{source}: no data rows (expected a header row and at least {MIN_SAMPLES} rows)")
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
-    wanted = [time_column, *(state_columns or []), *([trajectory_column] if trajectory_column else [])]
+    controls = list(control_columns or [])
+    wanted = [time_column, *(state_columns or []), *([trajectory_column] if trajectory_column else []), *controls]
     missing = [c for c in wanted if c not in columns]
     if missing:
         raise DataError(f"{source}: missing column(s) {missing}; the file has {columns}")
     if state_columns is None:
-        state_columns = [c for c in columns if c not in {time_column, trajectory_column}]
+        state_columns = [c for c in columns if c not in {time_column, trajectory_column, *controls}]
         if not state_columns:
             raise DataError(f"{source}: no state columns besides '{time_column}'; the file has {columns}")
-    if len(set(state_columns)) != len(state_columns):
-        raise DataError(f"{source}: state columns {list(state_columns)} name a column twice")
+    if len(set(state_columns)) != len(state_columns) or set(state_columns) & set(controls):
+        raise DataError(f"{source}: state columns {list(state_columns)} and controls {controls} name a column twice")
     t = _numeric_column(frame, time_column, source)
     x = np.column_stack([_numeric_column(frame, c, source) for c in state_columns])
     trajectory = frame[trajectory_column].to_numpy() if trajectory_column else None
     if trajectory is not None and pd.isna(trajectory).any():
         row = int(np.flatnonzero(pd.isna(trajectory))[0])
         raise DataError(f"{source}: column '{trajectory_column}' is empty at data row {row + 1}")
-    series = TimeSeries(t=t, x=x, names=tuple(state_columns), trajectory=trajectory, source=source)
+    u = np.column_stack([_numeric_column(frame, c, source) for c in controls]) if controls else None
+    if u is not None and not np.all(np.isfinite(u)):
+        row, col = np.argwhere(~np.isfinite(u))[0]
+        raise DataError(
+            f"{source}: control column '{controls[col]}' has {u[row, col]} at row {row + 1} (expected finite numbers)"
+        )
+    series = TimeSeries(
+        t=t, x=x, names=tuple(state_columns), trajectory=trajectory, source=source, u=u, control_names=tuple(controls)
+    )
     for label, rows in series._groups:
         where = source if label is None else f"{source} (trajectory {label!r})"
         validate_timeseries(t[rows], x[rows], series.names, where)

@@ -25,6 +25,7 @@ def plot_model_fit(
     result: DiscoveryResult,
     *,
     time_label: str = "t",
+    us: Sequence[np.ndarray] | None = None,
 ) -> Figure:
     """Observed states, the smoothed signal and the model simulated from the first smoothed state.
 
@@ -36,8 +37,9 @@ def plot_model_fit(
     note = ""
     for k, (t, x, r) in enumerate(zip(ts, xs, derivatives)):
         t_fine = np.linspace(t[0], t[-1], max(t.shape[0], 400))  # the model is continuous: draw it so
+        u_fine = None if us is None else np.column_stack([np.interp(t_fine, t, col) for col in us[k].T])
         try:
-            sim = result.simulate(r.smoothed[0], t_fine)
+            sim = result.simulate(r.smoothed[0], t_fine, u_fine)
         except SimulationError as exc:
             sim, note = None, f" (simulation failed: {exc})"
         marker_size = 5 if t.shape[0] < 100 else 2.5
@@ -59,7 +61,12 @@ def plot_model_fit(
 
 
 def plot_derivatives(
-    ts: Sequence[np.ndarray], derivatives: Sequence[DerivativeResult], result: DiscoveryResult, *, time_label: str = "t"
+    ts: Sequence[np.ndarray],
+    derivatives: Sequence[DerivativeResult],
+    result: DiscoveryResult,
+    *,
+    time_label: str = "t",
+    us: Sequence[np.ndarray] | None = None,
 ) -> Figure:
     """The derivative estimated from the data against the model's right-hand side on the smoothed states.
 
@@ -69,7 +76,7 @@ def plot_derivatives(
     d = len(result.names)
     fig, axes = plt.subplots(d, 1, figsize=(8, 2.2 * d + 0.6), sharex=True, squeeze=False)
     for k, (t, r) in enumerate(zip(ts, derivatives)):
-        model = result.predict(r.smoothed)
+        model = result.predict(r.smoothed, None if us is None else us[k])
         for j in range(d):
             ax = axes[j, 0]
             first = k == 0

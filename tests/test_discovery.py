@@ -200,3 +200,22 @@ def test_held_out_time_is_scored_separately() -> None:
     result = discover(frame["t"].to_numpy(), frame.drop(columns="t").to_numpy(), feature_names=list(frame.columns[1:]))
     assert result.metrics["trajectory_r2_fit"] > 0.95
     assert result.metrics["trajectory_r2_heldout"] > 0.95  # refit on the first 80 %, forecast the last 20 %
+
+
+def test_control_inputs_enter_the_model_and_the_simulation() -> None:
+    series = load_timeseries(
+        ROOT / "data" / "forced_oscillator.csv", time_column="t", state_columns=["x", "v"], control_columns=["force"]
+    )
+    assert series.control_names == ("force",) and series.u.shape == (800, 1)
+    result = discover(series.t, series.x, feature_names=series.names, u=series.u, control_names=series.control_names)
+    assert result.controls == ("force",)
+    terms = result.terms()
+    assert set(terms["x"]) == {"v"} and set(terms["v"]) == {"x", "v", "force"}
+    assert terms["v"]["force"] == pytest.approx(1.0, rel=0.02) and terms["v"]["x"] == pytest.approx(-2.0, rel=0.02)
+    assert result.metrics["trajectory_r2"] > 0.99
+    with pytest.raises(DataError, match="pass u"):
+        result.simulate(series.x[0], series.t)
+    restored = DiscoveryResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    np.testing.assert_allclose(
+        restored.simulate(series.x[0], series.t, series.u), result.simulate(series.x[0], series.t, series.u)
+    )

@@ -149,3 +149,20 @@ def test_unchanged_rerun_reuses_cached_stages_and_changed_smoothing_recomputes_d
     assert third.cached == {"differentiate": False, "discover": False}
     tags = MlflowClient(mlflow_uri).get_run(second.mlflow_run_id).data.tags
     assert tags["cache.differentiate"] == "hit" and tags["cache.discover"] == "hit"
+
+
+def test_a_model_with_a_control_input_is_logged_and_predicts_with_it(mlflow_uri: str) -> None:
+    import mlflow
+    import pandas as pd
+
+    outcome = discover_equations(ROOT / "configs" / "forced_oscillator.yaml")
+    assert outcome.result.controls == ("force",) and "force" in outcome.result.equations[1]
+    (run,) = runs_of(mlflow_uri, "forced_oscillator")
+    assert run.data.params["data.control_columns"] == '["force"]'
+    mlflow.set_tracking_uri(mlflow_uri)
+    model = mlflow.pyfunc.load_model(outcome.model_uri)
+    frame = pd.DataFrame({"x": [0.5, 1.0], "v": [0.0, -1.0], "force": [1.0, 0.0]})
+    expected = outcome.result.predict(frame[["x", "v"]].to_numpy(), frame[["force"]].to_numpy())
+    np.testing.assert_allclose(model.predict(frame).to_numpy(), expected, rtol=1e-9)
+    with pytest.raises(Exception, match="force"):
+        model.predict(frame[["x", "v"]])

@@ -67,8 +67,10 @@ def discover(
     feature_names: Sequence[str] | None = None,
     differentiation: DifferentiationConfig | None = None,
     derivatives: Sequence[DerivativeResult] | None = None,
+    u: np.ndarray | Sequence[np.ndarray] | None = None,
+    control_names: Sequence[str] | None = None,
 ) -> DiscoveryResult:
-    """Discover a sparse ODE from one or several trajectories.
+    """Discover a sparse ODE dx/dt = f(x, u) from one or several trajectories.
 
     Args:
         t: times (n,), or a list with one array per trajectory.
@@ -77,6 +79,9 @@ def discover(
         feature_names: the d state names (``x0, x1, ...`` when None).
         differentiation: how to differentiate when ``derivatives`` is not given.
         derivatives: precomputed smoothing/derivatives, one per trajectory.
+        u: known inputs (n, m) per trajectory (same layout as ``x``); the library then spans states and
+            inputs, only the states' derivatives are modelled, and simulation needs the inputs.
+        control_names: the m input names (``u0, u1, ...`` when None).
 
     Returns:
         The chosen model with its metrics, choices, candidate table and uncertainty.
@@ -104,15 +109,44 @@ def discover(
     # Fit in units where every state has RMS 1, so that nothing depends on the data's units (thresholds,
     # tolerances, divergence checks); polynomial coefficients map back exactly. Function terms (sin x, e^x)
     # are not unit-covariant, so a library with them is fitted in the data's own units.
-    scale = state_scale(xs) if not config.library.functions else np.ones(d)
+    us, controls = _controls(ts, u, control_names, names)
+    unit = config.library.functions
+    scale = state_scale(xs) if not unit else np.ones(d)
+    u_scale = state_scale(us) if us is not None and not unit else np.ones(len(controls))
     scaled = [
         replace(
             r, smoothed=r.smoothed / scale, first=r.first / scale, second=r.second / scale, noise_sd=r.noise_sd / scale
         )
         for r in derivatives
     ]
-    result = _discover_scaled(ts, [xi / scale for xi in xs], names, scaled, config)
-    return unscale_result(result, scale)
+    scaled_us = None if us is None else [ui / u_scale for ui in us]
+    result = _discover_scaled(ts, [xi / scale for xi in xs], names, scaled, config, scaled_us, controls)
+    return unscale_result(result, scale, u_scale)
+
+
+def _controls(
+    ts: list[np.ndarray], u: object, control_names: Sequence[str] | None, names: tuple[str, ...]
+) -> tuple[list[np.ndarray] | None, tuple[str, ...]]:
+    """Known inputs per trajectory, validated against the times, and their names."""
+    if u is None:
+        return None, ()
+    us = [np.asarray(ui, dtype=float) for ui in u] if isinstance(u, (list, tuple)) else [np.asarray(u, dtype=float)]
+    us = [ui[:, None] if ui.ndim == 1 else ui for ui in us]
+    if len(us) != len(ts) or any(ui.ndim != 2 or ui.shape[0] != ti.shape[0] for ui, ti in zip(us, ts)):
+        raise DataError(f"u must give (n, m) inputs per trajectory matching the times; got {[ui.shape for ui in us]}")
+    m = us[0].shape[1]
+    if any(ui.shape[1] != m for ui in us):
+        raise DataError("every trajectory must have the same number of inputs")
+    controls = tuple(control_names) if control_names is not None else tuple(f"u{k}" for k in range(m))
+    if len(controls) != m or set(controls) & set(names):
+        raise DataError(f"control_names {list(controls)} must name the {m} inputs and differ from the states")
+    for k, ui in enumerate(us):
+        bad = np.argwhere(~np.isfinite(ui))
+        if bad.size:
+            raise DataError(
+                f"input '{controls[bad[0][1]]}' has a non-finite value at row {bad[0][0] + 1} of trajectory {k}"
+            )
+    return us, controls
 
 
 def state_scale(xs: Sequence[np.ndarray]) -> np.ndarray:
@@ -121,12 +155,14 @@ def state_scale(xs: Sequence[np.ndarray]) -> np.ndarray:
     return np.where(rms > 0, rms, 1.0)
 
 
-def unscale_result(result: DiscoveryResult, scale: np.ndarray) -> DiscoveryResult:
-    """Map a model fitted on states x / scale back to x: c_ik -> c_ik s_i / prod_j s_j^p_kj (and intervals, scores)."""
-    if np.all(scale == 1.0):
+def unscale_result(result: DiscoveryResult, scale: np.ndarray, u_scale: np.ndarray | None = None) -> DiscoveryResult:
+    """Map a model fitted on states x / scale (inputs u / u_scale) back: c_ik -> c_ik s_i / prod_j s_j^p_kj."""
+    u_scale = np.ones(0) if u_scale is None else u_scale
+    if np.all(scale == 1.0) and np.all(u_scale == 1.0):
         return result
     library = result.library
-    term_scale = np.concatenate([np.prod(scale[None, :] ** library.powers, axis=1), np.ones(len(library.functions))])
+    every = np.concatenate([scale, u_scale])  # the library's variables: states, then inputs
+    term_scale = np.concatenate([np.prod(every[None, :] ** library.powers, axis=1), np.ones(len(library.functions))])
     factor = scale[:, None] / term_scale[None, :]
     position = {name: i for i, name in enumerate(result.names)}
     pareto = [
@@ -154,15 +190,19 @@ def _discover_scaled(
     names: tuple[str, ...],
     derivatives: Sequence[DerivativeResult],
     config: DiscoveryConfig,
+    us: list[np.ndarray] | None = None,
+    controls: tuple[str, ...] = (),
 ) -> DiscoveryResult:
     """The discovery proper, on states of unit scale (see :func:`discover`)."""
     d = xs[0].shape[1]
     spec = config.library
     top_degree = spec.degree if spec.degree is not None else spec.max_degree
-    library = build_library(names, degree=top_degree, include_bias=spec.include_bias, functions=spec.functions)
+    library = build_library(
+        names + controls, degree=top_degree, include_bias=spec.include_bias, functions=spec.functions
+    )
     smoothed = np.vstack([r.smoothed for r in derivatives])
     x_dot = np.vstack([r.first for r in derivatives])
-    theta = library.evaluate(smoothed)
+    theta = library.evaluate(smoothed if us is None else np.hstack([smoothed, np.vstack(us)]))
     n, p = theta.shape
     if not np.all(np.isfinite(theta)):
         raise DiscoveryError("the library has non-finite values on these data (e.g. 1/x at x = 0); drop that family")
@@ -241,6 +281,7 @@ def _discover_scaled(
             [r.smoothed for r in derivatives],
             n_blocks=n_folds,
             max_seconds=config.max_simulation_seconds,
+            us=us,
         )
         judged[candidate.tobytes()] = (label, candidate, levels, coefs, form, errors)
     # Simulation vetoes, parsimony decides: among the choices whose shooting error is within a
@@ -294,14 +335,16 @@ def _discover_scaled(
         inclusion=inclusion,
         intervals=intervals,
         max_simulation_seconds=config.max_simulation_seconds,
+        controls=controls,
     )
+    inputs = us if us is not None else [None] * len(ts)
     try:
-        simulated = [result.simulate(r.smoothed[0], ti) for ti, r in zip(ts, derivatives)]
+        simulated = [result.simulate(r.smoothed[0], ti, ui) for ti, r, ui in zip(ts, derivatives, inputs)]
         metrics["trajectory_r2"] = _r2(np.vstack(xs), np.vstack(simulated))
     except SimulationError as exc:
         metrics["trajectory_r2"] = float("nan")
         chosen_info["simulation_error"] = str(exc)
-    metrics |= _held_out_scores(result, ts, xs, derivatives, theta, x_dot, supports)
+    metrics |= _held_out_scores(result, ts, xs, derivatives, theta, x_dot, supports, inputs)
     return result
 
 
@@ -316,6 +359,7 @@ def _held_out_scores(
     theta: np.ndarray,
     x_dot: np.ndarray,
     supports: np.ndarray,
+    inputs: Sequence[np.ndarray | None],
 ) -> dict[str, float]:
     """Forecast check: refit the chosen terms on the first 80 % of each trajectory's time, simulate from its
     first smoothed state across the whole span, and score the fit part and the held-out last 20 % apart,
@@ -338,8 +382,8 @@ def _held_out_scores(
     early_model = replace(result, coefficients=coefficients)
     fit_obs, fit_sim, late_obs, late_sim = [], [], [], []
     try:
-        for t, x, r, cut in zip(ts, xs, derivatives, cuts):
-            sim = early_model.simulate(r.smoothed[0], t)
+        for t, x, r, cut, u in zip(ts, xs, derivatives, cuts, inputs):
+            sim = early_model.simulate(r.smoothed[0], t, u)
             fit_obs.append(x[:cut])
             fit_sim.append(sim[:cut])
             late_obs.append(x[cut:])

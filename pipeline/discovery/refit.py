@@ -18,7 +18,7 @@ from scipy.integrate import cumulative_trapezoid
 
 from pipeline.discovery.library import Library
 from pipeline.discovery.selection import fit_support
-from pipeline.discovery.simulate import simulate_model
+from pipeline.discovery.simulate import interpolated_control, simulate_model
 from pipeline.errors import SimulationError
 
 __all__ = ["fit_integral_form", "integrate_library", "refit_coefficients", "shooting_error"]
@@ -65,18 +65,25 @@ def shooting_error(
     *,
     n_blocks: int,
     max_seconds: float,
+    us: list[np.ndarray] | None = None,
 ) -> float:
-    """Mean over blocks of the scaled squared error of block-wise simulations (inf if one fails)."""
+    """Mean over blocks of the scaled squared error of block-wise simulations (inf if one fails).
+
+    ``us``: known inputs per trajectory (n_k, m), when the model has control terms.
+    """
     scale = np.vstack(xs).std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     errors = []
-    for t, x, s in zip(ts, xs, smoothed):
+    for k, (t, x, s) in enumerate(zip(ts, xs, smoothed)):
         edges = np.linspace(0, t.shape[0] - 1, n_blocks + 1).astype(int)
         for a, b in zip(edges[:-1], edges[1:]):
             if b - a < 2:
                 continue
+            control = None if us is None else interpolated_control(t[a : b + 1], us[k][a : b + 1])
             try:
-                sim = simulate_model(coefficients, library, s[a], t[a : b + 1], max_seconds=max_seconds)
+                sim = simulate_model(
+                    coefficients, library, s[a], t[a : b + 1], max_seconds=max_seconds, control=control
+                )
             except SimulationError:
                 return float("inf")
             errors.append(np.mean(((sim - x[a : b + 1]) / scale) ** 2))
@@ -95,6 +102,7 @@ def refit_coefficients(
     *,
     n_blocks: int,
     max_seconds: float,
+    us: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, str, dict[str, float]]:
     """Choose between derivative and integral least squares for the supports (d, p).
 
@@ -109,7 +117,7 @@ def refit_coefficients(
         "integral": fit_integral_form(integrated, ts, xs, supports),
     }
     scores = {
-        name: shooting_error(c, library, ts, xs, smoothed, n_blocks=n_blocks, max_seconds=max_seconds)
+        name: shooting_error(c, library, ts, xs, smoothed, n_blocks=n_blocks, max_seconds=max_seconds, us=us)
         for name, c in candidates.items()
     }
     best = min(scores, key=lambda name: scores[name])

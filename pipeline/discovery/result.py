@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from pipeline.discovery.library import Library
-from pipeline.discovery.simulate import simulate_model
+from pipeline.discovery.simulate import interpolated_control, simulate_model
+from pipeline.errors import DataError
 
 __all__ = ["DiscoveryResult", "format_equation"]
 
@@ -56,6 +57,7 @@ class DiscoveryResult:
         inclusion: bootstrap inclusion probability of every term, (d, p), or None.
         intervals: bootstrap 95 % intervals of every coefficient, (d, p, 2), or None.
         max_simulation_seconds: wall-time cap used by :meth:`simulate`.
+        controls: names of known inputs u the right-hand side may use (library terms over states then inputs).
     """
 
     names: tuple[str, ...]
@@ -67,6 +69,7 @@ class DiscoveryResult:
     inclusion: np.ndarray | None = None
     intervals: np.ndarray | None = None
     max_simulation_seconds: float = 20.0
+    controls: tuple[str, ...] = ()
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -119,18 +122,37 @@ class DiscoveryResult:
                 rows.append(row)
         return rows
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """Right-hand side at states ``x`` (n, d) → derivatives (n, d)."""
-        return self.library.evaluate(np.atleast_2d(np.asarray(x, dtype=float))) @ self.coefficients.T
+    def predict(self, x: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
+        """Right-hand side at states ``x`` (n, d) (and inputs ``u`` (n, n_controls)) → derivatives (n, d)."""
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+        if self.controls:
+            if u is None:
+                raise DataError(f"this model uses the inputs {list(self.controls)}: pass u with their values")
+            x = np.hstack([x, np.asarray(u, dtype=float).reshape(x.shape[0], -1)])
+        return self.library.evaluate(x) @ self.coefficients.T
 
-    def simulate(self, x0: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def simulate(self, x0: np.ndarray, t: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
         """Integrate the model from ``x0`` (d,) over times ``t`` (m,) → (m, d).
+
+        Args:
+            u: the known inputs at the times ``t``, (m, n_controls), linearly interpolated in between;
+                required when the model has control inputs.
 
         Raises:
             SimulationError: divergence, non-finite values or the wall-time cap.
+            DataError: inputs missing or of the wrong shape for a model with controls.
         """
+        t = np.asarray(t, dtype=float)
+        control = None
+        if self.controls:
+            if u is None:
+                raise DataError(f"this model uses the inputs {list(self.controls)}: pass u with their values at t")
+            u = np.asarray(u, dtype=float).reshape(t.shape[0], -1)
+            if u.shape[1] != len(self.controls):
+                raise DataError(f"u has {u.shape[1]} columns; the model's inputs are {list(self.controls)}")
+            control = interpolated_control(t, u)
         return simulate_model(
-            self.coefficients, self.library, np.asarray(x0), np.asarray(t), max_seconds=self.max_simulation_seconds
+            self.coefficients, self.library, np.asarray(x0), t, max_seconds=self.max_simulation_seconds, control=control
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -149,6 +171,7 @@ class DiscoveryResult:
             "inclusion": None if self.inclusion is None else self.inclusion.tolist(),
             "intervals": None if self.intervals is None else self.intervals.tolist(),
             "max_simulation_seconds": self.max_simulation_seconds,
+            "controls": list(self.controls),
         }
 
     @classmethod
@@ -164,4 +187,5 @@ class DiscoveryResult:
             inclusion=None if data.get("inclusion") is None else np.asarray(data["inclusion"], dtype=float),
             intervals=None if data.get("intervals") is None else np.asarray(data["intervals"], dtype=float),
             max_simulation_seconds=float(data.get("max_simulation_seconds", 20.0)),
+            controls=tuple(data.get("controls", ())),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -10,7 +11,17 @@ from scipy.integrate import solve_ivp
 from pipeline.discovery.library import Library
 from pipeline.errors import SimulationError
 
-__all__ = ["simulate_model"]
+__all__ = ["interpolated_control", "simulate_model"]
+
+Control = Callable[[float], np.ndarray]
+
+
+def interpolated_control(t: np.ndarray, u: np.ndarray) -> Control:
+    """Known inputs sampled at times t (n,) as values u (n, m) -> a function of time, linear in between."""
+    t = np.asarray(t, dtype=float)
+    u = np.asarray(u, dtype=float).reshape(t.shape[0], -1)
+    columns = range(u.shape[1])
+    return lambda when: np.array([np.interp(when, t, u[:, k]) for k in columns])
 
 
 class _WallTimeExceeded(Exception):
@@ -25,8 +36,9 @@ def simulate_model(
     *,
     max_seconds: float = 20.0,
     bound: float | None = None,
+    control: Control | None = None,
 ) -> np.ndarray:
-    """Integrate dx/dt = coefficients @ theta(x) from ``x0`` over the times ``t``.
+    """Integrate dx/dt = coefficients @ theta(x, u(t)) from ``x0`` over the times ``t``.
 
     Args:
         coefficients: (d, p) model coefficients.
@@ -35,6 +47,7 @@ def simulate_model(
         t: output times (m,), strictly increasing; integration starts at ``t[0]``.
         max_seconds: wall-time cap; exceeding it raises instead of hanging.
         bound: |x| above which the solution counts as diverged (default 1e6 · max(1, |x0|)).
+        control: known inputs u(t) (m,) when the library has control terms after the d states.
 
     Returns:
         States at ``t``, (m, d).
@@ -55,10 +68,10 @@ def simulate_model(
     )
     weights = coefficients[:, active]
 
-    def rhs(_t: float, x: np.ndarray) -> np.ndarray:
+    def rhs(now: float, x: np.ndarray) -> np.ndarray:
         if time.monotonic() > deadline:
             raise _WallTimeExceeded
-        return weights @ reduced.evaluate(x)
+        return weights @ reduced.evaluate(x if control is None else np.concatenate([x, control(now)]))
 
     def diverged(_t: float, x: np.ndarray) -> float:
         size = float(np.max(np.abs(x)))
