@@ -83,9 +83,21 @@ class LibraryConfig(_Strict):
     )
     max_degree: int = Field(default=3, ge=1, le=5, description="Highest degree tried when degree is None.")
     include_bias: bool = Field(default=True, description="Include the constant term.")
-    functions: list[Literal["sin", "cos", "exp", "inverse"]] = Field(
-        default_factory=list, description="Function terms of each state added to the polynomials."
+    functions: list[Literal["sin", "cos", "exp", "inverse", "log", "saturation"]] = Field(
+        default_factory=list,
+        description="Function terms of each state added to the polynomials (saturation is x/(1+x)).",
     )
+    fourier_frequencies: int = Field(
+        default=0, ge=0, le=5, description="Fourier terms sin(k x), cos(k x) of each state for k = 1..this."
+    )
+
+    @property
+    def all_functions(self) -> list[str]:
+        """Function families in library order: the listed ones, then the Fourier harmonics (no repeats)."""
+        harmonics = [
+            f"{trig}{k if k > 1 else ''}" for k in range(1, self.fourier_frequencies + 1) for trig in ("sin", "cos")
+        ]
+        return list(dict.fromkeys([*self.functions, *harmonics]))
 
 
 class DiscoveryConfig(_Strict):

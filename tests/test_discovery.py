@@ -219,3 +219,32 @@ def test_control_inputs_enter_the_model_and_the_simulation() -> None:
     np.testing.assert_allclose(
         restored.simulate(series.x[0], series.t, series.u), result.simulate(series.x[0], series.t, series.u)
     )
+
+
+def _trajectories(rhs, starts: tuple[float, ...], noise: float = 0.005) -> tuple[list, list]:
+    from scipy.integrate import solve_ivp
+
+    t = np.linspace(0, 8, 300)
+    rng = np.random.default_rng(0)
+    xs = [
+        solve_ivp(rhs, (0, 8), [x0], t_eval=t, rtol=1e-10, atol=1e-12).y.T * (1 + noise * rng.standard_normal((300, 1)))
+        for x0 in starts
+    ]
+    return [t] * len(starts), xs
+
+
+def test_rational_saturation_terms() -> None:
+    ts, xs = _trajectories(lambda _t, x: 0.8 - 1.5 * x / (1 + x), (0.05, 3.0, 6.0))
+    result = discover(
+        ts, xs, feature_names=["s"], config=DiscoveryConfig(library={"degree": 1, "functions": ["saturation"]})
+    )
+    assert result.terms() == {"s": pytest.approx({"1": 0.8, "s/(1+s)": -1.5}, rel=0.02)}
+
+
+def test_fourier_library_finds_a_second_harmonic() -> None:
+    ts, xs = _trajectories(lambda _t, x: 0.4 - np.sin(2 * x), (0.1, 1.5, 2.5))
+    result = discover(
+        ts, xs, feature_names=["a"], config=DiscoveryConfig(library={"degree": 1, "fourier_frequencies": 2})
+    )
+    assert result.terms() == {"a": pytest.approx({"1": 0.4, "sin(2 a)": -1.0}, rel=0.02)}
+    assert result.equations_sympy[0].endswith("*sin(2*a)")

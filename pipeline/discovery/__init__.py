@@ -110,7 +110,7 @@ def discover(
     # tolerances, divergence checks); polynomial coefficients map back exactly. Function terms (sin x, e^x)
     # are not unit-covariant, so a library with them is fitted in the data's own units.
     us, controls = _controls(ts, u, control_names, names)
-    unit = config.library.functions
+    unit = config.library.all_functions
     scale = state_scale(xs) if not unit else np.ones(d)
     u_scale = state_scale(us) if us is not None and not unit else np.ones(len(controls))
     scaled = [
@@ -198,7 +198,7 @@ def _discover_scaled(
     spec = config.library
     top_degree = spec.degree if spec.degree is not None else spec.max_degree
     library = build_library(
-        names + controls, degree=top_degree, include_bias=spec.include_bias, functions=spec.functions
+        names + controls, degree=top_degree, include_bias=spec.include_bias, functions=spec.all_functions
     )
     smoothed = np.vstack([r.smoothed for r in derivatives])
     x_dot = np.vstack([r.first for r in derivatives])
@@ -314,7 +314,7 @@ def _discover_scaled(
     chosen_info: dict[str, object] = {
         "differentiation_method": derivatives[0].method,
         "differentiation_choice": [str(prm.get("method", derivatives[0].method)) for prm in derivatives[0].params],
-        "library": f"polynomial degree <= {top_degree}, bias {spec.include_bias}, functions {list(spec.functions)}",
+        "library": f"polynomial degree <= {top_degree}, bias {spec.include_bias}, functions {spec.all_functions}",
         "degree": int(used_degrees.max()) if used_degrees.size else 0,
         "coefficient_fit": fit_name,
         "model_choice": label,

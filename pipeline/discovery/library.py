@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FAMILIES", "Library", "evaluate_terms"]
+__all__ = ["FAMILIES", "FOURIER_MAX", "Library", "evaluate_terms"]
 
 FAMILIES: dict[str, tuple[Any, str, str, str]] = {
     # family: (numpy function, text pattern, LaTeX pattern, sympy pattern); {s} is the state name
@@ -21,7 +21,13 @@ FAMILIES: dict[str, tuple[Any, str, str, str]] = {
     "cos": (np.cos, "cos({s})", r"\cos({s})", "cos({s})"),
     "exp": (np.exp, "exp({s})", r"e^{{{s}}}", "exp({s})"),
     "inverse": (lambda v: 1.0 / v, "1/{s}", r"\frac{{1}}{{{s}}}", "1/{s}"),
+    "log": (np.log, "log({s})", r"\log({s})", "log({s})"),
+    "saturation": (lambda v: v / (1.0 + v), "{s}/(1+{s})", r"\frac{{{s}}}{{1+{s}}}", "{s}/(1 + {s})"),
 }
+FOURIER_MAX = 5
+for _k in range(2, FOURIER_MAX + 1):  # Fourier harmonics sin(k x), cos(k x); k = 1 is sin / cos above
+    FAMILIES[f"sin{_k}"] = (lambda v, k=_k: np.sin(k * v), f"sin({_k} {{s}})", rf"\sin({_k} {{s}})", f"sin({_k}*{{s}})")
+    FAMILIES[f"cos{_k}"] = (lambda v, k=_k: np.cos(k * v), f"cos({_k} {{s}})", rf"\cos({_k} {{s}})", f"cos({_k}*{{s}})")
 
 
 def evaluate_terms(x: np.ndarray, powers: np.ndarray) -> np.ndarray:
