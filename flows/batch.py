@@ -147,8 +147,18 @@ def _item_key(config: AnyConfig, data_path: Path | None) -> tuple[str, str, str]
 Runner = Callable[[AnyConfig, dict[str, str | None], Tracker], tuple[tuple[str, ...], str | None, Path | None]]
 
 
+def _run_check(config: AnyConfig, plain: bool):
+    from flows.checks import check_gradient_flow, check_residual
+
+    flow_fn = check_residual if config.kind == "residual" else check_gradient_flow
+    done = flow_fn.fn(config) if plain else flow_fn(config)
+    return ("passed" if done.passed else "check failed",), done.mlflow_run_id, done.outbox
+
+
 def _run_as_flows(config: AnyConfig, nest: dict[str, str | None], tracker: Tracker):
     """Local executor: each item is a subflow (visible in the Prefect UI, stages cached)."""
+    if config.kind in ("residual", "gradient_check"):
+        return _run_check(config, plain=False)
     if config.kind == "sensitivity":
         done = analyze_sensitivity(config, **nest)
         return index_summary(done.result), done.mlflow_run_id, done.outbox
@@ -158,6 +168,8 @@ def _run_as_flows(config: AnyConfig, nest: dict[str, str | None], tracker: Track
 
 def _run_in_task(config: AnyConfig, nest: dict[str, str | None], tracker: Tracker):
     """Distributed executor: the same stage functions called directly inside a chunk task (no nested runs)."""
+    if config.kind in ("residual", "gradient_check"):
+        return _run_check(config, plain=True)
     data_path = check_data_path(config, data_roots())
     source = data_path.stem if data_path is not None else config.model.uri.replace("/", "_")
     record = new_record(config, data_path, source, nest.get("parent_run_id"), nest.get("parent_record_id"))

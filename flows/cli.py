@@ -77,6 +77,9 @@ def run(
     if cfg.kind == "batch":
         _run_and_print_batch(config, cfg.name, cfg.resume)
         return
+    if cfg.kind in ("residual", "gradient_check"):
+        _run_check(cfg)
+        return
     from flows.discovery import discover_equations
 
     outcome = _run_flow(discover_equations, cfg, "differentiating, discovering and logging")
@@ -117,6 +120,38 @@ def _run_flow(flow: Callable[[Any], Any], cfg: Any, doing: str) -> Any:
             return flow(cfg)
     except DeltaflowError as exc:
         raise _fail(exc) from None
+
+
+def _run_check(cfg: Any) -> None:
+    from flows.checks import check_gradient_flow, check_residual
+
+    if cfg.kind == "residual":
+        outcome = _run_flow(check_residual, cfg, "differentiating and checking the law")
+        table = Table(show_header=True, header_style="bold", box=None, title="residual of the data against the law")
+        for column in ("state", "law", "R²", "relative RMS", "mean", "max |r|"):
+            table.add_column(column, justify="left" if column in ("state", "law") else "right")
+        report = outcome.report
+        for j, name in enumerate(report.names):
+            table.add_row(
+                name, f"d{name}/dt = {cfg.law.rhs[name]}", f"{report.r2[j]:.4f}", f"{report.relative_rms[j]:.4f}",
+                f"{report.mean[j]:.3g}", f"{report.max_abs[j]:.3g}",
+            )  # fmt: skip
+    else:
+        outcome = _run_flow(check_gradient_flow, cfg, "checking the gradient")
+        table = Table(show_header=True, header_style="bold", box=None, title="analytic against numerical gradient")
+        for column in ("point", "analytic", "numerical", "max rel. error", "passed"):
+            table.add_column(column)
+        for point, check in zip(cfg.points, outcome.report):
+            table.add_row(
+                str(point), np.array2string(check.analytic, precision=6), np.array2string(check.numerical, precision=6),
+                f"{check.max_rel_error:.2e}", "yes" if check.passed else "[red]no[/]",
+            )  # fmt: skip
+    console.rule(f"[bold]{cfg.name}[/]")
+    console.print(table)
+    console.print("[green]passed[/]" if outcome.passed else "[red]failed[/]")
+    _print_tracking(outcome, cfg.experiment_name)
+    if not outcome.passed:
+        raise typer.Exit(1)
 
 
 def _run_sensitivity(cfg: object) -> None:
@@ -286,7 +321,9 @@ def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of 
         except DeltaflowError as exc:
             table.add_row(str(path), "[red]invalid[/]", "", "", str(exc)[:80])
             continue
-        if cfg.kind == "batch":
+        if cfg.kind == "gradient_check":
+            source = f"{len(cfg.points)} point(s)"
+        elif cfg.kind == "batch":
             where = cfg.executor.describe() if cfg.executor.kind == "dask" else "local"
             source = f"{len(cfg.configs)} config path(s), {where}"
         else:

@@ -15,6 +15,7 @@ from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
 from prefect.deployments.runner import RunnerDeployment
 
 from flows.batch import expand_configs, run_batch_config
+from flows.checks import check_gradient_flow, check_residual
 from flows.discovery import discover_equations
 from flows.sensitivity import analyze_sensitivity
 from pipeline.config import AnyConfig, ScheduleConfig, load_config
@@ -22,7 +23,13 @@ from pipeline.errors import ConfigError
 
 __all__ = ["build_deployments", "deployment_name", "describe_schedule", "serve_deployments"]
 
-FLOWS = {"discovery": discover_equations, "sensitivity": analyze_sensitivity, "batch": run_batch_config}
+FLOWS = {
+    "discovery": discover_equations,
+    "sensitivity": analyze_sensitivity,
+    "batch": run_batch_config,
+    "residual": check_residual,
+    "gradient_check": check_gradient_flow,
+}
 
 
 def deployment_name(config: AnyConfig) -> str:

@@ -33,6 +33,9 @@ __all__ = [
     "ModelSourceConfig",
     "RunConfig",
     "ScheduleConfig",
+    "GradientCheckConfig",
+    "LawConfig",
+    "ResidualConfig",
     "SensitivityConfig",
     "TableConfig",
     "TrackingConfig",
@@ -295,11 +298,66 @@ class BatchConfig(_Strict):
         return self.name
 
 
-AnyConfig = RunConfig | SensitivityConfig
+class LawConfig(_Strict):
+    """A candidate law dx/dt = rhs(t, x): one safe arithmetic expression per state, with named constants."""
+
+    rhs: dict[str, str] = Field(min_length=1, description="State name -> right-hand side, e.g. {u: '-k*u'}.")
+    params: dict[str, float] = Field(default_factory=dict, description="Constants the expressions use.")
+
+
+class ResidualConfig(_Strict):
+    """Physics-residual check: do the data obey the law? (the seed's PINN residual du/dt + k u)."""
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
+    kind: Literal["residual"]
+    description: str = ""
+    data: DataConfig
+    law: LawConfig
+    differentiation: DifferentiationConfig = Field(default_factory=DifferentiationConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    schedule: ScheduleConfig | None = None
+
+    @property
+    def experiment_name(self) -> str:
+        return self.tracking.experiment or self.name
+
+
+class GradientCheckConfig(_Strict):
+    """Numerical against analytic gradient of a function, both written as safe expressions."""
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
+    kind: Literal["gradient_check"]
+    description: str = ""
+    variables: list[str] = Field(min_length=1, description="Input names, in order.")
+    function: str = Field(min_length=1, description="The scalar function, e.g. '(x-1)^2 + 10*(y-x^2)^2'.")
+    gradient: dict[str, str] = Field(min_length=1, description="Variable -> claimed partial derivative.")
+    params: dict[str, float] = Field(default_factory=dict)
+    points: list[list[float]] = Field(min_length=1, description="Where to check, one value per variable.")
+    tolerance: float = Field(default=1e-5, gt=0.0, description="Largest accepted relative error.")
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    schedule: ScheduleConfig | None = None
+    data: None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GradientCheckConfig:
+        if set(self.gradient) != set(self.variables):
+            raise ValueError(f"gradient must give one partial per variable {self.variables}")
+        if any(len(p) != len(self.variables) for p in self.points):
+            raise ValueError(f"every point needs {len(self.variables)} values ({self.variables})")
+        return self
+
+    @property
+    def experiment_name(self) -> str:
+        return self.tracking.experiment or self.name
+
+
+AnyConfig = RunConfig | SensitivityConfig | ResidualConfig | GradientCheckConfig
 CONFIG_KINDS: dict[str, type[BaseModel]] = {
     "discovery": RunConfig,
     "sensitivity": SensitivityConfig,
     "batch": BatchConfig,
+    "residual": ResidualConfig,
+    "gradient_check": GradientCheckConfig,
 }
 
 

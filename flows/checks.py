@@ -1,0 +1,127 @@
+"""Two small checks as flows: a physics residual (do the data obey a law?) and a gradient check."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from prefect import flow
+
+from flows.discovery import fail_and_publish, load_data, new_record, publish_run
+from flows.settings import data_roots
+from flows.tracking import Tracker
+from pipeline.config import GradientCheckConfig, ResidualConfig, check_data_path, load_config
+from pipeline.errors import ConfigError
+from pipeline.expressions import evaluate_expression
+from pipeline.report import figure_png
+from pipeline.sensitivity import GradientCheck, ResidualReport, check_gradient, physics_residual
+
+__all__ = ["CheckRun", "check_gradient_flow", "check_residual"]
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """A check's outcome: the report(s), whether it passed, and where it was logged."""
+
+    config: Any
+    report: Any
+    passed: bool
+    mlflow_run_id: str | None
+    outbox: Path | None = None
+
+
+def _load(config: Any, kind: type) -> Any:
+    cfg = load_config(config) if isinstance(config, (str, Path)) else config
+    if not isinstance(cfg, kind):
+        raise ConfigError(f"{config}: kind '{getattr(cfg, 'kind', '?')}' is not a {kind.__name__}")
+    return cfg
+
+
+def _residual_plot(t: np.ndarray, report: ResidualReport) -> bytes:
+    fig, axes = plt.subplots(len(report.names), 1, figsize=(8, 2.2 * len(report.names) + 0.5), squeeze=False)
+    for j, name in enumerate(report.names):
+        axes[j, 0].plot(t, report.residual[:, j], lw=1)
+        axes[j, 0].axhline(0, color="k", lw=0.5)
+        axes[j, 0].set_ylabel(f"residual d{name}/dt")
+        axes[j, 0].set_title(f"{name}: R² {report.r2[j]:.3f}, relative RMS {report.relative_rms[j]:.3f}", fontsize=9)
+    fig.tight_layout()
+    try:
+        return figure_png(fig)
+    finally:
+        plt.close(fig)
+
+
+@flow(name="check-residual", validate_parameters=False)
+def check_residual(config: ResidualConfig | str | Path) -> CheckRun:
+    """Residual of the data against the config's law (derivatives estimated from the data), logged to MLflow.
+
+    Passes when the law explains the data's derivatives (R² ≥ 0.9 for every state).
+    """
+    cfg = _load(config, ResidualConfig)
+    data_path = check_data_path(cfg, data_roots())
+    series = load_data.fn(cfg)
+    missing = [n for n in series.names if n not in cfg.law.rhs]
+    if missing:
+        raise ConfigError(f"law.rhs gives no expression for state(s) {missing} of {cfg.data.path}")
+    tracker = Tracker() if cfg.tracking.enabled else None
+    record = new_record(cfg, data_path, data_path.stem, None, None) if tracker else None
+    try:
+        report = physics_residual(
+            series.t, series.x, dict(cfg.law.rhs), names=list(series.names), params=cfg.law.params,
+            method=cfg.differentiation.method,
+        )  # fmt: skip
+    except BaseException as exc:
+        if tracker:
+            fail_and_publish(tracker, record, exc)
+        raise
+    passed = bool(np.all(report.r2 >= 0.9))
+    if tracker is None:
+        return CheckRun(cfg, report, passed, None)
+    record.metrics |= {f"{name}.{k}": v for name, stats in report.to_dict().items() for k, v in stats.items()}
+    record.tags |= {"check.passed": str(passed), "law": json.dumps(cfg.law.rhs)}
+    record.files |= {
+        "residual.json": json.dumps(report.to_dict(), indent=2),
+        "plots/residual.png": _residual_plot(series.t, report),
+    }
+    run_id, _, queued = publish_run(tracker, record)
+    return CheckRun(cfg, report, passed, run_id, queued)
+
+
+def _gradient_callables(cfg: GradientCheckConfig) -> tuple[Any, Any]:
+    def scope(x: np.ndarray) -> dict[str, Any]:
+        return {**cfg.params, **{name: float(v) for name, v in zip(cfg.variables, x)}}
+
+    def f(x: np.ndarray) -> float:
+        return float(evaluate_expression(cfg.function, scope(x)))
+
+    def grad(x: np.ndarray) -> np.ndarray:
+        return np.array([float(evaluate_expression(cfg.gradient[v], scope(x))) for v in cfg.variables])
+
+    return f, grad
+
+
+@flow(name="check-gradient", validate_parameters=False)
+def check_gradient_flow(config: GradientCheckConfig | str | Path) -> CheckRun:
+    """Numerical (Richardson central differences) against the claimed gradient at every point, logged to MLflow."""
+    cfg = _load(config, GradientCheckConfig)
+    f, grad = _gradient_callables(cfg)
+    checks: list[GradientCheck] = [check_gradient(f, grad, np.asarray(p), tolerance=cfg.tolerance) for p in cfg.points]
+    passed = all(c.passed for c in checks)
+    if not cfg.tracking.enabled:
+        return CheckRun(cfg, checks, passed, None)
+    tracker = Tracker()
+    record = new_record(cfg, None, "gradient-check", None, None)
+    rows = [
+        {"point": p, "numerical": c.numerical.tolist(), "analytic": c.analytic.tolist(),
+         "max_abs_error": c.max_abs_error, "max_rel_error": c.max_rel_error, "passed": c.passed}
+        for p, c in zip(cfg.points, checks)
+    ]  # fmt: skip
+    record.metrics |= {"max_rel_error": max(c.max_rel_error for c in checks), "points": len(checks)}
+    record.tags["check.passed"] = str(passed)
+    record.files["gradient_check.json"] = json.dumps(rows, indent=2)
+    run_id, _, queued = publish_run(tracker, record)
+    return CheckRun(cfg, checks, passed, run_id, queued)
