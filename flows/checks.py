@@ -17,7 +17,7 @@ from flows.tracking import Tracker
 from pipeline.config import GradientCheckConfig, ResidualConfig, check_data_path, load_config
 from pipeline.errors import ConfigError
 from pipeline.expressions import evaluate_expression
-from pipeline.report import figure_png
+from pipeline.report import render_figures
 from pipeline.sensitivity import GradientCheck, ResidualReport, check_gradient, physics_residual
 
 __all__ = ["CheckRun", "check_gradient_flow", "check_residual"]
@@ -41,7 +41,7 @@ def _load(config: Any, kind: type) -> Any:
     return cfg
 
 
-def _residual_plot(t: np.ndarray, report: ResidualReport) -> bytes:
+def _residual_figure(t: np.ndarray, report: ResidualReport) -> Any:
     fig, axes = plt.subplots(len(report.names), 1, figsize=(8, 2.2 * len(report.names) + 0.5), squeeze=False)
     for j, name in enumerate(report.names):
         axes[j, 0].plot(t, report.residual[:, j], lw=1)
@@ -49,10 +49,7 @@ def _residual_plot(t: np.ndarray, report: ResidualReport) -> bytes:
         axes[j, 0].set_ylabel(f"residual d{name}/dt")
         axes[j, 0].set_title(f"{name}: R² {report.r2[j]:.3f}, relative RMS {report.relative_rms[j]:.3f}", fontsize=9)
     fig.tight_layout()
-    try:
-        return figure_png(fig)
-    finally:
-        plt.close(fig)
+    return fig
 
 
 @flow(name="check-residual", validate_parameters=False)
@@ -85,7 +82,7 @@ def check_residual(config: ResidualConfig | str | Path) -> CheckRun:
     record.tags |= {"check.passed": str(passed), "law": json.dumps(cfg.law.rhs)}
     record.files |= {
         "residual.json": json.dumps(report.to_dict(), indent=2),
-        "plots/residual.png": _residual_plot(series.t, report),
+        **render_figures(lambda: {"plots/residual.png": _residual_figure(series.t, report)}),
     }
     run_id, _, queued = publish_run(tracker, record)
     return CheckRun(cfg, report, passed, run_id, queued)

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from prefect import flow, task
@@ -35,7 +34,7 @@ from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
 from pipeline.discovery import DiscoveryResult, discover
 from pipeline.errors import ConfigError, DeltaflowError
 from pipeline.plots import plot_derivatives, plot_inclusion, plot_model_fit, plot_pareto
-from pipeline.report import figure_png, render_report
+from pipeline.report import render_figures, render_report
 
 __all__ = ["DiscoveryRun", "discover_equations", "resolve_config"]
 
@@ -195,26 +194,19 @@ def record_results(
         "result.equations": " ; ".join(result.equations)[:5000],
         **{f"chosen.{k}": str(v)[:5000] for k, v in result.chosen.items()},
     }
-    figures = {
-        "plots/data_vs_model.png": plot_model_fit(
-            series.t_list(),
-            series.x_list(),
-            derivatives,
-            result,
-            time_label=config.data.time_column,
-            us=series.u_list(),
-        ),
-        "plots/derivatives.png": plot_derivatives(
-            series.t_list(), derivatives, result, time_label=config.data.time_column, us=series.u_list()
-        ),
-        "plots/pareto.png": plot_pareto(result),
-        "plots/inclusion.png": plot_inclusion(result),
-    }
-    try:
-        pngs = {name: figure_png(figure) for name, figure in figures.items()}
-    finally:
-        for figure in figures.values():
-            plt.close(figure)
+    pngs = render_figures(
+        lambda: {
+            "plots/data_vs_model.png": plot_model_fit(
+                series.t_list(), series.x_list(), derivatives, result, time_label=config.data.time_column,
+                us=series.u_list(),
+            ),
+            "plots/derivatives.png": plot_derivatives(
+                series.t_list(), derivatives, result, time_label=config.data.time_column, us=series.u_list()
+            ),
+            "plots/pareto.png": plot_pareto(result),
+            "plots/inclusion.png": plot_inclusion(result),
+        }
+    )  # fmt: skip
     captions = dict(
         zip(
             ["Data, smoothed signal and simulated model", "Derivatives: data against the model", "Candidate models",

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from prefect import flow, get_run_logger, task
@@ -20,7 +19,7 @@ from flows.tracking import Tracker
 from pipeline.config import SensitivityConfig, check_data_path, load_config
 from pipeline.data import SampleTable, load_table
 from pipeline.errors import ConfigError, ModelError
-from pipeline.report import figure_png
+from pipeline.report import render_figures
 from pipeline.sensitivity import InputSpace, Marginal, SensitivityResult, analyze_samples, evaluate_model
 from pipeline.sensitivity.plots import plot_gradients, plot_indices
 
@@ -129,17 +128,18 @@ def record_sensitivity(record: RunRecord, result: SensitivityResult) -> None:
             "mean_gradient": dict(zip(result.features, result.gradients[:, j, :].mean(0).tolist())),
             "mean_abs_gradient": dict(zip(result.features, np.abs(result.gradients[:, j, :]).mean(0).tolist())),
         }
-        figures = {f"plots/gradients_{out}.png": plot_gradients(result, out)}
-        if out in result.indices:
-            table = result.indices[out]
+        table = result.indices.get(out)
+        if table is not None:
             files[f"indices_{out}.csv"] = table.to_csv()
             summary[out]["indices"] = table.reset_index().to_dict(orient="records")
-            figures[f"plots/indices_{out}.png"] = plot_indices(table, out)
-        try:
-            files |= {name: figure_png(figure) for name, figure in figures.items()}
-        finally:
-            for figure in figures.values():
-                plt.close(figure)
+
+        def figures(out: str = out, table: Any = table) -> dict[str, Any]:
+            built = {f"plots/gradients_{out}.png": plot_gradients(result, out)}
+            if table is not None:
+                built[f"plots/indices_{out}.png"] = plot_indices(table, out)
+            return built
+
+        files |= render_figures(figures)
     files["sensitivity.json"] = json.dumps(summary, indent=2, default=str)
     record.files |= files
 

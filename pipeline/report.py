@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 
 from matplotlib.figure import Figure
 
@@ -20,6 +21,27 @@ table{border-collapse:collapse;font-size:.9rem}td,th{padding:.25rem .6rem;border
 td.num{text-align:right;font-variant-numeric:tabular-nums}code{background:#f5f5f5;padding:.1rem .3rem}
 img{max-width:100%;border:1px solid #eee;margin:.5rem 0}.low{color:#b00}
 """
+
+
+FIGURE_LOCK = threading.RLock()
+"""matplotlib's pyplot state and mathtext parser are not thread-safe: figures are built and rendered under it."""
+
+
+def render_figures(build: Callable[[], dict[str, Figure]]) -> dict[str, bytes]:
+    """Build figures (``build()`` returns name -> Figure) and render them to PNG under :data:`FIGURE_LOCK`.
+
+    Concurrent flows in one process (threads) would otherwise corrupt each other's figures; the figures are
+    closed afterwards either way.
+    """
+    import matplotlib.pyplot as plt
+
+    with FIGURE_LOCK:
+        figures = build()
+        try:
+            return {name: figure_png(figure) for name, figure in figures.items()}
+        finally:
+            for figure in figures.values():
+                plt.close(figure)
 
 
 def figure_png(figure: Figure) -> bytes:
