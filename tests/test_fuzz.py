@@ -1,6 +1,6 @@
 """Property tests: whatever the input, only DeltaflowError subclasses escape the entry points.
 
-The CI profile runs 150 examples per property (fewer for the slow discovery entry point); the long
+The CI profile runs 300 examples per property (fewer for the slow discovery entry point); the long
 profile (``HYPOTHESIS_PROFILE=long``, ``make fuzz-long``) runs 10,000 per property, discovery included.
 """
 
@@ -24,7 +24,7 @@ from pipeline.errors import DeltaflowError
 from pipeline.expressions import evaluate_expression
 from pipeline.sensitivity import estimate_gradient, global_indices
 
-settings.register_profile("ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("long", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 settings.load_profile(PROFILE)
@@ -56,7 +56,7 @@ def test_differentiate_raises_only_its_own_errors(t: np.ndarray, x: np.ndarray, 
     data=arrays(np.float64, st.tuples(st.integers(0, 30), st.integers(1, 3)), elements=floats),
     step=st.floats(1e-3, 10.0),
 )
-@settings(max_examples=ci_cap(60))
+@settings(max_examples=ci_cap(100))
 def test_discover_raises_only_its_own_errors(data: np.ndarray, step: float) -> None:
     t = np.arange(data.shape[0]) * step
     try:
@@ -92,7 +92,7 @@ def test_load_timeseries_raises_only_data_errors(tmp_path: Path, text: str) -> N
 
 @pytest.mark.parametrize("header", ["t,u\n", "t,u,v\n"])
 @given(rows=st.lists(st.tuples(floats, floats, floats), min_size=0, max_size=20))
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], max_examples=80)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], max_examples=ci_cap(80))
 def test_numeric_tables_load_or_fail_cleanly(
     tmp_path: Path, header: str, rows: list[tuple[float, float, float]]
 ) -> None:
@@ -133,7 +133,7 @@ def test_a_series_spanning_too_many_orders_of_magnitude_is_a_clean_error() -> No
     X=arrays(np.float64, st.tuples(st.integers(0, 30), st.integers(1, 3)), elements=floats),
     y=arrays(np.float64, st.integers(0, 30), elements=floats),
 )
-@settings(max_examples=ci_cap(80))
+@settings(max_examples=ci_cap(120))
 def test_sensitivity_entry_points_raise_only_their_own_errors(X: np.ndarray, y: np.ndarray) -> None:
     try:
         grad = estimate_gradient(X, y, method="local_polynomial")

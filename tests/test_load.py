@@ -18,7 +18,8 @@ def test_fifty_concurrent_flows_against_one_mlflow_server(
     load = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(load)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    for key in ("MLFLOW_TRACKING_URI", "DELTAFLOW_OUTBOX"):  # run_load sets them; undone after the test
+        monkeypatch.setenv(key, "")
     result = load.run_load(50, 50, tmp_path)
     assert result["errors"] == 0, result["first_error"]
     assert result["lost"] == 0 and result["queued"] == 0
