@@ -178,7 +178,6 @@ def _pareto_steps(result: DiscoveryResult) -> dict[str, list[tuple[int, float]]]
     return {key: sorted(front.items()) for key, front in best.items()}
 
 
-@task(name="record-results", cache_policy=NO_CACHE)
 def record_results(
     record: RunRecord,
     config: RunConfig,
@@ -186,7 +185,9 @@ def record_results(
     derivatives: list[DerivativeResult],
     result: DiscoveryResult,
 ) -> None:
-    """Put metrics, the Pareto sweep, equations, coefficients, candidates, plots and the report on the record."""
+    """Put metrics, the Pareto sweep, equations, coefficients, candidates, plots and the report on the record.
+
+    A plain function, not a task: in-memory work whose task-run bookkeeping would cost more than it shows."""
     record.metrics |= result.metrics
     record.steps |= _pareto_steps(result)
     record.tags |= {
