@@ -47,7 +47,7 @@ def evaluate_expression(text: str, values: Mapping[str, np.ndarray | float]) -> 
 
     def walk(node: ast.AST) -> np.ndarray | float:
         if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
-            return float(node.value)
+            return np.float64(node.value)  # numpy semantics: 1/0 is inf, not an exception
         if isinstance(node, ast.Name):
             if node.id not in values:
                 raise ConfigError(f"expression {text!r}: unknown name {node.id!r}; known: {sorted(values)}")
@@ -67,4 +67,7 @@ def evaluate_expression(text: str, values: Mapping[str, np.ndarray | float]) -> 
         )
 
     with np.errstate(all="ignore"):
-        return np.asarray(walk(_parse(text)), dtype=float)
+        try:
+            return np.asarray(walk(_parse(text)), dtype=float)
+        except (ArithmeticError, ValueError, TypeError, RecursionError) as exc:
+            raise ConfigError(f"expression {text!r} cannot be evaluated ({type(exc).__name__}: {exc})") from exc
