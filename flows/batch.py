@@ -186,8 +186,6 @@ def _run_in_task(config: AnyConfig, nest: dict[str, str | None], tracker: Tracke
             result = discover_model.fn(series, derivatives, config.discovery)
             lines = tuple(result.equations)
             record_results(record, config, series, derivatives, result)
-            if config.tracking.log_model:
-                record.model, record.register_as = result.to_dict(), config.tracking.register_as
     except BaseException as exc:
         fail_and_publish(tracker, record, exc)
         raise

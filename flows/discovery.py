@@ -185,11 +185,14 @@ def record_results(
     derivatives: list[DerivativeResult],
     result: DiscoveryResult,
 ) -> None:
-    """Put metrics, the Pareto sweep, equations, coefficients, candidates, plots and the report on the record.
+    """Put metrics, the Pareto sweep, equations, coefficients, candidates, plots, the report (and the model,
+    when ``tracking.log_model``) on the record.
 
     A plain function, not a task: in-memory work whose task-run bookkeeping would cost more than it shows."""
     record.metrics |= result.metrics
     record.steps |= _pareto_steps(result)
+    if config.tracking.log_model:
+        record.model, record.register_as = result.to_dict(), config.tracking.register_as
     record.tags |= {
         "differentiation.chosen": derivatives[0].method,
         "result.equations": " ; ".join(result.equations)[:5000],
@@ -300,8 +303,6 @@ def discover_equations(
         cached = {"differentiate": derivative_state.name == "Cached", "discover": discovery_state.name == "Cached"}
         record.tags |= {f"cache.{stage}": "hit" if hit else "miss" for stage, hit in cached.items()}
         record_results(record, cfg, series, derivatives, result)
-        if cfg.tracking.log_model:
-            record.model, record.register_as = result.to_dict(), cfg.tracking.register_as
     except BaseException as exc:
         fail_and_publish(tracker, record, exc)
         raise

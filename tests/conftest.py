@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from flows.local_stack import free_port, start_mlflow_server, stop_process  # noqa: F401 - re-exported for tests
-
 ROOT = Path(__file__).resolve().parents[1]
 
 # Keep the suite's Prefect state out of the project folder and quiet, before anything imports prefect.
@@ -25,6 +23,9 @@ for key, value in {
 }.items():
     os.environ.setdefault(key, value)
 os.environ.pop("MLFLOW_TRACKING_URI", None)
+
+# Only now may deltaflow (and so Prefect) be imported: its settings are read once, at import.
+from flows.local_stack import free_port, start_mlflow_server, stop_process  # noqa: E402,F401 - re-exported for tests
 
 
 @pytest.fixture(scope="session")
