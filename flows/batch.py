@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
@@ -79,9 +80,10 @@ class BatchRun:
 def _is_batch_file(path: Path) -> bool:
     """A folder's batch configs are not items of a batch over that folder (no recursion)."""
     try:
-        return "kind: batch" in path.read_text(encoding="utf-8")
-    except OSError:
-        return False
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False  # not readable as a config: it becomes a FAILED item with its own error
+    return isinstance(raw, dict) and raw.get("kind") == "batch"
 
 
 def _as_batch_config(paths: object) -> BatchConfig | None:
