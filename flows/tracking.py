@@ -117,17 +117,6 @@ class Tracker:
             raise
         self.client.set_terminated(run_id, status="FINISHED")
 
-    def record_failure(self, experiment_id: str, *, run_name: str, error: str, tags: dict[str, str]) -> str:
-        """A run that failed before it could start (bad config, missing file), so it still shows up FAILED."""
-        try:
-            run = self.client.create_run(
-                experiment_id, run_name=sanitize_name(run_name), tags={**tags, "error": error[:5000]}
-            )
-            self.client.set_terminated(run.info.run_id, status="FAILED")
-        except MlflowException as exc:
-            raise TrackingError(f"MLflow at {self.uri}: cannot record a failed run ({exc})") from exc
-        return run.info.run_id
-
     def _fail(self, run_id: str, exc: BaseException) -> None:
         message = f"{type(exc).__name__}: {exc}"
         try:
@@ -186,18 +175,6 @@ class Tracker:
             except MlflowException as exc:
                 raise TrackingError(f"MLflow at {self.uri}: log_batch failed for run {run_id} ({exc})") from exc
 
-    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
-        """Store ``text`` as the artifact ``artifact_file``."""
-        self._artifact(lambda: self.client.log_text(run_id, text, artifact_file), artifact_file)
-
-    def log_json(self, run_id: str, data: Any, artifact_file: str) -> None:
-        """Store ``data`` as indented JSON."""
-        self.log_text(run_id, json.dumps(data, indent=2, default=str), artifact_file)
-
-    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
-        """Store a matplotlib figure (PNG by the file's suffix)."""
-        self._artifact(lambda: self.client.log_figure(run_id, figure, artifact_file), artifact_file)
-
     def log_files(self, run_id: str, files: dict[str, str | bytes]) -> None:
         """Store many artifacts (relative path -> text or bytes) with one upload: far cheaper than one call each."""
         with tempfile.TemporaryDirectory(prefix="deltaflow-artifacts-") as folder:
@@ -212,10 +189,6 @@ class Tracker:
                 else:
                     target.write_text(content, encoding="utf-8")
             self._artifact(lambda: self.client.log_artifacts(run_id, folder), ", ".join(sorted(files))[:200])
-
-    def log_file(self, run_id: str, path: Path, artifact_path: str | None = None) -> None:
-        """Copy a local file into the run's artifacts."""
-        self._artifact(lambda: self.client.log_artifact(run_id, str(path), artifact_path), path.name)
 
     def log_discovered_model(self, run_id: str, result: Any, *, register_as: str | None = None) -> str:
         """Log a discovery result as an ``mlflow.pyfunc`` model under ``model``; returns its URI.
