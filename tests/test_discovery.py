@@ -248,3 +248,31 @@ def test_fourier_library_finds_a_second_harmonic() -> None:
     )
     assert result.terms() == {"a": pytest.approx({"1": 0.4, "sin(2 a)": -1.0}, rel=0.02)}
     assert result.equations_sympy[0].endswith("*sin(2*a)")
+
+
+def test_stepwise_paths_propose_every_size_and_contain_a_planted_support() -> None:
+    from pipeline.discovery.paths import PathRule, backward_path, forward_path
+    from pipeline.discovery.stlsq import NormalEquations
+
+    rng = np.random.default_rng(3)
+    theta = rng.standard_normal((400, 8))
+    theta[:, 7] = theta[:, 1] + theta[:, 2] + 1e-3 * rng.standard_normal(400)  # a near-exact collinearity
+    y = 2.0 * theta[:, 0] - 0.5 * theta[:, 3] + 0.01 * rng.standard_normal(400)
+    problem = NormalEquations.from_data(theta, y)
+    forward, backward = forward_path(problem), backward_path(problem)
+    assert [int(s.sum()) for s in forward] == list(range(1, 9))
+    assert [int(s.sum()) for s in backward] == list(range(8, 0, -1))
+    planted = np.isin(np.arange(8), [0, 3])
+    assert any(np.array_equal(s, planted) for s in forward) and any(np.array_equal(s, planted) for s in backward)
+    for kind in ("forward", "backward"):
+        assert np.array_equal(PathRule(kind, 2.0, tuple(range(8))).apply(problem), planted)
+
+
+def test_a_conserved_quantity_does_not_break_the_model() -> None:
+    # S + E + I + R = 1 makes the constant and the linear terms collinear; STLSQ alone kept large
+    # opposite coefficients on them and the simulation diverged.
+    frame = sample_system("seir", n=512, noise=0.01, multiplicative=True, seed=0)
+    names = SYSTEMS["seir"].names
+    result = discover(frame.t.to_numpy(), frame[list(names)].to_numpy(), feature_names=names)
+    assert result.metrics["trajectory_r2"] > 0.9
+    assert result.metrics["complexity"] <= 20

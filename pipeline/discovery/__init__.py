@@ -1,8 +1,8 @@
 """Sparse identification of governing ODEs dx/dt = f(x) from sampled trajectories.
 
 :func:`discover` smooths and differentiates each trajectory, builds the candidate
-library on the smoothed states, chooses each equation's terms along STLSQ sparsity
-paths (one per polynomial degree) by blocked cross-validation, refits the
+library on the smoothed states, chooses each equation's terms along STLSQ and stepwise
+sparsity paths (one per polynomial degree) by blocked cross-validation, refits the
 coefficients (derivative or integral form, whichever simulates better), estimates
 their uncertainty by bagging, and scores the model by simulation.
 """
@@ -19,6 +19,7 @@ from pipeline.data import validate_timeseries
 from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
 from pipeline.discovery.ensemble import bagging
 from pipeline.discovery.library import Library
+from pipeline.discovery.paths import PathRule
 from pipeline.discovery.refit import integrate_library, refit_coefficients
 from pipeline.discovery.result import DiscoveryResult, format_equation
 from pipeline.discovery.selection import block_folds, level_choices, select_support
@@ -218,12 +219,12 @@ def _discover_scaled(
     column_sets = [library.subset(g) for g in degrees]
 
     supports = np.zeros((d, p), dtype=bool)
-    thresholds = np.full(d, np.nan)
+    rules: list[PathRule | None] = [None] * d
     # Alternative choices per state, judged jointly by simulation below: the sparsest within one
     # standard error of the best score, and the best score itself.
-    alternatives = {"one_se": (supports.copy(), thresholds.copy()), "best_cv": (supports.copy(), thresholds.copy())}
+    alternatives = {"one_se": (supports.copy(), list(rules)), "best_cv": (supports.copy(), list(rules))}
     for level in degrees:
-        alternatives[f"degree_le_{level}"] = (supports.copy(), thresholds.copy())
+        alternatives[f"degree_le_{level}"] = (supports.copy(), list(rules))
     pareto: list[dict[str, object]] = []
     terms = library.feature_names()
     for j, name in enumerate(names):
@@ -234,7 +235,7 @@ def _discover_scaled(
             threshold=config.threshold,
             column_sets=column_sets,
         )
-        supports[j], thresholds[j] = chosen.support, chosen.threshold
+        supports[j], rules[j] = chosen.support, chosen.rule
         if candidates:
             best = min(candidates, key=lambda c: c.cv_mse)
             sparse = min((c for c in candidates if c.cv_mse <= best.cv_mse + best.cv_se), key=lambda c: c.complexity)
@@ -242,10 +243,10 @@ def _discover_scaled(
             per_level = level_choices(theta, x_dot[:, j], folds, candidates, column_sets)
             picks += [(f"degree_le_{level}", pick or chosen) for level, pick in zip(degrees, per_level)]
             for key, pick in picks:
-                alternatives[key][0][j], alternatives[key][1][j] = pick.support, pick.threshold
+                alternatives[key][0][j], alternatives[key][1][j] = pick.support, pick.rule
         else:
             for key in alternatives:
-                alternatives[key][0][j], alternatives[key][1][j] = chosen.support, chosen.threshold
+                alternatives[key][0][j], alternatives[key][1][j] = chosen.support, chosen.rule
         for c in sorted(candidates, key=lambda c: (c.complexity, c.cv_mse)):
             pareto.append(
                 {
@@ -260,13 +261,9 @@ def _discover_scaled(
 
     # Judge the distinct joint choices by multiple shooting: simulate each model across every
     # time block from the smoothed state at its start (short horizons keep chaos fair).
-    choices = (
-        {"aicc": (supports, thresholds), **alternatives}
-        if config.threshold is None
-        else {"fixed": (supports, thresholds)}
-    )
+    choices = {"aicc": (supports, rules), **alternatives} if config.threshold is None else {"fixed": (supports, rules)}
     integrated = integrate_library(theta, ts)
-    judged: dict[bytes, tuple[str, np.ndarray, np.ndarray, np.ndarray, str, dict[str, float]]] = {}
+    judged: dict[bytes, tuple[str, np.ndarray, list[PathRule | None], np.ndarray, str, dict[str, float]]] = {}
     for label, (candidate, levels) in choices.items():
         if candidate.tobytes() in judged:
             continue
@@ -288,12 +285,12 @@ def _discover_scaled(
     # factor SHOOTING_TOLERANCE of the best, the one with the fewest terms wins.
     best_error = min(min(item[5].values()) for item in judged.values())
     admissible = [item for item in judged.values() if min(item[5].values()) <= SHOOTING_TOLERANCE * best_error]
-    label, supports, thresholds, coefficients, fit_name, shooting = min(
+    label, supports, rules, coefficients, fit_name, shooting = min(
         admissible, key=lambda item: (int(item[1].sum()), min(item[5].values()))
     )
     inclusion, intervals = (None, None)
     if config.n_bootstrap > 0:
-        inclusion, intervals = bagging(theta, x_dot, supports, thresholds, n_models=config.n_bootstrap, seed=0)
+        inclusion, intervals = bagging(theta, x_dot, supports, rules, n_models=config.n_bootstrap, seed=0)
     fitted = theta @ coefficients.T
     rss = float(np.sum((fitted - x_dot) ** 2))
     metrics: dict[str, float] = {
@@ -321,9 +318,9 @@ def _discover_scaled(
         "model_choices_judged": sorted(item[0] for item in judged.values()),
         "selection": "fixed threshold"
         if config.threshold is not None
-        else f"STLSQ paths for degrees {degrees}, {n_folds}-fold blocked CV, effective-sample AICc,"
+        else f"STLSQ and stepwise paths for degrees {degrees}, {n_folds}-fold blocked CV, effective-sample AICc,"
         " joint choice by multiple shooting",
-        "thresholds": [None if not np.isfinite(v) else float(v) for v in thresholds],
+        "selection_rules": [None if rule is None else rule.describe() for rule in rules],
     }
     result = DiscoveryResult(
         names=names,

@@ -1,8 +1,9 @@
 """Uncertainty by bagging (ensemble SINDy): term inclusion probabilities and coefficient intervals.
 
 Rows are resampled by a moving-block bootstrap (blocks of about n^(1/3) consecutive
-samples, so the autocorrelation of smoothed derivatives is kept), STLSQ is rerun at
-the threshold that produced each equation's chosen support, and:
+samples, so the autocorrelation of smoothed derivatives is kept), the rule that produced
+each equation's chosen support (an STLSQ threshold, or a stepwise path to the same number
+of terms) is rerun, and:
 
 - a term's inclusion probability is the share of resamples whose support contains it;
 - a coefficient's 95 % interval is the 2.5-97.5 % range of least-squares refits of the
@@ -13,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.discovery.paths import PathRule
 from pipeline.discovery.selection import fit_support
-from pipeline.discovery.stlsq import NormalEquations, stlsq_gram
+from pipeline.discovery.stlsq import NormalEquations
 
 __all__ = ["block_bootstrap_rows", "bagging"]
 
@@ -30,7 +32,7 @@ def bagging(
     theta: np.ndarray,
     x_dot: np.ndarray,
     supports: np.ndarray,
-    thresholds: np.ndarray,
+    rules: list[PathRule | None],
     *,
     n_models: int,
     seed: int,
@@ -41,7 +43,7 @@ def bagging(
         theta: library values (n, p).
         x_dot: derivatives (n, d).
         supports: chosen supports (d, p).
-        thresholds: the STLSQ threshold behind each chosen support (d,); NaN skips re-selection.
+        rules: the rule behind each equation's chosen support (d); None skips re-selection (inclusion 1).
         n_models: bootstrap resamples.
         seed: seed of the resampling.
     """
@@ -53,9 +55,9 @@ def bagging(
     for b in range(n_models):
         rows = block_bootstrap_rows(n, rng)
         for j in range(d):
-            if np.isfinite(thresholds[j]):
-                problem = NormalEquations.from_data(theta[rows], x_dot[rows, j])
-                included[j] += stlsq_gram(problem, float(thresholds[j]))
+            rule = rules[j]
+            if rule is not None:
+                included[j] += rule.apply(NormalEquations.from_data(theta[rows], x_dot[rows, j]))
             else:
                 included[j] += supports[j]
             coefficients[b, j] = fit_support(theta[rows], x_dot[rows, j], supports[j])

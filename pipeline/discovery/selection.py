@@ -1,6 +1,7 @@
-"""Choosing each equation's terms: STLSQ sparsity paths, blocked cross-validation, AICc.
+"""Choosing each equation's terms: sparsity paths, blocked cross-validation, AICc.
 
-For every state the STLSQ paths propose supports; each support is scored by the mean
+For every state the STLSQ path and the forward and backward stepwise paths
+(:mod:`pipeline.discovery.paths`) propose supports; each support is scored by the mean
 squared error of least squares on held-out contiguous time blocks. The winner
 minimises AICc computed on that cross-validated error with the *effective* sample
 size (residuals of smoothed derivatives are autocorrelated, so each row carries far
@@ -10,10 +11,11 @@ parameter, which tiny terms that only soak up the smoother's bias do not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from pipeline.discovery.paths import PathRule, backward_path, forward_path
 from pipeline.discovery.stlsq import NormalEquations, stlsq_gram
 
 __all__ = ["SupportScore", "block_folds", "fit_support", "select_support"]
@@ -27,12 +29,13 @@ class SupportScore:
         support: boolean mask over library terms, (p,).
         cv_mse: mean held-out MSE over folds.
         cv_se: standard error of that mean.
+        rule: how the support was found (re-applied to resamples when bagging).
     """
 
     support: np.ndarray
     cv_mse: float
     cv_se: float
-    threshold: float = float("nan")
+    rule: PathRule | None = None
 
     @property
     def complexity(self) -> int:
@@ -69,7 +72,7 @@ class FoldedProblem:
         """The whole problem, normalised for thresholding."""
         return NormalEquations(self.gram, self.moment, self.square)
 
-    def score(self, support: np.ndarray, threshold: float = float("nan")) -> SupportScore:
+    def score(self, support: np.ndarray, rule: PathRule | None = None) -> SupportScore:
         """Held-out MSE of least squares on ``support``, fold by fold."""
         index = np.flatnonzero(support)
         errors = []
@@ -81,27 +84,41 @@ class FoldedProblem:
             errors.append(max(float(sse), 0.0) / count)
         errs = np.asarray(errors)
         se = float(errs.std(ddof=1) / np.sqrt(len(errs)))
-        return SupportScore(support=support, cv_mse=float(errs.mean()), cv_se=se, threshold=threshold)
+        return SupportScore(support=support, cv_mse=float(errs.mean()), cv_se=se, rule=rule)
 
 
 def candidate_supports(
-    designs: list[np.ndarray], targets: list[np.ndarray], thresholds: list[float], column_sets: list[np.ndarray]
-) -> dict[bytes, tuple[np.ndarray, list[float]]]:
-    """Distinct supports from STLSQ paths over every design/target pair and nested column set."""
-    p = designs[0].shape[1]
-    found: dict[bytes, tuple[np.ndarray, list[float]]] = {}
-    for design, target in zip(designs, targets):
-        whole = NormalEquations.from_data(design, target)
-        for columns in column_sets:
-            index = np.flatnonzero(columns)
-            restricted = whole.restrict(index)
-            for level in thresholds:
-                local = stlsq_gram(restricted, level)
-                if not local.any():
-                    continue
-                support = np.zeros(p, dtype=bool)
-                support[index[local]] = True
-                found.setdefault(support.tobytes(), (support, []))[1].append(level)
+    theta: np.ndarray, y: np.ndarray, thresholds: list[float], column_sets: list[np.ndarray], *, stepwise: bool = True
+) -> dict[bytes, tuple[np.ndarray, PathRule]]:
+    """Distinct supports, each with the first rule that found it, from STLSQ paths (and, when ``stepwise``,
+    forward and backward stepwise paths) on every nested column set."""
+    p = theta.shape[1]
+    whole = NormalEquations.from_data(theta, y)
+    found: dict[bytes, tuple[np.ndarray, PathRule]] = {}
+    levels: dict[bytes, list[float]] = {}  # every STLSQ threshold giving a support, to take their middle
+
+    def keep(local: np.ndarray, rule: PathRule, index: np.ndarray) -> None:
+        if local.any():
+            support = np.zeros(p, dtype=bool)
+            support[index[local]] = True
+            first = found.setdefault(support.tobytes(), (support, rule))[1]
+            if rule.kind == "stlsq" and first.kind == "stlsq" and first.columns == rule.columns:
+                levels.setdefault(support.tobytes(), []).append(rule.level)
+
+    for columns in column_sets:
+        index = np.flatnonzero(columns)
+        restricted = whole.restrict(index)
+        key = tuple(int(i) for i in index)
+        for level in thresholds:
+            keep(stlsq_gram(restricted, level), PathRule("stlsq", float(level), key), index)
+        if stepwise:
+            for local in forward_path(restricted):
+                keep(local, PathRule("forward", float(local.sum()), key), index)
+            for local in backward_path(restricted):
+                keep(local, PathRule("backward", float(local.sum()), key), index)
+    for key_bytes, values in levels.items():
+        support, rule = found[key_bytes]
+        found[key_bytes] = (support, replace(rule, level=float(np.exp(np.mean(np.log(values))))))
     return found
 
 
@@ -112,7 +129,6 @@ def select_support(
     *,
     threshold: float | None = None,
     column_sets: list[np.ndarray] | None = None,
-    integral: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[SupportScore, list[SupportScore]]:
     """Choose the terms of one equation.
 
@@ -120,13 +136,10 @@ def select_support(
         theta: library values (n, p).
         y: the derivative of one state (n,).
         folds: fold label per row (n,).
-        threshold: a fixed STLSQ threshold (scale-free); None scans the whole path.
-        column_sets: nested column masks (p,) to run the path on, e.g. the terms up to
+        threshold: a fixed STLSQ threshold (scale-free) and nothing else; None scans the whole
+            STLSQ path and the forward and backward stepwise paths.
+        column_sets: nested column masks (p,) to run the paths on, e.g. the terms up to
             degree 1, 2, 3; every support found is scored in the one competition.
-        integral: the block-centred integral form (design (n, p), observed state (n,)).
-            When given, paths also run on it and every support is scored on it: its
-            residuals are the raw measurement noise, white, so cross-validation and AICc
-            are not fooled by terms that only fit the smoother's bias.
 
     Returns:
         The chosen support's score and every candidate scored (the Pareto material).
@@ -134,9 +147,9 @@ def select_support(
     thresholds = [threshold] if threshold is not None else list(np.geomspace(1e-4, 1.0, 60))
     p = theta.shape[1]
     sets = column_sets or [np.ones(p, dtype=bool)]
-    found = candidate_supports([theta], [y], thresholds, sets)
+    found = candidate_supports(theta, y, thresholds, sets, stepwise=threshold is None)
     scoring = FoldedProblem(theta, y, folds)
-    candidates = [scoring.score(support, float(np.exp(np.mean(np.log(levels))))) for support, levels in found.values()]
+    candidates = [scoring.score(support, rule) for support, rule in found.values()]
     if not candidates:
         empty = np.zeros(p, dtype=bool)
         return SupportScore(empty, float(np.mean(y**2)), 0.0), []

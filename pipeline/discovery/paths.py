@@ -1,0 +1,104 @@
+"""Greedy sparsity paths on normalised normal equations: forward and backward stepwise least squares.
+
+STLSQ's path is blind where library columns are nearly collinear (a conserved quantity
+such as S + I = N makes 1, S and I collinear): the least-squares coefficients of
+collinear columns are large and opposite, no threshold removes them, and the true
+sparse support never appears on the path. Stepwise regression compares supports by
+their residual sum of squares instead of by coefficient size: forward selection adds,
+at each step, the column that lowers the residual most; backward elimination (as in
+stepwise sparse regression, Boninsegna et al. 2018, but by residual rather than by
+coefficient) removes the one whose loss raises it least. Together they propose one
+support of every size from each end, for p×p solves only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.discovery.stlsq import NormalEquations, stlsq_gram
+
+__all__ = ["PathRule", "backward_path", "forward_path"]
+
+RIDGE = 1e-10
+"""Relative ridge on the normalised Gram matrix, so exactly collinear columns still solve."""
+
+
+def _explained(problem: NormalEquations, index: np.ndarray) -> float:
+    """m_Sᵀ G_SS⁻¹ m_S: the share of ‖y‖² the columns ``index`` explain (the residual is 1 minus it)."""
+    if index.size == 0:
+        return 0.0
+    gram = problem.gram[np.ix_(index, index)] + RIDGE * np.eye(index.size)
+    moment = problem.moment[index]
+    try:
+        return float(moment @ np.linalg.solve(gram, moment))
+    except np.linalg.LinAlgError:
+        return float(moment @ np.linalg.lstsq(gram, moment, rcond=None)[0])
+
+
+def forward_path(problem: NormalEquations, max_terms: int | None = None) -> list[np.ndarray]:
+    """Supports (p,) of sizes 1, 2, ... by adding the column that most reduces the residual each step."""
+    p = problem.moment.shape[0]
+    limit = p if max_terms is None else min(p, max_terms)
+    chosen: list[int] = []
+    path = []
+    while len(chosen) < limit:
+        rest = [j for j in range(p) if j not in chosen]
+        gains = [_explained(problem, np.array(chosen + [j])) for j in rest]
+        chosen.append(rest[int(np.argmax(gains))])
+        support = np.zeros(p, dtype=bool)
+        support[chosen] = True
+        path.append(support)
+    return path
+
+
+def backward_path(problem: NormalEquations, min_terms: int = 1) -> list[np.ndarray]:
+    """Supports (p,) of sizes p, p−1, ..., ``min_terms`` by removing the column whose loss raises the residual least."""
+    p = problem.moment.shape[0]
+    kept = list(range(p))
+    path = []
+    while kept:
+        support = np.zeros(p, dtype=bool)
+        support[kept] = True
+        path.append(support)
+        if len(kept) <= max(min_terms, 1):
+            break
+        losses = [_explained(problem, np.array(kept[:i] + kept[i + 1 :])) for i in range(len(kept))]
+        kept.pop(int(np.argmax(losses)))
+    return path
+
+
+@dataclass(frozen=True)
+class PathRule:
+    """How a support was found, so that the same rule can re-select on resampled data (bagging).
+
+    Attributes:
+        kind: ``"stlsq"`` (threshold ``level``), ``"forward"`` or ``"backward"`` (``level`` terms).
+        level: the STLSQ threshold on normalised coefficients, or the number of terms.
+        columns: the library columns the path ran on (a nested library, e.g. degree <= 2).
+    """
+
+    kind: str
+    level: float
+    columns: tuple[int, ...]
+
+    def apply(self, whole: NormalEquations) -> np.ndarray:
+        """The support (p,) this rule selects on the (normalised) problem over all p columns."""
+        index = np.asarray(self.columns, dtype=int)
+        restricted = whole.restrict(index)
+        if self.kind == "stlsq":
+            local = stlsq_gram(restricted, self.level)
+        elif self.kind == "forward":
+            local = forward_path(restricted, max_terms=int(self.level))[-1]
+        else:
+            local = backward_path(restricted, min_terms=int(self.level))[-1]
+        support = np.zeros(whole.moment.shape[0], dtype=bool)
+        support[index[local]] = True
+        return support
+
+    def describe(self) -> str:
+        """A short human-readable account, e.g. ``stlsq threshold 0.012 on 10 terms``."""
+        if self.kind == "stlsq":
+            return f"stlsq threshold {self.level:.3g} on {len(self.columns)} terms"
+        return f"{self.kind} stepwise, {int(self.level)} of {len(self.columns)} terms"
