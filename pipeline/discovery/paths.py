@@ -21,7 +21,7 @@ from pipeline.discovery.stlsq import NormalEquations, stlsq_gram
 
 __all__ = ["PathRule", "backward_path", "forward_path"]
 
-RIDGE = 1e-10
+RIDGE = 1e-13
 """Relative ridge on the normalised Gram matrix, so exactly collinear columns still solve."""
 
 
