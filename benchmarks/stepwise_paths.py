@@ -31,6 +31,24 @@ def _supports_from_history(history: list[np.ndarray]) -> list[np.ndarray]:
     return [np.abs(np.asarray(c)).ravel() > 0 for c in history]
 
 
+def _frols(theta: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """pysindy's forward path (FROLS), unregularised, every size."""
+    opt = ps.FROLS(normalize_columns=True, alpha=1e-12, max_iter=theta.shape[1], unbias=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        opt.fit(theta, y)
+    return _supports_from_history(opt.history_)
+
+
+def _ssr(theta: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """pysindy's backward path (SSR by model residual), unregularised, every size."""
+    opt = ps.SSR(normalize_columns=True, alpha=1e-12, max_iter=theta.shape[1], criteria="model_residual", unbias=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        opt.fit(theta, y)
+    return _supports_from_history(opt.history_)
+
+
 def _rss(theta: np.ndarray, y: np.ndarray, support: np.ndarray) -> float:
     """Residual sum of squares of least squares on the support."""
     coef = np.linalg.lstsq(theta[:, support], y, rcond=None)[0]
@@ -56,29 +74,9 @@ def main() -> None:
         y = np.gradient(x[:, 0], frame.t.to_numpy())
         p = theta.shape[1]
 
-        def ours_forward():
-            return forward_path(NormalEquations.from_data(theta, y))
-
-        def ours_backward():
-            return backward_path(NormalEquations.from_data(theta, y))
-
-        def frols():
-            opt = ps.FROLS(normalize_columns=True, alpha=1e-12, max_iter=p, unbias=False)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                opt.fit(theta, y)
-            return _supports_from_history(opt.history_)
-
-        def ssr():
-            opt = ps.SSR(normalize_columns=True, alpha=1e-12, max_iter=p, criteria="model_residual", unbias=False)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                opt.fit(theta, y)
-            return _supports_from_history(opt.history_)
-
-        for label, mine, theirs in (("forward", ours_forward, frols), ("backward", ours_backward, ssr)):
-            t_ours, path_ours = _timed(mine)
-            t_theirs, path_theirs = _timed(theirs)
+        for label, mine, theirs in (("forward", forward_path, _frols), ("backward", backward_path, _ssr)):
+            t_ours, path_ours = _timed(lambda: mine(NormalEquations.from_data(theta, y)))  # noqa: B023
+            t_theirs, path_theirs = _timed(lambda: theirs(theta, y))  # noqa: B023
             by_size = {int(s.sum()): s for s in path_theirs}
             shared = [s for s in path_ours if int(s.sum()) in by_size]
             agree = np.mean([np.array_equal(s, by_size[int(s.sum())]) for s in shared])
