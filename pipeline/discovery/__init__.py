@@ -11,22 +11,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 
 from pipeline.config import DifferentiationConfig, DiscoveryConfig
 from pipeline.data import validate_timeseries
 from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
+from pipeline.discovery.conservation import describe_law, detect_laws, eliminated_supports
 from pipeline.discovery.ensemble import bagging
 from pipeline.discovery.library import Library
 from pipeline.discovery.paths import PathRule
-from pipeline.discovery.refit import integrate_library, refit_coefficients
+from pipeline.discovery.refit import derivative_fit, integrate_library, refit_coefficients
 from pipeline.discovery.result import DiscoveryResult, format_equation
 from pipeline.discovery.selection import block_folds, level_choices, select_support
 from pipeline.discovery.sindy import build_library
 from pipeline.errors import DataError, DiscoveryError, SimulationError
 
 __all__ = ["DiscoveryResult", "Library", "discover", "format_equation"]
+
+
+class Judged(NamedTuple):
+    """One joint model choice after refitting and multiple shooting."""
+
+    label: str
+    supports: np.ndarray
+    rules: list[PathRule | None]
+    coefficients: np.ndarray
+    fit: str
+    shooting: float
+    conserving: bool
+
 
 SHOOTING_TOLERANCE = 2.0
 """A sparser model is kept unless its multiple-shooting error is more than this factor above the best's."""
@@ -121,7 +136,12 @@ def discover(
         for r in derivatives
     ]
     scaled_us = None if us is None else [ui / u_scale for ui in us]
-    result = _discover_scaled(ts, [xi / scale for xi in xs], names, scaled, config, scaled_us, controls)
+    unit_xs = [xi / scale for xi in xs]
+    laws = detect_laws(unit_xs, [r.smoothed for r in scaled], scale)
+    result = _discover_scaled(ts, unit_xs, names, scaled, config, scaled_us, controls, laws)
+    if len(laws):
+        described = [describe_law(weights, scale, names) for weights in laws]
+        result = replace(result, chosen={**result.chosen, "conservation_laws": described})
     return unscale_result(result, scale, u_scale)
 
 
@@ -193,9 +213,12 @@ def _discover_scaled(
     config: DiscoveryConfig,
     us: list[np.ndarray] | None = None,
     controls: tuple[str, ...] = (),
+    laws: np.ndarray | None = None,
 ) -> DiscoveryResult:
-    """The discovery proper, on states of unit scale (see :func:`discover`)."""
+    """The discovery proper, on states of unit scale (see :func:`discover`); ``laws`` (r, d) are the
+    conservation laws the data keep (:func:`~pipeline.discovery.conservation.detect_laws`)."""
     d = xs[0].shape[1]
+    laws = np.zeros((0, d)) if laws is None else laws
     spec = config.library
     top_degree = spec.degree if spec.degree is not None else spec.max_degree
     library = build_library(
@@ -263,10 +286,8 @@ def _discover_scaled(
     # time block from the smoothed state at its start (short horizons keep chaos fair).
     choices = {"aicc": (supports, rules), **alternatives} if config.threshold is None else {"fixed": (supports, rules)}
     integrated = integrate_library(theta, ts)
-    judged: dict[bytes, tuple[str, np.ndarray, list[PathRule | None], np.ndarray, str, dict[str, float]]] = {}
-    for label, (candidate, levels) in choices.items():
-        if candidate.tobytes() in judged:
-            continue
+
+    def judge(label: str, candidate: np.ndarray, rules_: list[PathRule | None], keep: np.ndarray | None) -> Judged:
         coefs, form, errors = refit_coefficients(
             theta,
             integrated,
@@ -279,18 +300,45 @@ def _discover_scaled(
             n_blocks=n_folds,
             max_seconds=config.max_simulation_seconds,
             us=us,
+            laws=keep,
         )
-        judged[candidate.tobytes()] = (label, candidate, levels, coefs, form, errors)
+        active = coefs != 0
+        rules_ = [rule if np.array_equal(active[j], candidate[j]) else None for j, rule in enumerate(rules_)]
+        return Judged(label, active, rules_, coefs, form, min(errors.values()), keep is not None)
+
+    judged: dict[bytes, Judged] = {}
+    for label, (candidate, levels) in choices.items():
+        if candidate.tobytes() not in judged:
+            judged[candidate.tobytes()] = judge(label, candidate, levels, None)
+    if len(laws):
+        # The data keep these laws: only models that keep them too may win. Each free choice is
+        # made law-keeping once per state whose equation absorbs the balancing terms.
+        # A term found in only one of a law's equations is either dropped (the supports as they are)
+        # or balanced by one chosen state's equation.
+        tried: set[bytes] = set()
+        for item in [item for item in judged.values() if not item.conserving]:
+            variants = [(f"{item.label}, law-keeping", item.supports)] + [
+                (f"{item.label}, law via {names[e]}", eliminated_supports(item.supports, laws, int(e)))
+                for e in np.flatnonzero(np.any(laws != 0, axis=0))
+            ]
+            for label, candidate in variants:
+                if candidate.tobytes() in tried:
+                    continue
+                tried.add(candidate.tobytes())
+                conserving = judge(label, candidate, item.rules, laws)
+                judged.setdefault(b"law" + conserving.supports.tobytes(), conserving)
     # Simulation vetoes, parsimony decides: among the choices whose shooting error is within a
     # factor SHOOTING_TOLERANCE of the best, the one with the fewest terms wins.
-    best_error = min(min(item[5].values()) for item in judged.values())
-    admissible = [item for item in judged.values() if min(item[5].values()) <= SHOOTING_TOLERANCE * best_error]
-    label, supports, rules, coefficients, fit_name, shooting = min(
-        admissible, key=lambda item: (int(item[1].sum()), min(item[5].values()))
-    )
+    pool = [item for item in judged.values() if item.conserving] or list(judged.values())
+    best_error = min(item.shooting for item in pool)
+    admissible = [item for item in pool if item.shooting <= SHOOTING_TOLERANCE * best_error]
+    winner = min(admissible, key=lambda item: (int(item.supports.sum()), item.shooting))
+    label, supports, rules, coefficients, fit_name = (
+        winner.label, winner.supports, winner.rules, winner.coefficients, winner.fit
+    )  # fmt: skip
     inclusion, intervals = (None, None)
     if config.n_bootstrap > 0:
-        inclusion, intervals = bagging(theta, x_dot, supports, rules, n_models=config.n_bootstrap, seed=0)
+        inclusion, intervals = bagging(theta, x_dot, supports, rules, n_models=config.n_bootstrap, seed=0, laws=laws)
     fitted = theta @ coefficients.T
     rss = float(np.sum((fitted - x_dot) ** 2))
     metrics: dict[str, float] = {
@@ -304,7 +352,7 @@ def _discover_scaled(
         chosen_inclusion = inclusion[supports]
         metrics["min_inclusion_probability"] = float(chosen_inclusion.min()) if chosen_inclusion.size else float("nan")
     for item in judged.values():
-        metrics[f"shooting_error.{item[0]}"] = min(item[5].values())
+        metrics[f"shooting_error.{item.label}"] = item.shooting
     for j, name in enumerate(names):
         metrics[f"noise_sd.{name}"] = float(np.mean([r.noise_sd[j] for r in derivatives]))
     used_degrees = library.degrees[np.any(supports, axis=0)]
@@ -315,7 +363,7 @@ def _discover_scaled(
         "degree": int(used_degrees.max()) if used_degrees.size else 0,
         "coefficient_fit": fit_name,
         "model_choice": label,
-        "model_choices_judged": sorted(item[0] for item in judged.values()),
+        "model_choices_judged": sorted(item.label for item in judged.values()),
         "selection": "fixed threshold"
         if config.threshold is not None
         else f"STLSQ and stepwise paths for degrees {degrees}, {n_folds}-fold blocked CV, effective-sample AICc,"
@@ -341,7 +389,7 @@ def _discover_scaled(
     except SimulationError as exc:
         metrics["trajectory_r2"] = float("nan")
         chosen_info["simulation_error"] = str(exc)
-    metrics |= _held_out_scores(result, ts, xs, derivatives, theta, x_dot, supports, inputs)
+    metrics |= _held_out_scores(result, ts, xs, derivatives, theta, x_dot, supports, inputs, laws)
     return result
 
 
@@ -357,6 +405,7 @@ def _held_out_scores(
     x_dot: np.ndarray,
     supports: np.ndarray,
     inputs: Sequence[np.ndarray | None],
+    laws: np.ndarray,
 ) -> dict[str, float]:
     """Forecast check: refit the chosen terms on the first 80 % of each trajectory's time, simulate from its
     first smoothed state across the whole span, and score the fit part and the held-out last 20 % apart,
@@ -371,11 +420,7 @@ def _held_out_scores(
     for start, cut in zip(starts, cuts):
         early_rows.append(np.arange(start, start + cut))
     rows = np.concatenate(early_rows)
-    coefficients = np.zeros_like(result.coefficients)
-    for j in range(coefficients.shape[0]):
-        columns = np.flatnonzero(supports[j])
-        if columns.size:
-            coefficients[j, columns] = np.linalg.lstsq(theta[rows][:, columns], x_dot[rows, j], rcond=None)[0]
+    coefficients = derivative_fit(theta[rows], x_dot[rows], supports, laws)
     early_model = replace(result, coefficients=coefficients)
     fit_obs, fit_sim, late_obs, late_sim = [], [], [], []
     try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.discovery.paths import PathRule
-from pipeline.discovery.selection import fit_support
+from pipeline.discovery.refit import derivative_fit
 from pipeline.discovery.stlsq import NormalEquations
 
 __all__ = ["block_bootstrap_rows", "bagging"]
@@ -36,6 +36,7 @@ def bagging(
     *,
     n_models: int,
     seed: int,
+    laws: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Inclusion probabilities (d, p) and 95 % coefficient intervals (d, p, 2) of the chosen supports.
 
@@ -46,6 +47,7 @@ def bagging(
         rules: the rule behind each equation's chosen support (d); None skips re-selection (inclusion 1).
         n_models: bootstrap resamples.
         seed: seed of the resampling.
+        laws: conservation laws (r, d) the refits keep, as the model does.
     """
     rng = np.random.default_rng(seed)
     n, p = theta.shape
@@ -60,7 +62,7 @@ def bagging(
                 included[j] += rule.apply(NormalEquations.from_data(theta[rows], x_dot[rows, j]))
             else:
                 included[j] += supports[j]
-            coefficients[b, j] = fit_support(theta[rows], x_dot[rows, j], supports[j])
+        coefficients[b] = derivative_fit(theta[rows], x_dot[rows], supports, laws)
     intervals = np.stack([np.percentile(coefficients, 2.5, axis=0), np.percentile(coefficients, 97.5, axis=0)], axis=-1)
     intervals[~supports] = 0.0
     return included / n_models, intervals

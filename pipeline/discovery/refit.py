@@ -16,12 +16,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import cumulative_trapezoid
 
+from pipeline.discovery.conservation import constrained_fit
 from pipeline.discovery.library import Library
 from pipeline.discovery.selection import fit_support
 from pipeline.discovery.simulate import interpolated_control, simulate_model
 from pipeline.errors import SimulationError
 
-__all__ = ["fit_integral_form", "integrate_library", "refit_coefficients", "shooting_error"]
+__all__ = ["derivative_fit", "fit_integral_form", "integrate_library", "refit_coefficients", "shooting_error"]
 
 
 def integrate_library(theta: np.ndarray, ts: list[np.ndarray]) -> np.ndarray:
@@ -35,13 +36,32 @@ def integrate_library(theta: np.ndarray, ts: list[np.ndarray]) -> np.ndarray:
     return integrated
 
 
+def _centred(values: np.ndarray, ts: list[np.ndarray]) -> np.ndarray:
+    """Rows minus their trajectory's mean (removes the integral form's free offsets)."""
+    out = np.empty_like(values)
+    start = 0
+    for t in ts:
+        rows = slice(start, start + t.shape[0])
+        out[rows] = values[rows] - values[rows].mean(axis=0)
+        start += t.shape[0]
+    return out
+
+
 def fit_integral_form(
-    integrated: np.ndarray, ts: list[np.ndarray], xs: list[np.ndarray], supports: np.ndarray
+    integrated: np.ndarray,
+    ts: list[np.ndarray],
+    xs: list[np.ndarray],
+    supports: np.ndarray,
+    laws: np.ndarray | None = None,
 ) -> np.ndarray:
     """Integral-form least squares on the given supports (d, p) → coefficients (d, p).
 
     ``integrated`` is :func:`integrate_library` of the library on the smoothed states (n, p).
+    With conservation ``laws`` (r, d) the equations are fitted jointly so that they keep them.
     """
+    if laws is not None and len(laws):
+        design, target = _centred(integrated, ts), _centred(np.vstack(xs), ts)
+        return constrained_fit(design.T @ design, target.T @ design, supports, laws)
     offsets = np.zeros((integrated.shape[0], len(ts)))
     start = 0
     for k, t in enumerate(ts):
@@ -54,6 +74,15 @@ def fit_integral_form(
         solution = np.linalg.lstsq(design, observed[:, j], rcond=None)[0]
         coefficients[j, supports[j]] = solution[len(ts) :]
     return coefficients
+
+
+def derivative_fit(
+    theta: np.ndarray, x_dot: np.ndarray, supports: np.ndarray, laws: np.ndarray | None = None
+) -> np.ndarray:
+    """Least squares of the derivatives (n, d) on the supports (d, p); joint and law-keeping when ``laws``."""
+    if laws is not None and len(laws):
+        return constrained_fit(theta.T @ theta, x_dot.T @ theta, supports, laws)
+    return np.vstack([fit_support(theta, x_dot[:, j], supports[j]) for j in range(supports.shape[0])])
 
 
 def shooting_error(
@@ -103,18 +132,20 @@ def refit_coefficients(
     n_blocks: int,
     max_seconds: float,
     us: list[np.ndarray] | None = None,
+    laws: np.ndarray | None = None,
 ) -> tuple[np.ndarray, str, dict[str, float]]:
     """Choose between derivative and integral least squares for the supports (d, p).
 
     ``theta`` (n, p) is the library on the smoothed states, ``integrated`` its time integral
-    (:func:`integrate_library`), both computed once by the caller.
+    (:func:`integrate_library`), both computed once by the caller. With conservation ``laws``
+    (r, d), both fits keep them exactly (:func:`~pipeline.discovery.conservation.constrained_fit`).
 
     Returns:
         The coefficients (d, p), the name of the winning fit, and each fit's shooting error.
     """
     candidates = {
-        "derivative": np.vstack([fit_support(theta, x_dot[:, j], supports[j]) for j in range(supports.shape[0])]),
-        "integral": fit_integral_form(integrated, ts, xs, supports),
+        "derivative": derivative_fit(theta, x_dot, supports, laws),
+        "integral": fit_integral_form(integrated, ts, xs, supports, laws),
     }
     scores = {
         name: shooting_error(c, library, ts, xs, smoothed, n_blocks=n_blocks, max_seconds=max_seconds, us=us)

@@ -1,0 +1,189 @@
+"""Linear conservation laws: found in the data, kept exactly by the model.
+
+Mass-action chemistry, compartment models in epidemiology and closed populations keep
+weighted sums of their states constant (S + I + R = N). Such data carry no information
+across the conserved direction, so an unconstrained fit is free to make that direction
+unstable: the model then fits the record and still leaves it, exponentially, once the
+law is broken by a rounding error (an SIS model fitted at 1 % noise grew S + I by a
+factor e^10 over the record and diverged).
+
+:func:`detect_laws` finds combinations cᵀx that stay constant within each trajectory up to
+white noise: their spread is no larger than their own noise sd (estimated from third
+differences, so nothing is assumed about the noise level) and a Ljung–Box test finds no
+autocorrelation in them (a slow transient that the noise nearly hides is autocorrelated;
+noise about a constant is not). :func:`constrained_fit` then fits the equations jointly
+under Σ_j c_j ξ_jk = 0 for every library term k, which makes cᵀf(x) ≡ 0 for every x, on
+and off the data: the model keeps the law exactly, from any initial state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+import numpy as np
+from scipy.linalg import null_space
+from scipy.stats import chi2
+
+from pipeline.differentiation.noise import estimate_noise_sd
+
+__all__ = ["LAW_NOISE_RATIO", "constrained_fit", "detect_laws", "eliminated_supports"]
+
+LAW_NOISE_RATIO = 1.5
+"""A combination is conserved when its spread within trajectories is at most this multiple of its own noise sd."""
+
+EXACT_SPREAD = 1e-9
+"""Spread (on unit-RMS states) below which a combination is conserved whatever the noise estimate says."""
+
+WHITENESS_LEVEL = 1e-3
+"""Ljung–Box p-value below which a combination's residual counts as structured, not noise."""
+
+WHITENESS_LAGS = 10
+
+SIMPLE_DENOMINATOR = 4
+"""Law weights within their noise of a fraction with this denominator or less are taken as that fraction."""
+
+
+def _within_spread(xs: Sequence[np.ndarray], weights: np.ndarray) -> float:
+    """RMS of cᵀx about its mean within each trajectory."""
+    values = [x @ weights for x in xs]
+    return float(np.sqrt(np.mean(np.concatenate([v - v.mean() for v in values]) ** 2)))
+
+
+def _noise(xs: Sequence[np.ndarray], weights: np.ndarray) -> float:
+    """Noise sd of cᵀx, estimated from its third differences (pooled over trajectories)."""
+    estimates = [estimate_noise_sd(x @ weights) for x in xs if x.shape[0] >= 8]
+    return float(np.sqrt(np.mean(np.square(estimates)))) if estimates else 0.0
+
+
+def _whiteness_p_value(xs: Sequence[np.ndarray], weights: np.ndarray) -> float:
+    """Ljung–Box p-value of cᵀx about each trajectory's mean, Q summed over trajectories."""
+    q, dof = 0.0, 0
+    for x in xs:
+        z = x @ weights
+        z = z - z.mean()
+        n, energy = z.shape[0], float(z @ z)
+        lags = min(WHITENESS_LAGS, n // 4)
+        if lags < 1 or energy <= 0:
+            continue
+        q += n * (n + 2) * sum(float(z[k:] @ z[:-k] / energy) ** 2 / (n - k) for k in range(1, lags + 1))
+        dof += lags
+    return float(chi2.sf(q, dof)) if dof else 0.0
+
+
+def _holds(xs: Sequence[np.ndarray], weights: np.ndarray) -> bool:
+    spread = _within_spread(xs, weights)
+    if spread <= EXACT_SPREAD * float(np.linalg.norm(weights)):
+        return True
+    return spread <= LAW_NOISE_RATIO * _noise(xs, weights) and _whiteness_p_value(xs, weights) >= WHITENESS_LEVEL
+
+
+def _simplest(weights: np.ndarray, scale: np.ndarray, xs: Sequence[np.ndarray]) -> np.ndarray:
+    """The law with small-fraction weights in the data's units (e.g. 1, 1, 1), if the data accept it."""
+    original = weights / scale
+    original = original / original[np.argmax(np.abs(original))]
+    snapped = np.array([float(Fraction(v).limit_denominator(SIMPLE_DENOMINATOR)) for v in original])
+    candidate = snapped * scale
+    return candidate / np.linalg.norm(candidate) if _holds(xs, candidate) else weights
+
+
+def detect_laws(xs: Sequence[np.ndarray], smoothed: Sequence[np.ndarray], scale: np.ndarray) -> np.ndarray:
+    """Linear combinations of the states conserved within every trajectory, (r, d) with r ≥ 0.
+
+    Args:
+        xs: observed states per trajectory (n_k, d), in the units the model is fitted in.
+        smoothed: the smoothed states, same shapes (they give cleaner directions to test).
+        scale: the factor from those units back to the data's own (d,), to simplify weights there.
+
+    Returns:
+        One row of weights c per law (unit norm in fitting units): cᵀx is constant within each
+        trajectory to within its own noise. Rows are linearly independent; none when d = 1.
+    """
+    d = xs[0].shape[1]
+    if d < 2:
+        return np.zeros((0, d))
+    centred = np.vstack([s - s.mean(axis=0) for s in smoothed])
+    _, vectors = np.linalg.eigh(centred.T @ centred)
+    laws = []
+    for k in range(d - 1):  # eigenvalues ascending: the least varying combinations first
+        weights = vectors[:, k]
+        if not _holds(xs, weights):
+            break
+        laws.append(_simplest(weights, scale, xs))
+    if not laws:
+        return np.zeros((0, d))
+    found = np.array(laws)
+    return found if np.linalg.matrix_rank(found) == len(laws) else found[:1]
+
+
+def eliminated_supports(supports: np.ndarray, laws: np.ndarray, eliminated: int) -> np.ndarray:
+    """Supports (d, p) in which the equation of state ``eliminated`` carries every term the laws need.
+
+    A term that appears in only one of the equations a law involves can only be balanced by
+    the eliminated state's equation; it is added there (the constrained fit then sets it).
+    """
+    out = supports.copy()
+    for law in laws:
+        involved = [j for j in np.flatnonzero(np.abs(law) > 0) if j != eliminated]
+        lonely = supports[involved].sum(axis=0) == 1
+        out[eliminated] |= lonely
+    return out
+
+
+def constrained_fit(gram: np.ndarray, moments: np.ndarray, supports: np.ndarray, laws: np.ndarray) -> np.ndarray:
+    """Joint least squares of all equations with Σ_j c_j ξ_jk = 0 for every law c and term k.
+
+    Args:
+        gram: AᵀA of the design shared by the equations (p, p).
+        moments: Aᵀb_j per equation (d, p).
+        supports: active terms per equation (d, p).
+        laws: conservation weights (r, d).
+
+    Returns:
+        Coefficients (d, p); a term whose only consistent value is zero gets exactly zero.
+    """
+    d, p = supports.shape
+    slots = [(j, k) for j in range(d) for k in np.flatnonzero(supports[j])]
+    position = {slot: i for i, slot in enumerate(slots)}
+    m = len(slots)
+    rows = []
+    for law in laws:
+        for k in range(p):
+            members = [j for j in range(d) if supports[j, k] and law[j] != 0]
+            if members:
+                row = np.zeros(m)
+                for j in members:
+                    row[position[(j, k)]] = law[j]
+                rows.append(row)
+    basis = null_space(np.array(rows)) if rows else np.eye(m)
+    normal = np.zeros((m, m))
+    rhs = np.zeros(m)
+    for j in range(d):
+        terms = np.flatnonzero(supports[j])
+        index = [position[(j, k)] for k in terms]
+        normal[np.ix_(index, index)] = gram[np.ix_(terms, terms)]
+        rhs[index] = moments[j, terms]
+    coefficients = np.zeros((d, p))
+    if basis.shape[1] == 0:
+        return coefficients
+    solution = basis @ np.linalg.lstsq(basis.T @ normal @ basis, basis.T @ rhs, rcond=None)[0]
+    largest = float(np.max(np.abs(solution))) if m else 0.0
+    solution[np.abs(solution) <= 1e-10 * largest] = 0.0
+    for (j, k), value in zip(slots, solution):
+        coefficients[j, k] = value
+    return coefficients
+
+
+def describe_law(weights: np.ndarray, scale: np.ndarray, names: Sequence[str]) -> str:
+    """A law in the data's units as text, e.g. ``S + E + I + R = const``."""
+    original = weights / scale
+    original = original / original[np.argmax(np.abs(original))]
+    parts = []
+    for value, name in zip(original, names):
+        if abs(value) < 1e-12:
+            continue
+        sign = "-" if value < 0 else "+"
+        magnitude = "" if abs(abs(value) - 1) < 1e-12 else f"{abs(value):.4g} "
+        parts.append(f"{sign} {magnitude}{name}")
+    text = " ".join(parts)
+    return (text[2:] if text.startswith("+ ") else "-" + text[2:]) + " = const"
