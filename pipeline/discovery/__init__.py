@@ -26,6 +26,7 @@ from pipeline.discovery.refit import derivative_fit, integrate_library, refit_co
 from pipeline.discovery.result import DiscoveryResult, format_equation
 from pipeline.discovery.selection import block_folds, level_choices, select_support
 from pipeline.discovery.sindy import build_library
+from pipeline.discovery.weak import WeakSystem, weak_system
 from pipeline.errors import DataError, DiscoveryError, SimulationError
 
 __all__ = ["DiscoveryResult", "Library", "discover", "format_equation"]
@@ -170,6 +171,27 @@ def _controls(
     return us, controls
 
 
+def _weak_choices(
+    weak: WeakSystem, names: tuple[str, ...], column_sets: list[np.ndarray]
+) -> dict[str, tuple[np.ndarray, list[PathRule | None]]]:
+    """Joint choices made on the weak form: its AICc choice and the sparsest within one SE of its best.
+
+    Their rules were found on the weak system, not on the derivatives bagging resamples, so they are
+    not carried (bagging then measures each term's sign stability instead)."""
+    d, p = len(names), weak.design.shape[1]
+    out = {"weak_aicc": np.zeros((d, p), dtype=bool), "weak_one_se": np.zeros((d, p), dtype=bool)}
+    for j in range(d):
+        chosen, candidates = select_support(weak.design, weak.target[:, j], weak.folds, column_sets=column_sets)
+        out["weak_aicc"][j] = chosen.support
+        if candidates:
+            best = min(candidates, key=lambda c: c.cv_mse)
+            near = [c for c in candidates if c.cv_mse <= best.cv_mse + best.cv_se]
+            out["weak_one_se"][j] = min(near, key=lambda c: c.complexity).support
+        else:
+            out["weak_one_se"][j] = chosen.support
+    return {label: (support, [None] * d) for label, support in out.items()}
+
+
 def state_scale(xs: Sequence[np.ndarray]) -> np.ndarray:
     """RMS of each state over all trajectories, (d,); 1 for an all-zero state."""
     rms = np.sqrt(np.mean(np.vstack(xs) ** 2, axis=0))
@@ -285,6 +307,9 @@ def _discover_scaled(
     # Judge the distinct joint choices by multiple shooting: simulate each model across every
     # time block from the smoothed state at its start (short horizons keep chaos fair).
     choices = {"aicc": (supports, rules), **alternatives} if config.threshold is None else {"fixed": (supports, rules)}
+    weak = weak_system(ts, xs, theta, n_folds) if us is None else None
+    if weak is not None and config.threshold is None:
+        choices |= _weak_choices(weak, names, column_sets)
     integrated = integrate_library(theta, ts)
 
     def judge(label: str, candidate: np.ndarray, rules_: list[PathRule | None], keep: np.ndarray | None) -> Judged:
@@ -301,6 +326,7 @@ def _discover_scaled(
             max_seconds=config.max_simulation_seconds,
             us=us,
             laws=keep,
+            weak=weak,
         )
         active = coefs != 0
         rules_ = [rule if np.array_equal(active[j], candidate[j]) else None for j, rule in enumerate(rules_)]

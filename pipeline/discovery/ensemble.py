@@ -5,7 +5,9 @@ samples, so the autocorrelation of smoothed derivatives is kept), the rule that 
 each equation's chosen support (an STLSQ threshold, or a stepwise path to the same number
 of terms) is rerun, and:
 
-- a term's inclusion probability is the share of resamples whose support contains it;
+- a term's inclusion probability is the share of resamples whose support contains it (for
+  supports found without a re-runnable rule, e.g. on the weak form or balanced by a
+  conservation law: the share whose refit keeps the term's sign);
 - a coefficient's 95 % interval is the 2.5-97.5 % range of least-squares refits of the
   chosen support over the resamples.
 """
@@ -44,7 +46,8 @@ def bagging(
         theta: library values (n, p).
         x_dot: derivatives (n, d).
         supports: chosen supports (d, p).
-        rules: the rule behind each equation's chosen support (d); None skips re-selection (inclusion 1).
+        rules: the rule behind each equation's chosen support (d); None: a term's inclusion is the share
+            of resamples whose refit keeps its sign.
         n_models: bootstrap resamples.
         seed: seed of the resampling.
         laws: conservation laws (r, d) the refits keep, as the model does.
@@ -54,15 +57,16 @@ def bagging(
     d = x_dot.shape[1]
     included = np.zeros((d, p))
     coefficients = np.zeros((n_models, d, p))
+    signs = np.sign(derivative_fit(theta, x_dot, supports, laws))
     for b in range(n_models):
         rows = block_bootstrap_rows(n, rng)
+        coefficients[b] = derivative_fit(theta[rows], x_dot[rows], supports, laws)
         for j in range(d):
             rule = rules[j]
             if rule is not None:
                 included[j] += rule.apply(NormalEquations.from_data(theta[rows], x_dot[rows, j]))
             else:
-                included[j] += supports[j]
-        coefficients[b] = derivative_fit(theta[rows], x_dot[rows], supports, laws)
+                included[j] += supports[j] & (np.sign(coefficients[b, j]) == signs[j])
     intervals = np.stack([np.percentile(coefficients, 2.5, axis=0), np.percentile(coefficients, 97.5, axis=0)], axis=-1)
     intervals[~supports] = 0.0
     return included / n_models, intervals

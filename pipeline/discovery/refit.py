@@ -1,4 +1,4 @@
-"""Final coefficients for chosen supports: derivative or integral least squares, whichever simulates better.
+"""Final coefficients for chosen supports: derivative, integral or weak-form least squares, whichever simulates best.
 
 Least squares on estimated derivatives inherits the differentiator's bias (worst at
 the ends of a series, where an exponential decay carries most of its information).
@@ -20,6 +20,7 @@ from pipeline.discovery.conservation import constrained_fit
 from pipeline.discovery.library import Library
 from pipeline.discovery.selection import fit_support
 from pipeline.discovery.simulate import interpolated_control, simulate_model
+from pipeline.discovery.weak import WeakSystem
 from pipeline.errors import SimulationError
 
 __all__ = ["derivative_fit", "fit_integral_form", "integrate_library", "refit_coefficients", "shooting_error"]
@@ -133,12 +134,14 @@ def refit_coefficients(
     max_seconds: float,
     us: list[np.ndarray] | None = None,
     laws: np.ndarray | None = None,
+    weak: WeakSystem | None = None,
 ) -> tuple[np.ndarray, str, dict[str, float]]:
     """Choose between derivative and integral least squares for the supports (d, p).
 
     ``theta`` (n, p) is the library on the smoothed states, ``integrated`` its time integral
     (:func:`integrate_library`), both computed once by the caller. With conservation ``laws``
     (r, d), both fits keep them exactly (:func:`~pipeline.discovery.conservation.constrained_fit`).
+    With the ``weak`` form of the data, least squares on it is a third candidate.
 
     Returns:
         The coefficients (d, p), the name of the winning fit, and each fit's shooting error.
@@ -147,6 +150,8 @@ def refit_coefficients(
         "derivative": derivative_fit(theta, x_dot, supports, laws),
         "integral": fit_integral_form(integrated, ts, xs, supports, laws),
     }
+    if weak is not None:
+        candidates["weak"] = derivative_fit(weak.design, weak.target, supports, laws)
     scores = {
         name: shooting_error(c, library, ts, xs, smoothed, n_blocks=n_blocks, max_seconds=max_seconds, us=us)
         for name, c in candidates.items()
