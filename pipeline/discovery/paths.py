@@ -25,28 +25,37 @@ RIDGE = 1e-13
 """Relative ridge on the normalised Gram matrix, so exactly collinear columns still solve."""
 
 
-def _explained(problem: NormalEquations, index: np.ndarray) -> float:
-    """m_Sᵀ G_SS⁻¹ m_S: the share of ‖y‖² the columns ``index`` explain (the residual is 1 minus it)."""
-    if index.size == 0:
-        return 0.0
-    gram = problem.gram[np.ix_(index, index)] + RIDGE * np.eye(index.size)
-    moment = problem.moment[index]
+def _inverse(gram: np.ndarray) -> np.ndarray:
+    """Inverse of a (ridged) normalised Gram block."""
+    ridged = gram + RIDGE * np.eye(gram.shape[0])
     try:
-        return float(moment @ np.linalg.solve(gram, moment))
+        return np.linalg.inv(ridged)
     except np.linalg.LinAlgError:
-        return float(moment @ np.linalg.lstsq(gram, moment, rcond=None)[0])
+        return np.linalg.pinv(ridged)
 
 
 def forward_path(problem: NormalEquations, max_terms: int | None = None) -> list[np.ndarray]:
-    """Supports (p,) of sizes 1, 2, ... by adding the column that most reduces the residual each step."""
-    p = problem.moment.shape[0]
+    """Supports (p,) of sizes 1, 2, ... by adding the column that most reduces the residual each step.
+
+    Adding column j to the set S lowers the residual by (m_j − G_jS G_SS⁻¹ m_S)² / (G_jj − G_jS G_SS⁻¹ G_Sj),
+    computed for every j at once from one inverse per step.
+    """
+    gram, moment = problem.gram, problem.moment
+    p = moment.shape[0]
     limit = p if max_terms is None else min(p, max_terms)
     chosen: list[int] = []
     path = []
     while len(chosen) < limit:
-        rest = [j for j in range(p) if j not in chosen]
-        gains = [_explained(problem, np.array(chosen + [j])) for j in rest]
-        chosen.append(rest[int(np.argmax(gains))])
+        if chosen:
+            inverse = _inverse(gram[np.ix_(chosen, chosen)])
+            cross = gram[chosen]  # (k, p)
+            numerator = moment - cross.T @ (inverse @ moment[chosen])
+            denominator = np.diag(gram) + RIDGE - np.einsum("kp,kl,lp->p", cross, inverse, cross)
+        else:
+            numerator, denominator = moment.copy(), np.diag(gram) + RIDGE
+        gain = numerator**2 / np.maximum(denominator, 1e-300)
+        gain[chosen] = -np.inf
+        chosen.append(int(np.argmax(gain)))
         support = np.zeros(p, dtype=bool)
         support[chosen] = True
         path.append(support)
@@ -54,8 +63,12 @@ def forward_path(problem: NormalEquations, max_terms: int | None = None) -> list
 
 
 def backward_path(problem: NormalEquations, min_terms: int = 1) -> list[np.ndarray]:
-    """Supports (p,) of sizes p, p−1, ..., ``min_terms`` by removing the column whose loss raises the residual least."""
-    p = problem.moment.shape[0]
+    """Supports (p,) of sizes p, p−1, ..., ``min_terms`` by removing the column whose loss raises the residual least.
+
+    Removing column i from S raises the residual by β_i² / (G_SS⁻¹)_ii with β = G_SS⁻¹ m_S: one inverse per step.
+    """
+    gram, moment = problem.gram, problem.moment
+    p = moment.shape[0]
     kept = list(range(p))
     path = []
     while kept:
@@ -64,8 +77,10 @@ def backward_path(problem: NormalEquations, min_terms: int = 1) -> list[np.ndarr
         path.append(support)
         if len(kept) <= max(min_terms, 1):
             break
-        losses = [_explained(problem, np.array(kept[:i] + kept[i + 1 :])) for i in range(len(kept))]
-        kept.pop(int(np.argmax(losses)))
+        inverse = _inverse(gram[np.ix_(kept, kept)])
+        beta = inverse @ moment[kept]
+        loss = beta**2 / np.maximum(np.diag(inverse), 1e-300)
+        kept.pop(int(np.argmin(loss)))
     return path
 
 
