@@ -117,6 +117,13 @@ class DiscoveryConfig(_Strict):
         default=40, ge=0, le=1000, description="Bagging resamples for inclusion probabilities and intervals (0: none)."
     )
     max_simulation_seconds: float = Field(default=20.0, gt=0.0, description="Wall-time cap of one model simulation.")
+    weak_form: bool = Field(
+        default=True, description="Also select terms and fit coefficients on the weak (integral, test-function) form."
+    )
+    conservation_laws: bool = Field(
+        default=True,
+        description="Find linear conservation laws the data keep (e.g. S + I + R constant) and keep them exactly.",
+    )
 
 
 class TrackingConfig(_Strict):

@@ -328,3 +328,14 @@ def test_weak_form_windows_widen_with_noise() -> None:
         frame = sample_system(system, n=1024, noise=noise, seed=1)
         corners.append(corner_frequency(frame.t.to_numpy(), frame[list(system.names)].to_numpy()))
     assert corners[0] > corners[1] > corners[2] > 0
+
+
+def test_laws_and_weak_form_can_be_switched_off() -> None:
+    system = SYSTEMS["sis"]
+    frame = sample_system(system, n=300, noise=0.01, multiplicative=True, seed=0)
+    config = DiscoveryConfig(conservation_laws=False, weak_form=False, n_bootstrap=0)
+    result = discover(
+        frame.t.to_numpy(), frame[list(system.names)].to_numpy(), config=config, feature_names=system.names
+    )
+    assert "conservation_laws" not in result.chosen
+    assert not any("weak" in label or "law" in label for label in result.chosen["model_choices_judged"])

@@ -138,7 +138,7 @@ def discover(
     ]
     scaled_us = None if us is None else [ui / u_scale for ui in us]
     unit_xs = [xi / scale for xi in xs]
-    laws = detect_laws(unit_xs, [r.smoothed for r in scaled], scale)
+    laws = detect_laws(unit_xs, [r.smoothed for r in scaled], scale) if config.conservation_laws else np.zeros((0, d))
     result = _discover_scaled(ts, unit_xs, names, scaled, config, scaled_us, controls, laws)
     if len(laws):
         described = [describe_law(weights, scale, names) for weights in laws]
@@ -307,7 +307,7 @@ def _discover_scaled(
     # Judge the distinct joint choices by multiple shooting: simulate each model across every
     # time block from the smoothed state at its start (short horizons keep chaos fair).
     choices = {"aicc": (supports, rules), **alternatives} if config.threshold is None else {"fixed": (supports, rules)}
-    weak = weak_system(ts, xs, theta, n_folds) if us is None else None
+    weak = weak_system(ts, xs, theta, n_folds) if config.weak_form else None
     if weak is not None and config.threshold is None:
         choices |= _weak_choices(weak, names, column_sets)
     integrated = integrate_library(theta, ts)
