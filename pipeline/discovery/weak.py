@@ -113,6 +113,8 @@ def weak_system(ts: list[np.ndarray], xs: list[np.ndarray], theta: np.ndarray, n
         start += t.shape[0]
         span = float(t[-1] - t[0])
         dt = span / max(t.shape[0] - 1, 1)
+        if MIN_WINDOW_SAMPLES * dt > MAX_WINDOW_FRACTION * span:
+            return None  # too few samples for accurate windows that still leave several per trajectory
         half_width = float(np.clip(1.0 / corner_frequency(t, x), MIN_WINDOW_SAMPLES * dt, MAX_WINDOW_FRACTION * span))
         phi, dphi = _bumps(t, half_width)
         if phi.shape[0] < 2 * n_folds:
