@@ -93,6 +93,18 @@ class LibraryConfig(_Strict):
     fourier_frequencies: int = Field(
         default=0, ge=0, le=5, description="Fourier terms sin(k x), cos(k x) of each state for k = 1..this."
     )
+    combinations: bool = Field(
+        default=False,
+        description="Also every product of a state with a function term, x_k * f(x_j) (e.g. S * I/(1+I), v * cos(x)).",
+    )
+
+    @model_validator(mode="after")
+    def _combinations_need_functions(self) -> LibraryConfig:
+        if self.combinations and not self.all_functions:
+            raise ValueError(
+                "combinations multiplies function terms by states; list 'functions' or fourier_frequencies"
+            )
+        return self
 
     @property
     def all_functions(self) -> list[str]:

@@ -343,3 +343,26 @@ def test_laws_and_weak_form_can_be_switched_off() -> None:
     )
     assert "conservation_laws" not in result.chosen
     assert not any("weak" in label or "law" in label for label in result.chosen["model_choices_judged"])
+
+
+def test_combination_terms_find_saturating_incidence() -> None:
+    # SIR with saturating incidence: S' = -b S I/(1+I), I' = b S I/(1+I) - g I, R' = g I.
+    from scipy.integrate import solve_ivp
+
+    def rhs(_t: float, v: np.ndarray) -> np.ndarray:
+        s, i, _ = v
+        force = 3.0 * s * i / (1.0 + i)
+        return np.array([-force, force - 0.5 * i, 0.5 * i])
+
+    t = np.linspace(0, 10, 600)
+    x = solve_ivp(rhs, (0, 10), [0.95, 0.05, 0.0], t_eval=t, rtol=1e-10, atol=1e-12).y.T
+    x = x * (1 + 0.005 * np.random.default_rng(0).standard_normal(x.shape))
+    library = LibraryConfig(max_degree=2, functions=["saturation"], combinations=True)
+    result = discover(t, x, config=DiscoveryConfig(library=library), feature_names=("S", "I", "R"))
+    _assert_structure_and_coefficients(
+        result,
+        {"S": {"S I/(1+I)": -3.0}, "I": {"S I/(1+I)": 3.0, "I": -0.5}, "R": {"I": 0.5}},
+        rtol=0.05,
+    )
+    assert result.chosen["conservation_laws"] == ["S + I + R = const"]
+    assert "S*I/(1 + I)" in result.equations_sympy[0]

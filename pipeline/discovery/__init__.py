@@ -244,7 +244,11 @@ def _discover_scaled(
     spec = config.library
     top_degree = spec.degree if spec.degree is not None else spec.max_degree
     library = build_library(
-        names + controls, degree=top_degree, include_bias=spec.include_bias, functions=spec.all_functions
+        names + controls,
+        degree=top_degree,
+        include_bias=spec.include_bias,
+        functions=spec.all_functions,
+        combinations=spec.combinations,
     )
     smoothed = np.vstack([r.smoothed for r in derivatives])
     x_dot = np.vstack([r.first for r in derivatives])
@@ -385,7 +389,8 @@ def _discover_scaled(
     chosen_info: dict[str, object] = {
         "differentiation_method": derivatives[0].method,
         "differentiation_choice": [str(prm.get("method", derivatives[0].method)) for prm in derivatives[0].params],
-        "library": f"polynomial degree <= {top_degree}, bias {spec.include_bias}, functions {spec.all_functions}",
+        "library": f"polynomial degree <= {top_degree}, bias {spec.include_bias}, functions {spec.all_functions}"
+        + (", with state x function products" if spec.combinations else ""),
         "degree": int(used_degrees.max()) if used_degrees.size else 0,
         "coefficient_fit": fit_name,
         "model_choice": label,

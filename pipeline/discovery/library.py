@@ -74,12 +74,13 @@ class Library:
     Attributes:
         names: state names (d,).
         powers: exponents of the polynomial terms (p_poly, d), pysindy's order.
-        functions: function terms as (family, state index) pairs, after the polynomials.
+        functions: function terms after the polynomials: (family, j) is f(x_j); (family, j, k) is the
+            combination x_k · f(x_j).
     """
 
     names: tuple[str, ...]
     powers: np.ndarray
-    functions: tuple[tuple[str, int], ...] = ()
+    functions: tuple[tuple[str, int] | tuple[str, int, int], ...] = ()
 
     @property
     def size(self) -> int:
@@ -88,13 +89,16 @@ class Library:
 
     @property
     def degrees(self) -> np.ndarray:
-        """Polynomial degree of each term (p,); function terms count as degree 1."""
-        return np.concatenate([self.powers.sum(axis=1), np.ones(len(self.functions), dtype=int)])
+        """Polynomial degree of each term (p,); f(x_j) counts as degree 1, x_k · f(x_j) as 2."""
+        return np.concatenate([self.powers.sum(axis=1), np.array([len(f) - 1 for f in self.functions], dtype=int)])
 
     def _render(self, style: str) -> list[str]:
         out = [_monomial_text(p, self.names, style) for p in self.powers]
         column = {"text": 1, "latex": 2, "sympy": 3}[style]
-        out += [FAMILIES[f][column].format(s=self.names[j]) for f, j in self.functions]
+        joiner = {"text": " ", "latex": " ", "sympy": "*"}[style]
+        for family, j, *multiplier in self.functions:
+            text = FAMILIES[family][column].format(s=self.names[j])
+            out.append(joiner.join([self.names[multiplier[0]], text]) if multiplier else text)
         return out
 
     def feature_names(self) -> list[str]:
@@ -116,8 +120,9 @@ class Library:
         x2 = x[None, :] if single else x
         with np.errstate(all="ignore"):
             columns = [evaluate_terms(x2, self.powers)]
-            for family, j in self.functions:
-                columns.append(FAMILIES[family][0](x2[:, j : j + 1]))
+            for family, j, *multiplier in self.functions:
+                values = FAMILIES[family][0](x2[:, j : j + 1])
+                columns.append(values * x2[:, multiplier[0] : multiplier[0] + 1] if multiplier else values)
         theta = np.hstack(columns)
         return theta[0] if single else theta
 
@@ -135,4 +140,5 @@ class Library:
         """Inverse of :meth:`to_dict`."""
         names = tuple(data["names"])
         powers = np.asarray(data["powers"], dtype=int).reshape(-1, len(names))
-        return cls(names, powers, tuple((str(f), int(j)) for f, j in data.get("functions", [])))
+        functions = tuple((str(f[0]), *(int(v) for v in f[1:])) for f in data.get("functions", []))
+        return cls(names, powers, functions)  # type: ignore[arg-type]

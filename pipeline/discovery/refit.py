@@ -26,6 +26,10 @@ from pipeline.errors import SimulationError
 __all__ = ["derivative_fit", "fit_integral_form", "integrate_library", "refit_coefficients", "shooting_error"]
 
 
+SHOOTING_EVALUATIONS_PER_SAMPLE = 30
+"""Right-hand-side evaluations a shooting block may use per output sample (sane models here used about 0.5)."""
+
+
 def integrate_library(theta: np.ndarray, ts: list[np.ndarray]) -> np.ndarray:
     """∫ theta dt from each trajectory's start, for library values (n, p) stacked over trajectories."""
     integrated = np.empty_like(theta)
@@ -112,7 +116,13 @@ def shooting_error(
             control = None if us is None else interpolated_control(t[a : b + 1], us[k][a : b + 1])
             try:
                 sim = simulate_model(
-                    coefficients, library, s[a], t[a : b + 1], max_seconds=max_seconds, control=control
+                    coefficients,
+                    library,
+                    s[a],
+                    t[a : b + 1],
+                    max_seconds=max_seconds,
+                    control=control,
+                    max_evaluations=SHOOTING_EVALUATIONS_PER_SAMPLE * (b + 1 - a) + 1000,
                 )
             except SimulationError:
                 return float("inf")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from pipeline.discovery.library import Library
+from pipeline.discovery.library import FAMILIES, Library
 from pipeline.errors import SimulationError
 
 __all__ = ["interpolated_control", "simulate_model"]
@@ -24,7 +24,39 @@ def interpolated_control(t: np.ndarray, u: np.ndarray) -> Control:
     return lambda when: np.array([np.interp(when, t, u[:, k]) for k in columns])
 
 
+def _compiled_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
+    """The library's term values at one state vector (d,) → (p,), without the general evaluator's overhead.
+
+    Monomials are one power-and-product; function terms are grouped by family, one numpy call each.
+    """
+    powers = library.powers.astype(float)
+    groups: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for position, (family, j, *multiplier) in enumerate(library.functions):
+        index, state, factor = groups.get(family, (np.zeros(0, int), np.zeros(0, int), np.zeros(0, int)))
+        groups[family] = (
+            np.append(index, powers.shape[0] + position),
+            np.append(state, j),
+            np.append(factor, multiplier[0] if multiplier else -1),
+        )
+    size = library.size
+    plain = {family: factor < 0 for family, (_, _, factor) in groups.items()}
+
+    def evaluate(state: np.ndarray) -> np.ndarray:
+        values = np.empty(size)
+        values[: powers.shape[0]] = np.prod(state[None, :] ** powers, axis=1)
+        for family, (index, columns, factor) in groups.items():
+            result = FAMILIES[family][0](state[columns])
+            values[index] = np.where(plain[family], result, result * state[np.maximum(factor, 0)])
+        return values
+
+    return evaluate
+
+
 class _WallTimeExceeded(Exception):
+    pass
+
+
+class _EvaluationsExceeded(Exception):
     pass
 
 
@@ -37,6 +69,7 @@ def simulate_model(
     max_seconds: float = 20.0,
     bound: float | None = None,
     control: Control | None = None,
+    max_evaluations: int | None = None,
 ) -> np.ndarray:
     """Integrate dx/dt = coefficients @ theta(x, u(t)) from ``x0`` over the times ``t``.
 
@@ -48,6 +81,8 @@ def simulate_model(
         max_seconds: wall-time cap; exceeding it raises instead of hanging.
         bound: |x| above which the solution counts as diverged (default 1e6 · max(1, |x0|)).
         control: known inputs u(t) (m,) when the library has control terms after the d states.
+        max_evaluations: cap on right-hand-side evaluations (None: none); a model that needs more,
+            stiff or heading into a singularity, fails fast instead of using the whole time cap.
 
     Returns:
         States at ``t``, (m, d).
@@ -68,15 +103,17 @@ def simulate_model(
     )
     weights = coefficients[:, active]
 
-    powers = reduced.powers.astype(float)
+    terms = _compiled_terms(reduced)
+    calls = [0]
+    budget = max_evaluations if max_evaluations is not None else np.inf
 
     def rhs(now: float, x: np.ndarray) -> np.ndarray:
+        calls[0] += 1
+        if calls[0] > budget:
+            raise _EvaluationsExceeded
         if time.monotonic() > deadline:
             raise _WallTimeExceeded
-        state = x if control is None else np.concatenate([x, control(now)])
-        if not reduced.functions:  # the common, polynomial case without the general evaluator's overhead
-            return weights @ np.prod(state[None, :] ** powers, axis=1)
-        return weights @ reduced.evaluate(state)
+        return weights @ terms(x if control is None else np.concatenate([x, control(now)]))
 
     def diverged(_t: float, x: np.ndarray) -> float:
         size = float(np.max(np.abs(x)))
@@ -90,6 +127,10 @@ def simulate_model(
             )
     except _WallTimeExceeded:
         raise SimulationError(f"simulation exceeded its {max_seconds:g} s wall-time cap") from None
+    except _EvaluationsExceeded:
+        raise SimulationError(
+            f"simulation needed more than {max_evaluations} right-hand-side evaluations (stiff or singular model)"
+        ) from None
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # the solver choked on non-finite states
         raise SimulationError(f"simulation failed: {exc}") from exc
     if solution.status == 1 or (solution.t_events and len(solution.t_events[0])):

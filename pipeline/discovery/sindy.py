@@ -17,11 +17,19 @@ from pipeline.errors import DiscoveryError
 __all__ = ["build_library", "stlsq_support"]
 
 
-def build_library(names: Sequence[str], *, degree: int, include_bias: bool, functions: Sequence[str] = ()) -> Library:
+def build_library(
+    names: Sequence[str],
+    *,
+    degree: int,
+    include_bias: bool,
+    functions: Sequence[str] = (),
+    combinations: bool = False,
+) -> Library:
     """pysindy's polynomial library over the states ``names``, plus function terms of each state.
 
     The exponents (and so the term order and names, ``"1"``, ``"u"``, ``"u v"``, ``"u^2"``)
-    are pysindy's; the function families (``sin``, ``cos``, ``exp``, ``inverse``) follow.
+    are pysindy's; the function families (``sin``, ``cos``, ``exp``, ``inverse``) follow, and with
+    ``combinations`` every product x_k · f(x_j) after them.
     """
     polynomial = ps.PolynomialLibrary(degree=degree, include_bias=include_bias)
     try:
@@ -29,8 +37,11 @@ def build_library(names: Sequence[str], *, degree: int, include_bias: bool, func
     except ValueError as exc:
         raise DiscoveryError(f"cannot build a degree-{degree} polynomial library: {exc}") from exc
     powers = np.asarray(polynomial.powers_, dtype=int)
-    extra = tuple((family, j) for family in functions for j in range(len(names)))
-    return Library(tuple(names), powers, extra)
+    d = len(names)
+    extra: list[tuple[str, int] | tuple[str, int, int]] = [(family, j) for family in functions for j in range(d)]
+    if combinations:
+        extra += [(family, j, k) for family in functions for j in range(d) for k in range(d)]
+    return Library(tuple(names), powers, tuple(extra))
 
 
 def stlsq_support(theta: np.ndarray, y: np.ndarray, threshold: float) -> np.ndarray:
