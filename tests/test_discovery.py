@@ -366,3 +366,6 @@ def test_combination_terms_find_saturating_incidence() -> None:
     )
     assert result.chosen["conservation_laws"] == ["S + I + R = const"]
     assert "S*I/(1 + I)" in result.equations_sympy[0]
+    again = DiscoveryResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert again.equations == result.equations
+    np.testing.assert_allclose(again.predict(x[:50]), result.predict(x[:50]))
