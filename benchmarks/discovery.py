@@ -1,6 +1,6 @@
 """Equation discovery on a suite of known systems: deltaflow against pysindy, side by side in one run.
 
-    python benchmarks/discovery.py [--systems a,b,...] [--seed 0]
+    python benchmarks/discovery.py [--systems a,b,...] [--seed 0] [--ablation]
 
 Suite: every system in ``pipeline.systems.SYSTEMS`` (34: 32 polynomial, 2 not), 512
 points on [0, t_end] (t_end = 10 for most), noise 0 / 1 / 5 % multiplicative
@@ -17,7 +17,8 @@ Anchors: pysindy 2.x defaults (STLSQ threshold 0.1, polynomial degree 2, finite
 differences), the same with degree 3, and a grid-tuned pysindy (finite or smoothed
 finite differences × 12 thresholds × degree 2/3, chosen by derivative error on the last
 20 % of the record after fitting the first 80 %). Every model is simulated by
-deltaflow's capped integrator (5 s), so a diverging anchor costs no hang.
+deltaflow's capped integrator (5 s), so a diverging anchor costs no hang. ``--ablation``
+adds deltaflow without the weak form and without conservation laws.
 Writes benchmarks/results/discovery.md.
 """
 
@@ -32,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pysindy as ps
 
+from pipeline.config import DiscoveryConfig
 from pipeline.discovery import discover
 from pipeline.discovery.library import Library
 from pipeline.discovery.simulate import simulate_model
@@ -90,9 +92,15 @@ def pysindy_grid(t: np.ndarray, x: np.ndarray, names: tuple[str, ...]) -> tuple[
     return _pysindy_fit(t, x, names, degree=degree, threshold=threshold, smoothed=smoothed)
 
 
-def deltaflow_fit(t: np.ndarray, x: np.ndarray, names: tuple[str, ...]) -> tuple[Library, np.ndarray]:
-    result = discover(t, x, feature_names=names)
+def deltaflow_fit(t: np.ndarray, x: np.ndarray, names: tuple[str, ...], **options: bool) -> tuple[Library, np.ndarray]:
+    result = discover(t, x, feature_names=names, config=DiscoveryConfig(**options))
     return result.library, result.coefficients
+
+
+ABLATIONS: dict[str, Fit] = {
+    "deltaflow without weak form": lambda t, x, names: deltaflow_fit(t, x, names, weak_form=False),
+    "deltaflow without conservation laws": lambda t, x, names: deltaflow_fit(t, x, names, conservation_laws=False),
+}
 
 
 METHODS: dict[str, Fit] = {
@@ -162,7 +170,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--systems", type=str, default="")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ablation", action="store_true", help="also run deltaflow without each of its parts")
     args = parser.parse_args()
+    if args.ablation:
+        METHODS.update(ABLATIONS)
     systems = [SYSTEMS[s] for s in args.systems.split(",")] if args.systems else list(SYSTEMS.values())
     results = {}
     for system in systems:
@@ -176,7 +187,8 @@ def main() -> None:
     lines = [
         "# Equation discovery: deltaflow vs pysindy",
         "",
-        f"`python benchmarks/discovery.py --seed {args.seed}`: {len(systems)} systems"
+        f"`python benchmarks/discovery.py --seed {args.seed}{' --ablation' if args.ablation else ''}`:"
+        f" {len(systems)} systems"
         f" ({sum(s.polynomial for s in systems)} polynomial),"
         f" {N} points, one noise seed. Success = trajectory R² > 0.9 from the clean initial state.",
         "",
