@@ -2,10 +2,11 @@
 
 :func:`discover` smooths and differentiates each trajectory, builds the candidate
 library on the smoothed states, chooses each equation's terms along STLSQ and stepwise
-sparsity paths (one per polynomial degree) by blocked cross-validation, refits the
-coefficients (derivative or integral form, whichever simulates better), estimates
-their uncertainty by bagging, and scores the model by simulation.
-"""
+sparsity paths (one per polynomial degree) by blocked cross-validation, on the
+derivatives and on the weak form; finds linear conservation laws the data keep and
+makes the model keep them; refits the coefficients (derivative, integral or weak form)
+and judges the joint choices by multiple shooting; estimates their uncertainty by
+bagging, and scores the model by simulation."""
 
 from __future__ import annotations
 
