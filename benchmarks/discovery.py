@@ -18,7 +18,8 @@ differences), the same with degree 3, and a grid-tuned pysindy (finite or smooth
 finite differences × 12 thresholds × degree 2/3, chosen by derivative error on the last
 20 % of the record after fitting the first 80 %). Every model is simulated by
 deltaflow's capped integrator (5 s), so a diverging anchor costs no hang. ``--ablation``
-adds deltaflow without the weak form and without conservation laws.
+adds deltaflow without the weak form, without conservation laws and without the
+output-error refinement.
 Writes benchmarks/results/discovery.md.
 """
 
@@ -100,6 +101,7 @@ def deltaflow_fit(t: np.ndarray, x: np.ndarray, names: tuple[str, ...], **option
 ABLATIONS: dict[str, Fit] = {
     "deltaflow without weak form": lambda t, x, names: deltaflow_fit(t, x, names, weak_form=False),
     "deltaflow without conservation laws": lambda t, x, names: deltaflow_fit(t, x, names, conservation_laws=False),
+    "deltaflow without shooting refinement": lambda t, x, names: deltaflow_fit(t, x, names, refine_by_simulation=False),
 }
 
 

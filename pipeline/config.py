@@ -132,6 +132,10 @@ class DiscoveryConfig(_Strict):
     weak_form: bool = Field(
         default=True, description="Also select terms and fit coefficients on the weak (integral, test-function) form."
     )
+    refine_by_simulation: bool = Field(
+        default=True,
+        description="Refine the chosen model's coefficients so its block-wise simulations track the observed states.",
+    )
     conservation_laws: bool = Field(
         default=True,
         description="Find linear conservation laws the data keep (e.g. S + I + R constant) and keep them exactly.",

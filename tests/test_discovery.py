@@ -369,3 +369,21 @@ def test_combination_terms_find_saturating_incidence() -> None:
     again = DiscoveryResult.from_dict(json.loads(json.dumps(result.to_dict())))
     assert again.equations == result.equations
     np.testing.assert_allclose(again.predict(x[:50]), result.predict(x[:50]))
+
+
+def test_shooting_refinement_lowers_the_residual_and_keeps_terms_and_laws() -> None:
+    from pipeline.discovery.refine import refine_by_shooting
+
+    system = SYSTEMS["sir"]
+    frame = sample_system(system, n=400, noise=0.05, multiplicative=True, seed=3)
+    t, x = frame.t.to_numpy(), frame[list(system.names)].to_numpy()
+    config = DiscoveryConfig(refine_by_simulation=False, n_bootstrap=0)
+    result = discover(t, x, config=config, feature_names=system.names)
+    laws = np.ones((1, 3)) / np.sqrt(3)
+    smoothed = [result.simulate(x[0], t)]  # any reasonable block starts will do
+    refined, before, after = refine_by_shooting(
+        result.coefficients, result.library, [t], [x], smoothed, n_blocks=5, max_seconds=5.0, laws=laws
+    )
+    assert after < before
+    np.testing.assert_array_equal(refined != 0, result.coefficients != 0)
+    np.testing.assert_allclose(refined.sum(axis=0), 0.0, atol=1e-9)  # S + I + R still conserved

@@ -23,6 +23,7 @@ from pipeline.discovery.conservation import describe_law, detect_laws, eliminate
 from pipeline.discovery.ensemble import bagging
 from pipeline.discovery.library import Library
 from pipeline.discovery.paths import PathRule
+from pipeline.discovery.refine import refine_by_shooting
 from pipeline.discovery.refit import derivative_fit, integrate_library, refit_coefficients
 from pipeline.discovery.result import DiscoveryResult, format_equation
 from pipeline.discovery.selection import block_folds, level_choices, select_support
@@ -367,6 +368,21 @@ def _discover_scaled(
     label, supports, rules, coefficients, fit_name = (
         winner.label, winner.supports, winner.rules, winner.coefficients, winner.fit
     )  # fmt: skip
+    if config.refine_by_simulation:
+        coefficients, before, after = refine_by_shooting(
+            coefficients,
+            library,
+            ts,
+            xs,
+            [r.smoothed for r in derivatives],
+            n_blocks=n_folds,
+            max_seconds=config.max_simulation_seconds,
+            us=us,
+            laws=laws if winner.conserving else None,
+            noise_sd=np.sqrt(np.mean([r.noise_sd**2 for r in derivatives], axis=0)),
+        )
+        if after < before:
+            fit_name += " + shooting refinement"
     inclusion, intervals = (None, None)
     if config.n_bootstrap > 0:
         inclusion, intervals = bagging(theta, x_dot, supports, rules, n_models=config.n_bootstrap, seed=0, laws=laws)

@@ -27,7 +27,7 @@ from scipy.stats import chi2
 
 from pipeline.differentiation.noise import estimate_noise_sd
 
-__all__ = ["LAW_NOISE_RATIO", "constrained_fit", "detect_laws", "eliminated_supports"]
+__all__ = ["LAW_NOISE_RATIO", "constrained_fit", "detect_laws", "eliminated_supports", "law_basis"]
 
 LAW_NOISE_RATIO = 1.5
 """A combination is conserved when its spread within trajectories is at most this multiple of its own noise sd."""
@@ -130,18 +130,9 @@ def eliminated_supports(supports: np.ndarray, laws: np.ndarray, eliminated: int)
     return out
 
 
-def constrained_fit(gram: np.ndarray, moments: np.ndarray, supports: np.ndarray, laws: np.ndarray) -> np.ndarray:
-    """Joint least squares of all equations with Σ_j c_j ξ_jk = 0 for every law c and term k.
-
-    Args:
-        gram: AᵀA of the design shared by the equations (p, p).
-        moments: Aᵀb_j per equation (d, p).
-        supports: active terms per equation (d, p).
-        laws: conservation weights (r, d).
-
-    Returns:
-        Coefficients (d, p); a term whose only consistent value is zero gets exactly zero.
-    """
+def law_basis(supports: np.ndarray, laws: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """The free coefficients (equation, term) of the supports (d, p), and an orthonormal basis (m, f) of the
+    coefficient vectors over them that keep every law (all of them when there is no law)."""
     d, p = supports.shape
     slots = [(j, k) for j in range(d) for k in np.flatnonzero(supports[j])]
     position = {slot: i for i, slot in enumerate(slots)}
@@ -155,7 +146,25 @@ def constrained_fit(gram: np.ndarray, moments: np.ndarray, supports: np.ndarray,
                 for j in members:
                     row[position[(j, k)]] = law[j]
                 rows.append(row)
-    basis = null_space(np.array(rows)) if rows else np.eye(m)
+    return slots, (null_space(np.array(rows)) if rows else np.eye(m))
+
+
+def constrained_fit(gram: np.ndarray, moments: np.ndarray, supports: np.ndarray, laws: np.ndarray) -> np.ndarray:
+    """Joint least squares of all equations with Σ_j c_j ξ_jk = 0 for every law c and term k.
+
+    Args:
+        gram: AᵀA of the design shared by the equations (p, p).
+        moments: Aᵀb_j per equation (d, p).
+        supports: active terms per equation (d, p).
+        laws: conservation weights (r, d).
+
+    Returns:
+        Coefficients (d, p); a term whose only consistent value is zero gets exactly zero.
+    """
+    d, p = supports.shape
+    slots, basis = law_basis(supports, laws)
+    position = {slot: i for i, slot in enumerate(slots)}
+    m = len(slots)
     normal = np.zeros((m, m))
     rhs = np.zeros(m)
     for j in range(d):

@@ -76,7 +76,8 @@ def simulate_model(
     Args:
         coefficients: (d, p) model coefficients.
         library: the p candidate terms.
-        x0: initial state (d,).
+        x0: initial state (d,), or a batch of B initial states (B, d) integrated together over the
+            same times (no ``control`` then); the result is then (m, B, d).
         t: output times (m,), strictly increasing; integration starts at ``t[0]``.
         max_seconds: wall-time cap; exceeding it raises instead of hanging.
         bound: |x| above which the solution counts as diverged (default 1e6 · max(1, |x0|)).
@@ -92,6 +93,9 @@ def simulate_model(
     """
     x0 = np.asarray(x0, dtype=float)
     t = np.asarray(t, dtype=float)
+    batch = x0.shape if x0.ndim == 2 else None
+    if batch is not None and control is not None:
+        raise ValueError("a batch of initial states cannot share one control input")
     limit = bound if bound is not None else 1e6 * max(1.0, float(np.max(np.abs(x0))))
     deadline = time.monotonic() + max_seconds
 
@@ -103,7 +107,7 @@ def simulate_model(
     )
     weights = coefficients[:, active]
 
-    terms = _compiled_terms(reduced)
+    terms = _compiled_terms(reduced) if batch is None else (lambda states: reduced.evaluate(states).T)
     calls = [0]
     budget = max_evaluations if max_evaluations is not None else np.inf
 
@@ -113,6 +117,8 @@ def simulate_model(
             raise _EvaluationsExceeded
         if time.monotonic() > deadline:
             raise _WallTimeExceeded
+        if batch is not None:
+            return (weights @ terms(x.reshape(batch))).T.ravel()
         return weights @ terms(x if control is None else np.concatenate([x, control(now)]))
 
     def diverged(_t: float, x: np.ndarray) -> float:
@@ -123,7 +129,7 @@ def simulate_model(
     try:
         with np.errstate(all="ignore"):
             solution = solve_ivp(
-                rhs, (t[0], t[-1]), x0, t_eval=t, method="LSODA", events=diverged, rtol=1e-6, atol=1e-9
+                rhs, (t[0], t[-1]), x0.ravel(), t_eval=t, method="LSODA", events=diverged, rtol=1e-6, atol=1e-9
             )
     except _WallTimeExceeded:
         raise SimulationError(f"simulation exceeded its {max_seconds:g} s wall-time cap") from None
@@ -141,4 +147,4 @@ def simulate_model(
     x = solution.y.T
     if not np.all(np.isfinite(x)):
         raise SimulationError("simulation produced non-finite values")
-    return x
+    return x if batch is None else x.reshape(t.shape[0], *batch)
