@@ -25,9 +25,9 @@ from pipeline.errors import SimulationError
 
 __all__ = ["refine_by_shooting"]
 
-EVALUATIONS_PER_PARAMETER = 4
-"""Residual evaluations allowed per free coefficient, Jacobian estimates included (each costs one per coefficient),
-so about this many Levenberg–Marquardt iterations."""
+ITERATIONS = 10
+"""Residual evaluations outside Jacobian estimates (about one per Levenberg–Marquardt iteration); each Jacobian
+costs one more per free coefficient."""
 AT_NOISE_FLOOR = 1.1
 """A residual within this factor of the noise floor (mean of (noise sd / spread)²) leaves nothing to refine."""
 FAILED_RESIDUAL = 1e3
@@ -141,9 +141,7 @@ def refine_by_shooting(
     floor = 0.0 if noise_sd is None else float(np.mean((np.asarray(noise_sd) / spread) ** 2))
     if not np.isfinite(before) or before >= FAILED_RESIDUAL**2 or before <= AT_NOISE_FLOOR * floor:
         return coefficients, before, before
-    solution = least_squares(
-        residual, initial, method="lm", x_scale="jac", max_nfev=EVALUATIONS_PER_PARAMETER * (initial.size + 1)
-    )
+    solution = least_squares(residual, initial, method="lm", x_scale="jac", max_nfev=ITERATIONS)
     after = float(np.mean(solution.fun**2))
     if not after < before:
         return coefficients, before, before

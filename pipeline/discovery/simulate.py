@@ -52,6 +52,14 @@ def _compiled_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
     return evaluate
 
 
+def _compiled_batch_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
+    """Term values at a batch of states (B, d) → (p, B); one broadcast power-and-product when polynomial."""
+    if library.functions:
+        return lambda states: library.evaluate(states).T
+    powers = library.powers.astype(float)
+    return lambda states: np.prod(states[None, :, :] ** powers[:, None, :], axis=2)
+
+
 class _WallTimeExceeded(Exception):
     pass
 
@@ -107,7 +115,7 @@ def simulate_model(
     )
     weights = coefficients[:, active]
 
-    terms = _compiled_terms(reduced) if batch is None else (lambda states: reduced.evaluate(states).T)
+    terms = _compiled_terms(reduced) if batch is None else _compiled_batch_terms(reduced)
     calls = [0]
     budget = max_evaluations if max_evaluations is not None else np.inf
 
