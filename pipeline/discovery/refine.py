@@ -20,7 +20,8 @@ from scipy.optimize import least_squares
 
 from pipeline.discovery.conservation import law_basis
 from pipeline.discovery.library import Library
-from pipeline.discovery.simulate import interpolated_control, simulate_model
+from pipeline.discovery.refit import evaluation_budget, shooting_plan, simulate_block
+from pipeline.discovery.simulate import simulate_model
 from pipeline.errors import SimulationError
 
 __all__ = ["refine_by_shooting"]
@@ -32,11 +33,6 @@ AT_NOISE_FLOOR = 1.1
 """A residual within this factor of the noise floor (mean of (noise sd / spread)²) leaves nothing to refine."""
 FAILED_RESIDUAL = 1e3
 """Residual of a block whose simulation fails (in units of each state's spread)."""
-
-
-def _blocks(n: int, n_blocks: int) -> list[tuple[int, int]]:
-    edges = np.linspace(0, n - 1, n_blocks + 1).astype(int)
-    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b - a >= 2]
 
 
 def _stacked_blocks(ts: list[np.ndarray], plan: list[tuple[int, int, int]]) -> tuple[np.ndarray, int] | None:
@@ -88,10 +84,7 @@ def refine_by_shooting(
     start = np.array([coefficients[j, k] for j, k in slots])
     spread = np.vstack(xs).std(axis=0)
     spread = np.where(spread > 0, spread, 1.0)
-    plan = [(k, a, b) for k, t in enumerate(ts) for a, b in _blocks(t.shape[0], n_blocks)]
-    controls = {
-        (k, a): None if us is None else interpolated_control(ts[k][a : b + 1], us[k][a : b + 1]) for k, a, b in plan
-    }
+    plan = shooting_plan(ts, n_blocks)
 
     def model(free: np.ndarray) -> np.ndarray:
         out = np.zeros_like(coefficients)
@@ -113,7 +106,7 @@ def refine_by_shooting(
                     np.array([smoothed[k][a] for k, a, _ in plan]),
                     relative,
                     max_seconds=max_seconds,
-                    max_evaluations=30 * length + 1000,
+                    max_evaluations=evaluation_budget(length),
                 )
                 return ((simulated - observed) / spread).ravel()
             except SimulationError:
@@ -121,15 +114,10 @@ def refine_by_shooting(
         parts = []
         for k, a, b in plan:
             observed = xs[k][a : b + 1]
+            u = None if us is None else us[k][a : b + 1]
             try:
-                simulated = simulate_model(
-                    current,
-                    library,
-                    smoothed[k][a],
-                    ts[k][a : b + 1],
-                    max_seconds=max_seconds,
-                    control=controls[(k, a)],
-                    max_evaluations=30 * (b + 1 - a) + 1000,
+                simulated = simulate_block(
+                    current, library, ts[k][a : b + 1], smoothed[k][a], u, max_seconds=max_seconds
                 )
                 parts.append(((simulated - observed) / spread).ravel())
             except SimulationError:

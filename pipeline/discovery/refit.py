@@ -23,7 +23,16 @@ from pipeline.discovery.simulate import interpolated_control, simulate_model
 from pipeline.discovery.weak import WeakSystem
 from pipeline.errors import SimulationError
 
-__all__ = ["derivative_fit", "fit_integral_form", "integrate_library", "refit_coefficients", "shooting_error"]
+__all__ = [
+    "derivative_fit",
+    "evaluation_budget",
+    "fit_integral_form",
+    "integrate_library",
+    "refit_coefficients",
+    "shooting_error",
+    "shooting_plan",
+    "simulate_block",
+]
 
 
 SHOOTING_EVALUATIONS_PER_SAMPLE = 30
@@ -90,6 +99,46 @@ def derivative_fit(
     return np.vstack([fit_support(theta, x_dot[:, j], supports[j]) for j in range(supports.shape[0])])
 
 
+def shooting_plan(ts: list[np.ndarray], n_blocks: int) -> list[tuple[int, int, int]]:
+    """(trajectory, first row, last row) of every shooting block: each trajectory cut into ``n_blocks``."""
+    plan = []
+    for k, t in enumerate(ts):
+        edges = np.linspace(0, t.shape[0] - 1, n_blocks + 1).astype(int)
+        plan += [(k, int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b - a >= 2]
+    return plan
+
+
+def evaluation_budget(samples: int) -> int:
+    """Right-hand-side evaluations a shooting simulation over ``samples`` output times may use."""
+    return SHOOTING_EVALUATIONS_PER_SAMPLE * samples + 1000
+
+
+def simulate_block(
+    coefficients: np.ndarray,
+    library: Library,
+    t: np.ndarray,
+    start: np.ndarray,
+    u: np.ndarray | None,
+    *,
+    max_seconds: float,
+) -> np.ndarray:
+    """One shooting block: the model simulated over the times t (m,) from ``start`` (d,), inputs u (m, k) if any.
+
+    Raises:
+        SimulationError: as :func:`~pipeline.discovery.simulate.simulate_model`, or over the evaluation budget.
+    """
+    control = None if u is None else interpolated_control(t, u)
+    return simulate_model(
+        coefficients,
+        library,
+        start,
+        t,
+        max_seconds=max_seconds,
+        control=control,
+        max_evaluations=evaluation_budget(t.shape[0]),
+    )
+
+
 def shooting_error(
     coefficients: np.ndarray,
     library: Library,
@@ -108,25 +157,13 @@ def shooting_error(
     scale = np.vstack(xs).std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     errors = []
-    for k, (t, x, s) in enumerate(zip(ts, xs, smoothed)):
-        edges = np.linspace(0, t.shape[0] - 1, n_blocks + 1).astype(int)
-        for a, b in zip(edges[:-1], edges[1:]):
-            if b - a < 2:
-                continue
-            control = None if us is None else interpolated_control(t[a : b + 1], us[k][a : b + 1])
-            try:
-                sim = simulate_model(
-                    coefficients,
-                    library,
-                    s[a],
-                    t[a : b + 1],
-                    max_seconds=max_seconds,
-                    control=control,
-                    max_evaluations=SHOOTING_EVALUATIONS_PER_SAMPLE * (b + 1 - a) + 1000,
-                )
-            except SimulationError:
-                return float("inf")
-            errors.append(np.mean(((sim - x[a : b + 1]) / scale) ** 2))
+    for k, a, b in shooting_plan(ts, n_blocks):
+        u = None if us is None else us[k][a : b + 1]
+        try:
+            sim = simulate_block(coefficients, library, ts[k][a : b + 1], smoothed[k][a], u, max_seconds=max_seconds)
+        except SimulationError:
+            return float("inf")
+        errors.append(np.mean(((sim - xs[k][a : b + 1]) / scale) ** 2))
     return float(np.mean(errors)) if errors else float("inf")
 
 
