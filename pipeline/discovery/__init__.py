@@ -26,7 +26,7 @@ from pipeline.discovery.paths import PathRule
 from pipeline.discovery.refine import refine_by_shooting
 from pipeline.discovery.refit import derivative_fit, integrate_library, refit_coefficients
 from pipeline.discovery.result import DiscoveryResult, format_equation
-from pipeline.discovery.selection import block_folds, level_choices, select_support
+from pipeline.discovery.selection import block_folds, level_choices, one_se_choice, select_support
 from pipeline.discovery.sindy import build_library
 from pipeline.discovery.weak import WeakSystem, weak_system
 from pipeline.errors import DataError, DiscoveryError, SimulationError
@@ -185,12 +185,7 @@ def _weak_choices(
     for j in range(d):
         chosen, candidates = select_support(weak.design, weak.target[:, j], weak.folds, column_sets=column_sets)
         out["weak_aicc"][j] = chosen.support
-        if candidates:
-            best = min(candidates, key=lambda c: c.cv_mse)
-            near = [c for c in candidates if c.cv_mse <= best.cv_mse + best.cv_se]
-            out["weak_one_se"][j] = min(near, key=lambda c: c.complexity).support
-        else:
-            out["weak_one_se"][j] = chosen.support
+        out["weak_one_se"][j] = one_se_choice(candidates).support if candidates else chosen.support
     return {label: (support, [None] * d) for label, support in out.items()}
 
 
@@ -288,9 +283,7 @@ def _discover_scaled(
         )
         supports[j], rules[j] = chosen.support, chosen.rule
         if candidates:
-            best = min(candidates, key=lambda c: c.cv_mse)
-            sparse = min((c for c in candidates if c.cv_mse <= best.cv_mse + best.cv_se), key=lambda c: c.complexity)
-            picks = [("one_se", sparse), ("best_cv", best)]
+            picks = [("one_se", one_se_choice(candidates)), ("best_cv", min(candidates, key=lambda c: c.cv_mse))]
             per_level = level_choices(theta, x_dot[:, j], folds, candidates, column_sets)
             picks += [(f"degree_le_{level}", pick or chosen) for level, pick in zip(degrees, per_level)]
             for key, pick in picks:

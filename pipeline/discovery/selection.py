@@ -18,7 +18,7 @@ import numpy as np
 from pipeline.discovery.paths import PathRule, backward_path, forward_path
 from pipeline.discovery.stlsq import NormalEquations, stlsq_gram
 
-__all__ = ["SupportScore", "block_folds", "fit_support", "select_support"]
+__all__ = ["SupportScore", "block_folds", "fit_support", "one_se_choice", "select_support"]
 
 
 @dataclass(frozen=True)
@@ -170,6 +170,12 @@ def aicc_choice(theta: np.ndarray, y: np.ndarray, folds: np.ndarray, candidates:
     local_best = min(candidates, key=lambda c: c.cv_mse)
     n_eff = effective_sample_size(y - theta @ fit_support(theta, y, local_best.support), folds)
     return min(candidates, key=lambda c: (effective_aicc(c, n_eff), c.complexity))
+
+
+def one_se_choice(candidates: list[SupportScore]) -> SupportScore:
+    """The sparsest candidate whose cross-validated error is within one standard error of the best's."""
+    best = min(candidates, key=lambda c: c.cv_mse)
+    return min((c for c in candidates if c.cv_mse <= best.cv_mse + best.cv_se), key=lambda c: c.complexity)
 
 
 def level_choices(
