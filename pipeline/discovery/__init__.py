@@ -310,6 +310,7 @@ def _discover_scaled(
     if weak is not None and config.threshold is None:
         choices |= _weak_choices(weak, names, column_sets)
     integrated = integrate_library(theta, ts)
+    smoothed_states = [r.smoothed for r in derivatives]
 
     def judge(label: str, candidate: np.ndarray, rules_: list[PathRule | None], keep: np.ndarray | None) -> Judged:
         coefs, form, errors = refit_coefficients(
@@ -320,7 +321,7 @@ def _discover_scaled(
             library,
             ts,
             xs,
-            [r.smoothed for r in derivatives],
+            smoothed_states,
             n_blocks=n_folds,
             max_seconds=config.max_simulation_seconds,
             us=us,
@@ -367,7 +368,7 @@ def _discover_scaled(
             library,
             ts,
             xs,
-            [r.smoothed for r in derivatives],
+            smoothed_states,
             n_blocks=n_folds,
             max_seconds=config.max_simulation_seconds,
             us=us,

@@ -93,17 +93,20 @@ def refine_by_shooting(
         return out
 
     stacked = _stacked_blocks(ts, plan) if us is None else None
+    if stacked is not None:  # every block on the same relative time grid: one batched simulation per residual
+        relative, length = stacked
+        stacked_observed = np.stack([xs[k][a : a + length] for k, a, _ in plan], axis=1)  # (m, B, d)
+        stacked_starts = np.array([smoothed[k][a] for k, a, _ in plan])  # (B, d)
 
     def residual(free: np.ndarray) -> np.ndarray:
         current = model(free)
-        if stacked is not None:  # every block on the same relative time grid: one batched simulation
-            relative, length = stacked
-            observed = np.stack([xs[k][a : a + length] for k, a, _ in plan], axis=1)
+        if stacked is not None:
+            observed = stacked_observed
             try:
                 simulated = simulate_model(
                     current,
                     library,
-                    np.array([smoothed[k][a] for k, a, _ in plan]),
+                    stacked_starts,
                     relative,
                     max_seconds=max_seconds,
                     max_evaluations=evaluation_budget(length),
