@@ -17,6 +17,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipeline.differentiation.registry import METHODS
+from pipeline.discovery.library import FUNCTION_FAMILIES
 from pipeline.errors import ConfigError, DataFileNotFoundError
 
 __all__ = [
@@ -45,9 +47,8 @@ __all__ = [
     "parse_config",
 ]
 
-DifferentiationMethod = Literal[
-    "auto", "kalman", "savgol", "spectral", "local_polynomial", "total_variation", "spline", "finite_difference"
-]
+DifferentiationMethod = Literal[tuple(METHODS)]  # type: ignore[valid-type]  # one edit adds a method: the registry
+FunctionFamily = Literal[FUNCTION_FAMILIES]  # type: ignore[valid-type]
 
 
 class _Strict(BaseModel):
@@ -86,7 +87,7 @@ class LibraryConfig(_Strict):
     )
     max_degree: int = Field(default=3, ge=1, le=5, description="Highest degree tried when degree is None.")
     include_bias: bool = Field(default=True, description="Include the constant term.")
-    functions: list[Literal["sin", "cos", "exp", "inverse", "log", "saturation"]] = Field(
+    functions: list[FunctionFamily] = Field(
         default_factory=list,
         description="Function terms of each state added to the polynomials (saturation is x/(1+x)).",
     )

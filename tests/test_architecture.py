@@ -79,3 +79,59 @@ def test_no_unsafe_deserialisation_or_eval(path: Path) -> None:
         if isinstance(node, ast.Import | ast.ImportFrom):
             names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) else [])
             assert not {"pickle", "cloudpickle", "dill"} & set(names), f"{path}:{node.lineno} imports a pickler"
+
+
+MAX_FUNCTION_LINES = 80
+SOURCES = sorted([*(ROOT / "pipeline").rglob("*.py"), *(ROOT / "flows").rglob("*.py")])
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_function_is_longer_than_80_lines(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    long = [
+        f"{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    assert not long, f"{path.relative_to(ROOT)}: {long}"
+
+
+def _is_declaration(node: ast.stmt) -> bool:
+    """An import, a docstring, or the ``__all__`` / ``__version__`` assignment: what an ``__init__.py`` may hold."""
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return True
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        return True
+    return isinstance(node, ast.Assign) and all(
+        isinstance(target, ast.Name) and target.id in {"__all__", "__version__"} for target in node.targets
+    )
+
+
+INIT_FILES = [p for p in SOURCES if p.name == "__init__.py"]
+
+
+@pytest.mark.parametrize("path", INIT_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_init_files_hold_no_logic(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    logic = [node.lineno for node in tree.body if not _is_declaration(node)]
+    assert not logic, f"{path.relative_to(ROOT)} has logic at lines {logic}: only imports, __all__ and docstrings"
+
+
+def test_discovery_reads_as_a_chain() -> None:
+    """``discover`` is one line per stage, and no discovery module imports a stage that comes after it."""
+    chain = ROOT / "pipeline" / "discovery" / "chain.py"
+    tree = ast.parse(chain.read_text(encoding="utf-8"))
+    discover = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "discover")
+    assert len(discover.body) <= 25, f"discover has {len(discover.body)} statements"
+    order = ["trajectories", "scaling", "design", "fitting", "selection", "proposals", "shooting", "judging",
+             "refinement", "ensemble", "scoring", "chain"]  # fmt: skip
+    for position, name in enumerate(order):
+        imported = _imported_modules(ROOT / "pipeline" / "discovery" / f"{name}.py")
+        later = {f"pipeline.discovery.{m}" for m in order[position + 1 :]} & imported
+        assert not later, f"{name}.py imports later stages {sorted(later)}"
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}

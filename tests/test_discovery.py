@@ -267,7 +267,7 @@ def test_stepwise_paths_propose_every_size_and_contain_a_planted_support() -> No
     planted = np.isin(np.arange(8), [0, 3])
     assert any(np.array_equal(s, planted) for s in forward) and any(np.array_equal(s, planted) for s in backward)
     for kind in ("forward", "backward"):
-        assert np.array_equal(PathRule(kind, 2.0, tuple(range(8))).apply(problem), planted)
+        assert np.array_equal(PathRule(kind, tuple(range(8)), n_terms=2).apply(problem), planted)
 
 
 def test_a_conserved_quantity_is_found_and_kept_exactly() -> None:
@@ -374,7 +374,8 @@ def test_combination_terms_find_saturating_incidence() -> None:
 
 
 def test_shooting_refinement_lowers_the_residual_and_keeps_terms_and_laws() -> None:
-    from pipeline.discovery.refine import refine_by_shooting
+    from pipeline.discovery.refinement import refine_by_shooting
+    from pipeline.discovery.shooting import ShootingProblem
 
     system = SYSTEMS["sir"]
     frame = sample_system(system, n=400, noise=0.05, multiplicative=True, seed=3)
@@ -383,9 +384,9 @@ def test_shooting_refinement_lowers_the_residual_and_keeps_terms_and_laws() -> N
     result = discover(t, x, config=config, feature_names=system.names)
     laws = np.ones((1, 3)) / np.sqrt(3)
     smoothed = [result.simulate(x[0], t)]  # any reasonable block starts will do
-    refined, before, after = refine_by_shooting(
-        result.coefficients, result.library, [t], [x], smoothed, n_blocks=5, max_seconds=5.0, laws=laws
-    )
-    assert after < before
+    problem = ShootingProblem(result.library, [t], [x], smoothed, None, n_blocks=5, max_seconds=5.0)
+    refinement = refine_by_shooting(result.coefficients, problem, laws=laws)
+    refined = refinement.coefficients
+    assert refinement.after < refinement.before
     np.testing.assert_array_equal(refined != 0, result.coefficients != 0)
     np.testing.assert_allclose(refined.sum(axis=0), 0.0, atol=1e-9)  # S + I + R still conserved

@@ -14,13 +14,34 @@ of terms) is rerun, and:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 
+from pipeline.discovery.fitting import derivative_fit
 from pipeline.discovery.paths import PathRule
-from pipeline.discovery.refit import derivative_fit
 from pipeline.discovery.stlsq import NormalEquations
 
-__all__ = ["block_bootstrap_rows", "bagging"]
+__all__ = ["Uncertainty", "bagging", "block_bootstrap_rows"]
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """Bagging's account of a model's terms.
+
+    Attributes:
+        inclusion: inclusion probability of every term, (d, p).
+        intervals: 95 % interval of every coefficient, (d, p, 2); zero outside the model.
+    """
+
+    inclusion: np.ndarray
+    intervals: np.ndarray
+
+    def min_inclusion(self, supports: np.ndarray) -> float:
+        """The lowest inclusion probability among the terms in ``supports`` (d, p); NaN for an empty model."""
+        chosen = self.inclusion[supports]
+        return float(chosen.min()) if chosen.size else float("nan")
 
 
 def block_bootstrap_rows(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -34,12 +55,12 @@ def bagging(
     theta: np.ndarray,
     x_dot: np.ndarray,
     supports: np.ndarray,
-    rules: list[PathRule | None],
+    rules: Sequence[PathRule | None],
     *,
     n_models: int,
     seed: int,
     laws: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> Uncertainty:
     """Inclusion probabilities (d, p) and 95 % coefficient intervals (d, p, 2) of the chosen supports.
 
     Args:
@@ -69,4 +90,4 @@ def bagging(
                 included[j] += supports[j] & (np.sign(coefficients[b, j]) == signs[j])
     intervals = np.stack([np.percentile(coefficients, 2.5, axis=0), np.percentile(coefficients, 97.5, axis=0)], axis=-1)
     intervals[~supports] = 0.0
-    return included / n_models, intervals
+    return Uncertainty(included / n_models, intervals)

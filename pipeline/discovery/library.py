@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FAMILIES", "FOURIER_MAX", "Library", "evaluate_terms"]
+__all__ = ["FAMILIES", "FOURIER_MAX", "FUNCTION_FAMILIES", "Library", "evaluate_terms"]
 
 FAMILIES: dict[str, tuple[Any, str, str, str]] = {
     # family: (numpy function, text pattern, LaTeX pattern, sympy pattern); {s} is the state name
@@ -24,6 +24,8 @@ FAMILIES: dict[str, tuple[Any, str, str, str]] = {
     "log": (np.log, "log({s})", r"\log({s})", "log({s})"),
     "saturation": (lambda v: v / (1.0 + v), "{s}/(1+{s})", r"\frac{{{s}}}{{1+{s}}}", "{s}/(1 + {s})"),
 }
+FUNCTION_FAMILIES = tuple(FAMILIES)
+"""The families a config may name in ``discovery.library.functions`` (Fourier harmonics have their own field)."""
 FOURIER_MAX = 5
 for _k in range(2, FOURIER_MAX + 1):  # Fourier harmonics sin(k x), cos(k x); k = 1 is sin / cos above
     FAMILIES[f"sin{_k}"] = (lambda v, k=_k: np.sin(k * v), f"sin({_k} {{s}})", rf"\sin({_k} {{s}})", f"sin({_k}*{{s}})")

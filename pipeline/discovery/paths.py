@@ -89,25 +89,27 @@ class PathRule:
     """How a support was found, so that the same rule can re-select on resampled data (bagging).
 
     Attributes:
-        kind: ``"stlsq"`` (threshold ``level``), ``"forward"`` or ``"backward"`` (``level`` terms).
-        level: the STLSQ threshold on normalised coefficients, or the number of terms.
+        kind: ``"stlsq"`` (at ``threshold``), ``"forward"`` or ``"backward"`` (to ``n_terms`` terms).
         columns: the library columns the path ran on (a nested library, e.g. degree <= 2).
+        threshold: the STLSQ threshold on normalised coefficients (``stlsq`` only).
+        n_terms: the number of terms the stepwise path stopped at (``forward`` and ``backward`` only).
     """
 
     kind: str
-    level: float
     columns: tuple[int, ...]
+    threshold: float | None = None
+    n_terms: int | None = None
 
     def apply(self, whole: NormalEquations) -> np.ndarray:
         """The support (p,) this rule selects on the (normalised) problem over all p columns."""
         index = np.asarray(self.columns, dtype=int)
         restricted = whole.restrict(index)
         if self.kind == "stlsq":
-            local = stlsq_gram(restricted, self.level)
+            local = stlsq_gram(restricted, float(self.threshold or 0.0))
         elif self.kind == "forward":
-            local = forward_path(restricted, max_terms=int(self.level))[-1]
+            local = forward_path(restricted, max_terms=self.n_terms)[-1]
         else:
-            local = backward_path(restricted, min_terms=int(self.level))[-1]
+            local = backward_path(restricted, min_terms=int(self.n_terms or 1))[-1]
         support = np.zeros(whole.moment.shape[0], dtype=bool)
         support[index[local]] = True
         return support
@@ -115,5 +117,5 @@ class PathRule:
     def describe(self) -> str:
         """A short human-readable account, e.g. ``stlsq threshold 0.012 on 10 terms``."""
         if self.kind == "stlsq":
-            return f"stlsq threshold {self.level:.3g} on {len(self.columns)} terms"
-        return f"{self.kind} stepwise, {int(self.level)} of {len(self.columns)} terms"
+            return f"stlsq threshold {self.threshold:.3g} on {len(self.columns)} terms"
+        return f"{self.kind} stepwise, {self.n_terms} of {len(self.columns)} terms"

@@ -15,10 +15,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from pipeline.discovery.fitting import fit_support
 from pipeline.discovery.paths import PathRule, backward_path, forward_path
 from pipeline.discovery.stlsq import NormalEquations, stlsq_gram
 
-__all__ = ["SupportScore", "block_folds", "fit_support", "one_se_choice", "select_support"]
+__all__ = ["SupportScore", "nested_library_choices", "one_se_choice", "select_support"]
 
 
 @dataclass(frozen=True)
@@ -41,20 +42,6 @@ class SupportScore:
     def complexity(self) -> int:
         """Number of active terms."""
         return int(self.support.sum())
-
-
-def block_folds(lengths: list[int], n_folds: int) -> np.ndarray:
-    """Fold label of each stacked row: every trajectory is cut into ``n_folds`` contiguous blocks."""
-    labels = [np.minimum((np.arange(n) * n_folds) // max(n, 1), n_folds - 1) for n in lengths]
-    return np.concatenate(labels)
-
-
-def fit_support(theta: np.ndarray, y: np.ndarray, support: np.ndarray) -> np.ndarray:
-    """Least-squares coefficients (p,) on the active columns; zero elsewhere."""
-    coef = np.zeros(theta.shape[1])
-    if support.any():
-        coef[support] = np.linalg.lstsq(theta[:, support], y, rcond=None)[0]
-    return coef
 
 
 class FoldedProblem:
@@ -95,7 +82,7 @@ def candidate_supports(
     p = theta.shape[1]
     whole = NormalEquations.from_data(theta, y)
     found: dict[bytes, tuple[np.ndarray, PathRule]] = {}
-    levels: dict[bytes, list[float]] = {}  # every STLSQ threshold giving a support, to take their middle
+    thresholds_found: dict[bytes, list[float]] = {}  # every STLSQ threshold giving a support, to take their middle
 
     def keep(local: np.ndarray, rule: PathRule, index: np.ndarray) -> None:
         if local.any():
@@ -103,22 +90,22 @@ def candidate_supports(
             support[index[local]] = True
             first = found.setdefault(support.tobytes(), (support, rule))[1]
             if rule.kind == "stlsq" and first.kind == "stlsq" and first.columns == rule.columns:
-                levels.setdefault(support.tobytes(), []).append(rule.level)
+                thresholds_found.setdefault(support.tobytes(), []).append(float(rule.threshold or 0.0))
 
     for columns in column_sets:
         index = np.flatnonzero(columns)
         restricted = whole.restrict(index)
         key = tuple(int(i) for i in index)
-        for level in thresholds:
-            keep(stlsq_gram(restricted, level), PathRule("stlsq", float(level), key), index)
+        for threshold in thresholds:
+            keep(stlsq_gram(restricted, threshold), PathRule("stlsq", key, threshold=float(threshold)), index)
         if stepwise:
             for local in forward_path(restricted):
-                keep(local, PathRule("forward", float(local.sum()), key), index)
+                keep(local, PathRule("forward", key, n_terms=int(local.sum())), index)
             for local in backward_path(restricted):
-                keep(local, PathRule("backward", float(local.sum()), key), index)
-    for key_bytes, values in levels.items():
+                keep(local, PathRule("backward", key, n_terms=int(local.sum())), index)
+    for key_bytes, values in thresholds_found.items():
         support, rule = found[key_bytes]
-        found[key_bytes] = (support, replace(rule, level=float(np.exp(np.mean(np.log(values))))))
+        found[key_bytes] = (support, replace(rule, threshold=float(np.exp(np.mean(np.log(values))))))
     return found
 
 
@@ -178,7 +165,7 @@ def one_se_choice(candidates: list[SupportScore]) -> SupportScore:
     return min((c for c in candidates if c.cv_mse <= best.cv_mse + best.cv_se), key=lambda c: c.complexity)
 
 
-def level_choices(
+def nested_library_choices(
     theta: np.ndarray, y: np.ndarray, folds: np.ndarray, candidates: list[SupportScore], column_sets: list[np.ndarray]
 ) -> list[SupportScore | None]:
     """For each nested library (e.g. degree <= 1, 2, 3), the AICc choice among its own candidates."""

@@ -68,6 +68,18 @@ class _EvaluationsExceeded(Exception):
     pass
 
 
+def _active_terms(coefficients: np.ndarray, library: Library) -> tuple[Library, np.ndarray]:
+    """The library reduced to the terms some equation uses, and their coefficients (d, p_active)."""
+    active = np.flatnonzero(np.any(coefficients != 0.0, axis=0))
+    n_powers = library.powers.shape[0]
+    reduced = Library(
+        library.names,
+        library.powers[active[active < n_powers]],
+        tuple(library.functions[k - n_powers] for k in active if k >= n_powers),
+    )
+    return reduced, coefficients[:, active]
+
+
 def simulate_model(
     coefficients: np.ndarray,
     library: Library,
@@ -79,7 +91,7 @@ def simulate_model(
     control: Control | None = None,
     max_evaluations: int | None = None,
 ) -> np.ndarray:
-    """Integrate dx/dt = coefficients @ theta(x, u(t)) from ``x0`` over the times ``t``.
+    """Integrate dx/dt = coefficients @ theta(x, u(t)) from ``x0`` over the times ``t`` → states at ``t``, (m, d).
 
     Args:
         coefficients: (d, p) model coefficients.
@@ -93,9 +105,6 @@ def simulate_model(
         max_evaluations: cap on right-hand-side evaluations (None: none); a model that needs more,
             stiff or heading into a singularity, fails fast instead of using the whole time cap.
 
-    Returns:
-        States at ``t``, (m, d).
-
     Raises:
         SimulationError: divergence, non-finite values, a solver failure, or the time cap.
     """
@@ -107,14 +116,7 @@ def simulate_model(
     limit = bound if bound is not None else 1e6 * max(1.0, float(np.max(np.abs(x0))))
     deadline = time.monotonic() + max_seconds
 
-    active = np.flatnonzero(np.any(coefficients != 0.0, axis=0))
-    reduced = Library(
-        library.names,
-        library.powers[active[active < library.powers.shape[0]]],
-        tuple(library.functions[k - library.powers.shape[0]] for k in active if k >= library.powers.shape[0]),
-    )
-    weights = coefficients[:, active]
-
+    reduced, weights = _active_terms(coefficients, library)
     terms = _compiled_terms(reduced) if batch is None else _compiled_batch_terms(reduced)
     calls = [0]
     budget = max_evaluations if max_evaluations is not None else np.inf

@@ -1,0 +1,80 @@
+"""The entry points: derivatives of noisy, possibly irregularly sampled signals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from pipeline.differentiation.base import as_2d
+from pipeline.differentiation.nan_policy import apply_nan_policy
+from pipeline.differentiation.noise import estimate_noise_sd
+from pipeline.differentiation.registry import make_differentiator
+from pipeline.differentiation.result import DerivativeResult
+from pipeline.errors import DifferentiationError
+
+__all__ = ["differentiate", "smooth_and_differentiate"]
+
+
+def smooth_and_differentiate(
+    t: np.ndarray, x: np.ndarray, *, method: str = "auto", nan_policy: str = "raise", **params: Any
+) -> DerivativeResult:
+    """Smooth ``x`` ((n,) or (n, d)) sampled at ``t`` ((n,)) and return both derivatives and what was chosen."""
+    t = np.asarray(t, dtype=float)
+    x2 = apply_nan_policy(t, as_2d(np.asarray(x, dtype=float)), nan_policy)
+    name, estimator = method, make_differentiator(method, **params)
+    try:
+        estimator.fit(t, x2)
+    except TypeError as exc:  # a parameter of the wrong type reaching numpy/scipy
+        raise DifferentiationError(f"method '{name}': invalid parameter ({exc})") from exc
+    noise = np.array([estimate_noise_sd(x2[:, j]) for j in range(x2.shape[1])])
+    return DerivativeResult(
+        t=t,
+        smoothed=estimator.smoothed_,
+        first=estimator.derivatives_[1],
+        second=estimator.derivatives_[2],
+        method=name,
+        params=estimator.params_,
+        noise_sd=noise,
+    )
+
+
+def differentiate(
+    t: np.ndarray | list[np.ndarray],
+    x: np.ndarray | list[np.ndarray],
+    *,
+    order: int = 1,
+    method: str = "auto",
+    nan_policy: str = "raise",
+    **params: Any,
+) -> np.ndarray | list[np.ndarray]:
+    """Derivative of order 1 or 2 of ``x`` with respect to ``t``.
+
+    Args:
+        t: times (n,), or a list of them for several trajectories.
+        x: values (n,) or (n, d), or a list matching ``t``.
+        order: 1 or 2.
+        method: ``auto``, ``spline``, ``savgol`` or ``finite_difference``.
+        nan_policy: ``raise`` (naming the row) or ``interpolate`` linearly in t.
+        **params: parameters of the method (chosen from the data when omitted).
+
+    Returns:
+        An array of the same shape as ``x`` (a list for list input), in units of x per unit of t**order.
+
+    Raises:
+        DifferentiationError: bad order, method, parameter, shape or NaN.
+    """
+    if order not in (1, 2):
+        raise DifferentiationError(f"order must be 1 or 2, got {order!r}")
+    if isinstance(t, list) or isinstance(x, list):
+        if not (isinstance(t, list) and isinstance(x, list)) or len(t) != len(x):
+            raise DifferentiationError("for several trajectories pass t and x as lists of equal length")
+        return [
+            differentiate(ti, xi, order=order, method=method, nan_policy=nan_policy, **params) for ti, xi in zip(t, x)
+        ]
+    x_arr = np.asarray(x, dtype=float)
+    if x_arr.ndim not in (1, 2):
+        raise DifferentiationError(f"x must have shape (n,) or (n, d), got {x_arr.shape}")
+    result = smooth_and_differentiate(t, x_arr, method=method, nan_policy=nan_policy, **params)
+    out = result.first if order == 1 else result.second
+    return out[:, 0] if x_arr.ndim == 1 else out

@@ -1,0 +1,205 @@
+"""Discovery as a one-way chain: each stage takes frozen objects and returns one to the next.
+
+trajectories → derivatives → unit scaling → conservation laws → design → proposals →
+judging (fitting + shooting) → refinement → uncertainty → scoring → result (data units).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
+from pipeline.discovery.conservation import describe_law, detect_laws
+from pipeline.discovery.design import Design, build_design
+from pipeline.discovery.ensemble import Uncertainty, bagging
+from pipeline.discovery.judging import JudgedModel, Judgement, judge_proposals
+from pipeline.discovery.proposals import Proposals, propose_models
+from pipeline.discovery.refinement import Refinement, refine_by_shooting
+from pipeline.discovery.result import DiscoveryResult
+from pipeline.discovery.scaling import UnitScaling, fit_scaling
+from pipeline.discovery.scoring import score_model
+from pipeline.discovery.shooting import ShootingProblem
+from pipeline.discovery.trajectories import Trajectories, as_trajectories
+from pipeline.errors import DataError
+
+if TYPE_CHECKING:
+    from pipeline.config import DifferentiationConfig, DiscoveryConfig
+
+__all__ = ["discover"]
+
+
+def discover(
+    t: np.ndarray | Sequence[np.ndarray],
+    x: np.ndarray | Sequence[np.ndarray],
+    *,
+    config: DiscoveryConfig | None = None,
+    feature_names: Sequence[str] | None = None,
+    differentiation: DifferentiationConfig | None = None,
+    derivatives: Sequence[DerivativeResult] | None = None,
+    u: np.ndarray | Sequence[np.ndarray] | None = None,
+    control_names: Sequence[str] | None = None,
+) -> DiscoveryResult:
+    """Discover a sparse ODE dx/dt = f(x, u) from one or several trajectories.
+
+    Args:
+        t: times (n,), or a list with one array per trajectory.
+        x: states (n, d) (or (n,)), or a list matching ``t``.
+        config: library, selection and ensemble settings; defaults when None.
+        feature_names: the d state names (``x0, x1, ...`` when None).
+        differentiation: how to differentiate when ``derivatives`` is not given.
+        derivatives: precomputed smoothing/derivatives, one per trajectory.
+        u: known inputs (n, m) per trajectory (same layout as ``x``); the library then spans states and
+            inputs, only the states' derivatives are modelled, and simulation needs the inputs.
+        control_names: the m input names (``u0, u1, ...`` when None).
+
+    Returns:
+        The chosen model with its metrics, choices, candidate table and uncertainty, in the data's units.
+
+    Raises:
+        DataError: inconsistent shapes or unusable data.
+        DiscoveryError: the library has more terms than samples, or fitting failed.
+    """
+    from pipeline.config import DifferentiationConfig, DiscoveryConfig  # the config imports this package's registry
+
+    config = config or DiscoveryConfig()
+    data = as_trajectories(t, x, feature_names, u, control_names)
+    derivatives = _derivatives(data, derivatives, differentiation or DifferentiationConfig())
+    scaling = fit_scaling(data, unit_covariant=not config.library.all_functions)
+    data, derivatives = scaling.apply(data, derivatives)
+    laws = _laws(data, derivatives, scaling, config.conservation_laws)
+    design = build_design(data, derivatives, config)
+    proposals = propose_models(design, data.names, config.threshold)
+    problem = _shooting_problem(data, derivatives, design, config.max_simulation_seconds)
+    judgement = judge_proposals(proposals, design, problem, laws, data.names)
+    winner = judgement.winner()
+    refinement = _refine(winner, problem, laws, derivatives, config.refine_by_simulation)
+    uncertainty = _uncertainty(design, winner, laws, config.n_bootstrap)
+    model = _model(data, design, proposals, refinement, uncertainty, config.max_simulation_seconds)
+    scores = score_model(model, data, derivatives, design, winner.supports, laws)
+    chosen = _choices_made(derivatives, design, judgement, winner, refinement, config)
+    if scores.simulation_error is not None:
+        chosen["simulation_error"] = scores.simulation_error
+    result = replace(model, metrics=scores.metrics | _selection_metrics(judgement, winner, uncertainty), chosen=chosen)
+    return scaling.restore(_with_laws(result, laws, scaling, data.names))
+
+
+def _derivatives(
+    data: Trajectories, given: Sequence[DerivativeResult] | None, differentiation: DifferentiationConfig
+) -> list[DerivativeResult]:
+    """The given smoothing/derivatives (one per trajectory), or computed as ``differentiation`` says."""
+    if given is None:
+        given = [
+            smooth_and_differentiate(t, x, method=differentiation.method, **differentiation.params)
+            for t, x in zip(data.ts, data.xs)
+        ]
+    if len(given) != len(data.xs):
+        raise DataError(f"got {len(given)} derivative results for {len(data.xs)} trajectories")
+    return list(given)
+
+
+def _laws(data: Trajectories, derivatives: list[DerivativeResult], scaling: UnitScaling, enabled: bool) -> np.ndarray:
+    """The conservation laws (r, d) the data keep, in fitting units; none when ``enabled`` is false."""
+    if not enabled:
+        return np.zeros((0, data.d))
+    return detect_laws(data.xs, [r.smoothed for r in derivatives], scaling.states)
+
+
+def _shooting_problem(
+    data: Trajectories, derivatives: list[DerivativeResult], design: Design, max_seconds: float
+) -> ShootingProblem:
+    smoothed = [r.smoothed for r in derivatives]
+    return ShootingProblem(design.library, data.ts, data.xs, smoothed, data.us, design.n_folds, max_seconds)
+
+
+def _refine(
+    winner: JudgedModel, problem: ShootingProblem, laws: np.ndarray, derivatives: list[DerivativeResult], enabled: bool
+) -> Refinement:
+    """The winner's coefficients refined by multiple shooting (unchanged when ``enabled`` is false)."""
+    if not enabled:
+        return Refinement(winner.coefficients, float("nan"), float("nan"))
+    noise_sd = np.sqrt(np.mean([r.noise_sd**2 for r in derivatives], axis=0))
+    return refine_by_shooting(
+        winner.coefficients, problem, laws=laws if winner.conserving else None, noise_sd=noise_sd
+    )
+
+
+def _uncertainty(design: Design, winner: JudgedModel, laws: np.ndarray, n_bootstrap: int) -> Uncertainty | None:
+    if n_bootstrap <= 0:
+        return None
+    return bagging(design.theta, design.x_dot, winner.supports, winner.rules, n_models=n_bootstrap, seed=0, laws=laws)
+
+
+def _model(
+    data: Trajectories,
+    design: Design,
+    proposals: Proposals,
+    refinement: Refinement,
+    uncertainty: Uncertainty | None,
+    max_simulation_seconds: float,
+) -> DiscoveryResult:
+    """The chosen model in fitting units, with its candidate table and uncertainty (not yet scored)."""
+    return DiscoveryResult(
+        names=data.names,
+        library=design.library,
+        coefficients=refinement.coefficients,
+        pareto=[row.as_dict() for row in proposals.pareto],
+        inclusion=None if uncertainty is None else uncertainty.inclusion,
+        intervals=None if uncertainty is None else uncertainty.intervals,
+        max_simulation_seconds=max_simulation_seconds,
+        controls=data.controls,
+    )
+
+
+def _selection_metrics(
+    judgement: Judgement, winner: JudgedModel, uncertainty: Uncertainty | None
+) -> dict[str, float]:
+    """Every judged model's shooting error, and the chosen terms' lowest inclusion probability."""
+    metrics = {f"shooting_error.{judged.label}": judged.shooting for judged in judgement.models}
+    if uncertainty is not None:
+        metrics["min_inclusion_probability"] = uncertainty.min_inclusion(winner.supports)
+    return metrics
+
+
+def _choices_made(
+    derivatives: list[DerivativeResult],
+    design: Design,
+    judgement: Judgement,
+    winner: JudgedModel,
+    refinement: Refinement,
+    config: DiscoveryConfig,
+) -> dict[str, object]:
+    """What was chosen at each stage, as JSON-safe values (logged as the run's choices)."""
+    spec = config.library
+    used_degrees = design.library.degrees[np.any(winner.supports, axis=0)]
+    selection = (
+        "fixed threshold"
+        if config.threshold is not None
+        else f"STLSQ and stepwise paths for degrees {design.degrees}, {design.n_folds}-fold blocked CV,"
+        " effective-sample AICc, joint choice by multiple shooting"
+    )
+    return {
+        "differentiation_method": derivatives[0].method,
+        "differentiation_choice": [str(prm.get("method", derivatives[0].method)) for prm in derivatives[0].params],
+        "library": f"polynomial degree <= {design.top_degree}, bias {spec.include_bias}, functions {spec.all_functions}"
+        + (", with state x function products" if spec.combinations else ""),
+        "degree": int(used_degrees.max()) if used_degrees.size else 0,
+        "coefficient_fit": winner.fit + (" + shooting refinement" if refinement.improved else ""),
+        "model_choice": winner.label,
+        "model_choices_judged": sorted(judged.label for judged in judgement.models),
+        "selection": selection,
+        "selection_rules": [None if rule is None else rule.describe() for rule in winner.rules],
+    }
+
+
+def _with_laws(
+    result: DiscoveryResult, laws: np.ndarray, scaling: UnitScaling, names: tuple[str, ...]
+) -> DiscoveryResult:
+    """The result with the conservation laws it keeps described in the data's units (``chosen``)."""
+    if not len(laws):
+        return result
+    described = [describe_law(weights, scaling.states, names) for weights in laws]
+    return replace(result, chosen={**result.chosen, "conservation_laws": described})

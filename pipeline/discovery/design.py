@@ -1,0 +1,120 @@
+"""The regression problem discovery solves: the library on the smoothed states, derivatives, folds, weak form.
+
+Everything here is computed once from the (unit-scaled) data and read by every later stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.integrate import cumulative_trapezoid
+
+from pipeline.differentiation import DerivativeResult
+from pipeline.discovery.library import Library
+from pipeline.discovery.sindy import build_library
+from pipeline.discovery.trajectories import Trajectories
+from pipeline.discovery.weak import WeakSystem, weak_system
+from pipeline.errors import DiscoveryError
+
+if TYPE_CHECKING:
+    from pipeline.config import DiscoveryConfig
+
+__all__ = ["Design", "block_folds", "build_design", "integrate_library"]
+
+
+@dataclass(frozen=True)
+class Design:
+    """The library evaluated on the data, and what selection and fitting read from it.
+
+    Attributes:
+        library: the p candidate terms (over states, then inputs).
+        theta: the library on the smoothed states (and inputs), stacked over trajectories, (n, p).
+        x_dot: the derivatives of the smoothed states, (n, d).
+        integrated: ∫ theta dt from each trajectory's start, (n, p).
+        observed: the observed states, stacked, (n, d).
+        lengths: samples per trajectory.
+        folds: contiguous fold label of each row, (n,).
+        n_folds: folds per trajectory.
+        degrees: the nested polynomial degrees tried (e.g. [1, 2, 3]).
+        column_sets: the library columns up to each of those degrees, (p,) masks.
+        weak: the weak form of the data, or None when it is off or the data are too short for it.
+    """
+
+    library: Library
+    theta: np.ndarray
+    x_dot: np.ndarray
+    integrated: np.ndarray
+    observed: np.ndarray
+    lengths: list[int]
+    folds: np.ndarray
+    n_folds: int
+    degrees: list[int]
+    column_sets: list[np.ndarray]
+    weak: WeakSystem | None
+
+    @property
+    def top_degree(self) -> int:
+        """The highest polynomial degree in the library."""
+        return self.degrees[-1]
+
+
+def block_folds(lengths: list[int], n_folds: int) -> np.ndarray:
+    """Fold label of each stacked row: every trajectory is cut into ``n_folds`` contiguous blocks."""
+    labels = [np.minimum((np.arange(n) * n_folds) // max(n, 1), n_folds - 1) for n in lengths]
+    return np.concatenate(labels)
+
+
+def integrate_library(theta: np.ndarray, ts: list[np.ndarray]) -> np.ndarray:
+    """∫ theta dt from each trajectory's start, for library values (n, p) stacked over trajectories."""
+    integrated = np.empty_like(theta)
+    start = 0
+    for t in ts:
+        rows = slice(start, start + t.shape[0])
+        integrated[rows] = cumulative_trapezoid(theta[rows], t, axis=0, initial=0.0)
+        start += t.shape[0]
+    return integrated
+
+
+def build_design(data: Trajectories, derivatives: Sequence[DerivativeResult], config: DiscoveryConfig) -> Design:
+    """The design of ``data`` (in fitting units) with its ``derivatives``, as ``config.library`` describes.
+
+    Raises:
+        DiscoveryError: non-finite library values, or more terms than samples.
+    """
+    spec = config.library
+    top_degree = spec.degree if spec.degree is not None else spec.max_degree
+    library = build_library(
+        data.names + data.controls,
+        degree=top_degree,
+        include_bias=spec.include_bias,
+        functions=spec.all_functions,
+        combinations=spec.combinations,
+    )
+    smoothed = np.vstack([r.smoothed for r in derivatives])
+    theta = library.evaluate(smoothed if data.us is None else np.hstack([smoothed, np.vstack(data.us)]))
+    n, p = theta.shape
+    if not np.all(np.isfinite(theta)):
+        raise DiscoveryError("the library has non-finite values on these data (e.g. 1/x at x = 0); drop that family")
+    if n <= p + 1:
+        raise DiscoveryError(
+            f"the library has {p} terms but there are only {n} samples;"
+            " lower discovery.library.degree (or max_degree) or provide more data"
+        )
+    n_folds = min(config.n_folds, min(data.lengths))
+    degrees = [top_degree] if spec.degree is not None else list(range(1, top_degree + 1))
+    return Design(
+        library=library,
+        theta=theta,
+        x_dot=np.vstack([r.first for r in derivatives]),
+        integrated=integrate_library(theta, data.ts),
+        observed=data.stacked(),
+        lengths=data.lengths,
+        folds=block_folds(data.lengths, n_folds),
+        n_folds=n_folds,
+        degrees=degrees,
+        column_sets=[library.subset(g) for g in degrees],
+        weak=weak_system(data.ts, data.xs, theta, n_folds) if config.weak_form else None,
+    )

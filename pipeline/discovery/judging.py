@@ -1,0 +1,109 @@
+"""Judging the candidate models by simulation, and picking the winner.
+
+Every joint choice is refitted by each linear fit form (:func:`~pipeline.discovery.fitting.linear_fits`)
+and the fit whose multiple-shooting error is lowest is kept. When the data keep conservation
+laws, each choice is also made law-keeping (as it is, and with each involved state's equation
+absorbing the balancing terms), and only law-keeping models may win. Simulation vetoes,
+parsimony decides: among the models whose shooting error is within a factor
+:data:`SHOOTING_TOLERANCE` of the best, the one with the fewest terms wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.discovery.conservation import eliminated_supports
+from pipeline.discovery.design import Design
+from pipeline.discovery.fitting import linear_fits
+from pipeline.discovery.paths import PathRule
+from pipeline.discovery.proposals import Choice, Proposals
+from pipeline.discovery.shooting import ShootingProblem
+
+__all__ = ["SHOOTING_TOLERANCE", "JudgedModel", "Judgement", "judge_model", "judge_proposals"]
+
+SHOOTING_TOLERANCE = 2.0
+"""A sparser model is kept unless its multiple-shooting error is more than this factor above the best's."""
+
+
+@dataclass(frozen=True)
+class JudgedModel:
+    """One joint choice after fitting and multiple shooting.
+
+    Attributes:
+        label: the choice's label (``aicc``, ``one_se, law-keeping``, ...).
+        supports: the terms the fitted model keeps, (d, p).
+        rules: per state, the rule behind its support if the fit kept it unchanged, else None.
+        coefficients: the best fit form's coefficients, (d, p).
+        fit: the name of that fit form (``derivative``, ``integral``, ``weak``).
+        shooting: its multiple-shooting error.
+        conserving: whether the model was fitted to keep the conservation laws.
+    """
+
+    label: str
+    supports: np.ndarray
+    rules: tuple[PathRule | None, ...]
+    coefficients: np.ndarray
+    fit: str
+    shooting: float
+    conserving: bool
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Every distinct model judged, in the order judged."""
+
+    models: tuple[JudgedModel, ...]
+
+    def winner(self) -> JudgedModel:
+        """The sparsest admissible model (law-keeping ones only, if any), ties broken by shooting error."""
+        pool = [model for model in self.models if model.conserving] or list(self.models)
+        best_error = min(model.shooting for model in pool)
+        admissible = [model for model in pool if model.shooting <= SHOOTING_TOLERANCE * best_error]
+        return min(admissible, key=lambda model: (int(model.supports.sum()), model.shooting))
+
+
+def judge_model(
+    choice: Choice, design: Design, problem: ShootingProblem, laws: np.ndarray | None = None
+) -> JudgedModel:
+    """Fit ``choice`` by every form (keeping ``laws`` when given) and keep the one that simulates best."""
+    fits = linear_fits(design, choice.supports, laws)
+    errors = {name: problem.error(coefficients) for name, coefficients in fits.items()}
+    best = min(errors, key=lambda name: errors[name])
+    active = fits[best] != 0
+    kept = [np.array_equal(active[j], choice.supports[j]) for j in range(active.shape[0])]
+    rules = tuple(rule if same else None for rule, same in zip(choice.rules, kept))
+    return JudgedModel(choice.label, active, rules, fits[best], best, min(errors.values()), laws is not None)
+
+
+def _law_keeping_variants(model: JudgedModel, laws: np.ndarray, names: tuple[str, ...]) -> list[Choice]:
+    """The model's supports made law-keeping: as they are, and balanced by each involved state's equation.
+
+    A term found in only one of a law's equations is either dropped (the supports as they are) or
+    balanced by one chosen state's equation."""
+    variants = [Choice(f"{model.label}, law-keeping", model.supports, model.rules)]
+    for e in np.flatnonzero(np.any(laws != 0, axis=0)):
+        balanced = eliminated_supports(model.supports, laws, int(e))
+        variants.append(Choice(f"{model.label}, law via {names[e]}", balanced, model.rules))
+    return variants
+
+
+def judge_proposals(
+    proposals: Proposals, design: Design, problem: ShootingProblem, laws: np.ndarray, names: tuple[str, ...]
+) -> Judgement:
+    """Judge every distinct proposed choice, and, when the data keep ``laws`` (r, d), their law-keeping variants."""
+    judged: dict[bytes, JudgedModel] = {}
+    for choice in proposals.choices:
+        if choice.supports.tobytes() not in judged:
+            judged[choice.supports.tobytes()] = judge_model(choice, design, problem)
+    if len(laws):
+        tried: set[bytes] = set()
+        for model in [model for model in judged.values() if not model.conserving]:
+            for variant in _law_keeping_variants(model, laws, names):
+                if variant.supports.tobytes() in tried:
+                    continue
+                tried.add(variant.supports.tobytes())
+                conserving = judge_model(variant, design, problem, laws)
+                judged.setdefault(b"law" + conserving.supports.tobytes(), conserving)
+    return Judgement(tuple(judged.values()))

@@ -1,0 +1,157 @@
+"""Candidate models: joint support choices from every sparsity path and rule, and the Pareto table.
+
+For each state, :func:`~pipeline.discovery.selection.select_support` scores every support
+that the STLSQ and stepwise paths propose on each nested library. Several rules then pick
+one support per state, and each rule's picks over all states form one joint choice:
+AICc (the primary choice), the sparsest within one standard error of the best, the best
+cross-validated score, the AICc choice within each nested degree, and the AICc and one-SE
+choices on the weak form. :mod:`pipeline.discovery.judging` decides between them by simulation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pipeline.discovery.design import Design
+from pipeline.discovery.paths import PathRule
+from pipeline.discovery.selection import SupportScore, nested_library_choices, one_se_choice, select_support
+from pipeline.discovery.weak import WeakSystem
+
+__all__ = ["Choice", "ParetoRow", "Proposals", "propose_models"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One joint model choice: a support per state and the rule that found each (None: not re-runnable).
+
+    Attributes:
+        label: what made the choice, e.g. ``aicc``, ``one_se``, ``degree_le_2``, ``weak_aicc``.
+        supports: active terms per equation, (d, p).
+        rules: per state, the path rule behind its support (bagging re-applies it), or None.
+    """
+
+    label: str
+    supports: np.ndarray
+    rules: tuple[PathRule | None, ...]
+
+
+@dataclass(frozen=True)
+class ParetoRow:
+    """One scored candidate support of one state's equation."""
+
+    state: str
+    complexity: int
+    cv_mse: float
+    cv_se: float
+    terms: list[str]
+    chosen: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe row: ``{"state", "complexity", "cv_mse", "cv_se", "terms", "chosen"}``."""
+        return {
+            "state": self.state,
+            "complexity": self.complexity,
+            "cv_mse": self.cv_mse,
+            "cv_se": self.cv_se,
+            "terms": self.terms,
+            "chosen": self.chosen,
+        }
+
+
+@dataclass(frozen=True)
+class Proposals:
+    """The joint choices to judge, primary first, and every scored candidate.
+
+    Attributes:
+        choices: distinct labels in order of preference for ties (identical supports keep the first label).
+        pareto: every scored candidate of every state, by complexity then error.
+    """
+
+    choices: tuple[Choice, ...]
+    pareto: tuple[ParetoRow, ...]
+
+
+class _ChoiceTable:
+    """Per-label supports and rules, filled state by state."""
+
+    def __init__(self, labels: list[str], d: int, p: int) -> None:
+        self.supports = {label: np.zeros((d, p), dtype=bool) for label in labels}
+        self.rules: dict[str, list[PathRule | None]] = {label: [None] * d for label in labels}
+
+    def set(self, label: str, j: int, pick: SupportScore) -> None:
+        self.supports[label][j], self.rules[label][j] = pick.support, pick.rule
+
+    def choices(self) -> list[Choice]:
+        return [Choice(label, self.supports[label], tuple(self.rules[label])) for label in self.supports]
+
+
+def _state_picks(
+    design: Design, j: int, chosen: SupportScore, candidates: list[SupportScore]
+) -> dict[str, SupportScore]:
+    """The alternative rules' picks for state j (all equal to the primary when nothing was scored)."""
+    labels = ["one_se", "best_cv"] + [f"degree_le_{degree}" for degree in design.degrees]
+    if not candidates:
+        return dict.fromkeys(labels, chosen)
+    per_degree = nested_library_choices(design.theta, design.x_dot[:, j], design.folds, candidates, design.column_sets)
+    picks = {"one_se": one_se_choice(candidates), "best_cv": min(candidates, key=lambda c: c.cv_mse)}
+    picks |= {f"degree_le_{degree}": pick or chosen for degree, pick in zip(design.degrees, per_degree)}
+    return picks
+
+
+def _pareto_rows(name: str, terms: list[str], chosen: SupportScore, candidates: list[SupportScore]) -> list[ParetoRow]:
+    return [
+        ParetoRow(
+            state=name,
+            complexity=c.complexity,
+            cv_mse=c.cv_mse,
+            cv_se=c.cv_se,
+            terms=[terms[i] for i in np.flatnonzero(c.support)],
+            chosen=bool(np.array_equal(c.support, chosen.support)),
+        )
+        for c in sorted(candidates, key=lambda c: (c.complexity, c.cv_mse))
+    ]
+
+
+def _weak_choices(weak: WeakSystem, column_sets: list[np.ndarray], d: int) -> list[Choice]:
+    """Joint choices made on the weak form: its AICc choice and the sparsest within one SE of its best.
+
+    Their rules were found on the weak system, not on the derivatives bagging resamples, so they are
+    not carried (bagging then measures each term's sign stability instead)."""
+    p = weak.design.shape[1]
+    aicc, one_se = np.zeros((d, p), dtype=bool), np.zeros((d, p), dtype=bool)
+    for j in range(d):
+        chosen, candidates = select_support(weak.design, weak.target[:, j], weak.folds, column_sets=column_sets)
+        aicc[j] = chosen.support
+        one_se[j] = one_se_choice(candidates).support if candidates else chosen.support
+    return [Choice("weak_aicc", aicc, (None,) * d), Choice("weak_one_se", one_se, (None,) * d)]
+
+
+def propose_models(design: Design, names: tuple[str, ...], threshold: float | None) -> Proposals:
+    """Joint choices for the states ``names`` (d) on ``design``; with a fixed STLSQ ``threshold``, that one only.
+
+    Returns:
+        The choices to judge: ``fixed``, or ``aicc`` followed by the alternatives and the weak-form choices.
+    """
+    d, p = len(names), design.theta.shape[1]
+    primary = "fixed" if threshold is not None else "aicc"
+    alternatives = ["one_se", "best_cv"] + [f"degree_le_{degree}" for degree in design.degrees]
+    table = _ChoiceTable([primary, *alternatives], d, p)
+    terms = design.library.feature_names()
+    pareto: list[ParetoRow] = []
+    for j, name in enumerate(names):
+        chosen, candidates = select_support(
+            design.theta, design.x_dot[:, j], design.folds, threshold=threshold, column_sets=design.column_sets
+        )
+        table.set(primary, j, chosen)
+        for label, pick in _state_picks(design, j, chosen, candidates).items():
+            table.set(label, j, pick)
+        pareto += _pareto_rows(name, terms, chosen, candidates)
+    choices = table.choices()
+    if threshold is not None:
+        choices = choices[:1]
+    elif design.weak is not None:
+        choices += _weak_choices(design.weak, design.column_sets, d)
+    return Proposals(tuple(choices), tuple(pareto))

@@ -1,0 +1,132 @@
+"""Output-error refinement: adjust the chosen model's coefficients so its simulations track the observed states.
+
+Every linear fit (derivative, integral or weak form) regresses on quantities computed from
+the data; at high noise their errors bias the coefficients, and a small bias in a damping
+or coupling term changes where a simulation goes. Refinement keeps the terms and
+minimises the multiple-shooting residual itself (:class:`~pipeline.discovery.shooting.ShootingProblem`):
+the residual is (simulated − observed) / spread of each state over every block.
+Levenberg–Marquardt (scipy's ``least_squares``) starts from the best linear fit; the
+conservation laws, if any, hold throughout (the search runs in the subspace of coefficients
+that keep them). The refined coefficients are kept only if they lower the shooting error.
+The number of residual evaluations is capped, so the cost is bounded and the result does
+not depend on the machine's speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from pipeline.discovery.conservation import law_basis
+from pipeline.discovery.shooting import FAILED_RESIDUAL, ShootingProblem, evaluation_budget
+from pipeline.discovery.simulate import simulate_model
+from pipeline.errors import SimulationError
+
+__all__ = ["Refinement", "refine_by_shooting"]
+
+ITERATIONS = 10
+"""Residual evaluations outside Jacobian estimates (about one per Levenberg–Marquardt iteration); each Jacobian
+costs one more per free coefficient."""
+AT_NOISE_FLOOR = 1.1
+"""A residual within this factor of the noise floor (mean of (noise sd / spread)²) leaves nothing to refine."""
+
+
+@dataclass(frozen=True)
+class Refinement:
+    """The refined coefficients (d, p) and the mean squared shooting residual before and after.
+
+    ``coefficients`` are the starting ones when refinement did not help (then ``after == before``).
+    """
+
+    coefficients: np.ndarray
+    before: float
+    after: float
+
+    @property
+    def improved(self) -> bool:
+        """Whether the refined coefficients lowered the residual."""
+        return bool(self.after < self.before)
+
+
+def _residual_function(problem: ShootingProblem, model: Callable[[np.ndarray], np.ndarray]):
+    """Residual vector of the free coefficients: every block's (simulated − observed) / spread, flattened."""
+    spread = problem.spread()
+    plan = problem.plan()
+    shared = problem.shared_grid()
+    if shared is not None:  # every block on the same relative time grid: one batched simulation per residual
+        relative, length = shared
+        observed = np.stack([problem.xs[b.trajectory][b.first : b.first + length] for b in plan], axis=1)  # (m, B, d)
+        starts = np.array([problem.smoothed[b.trajectory][b.first] for b in plan])  # (B, d)
+
+        def batched(free: np.ndarray) -> np.ndarray:
+            try:
+                simulated = simulate_model(
+                    model(free),
+                    problem.library,
+                    starts,
+                    relative,
+                    max_seconds=problem.max_seconds,
+                    max_evaluations=evaluation_budget(length),
+                )
+                return ((simulated - observed) / spread).ravel()
+            except SimulationError:
+                return np.full(observed.size, FAILED_RESIDUAL)
+
+        return batched
+
+    def blockwise(free: np.ndarray) -> np.ndarray:
+        current, parts = model(free), []
+        for block in plan:
+            observed_block = problem.observed(block)
+            try:
+                parts.append(((problem.simulate_block(current, block) - observed_block) / spread).ravel())
+            except SimulationError:
+                parts.append(np.full(observed_block.size, FAILED_RESIDUAL))
+        return np.concatenate(parts)
+
+    return blockwise
+
+
+def refine_by_shooting(
+    coefficients: np.ndarray,
+    problem: ShootingProblem,
+    *,
+    laws: np.ndarray | None = None,
+    noise_sd: np.ndarray | None = None,
+) -> Refinement:
+    """Coefficients (d, p) on the same terms that minimise the multiple-shooting residual of ``problem``.
+
+    Args:
+        coefficients: the starting model (d, p); its zero pattern is kept.
+        problem: the blocks, data and library to simulate.
+        laws: conservation laws (r, d) the coefficients must keep.
+        noise_sd: the states' measurement noise sd (d,); when the residual is already at the noise
+            floor it implies, there is nothing to refine and the search is skipped.
+    """
+    d = coefficients.shape[0]
+    supports = coefficients != 0
+    slots, basis = law_basis(supports, np.zeros((0, d)) if laws is None else laws)
+    if not slots or basis.shape[1] == 0:
+        return Refinement(coefficients, float("nan"), float("nan"))
+    start = np.array([coefficients[j, k] for j, k in slots])
+
+    def model(free: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(coefficients)
+        for (j, k), value in zip(slots, basis @ free):
+            out[j, k] = value
+        return out
+
+    residual = _residual_function(problem, model)
+    initial = basis.T @ start
+    before = float(np.mean(residual(initial) ** 2))
+    floor = 0.0 if noise_sd is None else float(np.mean((np.asarray(noise_sd) / problem.spread()) ** 2))
+    if not np.isfinite(before) or before >= FAILED_RESIDUAL**2 or before <= AT_NOISE_FLOOR * floor:
+        return Refinement(coefficients, before, before)
+    solution = least_squares(residual, initial, method="lm", x_scale="jac", max_nfev=ITERATIONS)
+    after = float(np.mean(solution.fun**2))
+    if not after < before:
+        return Refinement(coefficients, before, before)
+    return Refinement(model(solution.x), before, after)

@@ -1,0 +1,90 @@
+"""Unit scaling: fit in units where every state has RMS 1, and map the model back exactly.
+
+Nothing in discovery then depends on the data's units (thresholds, tolerances, divergence
+checks). Polynomial coefficients map back exactly: a model fitted on x / s has
+c_ik → c_ik s_i / Π_j s_j^p_kj. Function terms (sin x, e^x) are not unit-covariant, so a
+library with them is fitted in the data's own units (scale 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from pipeline.differentiation import DerivativeResult
+from pipeline.discovery.result import DiscoveryResult
+from pipeline.discovery.trajectories import Trajectories
+
+__all__ = ["UnitScaling", "fit_scaling", "state_scale"]
+
+
+def state_scale(xs: Sequence[np.ndarray]) -> np.ndarray:
+    """RMS of each state over all trajectories, (d,); 1 for an all-zero state."""
+    rms = np.sqrt(np.mean(np.vstack(xs) ** 2, axis=0))
+    return np.where(rms > 0, rms, 1.0)
+
+
+@dataclass(frozen=True)
+class UnitScaling:
+    """Per-state and per-input factors: fitting units are the data's units divided by them.
+
+    Attributes:
+        states: (d,) factors of the states.
+        inputs: (m,) factors of the known inputs.
+    """
+
+    states: np.ndarray
+    inputs: np.ndarray
+
+    def apply(
+        self, data: Trajectories, derivatives: Sequence[DerivativeResult]
+    ) -> tuple[Trajectories, list[DerivativeResult]]:
+        """The trajectories and their derivatives in fitting units."""
+        s = self.states
+        scaled = [
+            replace(r, smoothed=r.smoothed / s, first=r.first / s, second=r.second / s, noise_sd=r.noise_sd / s)
+            for r in derivatives
+        ]
+        us = None if data.us is None else [ui / self.inputs for ui in data.us]
+        return replace(data, xs=[xi / s for xi in data.xs], us=us), scaled
+
+    def restore(self, result: DiscoveryResult) -> DiscoveryResult:
+        """The result in the data's units: coefficients, intervals, Pareto errors and noise levels."""
+        scale = self.states
+        if np.all(scale == 1.0) and np.all(self.inputs == 1.0):
+            return result
+        library = result.library
+        every = np.concatenate([scale, self.inputs])  # the library's variables: states, then inputs
+        term_scale = np.concatenate(
+            [np.prod(every[None, :] ** library.powers, axis=1), np.ones(len(library.functions))]
+        )
+        factor = scale[:, None] / term_scale[None, :]
+        position = {name: i for i, name in enumerate(result.names)}
+        pareto = [
+            {**row, "cv_mse": row["cv_mse"] * scale[position[row["state"]]] ** 2,
+             "cv_se": row["cv_se"] * scale[position[row["state"]]] ** 2}
+            for row in result.pareto
+        ]  # fmt: skip
+        metrics = dict(result.metrics)
+        for i, name in enumerate(result.names):
+            if f"noise_sd.{name}" in metrics:
+                metrics[f"noise_sd.{name}"] *= float(scale[i])
+        return replace(
+            result,
+            coefficients=result.coefficients * factor,
+            intervals=None if result.intervals is None else result.intervals * factor[..., None],
+            pareto=pareto,
+            metrics=metrics,
+            chosen={**result.chosen, "state_scale": [float(v) for v in scale]},
+        )
+
+
+def fit_scaling(data: Trajectories, *, unit_covariant: bool) -> UnitScaling:
+    """RMS scaling of states and inputs when the library is ``unit_covariant`` (polynomial); else all ones."""
+    m = len(data.controls)
+    if not unit_covariant:
+        return UnitScaling(np.ones(data.d), np.ones(m))
+    inputs = state_scale(data.us) if data.us is not None else np.ones(m)
+    return UnitScaling(state_scale(data.xs), inputs)

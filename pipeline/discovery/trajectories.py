@@ -1,0 +1,106 @@
+"""The data discovery works on: trajectories of states, with their names and known inputs, validated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.data import validate_timeseries
+from pipeline.errors import DataError
+
+__all__ = ["Trajectories", "as_trajectories"]
+
+
+@dataclass(frozen=True)
+class Trajectories:
+    """One or several trajectories of the same d states (and m known inputs).
+
+    Attributes:
+        ts: times per trajectory, (n_k,).
+        xs: observed states per trajectory, (n_k, d).
+        names: the d state names.
+        us: known inputs per trajectory, (n_k, m), or None.
+        controls: the m input names (empty without inputs).
+    """
+
+    ts: list[np.ndarray]
+    xs: list[np.ndarray]
+    names: tuple[str, ...]
+    us: list[np.ndarray] | None = None
+    controls: tuple[str, ...] = ()
+
+    @property
+    def d(self) -> int:
+        """Number of states."""
+        return self.xs[0].shape[1]
+
+    @property
+    def lengths(self) -> list[int]:
+        """Samples per trajectory."""
+        return [x.shape[0] for x in self.xs]
+
+    def stacked(self) -> np.ndarray:
+        """All observed states, trajectories one after the other, (Σ n_k, d)."""
+        return np.vstack(self.xs)
+
+
+def _as_lists(t: object, x: object) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    ts = [np.asarray(ti, dtype=float) for ti in t] if isinstance(t, (list, tuple)) else [np.asarray(t, dtype=float)]
+    xs = [np.asarray(xi, dtype=float) for xi in x] if isinstance(x, (list, tuple)) else [np.asarray(x, dtype=float)]
+    if len(ts) != len(xs):
+        raise DataError(f"got {len(ts)} time arrays but {len(xs)} state arrays; pass one per trajectory")
+    xs = [xi[:, None] if xi.ndim == 1 else xi for xi in xs]
+    dims = {xi.shape[1] for xi in xs if xi.ndim == 2}
+    if any(xi.ndim != 2 for xi in xs) or len(dims) != 1:
+        raise DataError(f"every trajectory must have shape (n, d) with the same d; got {[xi.shape for xi in xs]}")
+    return ts, xs
+
+
+def _controls(
+    ts: list[np.ndarray], u: object, control_names: Sequence[str] | None, names: tuple[str, ...]
+) -> tuple[list[np.ndarray] | None, tuple[str, ...]]:
+    """Known inputs per trajectory, validated against the times, and their names."""
+    if u is None:
+        return None, ()
+    us = [np.asarray(ui, dtype=float) for ui in u] if isinstance(u, (list, tuple)) else [np.asarray(u, dtype=float)]
+    us = [ui[:, None] if ui.ndim == 1 else ui for ui in us]
+    if len(us) != len(ts) or any(ui.ndim != 2 or ui.shape[0] != ti.shape[0] for ui, ti in zip(us, ts)):
+        raise DataError(f"u must give (n, m) inputs per trajectory matching the times; got {[ui.shape for ui in us]}")
+    m = us[0].shape[1]
+    if any(ui.shape[1] != m for ui in us):
+        raise DataError("every trajectory must have the same number of inputs")
+    controls = tuple(control_names) if control_names is not None else tuple(f"u{k}" for k in range(m))
+    if len(controls) != m or set(controls) & set(names):
+        raise DataError(f"control_names {list(controls)} must name the {m} inputs and differ from the states")
+    for k, ui in enumerate(us):
+        bad = np.argwhere(~np.isfinite(ui))
+        if bad.size:
+            raise DataError(
+                f"input '{controls[bad[0][1]]}' has a non-finite value at row {bad[0][0] + 1} of trajectory {k}"
+            )
+    return us, controls
+
+
+def as_trajectories(
+    t: np.ndarray | Sequence[np.ndarray],
+    x: np.ndarray | Sequence[np.ndarray],
+    feature_names: Sequence[str] | None = None,
+    u: np.ndarray | Sequence[np.ndarray] | None = None,
+    control_names: Sequence[str] | None = None,
+) -> Trajectories:
+    """Validated trajectories from arrays or lists of arrays (one per trajectory).
+
+    Raises:
+        DataError: inconsistent shapes, names or inputs; non-finite, unordered or too few samples.
+    """
+    ts, xs = _as_lists(t, x)
+    d = xs[0].shape[1]
+    names = tuple(feature_names) if feature_names is not None else tuple(f"x{j}" for j in range(d))
+    if len(names) != d:
+        raise DataError(f"feature_names has {len(names)} names for {d} state columns")
+    for k, (ti, xi) in enumerate(zip(ts, xs)):
+        validate_timeseries(ti, xi, names, f"trajectory {k}")
+    us, controls = _controls(ts, u, control_names, names)
+    return Trajectories(ts, xs, names, us, controls)
