@@ -1,0 +1,205 @@
+"""discover() end to end: known systems, real data, options and errors (real pysindy)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from discovery_cases import ROOT, assert_structure_and_coefficients, discover_config, trajectories
+
+from pipeline.config import DiscoveryConfig, LibraryConfig
+from pipeline.data import load_timeseries
+from pipeline.discovery import DiscoveryResult, discover
+from pipeline.errors import DataError, DiscoveryError
+from pipeline.systems import SYSTEMS, sample_system
+
+
+def test_exponential_decay_from_the_seed_example() -> None:
+    result = discover_config("exp_decay")
+    assert result.terms() == {"u": pytest.approx({"u": -1.0}, rel=0.05)}
+    assert re.fullmatch(r"u' = -(0\.9[5-9]\d\d|1\.0[0-4]\d) u", result.equations[0]), result.equations
+
+
+def test_lorenz_at_one_percent_noise_exact_structure() -> None:
+    result = discover_config("lorenz")
+    assert_structure_and_coefficients(result, SYSTEMS["lorenz"].terms, rtol=0.05)
+    assert result.metrics["derivative_r2"] > 0.99
+
+
+def test_lotka_volterra() -> None:
+    result = discover_config("lotka_volterra")
+    assert_structure_and_coefficients(result, SYSTEMS["lotka_volterra"].terms, rtol=0.05)
+    assert result.metrics["trajectory_r2"] > 0.95
+
+
+def test_real_lynx_hare_record_gives_a_predator_prey_model() -> None:
+    result = discover_config("lynx_hare")
+    terms = result.terms()
+    assert set(terms["hare"]) == {"hare", "hare lynx"} and set(terms["lynx"]) == {"lynx", "hare lynx"}
+    # Signs of predator-prey: hare grow and are eaten; lynx die and feed on hare.
+    assert terms["hare"]["hare"] > 0 > terms["hare"]["hare lynx"]
+    assert terms["lynx"]["lynx"] < 0 < terms["lynx"]["hare lynx"]
+    # Published least-squares rates (alpha 0.55, gamma 0.84) within a generous band for 21 noisy points.
+    assert 0.4 < terms["hare"]["hare"] < 0.75 and 0.6 < -terms["lynx"]["lynx"] < 1.1
+
+
+def test_several_trajectories_fit_jointly() -> None:
+    frames = [
+        sample_system("lotka_volterra", n=200, noise=0.01, seed=s, x0=x0, t_end=20)
+        for s, x0 in [(1, (30.0, 4.0)), (2, (10.0, 10.0))]
+    ]
+    result = discover(
+        [f.t.to_numpy() for f in frames],
+        [f[["hare", "lynx"]].to_numpy() for f in frames],
+        feature_names=["hare", "lynx"],
+    )
+    assert_structure_and_coefficients(result, SYSTEMS["lotka_volterra"].terms, rtol=0.05)
+    assert result.metrics["n_trajectories"] == 2
+
+
+def test_more_terms_than_samples_is_a_clear_error() -> None:
+    t = np.linspace(0, 1, 8)
+    x = np.column_stack([np.exp(-t), np.exp(-2 * t), np.cos(t)])
+    with pytest.raises(DiscoveryError, match="library has 20 terms but there are only 8 samples"):
+        discover(t, x, config=DiscoveryConfig(library=LibraryConfig(degree=3)))
+
+
+def test_mismatched_inputs_are_data_errors() -> None:
+    t = np.linspace(0, 1, 20)
+    with pytest.raises(DataError, match="2 time arrays but 1 state arrays"):
+        discover([t, t], [np.exp(-t)])
+    with pytest.raises(DataError, match="feature_names has 2 names for 1"):
+        discover(t, np.exp(-t), feature_names=["a", "b"])
+
+
+def test_bagging_gives_inclusion_probabilities_and_intervals_around_the_truth() -> None:
+    result = discover_config("lotka_volterra")
+    rows = {(r["state"], r["term"]): r for r in result.coefficient_table()}
+    for state, terms in SYSTEMS["lotka_volterra"].terms.items():
+        for term, value in terms.items():
+            row = rows[(state, term)]
+            assert row["inclusion_probability"] >= 0.9
+            assert row["ci_low"] <= value <= row["ci_high"], (state, term, row)
+
+
+def test_degree_is_chosen_from_the_data() -> None:
+    frame = sample_system("van_der_pol", n=512, noise=0.01, seed=0)
+    result = discover(frame.t.to_numpy(), frame[["x", "y"]].to_numpy(), feature_names=["x", "y"])
+    assert result.chosen["degree"] == 3
+    found = result.terms()
+    for state, terms in SYSTEMS["van_der_pol"].terms.items():
+        for term, value in terms.items():
+            assert found[state][term] == pytest.approx(value, rel=0.05)
+        # On this seed two spurious cubic terms survive (see benchmarks/results/discovery.md); they stay small.
+        assert all(abs(c) < 0.05 for term, c in found[state].items() if term not in terms)
+    decay = discover_config("exp_decay")
+    assert decay.chosen["degree"] == 1
+
+
+def test_function_terms_find_a_pendulum() -> None:
+    frame = sample_system("pendulum", n=512, noise=0.01, seed=0)
+    config = DiscoveryConfig(library=LibraryConfig(degree=1, functions=["sin"]))
+    result = discover(
+        frame.t.to_numpy(), frame[["theta", "omega"]].to_numpy(), config=config, feature_names=["theta", "omega"]
+    )
+    assert set(result.terms()["omega"]) == {"omega", "sin(theta)"}
+    assert result.terms()["omega"]["sin(theta)"] == pytest.approx(-1.0, rel=0.05)
+
+
+@pytest.mark.parametrize("scale", [1e-40, 1e-6, 1e6, 1e40])
+def test_the_model_does_not_depend_on_the_data_units(scale: float) -> None:
+    frame = sample_system("lotka_volterra", n=400, noise=0.01, seed=0)
+    t, x = frame["t"].to_numpy(), frame.drop(columns="t").to_numpy()
+    names = list(frame.columns[1:])
+    reference = discover(t, x, feature_names=names)
+    scaled = discover(t, x * scale, feature_names=names)
+    assert np.array_equal(scaled.coefficients != 0, reference.coefficients != 0)  # the same terms
+    # a term of degree k in equation i scales by scale^(1 - k): map back and compare
+    degrees = reference.library.degrees
+    mapped = scaled.coefficients * scale ** (degrees[None, :] - 1.0)
+    np.testing.assert_allclose(mapped, reference.coefficients, rtol=1e-6, atol=1e-12)
+    assert scaled.metrics["trajectory_r2"] == pytest.approx(reference.metrics["trajectory_r2"], abs=1e-6)
+
+
+def test_held_out_time_is_scored_separately() -> None:
+    frame = sample_system("lotka_volterra", n=400, noise=0.01, seed=0)
+    result = discover(frame["t"].to_numpy(), frame.drop(columns="t").to_numpy(), feature_names=list(frame.columns[1:]))
+    assert result.metrics["trajectory_r2_fit"] > 0.95
+    assert result.metrics["trajectory_r2_heldout"] > 0.95  # refit on the first 80 %, forecast the last 20 %
+
+
+def test_control_inputs_enter_the_model_and_the_simulation() -> None:
+    series = load_timeseries(
+        ROOT / "data" / "forced_oscillator.csv", time_column="t", state_columns=["x", "v"], control_columns=["force"]
+    )
+    assert series.control_names == ("force",) and series.u.shape == (800, 1)
+    result = discover(series.t, series.x, feature_names=series.names, u=series.u, control_names=series.control_names)
+    assert result.controls == ("force",)
+    terms = result.terms()
+    assert set(terms["x"]) == {"v"} and set(terms["v"]) == {"x", "v", "force"}
+    assert terms["v"]["force"] == pytest.approx(1.0, rel=0.02) and terms["v"]["x"] == pytest.approx(-2.0, rel=0.02)
+    assert result.metrics["trajectory_r2"] > 0.99
+    with pytest.raises(DataError, match="pass u"):
+        result.simulate(series.x[0], series.t)
+    restored = DiscoveryResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    np.testing.assert_allclose(
+        restored.simulate(series.x[0], series.t, series.u), result.simulate(series.x[0], series.t, series.u)
+    )
+
+
+def test_rational_saturation_terms() -> None:
+    ts, xs = trajectories(lambda _t, x: 0.8 - 1.5 * x / (1 + x), (0.05, 3.0, 6.0))
+    result = discover(
+        ts, xs, feature_names=["s"], config=DiscoveryConfig(library={"degree": 1, "functions": ["saturation"]})
+    )
+    assert result.terms() == {"s": pytest.approx({"1": 0.8, "s/(1+s)": -1.5}, rel=0.02)}
+
+
+def test_fourier_library_finds_a_second_harmonic() -> None:
+    ts, xs = trajectories(lambda _t, x: 0.4 - np.sin(2 * x), (0.1, 1.5, 2.5))
+    result = discover(
+        ts, xs, feature_names=["a"], config=DiscoveryConfig(library={"degree": 1, "fourier_frequencies": 2})
+    )
+    # 3 %: the shooting refinement moves this case's rate by 2 % (0.3985, -0.9973 -> 0.3906, -0.9803; the fixed
+    # point stays), a cost measured against its gains on the discovery benchmark.
+    assert result.terms() == {"a": pytest.approx({"1": 0.4, "sin(2 a)": -1.0}, rel=0.03)}
+    assert result.equations_sympy[0].endswith("*sin(2*a)")
+
+
+def test_laws_and_weak_form_can_be_switched_off() -> None:
+    system = SYSTEMS["sis"]
+    frame = sample_system(system, n=300, noise=0.01, multiplicative=True, seed=0)
+    config = DiscoveryConfig(conservation_laws=False, weak_form=False, n_bootstrap=0)
+    result = discover(
+        frame.t.to_numpy(), frame[list(system.names)].to_numpy(), config=config, feature_names=system.names
+    )
+    assert "conservation_laws" not in result.chosen
+    assert not any("weak" in label or "law" in label for label in result.chosen["model_choices_judged"])
+
+
+def test_combination_terms_find_saturating_incidence() -> None:
+    # SIR with saturating incidence: S' = -b S I/(1+I), I' = b S I/(1+I) - g I, R' = g I.
+    from scipy.integrate import solve_ivp
+
+    def rhs(_t: float, v: np.ndarray) -> np.ndarray:
+        s, i, _ = v
+        force = 3.0 * s * i / (1.0 + i)
+        return np.array([-force, force - 0.5 * i, 0.5 * i])
+
+    t = np.linspace(0, 10, 600)
+    x = solve_ivp(rhs, (0, 10), [0.95, 0.05, 0.0], t_eval=t, rtol=1e-10, atol=1e-12).y.T
+    x = x * (1 + 0.005 * np.random.default_rng(0).standard_normal(x.shape))
+    library = LibraryConfig(max_degree=2, functions=["saturation"], combinations=True)
+    result = discover(t, x, config=DiscoveryConfig(library=library), feature_names=("S", "I", "R"))
+    assert_structure_and_coefficients(
+        result,
+        {"S": {"S I/(1+I)": -3.0}, "I": {"S I/(1+I)": 3.0, "I": -0.5}, "R": {"I": 0.5}},
+        rtol=0.05,
+    )
+    assert result.chosen["conservation_laws"] == ["S + I + R = const"]
+    assert "S*I/(1 + I)" in result.equations_sympy[0]
+    again = DiscoveryResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert again.equations == result.equations
+    np.testing.assert_allclose(again.predict(x[:50]), result.predict(x[:50]))

@@ -1,0 +1,51 @@
+"""The discovery result: JSON, equation forms, simulation failures."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from discovery_cases import discover_config
+
+from pipeline.discovery import DiscoveryResult, Library
+from pipeline.errors import SimulationError
+
+
+def test_result_round_trips_through_json() -> None:
+    result = discover_config("exp_decay")
+    restored = DiscoveryResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert restored.equations == result.equations
+    np.testing.assert_array_equal(restored.coefficients, result.coefficients)
+    t = np.linspace(0, 5, 20)
+    np.testing.assert_allclose(restored.simulate([1.0], t), result.simulate([1.0], t))
+
+
+def test_equations_in_latex_and_sympy_forms() -> None:
+    import sympy
+
+    result = discover_config("lotka_volterra")
+    assert result.equations_latex[0].startswith(r"\dot{hare} = 0.5")
+    for expression, (state, terms) in zip(result.equations_sympy, result.terms().items(), strict=True):
+        parsed = sympy.sympify(expression)
+        hare, lynx = sympy.symbols("hare lynx")
+        assert float(parsed.coeff(hare * lynx)) == pytest.approx(terms["hare lynx"], rel=1e-3), state
+
+
+def test_simulation_detects_divergence_instead_of_hanging() -> None:
+    blow_up = DiscoveryResult(
+        names=("u",), library=Library(("u",), np.array([[0], [1], [2]])), coefficients=np.array([[0.0, 0.0, 1.0]])
+    )
+    with pytest.raises(SimulationError, match="diverged"):
+        blow_up.simulate([1.0], np.linspace(0, 5, 50))  # u' = u^2 blows up at t = 1
+
+
+def test_simulation_of_a_model_that_produces_nan_is_a_simulation_error() -> None:
+    singular = DiscoveryResult(
+        names=("u",),
+        library=Library(("u",), np.zeros((0, 1), dtype=int), (("inverse", 0),)),
+        coefficients=np.array([[-1.0]]),
+        max_simulation_seconds=2.0,
+    )
+    with pytest.raises(SimulationError):
+        singular.simulate([1.0], np.linspace(0, 2, 50))  # u' = -1/u reaches u = 0 at t = 0.5

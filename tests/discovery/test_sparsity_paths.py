@@ -1,0 +1,40 @@
+"""Sparsity paths: Gram-matrix STLSQ against pysindy, stepwise paths."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.systems import sample_system
+
+
+def test_gram_stlsq_matches_pysindy_stlsq() -> None:
+    from pipeline.discovery.sindy import build_library, stlsq_support
+    from pipeline.discovery.stlsq import NormalEquations, stlsq_gram
+
+    frame = sample_system("lorenz", n=800, noise=0.01, seed=2)
+    x = frame[["x", "y", "z"]].to_numpy()
+    library = build_library(("x", "y", "z"), degree=3, include_bias=True)
+    theta = library.evaluate(x)
+    x_dot = np.gradient(x, frame.t.to_numpy(), axis=0)
+    for j in range(3):
+        for threshold in (1e-3, 1e-2, 5e-2, 0.2):
+            ours = stlsq_gram(NormalEquations.from_data(theta, x_dot[:, j]), threshold)
+            np.testing.assert_array_equal(ours, stlsq_support(theta, x_dot[:, j], threshold))
+
+
+def test_stepwise_paths_propose_every_size_and_contain_a_planted_support() -> None:
+    from pipeline.discovery.paths import PathRule, backward_path, forward_path
+    from pipeline.discovery.stlsq import NormalEquations
+
+    rng = np.random.default_rng(3)
+    theta = rng.standard_normal((400, 8))
+    theta[:, 7] = theta[:, 1] + theta[:, 2] + 1e-3 * rng.standard_normal(400)  # a near-exact collinearity
+    y = 2.0 * theta[:, 0] - 0.5 * theta[:, 3] + 0.01 * rng.standard_normal(400)
+    problem = NormalEquations.from_data(theta, y)
+    forward, backward = forward_path(problem), backward_path(problem)
+    assert [int(s.sum()) for s in forward] == list(range(1, 9))
+    assert [int(s.sum()) for s in backward] == list(range(8, 0, -1))
+    planted = np.isin(np.arange(8), [0, 3])
+    assert any(np.array_equal(s, planted) for s in forward) and any(np.array_equal(s, planted) for s in backward)
+    for kind in ("forward", "backward"):
+        assert np.array_equal(PathRule(kind, tuple(range(8)), n_terms=2).apply(problem), planted)
