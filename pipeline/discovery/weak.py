@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.integrate import trapezoid
+from scipy import sparse
 
 from pipeline.differentiation.noise import estimate_noise_sd
 
@@ -84,17 +84,32 @@ def _trapezoid_weights(t: np.ndarray) -> np.ndarray:
     return weights
 
 
-def _bumps(t: np.ndarray, half_width: float) -> tuple[np.ndarray, np.ndarray]:
-    """Test functions φ_k and φ_k' at the samples (K, n), windows overlapping by half."""
+def _bumps(t: np.ndarray, half_width: float) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """Test functions φ_k and φ_k' at the samples, (K, n) sparse, windows overlapping by half.
+
+    Only a window's own samples are stored, so memory and time grow linearly with n. A window holding
+    fewer than :data:`MIN_WINDOW_SAMPLES` samples (a gap in irregular sampling) is dropped: its integrals
+    would be inaccurate, or, with no sample at all, undefined.
+    """
     centres = np.arange(t[0] + half_width, t[-1] - half_width + 1e-12, half_width / 2)
-    a, b = centres[:, None] - half_width, centres[:, None] + half_width
-    inside = (t[None, :] > a) & (t[None, :] < b)
-    u = np.where(inside, (t[None, :] - a) * (b - t[None, :]), 0.0)
+    a, b = centres - half_width, centres + half_width
+    first = np.searchsorted(t, a, side="right")  # the first sample with t > a
+    counts = np.searchsorted(t, b, side="left") - first  # samples with a < t < b
+    keep = counts >= MIN_WINDOW_SAMPLES
+    a, b, first, counts = a[keep], b[keep], first[keep], counts[keep]
+    rows = np.repeat(np.arange(a.shape[0]), counts)
+    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    cols = np.repeat(first, counts) + offsets
+    ta, tb, tt = a[rows], b[rows], t[cols]
+    u = (tt - ta) * (tb - tt)
     q = BUMP_POWER
-    phi = u**q
-    dphi = np.where(inside, q * u ** (q - 1) * (a + b - 2 * t[None, :]), 0.0)
-    norm = trapezoid(phi, t, axis=1)[:, None]
-    return phi / norm, dphi / norm
+    phi, dphi = u**q, q * u ** (q - 1) * (ta + tb - 2 * tt)
+    norm = np.bincount(rows, weights=_trapezoid_weights(t)[cols] * phi, minlength=a.shape[0])[rows]
+    shape = (a.shape[0], t.shape[0])
+    return (
+        sparse.csr_matrix((phi / norm, (rows, cols)), shape=shape),
+        sparse.csr_matrix((dphi / norm, (rows, cols)), shape=shape),
+    )
 
 
 def weak_system(ts: list[np.ndarray], xs: list[np.ndarray], theta: np.ndarray, n_folds: int) -> WeakSystem | None:
@@ -119,9 +134,9 @@ def weak_system(ts: list[np.ndarray], xs: list[np.ndarray], theta: np.ndarray, n
         phi, dphi = _bumps(t, half_width)
         if phi.shape[0] < 2 * n_folds:
             return None
-        weights = _trapezoid_weights(t)
-        designs.append((phi * weights) @ rows)
-        targets.append(-(dphi * weights) @ x)
+        weights = sparse.diags(_trapezoid_weights(t))
+        designs.append(np.asarray((phi @ weights) @ rows))
+        targets.append(-np.asarray((dphi @ weights) @ x))
         k = phi.shape[0]
         folds.append(np.minimum((np.arange(k) * n_folds) // k, n_folds - 1))
         widths.append(half_width)
