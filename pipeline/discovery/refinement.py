@@ -109,7 +109,7 @@ def refine_by_shooting(
     d = coefficients.shape[0]
     supports = coefficients != 0
     slots, basis = law_basis(supports, np.zeros((0, d)) if laws is None else laws)
-    if not slots or basis.shape[1] == 0:
+    if not slots or basis.shape[1] == 0 or not problem.plan():
         return Refinement(coefficients, float("nan"), float("nan"))
     start = np.array([coefficients[j, k] for j, k in slots])
 

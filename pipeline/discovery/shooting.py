@@ -61,10 +61,12 @@ class ShootingProblem:
     max_seconds: float
 
     def plan(self) -> list[ShootingBlock]:
-        """Every block: each trajectory cut into ``n_blocks``, blocks of fewer than 3 samples dropped."""
+        """Every block: each trajectory cut into ``n_blocks`` (fewer for a short one, so that every block
+        holds at least 3 samples), blocks of fewer than 3 samples dropped."""
         blocks = []
         for k, t in enumerate(self.ts):
-            edges = np.linspace(0, t.shape[0] - 1, self.n_blocks + 1).astype(int)
+            n_blocks = max(1, min(self.n_blocks, (t.shape[0] - 1) // 2))
+            edges = np.linspace(0, t.shape[0] - 1, n_blocks + 1).astype(int)
             blocks += [ShootingBlock(k, int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b - a >= 2]
         return blocks
 
@@ -113,6 +115,8 @@ class ShootingProblem:
         if self.us is not None:
             return None
         plan = self.plan()
+        if not plan:
+            return None
         length = min(block.last + 1 - block.first for block in plan)
         grids = [self.ts[b.trajectory][b.first : b.first + length] - self.ts[b.trajectory][b.first] for b in plan]
         reference = grids[0]
