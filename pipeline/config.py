@@ -129,7 +129,12 @@ class DiscoveryConfig(_Strict):
     n_bootstrap: int = Field(
         default=40, ge=0, le=1000, description="Bagging resamples for inclusion probabilities and intervals (0: none)."
     )
-    max_simulation_seconds: float = Field(default=20.0, gt=0.0, description="Wall-time cap of one model simulation.")
+    max_simulation_seconds: float = Field(
+        default=20.0,
+        gt=0.0,
+        description="Wall-time cap of one simulation of the final model (scores, reports); model selection is"
+        " bounded by solver evaluations, never by wall time.",
+    )
     weak_form: bool = Field(
         default=True, description="Also select terms and fit coefficients on the weak (integral, test-function) form."
     )

@@ -73,7 +73,7 @@ def discover(
     laws = _laws(data, derivatives, scaling, config.conservation_laws)
     design = build_design(data, derivatives, config)
     proposals = propose_models(design, data.names, config.threshold)
-    problem = _shooting_problem(data, derivatives, design, config.max_simulation_seconds)
+    problem = _shooting_problem(data, derivatives, design)
     judgement = judge_proposals(proposals, design, problem, laws, data.names)
     winner = judgement.winner()
     refinement = _refine(winner, problem, laws, derivatives, config.refine_by_simulation)
@@ -108,11 +108,9 @@ def _laws(data: Trajectories, derivatives: list[DerivativeResult], scaling: Unit
     return detect_laws(data.xs, [r.smoothed for r in derivatives], scaling.states)
 
 
-def _shooting_problem(
-    data: Trajectories, derivatives: list[DerivativeResult], design: Design, max_seconds: float
-) -> ShootingProblem:
+def _shooting_problem(data: Trajectories, derivatives: list[DerivativeResult], design: Design) -> ShootingProblem:
     smoothed = [r.smoothed for r in derivatives]
-    return ShootingProblem(design.library, data.ts, data.xs, smoothed, data.us, design.n_folds, max_seconds)
+    return ShootingProblem(design.library, data.ts, data.xs, smoothed, data.us, design.n_folds)
 
 
 def _refine(

@@ -20,7 +20,7 @@ def test_shooting_refinement_lowers_the_residual_and_keeps_terms_and_laws() -> N
     result = discover(t, x, config=config, feature_names=system.names)
     laws = np.ones((1, 3)) / np.sqrt(3)
     smoothed = [result.simulate(x[0], t)]  # any reasonable block starts will do
-    problem = ShootingProblem(result.library, [t], [x], smoothed, None, n_blocks=5, max_seconds=5.0)
+    problem = ShootingProblem(result.library, [t], [x], smoothed, None, n_blocks=5)
     refinement = refine_by_shooting(result.coefficients, problem, laws=laws)
     refined = refinement.coefficients
     assert refinement.after < refinement.before
