@@ -390,6 +390,41 @@ CONFIG_KINDS: dict[str, type[BaseModel]] = {
 }
 
 
+MAX_CONFIG_BYTES = 256 * 1024
+"""Largest config file read; a config describes a run, data belong in data files."""
+MAX_CONFIG_NODES = 100_000
+"""Most values a config may hold once YAML aliases are expanded (an alias bomb expands exponentially)."""
+SHOWN_INPUT_CHARACTERS = 120
+
+
+def _abbreviated(value: Any) -> str:
+    """``repr(value)`` cut to :data:`SHOWN_INPUT_CHARACTERS`, for error messages."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_INPUT_CHARACTERS else text[: SHOWN_INPUT_CHARACTERS - 3] + "..."
+
+
+def _expanded_size(raw: Any, limit: int) -> int:
+    """Number of values in ``raw`` counting shared (aliased) ones each time, stopping past ``limit``."""
+    count, stack = 0, [raw]
+    while stack and count <= limit:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
+def _resolved(path: Path, field: str, source: str) -> Path:
+    """``path`` made absolute with symlinks followed; a symlink loop is a config error naming the field."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:
+        raise ConfigError(f"{source}: field '{field}': cannot resolve {path} ({exc})") from exc
+
+
 def _describe(error: ValidationError, source: str) -> str:
     """One line per problem: ``<source>: field 'a.b': what was wrong``."""
     lines = []
@@ -400,7 +435,7 @@ def _describe(error: ValidationError, source: str) -> str:
         elif item["type"] == "missing":
             lines.append(f"{source}: missing required field '{where}'")
         else:
-            lines.append(f"{source}: field '{where}': {item['msg']} (got {item.get('input')!r})")
+            lines.append(f"{source}: field '{where}': {item['msg']} (got {_abbreviated(item.get('input'))})")
     return "; ".join(lines)
 
 
@@ -422,10 +457,10 @@ def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | None = 
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from exc
     if base_dir is not None and isinstance(config, BatchConfig):
-        resolved = [p if p.is_absolute() else (base_dir / p).resolve() for p in config.configs]
+        resolved = [p if p.is_absolute() else _resolved(base_dir / p, "configs", source) for p in config.configs]
         return config.model_copy(update={"configs": resolved})
     if base_dir is not None and config.data is not None and not config.data.path.is_absolute():
-        resolved = (base_dir / config.data.path).resolve()
+        resolved = _resolved(base_dir / config.data.path, "data.path", source)
         config = config.model_copy(update={"data": config.data.model_copy(update={"path": resolved})})
     return config
 
@@ -439,6 +474,11 @@ def load_config(path: str | Path) -> AnyConfig:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
+    size = path.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{path}: config file is {size // 1024} KB; at most {MAX_CONFIG_BYTES // 1024} KB (put data in a data file)"
+        )
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.MarkedYAMLError as exc:
@@ -447,6 +487,8 @@ def load_config(path: str | Path) -> AnyConfig:
         raise ConfigError(f"{path}: not valid YAML ({exc.problem}{where})") from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid YAML ({' '.join(str(exc).split())})") from exc
+    if _expanded_size(raw, MAX_CONFIG_NODES) > MAX_CONFIG_NODES:
+        raise ConfigError(f"{path}: more than {MAX_CONFIG_NODES} values once YAML aliases are expanded")
     return parse_config(raw, source=str(path), base_dir=path.resolve().parent)
 
 
@@ -463,7 +505,7 @@ def check_data_path(config: AnyConfig, allowed_roots: Sequence[Path] | None = No
     if config.data is None:
         return None
     if allowed_roots is not None:
-        resolved = config.data.path.resolve()
+        resolved = _resolved(config.data.path, "data.path", f"config '{config.name}'")
         roots = [Path(r).resolve() for r in allowed_roots]
         if not any(resolved == r or r in resolved.parents for r in roots):
             raise ConfigError(
