@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from typing import ParamSpec
 
 import matplotlib
 
@@ -18,7 +20,21 @@ from pipeline.errors import SimulationError  # noqa: E402
 
 __all__ = ["plot_derivatives", "plot_inclusion", "plot_model_fit", "plot_pareto"]
 
+P = ParamSpec("P")
 
+
+def plain_text(draw: Callable[P, Figure]) -> Callable[P, Figure]:
+    """Draw with matplotlib's maths parsing off: state names such as ``cost$`` or ``a_b`` print as written."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Figure:
+        with plt.rc_context({"text.parse_math": False}):
+            return draw(*args, **kwargs)
+
+    return wrapper
+
+
+@plain_text
 def plot_model_fit(
     ts: Sequence[np.ndarray],
     xs: Sequence[np.ndarray],
@@ -61,6 +77,7 @@ def plot_model_fit(
     return fig
 
 
+@plain_text
 def plot_derivatives(
     ts: Sequence[np.ndarray],
     derivatives: Sequence[DerivativeResult],
@@ -94,6 +111,7 @@ def plot_derivatives(
     return fig
 
 
+@plain_text
 def plot_pareto(result: DiscoveryResult) -> Figure:
     """Cross-validated error against complexity of every candidate model, per state; the chosen one ringed."""
     d = len(result.names)
@@ -125,6 +143,7 @@ def plot_pareto(result: DiscoveryResult) -> Figure:
     return fig
 
 
+@plain_text
 def plot_inclusion(result: DiscoveryResult, *, top: int = 12) -> Figure:
     """Bootstrap inclusion probability of the most often selected terms, per state."""
     d = len(result.names)
