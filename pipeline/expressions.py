@@ -28,11 +28,20 @@ _BINARY = {
 _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 
 
+MAX_EXPRESSION_CHARACTERS = 2000
+"""Longest expression parsed (Python's parser exhausts memory on very deeply nested ones)."""
+
+
 def _parse(text: str) -> ast.expr:
+    if len(text) > MAX_EXPRESSION_CHARACTERS:
+        raise ConfigError(
+            f"expression {text[:40]!r}... is {len(text)} characters long; at most {MAX_EXPRESSION_CHARACTERS}"
+        )
     try:
         return ast.parse(text.replace("^", "**"), mode="eval").body
-    except SyntaxError as exc:
-        raise ConfigError(f"expression {text!r} is not valid arithmetic ({exc.msg})") from exc
+    except (SyntaxError, MemoryError, RecursionError) as exc:
+        reason = exc.msg if isinstance(exc, SyntaxError) else "nested too deeply"
+        raise ConfigError(f"expression {text[:80]!r} is not valid arithmetic ({reason})") from exc
 
 
 def expression_names(text: str) -> set[str]:

@@ -42,3 +42,16 @@ def test_a_symlink_loop_in_the_data_path_is_a_config_error(tmp_path: Path) -> No
     path.write_text("name: loop\ndata:\n  path: a.csv\n")
     with pytest.raises(ConfigError, match=r"loop\.yaml: field 'data\.path': cannot resolve .*a\.csv"):
         load_config(path)
+
+
+def test_deeply_nested_or_huge_expressions_are_config_errors() -> None:
+    import numpy as np
+
+    from pipeline.expressions import evaluate_expression
+
+    values = {"u": np.ones(3)}
+    with pytest.raises(ConfigError, match=r"characters long; at most 2000"):
+        evaluate_expression("-" * 100_000 + "u", values)  # Python's parser ran out of memory (MemoryError)
+    with pytest.raises(ConfigError, match=r"not valid arithmetic|nested"):
+        evaluate_expression("(" * 1500 + "u" + ")" * 1500, values)
+    assert np.allclose(evaluate_expression("-" * 200 + "u", values), 1.0)
