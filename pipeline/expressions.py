@@ -78,5 +78,7 @@ def evaluate_expression(text: str, values: Mapping[str, np.ndarray | float]) -> 
     with np.errstate(all="ignore"):
         try:
             return np.asarray(walk(_parse(text)), dtype=float)
+        except ConfigError:
+            raise
         except (ArithmeticError, ValueError, TypeError, RecursionError) as exc:
-            raise ConfigError(f"expression {text!r} cannot be evaluated ({type(exc).__name__}: {exc})") from exc
+            raise ConfigError(f"expression {text[:80]!r} cannot be evaluated ({type(exc).__name__}: {exc})") from exc
