@@ -6,7 +6,7 @@ Everything here is computed once from the (unit-scaled) data and read by every l
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -78,8 +78,16 @@ def integrate_library(theta: np.ndarray, ts: list[np.ndarray]) -> np.ndarray:
     return integrated
 
 
-def build_design(data: Trajectories, derivatives: Sequence[DerivativeResult], config: DiscoveryConfig) -> Design:
+def build_design(
+    data: Trajectories,
+    derivatives: Sequence[DerivativeResult],
+    config: DiscoveryConfig,
+    variable_scale: np.ndarray | None = None,
+) -> Design:
     """The design of ``data`` (in fitting units) with its ``derivatives``, as ``config.library`` describes.
+
+    ``variable_scale`` (d + m,) maps the fitting units of states and inputs back to the data's own: function
+    terms take their arguments there (:attr:`Library.argument_scale`).
 
     Raises:
         DiscoveryError: non-finite library values, or more terms than samples.
@@ -93,6 +101,8 @@ def build_design(data: Trajectories, derivatives: Sequence[DerivativeResult], co
         functions=spec.all_functions,
         combinations=spec.combinations,
     )
+    if library.functions and variable_scale is not None:
+        library = replace(library, argument_scale=np.asarray(variable_scale, dtype=float))
     smoothed = np.vstack([r.smoothed for r in derivatives])
     theta = library.evaluate(smoothed if data.us is None else np.hstack([smoothed, np.vstack(data.us)]))
     n, p = theta.shape

@@ -78,11 +78,18 @@ class Library:
         powers: exponents of the polynomial terms (p_poly, d), pysindy's order.
         functions: function terms after the polynomials: (family, j) is f(x_j); (family, j, k) is the
             combination x_k · f(x_j).
+        argument_scale: while fitting on unit-scaled states x / s, the factors s (d,) that give function
+            terms their arguments in the data's own units, f(s_j · x_j); None (the data's units) otherwise.
     """
 
     names: tuple[str, ...]
     powers: np.ndarray
     functions: tuple[tuple[str, int] | tuple[str, int, int], ...] = ()
+    argument_scale: np.ndarray | None = None
+
+    def arguments(self, x: np.ndarray) -> np.ndarray:
+        """The function terms' arguments: the states ``x`` (..., d) in the data's own units."""
+        return x if self.argument_scale is None else x * self.argument_scale
 
     @property
     def size(self) -> int:
@@ -123,7 +130,7 @@ class Library:
         with np.errstate(all="ignore"):
             columns = [evaluate_terms(x2, self.powers)]
             for family, j, *multiplier in self.functions:
-                values = FAMILIES[family][0](x2[:, j : j + 1])
+                values = FAMILIES[family][0](self.arguments(x2)[:, j : j + 1])
                 columns.append(values * x2[:, multiplier[0] : multiplier[0] + 1] if multiplier else values)
         theta = np.hstack(columns)
         return theta[0] if single else theta

@@ -2,8 +2,9 @@
 
 Nothing in discovery then depends on the data's units (thresholds, tolerances, divergence
 checks). Polynomial coefficients map back exactly: a model fitted on x / s has
-c_ik → c_ik s_i / Π_j s_j^p_kj. Function terms (sin x, e^x) are not unit-covariant, so a
-library with them is fitted in the data's own units (scale 1).
+c_ik → c_ik s_i / Π_j s_j^p_kj. Function terms (sin x, e^x) are not unit-covariant, so they
+take their arguments in the data's own units (:attr:`Library.argument_scale`): f(x_j) keeps its
+value, and its coefficient maps back as c_ik → c_ik s_i (x_k · f(x_j): c_ik s_i / s_k).
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ class UnitScaling:
     states: np.ndarray
     inputs: np.ndarray
 
+    def variables(self) -> np.ndarray:
+        """The factors of the library's variables, states then inputs, (d + m,)."""
+        return np.concatenate([self.states, self.inputs])
+
     def apply(
         self, data: Trajectories, derivatives: Sequence[DerivativeResult]
     ) -> tuple[Trajectories, list[DerivativeResult]]:
@@ -53,13 +58,12 @@ class UnitScaling:
     def restore(self, result: DiscoveryResult) -> DiscoveryResult:
         """The result in the data's units: coefficients, intervals, Pareto errors and noise levels."""
         scale = self.states
+        library = replace(result.library, argument_scale=None)
         if np.all(scale == 1.0) and np.all(self.inputs == 1.0):
-            return result
-        library = result.library
-        every = np.concatenate([scale, self.inputs])  # the library's variables: states, then inputs
-        term_scale = np.concatenate(
-            [np.prod(every[None, :] ** library.powers, axis=1), np.ones(len(library.functions))]
-        )
+            return replace(result, library=library)
+        every = self.variables()
+        function_scale = [every[term[2]] if len(term) == 3 else 1.0 for term in library.functions]
+        term_scale = np.concatenate([np.prod(every[None, :] ** library.powers, axis=1), function_scale])
         factor = scale[:, None] / term_scale[None, :]
         position = {name: i for i, name in enumerate(result.names)}
         pareto = [
@@ -73,6 +77,7 @@ class UnitScaling:
                 metrics[f"noise_sd.{name}"] *= float(scale[i])
         return replace(
             result,
+            library=library,
             coefficients=result.coefficients * factor,
             intervals=None if result.intervals is None else result.intervals * factor[..., None],
             pareto=pareto,
@@ -81,10 +86,7 @@ class UnitScaling:
         )
 
 
-def fit_scaling(data: Trajectories, *, unit_covariant: bool) -> UnitScaling:
-    """RMS scaling of states and inputs when the library is ``unit_covariant`` (polynomial); else all ones."""
-    m = len(data.controls)
-    if not unit_covariant:
-        return UnitScaling(np.ones(data.d), np.ones(m))
-    inputs = state_scale(data.us) if data.us is not None else np.ones(m)
+def fit_scaling(data: Trajectories) -> UnitScaling:
+    """RMS scaling of the states and the inputs."""
+    inputs = state_scale(data.us) if data.us is not None else np.ones(len(data.controls))
     return UnitScaling(state_scale(data.xs), inputs)

@@ -45,7 +45,7 @@ def _compiled_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
         values = np.empty(size)
         values[: powers.shape[0]] = np.prod(state[None, :] ** powers, axis=1)
         for family, (index, columns, factor) in groups.items():
-            result = FAMILIES[family][0](state[columns])
+            result = FAMILIES[family][0](library.arguments(state)[columns])
             values[index] = np.where(plain[family], result, result * state[np.maximum(factor, 0)])
         return values
 
@@ -76,6 +76,7 @@ def _active_terms(coefficients: np.ndarray, library: Library) -> tuple[Library, 
         library.names,
         library.powers[active[active < n_powers]],
         tuple(library.functions[k - n_powers] for k in active if k >= n_powers),
+        library.argument_scale,
     )
     return reduced, coefficients[:, active]
 
