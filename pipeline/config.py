@@ -87,9 +87,11 @@ class LibraryConfig(_Strict):
     )
     max_degree: int = Field(default=3, ge=1, le=5, description="Highest degree tried when degree is None.")
     include_bias: bool = Field(default=True, description="Include the constant term.")
-    functions: list[FunctionFamily] = Field(
-        default_factory=list,
-        description="Function terms of each state added to the polynomials (saturation is x/(1+x)).",
+    functions: list[FunctionFamily] | Literal["auto"] = Field(
+        default="auto",
+        description="Function terms of each state added to the polynomials (saturation is x/(1+x)); 'auto' tries"
+        " sin, cos, exp, log and saturation where the data make them well defined, adopted only where they beat"
+        " the polynomials; [] for polynomials only.",
     )
     fourier_frequencies: int = Field(
         default=0, ge=0, le=5, description="Fourier terms sin(k x), cos(k x) of each state for k = 1..this."
@@ -113,7 +115,8 @@ class LibraryConfig(_Strict):
         harmonics = [
             f"{trig}{k if k > 1 else ''}" for k in range(1, self.fourier_frequencies + 1) for trig in ("sin", "cos")
         ]
-        return list(dict.fromkeys([*self.functions, *harmonics]))
+        listed = [] if self.functions == "auto" else self.functions
+        return list(dict.fromkeys([*listed, *harmonics]))
 
 
 class DiscoveryConfig(_Strict):

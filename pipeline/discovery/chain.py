@@ -6,7 +6,7 @@ judging (fitting + shooting) → refinement → uncertainty → scoring → resu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from pipeline.discovery.result import DiscoveryResult
 from pipeline.discovery.scaling import UnitScaling, fit_scaling
 from pipeline.discovery.scoring import score_model
 from pipeline.discovery.shooting import ShootingProblem
+from pipeline.discovery.stability import StabilityCheck
 from pipeline.discovery.trajectories import Trajectories, as_trajectories
 from pipeline.errors import DataError
 
@@ -75,7 +76,10 @@ def discover(
     proposals = propose_models(design, data.names, config.threshold)
     problem = _shooting_problem(data, derivatives, design)
     judgement = judge_proposals(proposals, design, problem, laws, data.names)
-    winner = judgement.winner()
+    winner = judgement.winner(
+        problem.noise_floor(_noise_sd(derivatives)), problem.residual_count(), _stability_test(data, design)
+    )
+    laws = laws if winner.conserving else laws[:0]
     refinement = _refine(winner, problem, laws, derivatives, config.refine_by_simulation)
     uncertainty = _uncertainty(design, winner, laws, config.n_bootstrap)
     model = _model(data, design, proposals, refinement, uncertainty, config.max_simulation_seconds)
@@ -113,16 +117,29 @@ def _shooting_problem(data: Trajectories, derivatives: list[DerivativeResult], d
     return ShootingProblem(design.library, data.ts, data.xs, smoothed, data.us, design.n_folds)
 
 
+def _stability_test(data: Trajectories, design: Design) -> Callable[[JudgedModel], bool] | None:
+    """The stability check around the data (:mod:`~pipeline.discovery.stability`); None with known inputs,
+    which are unknown away from the record."""
+    if data.us is not None:
+        return None
+    check = StabilityCheck.around(data.xs, data.ts)
+    return lambda model: check.is_stable(model.coefficients, design.library)
+
+
 def _refine(
     winner: JudgedModel, problem: ShootingProblem, laws: np.ndarray, derivatives: list[DerivativeResult], enabled: bool
 ) -> Refinement:
     """The winner's coefficients refined by multiple shooting (unchanged when ``enabled`` is false)."""
     if not enabled:
         return Refinement(winner.coefficients, float("nan"), float("nan"))
-    noise_sd = np.sqrt(np.mean([r.noise_sd**2 for r in derivatives], axis=0))
     return refine_by_shooting(
-        winner.coefficients, problem, laws=laws if winner.conserving else None, noise_sd=noise_sd
+        winner.coefficients, problem, laws=laws if winner.conserving else None, noise_sd=_noise_sd(derivatives)
     )
+
+
+def _noise_sd(derivatives: list[DerivativeResult]) -> np.ndarray:
+    """Each state's noise sd over all trajectories (root mean square of their estimates), (d,)."""
+    return np.sqrt(np.mean([r.noise_sd**2 for r in derivatives], axis=0))
 
 
 def _uncertainty(design: Design, winner: JudgedModel, laws: np.ndarray, n_bootstrap: int) -> Uncertainty | None:
@@ -182,7 +199,9 @@ def _choices_made(
     return {
         "differentiation_method": derivatives[0].method,
         "differentiation_choice": [str(prm.get("method", derivatives[0].method)) for prm in derivatives[0].params],
-        "library": f"polynomial degree <= {design.top_degree}, bias {spec.include_bias}, functions {spec.all_functions}"
+        "library": f"polynomial degree <= {design.top_degree}, bias {spec.include_bias}, functions "
+        + (f"auto {sorted({term[0] for term in design.library.functions})}" if spec.functions == "auto" else
+           str(spec.all_functions))
         + (", with state x function products" if spec.combinations else ""),
         "degree": int(used_degrees.max()) if used_degrees.size else 0,
         "coefficient_fit": winner.fit + (" + shooting refinement" if refinement.improved else ""),

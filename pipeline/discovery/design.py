@@ -13,7 +13,7 @@ import numpy as np
 from scipy.integrate import cumulative_trapezoid
 
 from pipeline.differentiation import DerivativeResult
-from pipeline.discovery.library import Library
+from pipeline.discovery.library import Library, automatic_function_terms
 from pipeline.discovery.sindy import build_library
 from pipeline.discovery.trajectories import Trajectories
 from pipeline.discovery.weak import WeakSystem, weak_system
@@ -39,7 +39,9 @@ class Design:
         folds: contiguous fold label of each row, (n,).
         n_folds: folds per trajectory.
         degrees: the nested polynomial degrees tried (e.g. [1, 2, 3]).
-        column_sets: the library columns up to each of those degrees, (p,) masks.
+        column_sets: nested library columns, (p,) masks: the terms up to each degree, and with automatic
+            function terms, last, every term.
+        column_labels: a name for each column set (``degree_le_2``, ``with_functions``).
         weak: the weak form of the data, or None when it is off or the data are too short for it.
     """
 
@@ -53,6 +55,7 @@ class Design:
     n_folds: int
     degrees: list[int]
     column_sets: list[np.ndarray]
+    column_labels: list[str]
     weak: WeakSystem | None
 
     @property
@@ -94,13 +97,22 @@ def build_design(
     """
     spec = config.library
     top_degree = spec.degree if spec.degree is not None else spec.max_degree
+    automatic: tuple[tuple[str, int], ...] = ()
+    if spec.functions == "auto":
+        in_data_units = data.stacked() * (1.0 if variable_scale is None else variable_scale[: data.d])
+        automatic = automatic_function_terms(in_data_units)
+    automatic_terms = set(automatic) - {(family, j) for family in spec.all_functions for j in range(data.d)}
     library = build_library(
         data.names + data.controls,
         degree=top_degree,
         include_bias=spec.include_bias,
         functions=spec.all_functions,
         combinations=spec.combinations,
+        extra_terms=automatic,
     )
+    if automatic and sum(data.lengths) <= library.size + 1:  # the data cannot afford them
+        automatic = ()
+        library = replace(library, functions=tuple(t for t in library.functions if t not in automatic_terms))
     if library.functions and variable_scale is not None:
         library = replace(library, argument_scale=np.asarray(variable_scale, dtype=float))
     smoothed = np.vstack([r.smoothed for r in derivatives])
@@ -115,6 +127,13 @@ def build_design(
         )
     n_folds = min(config.n_folds, min(data.lengths))
     degrees = [top_degree] if spec.degree is not None else list(range(1, top_degree + 1))
+    listed = np.ones(library.size, dtype=bool)  # all but the automatic function terms
+    listed[library.powers.shape[0] :] = [term not in automatic_terms for term in library.functions]
+    column_sets = [library.subset(g) & listed for g in degrees]
+    column_labels = [f"degree_le_{g}" for g in degrees]
+    if automatic:  # automatic function terms must beat the polynomials to be adopted: the richest set, last
+        column_sets.append(np.ones(library.size, dtype=bool))
+        column_labels.append("with_functions")
     return Design(
         library=library,
         theta=theta,
@@ -125,6 +144,7 @@ def build_design(
         folds=block_folds(data.lengths, n_folds),
         n_folds=n_folds,
         degrees=degrees,
-        column_sets=[library.subset(g) for g in degrees],
+        column_sets=column_sets,
+        column_labels=column_labels,
         weak=weak_system(data.ts, data.xs, theta, n_folds) if config.weak_form else None,
     )

@@ -4,12 +4,13 @@ Every joint choice is refitted by each linear fit form (:func:`~pipeline.discove
 and the fit whose multiple-shooting error is lowest is kept. When the data keep conservation
 laws, each choice is also made law-keeping (as it is, and with each involved state's equation
 absorbing the balancing terms), and only law-keeping models may win. Simulation vetoes,
-parsimony decides: among the models whose shooting error is within a factor
-:data:`SHOOTING_TOLERANCE` of the best, the one with the fewest terms wins.
+parsimony decides: among the models whose shooting error, above the noise floor, is within a
+factor :data:`SHOOTING_TOLERANCE` of the best's, the one with the fewest terms wins.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,9 @@ __all__ = ["SHOOTING_TOLERANCE", "JudgedModel", "Judgement", "judge_model", "jud
 
 SHOOTING_TOLERANCE = 2.0
 """A sparser model is kept unless its multiple-shooting error is more than this factor above the best's."""
+SHOOTING_RESOLUTION = 1e-6
+"""Shooting errors below this ((0.1 % of each state's spread)²) count as equal: at that level the smoothed block
+starts' own error, not the model, decides the differences."""
 
 
 @dataclass(frozen=True)
@@ -56,12 +60,33 @@ class Judgement:
 
     models: tuple[JudgedModel, ...]
 
-    def winner(self) -> JudgedModel:
-        """The sparsest admissible model (law-keeping ones only, if any), ties broken by shooting error."""
-        pool = [model for model in self.models if model.conserving] or list(self.models)
-        best_error = min(model.shooting for model in pool)
-        admissible = [model for model in pool if model.shooting <= SHOOTING_TOLERANCE * best_error]
-        return min(admissible, key=lambda model: (int(model.supports.sum()), model.shooting))
+    def winner(
+        self, floor: float = 0.0, n_residuals: int = 0, stable: Callable[[JudgedModel], bool] | None = None
+    ) -> JudgedModel:
+        """The sparsest admissible model, ties broken by shooting error.
+
+        Admissible: its shooting error's excess over the noise ``floor`` (the error a perfect model would
+        have, mean of (noise sd / spread)²) is within :data:`SHOOTING_TOLERANCE` times the best model's
+        excess, plus two standard errors of a mean of ``n_residuals`` squared noise values. Without a floor
+        this is "within a factor 2 of the best error"; with one, a sparse model that drifts away from a
+        noisy record is not excused by the noise. Law-keeping models win when one of them is admissible
+        against every model judged; laws that no admissible model keeps are not imposed. With a ``stable``
+        test (:class:`~pipeline.discovery.stability.StabilityCheck`), the sparsest admissible model that
+        passes it wins, if one does.
+        """
+        slack = 2.0 * np.sqrt(2.0 / n_residuals) * floor if n_residuals > 0 else 0.0
+
+        def admissible(models: list[JudgedModel]) -> list[JudgedModel]:
+            best = min(model.shooting for model in models)
+            limit = floor + SHOOTING_TOLERANCE * max(best - floor, 0.0) + slack
+            return [model for model in models if model.shooting <= max(limit, best, SHOOTING_RESOLUTION)]
+
+        every = admissible(list(self.models))
+        keeping = [model for model in every if model.conserving]
+        pool = sorted(admissible(keeping) if keeping else every, key=lambda m: (int(m.supports.sum()), m.shooting))
+        if stable is not None:
+            return next((model for model in pool if stable(model)), pool[0])
+        return pool[0]
 
 
 def judge_model(

@@ -13,7 +13,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FAMILIES", "FOURIER_MAX", "FUNCTION_FAMILIES", "Library", "evaluate_terms"]
+__all__ = [
+    "AUTO_FAMILIES",
+    "FAMILIES",
+    "FOURIER_MAX",
+    "FUNCTION_FAMILIES",
+    "Library",
+    "automatic_function_terms",
+    "evaluate_terms",
+]
 
 FAMILIES: dict[str, tuple[Any, str, str, str]] = {
     # family: (numpy function, text pattern, LaTeX pattern, sympy pattern); {s} is the state name
@@ -26,6 +34,16 @@ FAMILIES: dict[str, tuple[Any, str, str, str]] = {
 }
 FUNCTION_FAMILIES = tuple(FAMILIES)
 """The families a config may name in ``discovery.library.functions`` (Fourier harmonics have their own field)."""
+AUTO_FAMILIES: dict[str, Any] = {
+    # family: where it is tried by default, as a test of a state's values in the data's units: finite and
+    # well conditioned there (no pole, no overflow, no log of a non-positive value)
+    "sin": lambda v: True,
+    "cos": lambda v: True,
+    "exp": lambda v: float(np.max(v)) <= 10.0,
+    "log": lambda v: float(np.min(v)) > 0.0,
+    "saturation": lambda v: float(np.min(v)) > -0.9,
+}
+"""The families ``discovery.library.functions: auto`` tries, and on which values each is defined well."""
 FOURIER_MAX = 5
 for _k in range(2, FOURIER_MAX + 1):  # Fourier harmonics sin(k x), cos(k x); k = 1 is sin / cos above
     FAMILIES[f"sin{_k}"] = (lambda v, k=_k: np.sin(k * v), f"sin({_k} {{s}})", rf"\sin({_k} {{s}})", f"sin({_k}*{{s}})")
@@ -51,6 +69,33 @@ def evaluate_terms(x: np.ndarray, powers: np.ndarray) -> np.ndarray:
         if np.any(exponents):
             theta *= x2[:, j : j + 1] ** exponents[None, :]
     return theta[0] if single else theta
+
+
+POLYNOMIAL_LIKE = 1e-3
+"""A function of a state whose values a cubic in that state reproduces to this relative RMS error adds nothing."""
+
+
+def _polynomial_like(values: np.ndarray, state: np.ndarray) -> bool:
+    """Whether ``values`` (n,) are a cubic in ``state`` (n,) to within :data:`POLYNOMIAL_LIKE` (relative RMS)."""
+    centred = (state - state.mean()) / (state.std() or 1.0)
+    basis = np.column_stack([centred**k for k in range(4)])
+    residual = values - basis @ np.linalg.lstsq(basis, values, rcond=None)[0]
+    return bool(np.sqrt(np.mean(residual**2)) <= POLYNOMIAL_LIKE * (np.sqrt(np.mean(values**2)) or 1.0))
+
+
+def automatic_function_terms(x: np.ndarray) -> tuple[tuple[str, int], ...]:
+    """The terms f(x_j) of :data:`AUTO_FAMILIES` worth trying on the states ``x`` (n, d), in the data's units:
+    well defined there, and not already a polynomial over the range the state covers (sin x on a tiny range is
+    x; e^x of a nearly constant state is a constant)."""
+    terms = []
+    with np.errstate(all="ignore"):
+        for family, defined in AUTO_FAMILIES.items():
+            for j in range(x.shape[1]):
+                if defined(x[:, j]):
+                    values = FAMILIES[family][0](x[:, j])
+                    if np.all(np.isfinite(values)) and not _polynomial_like(values, x[:, j]):
+                        terms.append((family, j))
+    return tuple(terms)
 
 
 def _monomial_text(powers: np.ndarray, names: tuple[str, ...], style: str) -> str:

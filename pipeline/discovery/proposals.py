@@ -92,12 +92,12 @@ def _state_picks(
     design: Design, j: int, chosen: SupportScore, candidates: list[SupportScore]
 ) -> dict[str, SupportScore]:
     """The alternative rules' picks for state j (all equal to the primary when nothing was scored)."""
-    labels = ["one_se", "best_cv"] + [f"degree_le_{degree}" for degree in design.degrees]
+    labels = ["one_se", "best_cv", *design.column_labels]
     if not candidates:
         return dict.fromkeys(labels, chosen)
-    per_degree = nested_library_choices(design.theta, design.x_dot[:, j], design.folds, candidates, design.column_sets)
+    nested = nested_library_choices(design.theta, design.x_dot[:, j], design.folds, candidates, design.column_sets)
     picks = {"one_se": one_se_choice(candidates), "best_cv": min(candidates, key=lambda c: c.cv_mse)}
-    picks |= {f"degree_le_{degree}": pick or chosen for degree, pick in zip(design.degrees, per_degree)}
+    picks |= {label: pick or chosen for label, pick in zip(design.column_labels, nested)}
     return picks
 
 
@@ -137,7 +137,7 @@ def propose_models(design: Design, names: tuple[str, ...], threshold: float | No
     """
     d, p = len(names), design.theta.shape[1]
     primary = "fixed" if threshold is not None else "aicc"
-    alternatives = ["one_se", "best_cv"] + [f"degree_le_{degree}" for degree in design.degrees]
+    alternatives = ["one_se", "best_cv", *design.column_labels]
     table = _ChoiceTable([primary, *alternatives], d, p)
     terms = design.library.feature_names()
     pareto: list[ParetoRow] = []

@@ -123,7 +123,7 @@ def refine_by_shooting(
     residual = _residual_function(problem, model)
     initial = basis.T @ start
     before = float(np.mean(residual(initial) ** 2))
-    floor = 0.0 if noise_sd is None else float(np.mean((np.asarray(noise_sd) / problem.spread()) ** 2))
+    floor = 0.0 if noise_sd is None else problem.noise_floor(noise_sd)
     if not np.isfinite(before) or before >= FAILED_RESIDUAL**2 or before <= AT_NOISE_FLOOR * floor:
         return Refinement(coefficients, before, before)
     solution = least_squares(residual, initial, method="lm", x_scale="jac", max_nfev=ITERATIONS)

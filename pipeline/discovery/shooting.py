@@ -77,6 +77,14 @@ class ShootingProblem:
         spread = np.vstack(self.xs).std(axis=0)
         return np.where(spread > 0, spread, 1.0)
 
+    def residual_count(self) -> int:
+        """Number of (sample, state) residuals over all blocks."""
+        return sum(block.last + 1 - block.first for block in self.plan()) * self.xs[0].shape[1]
+
+    def noise_floor(self, noise_sd: np.ndarray) -> float:
+        """The shooting error of a perfect model: mean over states of (noise sd / spread)², noise sd (d,)."""
+        return float(np.mean((np.asarray(noise_sd) / self.spread()) ** 2))
+
     def observed(self, block: ShootingBlock) -> np.ndarray:
         """The observed states over ``block`` (m, d)."""
         return self.xs[block.trajectory][block.first : block.last + 1]

@@ -24,12 +24,13 @@ def build_library(
     include_bias: bool,
     functions: Sequence[str] = (),
     combinations: bool = False,
+    extra_terms: Sequence[tuple[str, int]] = (),
 ) -> Library:
     """pysindy's polynomial library over the states ``names``, plus function terms of each state.
 
     The exponents (and so the term order and names, ``"1"``, ``"u"``, ``"u v"``, ``"u^2"``)
-    are pysindy's; the function families (``sin``, ``cos``, ``exp``, ``inverse``) follow, and with
-    ``combinations`` every product x_k · f(x_j) after them.
+    are pysindy's; the function families (``sin``, ``cos``, ``exp``, ``inverse``) follow, then
+    ``extra_terms`` (family, state index), and with ``combinations`` every product x_k · f(x_j).
     """
     polynomial = ps.PolynomialLibrary(degree=degree, include_bias=include_bias)
     try:
@@ -39,6 +40,7 @@ def build_library(
     powers = np.asarray(polynomial.powers_, dtype=int)
     d = len(names)
     extra: list[tuple[str, int] | tuple[str, int, int]] = [(family, j) for family in functions for j in range(d)]
+    extra += [term for term in extra_terms if term not in extra]
     if combinations:
         extra += [(family, j, k) for family in functions for j in range(d) for k in range(d)]
     return Library(tuple(names), powers, tuple(extra))

@@ -1,0 +1,79 @@
+"""A stability check: does a model stay in a bounded neighbourhood of the data from nearby initial states?
+
+A model can track the observed record and still blow up from any other initial state (a
+quadratic fitted to a saturating curve, a tiny cubic term that dominates off the data).
+The data cannot say what the law is far from where they were taken, but the laws behind
+most records keep nearby states in a bounded region too. The check starts the model from
+a fixed, deterministic set of states around the data (Halton points in the box the data
+span, widened by half its size on each side; kept positive for states whose data are
+positive), simulates it over the record's time span, and calls it stable when every
+simulation stays within the box widened by twice its size. :mod:`pipeline.discovery.judging`
+prefers stable models among the admissible ones, and falls back to all when none is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import qmc
+
+from pipeline.discovery.library import Library
+from pipeline.discovery.shooting import evaluation_budget
+from pipeline.discovery.simulate import simulate_model
+from pipeline.errors import SimulationError
+
+__all__ = ["StabilityCheck"]
+
+N_STARTS = 8
+"""Initial states tried around the data."""
+START_MARGIN = 0.5
+"""The starts lie in the data's box widened by this share of its size on each side."""
+ENVELOPE_MARGIN = 2.0
+"""A simulation is bounded while it stays in the data's box widened by this many box sizes on each side."""
+N_TIMES = 100
+"""Output times of each check simulation over the record's span."""
+
+
+@dataclass(frozen=True)
+class StabilityCheck:
+    """Starts (k, d), times (m,) and the envelope (lower (d,), upper (d,)) of the check, in fitting units, and
+    the solver evaluations a simulation may use: as many as a shooting simulation of the whole record."""
+
+    starts: np.ndarray
+    times: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    budget: int
+
+    @classmethod
+    def around(cls, xs: list[np.ndarray], ts: list[np.ndarray]) -> StabilityCheck:
+        """The check around observed states xs (n_k, d) sampled at ts (n_k,)."""
+        x = np.vstack(xs)
+        low, high = x.min(axis=0), x.max(axis=0)
+        size = np.maximum(high - low, 1e-12)
+        start_low = np.where(low > 0, 0.5 * low, low - START_MARGIN * size)
+        start_high = high + START_MARGIN * size
+        unit = qmc.Halton(d=x.shape[1], scramble=False).random(N_STARTS + 1)[1:]  # the first point is the origin
+        starts = start_low + unit * (start_high - start_low)
+        span = max(float(t[-1] - t[0]) for t in ts)
+        envelope = (low - ENVELOPE_MARGIN * size, high + ENVELOPE_MARGIN * size)
+        budget = evaluation_budget(max(t.shape[0] for t in ts))
+        return cls(starts, np.linspace(0.0, span, N_TIMES), *envelope, budget)
+
+    def is_stable(self, coefficients: np.ndarray, library: Library) -> bool:
+        """Whether the model (d, p) stays in the envelope from every start over the whole span."""
+        bound = float(np.max(np.abs(np.concatenate([self.lower, self.upper]))))
+        try:
+            paths = simulate_model(
+                coefficients,
+                library,
+                self.starts,
+                self.times,
+                max_seconds=np.inf,
+                bound=bound,
+                max_evaluations=self.budget,
+            )  # (m, k, d)
+        except SimulationError:
+            return False
+        return bool(np.all((paths >= self.lower) & (paths <= self.upper)))
