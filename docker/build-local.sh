@@ -121,11 +121,13 @@ build_image() {
     say "building $IMAGE from $ROOT (base $BASE_IMAGE)"
     # --format docker keeps the HEALTHCHECK (the OCI format has none); --pull never: no registry here.
     "${PODMAN[@]}" build --network host --format docker --pull=never \
-        --build-arg "BASE_IMAGE=$BASE_IMAGE" -f "$ROOT/docker/Dockerfile" -t "$IMAGE" "$ROOT"
+        --build-arg "BASE_IMAGE=$BASE_IMAGE" -f "$ROOT/docker/Dockerfile" -t "$IMAGE" "$ROOT" >&2
     end=$(date +%s)
     size=$("${PODMAN[@]}" image inspect --format '{{.Size}}' "$IMAGE")
     say "built $IMAGE: $((size / 1000000)) MB, build $((end - start)) s"
-    printf 'image=%s size_bytes=%s build_seconds=%s\n' "$IMAGE" "$size" "$((end - start))"
+    # One machine-readable line on stdout (tests/test_image.py reads it); everything else goes to stderr.
+    printf 'image=%s size_bytes=%s build_seconds=%s containers_conf=%s\n' \
+        "$IMAGE" "$size" "$((end - start))" "$CONTAINERS_CONF"
 }
 
 main() {
