@@ -134,6 +134,11 @@ main() {
     local t0=$SECONDS
     ensure_tools
     configure_podman
+    # One build at a time per cache (a CI clone and a developer share the base's rootfs and the wheels).
+    if command -v flock > /dev/null; then
+        exec 9> "$CACHE/build.lock"
+        flock -w 3600 9 || { say "another build held $CACHE/build.lock for an hour"; exit 1; }
+    fi
     make_base
     probe_run
     download_wheels
