@@ -1,6 +1,7 @@
 # deltaflow: two commands.
 #   make demo   set up .venv and run the demo discovery flow on embedded defaults
 #   make test   set up .venv with the dev extra and run the whole test suite
+#   make image  build the container image with podman (docker/build-local.sh; docker/README.md for docker)
 # Both are idempotent: the venv is (re)installed only when pyproject.toml changes.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -13,12 +14,13 @@ export DO_NOT_TRACK := true
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: demo test lint bench fuzz-long clean help
+.PHONY: demo test lint bench fuzz-long image clean help
 
 help:
 	@echo "make demo    run the demo discovery flow ($(CONFIG)) on embedded defaults"
 	@echo "make test    run the whole test suite"
 	@echo "make lint    ruff check"
+	@echo "make image   build the container image with podman (local base, offline wheels; prints size and time)"
 	@echo "make bench   run the benchmarks (writes benchmarks/results/)"
 	@echo "make fuzz-long  property tests with 10,000 examples each (hours)"
 
@@ -51,6 +53,9 @@ fuzz-long: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/discovery_examples.py
+
+image:
+	PYTHON=$(PYTHON) docker/build-local.sh
 
 clean:
 	rm -rf .state mlflow.db mlartifacts .pytest_cache
