@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import RunConfig, config_hash, flatten_config, load_config, parse_config
+from flows.provenance import config_hash, flatten_config
+from pipeline.config import RunConfig, load_config, parse_config
 from pipeline.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
