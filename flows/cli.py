@@ -22,11 +22,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from flows.inputs import expand_configs, load_checked
-from flows.kinds import RunKind, run_kind
 from flows.settings import prefect_home, prepare_environment
-from pipeline.config import load_config
 from pipeline.errors import ConfigError, DeltaflowError
+
+# Configs, data and flows are imported inside the commands: `--help` and `--version` import none of them.
 
 __all__ = ["EXIT_ENVIRONMENT", "EXIT_USER_ERROR", "app", "main"]
 
@@ -84,7 +83,7 @@ def _quiet_run_logs(verbose: bool) -> None:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
 
 
-def _run_kind(kind: RunKind, start: Callable[[], Any], name: str, total: int | None = None) -> None:
+def _run_kind(kind: Any, start: Callable[[], Any], name: str, total: int | None = None) -> None:
     """Run a flow under a spinner (a batch: under a progress bar), then print it with the kind's presenter."""
     from flows.console import BatchProgress
 
@@ -118,6 +117,9 @@ def run(
     """Run the pipeline a config describes and print what it found."""
     _quiet_run_logs(verbose)
     with _reported(verbose):
+        from flows.inputs import expand_configs, load_checked
+        from flows.kinds import run_kind
+
         cfg = load_checked(config)
         kind = run_kind(cfg.kind)
         total = len(expand_configs(cfg.configs)) if cfg.kind == "batch" else None
@@ -137,11 +139,13 @@ def batch(
 ) -> None:
     """Run many configs under one parent MLflow run; failures are reported, not fatal."""
     _quiet_run_logs(verbose)
-    from pydantic import ValidationError
-
-    from pipeline.config import ExecutorConfig
-
     with _reported(verbose):
+        from pydantic import ValidationError
+
+        from flows.inputs import expand_configs
+        from flows.kinds import run_kind
+        from pipeline.config import ExecutorConfig, load_config
+
         try:
             spec = ExecutorConfig(kind=executor, n_workers=workers, address=address, chunk_size=chunk)
         except ValidationError as exc:
@@ -209,6 +213,8 @@ def sync() -> None:
 def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of YAML run configs")) -> None:
     """List the run configs in a folder with their kind and description."""
     from rich.table import Table
+
+    from pipeline.config import load_config
 
     table = Table(show_header=True, header_style="bold")
     for column in ("config", "name", "kind", "data", "description"):
