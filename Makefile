@@ -53,4 +53,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/discovery_examples.py
 
 clean:
-	rm -rf .state mlflow.db mlartifacts .pytest_cache
+	rm -rf .state mlflow.db .mlflow.db.lock mlartifacts .pytest_cache

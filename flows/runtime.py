@@ -10,16 +10,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from prefect import Flow, Task
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.states import State
 
+from flows.locks import file_lock
 from flows.settings import prepare_environment
 from pipeline.errors import DeltaflowError
 
-__all__ = ["PreparedFlow", "deltaflow_flow", "retry_on_io_error", "run_stage"]
+__all__ = ["PreparedFlow", "deltaflow_flow", "retry_on_io_error", "run_stage", "start_temporary_server"]
 
 R = TypeVar("R")
 
@@ -29,7 +31,32 @@ class PreparedFlow(Flow):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         prepare_environment()
+        if FlowRunContext.get() is None:  # a top-level run: the first one may have to start a server
+            start_temporary_server()
         return super().__call__(*args, **kwargs)
+
+
+def start_temporary_server() -> None:
+    """Start Prefect's temporary server now if this run will use one; create its database under a lock.
+
+    Prefect would start it on the first API call anyway; starting it here lets the first start in a folder
+    hold a file lock until the database is created, so concurrent first runs do not both create it.
+    Nothing happens with ``PREFECT_API_URL`` set (a real or a local server, or a test harness).
+    """
+    from prefect.settings import get_current_settings
+
+    settings = get_current_settings()
+    if settings.api.url:
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    ready = Path(settings.home) / ".deltaflow-database-ready"
+    if ready.exists():
+        SubprocessASGIServer().start()
+        return
+    with file_lock(ready.with_suffix(".lock")):
+        SubprocessASGIServer().start()  # returns once the server answers: its database exists
+        ready.touch()
 
 
 def deltaflow_flow(name: str) -> Callable[[Callable[..., R]], PreparedFlow]:

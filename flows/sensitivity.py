@@ -12,6 +12,7 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.examples import load_model_or_example
 from flows.kinds import resolve_config
 from flows.outbox import RunRecord
 from flows.records import publish, recorded_run
@@ -81,7 +82,7 @@ def load_samples(cfg: SensitivityConfig, tracker: Tracker) -> tuple[SampleTable,
         return load_table(cfg.data.path, outputs=cfg.data.outputs, features=cfg.data.features), None, None
     assert cfg.model is not None
     space = _space(cfg)
-    loaded = tracker.load_model(cfg.model.uri)
+    loaded = load_model_or_example(tracker, cfg.model)
     predictor = MlflowPredictor(loaded, space.names, cfg.model.output, cfg.model.uri)
     X = space.sample(cfg.model.n_samples)
     y = evaluate_model(predictor, X, name=f"model '{cfg.model.uri}'")

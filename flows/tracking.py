@@ -25,6 +25,7 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from flows.locks import file_lock
 from flows.outbox import Outbox, RunRecord, default_outbox
 from flows.settings import default_artifact_root, tracking_uri
 from pipeline.errors import ModelError, TrackingError
@@ -77,6 +78,23 @@ def sanitize_name(name: str) -> str:
     return (cleaned or "unnamed")[:120]
 
 
+_READY_STORES: set[str] = set()
+
+
+def _create_store_once(uri: str, client: MlflowClient) -> None:
+    """Touch a local SQLite store under a file lock (once per process): its first touch creates its tables,
+    and two processes doing that at once break it."""
+    if not uri.startswith("sqlite:///") or uri in _READY_STORES:
+        return
+    database = Path(uri.removeprefix("sqlite:///"))
+    with file_lock(database.with_name(f".{database.name}.lock")):
+        try:
+            client.search_experiments(max_results=1)
+        except MlflowException as exc:
+            raise TrackingError(f"MLflow at {uri}: cannot open the store ({exc})") from exc
+    _READY_STORES.add(uri)
+
+
 class Tracker:
     """MLflow adapter bound to one tracking URI.
 
@@ -87,6 +105,7 @@ class Tracker:
     def __init__(self, uri: str | None = None) -> None:
         self.uri = uri or tracking_uri()
         self.client = MlflowClient(tracking_uri=self.uri)
+        _create_store_once(self.uri, self.client)
 
     def describe(self, build: Callable[[], object]) -> None:
         """Run ``build``, which puts what the run shows (metrics, tables, figures) on its record."""

@@ -249,6 +249,11 @@ class ModelSourceConfig(_Strict):
     inputs: dict[str, InputConfig] = Field(min_length=1, description="One distribution per model input, in order.")
     n_samples: int = Field(default=2048, ge=32, le=2_000_000, description="Sobol points predicted for local estimates.")
     output: str | None = Field(default=None, description="Output column when the model returns a table.")
+    example: Literal["diabetes"] | None = Field(
+        default=None,
+        description="A bundled example model (python -m flows.examples NAME), trained and registered first when"
+        " the URI names no model yet, so the config runs on a fresh store.",
+    )
 
     @field_validator("uri")
     @classmethod

@@ -137,11 +137,19 @@ def _imported_modules(path: Path) -> set[str]:
     return {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
 
 
-def _clean_env(tmp_path: Path) -> dict[str, str]:
+def _run_in_empty_folder(code: str, tmp_path: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """Run ``python -c code`` in a new empty folder without deltaflow's environment variables."""
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_", "DELTAFLOW_"))}
-    return env | {"PYTHONPATH": str(ROOT), "HOME": str(tmp_path / "home")}
+    workdir = tmp_path / "empty"
+    workdir.mkdir()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=workdir,
+        env=env | {"PYTHONPATH": str(ROOT), "HOME": str(tmp_path / "home")},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return workdir, out
 
 
 def test_import_flows_in_an_empty_folder_creates_nothing_and_loads_neither_prefect_nor_mlflow(tmp_path: Path) -> None:
@@ -149,12 +157,7 @@ def test_import_flows_in_an_empty_folder_creates_nothing_and_loads_neither_prefe
         "import sys, flows, flows.cli, flows.kinds, flows.inputs\n"
         "print(sorted({n.split('.')[0] for n in sys.modules} & {'prefect', 'mlflow'}))"
     )
-    workdir = tmp_path / "empty"
-    workdir.mkdir()
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=workdir, env=_clean_env(tmp_path)
-    )
-    assert out.returncode == 0, out.stderr
+    workdir, out = _run_in_empty_folder(code, tmp_path)
     assert out.stdout.strip() == "[]"
     assert list(workdir.iterdir()) == []
 
@@ -173,11 +176,6 @@ def test_importing_every_flows_module_changes_no_prefect_setting_and_no_environm
         "changed |= {k for k in environment if k.startswith(ours) and os.environ.get(k) != environment[k]}\n"
         "print(before == after, sorted(changed))"
     )
-    workdir = tmp_path / "empty"
-    workdir.mkdir()
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=workdir, env=_clean_env(tmp_path)
-    )
-    assert out.returncode == 0, out.stderr
+    workdir, out = _run_in_empty_folder(code, tmp_path)
     assert out.stdout.strip().splitlines()[-1] == "True []"
     assert list(workdir.iterdir()) == []
