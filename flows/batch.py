@@ -19,8 +19,8 @@ from flows.kinds import run_kind
 from flows.outbox import RunRecord
 from flows.provenance import code_version, config_hash, file_sha256
 from flows.records import utc_stamp
-from flows.runtime import deltaflow_flow
-from flows.settings import data_roots, prepare_environment
+from flows.runtime import deltaflow_flow, prepare_run
+from flows.settings import data_roots
 from flows.tracking import Tracker, retry_delays
 from pipeline.config import AnyConfig, BatchConfig, ExecutorConfig, check_data_path, load_config
 from pipeline.errors import ConfigError, DeltaflowError, TrackingError
@@ -303,7 +303,7 @@ def run_batch(
         )
     paths = [str(p) for p in expand_configs(paths)]
     executor = executor or ExecutorConfig()
-    prepare_environment()
     if executor.kind == "local":
         return batch_flow(paths, name, resume)
+    prepare_run()  # with_options makes a plain Flow, which does not prepare itself
     return distributed_batch_flow.with_options(task_runner=task_runner(executor))(paths, name, resume, executor)

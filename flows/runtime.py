@@ -21,7 +21,7 @@ from flows.locks import file_lock
 from flows.settings import prepare_environment
 from pipeline.errors import DeltaflowError
 
-__all__ = ["PreparedFlow", "deltaflow_flow", "retry_on_io_error", "run_stage", "start_temporary_server"]
+__all__ = ["PreparedFlow", "deltaflow_flow", "prepare_run", "retry_on_io_error", "run_stage", "start_temporary_server"]
 
 R = TypeVar("R")
 
@@ -30,10 +30,16 @@ class PreparedFlow(Flow):
     """A Prefect flow that prepares deltaflow's environment before its first run (then costs nothing)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        prepare_environment()
-        if FlowRunContext.get() is None:  # a top-level run: the first one may have to start a server
-            start_temporary_server()
+        prepare_run()
         return super().__call__(*args, **kwargs)
+
+
+def prepare_run() -> None:
+    """Before a flow runs: the environment (:func:`~flows.settings.prepare_environment`), and for a
+    top-level run (not a subflow) Prefect's temporary server if the run will need one."""
+    prepare_environment()
+    if FlowRunContext.get() is None:
+        start_temporary_server()
 
 
 def start_temporary_server() -> None:
