@@ -83,11 +83,13 @@ def _quiet_run_logs(verbose: bool) -> None:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
 
 
-def _run_kind(kind: Any, start: Callable[[], Any], name: str, total: int | None = None) -> None:
+def _run_kind(kind: Any, start: Callable[[], Any], name: str, total: int | None, verbose: bool) -> None:
     """Run a flow under a spinner (a batch: under a progress bar), then print it with the kind's presenter."""
     from flows.console import BatchProgress
 
     prepare_environment()
+    kind.flow()  # imports Prefect and MLflow, which set their loggers' levels on import: quiet them after
+    _quiet_run_logs(verbose)
     spinner = console.status(f"[bold]{name}[/]: {kind.doing}…")
     with BatchProgress(console, name, total) if kind.name == "batch" else spinner:
         outcome = start()
@@ -115,7 +117,6 @@ def run(
     verbose: bool = VERBOSE,
 ) -> None:
     """Run the pipeline a config describes and print what it found."""
-    _quiet_run_logs(verbose)
     with _reported(verbose):
         from flows.inputs import expand_configs, load_checked
         from flows.kinds import run_kind
@@ -123,7 +124,7 @@ def run(
         cfg = load_checked(config)
         kind = run_kind(cfg.kind)
         total = len(expand_configs(cfg.configs)) if cfg.kind == "batch" else None
-        _run_kind(kind, lambda: kind.flow()(cfg), cfg.name, total)
+        _run_kind(kind, lambda: kind.flow()(cfg), cfg.name, total, verbose)
 
 
 @app.command()
@@ -138,7 +139,6 @@ def batch(
     verbose: bool = VERBOSE,
 ) -> None:
     """Run many configs under one parent MLflow run; failures are reported, not fatal."""
-    _quiet_run_logs(verbose)
     with _reported(verbose):
         from pydantic import ValidationError
 
@@ -160,7 +160,7 @@ def batch(
 
             return run_batch(items, name=name, resume=resume, executor=spec)
 
-        _run_kind(run_kind("batch"), start, name, len(items))
+        _run_kind(run_kind("batch"), start, name, len(items), verbose)
 
 
 @app.command()
