@@ -163,9 +163,12 @@ class BatchProgress(logging.Handler):
         logger = logging.getLogger("deltaflow.batch")
         logger.addHandler(self)
         logger.setLevel(logging.INFO)
+        logger.propagate = False  # the bar shows progress; the same records as log lines would only repeat it
         self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
-        logging.getLogger("deltaflow.batch").removeHandler(self)
+        logger = logging.getLogger("deltaflow.batch")
+        logger.removeHandler(self)
+        logger.propagate = True

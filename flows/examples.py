@@ -32,6 +32,8 @@ def train_diabetes_model(
     from sklearn.datasets import load_diabetes
     from sklearn.ensemble import GradientBoostingRegressor
 
+    from flows.tracking import Tracker
+
     apply_environment_defaults()
     data = load_diabetes(as_frame=True)
     model = GradientBoostingRegressor(n_estimators=300, max_depth=3, learning_rate=0.05, random_state=0)
@@ -39,8 +41,13 @@ def train_diabetes_model(
     uri = uri or tracking_uri()
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    mlflow.set_experiment(experiment)
-    with mlflow.start_run(run_name="diabetes gradient boosting"), warnings.catch_warnings():
+    # The experiment by id, not mlflow.set_experiment: that would stay the process's active experiment and
+    # clash with the runs deltaflow reopens by id afterwards (a batch trains this model between its items).
+    experiment_id = Tracker(uri).ensure_experiment(experiment)
+    with (
+        mlflow.start_run(experiment_id=experiment_id, run_name="diabetes gradient boosting"),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore")
         mlflow.log_params({"n_estimators": 300, "max_depth": 3, "learning_rate": 0.05})
         mlflow.log_metric("train_r2", float(model.score(data.data, data.target)))

@@ -131,8 +131,10 @@ def test_the_example_model_config_trains_its_model_on_a_fresh_store(mlflow_uri: 
     raw["model"]["n_samples"] = 256
     raw["indices"]["n_base"] = 128
     (tmp_path / "diabetes.yaml").write_text(yaml.safe_dump(raw))
-    outcome = run_batch([str(tmp_path / "diabetes.yaml")], name="examples")
-    assert [item.status for item in outcome.items] == ["FINISHED"], outcome.items
+    # A discovery item logging its pyfunc model after the training: training must leave no fluent MLflow state
+    # behind (an active experiment made the next item's model logging fail and the run go to the outbox).
+    outcome = run_batch([str(tmp_path / "diabetes.yaml"), str(ROOT / "configs" / "exp_decay.yaml")], name="examples")
+    assert [item.status for item in outcome.items] == ["FINISHED", "FINISHED"], outcome.items
     assert MlflowClient(mlflow_uri).get_registered_model("diabetes-regressor").name == "diabetes-regressor"
 
 
