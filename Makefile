@@ -58,4 +58,4 @@ image:
 	PYTHON=$(PYTHON) docker/build-local.sh
 
 clean:
-	rm -rf .state mlflow.db mlartifacts .pytest_cache
+	rm -rf .state mlflow.db .mlflow.db.lock mlartifacts .pytest_cache

@@ -137,7 +137,9 @@ def main() -> None:
         *batch_rows,
     ]
     out = HERE / "results" / "pipeline.md"
-    out.write_text("\n".join(lines) + "\n")
+    kept = out.read_text().partition("## CLI latency") if out.exists() else ("", "", "")
+    cli_section = "\n" + kept[1] + kept[2] if kept[1] else ""  # written by benchmarks/cli_latency.py
+    out.write_text("\n".join(lines) + "\n" + cli_section)
     print("\n".join(lines))
 
 

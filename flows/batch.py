@@ -3,33 +3,26 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
-import yaml
-from prefect import flow, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from flows.discovery import (
-    code_version,
-    differentiate_series,
-    discover_equations,
-    discover_model,
-    fail_and_publish,
-    load_data,
-    new_record,
-    record_results,
-)
 from flows.executor import task_runner
+from flows.inputs import expand_configs
+from flows.kinds import run_kind
 from flows.outbox import RunRecord
-from flows.provenance import file_sha256
-from flows.sensitivity import analyze, analyze_sensitivity, index_summary, load_samples, record_sensitivity
+from flows.provenance import code_version, config_hash, file_sha256
+from flows.records import utc_stamp
+from flows.runtime import deltaflow_flow, prepare_run
 from flows.settings import data_roots
 from flows.tracking import Tracker, retry_delays
-from pipeline.config import AnyConfig, BatchConfig, ExecutorConfig, check_data_path, config_hash, load_config
+from pipeline.config import AnyConfig, BatchConfig, ExecutorConfig, check_data_path, load_config
 from pipeline.errors import ConfigError, DeltaflowError, TrackingError
 
 _log = logging.getLogger("deltaflow.batch")
@@ -77,15 +70,6 @@ class BatchRun:
         )
 
 
-def _is_batch_file(path: Path) -> bool:
-    """A folder's batch configs are not items of a batch over that folder (no recursion)."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return False  # not readable as a config: it becomes a FAILED item with its own error
-    return isinstance(raw, dict) and raw.get("kind") == "batch"
-
-
 def _as_batch_config(paths: object) -> BatchConfig | None:
     if isinstance(paths, BatchConfig):
         return paths
@@ -95,31 +79,10 @@ def _as_batch_config(paths: object) -> BatchConfig | None:
     return None
 
 
-@flow(name="run-batch-config", validate_parameters=False)
-def run_batch_config(config: str) -> BatchRun:
+@deltaflow_flow("run-batch-config")
+def run_batch_config(config: str | BatchConfig) -> BatchRun:
     """A ``kind: batch`` YAML as one flow (what a served or scheduled batch deployment runs)."""
     return run_batch(config)
-
-
-def expand_configs(paths: list[str | Path] | str | Path) -> list[Path]:
-    """YAML configs named directly or found (sorted) in the given folders.
-
-    Raises:
-        ConfigError: a path does not exist or a folder holds no YAML config.
-    """
-    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    configs: list[Path] = []
-    for item in map(Path, items):
-        if item.is_dir():
-            found = [p for p in sorted([*item.glob("*.yaml"), *item.glob("*.yml")]) if not _is_batch_file(p)]
-            if not found:
-                raise ConfigError(f"{item}: folder holds no .yaml configs")
-            configs += found
-        elif item.is_file():
-            configs.append(item)
-        else:
-            raise ConfigError(f"{item}: no such config file or folder")
-    return configs
 
 
 def _previous_results(tracker: Tracker, experiment_id: str) -> dict[tuple[str, str, str], tuple[str, str]]:
@@ -146,62 +109,44 @@ def _item_key(config: AnyConfig, data_path: Path | None) -> tuple[str, str, str]
     return config_hash(config), file_sha256(data_path) if data_path else "", code_version()
 
 
-Runner = Callable[[AnyConfig, dict[str, str | None], Tracker], tuple[tuple[str, ...], str | None, Path | None]]
+Runner = Callable[[AnyConfig, dict[str, str | None]], Any]
 
 
-def _run_check(config: AnyConfig, plain: bool):
-    from flows.checks import check_gradient_flow, check_residual
-
-    flow_fn = check_residual if config.kind == "residual" else check_gradient_flow
-    done = flow_fn.fn(config) if plain else flow_fn(config)
-    return ("passed" if done.passed else "check failed",), done.mlflow_run_id, done.outbox
+def _as_subflow(config: AnyConfig, nest: dict[str, str | None]) -> Any:
+    """Local executor: the item's flow as a subflow (visible in the Prefect UI, stages cached)."""
+    return run_kind(config.kind).flow()(config, **nest)
 
 
-def _run_as_flows(config: AnyConfig, nest: dict[str, str | None], tracker: Tracker):
-    """Local executor: each item is a subflow (visible in the Prefect UI, stages cached)."""
-    if config.kind in ("residual", "gradient_check"):
-        return _run_check(config, plain=False)
-    if config.kind == "sensitivity":
-        done = analyze_sensitivity(config, **nest)
-        return index_summary(done.result), done.mlflow_run_id, done.outbox
-    outcome = discover_equations(config, **nest)
-    return tuple(outcome.result.equations), outcome.mlflow_run_id, outcome.outbox
-
-
-def _run_in_task(config: AnyConfig, nest: dict[str, str | None], tracker: Tracker):
-    """Distributed executor: the same stage functions called directly inside a chunk task (no nested runs)."""
-    if config.kind in ("residual", "gradient_check"):
-        return _run_check(config, plain=True)
-    data_path = check_data_path(config, data_roots())
-    source = data_path.stem if data_path is not None else config.model.uri.replace("/", "_")
-    record = new_record(config, data_path, source, nest.get("parent_run_id"), nest.get("parent_record_id"))
-    try:
-        if config.kind == "sensitivity":
-            table, model, space = load_samples.fn(config, tracker)
-            result = analyze.fn(config, table, model, space)
-            lines = index_summary(result)
-            record.tags["result.summary"] = " ; ".join(lines)[:5000]
-            record_sensitivity.fn(record, result)
-        else:
-            series = load_data.fn(config)
-            derivatives = differentiate_series.fn(series, config.differentiation)
-            result = discover_model.fn(series, derivatives, config.discovery)
-            lines = tuple(result.equations)
-            record_results(record, config, series, derivatives, result)
-    except BaseException as exc:
-        fail_and_publish(tracker, record, exc)
-        raise
-    run_id, _, queued = tracker.publish_or_queue(record)
-    return lines, run_id, queued
+def _in_task(config: AnyConfig, nest: dict[str, str | None]) -> Any:
+    """Distributed executor: the same flow body called as a plain function inside a chunk task."""
+    return run_kind(config.kind).flow().fn(config, **nest)
 
 
 def _prepare(path: Path, name: str) -> tuple[AnyConfig, tuple[str, str, str]]:
-    """The item's config with tracking pointed at the batch's experiment, and its resume key."""
+    """The item's config with tracking pointed at the batch's experiment, and its resume key.
+
+    Raises:
+        ConfigError: the config is invalid, or is itself a batch (a batch holds no batches).
+    """
     config = load_config(path)
+    if not run_kind(config.kind).nests:
+        raise ConfigError(f"{path}: a '{config.kind}' config cannot be an item of a batch")
     config = config.model_copy(
         update={"tracking": config.tracking.model_copy(update={"experiment": name, "enabled": True})}
     )
     return config, _item_key(config, check_data_path(config, data_roots()))
+
+
+def _failed_item(path: Path, name: str, nest: dict[str, str | None], tracker: Tracker, exc: Exception) -> BatchItem:
+    """Any error of an item, typed or not, makes it a FAILED child run carrying its error in one line."""
+    run_id = getattr(exc, "run_id", None)
+    if not getattr(exc, "recorded", False):  # failed before its flow could record it (bad config, missing file)
+        record = RunRecord(experiment=name, run_name=Path(path).stem, tags={"config.path": str(path)}, **nest)
+        record.fail(exc)
+        run_id, _, _ = tracker.publish_or_queue(record, delays=retry_delays()[:1])
+    message = " ".join(str(exc).split())
+    error = message if isinstance(exc, DeltaflowError) else f"{type(exc).__name__}: {message}"
+    return BatchItem(str(path), "FAILED", run_id, error=error)
 
 
 def _run_item(
@@ -217,15 +162,10 @@ def _run_item(
         if key in finished:  # same config, same data, same code: the earlier run is the answer
             run_id, summary = finished[key]
             return BatchItem(str(path), "REUSED", run_id, tuple(summary.split(" ; ")) if summary else ())
-        lines, run_id, queued = runner(config, nest, tracker)
-        return BatchItem(str(path), "QUEUED" if queued else "FINISHED", run_id, lines)
-    except DeltaflowError as exc:
-        run_id = exc.run_id
-        if not exc.recorded:  # failed before its flow could record it (bad config, missing file)
-            record = RunRecord(experiment=name, run_name=Path(path).stem, tags={"config.path": str(path)}, **nest)
-            record.fail(exc)
-            run_id, _, _ = tracker.publish_or_queue(record, delays=retry_delays()[:1])
-        return BatchItem(str(path), "FAILED", run_id, error=str(exc))
+        done = runner(config, nest)
+        return BatchItem(str(path), "QUEUED" if done.outbox else "FINISHED", done.mlflow_run_id, done.summary_lines())
+    except Exception as exc:  # noqa: BLE001 - one item, whatever it raised, must not sink the batch
+        return _failed_item(path, name, nest, tracker, exc)
 
 
 @task(name="run-chunk", cache_policy=NO_CACHE)
@@ -238,7 +178,7 @@ def run_chunk(
 ) -> list[BatchItem]:
     """A chunk of items on one worker: one task amortises the scheduler's per-task overhead over many items."""
     tracker = Tracker(tracking_uri)  # explicit URI and run ids: no fluent MLflow state crosses processes
-    return [_run_item(Path(p), name, nest, tracker, finished, _run_in_task) for p in paths]
+    return [_run_item(Path(p), name, nest, tracker, finished, _in_task) for p in paths]
 
 
 def _progress(done: int, total: int, message: str) -> None:
@@ -254,8 +194,7 @@ def chunk_size(n_items: int, n_workers: int, requested: int | None = None) -> in
 
 
 def _start_parent(tracker: Tracker, name: str, resume: bool) -> tuple[RunRecord, dict]:
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    parent = RunRecord(experiment=name, run_name=f"{name} {stamp}", tags={"deltaflow.kind": "batch"})
+    parent = RunRecord(experiment=name, run_name=f"{name} {utc_stamp()}", tags={"deltaflow.kind": "batch"})
     parent.tags["deltaflow.record_id"] = parent.record_id
     finished: dict[tuple[str, str, str], tuple[str, str]] = {}
     try:
@@ -267,45 +206,71 @@ def _start_parent(tracker: Tracker, name: str, resume: bool) -> tuple[RunRecord,
     return parent, finished
 
 
-def _finish_parent(tracker: Tracker, parent: RunRecord, name: str, items: list[BatchItem], executor: str) -> BatchRun:
-    batch = BatchRun(name, parent.run_id or "", tuple(items))
-    counts = {
-        status.lower(): sum(i.status == status for i in items) for status in ("FINISHED", "FAILED", "REUSED", "QUEUED")
-    }
-    parent.metrics |= {"items": len(items), **counts}
-    parent.params["executor"] = executor
-    parent.files["summary.csv"] = batch.summary().to_csv(index=False)
-    tracker.publish_or_queue(parent)
-    return batch
+@dataclass
+class _ParentRun:
+    """The batch's parent run while it runs: its record, what finished before (resume), items so far."""
+
+    record: RunRecord
+    finished: dict[tuple[str, str, str], tuple[str, str]]
+    items: list[BatchItem]
+    executor: str
+
+    @property
+    def nest(self) -> dict[str, str | None]:
+        """How children nest under it: its run id, or its record id while it waits in the outbox."""
+        if self.record.run_id:
+            return {"parent_run_id": self.record.run_id}
+        return {"parent_record_id": self.record.record_id}
 
 
-@flow(name="run-batch", validate_parameters=False)
+@contextmanager
+def _parent_run(tracker: Tracker, name: str, resume: bool, executor: str) -> Iterator[_ParentRun]:
+    """The parent run, always ended: FINISHED with ``summary.csv`` and the counts, or, if the batch itself
+    broke (not one of its items: those are FAILED children), FAILED with the error and the summary so far."""
+    record, finished = _start_parent(tracker, name, resume)
+    parent = _ParentRun(record, finished, [], executor)
+    try:
+        yield parent
+    except BaseException as exc:
+        record.fail(exc)
+        raise
+    finally:
+        _close_parent(tracker, parent, name)
+
+
+def _close_parent(tracker: Tracker, parent: _ParentRun, name: str) -> None:
+    items = parent.items
+    summary = BatchRun(name, parent.record.run_id or "", tuple(items)).summary()
+    counts = {s.lower(): sum(i.status == s for i in items) for s in ("FINISHED", "FAILED", "REUSED", "QUEUED")}
+    parent.record.metrics |= {"items": len(items), **counts}
+    parent.record.params["executor"] = parent.executor
+    parent.record.files["summary.csv"] = summary.to_csv(index=False)
+    tracker.publish_or_queue(parent.record)
+
+
+@deltaflow_flow("run-batch")
 def batch_flow(paths: list[str], name: str = "batch", resume: bool = True) -> BatchRun:
     """The local batch: items one after another, each a subflow (see :func:`run_batch`)."""
     tracker = Tracker()
-    parent, finished = _start_parent(tracker, name, resume)
-    nest = {"parent_run_id": parent.run_id} if parent.run_id else {"parent_record_id": parent.record_id}
-    items = []
-    for path in paths:
-        items.append(_run_item(Path(path), name, nest, tracker, finished, _run_as_flows))
-        _progress(len(items), len(paths), f"{items[-1].status.lower()}: {Path(path).name}")
-    return _finish_parent(tracker, parent, name, items, "local")
+    with _parent_run(tracker, name, resume, "local") as parent:
+        for path in paths:
+            parent.items.append(_run_item(Path(path), name, parent.nest, tracker, parent.finished, _as_subflow))
+            _progress(len(parent.items), len(paths), f"{parent.items[-1].status.lower()}: {Path(path).name}")
+    return BatchRun(name, parent.record.run_id or "", tuple(parent.items))
 
 
-@flow(name="run-batch-distributed", validate_parameters=False)
+@deltaflow_flow("run-batch-distributed")
 def distributed_batch_flow(paths: list[str], name: str, resume: bool, executor: ExecutorConfig) -> BatchRun:
     """The distributed batch: chunks of items as tasks on the flow's task runner (Dask)."""
     tracker = Tracker()
-    parent, finished = _start_parent(tracker, name, resume)
-    nest = {"parent_run_id": parent.run_id} if parent.run_id else {"parent_record_id": parent.record_id}
     size = chunk_size(len(paths), executor.n_workers, executor.chunk_size)
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
-    futures = [run_chunk.submit(chunk, name, nest, tracker.uri, finished) for chunk in chunks]
-    items: list[BatchItem] = []
-    for future in futures:
-        items += future.result()
-        _progress(len(items), len(paths), f"chunk done ({len(chunks)} chunks of {size})")
-    return _finish_parent(tracker, parent, name, items, f"dask ({executor.describe()}, chunks of {size})")
+    with _parent_run(tracker, name, resume, f"dask ({executor.describe()}, chunks of {size})") as parent:
+        futures = [run_chunk.submit(chunk, name, parent.nest, tracker.uri, parent.finished) for chunk in chunks]
+        for future in futures:
+            parent.items.extend(future.result())
+            _progress(len(parent.items), len(paths), f"chunk done ({len(chunks)} chunks of {size})")
+    return BatchRun(name, parent.record.run_id or "", tuple(parent.items))
 
 
 def run_batch(
@@ -340,4 +305,5 @@ def run_batch(
     executor = executor or ExecutorConfig()
     if executor.kind == "local":
         return batch_flow(paths, name, resume)
+    prepare_run()  # with_options makes a plain Flow, which does not prepare itself
     return distributed_batch_flow.with_options(task_runner=task_runner(executor))(paths, name, resume, executor)

@@ -9,12 +9,14 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-from prefect import flow
 
-from flows.discovery import fail_and_publish, load_data, new_record, publish_run
+from flows.discovery import load_data
+from flows.kinds import resolve_config
+from flows.records import publish, recorded_run
+from flows.runtime import deltaflow_flow, run_stage
 from flows.settings import data_roots
-from flows.tracking import Tracker
-from pipeline.config import GradientCheckConfig, ResidualConfig, check_data_path, load_config
+from flows.tracking import tracker_for
+from pipeline.config import GradientCheckConfig, ResidualConfig, check_data_path
 from pipeline.errors import ConfigError
 from pipeline.expressions import evaluate_expression
 from pipeline.report import render_figures
@@ -33,12 +35,9 @@ class CheckRun:
     mlflow_run_id: str | None
     outbox: Path | None = None
 
-
-def _load(config: Any, kind: type) -> Any:
-    cfg = load_config(config) if isinstance(config, (str, Path)) else config
-    if not isinstance(cfg, kind):
-        raise ConfigError(f"{config}: kind '{getattr(cfg, 'kind', '?')}' is not a {kind.__name__}")
-    return cfg
+    def summary_lines(self) -> tuple[str, ...]:
+        """What a batch's summary shows for this run: the verdict."""
+        return ("passed" if self.passed else "check failed",)
 
 
 def _residual_figure(t: np.ndarray, report: ResidualReport) -> Any:
@@ -52,39 +51,39 @@ def _residual_figure(t: np.ndarray, report: ResidualReport) -> Any:
     return fig
 
 
-@flow(name="check-residual", validate_parameters=False)
-def check_residual(config: ResidualConfig | str | Path) -> CheckRun:
-    """Residual of the data against the config's law (derivatives estimated from the data), logged to MLflow.
-
-    Passes when the law explains the data's derivatives (R² ≥ 0.9 for every state).
-    """
-    cfg = _load(config, ResidualConfig)
-    data_path = check_data_path(cfg, data_roots())
-    series = load_data.fn(cfg)
-    missing = [n for n in series.names if n not in cfg.law.rhs]
-    if missing:
-        raise ConfigError(f"law.rhs gives no expression for state(s) {missing} of {cfg.data.path}")
-    tracker = Tracker() if cfg.tracking.enabled else None
-    record = new_record(cfg, data_path, data_path.stem, None, None) if tracker else None
-    try:
-        report = physics_residual(
-            series.t, series.x, dict(cfg.law.rhs), names=list(series.names), params=cfg.law.params,
-            method=cfg.differentiation.method,
-        )  # fmt: skip
-    except BaseException as exc:
-        if tracker:
-            fail_and_publish(tracker, record, exc)
-        raise
-    passed = bool(np.all(report.r2 >= 0.9))
-    if tracker is None:
-        return CheckRun(cfg, report, passed, None)
+def _residual_results(record: Any, cfg: ResidualConfig, t: np.ndarray, report: ResidualReport, passed: bool) -> None:
+    """Per-state residual statistics, the verdict, the law, the report and its figure onto the record."""
     record.metrics |= {f"{name}.{k}": v for name, stats in report.to_dict().items() for k, v in stats.items()}
     record.tags |= {"check.passed": str(passed), "law": json.dumps(cfg.law.rhs)}
     record.files |= {
         "residual.json": json.dumps(report.to_dict(), indent=2),
-        **render_figures(lambda: {"plots/residual.png": _residual_figure(series.t, report)}),
+        **render_figures(lambda: {"plots/residual.png": _residual_figure(t, report)}),
     }
-    run_id, _, queued = publish_run(tracker, record)
+
+
+@deltaflow_flow("check-residual")
+def check_residual(
+    config: ResidualConfig | str | Path, parent_run_id: str | None = None, parent_record_id: str | None = None
+) -> CheckRun:
+    """Residual of the data against the config's law (derivatives estimated from the data), logged to MLflow.
+
+    Passes when the law explains the data's derivatives (R² ≥ 0.9 for every state).
+    """
+    cfg = resolve_config(config, "residual")
+    data_path = check_data_path(cfg, data_roots())
+    tracker = tracker_for(cfg)
+    with recorded_run(tracker, cfg, data_path, data_path.stem, parent_run_id, parent_record_id) as record:
+        series, _ = run_stage(load_data, cfg)
+        missing = [n for n in series.names if n not in cfg.law.rhs]
+        if missing:
+            raise ConfigError(f"law.rhs gives no expression for state(s) {missing} of {cfg.data.path}")
+        report = physics_residual(
+            series.t, series.x, dict(cfg.law.rhs), names=list(series.names), params=cfg.law.params,
+            method=cfg.differentiation.method,
+        )  # fmt: skip
+        passed = bool(np.all(report.r2 >= 0.9))
+        tracker.describe(lambda: _residual_results(record, cfg, series.t, report, passed))
+    run_id, _, queued = publish(tracker, record)
     return CheckRun(cfg, report, passed, run_id, queued)
 
 
@@ -101,17 +100,8 @@ def _gradient_callables(cfg: GradientCheckConfig) -> tuple[Any, Any]:
     return f, grad
 
 
-@flow(name="check-gradient", validate_parameters=False)
-def check_gradient_flow(config: GradientCheckConfig | str | Path) -> CheckRun:
-    """Numerical (Richardson central differences) against the claimed gradient at every point, logged to MLflow."""
-    cfg = _load(config, GradientCheckConfig)
-    f, grad = _gradient_callables(cfg)
-    checks: list[GradientCheck] = [check_gradient(f, grad, np.asarray(p), tolerance=cfg.tolerance) for p in cfg.points]
-    passed = all(c.passed for c in checks)
-    if not cfg.tracking.enabled:
-        return CheckRun(cfg, checks, passed, None)
-    tracker = Tracker()
-    record = new_record(cfg, None, "gradient-check", None, None)
+def _gradient_results(record: Any, cfg: GradientCheckConfig, checks: list[GradientCheck], passed: bool) -> None:
+    """The largest error, the verdict and one row per point onto the record."""
     rows = [
         {"point": p, "numerical": c.numerical.tolist(), "analytic": c.analytic.tolist(),
          "max_abs_error": c.max_abs_error, "max_rel_error": c.max_rel_error, "passed": c.passed}
@@ -120,5 +110,19 @@ def check_gradient_flow(config: GradientCheckConfig | str | Path) -> CheckRun:
     record.metrics |= {"max_rel_error": max(c.max_rel_error for c in checks), "points": len(checks)}
     record.tags["check.passed"] = str(passed)
     record.files["gradient_check.json"] = json.dumps(rows, indent=2)
-    run_id, _, queued = publish_run(tracker, record)
+
+
+@deltaflow_flow("check-gradient")
+def check_gradient_flow(
+    config: GradientCheckConfig | str | Path, parent_run_id: str | None = None, parent_record_id: str | None = None
+) -> CheckRun:
+    """Numerical (Richardson central differences) against the claimed gradient at every point, logged to MLflow."""
+    cfg = resolve_config(config, "gradient_check")
+    tracker = tracker_for(cfg)
+    with recorded_run(tracker, cfg, None, "gradient-check", parent_run_id, parent_record_id) as record:
+        f, grad = _gradient_callables(cfg)
+        checks = [check_gradient(f, grad, np.asarray(p), tolerance=cfg.tolerance) for p in cfg.points]
+        passed = all(c.passed for c in checks)
+        tracker.describe(lambda: _gradient_results(record, cfg, checks, passed))
+    run_id, _, queued = publish(tracker, record)
     return CheckRun(cfg, checks, passed, run_id, queued)

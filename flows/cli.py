@@ -1,52 +1,77 @@
 """The deltaflow command line: ``python -m flows run CONFIG.yaml``.
 
-Errors of the user's making (a bad config, missing or malformed data) end with one
-line on stderr and exit code 2, never a traceback.
+Fail fast: every command first parses and validates the config and reads and validates the data
+(:mod:`flows.inputs`), and only then imports Prefect and MLflow; ``--help``, ``--version``, ``list``
+and every user error answer without importing either. Exit codes: 0 done; 1 a check failed, a batch
+item failed or an unexpected error; 2 a mistake of the user's making (one line naming the key, file,
+column or row; no experiment, no run); 3 the environment (Prefect's server could not start).
+Tracebacks only with ``-v``.
 """
 
 from __future__ import annotations
 
 import logging
-import shlex
-import sys
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from flows.settings import data_roots
-from pipeline.config import check_data_path, load_config
+from flows.settings import prefect_home, prepare_environment
 from pipeline.errors import ConfigError, DeltaflowError
 
-__all__ = ["app", "main", "mlflow_ui_command"]
+# Configs, data and flows are imported inside the commands: `--help` and `--version` import none of them.
+
+__all__ = ["EXIT_ENVIRONMENT", "EXIT_USER_ERROR", "app", "main"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="deltaflow: learn the laws behind data.")
+server_app = typer.Typer(no_args_is_help=True, help="A reusable local Prefect server for this folder.")
+app.add_typer(server_app, name="server")
 console = Console()
 errors = Console(stderr=True)
 
 EXIT_USER_ERROR = 2
+EXIT_ENVIRONMENT = 3
+VERBOSE = typer.Option(False, "--verbose", "-v", help="Show Prefect's flow and task logs, and tracebacks.")
 
 
-def mlflow_ui_command(uri: str) -> str:
-    """The exact shell command that opens the MLflow UI on the store ``uri`` (loopback only)."""
-    mlflow = Path(sys.executable).parent / "mlflow"
-    executable = str(mlflow) if mlflow.exists() else "mlflow"
-    return (
-        f"MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false {shlex.quote(executable)} ui"
-        f" --backend-store-uri {shlex.quote(uri)} --host 127.0.0.1 --port 5000"
-    )
+def _say_error(message: str) -> None:
+    errors.print(f"[bold red]error:[/] {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True)
 
 
-def _fail(exc: DeltaflowError) -> typer.Exit:
-    message = " ".join(str(exc).split())  # one line, whatever the message holds
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(EXIT_USER_ERROR)
+def _server_start_failure(exc: BaseException) -> bool:
+    """Prefect's temporary server did not come up (its own RuntimeError, matched by its message)."""
+    return isinstance(exc, RuntimeError) and "ephemeral Prefect API server" in str(exc)
+
+
+@contextmanager
+def _reported(verbose: bool) -> Iterator[None]:
+    """Errors end the command with one line on stderr and an exit code by cause (see the module docstring)."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except DeltaflowError as exc:
+        _say_error(str(exc))
+        raise typer.Exit(EXIT_USER_ERROR) from None
+    except Exception as exc:  # noqa: BLE001 - the command line reports; -v shows the traceback
+        if verbose:
+            errors.print_exception()
+        if _server_start_failure(exc):
+            timeout = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "?")
+            _say_error(
+                f"Prefect's temporary server did not start within {timeout} s (a busy machine?). Fix: start a"
+                " reusable server once with `python -m flows server start`, or raise"
+                " PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."
+            )
+            raise typer.Exit(EXIT_ENVIRONMENT) from None
+        _say_error(f"unexpected {type(exc).__name__}: {exc}" + ("" if verbose else " (-v shows the traceback)"))
+        raise typer.Exit(1) from None
 
 
 def _quiet_run_logs(verbose: bool) -> None:
@@ -58,121 +83,48 @@ def _quiet_run_logs(verbose: bool) -> None:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
 
 
+def _run_kind(kind: Any, start: Callable[[], Any], name: str, total: int | None, verbose: bool) -> None:
+    """Run a flow under a spinner (a batch: under a progress bar), then print it with the kind's presenter."""
+    from flows.console import BatchProgress
+
+    prepare_environment()
+    kind.flow()  # imports Prefect and MLflow, which set their loggers' levels on import: quiet them after
+    _quiet_run_logs(verbose)
+    spinner = console.status(f"[bold]{name}[/]: {kind.doing}…")
+    with BatchProgress(console, name, total) if kind.name == "batch" else spinner:
+        outcome = start()
+    code = kind.presenter()(outcome, console)
+    if code:
+        raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"deltaflow {metadata.version('deltaflow')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """deltaflow: learn the laws behind data."""
+
+
 @app.command()
 def run(
     config: Path = typer.Argument(..., help="YAML run config, e.g. configs/exp_decay.yaml"),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's flow and task logs."),
+    verbose: bool = VERBOSE,
 ) -> None:
     """Run the pipeline a config describes and print what it found."""
-    _quiet_run_logs(verbose)
-    try:
-        cfg = load_config(config)
-        check_data_path(cfg, data_roots())
-    except DeltaflowError as exc:
-        raise _fail(exc) from None
+    with _reported(verbose):
+        from flows.inputs import expand_configs, load_checked
+        from flows.kinds import run_kind
 
-    if cfg.kind == "sensitivity":
-        _run_sensitivity(cfg)
-        return
-    if cfg.kind == "batch":
-        _run_and_print_batch(config, cfg.name, cfg.resume)
-        return
-    if cfg.kind in ("residual", "gradient_check"):
-        _run_check(cfg)
-        return
-    from flows.discovery import discover_equations
-
-    outcome = _run_flow(discover_equations, cfg, "differentiating, discovering and logging")
-    result = outcome.result
-    console.rule(f"[bold]{cfg.name}[/]")
-    console.print("[bold]Discovered equations[/]")
-    for equation in result.equations:
-        console.print(f"  {equation}", highlight=False)
-    table = Table(show_header=True, header_style="bold", box=None)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key in ("derivative_r2", "trajectory_r2", "trajectory_r2_heldout", "complexity", "aicc"):
-        if key in result.metrics:
-            table.add_row(key, f"{result.metrics[key]:.4g}")
-    console.print(table)
-    if "simulation_error" in result.chosen:
-        console.print(f"[yellow]note:[/] {result.chosen['simulation_error']}")
-    _print_tracking(outcome, cfg.experiment_name)
-
-
-def _print_tracking(outcome: object, experiment: str) -> None:
-    run_id, uri = getattr(outcome, "mlflow_run_id", None), getattr(outcome, "tracking_uri", None)
-    queued = getattr(outcome, "outbox", None)
-    if queued:
-        console.print(f"[yellow]MLflow at {uri} was unreachable:[/] the run is queued in {queued}", highlight=False)
-        console.print("Replay it when MLflow is back with: python -m flows sync", highlight=False)
-    if run_id:
-        console.print(f"MLflow run id: [bold]{run_id}[/] (experiment '{experiment}')")
-        console.print(f"Tracking store: {uri}", highlight=False)
-        console.print("Open the MLflow UI with:", highlight=False)
-        console.print(f"  {mlflow_ui_command(uri or '')}", highlight=False, soft_wrap=True)
-
-
-def _run_flow(flow: Callable[[Any], Any], cfg: Any, doing: str) -> Any:
-    """Run a flow under a spinner; a user error ends the command with one line and exit 2."""
-    try:
-        with console.status(f"[bold]{cfg.name}[/]: {doing}…"):
-            return flow(cfg)
-    except DeltaflowError as exc:
-        raise _fail(exc) from None
-
-
-def _run_check(cfg: Any) -> None:
-    from flows.checks import check_gradient_flow, check_residual
-
-    if cfg.kind == "residual":
-        outcome = _run_flow(check_residual, cfg, "differentiating and checking the law")
-        table = Table(show_header=True, header_style="bold", box=None, title="residual of the data against the law")
-        for column in ("state", "law", "R²", "relative RMS", "mean", "max |r|"):
-            table.add_column(column, justify="left" if column in ("state", "law") else "right")
-        report = outcome.report
-        for j, name in enumerate(report.names):
-            table.add_row(
-                name, f"d{name}/dt = {cfg.law.rhs[name]}", f"{report.r2[j]:.4f}", f"{report.relative_rms[j]:.4f}",
-                f"{report.mean[j]:.3g}", f"{report.max_abs[j]:.3g}",
-            )  # fmt: skip
-    else:
-        outcome = _run_flow(check_gradient_flow, cfg, "checking the gradient")
-        table = Table(show_header=True, header_style="bold", box=None, title="analytic against numerical gradient")
-        for column in ("point", "analytic", "numerical", "max rel. error", "passed"):
-            table.add_column(column)
-        for point, check in zip(cfg.points, outcome.report):
-            table.add_row(
-                str(point), np.array2string(check.analytic, precision=6), np.array2string(check.numerical, precision=6),
-                f"{check.max_rel_error:.2e}", "yes" if check.passed else "[red]no[/]",
-            )  # fmt: skip
-    console.rule(f"[bold]{cfg.name}[/]")
-    console.print(table)
-    console.print("[green]passed[/]" if outcome.passed else "[red]failed[/]")
-    _print_tracking(outcome, cfg.experiment_name)
-    if not outcome.passed:
-        raise typer.Exit(1)
-
-
-def _run_sensitivity(cfg: object) -> None:
-    from flows.sensitivity import analyze_sensitivity
-
-    outcome = _run_flow(analyze_sensitivity, cfg, "sampling, estimating gradients and indices")
-    result = outcome.result
-    console.rule(f"[bold]{cfg.name}[/]")
-    for j, out in enumerate(result.outputs):
-        table = Table(show_header=True, header_style="bold", box=None, title=f"sensitivity of {out}")
-        for column in ("feature", "mean d/dx", "mean |d/dx|", "S1", "ST", "rank"):
-            table.add_column(column, justify="left" if column == "feature" else "right")
-        indices = result.indices.get(out)
-        for i, feat in enumerate(result.features):
-            g = result.gradients[:, j, i]
-            row = indices.loc[feat] if indices is not None else None
-            cells = ["", "", ""] if row is None else [f"{row['S1']:.3f}", f"{row['ST']:.3f}", str(int(row["rank"]))]
-            table.add_row(feat, f"{g.mean():.4g}", f"{np.abs(g).mean():.4g}", *cells)
-        console.print(table)
-        console.print(f"  estimator: {result.chosen[out]}", highlight=False, soft_wrap=True)
-    _print_tracking(outcome, cfg.experiment_name)
+        cfg = load_checked(config)
+        kind = run_kind(cfg.kind)
+        total = len(expand_configs(cfg.configs)) if cfg.kind == "batch" else None
+        _run_kind(kind, lambda: kind.flow()(cfg), cfg.name, total, verbose)
 
 
 @app.command()
@@ -184,84 +136,31 @@ def batch(
     workers: int = typer.Option(2, "--workers", "-w", help="Dask LocalCluster worker processes."),
     address: str = typer.Option(None, "--address", help="Scheduler of an existing Dask cluster (tcp://host:8786)."),
     chunk: int = typer.Option(None, "--chunk-size", help="Items per Dask task (default: about 4 chunks per worker)."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's flow and task logs."),
+    verbose: bool = VERBOSE,
 ) -> None:
     """Run many configs under one parent MLflow run; failures are reported, not fatal."""
-    _quiet_run_logs(verbose)
-    from pydantic import ValidationError
+    with _reported(verbose):
+        from pydantic import ValidationError
 
-    from pipeline.config import ExecutorConfig
+        from flows.inputs import expand_configs
+        from flows.kinds import run_kind
+        from pipeline.config import ExecutorConfig, load_config
 
-    try:
-        spec = ExecutorConfig(kind=executor, n_workers=workers, address=address, chunk_size=chunk)
-    except ValidationError as exc:
-        raise _fail(ConfigError(f"batch options: {exc.errors()[0]['msg']}")) from None
-    if len(paths) == 1 and paths[0].is_file():
         try:
-            cfg = load_config(paths[0])
-        except DeltaflowError as exc:
-            raise _fail(exc) from None
-        if cfg.kind == "batch":
-            _run_and_print_batch(paths[0], cfg.name, cfg.resume)
+            spec = ExecutorConfig(kind=executor, n_workers=workers, address=address, chunk_size=chunk)
+        except ValidationError as exc:
+            raise ConfigError(f"batch options: {exc.errors()[0]['msg']}") from None
+        if len(paths) == 1 and paths[0].is_file() and load_config(paths[0]).kind == "batch":
+            run(paths[0], verbose)
             return
-    _run_and_print_batch([str(p) for p in paths], name, resume, spec)
+        items = [str(p) for p in expand_configs(list(paths))]
 
+        def start() -> Any:
+            from flows.batch import run_batch
 
-def _run_and_print_batch(target: object, name: str, resume: bool, executor: object = None) -> None:
-    from flows.batch import expand_configs, run_batch
+            return run_batch(items, name=name, resume=resume, executor=spec)
 
-    try:
-        n_items = len(expand_configs(target)) if not str(target).endswith((".yaml", ".yml")) else None
-    except DeltaflowError as exc:
-        raise _fail(exc) from None
-    with _BatchProgress(console, name, n_items):
-        try:
-            outcome = run_batch(target, name=name, resume=resume, executor=executor)
-        except DeltaflowError as exc:
-            raise _fail(exc) from None
-    table = Table(
-        show_header=True, header_style="bold", title=f"batch '{outcome.name}' (parent run {outcome.parent_run_id})"
-    )
-    table.add_column("config", overflow="fold")
-    table.add_column("status", no_wrap=True)
-    table.add_column("result", overflow="fold")
-    styles = {"FINISHED": "green", "REUSED": "cyan", "QUEUED": "yellow", "FAILED": "red"}
-    for item in outcome.items:
-        result = item.error if item.status == "FAILED" else " ; ".join(item.equations)
-        table.add_row(item.config, f"[{styles[item.status]}]{item.status}[/]", result)
-    console.print(table)
-    counts = {status: sum(i.status == status for i in outcome.items) for status in styles}
-    console.print(", ".join(f"{n} {status.lower()}" for status, n in counts.items() if n), highlight=False)
-    if outcome.n_failed:
-        raise typer.Exit(1)
-
-
-class _BatchProgress(logging.Handler):
-    """A rich progress bar fed by the batch's ``deltaflow.batch`` progress log records."""
-
-    def __init__(self, console: Console, name: str, total: int | None) -> None:
-        super().__init__(logging.INFO)
-        self.progress = Progress(
-            SpinnerColumn(), TextColumn(f"[bold]{name}[/]"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TextColumn("{task.description}"), console=console, transient=True,
-        )  # fmt: skip
-        self.task = self.progress.add_task("starting…", total=total)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        done = getattr(record, "items_done", None)
-        if done is not None:
-            self.progress.update(self.task, completed=done, total=record.items_total, description=record.getMessage())
-
-    def __enter__(self) -> _BatchProgress:
-        logger = logging.getLogger("deltaflow.batch")
-        logger.addHandler(self)
-        logger.setLevel(logging.INFO)
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
-        logging.getLogger("deltaflow.batch").removeHandler(self)
+        _run_kind(run_kind("batch"), start, name, len(items), verbose)
 
 
 @app.command()
@@ -271,37 +170,38 @@ def serve(
     limit: int = typer.Option(None, "--limit", help="Most flow runs at once (default: no limit)."),
 ) -> None:
     """Serve each config as a Prefect deployment; configs with `schedule:` run on it, all can be triggered."""
-    from flows.deployments import build_deployments, describe_schedule, serve_deployments
+    from rich.table import Table
 
-    try:
+    with _reported(False):
+        prepare_environment()
+        from flows.deployments import build_deployments, describe_schedule, serve_deployments
+
         deployments = build_deployments(list(paths), only_scheduled=only_scheduled)
-    except DeltaflowError as exc:
-        raise _fail(exc) from None
-    table = Table(show_header=True, header_style="bold", title="serving (Ctrl-C to stop)")
-    table.add_column("deployment")
-    table.add_column("schedule")
-    for deployment in deployments:
-        table.add_row(f"{deployment.flow_name}/{deployment.name}", describe_schedule(deployment))
-    console.print(table)
-    serve_deployments(deployments, limit=limit)
+        table = Table(show_header=True, header_style="bold", title="serving (Ctrl-C to stop)")
+        table.add_column("deployment")
+        table.add_column("schedule")
+        for deployment in deployments:
+            table.add_row(f"{deployment.flow_name}/{deployment.name}", describe_schedule(deployment))
+        console.print(table)
+        serve_deployments(deployments, limit=limit)
 
 
 @app.command()
 def sync() -> None:
     """Replay runs queued in the outbox (MLflow was unreachable) into the tracking store, oldest first."""
+    prepare_environment()
     from flows.outbox import default_outbox
     from flows.tracking import Tracker
 
     box = default_outbox()
-    pending = box.pending()
-    if not pending:
+    if not box.pending():
         console.print(f"outbox {box.root} is empty: nothing to sync")
         return
     tracker = Tracker()
     try:
         done = tracker.sync(box)
     except DeltaflowError as exc:
-        errors.print(f"[bold red]error:[/] {escape(' '.join(str(exc).split()))}", highlight=False, soft_wrap=True)
+        _say_error(str(exc))
         errors.print(f"{len(box.pending())} run(s) still queued in {box.root}", highlight=False)
         raise typer.Exit(1) from None
     for folder, run_id in done:
@@ -312,6 +212,10 @@ def sync() -> None:
 @app.command(name="list")
 def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of YAML run configs")) -> None:
     """List the run configs in a folder with their kind and description."""
+    from rich.table import Table
+
+    from pipeline.config import load_config
+
     table = Table(show_header=True, header_style="bold")
     for column in ("config", "name", "kind", "data", "description"):
         table.add_column(column)
@@ -330,6 +234,38 @@ def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of 
             source = cfg.data.path.name if cfg.data is not None else cfg.model.uri
         table.add_row(str(path), cfg.name, cfg.kind, source, cfg.description)
     console.print(table)
+
+
+@server_app.command("start")
+def server_start(port: int = typer.Option(None, "--port", help="Port on 127.0.0.1 (default: a free one).")) -> None:
+    """Start Prefect's server in the background for this folder (same .state/prefect database)."""
+    from flows.server import start_local_server
+
+    with _reported(False):
+        state = start_local_server(prefect_home(), port=port)
+    console.print(f"Prefect server running (pid {state['pid']}): API {state['url']}, UI {state['ui']}", highlight=False)
+    console.print("Runs started in this folder now use it; stop it with: python -m flows server stop", highlight=False)
+
+
+@server_app.command("stop")
+def server_stop() -> None:
+    """Stop this folder's background Prefect server."""
+    from flows.server import stop_local_server
+
+    stopped = stop_local_server(prefect_home())
+    console.print("Prefect server stopped" if stopped else "no Prefect server was running for this folder")
+
+
+@server_app.command("status")
+def server_status() -> None:
+    """Say whether this folder's background Prefect server runs (exit 1 if not)."""
+    from flows.server import server_status as status
+
+    state = status(prefect_home())
+    if state is None:
+        console.print("no Prefect server running for this folder: runs start Prefect's temporary server")
+        raise typer.Exit(1)
+    console.print(f"Prefect server running (pid {state['pid']}): API {state['url']}, UI {state['ui']}", highlight=False)
 
 
 def main() -> None:

@@ -14,27 +14,17 @@ from prefect import serve
 from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
 from prefect.deployments.runner import RunnerDeployment
 
-from flows.batch import expand_configs, run_batch_config
-from flows.checks import check_gradient_flow, check_residual
-from flows.discovery import discover_equations
-from flows.sensitivity import analyze_sensitivity
+from flows.inputs import expand_configs
+from flows.kinds import run_kind
 from pipeline.config import AnyConfig, ScheduleConfig, load_config
 from pipeline.errors import ConfigError
 
 __all__ = ["build_deployments", "deployment_name", "describe_schedule", "serve_deployments"]
 
-FLOWS = {
-    "discovery": discover_equations,
-    "sensitivity": analyze_sensitivity,
-    "batch": run_batch_config,
-    "residual": check_residual,
-    "gradient_check": check_gradient_flow,
-}
-
 
 def deployment_name(config: AnyConfig) -> str:
     """``<flow name>/<config name>``: what ``run_deployment`` takes."""
-    return f"{FLOWS[config.kind].name}/{config.name}"
+    return f"{run_kind(config.kind).flow().name}/{config.name}"
 
 
 def _schedule(rule: ScheduleConfig | None) -> list[CronSchedule | IntervalSchedule]:
@@ -60,8 +50,9 @@ def build_deployments(paths: list[str | Path] | str | Path, *, only_scheduled: b
         if key in seen:
             raise ConfigError(f"{path}: name '{config.name}' is also used by {seen[key]}; deployment names must differ")
         seen[key] = path
+        flow = run_kind(config.kind).flow()
         deployments.append(
-            FLOWS[config.kind].to_deployment(
+            flow.to_deployment(
                 name=config.name,
                 parameters={"config": str(Path(path).resolve())},
                 schedules=_schedule(config.schedule),

@@ -2,41 +2,33 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from prefect import flow, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.states import State
 
+from flows.inputs import read_timeseries
+from flows.kinds import resolve_config
 from flows.outbox import RunRecord
-from flows.provenance import run_tags
+from flows.provenance import code_version, config_hash
+from flows.records import publish, recorded_run
+from flows.runtime import deltaflow_flow, retry_on_io_error, run_stage
 from flows.settings import data_roots
-from flows.tracking import Tracker, retry_delays
-from pipeline.config import (
-    DifferentiationConfig,
-    DiscoveryConfig,
-    RunConfig,
-    check_data_path,
-    config_hash,
-    flatten_config,
-    load_config,
-)
-from pipeline.data import TimeSeries, load_timeseries
+from flows.tracking import tracker_for
+from pipeline.config import DifferentiationConfig, DiscoveryConfig, RunConfig, check_data_path
+from pipeline.data import TimeSeries
 from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
 from pipeline.discovery import DiscoveryResult, discover
-from pipeline.errors import ConfigError, DeltaflowError
 from pipeline.plots import plot_derivatives, plot_inclusion, plot_model_fit, plot_pareto
 from pipeline.report import render_figures, render_report
 
-__all__ = ["DiscoveryRun", "discover_equations", "resolve_config"]
+__all__ = ["DiscoveryRun", "discover_equations", "discover_stages", "load_data", "record_results"]
 
 
 @dataclass(frozen=True)
@@ -63,52 +55,15 @@ class DiscoveryRun:
     cached: dict[str, bool] | None = None
     outbox: Path | None = None
 
-
-def resolve_config(config: RunConfig | str | Path) -> RunConfig:
-    """A :class:`RunConfig` from itself or from a YAML path."""
-    if isinstance(config, RunConfig):
-        return config
-    if isinstance(config, (str, Path)):
-        loaded = load_config(config)
-        if not isinstance(loaded, RunConfig):
-            raise ConfigError(f"{config}: kind '{loaded.kind}' is not a discovery config")
-        return loaded
-    raise ConfigError(f"config must be a RunConfig or a YAML path, got {type(config).__name__}")
+    def summary_lines(self) -> tuple[str, ...]:
+        """What a batch's summary shows for this run: the equations."""
+        return tuple(self.result.equations)
 
 
-def _transient_io_error(task: object, task_run: object, state: State) -> bool:
-    """Retry only on IO faults (a flaky disk or network share), never on bad data."""
-    try:
-        state.result()
-    except DeltaflowError:
-        return False
-    except OSError:
-        return True
-    except Exception:  # noqa: BLE001 - anything else is not an IO fault
-        return False
-    return False
-
-
-@task(name="load-data", retries=2, retry_delay_seconds=1, retry_condition_fn=_transient_io_error, cache_policy=NO_CACHE)
+@task(name="load-data", retries=2, retry_delay_seconds=1, retry_condition_fn=retry_on_io_error, cache_policy=NO_CACHE)
 def load_data(config: RunConfig) -> TimeSeries:
     """Read and validate the run's time series."""
-    data = config.data
-    return load_timeseries(
-        data.path,
-        time_column=data.time_column,
-        state_columns=data.state_columns,
-        trajectory_column=data.trajectory_column,
-        control_columns=data.control_columns,
-    )
-
-
-@functools.cache
-def code_version() -> str:
-    """sha256 of the core's source (read once, on first use): a cached stage is reused only by the same code."""
-    digest = hashlib.sha256()
-    for path in sorted((Path(__file__).resolve().parents[1] / "pipeline").rglob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return read_timeseries(config)
 
 
 def _series_hash(series: TimeSeries) -> str:
@@ -235,38 +190,19 @@ def record_results(
     }
 
 
-@task(name="publish-run", cache_policy=NO_CACHE)
-def publish_run(tracker: Tracker, record: RunRecord) -> tuple[str | None, str | None, Path | None]:
-    """Write the run to MLflow (retries with backoff); queue it in the outbox if MLflow stays down."""
-    return tracker.publish_or_queue(record)
+def discover_stages(cfg: RunConfig) -> tuple[TimeSeries, list[DerivativeResult], DiscoveryResult, dict[str, bool]]:
+    """Load → differentiate → discover: the one place this sequence is written.
+
+    Returns:
+        (series, derivatives per trajectory, result, per stage whether it came from the cache).
+    """
+    series, _ = run_stage(load_data, cfg)
+    derivatives, differentiate_hit = run_stage(differentiate_series, series, cfg.differentiation)
+    result, discover_hit = run_stage(discover_model, series, derivatives, cfg.discovery)
+    return series, derivatives, result, {"differentiate": differentiate_hit, "discover": discover_hit}
 
 
-def new_record(
-    cfg: Any, data_path: Path | None, source: str, parent_run_id: str | None, parent_record_id: str | None
-) -> RunRecord:
-    """The run record every flow starts from: experiment, run name from source and time, provenance tags, params."""
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    record = RunRecord(
-        experiment=cfg.experiment_name,
-        run_name=f"{source} {stamp}",
-        tags=run_tags(cfg, data_path) | {"code.sha256": code_version()},
-        params=flatten_config(cfg),
-        parent_run_id=parent_run_id,
-        parent_record_id=parent_record_id,
-    )
-    record.tags["deltaflow.record_id"] = record.record_id
-    return record
-
-
-def fail_and_publish(tracker: Tracker, record: RunRecord, exc: BaseException) -> None:
-    """Record the failure on the run (FAILED + error), publish or queue it, and attach the run id to the error."""
-    record.fail(exc)
-    run_id, _, _ = tracker.publish_or_queue(record, delays=retry_delays()[:1])
-    if isinstance(exc, DeltaflowError):
-        exc.run_id, exc.recorded = run_id, True
-
-
-@flow(name="discover-equations", validate_parameters=False)
+@deltaflow_flow("discover-equations")
 def discover_equations(
     config: RunConfig | str | Path, parent_run_id: str | None = None, parent_record_id: str | None = None
 ) -> DiscoveryRun:
@@ -284,27 +220,12 @@ def discover_equations(
         ConfigError: the config is invalid.
         DataError: the data file is missing or unusable (the run is recorded FAILED with the error).
     """
-    cfg = resolve_config(config)
+    cfg = resolve_config(config, "discovery")
     data_path = check_data_path(cfg, data_roots())
-    if not cfg.tracking.enabled:
-        series = load_data(cfg)
-        derivatives = differentiate_series(series, cfg.differentiation)
-        result = discover_model(series, derivatives, cfg.discovery)
-        return DiscoveryRun(cfg, result, None, None, None, None)
-
-    tracker = Tracker()
-    record = new_record(cfg, data_path, data_path.stem, parent_run_id, parent_record_id)
-    try:
-        series = load_data(cfg)
-        derivative_state = differentiate_series(series, cfg.differentiation, return_state=True)
-        derivatives = derivative_state.result()
-        discovery_state = discover_model(series, derivatives, cfg.discovery, return_state=True)
-        result = discovery_state.result()
-        cached = {"differentiate": derivative_state.name == "Cached", "discover": discovery_state.name == "Cached"}
+    tracker = tracker_for(cfg)
+    with recorded_run(tracker, cfg, data_path, data_path.stem, parent_run_id, parent_record_id) as record:
+        series, derivatives, result, cached = discover_stages(cfg)
         record.tags |= {f"cache.{stage}": "hit" if hit else "miss" for stage, hit in cached.items()}
-        record_results(record, cfg, series, derivatives, result)
-    except BaseException as exc:
-        fail_and_publish(tracker, record, exc)
-        raise
-    run_id, model_uri, queued = publish_run(tracker, record)
+        tracker.describe(lambda: record_results(record, cfg, series, derivatives, result))
+    run_id, model_uri, queued = publish(tracker, record)
     return DiscoveryRun(cfg, result, run_id, record.experiment_id, tracker.uri, model_uri, cached, queued)

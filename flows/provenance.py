@@ -1,20 +1,59 @@
-"""What a run records about where it came from: data hash, git commit, package versions."""
+"""What a run records about where it came from: the config (flat params, hash), data and code hashes,
+git commit, package versions and the Prefect flow run."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import subprocess
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from prefect.runtime import flow_run
+from pydantic import BaseModel
 
-from pipeline.config import config_hash
-
-__all__ = ["file_sha256", "git_commit", "package_versions", "run_tags"]
+__all__ = [
+    "code_version",
+    "config_hash",
+    "file_sha256",
+    "flatten_config",
+    "git_commit",
+    "package_versions",
+    "run_tags",
+]
 
 _PACKAGES = ("deltaflow", "numpy", "scipy", "scikit-learn", "pandas", "pysindy", "prefect", "mlflow")
+
+
+def flatten_config(config: BaseModel) -> dict[str, str]:
+    """The config as flat, namespaced string params: ``{"differentiation.method": "auto", ...}``."""
+
+    def walk(prefix: str, value: Any, out: dict[str, str]) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), item, out)
+        else:
+            out[prefix] = json.dumps(value) if isinstance(value, list) else str(value)
+
+    flat: dict[str, str] = {}
+    walk("", config.model_dump(mode="json"), flat)
+    return flat
+
+
+def config_hash(config: BaseModel) -> str:
+    """A stable sha256 of the resolved config (hex)."""
+    payload = json.dumps(config.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@functools.cache
+def code_version() -> str:
+    """sha256 of the core's source (read once, on first use): a cached stage is reused only by the same code."""
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__).resolve().parents[1] / "pipeline").rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def file_sha256(path: Path) -> str:
@@ -50,10 +89,14 @@ def package_versions() -> dict[str, str]:
 
 
 def run_tags(config: Any, data_path: Path | None, parent_run_id: str | None = None) -> dict[str, str]:
-    """Tags every run carries: kind, data path and sha256, config hash, git commit, versions, Prefect flow run."""
+    """Tags every run carries: kind, data path and sha256, config and code hashes, git commit, versions,
+    Prefect flow run."""
+    from prefect.runtime import flow_run
+
     tags = {
         "deltaflow.kind": config.kind,
         "config.sha256": config_hash(config),
+        "code.sha256": code_version(),
         "git.commit": git_commit(),
         "prefect.flow_run_id": str(flow_run.id or ""),
         **{f"version.{name}": version for name, version in package_versions().items()},

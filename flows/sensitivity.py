@@ -9,16 +9,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.discovery import fail_and_publish, new_record, publish_run
+from flows.examples import load_model_or_example
+from flows.kinds import resolve_config
 from flows.outbox import RunRecord
+from flows.records import publish, recorded_run
+from flows.runtime import deltaflow_flow, run_stage
 from flows.settings import data_roots
-from flows.tracking import Tracker
-from pipeline.config import SensitivityConfig, check_data_path, load_config
+from flows.tracking import Tracker, tracker_for
+from pipeline.config import SensitivityConfig, check_data_path
 from pipeline.data import SampleTable, load_table
-from pipeline.errors import ConfigError, ModelError
+from pipeline.errors import ModelError
 from pipeline.report import render_figures
 from pipeline.sensitivity import InputSpace, Marginal, SensitivityResult, analyze_samples, evaluate_model
 from pipeline.sensitivity.plots import plot_gradients, plot_indices
@@ -37,12 +40,9 @@ class SensitivityRun:
     tracking_uri: str | None
     outbox: Path | None = None
 
-
-def _resolve(config: SensitivityConfig | str | Path) -> SensitivityConfig:
-    cfg = load_config(config) if isinstance(config, (str, Path)) else config
-    if not isinstance(cfg, SensitivityConfig):
-        raise ConfigError(f"{config}: kind '{getattr(cfg, 'kind', '?')}' is not a sensitivity config")
-    return cfg
+    def summary_lines(self) -> tuple[str, ...]:
+        """What a batch's summary shows for this run: the ranked indices per output."""
+        return index_summary(self.result)
 
 
 def _space(cfg: SensitivityConfig) -> InputSpace:
@@ -76,13 +76,13 @@ class MlflowPredictor:
 
 
 @task(name="load-samples", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def load_samples(cfg: SensitivityConfig, tracker: Tracker | None) -> tuple[SampleTable, Any, InputSpace | None]:
+def load_samples(cfg: SensitivityConfig, tracker: Tracker) -> tuple[SampleTable, Any, InputSpace | None]:
     """The table of samples, plus the model and its input space when the source is a model."""
     if cfg.data is not None:
         return load_table(cfg.data.path, outputs=cfg.data.outputs, features=cfg.data.features), None, None
     assert cfg.model is not None
     space = _space(cfg)
-    loaded = (tracker or Tracker()).load_model(cfg.model.uri)
+    loaded = load_model_or_example(tracker, cfg.model)
     predictor = MlflowPredictor(loaded, space.names, cfg.model.output, cfg.model.uri)
     X = space.sample(cfg.model.n_samples)
     y = evaluate_model(predictor, X, name=f"model '{cfg.model.uri}'")
@@ -144,7 +144,7 @@ def record_sensitivity(record: RunRecord, result: SensitivityResult) -> None:
     record.files |= files
 
 
-@flow(name="analyze-sensitivity", validate_parameters=False)
+@deltaflow_flow("analyze-sensitivity")
 def analyze_sensitivity(
     config: SensitivityConfig | str | Path, parent_run_id: str | None = None, parent_record_id: str | None = None
 ) -> SensitivityRun:
@@ -158,25 +158,18 @@ def analyze_sensitivity(
     Raises:
         ConfigError, DataError, SensitivityError (ModelError for an unusable model); the run is recorded FAILED.
     """
-    cfg = _resolve(config)
+    cfg = resolve_config(config, "sensitivity")
     data_path = check_data_path(cfg, data_roots())
-    if not cfg.tracking.enabled:
-        table, model, space = load_samples(cfg, None)
-        return SensitivityRun(cfg, analyze(cfg, table, model, space), None, None, None)
-    tracker = Tracker()
+    tracker = tracker_for(cfg)
     source = data_path.stem if data_path is not None else cfg.model.uri.replace("/", "_")
-    record = new_record(cfg, data_path, source, parent_run_id, parent_record_id)
-    if cfg.model is not None:
-        record.tags["model.uri"] = cfg.model.uri
-    try:
-        table, model, space = load_samples(cfg, tracker)
-        result = analyze(cfg, table, model, space)
+    with recorded_run(tracker, cfg, data_path, source, parent_run_id, parent_record_id) as record:
+        if cfg.model is not None:
+            record.tags["model.uri"] = cfg.model.uri
+        (table, model, space), _ = run_stage(load_samples, cfg, tracker)
+        result, _ = run_stage(analyze, cfg, table, model, space)
         record.tags["result.summary"] = " ; ".join(index_summary(result))[:5000]
-        record_sensitivity(record, result)
-    except BaseException as exc:
-        fail_and_publish(tracker, record, exc)
-        raise
-    run_id, _, queued = publish_run(tracker, record)
+        tracker.describe(lambda: run_stage(record_sensitivity, record, result))
+    run_id, _, queued = publish(tracker, record)
     return SensitivityRun(cfg, result, run_id, record.experiment_id, tracker.uri, queued)
 
 

@@ -1,18 +1,28 @@
-"""Embedded defaults: Prefect without a server and MLflow in a local SQLite file.
+"""Embedded defaults: Prefect without a server of its own and MLflow in a local SQLite file.
 
-:func:`apply_environment_defaults` only fills environment variables that are not
-already set, so a user's ``PREFECT_HOME``, ``PREFECT_API_URL`` or
-``MLFLOW_TRACKING_URI`` always wins. When it chooses ``PREFECT_HOME`` itself it also
-creates that folder (Prefect does not create missing parents and would otherwise
-fail to start its temporary server).
+Nothing here runs at import. :func:`prepare_environment` (called by the CLI's entry point and by
+every flow's first call) fills the environment variables the user has not set, so a user's
+``PREFECT_HOME``, ``PREFECT_API_URL`` or ``MLFLOW_TRACKING_URI`` always wins; it creates
+``PREFECT_HOME`` when it chose it (Prefect does not create missing parents), points Prefect at a
+local server started with ``python -m flows server start`` when one is running, and, if Prefect
+was imported before, rebuilds Prefect's settings from the environment so they take effect.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
-__all__ = ["STATE_DIR_NAME", "apply_environment_defaults", "default_artifact_root", "tracking_uri"]
+__all__ = [
+    "STATE_DIR_NAME",
+    "apply_environment_defaults",
+    "data_roots",
+    "default_artifact_root",
+    "prefect_home",
+    "prepare_environment",
+    "tracking_uri",
+]
 
 STATE_DIR_NAME = ".state"
 
@@ -23,6 +33,9 @@ _QUIET = {
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
     "PREFECT_LOGGING_LEVEL": "WARNING",
     "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+    # Prefect waits 20 s for its temporary server by default; a cold start on a busy 2-core machine took
+    # longer (issue 15). Waiting longer costs nothing when the server is quick.
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600",
     # MLflow's HTTP client would otherwise retry a dead server for minutes; deltaflow retries a few times
     # with backoff itself and then queues the run in the outbox (flows/outbox.py).
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
@@ -30,19 +43,67 @@ _QUIET = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
 }
 
+_prepared: set[str] = set()  # what prepare_environment has done in this process: "environment", "prefect"
+
+
+def prefect_home(base_dir: Path | None = None) -> Path:
+    """``$PREFECT_HOME`` if set, else ``<base_dir or cwd>/.state/prefect`` (nothing is created)."""
+    configured = os.environ.get("PREFECT_HOME")
+    if configured:
+        return Path(configured).expanduser()
+    return (base_dir or Path.cwd()).resolve() / STATE_DIR_NAME / "prefect"
+
 
 def apply_environment_defaults(base_dir: Path | None = None) -> None:
-    """Set telemetry off and ``PREFECT_HOME`` under ``<base_dir>/.state/prefect`` unless already set.
+    """Set telemetry off, a long temporary-server start timeout and ``PREFECT_HOME`` unless already set.
 
-    ``base_dir`` defaults to the current working directory.
+    ``base_dir`` defaults to the current working directory; the chosen ``PREFECT_HOME`` is created.
     """
-    base = (base_dir or Path.cwd()).resolve()
     for key, value in _QUIET.items():
         os.environ.setdefault(key, value)
     if "PREFECT_HOME" not in os.environ:
-        home = base / STATE_DIR_NAME / "prefect"
+        home = prefect_home(base_dir)
         home.mkdir(parents=True, exist_ok=True)
         os.environ["PREFECT_HOME"] = str(home)
+
+
+def prepare_environment(base_dir: Path | None = None) -> None:
+    """The embedded defaults and a running local Prefect server if any (once), then Prefect's settings (once
+    Prefect is imported).
+
+    Idempotent and cheap after the first call. The CLI calls it before importing Prefect, every flow on
+    its first call; so the second step happens when the first flow runs.
+    """
+    if "environment" not in _prepared:
+        apply_environment_defaults(base_dir)
+        if not os.environ.get("PREFECT_API_URL"):
+            from flows.server import running_server_url
+
+            url = running_server_url(prefect_home())
+            if url:
+                os.environ["PREFECT_API_URL"] = url
+        _prepared.add("environment")
+    if "prefect" not in _prepared and "prefect" in sys.modules:
+        _rebuild_prefect_settings()
+        _prepared.add("prefect")
+
+
+def _rebuild_prefect_settings() -> None:
+    """Prefect read its settings when it was imported: rebuild its root settings from the environment now.
+
+    Also turns flow-run heartbeats off when no Prefect server is configured: a temporary server has no one
+    watching them, and in Prefect 3.9 every flow run waits up to one second at exit for the heartbeat
+    thread (an empty flow: 1.08 s with heartbeats, 0.09 s without, measured here). With
+    ``PREFECT_API_URL`` or ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` set, heartbeats stay as configured.
+    """
+    import prefect.context as context
+
+    root = context.root_settings_context()
+    if not (os.environ.get("PREFECT_API_URL") or os.environ.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY")):
+        flows = root.settings.flows.model_copy(update={"heartbeat_frequency": None})
+        settings = root.settings.model_copy(update={"flows": flows})
+        root = context.SettingsContext(profile=root.profile, settings=settings)
+    context.GLOBAL_SETTINGS_CONTEXT = root
 
 
 def tracking_uri(base_dir: Path | None = None) -> str:
@@ -65,21 +126,3 @@ def data_roots() -> list[Path] | None:
     raw = os.environ.get("DELTAFLOW_DATA_ROOTS", "")
     roots = [Path(part.strip()).expanduser() for part in raw.split(os.pathsep) if part.strip()]
     return roots or None
-
-
-def no_heartbeats_without_a_server() -> None:
-    """Turn Prefect's flow-run heartbeats off when no Prefect server is configured (embedded defaults).
-
-    Heartbeats let a real server mark crashed runs; a temporary local server has no one watching. And in
-    Prefect 3.9 every flow run waits up to one second at exit for its heartbeat thread's one-second sleep:
-    an empty flow costs 1.08 s with heartbeats, 0.09 s without (measured here). With ``PREFECT_API_URL`` or
-    ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` set, nothing changes.
-    """
-    if os.environ.get("PREFECT_API_URL") or os.environ.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY"):
-        return
-    import prefect.context as context
-
-    current = context.GLOBAL_SETTINGS_CONTEXT
-    flows = current.settings.flows.model_copy(update={"heartbeat_frequency": None})
-    settings = current.settings.model_copy(update={"flows": flows})
-    context.GLOBAL_SETTINGS_CONTEXT = context.SettingsContext(profile=current.profile, settings=settings)

@@ -16,7 +16,7 @@ import re
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,11 +25,12 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from flows.locks import file_lock
 from flows.outbox import Outbox, RunRecord, default_outbox
 from flows.settings import default_artifact_root, tracking_uri
 from pipeline.errors import ModelError, TrackingError
 
-__all__ = ["RETRY_DELAYS", "Tracker", "retry_delays", "sanitize_name"]
+__all__ = ["RETRY_DELAYS", "NullTracker", "Tracker", "retry_delays", "sanitize_name", "tracker_for"]
 
 RETRY_DELAYS = (1.0, 2.0, 4.0)  # seconds before each retry of a publish; then the run goes to the outbox
 
@@ -77,6 +78,23 @@ def sanitize_name(name: str) -> str:
     return (cleaned or "unnamed")[:120]
 
 
+_READY_STORES: set[str] = set()
+
+
+def _create_store_once(uri: str, client: MlflowClient) -> None:
+    """Touch a local SQLite store under a file lock (once per process): its first touch creates its tables,
+    and two processes doing that at once break it."""
+    if not uri.startswith("sqlite:///") or uri in _READY_STORES:
+        return
+    database = Path(uri.removeprefix("sqlite:///"))
+    with file_lock(database.with_name(f".{database.name}.lock")):
+        try:
+            client.search_experiments(max_results=1)
+        except MlflowException as exc:
+            raise TrackingError(f"MLflow at {uri}: cannot open the store ({exc})") from exc
+    _READY_STORES.add(uri)
+
+
 class Tracker:
     """MLflow adapter bound to one tracking URI.
 
@@ -87,6 +105,11 @@ class Tracker:
     def __init__(self, uri: str | None = None) -> None:
         self.uri = uri or tracking_uri()
         self.client = MlflowClient(tracking_uri=self.uri)
+        _create_store_once(self.uri, self.client)
+
+    def describe(self, build: Callable[[], object]) -> None:
+        """Run ``build``, which puts what the run shows (metrics, tables, figures) on its record."""
+        build()
 
     def ensure_experiment(self, name: str) -> str:
         """The id of experiment ``name``, creating it (and a fresh store) once if needed."""
@@ -354,3 +377,32 @@ class Tracker:
             write()
         except (MlflowException, OSError) as exc:
             raise TrackingError(f"MLflow at {self.uri}: cannot store artifact '{name}' ({exc})") from exc
+
+
+class NullTracker(Tracker):
+    """The tracker of a run with ``tracking.enabled: false``: records nothing, publishes nothing.
+
+    Flows take it where they take a :class:`Tracker`, so each flow has one code path. It still loads
+    models (a sensitivity config may analyse a registered model without logging the analysis).
+    """
+
+    def __init__(self) -> None:
+        self.uri = None  # type: ignore[assignment]
+
+    def describe(self, build: Callable[[], object]) -> None:
+        """Nothing is shown, so nothing is built (no figures rendered for nobody)."""
+
+    def publish_or_queue(
+        self, record: RunRecord, outbox: Outbox | None = None, delays: tuple[float, ...] | None = None
+    ) -> tuple[str | None, str | None, Path | None]:
+        """Nothing is written: (None, None, None)."""
+        return None, None, None
+
+    def load_model(self, uri: str) -> Any:
+        """Load the model from the configured store (see :meth:`Tracker.load_model`)."""
+        return Tracker().load_model(uri)
+
+
+def tracker_for(config: Any) -> Tracker:
+    """A :class:`Tracker` on the configured store, or a :class:`NullTracker` when the config turns tracking off."""
+    return Tracker() if config.tracking.enabled else NullTracker()

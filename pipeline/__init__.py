@@ -1,10 +1,11 @@
-"""deltaflow core: pure numerics and data classes (no orchestration, no tracking)."""
+"""deltaflow core: pure numerics and data classes (no orchestration, no tracking).
 
-from pipeline.config import RunConfig, load_config
-from pipeline.data import TimeSeries, load_timeseries
-from pipeline.differentiation import differentiate
-from pipeline.discovery import DiscoveryResult, discover
-from pipeline.errors import DeltaflowError
+The public names below are imported on first use (:mod:`pipeline.exports`), so reading a config
+(``pipeline.config``) does not import pysindy and scikit-learn.
+"""
+
+from pipeline.exports import __dir__ as __dir__  # lazy public names
+from pipeline.exports import __getattr__ as __getattr__
 
 __all__ = [
     "DeltaflowError",

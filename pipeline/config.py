@@ -8,8 +8,6 @@ the same from any working directory.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -33,7 +31,9 @@ __all__ = [
     "IndicesConfig",
     "InputConfig",
     "ModelSourceConfig",
+    "RunBase",
     "RunConfig",
+    "TrackedRunBase",
     "ScheduleConfig",
     "GradientCheckConfig",
     "LawConfig",
@@ -41,8 +41,6 @@ __all__ = [
     "SensitivityConfig",
     "TableConfig",
     "TrackingConfig",
-    "config_hash",
-    "flatten_config",
     "load_config",
     "parse_config",
 ]
@@ -176,16 +174,14 @@ class ScheduleConfig(_Strict):
         return self
 
 
-class RunConfig(_Strict):
-    """One pipeline run: what to read, how to differentiate, what to discover, where to log."""
+class RunBase(_Strict):
+    """The fields every run kind has: a name (the default MLflow experiment), a description, a schedule.
+
+    Each kind adds its own ``kind`` literal (the key :func:`parse_config` dispatches on) and its inputs.
+    """
 
     name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
-    kind: Literal["discovery"] = "discovery"
     description: str = ""
-    data: DataConfig
-    differentiation: DifferentiationConfig = Field(default_factory=DifferentiationConfig)
-    discovery: DiscoveryConfig = Field(default_factory=DiscoveryConfig)
-    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     schedule: ScheduleConfig | None = Field(default=None, description="Run on a schedule when served.")
 
     @field_validator("name")
@@ -196,7 +192,27 @@ class RunConfig(_Strict):
     @property
     def experiment_name(self) -> str:
         """The MLflow experiment this run is logged to."""
+        return self.name
+
+
+class TrackedRunBase(RunBase):
+    """A run kind logged to MLflow as one run: :class:`RunBase` plus the tracking options."""
+
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+
+    @property
+    def experiment_name(self) -> str:
+        """The MLflow experiment this run is logged to (``tracking.experiment``, else the name)."""
         return self.tracking.experiment or self.name
+
+
+class RunConfig(TrackedRunBase):
+    """One pipeline run: what to read, how to differentiate, what to discover, where to log."""
+
+    kind: Literal["discovery"] = "discovery"
+    data: DataConfig
+    differentiation: DifferentiationConfig = Field(default_factory=DifferentiationConfig)
+    discovery: DiscoveryConfig = Field(default_factory=DiscoveryConfig)
 
 
 class TableConfig(_Strict):
@@ -236,6 +252,11 @@ class ModelSourceConfig(_Strict):
     inputs: dict[str, InputConfig] = Field(min_length=1, description="One distribution per model input, in order.")
     n_samples: int = Field(default=2048, ge=32, le=2_000_000, description="Sobol points predicted for local estimates.")
     output: str | None = Field(default=None, description="Output column when the model returns a table.")
+    example: Literal["diabetes"] | None = Field(
+        default=None,
+        description="A bundled example model (python -m flows.examples NAME), trained and registered first when"
+        " the URI names no model yet, so the config runs on a fresh store.",
+    )
 
     @field_validator("uri")
     @classmethod
@@ -263,29 +284,20 @@ class IndicesConfig(_Strict):
     n_base: int = Field(default=2048, ge=64, le=1_000_000, description="Saltelli base sample N (N·(d+2) runs).")
 
 
-class SensitivityConfig(_Strict):
+class SensitivityConfig(TrackedRunBase):
     """One sensitivity analysis: samples (``data``) or a model to query (``model``), gradients and indices."""
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
     kind: Literal["sensitivity"]
-    description: str = ""
     data: TableConfig | None = None
     model: ModelSourceConfig | None = None
     gradient: GradientConfig = Field(default_factory=GradientConfig)
     indices: IndicesConfig = Field(default_factory=IndicesConfig)
-    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
-    schedule: ScheduleConfig | None = Field(default=None, description="Run on a schedule when served.")
 
     @model_validator(mode="after")
     def _one_source(self) -> SensitivityConfig:
         if (self.data is None) == (self.model is None):
             raise ValueError("give exactly one of 'data' (a table of samples) or 'model' (an MLflow model URI)")
         return self
-
-    @property
-    def experiment_name(self) -> str:
-        """The MLflow experiment this run is logged to."""
-        return self.tracking.experiment or self.name
 
 
 class ExecutorConfig(_Strict):
@@ -313,21 +325,14 @@ class ExecutorConfig(_Strict):
         return self.address or f"LocalCluster {self.n_workers}x{self.threads_per_worker}"
 
 
-class BatchConfig(_Strict):
+class BatchConfig(RunBase):
     """Many configs run as one batch (a parent MLflow run with a child per item) on an executor."""
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
     kind: Literal["batch"]
-    description: str = ""
     configs: list[Path] = Field(min_length=1, description="Config files or folders; relative to this file's folder.")
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     resume: bool = Field(default=True, description="Reuse items unchanged since a finished run of this batch.")
-    schedule: ScheduleConfig | None = Field(default=None, description="Run on a schedule when served.")
     data: None = None  # batches have no data of their own
-
-    @property
-    def experiment_name(self) -> str:
-        return self.name
 
 
 class LawConfig(_Strict):
@@ -337,37 +342,25 @@ class LawConfig(_Strict):
     params: dict[str, float] = Field(default_factory=dict, description="Constants the expressions use.")
 
 
-class ResidualConfig(_Strict):
+class ResidualConfig(TrackedRunBase):
     """Physics-residual check: do the data obey the law? (the seed's PINN residual du/dt + k u)."""
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
     kind: Literal["residual"]
-    description: str = ""
     data: DataConfig
     law: LawConfig
     differentiation: DifferentiationConfig = Field(default_factory=DifferentiationConfig)
-    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
-    schedule: ScheduleConfig | None = None
-
-    @property
-    def experiment_name(self) -> str:
-        return self.tracking.experiment or self.name
 
 
-class GradientCheckConfig(_Strict):
+class GradientCheckConfig(TrackedRunBase):
     """Numerical against analytic gradient of a function, both written as safe expressions."""
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
     kind: Literal["gradient_check"]
-    description: str = ""
     variables: list[str] = Field(min_length=1, description="Input names, in order.")
     function: str = Field(min_length=1, description="The scalar function, e.g. '(x-1)^2 + 10*(y-x^2)^2'.")
     gradient: dict[str, str] = Field(min_length=1, description="Variable -> claimed partial derivative.")
     params: dict[str, float] = Field(default_factory=dict)
     points: list[list[float]] = Field(min_length=1, description="Where to check, one value per variable.")
     tolerance: float = Field(default=1e-5, gt=0.0, description="Largest accepted relative error.")
-    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
-    schedule: ScheduleConfig | None = None
     data: None = None
 
     @model_validator(mode="after")
@@ -377,10 +370,6 @@ class GradientCheckConfig(_Strict):
         if any(len(p) != len(self.variables) for p in self.points):
             raise ValueError(f"every point needs {len(self.variables)} values ({self.variables})")
         return self
-
-    @property
-    def experiment_name(self) -> str:
-        return self.tracking.experiment or self.name
 
 
 AnyConfig = RunConfig | SensitivityConfig | ResidualConfig | GradientCheckConfig
@@ -518,24 +507,3 @@ def check_data_path(config: AnyConfig, allowed_roots: Sequence[Path] | None = No
     if not config.data.path.is_file():
         raise DataFileNotFoundError(f"{config.data.path}: data file not found (data.path of config '{config.name}')")
     return config.data.path
-
-
-def flatten_config(config: BaseModel) -> dict[str, str]:
-    """The config as flat, namespaced string params: ``{"differentiation.method": "auto", ...}``."""
-
-    def walk(prefix: str, value: Any, out: dict[str, str]) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), item, out)
-        else:
-            out[prefix] = json.dumps(value) if isinstance(value, list) else str(value)
-
-    flat: dict[str, str] = {}
-    walk("", config.model_dump(mode="json"), flat)
-    return flat
-
-
-def config_hash(config: BaseModel) -> str:
-    """A stable sha256 of the resolved config (hex)."""
-    payload = json.dumps(config.model_dump(mode="json"), sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()

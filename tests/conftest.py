@@ -33,6 +33,9 @@ def prefect_harness() -> Iterator[None]:
     """One temporary Prefect server and database for the whole session."""
     from prefect.testing.utilities import prefect_test_harness
 
+    from flows.settings import prepare_environment
+
+    prepare_environment()  # what every flow's first call does (heartbeats off), before the harness copies settings
     with prefect_test_harness(server_startup_timeout=120):
         yield
 

@@ -135,3 +135,47 @@ def test_discovery_reads_as_a_chain() -> None:
 def _imported_modules(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     return {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+
+
+def _run_in_empty_folder(code: str, tmp_path: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """Run ``python -c code`` in a new empty folder without deltaflow's environment variables."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_", "DELTAFLOW_"))}
+    workdir = tmp_path / "empty"
+    workdir.mkdir()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=workdir,
+        env=env | {"PYTHONPATH": str(ROOT), "HOME": str(tmp_path / "home")},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return workdir, out
+
+
+def test_import_flows_in_an_empty_folder_creates_nothing_and_loads_neither_prefect_nor_mlflow(tmp_path: Path) -> None:
+    code = (
+        "import sys, flows, flows.cli, flows.kinds, flows.inputs\n"
+        "print(sorted({n.split('.')[0] for n in sys.modules} & {'prefect', 'mlflow'}))"
+    )
+    workdir, out = _run_in_empty_folder(code, tmp_path)
+    assert out.stdout.strip() == "[]"
+    assert list(workdir.iterdir()) == []
+
+
+def test_importing_every_flows_module_changes_no_prefect_setting_and_no_environment(tmp_path: Path) -> None:
+    code = (
+        "import importlib, os, pkgutil\n"
+        "environment = dict(os.environ)\n"
+        "import prefect.context\n"
+        "before = prefect.context.GLOBAL_SETTINGS_CONTEXT.settings.model_dump(mode='json')\n"
+        "import flows\n"
+        "for m in pkgutil.walk_packages(flows.__path__, 'flows.'): importlib.import_module(m.name)\n"
+        "after = prefect.context.GLOBAL_SETTINGS_CONTEXT.settings.model_dump(mode='json')\n"
+        "ours = ('PREFECT_', 'MLFLOW_', 'DO_NOT_TRACK', 'DASK_', 'DELTAFLOW_')\n"
+        "changed = {k for k in set(os.environ) ^ set(environment) if k.startswith(ours)}\n"
+        "changed |= {k for k in environment if k.startswith(ours) and os.environ.get(k) != environment[k]}\n"
+        "print(before == after, sorted(changed))"
+    )
+    workdir, out = _run_in_empty_folder(code, tmp_path)
+    assert out.stdout.strip().splitlines()[-1] == "True []"
+    assert list(workdir.iterdir()) == []

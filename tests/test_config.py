@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import RunConfig, config_hash, flatten_config, load_config, parse_config
+from pipeline.config import load_config, parse_config
 from pipeline.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,14 +63,6 @@ def test_yaml_tags_are_not_executed(tmp_path: Path) -> None:
     path.write_text("name: !!python/object/apply:os.system ['echo pwned']\ndata:\n  path: d.csv\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(path)
-
-
-def test_flatten_and_hash_are_stable() -> None:
-    config = RunConfig.model_validate({"name": "a", "data": {"path": "d.csv"}})
-    flat = flatten_config(config)
-    assert flat["differentiation.method"] == "auto"
-    assert flat["discovery.library.degree"] == "None" and flat["discovery.library.max_degree"] == "3"
-    assert config_hash(config) == config_hash(RunConfig.model_validate({"name": "a", "data": {"path": "d.csv"}}))
 
 
 def test_config_accepts_exactly_the_differentiation_methods_that_exist() -> None:

@@ -10,15 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import runs_of
 from mlflow.tracking import MlflowClient
 
 from flows import discover_equations
 from pipeline.config import load_config
 from pipeline.errors import ConfigError, DataError, DataFileNotFoundError
 from pipeline.systems import sample_system
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import ROOT, runs_of
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -109,26 +107,6 @@ def test_logged_pyfunc_model_loads_and_runs_in_a_fresh_process_elsewhere(mlflow_
     np.testing.assert_allclose(payload["rhs"], outcome.result.predict(states), rtol=1e-9)
     np.testing.assert_allclose(payload["trajectory"], outcome.result.simulate(states[0], np.array(times)), rtol=1e-6)
     assert list(workdir.iterdir()) == []  # loading a model leaves the working directory untouched
-
-
-def test_batch_logs_children_under_a_parent_and_survives_a_bad_item(mlflow_uri: str, tmp_path: Path) -> None:
-    from flows import run_batch
-
-    (tmp_path / "bad.csv").write_text("t,u\n0,1\n1,2\n2,x\n3,4\n4,5\n5,6\n")
-    (tmp_path / "bad.yaml").write_text("name: bad\ndata:\n  path: bad.csv\n")
-    good = ROOT / "configs" / "exp_decay.yaml"
-    outcome = run_batch([str(good), str(tmp_path / "bad.yaml")], name="nightly")
-    assert [item.status for item in outcome.items] == ["FINISHED", "FAILED"]
-    assert "non-numeric value 'x'" in outcome.items[1].error
-    client = MlflowClient(mlflow_uri)
-    runs = {r.info.run_id: r for r in runs_of(mlflow_uri, "nightly")}
-    parent = runs[outcome.parent_run_id]
-    assert parent.info.status == "FINISHED" and parent.data.metrics["failed"] == 1.0
-    children = [r for r in runs.values() if r.data.tags.get("mlflow.parentRunId") == outcome.parent_run_id]
-    assert sorted(r.info.status for r in children) == ["FAILED", "FINISHED"]
-    assert outcome.items[1].mlflow_run_id in {r.info.run_id for r in children if r.info.status == "FAILED"}
-    summary = Path(client.download_artifacts(outcome.parent_run_id, "summary.csv")).read_text()
-    assert "FAILED" in summary and "u' = -" in summary
 
 
 def test_unchanged_rerun_reuses_cached_stages_and_changed_smoothing_recomputes_downstream(

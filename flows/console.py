@@ -1,0 +1,174 @@
+"""What the CLI prints: one presenter per run kind (named in :mod:`flows.kinds`), the tracking footer,
+and the batch's progress bar. Presenters take the flow's outcome and return the command's exit code."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+__all__ = [
+    "BatchProgress",
+    "mlflow_ui_command",
+    "show_batch",
+    "show_discovery",
+    "show_gradient_check",
+    "show_residual",
+    "show_sensitivity",
+]
+
+
+def mlflow_ui_command(uri: str) -> str:
+    """The exact shell command that opens the MLflow UI on the store ``uri`` (loopback only)."""
+    mlflow = Path(sys.executable).parent / "mlflow"
+    executable = str(mlflow) if mlflow.exists() else "mlflow"
+    return (
+        f"MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false {shlex.quote(executable)} ui"
+        f" --backend-store-uri {shlex.quote(uri)} --host 127.0.0.1 --port 5000"
+    )
+
+
+def _table(title: str | None, columns: list[str], left: tuple[str, ...] = ()) -> Table:
+    table = Table(show_header=True, header_style="bold", box=None, title=title)
+    for column in columns:
+        table.add_column(column, justify="left" if column in left else "right")
+    return table
+
+
+def _print_tracking(console: Console, outcome: Any) -> None:
+    run_id, uri, queued = outcome.mlflow_run_id, getattr(outcome, "tracking_uri", None), outcome.outbox
+    if queued:
+        console.print(f"[yellow]MLflow at {uri} was unreachable:[/] the run is queued in {queued}", highlight=False)
+        console.print("Replay it when MLflow is back with: python -m flows sync", highlight=False)
+    if run_id:
+        uri = uri or ""
+        console.print(f"MLflow run id: [bold]{run_id}[/] (experiment '{outcome.config.experiment_name}')")
+        console.print(f"Tracking store: {uri}", highlight=False)
+        console.print("Open the MLflow UI with:", highlight=False)
+        console.print(f"  {mlflow_ui_command(uri)}", highlight=False, soft_wrap=True)
+
+
+def show_discovery(outcome: Any, console: Console) -> int:
+    """The equations, the key metrics and where the run was logged."""
+    result = outcome.result
+    console.rule(f"[bold]{outcome.config.name}[/]")
+    console.print("[bold]Discovered equations[/]")
+    for equation in result.equations:
+        console.print(f"  {equation}", highlight=False)
+    table = _table(None, ["metric", "value"], left=("metric",))
+    for key in ("derivative_r2", "trajectory_r2", "trajectory_r2_heldout", "complexity", "aicc"):
+        if key in result.metrics:
+            table.add_row(key, f"{result.metrics[key]:.4g}")
+    console.print(table)
+    if "simulation_error" in result.chosen:
+        console.print(f"[yellow]note:[/] {result.chosen['simulation_error']}")
+    _print_tracking(console, outcome)
+    return 0
+
+
+def show_sensitivity(outcome: Any, console: Console) -> int:
+    """Per output: mean gradient, mean |gradient|, first and total indices and rank of every feature."""
+    result = outcome.result
+    console.rule(f"[bold]{outcome.config.name}[/]")
+    for j, out in enumerate(result.outputs):
+        columns = ["feature", "mean d/dx", "mean |d/dx|", "S1", "ST", "rank"]
+        table = _table(f"sensitivity of {out}", columns, left=("feature",))
+        indices = result.indices.get(out)
+        for i, feat in enumerate(result.features):
+            g = result.gradients[:, j, i]
+            row = indices.loc[feat] if indices is not None else None
+            cells = ["", "", ""] if row is None else [f"{row['S1']:.3f}", f"{row['ST']:.3f}", str(int(row["rank"]))]
+            table.add_row(feat, f"{g.mean():.4g}", f"{np.abs(g).mean():.4g}", *cells)
+        console.print(table)
+        console.print(f"  estimator: {result.chosen[out]}", highlight=False, soft_wrap=True)
+    _print_tracking(console, outcome)
+    return 0
+
+
+def _show_check(outcome: Any, console: Console, table: Table) -> int:
+    console.rule(f"[bold]{outcome.config.name}[/]")
+    console.print(table)
+    console.print("[green]passed[/]" if outcome.passed else "[red]failed[/]")
+    _print_tracking(console, outcome)
+    return 0 if outcome.passed else 1
+
+
+def show_residual(outcome: Any, console: Console) -> int:
+    """Per state: the law, R², relative RMS, mean and largest residual; exit 1 if the law fails."""
+    columns = ["state", "law", "R²", "relative RMS", "mean", "max |r|"]
+    table = _table("residual of the data against the law", columns, left=("state", "law"))
+    report, rhs = outcome.report, outcome.config.law.rhs
+    for j, name in enumerate(report.names):
+        table.add_row(
+            name, f"d{name}/dt = {rhs[name]}", f"{report.r2[j]:.4f}", f"{report.relative_rms[j]:.4f}",
+            f"{report.mean[j]:.3g}", f"{report.max_abs[j]:.3g}",
+        )  # fmt: skip
+    return _show_check(outcome, console, table)
+
+
+def show_gradient_check(outcome: Any, console: Console) -> int:
+    """Per point: analytic and numerical gradient and the largest relative error; exit 1 if one fails."""
+    columns = ["point", "analytic", "numerical", "max rel. error", "passed"]
+    table = _table("analytic against numerical gradient", columns, left=tuple(columns))
+    for point, check in zip(outcome.config.points, outcome.report):
+        table.add_row(
+            str(point), np.array2string(check.analytic, precision=6), np.array2string(check.numerical, precision=6),
+            f"{check.max_rel_error:.2e}", "yes" if check.passed else "[red]no[/]",
+        )  # fmt: skip
+    return _show_check(outcome, console, table)
+
+
+def show_batch(outcome: Any, console: Console) -> int:
+    """One row per item (config, status, equations or error) and the counts; exit 1 if an item failed."""
+    table = Table(
+        show_header=True, header_style="bold", title=f"batch '{outcome.name}' (parent run {outcome.parent_run_id})"
+    )
+    table.add_column("config", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("result", overflow="fold")
+    styles = {"FINISHED": "green", "REUSED": "cyan", "QUEUED": "yellow", "FAILED": "red"}
+    for item in outcome.items:
+        result = item.error if item.status == "FAILED" else " ; ".join(item.equations)
+        table.add_row(item.config, f"[{styles[item.status]}]{item.status}[/]", result)
+    console.print(table)
+    counts = {status: sum(i.status == status for i in outcome.items) for status in styles}
+    console.print(", ".join(f"{n} {status.lower()}" for status, n in counts.items() if n), highlight=False)
+    return 1 if outcome.n_failed else 0
+
+
+class BatchProgress(logging.Handler):
+    """A rich progress bar fed by the batch's ``deltaflow.batch`` progress log records."""
+
+    def __init__(self, console: Console, name: str, total: int | None) -> None:
+        super().__init__(logging.INFO)
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn(f"[bold]{name}[/]"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TextColumn("{task.description}"), console=console, transient=True,
+        )  # fmt: skip
+        self.task = self.progress.add_task("starting…", total=total)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        done = getattr(record, "items_done", None)
+        if done is not None:
+            self.progress.update(self.task, completed=done, total=record.items_total, description=record.getMessage())
+
+    def __enter__(self) -> BatchProgress:
+        logger = logging.getLogger("deltaflow.batch")
+        logger.addHandler(self)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False  # the bar shows progress; the same records as log lines would only repeat it
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+        logger = logging.getLogger("deltaflow.batch")
+        logger.removeHandler(self)
+        logger.propagate = True

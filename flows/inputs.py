@@ -1,0 +1,92 @@
+"""Finding configs and reading a run's inputs, without Prefect or MLflow.
+
+The CLI reads and validates the config *and* its data here before it imports anything heavy, so a
+typo or a bad column is reported in a second, and creates no MLflow experiment and no run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from flows.settings import data_roots
+from pipeline.config import DataConfig, TableConfig, check_data_path, load_config
+from pipeline.data import TimeSeries, load_table, load_timeseries
+from pipeline.errors import ConfigError
+
+__all__ = ["check_inputs", "expand_configs", "load_checked", "read_timeseries"]
+
+
+def read_timeseries(config: Any) -> TimeSeries:
+    """Read and validate the time series a discovery or residual config names (columns, types, sizes).
+
+    Raises:
+        DataError: the file is missing, unreadable, or its columns are wrong (naming file and column).
+    """
+    data: DataConfig = config.data
+    return load_timeseries(
+        data.path,
+        time_column=data.time_column,
+        state_columns=data.state_columns,
+        trajectory_column=data.trajectory_column,
+        control_columns=data.control_columns,
+    )
+
+
+def check_inputs(config: Any) -> None:
+    """Everything about a run's inputs that can be checked without running it.
+
+    The data path (existence, ``DELTAFLOW_DATA_ROOTS``) and the data themselves: a time series is read
+    and validated, a table of samples too. A batch's items are not read: each item that fails is a
+    FAILED child of the batch, the others run. A model URI is checked when the model is loaded.
+
+    Raises:
+        ConfigError, DataError: as the flow would raise them, before anything was started.
+    """
+    if config.kind == "batch":
+        expand_configs(config.configs)
+        return
+    check_data_path(config, data_roots())
+    if isinstance(config.data, DataConfig):
+        read_timeseries(config)
+    elif isinstance(config.data, TableConfig):
+        load_table(config.data.path, outputs=config.data.outputs, features=config.data.features)
+
+
+def _is_batch_file(path: Path) -> bool:
+    """A folder's batch configs are not items of a batch over that folder (no recursion)."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False  # not readable as a config: it becomes a FAILED item with its own error
+    return isinstance(raw, dict) and raw.get("kind") == "batch"
+
+
+def expand_configs(paths: list[str | Path] | str | Path) -> list[Path]:
+    """YAML configs named directly or found (sorted) in the given folders.
+
+    Raises:
+        ConfigError: a path does not exist or a folder holds no YAML config.
+    """
+    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    configs: list[Path] = []
+    for item in map(Path, items):
+        if item.is_dir():
+            found = [p for p in sorted([*item.glob("*.yaml"), *item.glob("*.yml")]) if not _is_batch_file(p)]
+            if not found:
+                raise ConfigError(f"{item}: folder holds no .yaml configs")
+            configs += found
+        elif item.is_file():
+            configs.append(item)
+        else:
+            raise ConfigError(f"{item}: no such config file or folder")
+    return configs
+
+
+def load_checked(path: str | Path) -> Any:
+    """Load a config and check its inputs (:func:`check_inputs`): the CLI's fail-fast step."""
+    config = load_config(path)
+    check_inputs(config)
+    return config

@@ -1,0 +1,92 @@
+"""The run record every flow fills: started with provenance, published once complete, or failed.
+
+A flow's body reads::
+
+    tracker = tracker_for(cfg)
+    with recorded_run(tracker, cfg, data_path, source, parent_run_id, parent_record_id) as record:
+        ...stages...
+        tracker.describe(lambda: put_results_on(record, ...))
+    run_id, model_uri, queued = publish(tracker, record)
+
+Any exception inside the ``with`` marks the run FAILED with its error, publishes (or queues) it and
+propagates; a :class:`~flows.tracking.NullTracker` makes all of it a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from flows.outbox import RunRecord
+from flows.provenance import flatten_config, run_tags
+from flows.runtime import run_stage
+from flows.tracking import Tracker, retry_delays
+
+__all__ = ["fail_and_publish", "new_record", "publish", "publish_run", "recorded_run", "utc_stamp"]
+
+
+def utc_stamp() -> str:
+    """Now, as ``2026-12-02T13:24:11Z`` (run names)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_record(
+    cfg: Any, data_path: Path | None, source: str, parent_run_id: str | None, parent_record_id: str | None
+) -> RunRecord:
+    """The run record every flow starts from: experiment, run name from source and time, provenance tags, params."""
+    record = RunRecord(
+        experiment=cfg.experiment_name,
+        run_name=f"{source} {utc_stamp()}",
+        tags=run_tags(cfg, data_path),
+        params=flatten_config(cfg),
+        parent_run_id=parent_run_id,
+        parent_record_id=parent_record_id,
+    )
+    record.tags["deltaflow.record_id"] = record.record_id
+    return record
+
+
+def fail_and_publish(tracker: Tracker, record: RunRecord, exc: BaseException) -> None:
+    """Record the failure on the run (FAILED + error), publish or queue it, and attach the run id to the error.
+
+    Any exception gets ``run_id`` and ``recorded`` attributes (a batch reads them to point at the run).
+    """
+    record.fail(exc)
+    run_id, _, _ = tracker.publish_or_queue(record, delays=retry_delays()[:1])
+    with suppress(AttributeError):  # an exception type without a __dict__ has nothing to attach to
+        exc.run_id, exc.recorded = run_id, True  # type: ignore[attr-defined]
+
+
+@contextmanager
+def recorded_run(
+    tracker: Tracker,
+    cfg: Any,
+    data_path: Path | None,
+    source: str,
+    parent_run_id: str | None = None,
+    parent_record_id: str | None = None,
+) -> Iterator[RunRecord]:
+    """A new run record; an exception inside the block fails and publishes it, then propagates."""
+    record = new_record(cfg, data_path, source, parent_run_id, parent_record_id)
+    try:
+        yield record
+    except BaseException as exc:
+        fail_and_publish(tracker, record, exc)
+        raise
+
+
+@task(name="publish-run", cache_policy=NO_CACHE)
+def publish_run(tracker: Tracker, record: RunRecord) -> tuple[str | None, str | None, Path | None]:
+    """Write the run to MLflow (retries with backoff); queue it in the outbox if MLflow stays down."""
+    return tracker.publish_or_queue(record)
+
+
+def publish(tracker: Tracker, record: RunRecord) -> tuple[str | None, str | None, Path | None]:
+    """Publish the completed record (a task run inside a flow): (run id, model URI, outbox folder or None)."""
+    return run_stage(publish_run, tracker, record)[0]

@@ -1,0 +1,103 @@
+"""How deltaflow's flows run.
+
+- :func:`deltaflow_flow` makes a Prefect flow that prepares the embedded defaults
+  (:func:`flows.settings.prepare_environment`) on its first call, so importing a flow changes nothing.
+- :func:`run_stage` calls a stage (a Prefect task) as a task run inside a flow run, and as a plain
+  function anywhere else (inside a Dask chunk task, or a flow's body called with ``.fn``): each flow's
+  body is written once and serves both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from prefect import Flow, Task
+from prefect.context import FlowRunContext, TaskRunContext
+from prefect.states import State
+
+from flows.locks import file_lock
+from flows.settings import prepare_environment
+from pipeline.errors import DeltaflowError
+
+__all__ = ["PreparedFlow", "deltaflow_flow", "prepare_run", "retry_on_io_error", "run_stage", "start_temporary_server"]
+
+R = TypeVar("R")
+
+
+class PreparedFlow(Flow):
+    """A Prefect flow that prepares deltaflow's environment before its first run (then costs nothing)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        prepare_run()
+        return super().__call__(*args, **kwargs)
+
+
+def prepare_run() -> None:
+    """Before a flow runs: the environment (:func:`~flows.settings.prepare_environment`), and for a
+    top-level run (not a subflow) Prefect's temporary server if the run will need one."""
+    prepare_environment()
+    if FlowRunContext.get() is None:
+        start_temporary_server()
+
+
+def start_temporary_server() -> None:
+    """Start Prefect's temporary server now if this run will use one; create its database under a lock.
+
+    Prefect would start it on the first API call anyway; starting it here lets the first start in a folder
+    hold a file lock until the database is created, so concurrent first runs do not both create it.
+    Nothing happens with ``PREFECT_API_URL`` set (a real or a local server, or a test harness).
+    """
+    from prefect.settings import get_current_settings
+
+    settings = get_current_settings()
+    if settings.api.url:
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    ready = Path(settings.home) / ".deltaflow-database-ready"
+    if ready.exists():
+        SubprocessASGIServer().start()
+        return
+    with file_lock(ready.with_suffix(".lock")):
+        SubprocessASGIServer().start()  # returns once the server answers: its database exists
+        ready.touch()
+
+
+def deltaflow_flow(name: str) -> Callable[[Callable[..., R]], PreparedFlow]:
+    """Decorator: ``@deltaflow_flow("discover-equations")`` turns a function into a :class:`PreparedFlow`.
+
+    Parameters are not validated by Prefect (the configs are pydantic models validated by deltaflow).
+    """
+
+    def wrap(fn: Callable[..., R]) -> PreparedFlow:
+        return PreparedFlow(fn=fn, name=name, validate_parameters=False)
+
+    return wrap
+
+
+def run_stage(stage: Task, *args: Any) -> tuple[Any, bool]:
+    """Run ``stage(*args)``; returns (its result, whether the result came from Prefect's cache).
+
+    Inside a flow run (and not inside another task) the stage is a task run: cached, retried, visible
+    in the Prefect UI. Elsewhere it is called as the plain function (``stage.fn``), never cached.
+    An error of the stage propagates unchanged.
+    """
+    if FlowRunContext.get() is None or TaskRunContext.get() is not None:
+        return stage.fn(*args), False
+    state = stage(*args, return_state=True)
+    return state.result(), state.name == "Cached"
+
+
+def retry_on_io_error(task: object, task_run: object, state: State) -> bool:
+    """Retry only on IO faults (a flaky disk or network share), never on bad data."""
+    try:
+        state.result()
+    except DeltaflowError:
+        return False
+    except OSError:
+        return True
+    except Exception:  # noqa: BLE001 - anything else is not an IO fault
+        return False
+    return False

@@ -1,0 +1,144 @@
+"""``python -m flows`` as a user runs it: real subprocesses, embedded defaults in a temp folder."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, runs_of
+
+
+def _cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, python_flags: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``python -m flows ARGS`` in ``cwd`` on the embedded defaults; with ``python_flags`` the first two
+    arguments are interpreter flags (``-X importtime``)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_TRACKING"))}
+    clean |= {"COLUMNS": "400", **(env or {})}  # rich folds wide tables to the terminal; CI has none
+    flags, args = (args[:2], args[2:]) if python_flags else ((), args)
+    return subprocess.run(
+        [sys.executable, *flags, "-m", "flows", *args], cwd=cwd, env=clean, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+
+
+def test_run_prints_equations_run_id_and_ui_command_and_uses_the_local_store(tmp_path: Path) -> None:
+    out = _cli("run", str(ROOT / "configs" / "exp_decay.yaml"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"u' = -(0\.9[5-9]\d*|1\.0[0-4]\d*) u\n", out.stdout) and "MLflow run id:" in out.stdout
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').resolve().as_posix()}"
+    assert f"ui --backend-store-uri {uri}" in out.stdout
+    assert (tmp_path / ".state" / "prefect").is_dir()
+    runs = runs_of(uri, "exp_decay")
+    assert len(runs) == 1 and runs[0].info.status == "FINISHED"
+    assert runs[0].info.run_id in out.stdout
+    assert (tmp_path / "mlartifacts").is_dir()
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("name: a\ndata:\n  path: d.csv\nbogus: 1\n", "unknown key 'bogus'"),
+        ("name: a\ndata:\n  path: missing.csv\n", "missing.csv: data file not found"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line_and_no_traceback(tmp_path: Path, config: str, message: str) -> None:
+    (tmp_path / "c.yaml").write_text(config)
+    out = _cli("run", "c.yaml", cwd=tmp_path)
+    assert out.returncode == 2
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_bad_data_is_reported_before_any_run_exits_2_and_leaves_no_run(tmp_path: Path) -> None:
+    # The CLI reads and validates the data before it starts anything (issue 15): a user error creates no
+    # experiment and no run. (From Python, a flow given bad data records a FAILED run: test_discovery_flow.py.)
+    (tmp_path / "d.csv").write_text("t,u\n0,1\n1,2\n2,1\n3,1\n4,inf\n5,1\n")
+    (tmp_path / "c.yaml").write_text("name: bad\ndata:\n  path: d.csv\n")
+    out = _cli("run", "c.yaml", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr + out.stdout
+    assert "column 'u' has inf at row 5" in out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "d.csv"]  # no store, no experiment, no run
+
+
+def test_list_shows_the_shipped_configs() -> None:
+    out = _cli("list", "configs", cwd=ROOT)
+    assert out.returncode == 0
+    for name in ("exp_decay", "lorenz", "lotka_volterra", "lynx_hare"):
+        assert name in out.stdout
+
+
+def test_batch_reports_each_item_and_exits_1_when_one_failed(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("name: bad\ndata:\n  path: missing.csv\n")
+    out = _cli("batch", str(ROOT / "configs" / "exp_decay.yaml"), "bad.yaml", "--name", "nightly", cwd=tmp_path)
+    assert out.returncode == 1, out.stderr
+    assert "FINISHED" in out.stdout and "FAILED" in out.stdout and "missing.csv" in out.stdout
+    assert "Traceback" not in out.stdout + out.stderr
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').resolve().as_posix()}"
+    assert len(runs_of(uri, "nightly")) == 3  # the parent, a finished child, a failed child
+
+
+def _imported(importtime_stderr: str) -> set[str]:
+    """Top-level packages named in ``python -X importtime`` output."""
+    return {line.split("|")[-1].strip().split(".")[0] for line in importtime_stderr.splitlines() if "|" in line}
+
+
+@pytest.mark.parametrize("args", [("--help",), ("--version",), ("run", "--help"), ("server", "--help")])
+def test_help_and_version_answer_without_prefect_or_mlflow(tmp_path: Path, args: tuple[str, ...]) -> None:
+    out = _cli("-X", "importtime", *args, cwd=tmp_path, python_flags=True)
+    assert out.returncode == 0, out.stderr
+    assert not {"prefect", "mlflow"} & _imported(out.stderr)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bad_column_is_reported_before_prefect_or_mlflow_is_imported(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("t,u\n0,1\n1,2\n2,3\n3,4\n4,5\n5,6\n6,7\n")
+    (tmp_path / "c.yaml").write_text("name: a\ndata:\n  path: d.csv\n  state_columns: [nope]\n")
+    out = _cli("-X", "importtime", "run", "c.yaml", cwd=tmp_path, python_flags=True)
+    assert out.returncode == 2
+    lines = [line for line in out.stderr.splitlines() if line.strip() and "|" not in line]
+    assert lines == [f"error: {(tmp_path / 'd.csv').resolve()}: missing column(s) ['nope']; the file has ['t', 'u']"]
+    assert not {"prefect", "mlflow"} & _imported(out.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "d.csv"]  # no store, no experiment, no run
+
+
+def test_a_temporary_server_that_cannot_start_is_one_line_with_the_fix_and_exit_3(tmp_path: Path) -> None:
+    # A start timeout of 0 s makes Prefect give up at once: the failure a busy machine produced, deterministically.
+    out = _cli("run", str(ROOT / "configs" / "exp_decay.yaml"), cwd=tmp_path,
+               env={"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "0"})  # fmt: skip
+    assert out.returncode == 3, out.stdout + out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "temporary server did not start" in lines[0], out.stderr
+    assert "python -m flows server start" in lines[0] and "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" in lines[0]
+    assert "Traceback" not in out.stdout + out.stderr
+
+
+@pytest.mark.integration
+def test_a_local_server_is_started_used_by_later_runs_and_stopped(tmp_path: Path) -> None:
+    import json
+    import urllib.request
+
+    started = _cli("server", "start", cwd=tmp_path)
+    try:
+        assert started.returncode == 0, started.stderr
+        assert _cli("server", "status", cwd=tmp_path).returncode == 0
+        state = json.loads((tmp_path / ".state" / "prefect" / "local-server.json").read_text())
+        out = _cli("run", str(ROOT / "configs" / "exp_decay.yaml"), cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+        (run,) = runs_of(f"sqlite:///{(tmp_path / 'mlflow.db').resolve().as_posix()}", "exp_decay")
+        flow_run_id = run.data.tags["prefect.flow_run_id"]
+        with urllib.request.urlopen(f"{state['url']}/flow_runs/{flow_run_id}", timeout=30) as response:
+            assert json.loads(response.read())["state_type"] == "COMPLETED"  # the run is on the local server
+        assert not (tmp_path / ".state" / "prefect" / ".deltaflow-database-ready").exists()  # no temporary server
+    finally:
+        stopped = _cli("server", "stop", cwd=tmp_path)
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert _cli("server", "status", cwd=tmp_path).returncode == 1
