@@ -81,7 +81,7 @@ def discover(
     )
     laws = laws if winner.conserving else laws[:0]
     refinement = _refine(winner, problem, laws, derivatives, config.refine_by_simulation)
-    uncertainty = _uncertainty(design, winner, laws, config.n_bootstrap)
+    uncertainty = _uncertainty(design, winner, laws, config.n_bootstrap, refinement)
     model = _model(data, design, proposals, refinement, uncertainty, config.max_simulation_seconds)
     scores = score_model(model, data, derivatives, design, winner.supports, laws)
     chosen = _choices_made(derivatives, design, judgement, winner, refinement, config)
@@ -142,10 +142,22 @@ def _noise_sd(derivatives: list[DerivativeResult]) -> np.ndarray:
     return np.sqrt(np.mean([r.noise_sd**2 for r in derivatives], axis=0))
 
 
-def _uncertainty(design: Design, winner: JudgedModel, laws: np.ndarray, n_bootstrap: int) -> Uncertainty | None:
+def _uncertainty(
+    design: Design, winner: JudgedModel, laws: np.ndarray, n_bootstrap: int, refinement: Refinement
+) -> Uncertainty | None:
+    """Bagging's inclusion probabilities, and intervals that describe the reported (refined) coefficients."""
     if n_bootstrap <= 0:
         return None
-    return bagging(design.theta, design.x_dot, winner.supports, winner.rules, n_models=n_bootstrap, seed=0, laws=laws)
+    return bagging(
+        design.theta,
+        design.x_dot,
+        winner.supports,
+        winner.rules,
+        n_models=n_bootstrap,
+        seed=0,
+        laws=laws,
+        estimate=refinement.coefficients,
+    )
 
 
 def _model(

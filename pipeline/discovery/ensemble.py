@@ -60,6 +60,7 @@ def bagging(
     n_models: int,
     seed: int,
     laws: np.ndarray | None = None,
+    estimate: np.ndarray | None = None,
 ) -> Uncertainty:
     """Inclusion probabilities (d, p) and 95 % coefficient intervals (d, p, 2) of the chosen supports.
 
@@ -72,6 +73,8 @@ def bagging(
         n_models: bootstrap resamples.
         seed: seed of the resampling.
         laws: conservation laws (r, d) the refits keep, as the model does.
+        estimate: the reported coefficients (d, p) when they are not the plain least-squares fit (the
+            shooting refinement moves them): each interval is widened to contain it.
     """
     rng = np.random.default_rng(seed)
     n, p = theta.shape
@@ -89,5 +92,7 @@ def bagging(
             else:
                 included[j] += supports[j] & (np.sign(coefficients[b, j]) == signs[j])
     intervals = np.stack([np.percentile(coefficients, 2.5, axis=0), np.percentile(coefficients, 97.5, axis=0)], axis=-1)
+    if estimate is not None:  # widened to the reported estimate where the refinement moved it outside
+        intervals = np.stack([np.minimum(intervals[..., 0], estimate), np.maximum(intervals[..., 1], estimate)], -1)
     intervals[~supports] = 0.0
     return Uncertainty(included / n_models, intervals)
