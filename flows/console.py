@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -69,6 +70,8 @@ def show_discovery(outcome: Any, console: Console) -> int:
     console.print(table)
     if "simulation_error" in result.chosen:
         console.print(f"[yellow]note:[/] {result.chosen['simulation_error']}")
+    for caution in result.chosen.get("cautions", []):
+        console.print(f"[yellow]caution:[/] {escape(caution)}", highlight=False)
     _print_tracking(console, outcome)
     return 0
 

@@ -87,6 +87,8 @@ def discover(
     chosen = _choices_made(derivatives, design, judgement, winner, refinement, config)
     if scores.simulation_error is not None:
         chosen["simulation_error"] = scores.simulation_error
+    if scores.cautions:
+        chosen["cautions"] = list(scores.cautions)
     result = replace(model, metrics=scores.metrics | _selection_metrics(judgement, winner, uncertainty), chosen=chosen)
     return scaling.restore(_with_laws(result, laws, scaling, data.names))
 

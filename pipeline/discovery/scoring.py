@@ -31,6 +31,10 @@ __all__ = [
 
 HELD_OUT_FRACTION = 0.2
 """Share of each trajectory's samples, at its end, that the forecast check holds out."""
+PERTURBATION = 1e-6
+"""Relative size (of each state's spread) of the nudge whose growth tests for sensitive dependence."""
+SENSITIVE_SEPARATION = 0.1
+"""A model is chaotic on the record when the nudge grows to this share of the spread within the record's span."""
 
 
 def r2(observed: np.ndarray, predicted: np.ndarray) -> float:
@@ -114,12 +118,30 @@ def held_out_scores(
     return {"trajectory_r2_fit": score(fit_obs, fit_sim), "trajectory_r2_heldout": score(late_obs, late_sim)}
 
 
+def sensitive_dependence(model: DiscoveryResult, data: Trajectories, start: np.ndarray) -> bool:
+    """Whether the model amplifies a nudge of :data:`PERTURBATION` of the spread at ``start`` (d,) to
+    :data:`SENSITIVE_SEPARATION` of it within the first trajectory's span: a chaotic record, on which a
+    simulation over the whole span cannot follow the data however right the model is."""
+    if data.us is not None:
+        return False
+    spread = np.where(data.stacked().std(axis=0) > 0, data.stacked().std(axis=0), 1.0)
+    t = data.ts[0]
+    try:
+        paths = [model.simulate(start + offset, t) for offset in (0.0, PERTURBATION * spread)]
+    except SimulationError:
+        return False
+    separation = np.max(np.abs(paths[1] - paths[0]) / spread, axis=1)
+    return bool(np.max(separation) >= SENSITIVE_SEPARATION)
+
+
 @dataclass(frozen=True)
 class ModelScores:
-    """The model's scores, and why the trajectory could not be simulated (None when it could)."""
+    """The model's scores, why the trajectory could not be simulated (None when it could), and cautions
+    for whoever reads the scores (a chaotic record, a poor fit)."""
 
     metrics: dict[str, float]
     simulation_error: str | None
+    cautions: tuple[str, ...] = ()
 
 
 def score_model(
@@ -144,4 +166,23 @@ def score_model(
         metrics["trajectory_r2"] = float("nan")
         problem = str(exc)
     metrics |= held_out_scores(model, data, derivatives, design, supports, laws)
-    return ModelScores(metrics, problem)
+    return ModelScores(metrics, problem, _cautions(model, data, derivatives, metrics))
+
+
+def _cautions(
+    model: DiscoveryResult, data: Trajectories, derivatives: Sequence[DerivativeResult], metrics: dict[str, float]
+) -> tuple[str, ...]:
+    """Plain-language cautions about the headline scores."""
+    if sensitive_dependence(model, data, derivatives[0].smoothed[0]):
+        return (
+            "the model is chaotic on this record (a nudge of 1e-6 of the spread grows to 10 % within it):"
+            " trajectory R² over the whole record cannot be high however right the model is; judge it by"
+            " the short-horizon shooting errors and the derivative R²",
+        )
+    worst = min(metrics.get("trajectory_r2", float("nan")), metrics.get("derivative_r2", float("nan")))
+    if not worst >= 0.5:
+        return (
+            f"poor fit: derivative R² {metrics.get('derivative_r2', float('nan')):.2f}, trajectory R²"
+            f" {metrics.get('trajectory_r2', float('nan')):.2f}; the equations describe these data badly",
+        )
+    return ()

@@ -229,3 +229,16 @@ def test_intervals_contain_the_reported_estimate() -> None:
         result = discover_config(name)
         inside = (result.intervals[..., 0] <= result.coefficients) & (result.coefficients <= result.intervals[..., 1])
         assert inside[result.coefficients != 0].all(), name
+
+
+def test_a_chaotic_record_and_a_poor_fit_carry_cautions() -> None:
+    # Over 25 time units Lorenz amplifies any error past the record: its trajectory R² cannot be the headline.
+    frame = sample_system("lorenz", n=2500, noise=0.01, multiplicative=True, seed=0, t_end=25.0)
+    result = discover(frame.t.to_numpy(), frame[["x", "y", "z"]].to_numpy(), feature_names=("x", "y", "z"))
+    assert any("chaotic" in caution for caution in result.chosen["cautions"])
+    # White noise has no law: whatever is found describes it badly, and the result says so.
+    t = np.linspace(0.0, 10.0, 300)
+    noise = np.random.default_rng(1).standard_normal((300, 1))
+    assert any("poor fit" in caution for caution in discover(t, noise, feature_names=["u"]).chosen["cautions"])
+    calm = discover_config("lotka_volterra")
+    assert "cautions" not in calm.chosen
