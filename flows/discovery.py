@@ -13,6 +13,7 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from flows.cache_keys import cache_key
 from flows.inputs import read_timeseries
 from flows.kinds import resolve_config
 from flows.outbox import RunRecord
@@ -75,13 +76,10 @@ def _series_hash(series: TimeSeries) -> str:
 
 
 def _differentiation_key(context: object, parameters: dict[str, Any]) -> str:
-    """Data content + differentiation config + code: an unchanged rerun reuses the derivatives."""
-    return (
-        "differentiate-"
-        + hashlib.sha256(
-            (_series_hash(parameters["series"]) + config_hash(parameters["config"]) + code_version()).encode()
-        ).hexdigest()
-    )
+    """Data content + differentiation config + code, keyed by the user's secret (:mod:`flows.cache_keys`):
+    an unchanged rerun reuses the derivatives, a planted cache file never matches."""
+    payload = _series_hash(parameters["series"]) + config_hash(parameters["config"]) + code_version()
+    return cache_key("differentiate", payload.encode())
 
 
 def _discovery_key(context: object, parameters: dict[str, Any]) -> str:
@@ -91,7 +89,7 @@ def _discovery_key(context: object, parameters: dict[str, Any]) -> str:
         for array in (result.smoothed, result.first):
             digest.update(np.ascontiguousarray(array).tobytes())
     digest.update((config_hash(parameters["config"]) + code_version()).encode())
-    return "discover-" + digest.hexdigest()
+    return cache_key("discover", digest.digest())
 
 
 @task(name="differentiate", cache_key_fn=_differentiation_key, persist_result=True)
