@@ -44,6 +44,7 @@ import itertools
 import json
 import multiprocessing
 import signal
+import subprocess
 import time
 import warnings
 from collections.abc import Callable
@@ -479,10 +480,17 @@ def _progress(expected: dict[str, int]) -> Callable[[dict[str, Any]], None]:
 
 def write_report(records: list[dict[str, Any]], command: str, path: Path) -> None:
     """The markdown report: summary per half and class, chaotic short horizon, per system, deltaflow's failures."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
     lines = [
         "# Generalisation: discovery on published systems (ODEBench), tuning and validation halves",
         "",
-        f"`{command}`: {len({r['system'] for r in records})} systems of `pipeline/systems_published.py`,"
+        f"`{command}` at commit {commit}: {len({r['system'] for r in records})} systems of"
+        " `pipeline/systems_published.py`,"
         f" {N} points on [0, 10], multiplicative noise, one noise seed. Success = trajectory R² > 0.9 from the"
         " clean first initial state; 2nd IC = the same from the second published initial state (not fitted);"
         " exact = exactly the true terms (polynomial systems). Times are of the fit alone, one BLAS thread.",
