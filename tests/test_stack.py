@@ -21,7 +21,7 @@ from flows.local_stack import (
     start_prefect_server,
     stop_process,
 )
-from tests.test_faults import _configs
+from tests.flows.test_faults import _configs
 
 pytestmark = pytest.mark.integration
 

@@ -142,3 +142,17 @@ def test_a_local_server_is_started_used_by_later_runs_and_stopped(tmp_path: Path
         stopped = _cli("server", "stop", cwd=tmp_path)
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
     assert _cli("server", "status", cwd=tmp_path).returncode == 1
+
+
+@pytest.mark.integration
+def test_two_runs_started_at_once_in_a_fresh_folder_create_each_store_once(tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_TRACKING"))}
+    command = [sys.executable, "-m", "flows", "run", str(ROOT / "configs" / "exp_decay.yaml")]
+    runs = [
+        subprocess.Popen(command, cwd=tmp_path, env=clean, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=900) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err[-2000:] for _, err in outputs]
+    finished = runs_of(f"sqlite:///{(tmp_path / 'mlflow.db').resolve().as_posix()}", "exp_decay")
+    assert sorted(r.info.status for r in finished) == ["FINISHED", "FINISHED"]
