@@ -162,15 +162,20 @@ def _run_sensitivity(cfg: object) -> None:
     console.rule(f"[bold]{cfg.name}[/]")
     for j, out in enumerate(result.outputs):
         table = Table(show_header=True, header_style="bold", box=None, title=f"sensitivity of {out}")
-        for column in ("feature", "mean d/dx", "mean |d/dx|", "S1", "ST", "rank"):
+        for column in ("feature", "mean d/dx", "mean |d/dx|", "S1", "±95%", "ST", "±95%", "rank"):
             table.add_column(column, justify="left" if column == "feature" else "right")
         indices = result.indices.get(out)
         for i, feat in enumerate(result.features):
             g = result.gradients[:, j, i]
             row = indices.loc[feat] if indices is not None else None
-            cells = ["", "", ""] if row is None else [f"{row['S1']:.3f}", f"{row['ST']:.3f}", str(int(row["rank"]))]
+            cells = [""] * 5
+            if row is not None:
+                cells = [f"{row[c]:.3f}" for c in ("S1", "S1_conf", "ST", "ST_conf")]
+                cells.append(str(int(row["rank"])) + ("*" if row.get("clipped", False) else ""))
             table.add_row(feat, f"{g.mean():.4g}", f"{np.abs(g).mean():.4g}", *cells)
         console.print(table)
+        if indices is not None and indices["clipped"].any():
+            console.print("  * an index estimated below 0 was set to 0", highlight=False)
         console.print(f"  estimator: {result.chosen[out]}", highlight=False, soft_wrap=True)
     _print_tracking(outcome, cfg.experiment_name)
 

@@ -233,6 +233,7 @@ class GaussianProcessGradient:
             # Σ K α (z - Z_n)_a (z - Z_n)_b = z_a z_b s0 - z_a s1_b - s1_a z_b + s2_ab
             cross = zc[:, :, None] * zc[:, None, :] * s0[:, None, None] - zc[:, :, None] * s1[:, None, :]
             moment = cross - s1[:, :, None] * zc[:, None, :] + s2
+            moment = 0.5 * (moment + moment.transpose(0, 2, 1))  # symmetric in exact arithmetic: make it so
             inv_l2 = 1.0 / self.length_**2
             out[idx] = moment * np.outer(inv_l2, inv_l2) - s0[:, None, None] * np.diag(inv_l2)
         return out * self.y_scale_ / np.outer(self.x_scale_, self.x_scale_)
