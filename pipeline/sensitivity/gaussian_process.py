@@ -70,10 +70,17 @@ def fit_ard_hyperparameters(
     kernel = ConstantKernel(1.0, (1e-3, 1e6)) * RBF(np.ones(d), (1e-2, 1e3)) + WhiteKernel(1e-2, (1e-12, 1.0))
     for size in stages:
         sub = order[: min(size, n)]
-        gpr = GaussianProcessRegressor(kernel, n_restarts_optimizer=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            gpr.fit(Z[sub], u[sub])
+        for jitter in (1e-10, 1e-8, 1e-6, 1e-4):  # near-duplicate samples can make the likelihood's K singular
+            gpr = GaussianProcessRegressor(kernel, alpha=jitter, n_restarts_optimizer=0)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    gpr.fit(Z[sub], u[sub])
+                break
+            except (np.linalg.LinAlgError, ValueError):
+                continue
+        else:
+            raise SensitivityError(f"Gaussian process: the covariance of {len(sub)} samples is singular (duplicates?)")
         kernel = gpr.kernel_
         if size >= n:
             break
