@@ -81,15 +81,20 @@ def show_sensitivity(outcome: Any, console: Console) -> int:
     result = outcome.result
     console.rule(f"[bold]{outcome.config.name}[/]")
     for j, out in enumerate(result.outputs):
-        columns = ["feature", "mean d/dx", "mean |d/dx|", "S1", "ST", "rank"]
+        columns = ["feature", "mean d/dx", "mean |d/dx|", "S1", "±95%", "ST", "±95%", "rank"]
         table = _table(f"sensitivity of {out}", columns, left=("feature",))
         indices = result.indices.get(out)
         for i, feat in enumerate(result.features):
             g = result.gradients[:, j, i]
             row = indices.loc[feat] if indices is not None else None
-            cells = ["", "", ""] if row is None else [f"{row['S1']:.3f}", f"{row['ST']:.3f}", str(int(row["rank"]))]
+            cells = [""] * 5
+            if row is not None:
+                cells = [f"{row[c]:.3f}" for c in ("S1", "S1_conf", "ST", "ST_conf")]
+                cells.append(str(int(row["rank"])) + ("*" if row.get("clipped", False) else ""))
             table.add_row(feat, f"{g.mean():.4g}", f"{np.abs(g).mean():.4g}", *cells)
         console.print(table)
+        if indices is not None and "clipped" in indices and indices["clipped"].any():
+            console.print("  * an index estimated below 0 was set to 0", highlight=False)
         console.print(f"  estimator: {result.chosen[out]}", highlight=False, soft_wrap=True)
     _print_tracking(console, outcome)
     return 0

@@ -269,7 +269,9 @@ class ModelSourceConfig(_Strict):
 class GradientConfig(_Strict):
     """Local sensitivities: where and how gradients (and Hessians) are estimated."""
 
-    method: Literal["auto", "local_polynomial", "local_linear", "local_quadratic", "gaussian_process"] = "auto"
+    method: Literal[
+        "auto", "local_polynomial", "local_polynomial_ard", "local_linear", "local_quadratic", "gaussian_process"
+    ] = "auto"
     at: Literal["samples"] | list[list[float]] = Field(
         default="samples", description="'samples' (every sample) or a list of points, one value per feature."
     )
@@ -280,7 +282,7 @@ class IndicesConfig(_Strict):
     """Global sensitivity indices."""
 
     enabled: bool = True
-    method: Literal["auto", "sobol", "surrogate", "rbd_fast"] = "auto"
+    method: Literal["auto", "sobol", "hdmr", "surrogate", "rbd_fast"] = "auto"
     n_base: int = Field(default=2048, ge=64, le=1_000_000, description="Saltelli base sample N (N·(d+2) runs).")
 
 

@@ -14,6 +14,7 @@ from pipeline.errors import ConfigError, DataError, SensitivityError
 from pipeline.expressions import evaluate_expression
 from pipeline.sensitivity import (
     InputSpace,
+    Marginal,
     analyze_samples,
     check_gradient,
     estimate_gradient,
@@ -303,3 +304,112 @@ def test_expressions_cannot_run_code(text):
 def test_expressions_evaluate_arithmetic():
     u = np.array([1.0, 2.0])
     np.testing.assert_allclose(evaluate_expression("-k*u^2 + sin(0)", {"u": u, "k": 0.5}), [-0.5, -2.0])
+
+
+# ----------------------------------------------------------------------------- v2: trees, HDMR, local GP
+def _tree_models() -> dict[str, tuple[object, InputSpace]]:
+    """Models the Poincaré check runs on: smooth, kinked and piecewise constant (trained here)."""
+    from sklearn.datasets import load_diabetes
+    from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+
+    from pipeline.sensitivity.functions import sobol_g
+
+    cube = InputSpace.from_bounds({f"x{i}": (-np.pi, np.pi) for i in (1, 2, 3)})
+    X = cube.sample(1024, seed=5)
+    forest = RandomForestRegressor(n_estimators=30, min_samples_leaf=3, random_state=0).fit(X, ishigami(X))
+    data = load_diabetes()
+    boost = GradientBoostingRegressor(random_state=0).fit(data.data, data.target)  # configs/diabetes_model.yaml
+    diabetes = InputSpace(tuple(Marginal(n, "normal", mean=0.0, std=0.0476) for n in data.feature_names))
+    g_space = InputSpace.from_bounds({f"x{i}": (0.0, 1.0) for i in range(1, 7)})
+    a = np.array([0.0, 1.0, 4.5, 9.0, 99.0, 99.0])
+    payoff = InputSpace.from_bounds({"spot": (60.0, 140.0), "vol": (0.1, 0.4)})
+    return {
+        "ishigami": (ishigami, cube),
+        "sobol_g": (lambda P: sobol_g(P, a), g_space),
+        "random_forest": (forest.predict, cube),
+        "gradient_boosting": (boost.predict, diabetes),
+        "kinked_payoff": (lambda P: np.maximum(P[:, 0] - 100.0, 0.0) * (1 + P[:, 1]), payoff),
+    }
+
+
+def test_poincare_bound_holds_on_every_model_including_trees():
+    for name, (model, space) in _tree_models().items():
+        table = global_indices(model=model, space=space, n_base=1024)
+        moves = table["ST"] > 0.01
+        assert np.all(np.isfinite(table["DGSM"])), name
+        assert np.all(table.loc[moves, "DGSM"] > 0), (name, table)
+        assert np.all(table["ST"] <= table["DGSM_bound"] + table["ST_conf"]), (name, table)
+        assert np.all(table["DGSM_step"] > 0), name  # the step is reported, in feature units
+
+
+def test_tree_steps_follow_the_response_not_the_staircase():
+    models = _tree_models()
+    smooth = global_indices(model=ishigami, space=models["ishigami"][1], n_base=256)
+    forest, space = models["random_forest"]
+    trees = global_indices(model=forest, space=space, n_base=256)
+    sd = np.pi / np.sqrt(3)
+    assert np.allclose(smooth["DGSM_step"], 1e-4 * sd)  # smooth: the old, accurate step
+    assert np.all(trees["DGSM_step"] >= 1e-2 * sd)  # staircase: the scale the forest's response varies on
+
+
+def test_boosting_ranking_from_data_agrees_with_model_sobol():
+    model, space = _tree_models()["gradient_boosting"]
+    by_model = global_indices(model=model, space=space, n_base=1024)
+    X = space.sample(2048, seed=9)
+    by_data = global_indices(X, model(X), names=space.names)
+    top = by_model.sort_values("rank").index[:4].tolist()
+    assert by_data.sort_values("rank").index[:4].tolist() == top
+
+
+def test_hdmr_indices_with_bootstrap_intervals():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-np.pi, np.pi, (1000, 3))
+    table = global_indices(X, ishigami(X), method="hdmr")
+    s1, st = ishigami_indices()
+    np.testing.assert_allclose(table["S1"], s1, atol=0.03)
+    np.testing.assert_allclose(table["ST"], st, atol=0.03)
+    assert np.all(table[["S1_conf", "ST_conf"]].iloc[:2] > 0) and table.attrs["method"] == "hdmr"
+    assert np.all(table[["S1", "ST"]] >= 0)
+
+
+def test_auto_given_data_picks_the_surrogate_with_lower_cv_error():
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-np.pi, np.pi, (800, 3))
+    table = global_indices(X, ishigami(X))
+    cv = table.attrs["cv_mse"]
+    assert set(cv) == {"surrogate", "hdmr"} and table.attrs["method"] == min(cv, key=cv.get)
+    s1, st = ishigami_indices()
+    np.testing.assert_allclose(table["ST"], st, atol=0.02)
+
+
+def test_negative_estimates_are_clipped_and_flagged():
+    from pipeline.sensitivity.indices import _table
+
+    space = InputSpace.from_bounds({"a": (0, 1), "b": (0, 1)})
+    est = {"S1": np.array([0.9, -0.004]), "S1_conf": np.full(2, 0.01), "ST": np.array([1.0, 0.01]),
+           "ST_conf": np.full(2, 0.01)}  # fmt: skip
+    table = _table(space, est, np.ones(2), 1.0, np.full(2, np.nan), "rbd_fast", {})
+    assert table.loc["b", "S1"] == 0.0 and table.loc["b", "clipped"] and not table.loc["a", "clipped"]
+
+
+def test_local_gaussian_process_patches_keep_gp_accuracy():
+    from pipeline.sensitivity import GaussianProcessGradient
+
+    rng = np.random.default_rng(4)
+    X = rng.uniform(-np.pi, np.pi, (3000, 3))
+    gp = GaussianProcessGradient(max_exact=1000, patch_size=600).fit(X, ishigami(X))
+    at = rng.uniform(-np.pi, np.pi, (300, 3))
+    truth = ishigami_gradient(at)
+    err = np.sqrt(np.sum((gp.gradient(at) - truth) ** 2) / np.sum(truth**2))
+    assert gp.choice_.n_patches > 1 and err < 5e-3
+    H = gp.hessian(at[:5])
+    np.testing.assert_allclose(H, np.transpose(H, (0, 2, 1)))
+
+
+def test_input_space_fit_recognises_families():
+    rng = np.random.default_rng(6)
+    X = np.column_stack([rng.uniform(2, 5, 1500), rng.normal(1, 2, 1500), rng.exponential(1.0, 1500)])
+    kinds = [m.kind for m in InputSpace.fit(X).marginals]
+    assert kinds == ["uniform", "normal", "empirical"]
+    emp = InputSpace.fit(X).marginals[2]
+    assert np.var(X[:, 2]) <= emp.poincare_constant <= 4.0  # exponential(1): Var 1, Poincaré constant 4

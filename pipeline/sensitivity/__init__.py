@@ -1,8 +1,9 @@
 """Sensitivity analysis from samples or a queryable model.
 
 Local: :func:`estimate_gradient`, :func:`estimate_jacobian`, :func:`estimate_hessian` (true
-multivariate partials with standard errors). Global: :func:`global_indices` (Sobol S1/ST, DGSM,
-rank). Checks: :func:`check_gradient`, :func:`physics_residual`.
+multivariate partials with standard errors). Global: :func:`global_indices` (Sobol S1/ST with
+intervals, DGSM at data-scale steps, rank; HDMR or GP surrogate from data).
+Checks: :func:`check_gradient`, :func:`physics_residual`.
 """
 
 from pipeline.sensitivity.analysis import SensitivityResult, analyze_samples
@@ -15,22 +16,27 @@ from pipeline.sensitivity.gradients import (
     estimate_jacobian,
     fit_gradient_model,
 )
+from pipeline.sensitivity.hdmr import HdmrSurrogate
 from pipeline.sensitivity.indices import INDEX_COLUMNS, global_indices
 from pipeline.sensitivity.local_polynomial import LocalPolynomial
 from pipeline.sensitivity.space import InputSpace, Marginal, evaluate_model
+from pipeline.sensitivity.steps import StepChoice, choose_steps
 
 __all__ = [
     "INDEX_COLUMNS",
     "GaussianProcessGradient",
     "GradientCheck",
     "GradientMethod",
+    "HdmrSurrogate",
     "InputSpace",
     "LocalPolynomial",
     "Marginal",
     "SensitivityResult",
+    "StepChoice",
     "analyze_samples",
     "ResidualReport",
     "check_gradient",
+    "choose_steps",
     "estimate_gradient",
     "estimate_hessian",
     "estimate_jacobian",

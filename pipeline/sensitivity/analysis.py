@@ -119,8 +119,10 @@ def analyze_samples(
                 gradient_method=method, n_base=n_base,
             )  # fmt: skip
             tables[out] = table
+            cv = ", ".join(f"{k} {v:.3g}" for k, v in table.attrs.get("cv_mse", {}).items())
+            chosen[out] += f"; indices: {table.attrs['method']}" + (f" (cross-validated MSE: {cv})" if cv else "")
             for feat, row in table.iterrows():
-                for column in ("S1", "ST", "DGSM_bound"):
+                for column in ("S1", "S1_conf", "ST", "ST_conf", "DGSM_bound", "DGSM_step"):
                     if np.isfinite(row[column]):
                         metrics[f"{out}.{column}.{feat}"] = float(row[column])
     return SensitivityResult(

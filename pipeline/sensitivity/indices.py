@@ -1,15 +1,24 @@
 """Global sensitivity indices: Sobol first-order and total, derivative-based measures, rank.
 
-Three routes, chosen by what is available:
+Four routes, chosen by what is available:
 
 - ``sobol``: a model can be queried. Saltelli's design through SALib, the model evaluated in
   batches, Jansen/Saltelli estimators with bootstrap intervals; DGSM from central differences
-  of the model on a Sobol sample.
-- ``surrogate``: only samples exist. The derivative estimator fitted to the samples (local
-  polynomial or GP, whichever cross-validates better) is the surrogate; Saltelli's design runs
-  on it over the data's empirical marginals; DGSM comes from the data's own gradients.
+  of the model on a Sobol sample, with a step chosen per feature from the model's response
+  (:mod:`pipeline.sensitivity.steps`), so trees and boosting get derivatives at the data's
+  scale, not the staircase's.
+- ``hdmr``: only samples exist. An orthonormal-polynomial HDMR fitted to them
+  (:mod:`pipeline.sensitivity.hdmr`); S1/ST read off its coefficients, pairs-bootstrap intervals.
+- ``surrogate``: only samples exist. The derivative estimator fitted to the samples (GP or
+  local polynomial, whichever cross-validates better) is the surrogate; Saltelli's design (at
+  least 8,192 base points: the surrogate is cheap) runs on it over the data's fitted marginals.
 - ``rbd_fast``: only samples exist and no surrogate is wanted: SALib's RBD-FAST on the given
   data (first order only; ST is left empty).
+
+``auto`` is ``sobol`` with a model; without one it fits both surrogates and keeps the one with
+the lower cross-validated error (``attrs["cv_mse"]`` lists both). With data, DGSM comes from the
+gradient model's derivatives at the samples. Estimates below zero are clipped to 0 and flagged
+in the ``clipped`` column.
 
 DGSM is ν_i = E[(∂f/∂x_i)²]; ``DGSM_bound`` = C_i ν_i / Var(y) with C_i the Poincaré constant of
 feature i's marginal, an upper bound on ST_i for independent inputs (Sobol & Kucherenko 2009).
@@ -27,12 +36,16 @@ from SALib.sample import sobol as sobol_sample
 
 from pipeline.errors import SensitivityError
 from pipeline.sensitivity.gradients import GradientMethod, _check_xy, fit_gradient_model
+from pipeline.sensitivity.hdmr import HdmrSurrogate
 from pipeline.sensitivity.space import InputSpace, Model, evaluate_model
+from pipeline.sensitivity.steps import model_dgsm
 
 __all__ = ["IndexMethod", "global_indices", "INDEX_COLUMNS"]
 
-IndexMethod = Literal["auto", "sobol", "surrogate", "rbd_fast"]
-INDEX_COLUMNS = ["S1", "S1_conf", "ST", "ST_conf", "DGSM", "DGSM_bound", "rank"]
+IndexMethod = Literal["auto", "sobol", "hdmr", "surrogate", "rbd_fast"]
+INDEX_COLUMNS = ["S1", "S1_conf", "ST", "ST_conf", "DGSM", "DGSM_bound", "DGSM_step", "clipped", "rank"]
+INDEX_METHODS = ("auto", "sobol", "hdmr", "surrogate", "rbd_fast")
+SURROGATE_BASE = 8192  # a fitted surrogate is cheap to query: its Saltelli design is at least this large
 
 
 def _unit_problem(d: int) -> dict:
@@ -47,20 +60,6 @@ def _saltelli(predict: Model, space: InputSpace, n_base: int, seed: int, name: s
     if np.var(y) == 0:
         raise SensitivityError(f"{name} is constant over the input space: Sobol indices are undefined")
     return sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
-
-
-def _model_dgsm(model: Model, space: InputSpace, n: int, seed: int, name: str) -> np.ndarray:
-    """ν_i by central differences of the model at n Sobol points, steps scaled to each marginal's spread."""
-    X = space.sample(n, seed=seed + 1)
-    steps = np.array([1e-4 * np.sqrt(m.variance) for m in space.marginals])
-    nu = np.empty(space.dim)
-    for i in range(space.dim):
-        shift = np.zeros(space.dim)
-        shift[i] = steps[i]
-        fp = evaluate_model(model, X + shift, name=name)
-        fm = evaluate_model(model, X - shift, name=name)
-        nu[i] = np.mean(((fp - fm) / (2 * steps[i])) ** 2)
-    return nu
 
 
 def global_indices(
@@ -80,21 +79,21 @@ def global_indices(
     Args:
         X, y: samples (n, d) and outputs (n,); optional when a model and a space are given.
         model: callable (m, d) -> (m,) to query; enables the exact Sobol route.
-        space: input space to sample; the data's empirical marginals when None.
+        space: input space to sample; when None, marginals fitted to the data (:meth:`InputSpace.fit`).
         names: feature names (default x1..xd, or the space's names).
-        method: "auto" = sobol with a model, surrogate without.
+        method: "auto" = sobol with a model; without one, hdmr or surrogate by cross-validated error.
         gradient_method: derivative estimator for data gradients and the surrogate.
         n_base: Saltelli base sample size N (N·(d+2) evaluations).
         seed: seed of every design.
 
     Returns:
-        DataFrame indexed by feature with columns S1, S1_conf, ST, ST_conf, DGSM, DGSM_bound, rank
-        (1 = most influential by ST, or by S1 when ST is unavailable); ``attrs["method"]`` says the route.
+        DataFrame indexed by feature with columns S1, S1_conf, ST, ST_conf (95 % half-widths), DGSM,
+        DGSM_bound, DGSM_step (finite-difference step of the model route, feature units; NaN from data),
+        clipped (an estimate below 0 was set to 0) and rank (1 = most influential by ST, or by S1 when ST
+        is unavailable); ``attrs["method"]`` says the route, ``attrs["cv_mse"]`` the surrogates' errors.
     """
-    if method not in ("auto", "sobol", "surrogate", "rbd_fast"):
-        raise SensitivityError(f"unknown index method {method!r}; expected auto, sobol, surrogate or rbd_fast")
-    if method == "auto":
-        method = "sobol" if model is not None else "surrogate"
+    if method not in INDEX_METHODS:
+        raise SensitivityError(f"unknown index method {method!r}; expected one of {', '.join(INDEX_METHODS)}")
     if X is not None:
         if y is None:
             raise SensitivityError("samples X were given without outputs y")
@@ -104,42 +103,89 @@ def global_indices(
     if space is None:
         if X is None:
             raise SensitivityError("give samples (X, y) or an input space to sample the model over")
-        space = InputSpace.from_data(X, names or [f"x{i + 1}" for i in range(X.shape[1])])
-    d = space.dim
-    if X is not None and X.shape[1] != d:
-        raise SensitivityError(f"samples have {X.shape[1]} features but the input space has {d}")
-
-    nan = np.full(d, np.nan)
-    if method == "sobol":
+        space = InputSpace.fit(X, names or [f"x{i + 1}" for i in range(X.shape[1])])
+    if X is not None and X.shape[1] != space.dim:
+        raise SensitivityError(f"samples have {X.shape[1]} features but the input space has {space.dim}")
+    if method == "sobol" or (method == "auto" and model is not None):
         if model is None:
-            raise SensitivityError("method 'sobol' needs a model to query; use 'surrogate' or 'rbd_fast' for data only")
+            raise SensitivityError("method 'sobol' needs a model to query; use 'hdmr', 'surrogate' or 'rbd_fast'")
         res = _saltelli(model, space, n_base, seed, "model")
-        nu = _model_dgsm(model, space, n_base, seed, "model")
+        nu, steps = model_dgsm(model, space, n_base, seed=seed)
         var_y = float(np.var(evaluate_model(model, space.sample(n_base, seed=seed + 2), name="model")))
-        s1, s1c, st, stc = res["S1"], res["S1_conf"], res["ST"], res["ST_conf"]
+        est, route, cv = {k: res[k] for k in ("S1", "S1_conf", "ST", "ST_conf")}, "sobol", {}
+        step = steps.steps
     else:
         if X is None:
             raise SensitivityError(f"method {method!r} needs samples (X, y)")
-        fitted = fit_gradient_model(X, y, gradient_method)
-        nu = np.mean(fitted.gradient(X) ** 2, axis=0)
-        var_y = float(np.var(y))
-        if method == "surrogate":
-            res = _saltelli(fitted.predict, space, n_base, seed, "surrogate")
-            s1, s1c, st, stc = res["S1"], res["S1_conf"], res["ST"], res["ST_conf"]
-        else:
-            try:
-                res = rbd_fast.analyze(_unit_problem(d), X, y, seed=seed)
-            except (ZeroDivisionError, ValueError, FloatingPointError) as exc:
-                raise SensitivityError(f"RBD-FAST cannot analyse these {len(X)} samples ({exc})") from exc
-            s1, s1c, st, stc = res["S1"], res["S1_conf"], nan, nan
+        est, route, cv, nu = _data_indices(X, y, space, method, gradient_method, n_base, seed)
+        var_y, step = float(np.var(y)), np.full(space.dim, np.nan)
     if var_y == 0:
         raise SensitivityError("the output is constant: sensitivity indices are undefined")
+    return _table(space, est, nu, var_y, step, route, cv)
+
+
+def _data_indices(
+    X: np.ndarray,
+    y: np.ndarray,
+    space: InputSpace,
+    method: str,
+    gradient_method: GradientMethod,
+    n_base: int,
+    seed: int,
+) -> tuple[dict[str, np.ndarray], str, dict[str, float], np.ndarray]:
+    """Indices from samples only: (estimates, route, surrogate CV errors, DGSM ν from data gradients)."""
+    fitted = fit_gradient_model(X, y, gradient_method)
+    nu = np.mean(fitted.gradient(X) ** 2, axis=0)
+    cv = {"surrogate": float(fitted.choice_.cv_mse)}
+    if method in ("auto", "hdmr"):
+        try:
+            hdmr = HdmrSurrogate(random_state=seed).fit(X, y)
+            cv["hdmr"] = float(hdmr.choice_.cv_mse)
+        except SensitivityError:
+            if method == "hdmr":
+                raise
+            hdmr = None
+        if hdmr is not None and (method == "hdmr" or cv["hdmr"] <= cv["surrogate"]):
+            return hdmr.indices(), "hdmr", cv, nu
+    if method in ("auto", "surrogate"):
+        res = _saltelli(fitted.predict, space, max(n_base, SURROGATE_BASE), seed, "surrogate")
+        return {k: res[k] for k in ("S1", "S1_conf", "ST", "ST_conf")}, "surrogate", cv, nu
+    try:
+        res = rbd_fast.analyze(_unit_problem(space.dim), X, y, seed=seed)
+    except (ZeroDivisionError, ValueError, FloatingPointError) as exc:
+        raise SensitivityError(f"RBD-FAST cannot analyse these {len(X)} samples ({exc})") from exc
+    nan = np.full(space.dim, np.nan)
+    return {"S1": res["S1"], "S1_conf": res["S1_conf"], "ST": nan, "ST_conf": nan}, "rbd_fast", cv, nu
+
+
+def _table(
+    space: InputSpace,
+    est: dict[str, np.ndarray],
+    nu: np.ndarray,
+    var_y: float,
+    step: np.ndarray,
+    route: str,
+    cv: dict[str, float],
+) -> pd.DataFrame:
+    """The index table: negatives clipped to 0 and flagged, Poincaré bound, rank."""
+    s1, st = np.asarray(est["S1"], dtype=float), np.asarray(est["ST"], dtype=float)
+    clipped = (s1 < 0) | (st < 0)
     bound = np.array([m.poincare_constant for m in space.marginals]) * nu / var_y
     table = pd.DataFrame(
-        {"S1": s1, "S1_conf": s1c, "ST": st, "ST_conf": stc, "DGSM": nu, "DGSM_bound": bound},
+        {
+            "S1": np.where(s1 < 0, 0.0, s1),
+            "S1_conf": est["S1_conf"],
+            "ST": np.where(st < 0, 0.0, st),
+            "ST_conf": est["ST_conf"],
+            "DGSM": nu,
+            "DGSM_bound": bound,
+            "DGSM_step": step,
+            "clipped": clipped,
+        },
         index=pd.Index(space.names, name="feature"),
     )
     key = table["ST"] if np.all(np.isfinite(table["ST"])) else table["S1"]
     table["rank"] = key.rank(ascending=False, method="min").astype(int)
-    table.attrs["method"] = method
+    table.attrs["method"] = route
+    table.attrs["cv_mse"] = cv
     return table

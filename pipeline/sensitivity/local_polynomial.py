@@ -5,6 +5,10 @@ weight them with a tricube kernel and fit ``y ≈ c + g·Δx + ½ Δxᵀ H Δx (
 squares. ``g`` is a true multivariate partial-derivative estimate (every feature is in the
 same fit), unlike one 1-D curve per feature, which returns the marginal slope.
 
+With ``length_scales`` (e.g. a GP's ARD length scales) distances are measured in those units, so
+the neighbourhood is narrow along features the output changes fast in and wide along those it
+hardly depends on: per-feature bandwidths.
+
 The neighbourhood size k and the degree (1, 2 or 3) are chosen from the data by leave-one-out
 cross-validation on a subsample; a higher degree is kept only when it beats the lower one by more
 than the standard error of the paired difference. The k-d tree makes it O(n log n + m k p²): this is the
@@ -29,6 +33,7 @@ KERNEL_REACH = (
 )
 CHUNK = 2048  # evaluation points solved per batch (bounds memory to CHUNK * k * p floats)
 MAX_NEIGHBORS = 2000  # beyond this a wider neighbourhood only shaves variance already far below the bias
+METRIC_RANGE = (0.05, 3.0)  # length scales (standardised units) are clipped: beyond 3 a window spans the data
 MAX_TERMS = 35  # cost grows as k p² per point with k ~ p: degree 3 is tried up to 4 features, degree 2 up to 7
 
 
@@ -67,6 +72,7 @@ class LocalPolynomial:
         degree: 1, 2 or 3; chosen by cross-validation when None. Hessians need degree >= 2.
         n_neighbors: neighbourhood size; chosen by cross-validation when None.
         max_cv_points: leave-one-out residuals are computed on at most this many samples.
+        length_scales: per-feature distance units in standard deviations (d,); isotropic when None.
         random_state: seed of the cross-validation subsample.
     """
 
@@ -75,24 +81,31 @@ class LocalPolynomial:
         degree: int | None = None,
         n_neighbors: int | None = None,
         *,
+        length_scales: tuple[float, ...] | None = None,
         max_cv_points: int = 600,
         random_state: int = 0,
     ) -> None:
-        if degree not in (None, 1, 2, 3):
-            raise SensitivityError(f"local polynomial degree must be 1, 2 or 3, got {degree!r}")
         self.degree = degree
         self.n_neighbors = n_neighbors
+        self.length_scales = length_scales
         self.max_cv_points = max_cv_points
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: np.ndarray, y: np.ndarray) -> LocalPolynomial:
         """Fit on samples X (n, d) with outputs y (n,)."""
+        if self.degree not in (None, 1, 2, 3):
+            raise SensitivityError(f"local polynomial degree must be 1, 2 or 3, got {self.degree!r}")
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float)
         n, d = X.shape
         self.scale_ = X.std(axis=0)
         self.scale_[self.scale_ == 0] = 1.0
+        if self.length_scales is not None:
+            metric = np.clip(np.asarray(self.length_scales, dtype=float), *METRIC_RANGE)
+            if metric.shape != (d,):
+                raise SensitivityError(f"length_scales needs one value per feature ({d}), got {metric.shape}")
+            self.scale_ = self.scale_ * metric / np.exp(np.mean(np.log(metric)))
         self.center_ = X.mean(axis=0)
         self.Z_ = (X - self.center_) / self.scale_
         self.y_ = y
@@ -238,7 +251,12 @@ class LocalPolynomial:
         """Second partial derivatives at points (m, d) -> (m, d, d), mixed partials included."""
         if self.choice_.degree < 2:
             # the data chose a linear model: refit quadratically for curvature with the same neighbourhood
-            quad = LocalPolynomial(degree=2, max_cv_points=self.max_cv_points, random_state=self.random_state)
+            quad = LocalPolynomial(
+                degree=2,
+                length_scales=self.length_scales,
+                max_cv_points=self.max_cv_points,
+                random_state=self.random_state,
+            )
             quad.fit(self.Z_ * self.scale_ + self.center_, self.y_)
             return quad.hessian(at)
         beta, _, _ = self._evaluate(at)

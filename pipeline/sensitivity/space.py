@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import linalg, stats
 from scipy.stats import qmc
 
 from pipeline.errors import ModelError, SensitivityError
@@ -64,10 +64,32 @@ class Marginal:
 
     @property
     def poincare_constant(self) -> float:
-        """C with Var(g) <= C E[g'^2]: (b-a)^2/pi^2 for uniform, sigma^2 for normal (Var used for empirical)."""
+        """C with Var(g) <= C E[g'^2]: (b-a)^2/pi^2 for uniform, sigma^2 for normal, numerical for empirical."""
         if self.kind == "uniform":
             return (self.high - self.low) ** 2 / np.pi**2
-        return self.variance
+        if self.kind == "normal":
+            return self.std**2
+        return _empirical_poincare(np.asarray(self.values, dtype=float))
+
+
+def _empirical_poincare(values: np.ndarray) -> float:
+    """Poincaré constant of a sampled distribution: 1 / the first non-zero eigenvalue of its Dirichlet form.
+
+    Nodes at K quantiles (K = n/20 within [8, 30]: noisy gaps would inflate C) carry equal mass 1/K;
+    ∫ g'² p ≈ Σ_k (g_{k+1} - g_k)² / (K Δ_k²) with Δ_k the node spacing, so K·L is a weighted path
+    Laplacian (tridiagonal). For a uniform sample this tends to (b - a)²/π², for a normal one to σ²
+    (measured: +4 % and +1 % at n = 2000, K = 30). Tails beyond the outer nodes are cut, so a heavy-tailed
+    marginal's constant is underestimated (exponential: 1.7 against 4 at n = 1500): never below Var.
+    """
+    K = int(np.clip(len(values) // 20, 8, 30))
+    nodes = np.quantile(values, (np.arange(K) + 0.5) / K)
+    gap = np.maximum(np.diff(nodes), 1e-12 * max(float(np.ptp(values)), 1e-300))
+    c = 1.0 / gap**2  # K · (1 / (K Δ²)) per edge
+    diag = np.zeros(K)
+    diag[:-1] += c
+    diag[1:] += c
+    eig = linalg.eigh_tridiagonal(diag, -c, eigvals_only=True, select="i", select_range=(1, 1))
+    return float(max(1.0 / eig[0], np.var(values)))  # Var(x) <= C E[1²]: no constant is smaller
 
 
 @dataclass(frozen=True)
@@ -94,6 +116,31 @@ class InputSpace:
         X = np.asarray(X, dtype=float)
         names = list(names) if names is not None else [f"x{i + 1}" for i in range(X.shape[1])]
         return cls(tuple(Marginal(name, "empirical", values=tuple(X[:, i])) for i, name in enumerate(names)))
+
+    @classmethod
+    def fit(cls, X: np.ndarray, names: Sequence[str] | None = None, *, alpha: float = 0.05) -> InputSpace:
+        """Marginals estimated from samples X (n, d): uniform or normal when a Kolmogorov–Smirnov test at
+        level ``alpha`` does not reject the fitted family, else the empirical distribution.
+
+        A fitted family removes the sampling noise of the empirical marginal itself (about 1/sqrt(n) in
+        each index); a uniform's bounds are the sample range widened by one mean gap at each end (the
+        unbiased estimate).
+        """
+        X = np.asarray(X, dtype=float)
+        names = list(names) if names is not None else [f"x{i + 1}" for i in range(X.shape[1])]
+        marginals = []
+        for i, name in enumerate(names):
+            x = X[:, i]
+            gap = float(np.ptp(x)) / max(len(x) - 1, 1)
+            low, high = float(x.min()) - gap, float(x.max()) + gap
+            mean, std = float(x.mean()), float(x.std(ddof=1))
+            if stats.kstest(x, "uniform", args=(low, high - low)).pvalue > alpha:
+                marginals.append(Marginal(name, "uniform", low=low, high=high))
+            elif std > 0 and stats.kstest(x, "norm", args=(mean, std)).pvalue > alpha:
+                marginals.append(Marginal(name, "normal", mean=mean, std=std))
+            else:
+                marginals.append(Marginal(name, "empirical", values=tuple(x)))
+        return cls(tuple(marginals))
 
     def transform(self, U: np.ndarray) -> np.ndarray:
         """Map unit-cube points (n, d) to the space."""
