@@ -67,7 +67,7 @@ def fit_ard_hyperparameters(
     """
     n, d = Z.shape
     order = np.random.default_rng(random_state).permutation(n)
-    kernel = ConstantKernel(1.0, (1e-3, 1e6)) * RBF(np.ones(d), (1e-2, 1e3)) + WhiteKernel(1e-2, (1e-12, 1.0))
+    kernel = ConstantKernel(1.0, (1e-3, 1e4)) * RBF(np.ones(d), (1e-2, 1e3)) + WhiteKernel(1e-2, (1e-12, 1.0))
     for size in stages:
         sub = order[: min(size, n)]
         for jitter in (1e-10, 1e-8, 1e-6, 1e-4):  # near-duplicate samples can make the likelihood's K singular
