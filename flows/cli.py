@@ -23,11 +23,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from flows.settings import prefect_home, prepare_environment
-from pipeline.errors import ConfigError, DeltaflowError
+from pipeline.errors import ConfigError, DeltaflowError, DiskWriteError
 
 # Configs, data and flows are imported inside the commands: `--help` and `--version` import none of them.
 
-__all__ = ["EXIT_ENVIRONMENT", "EXIT_USER_ERROR", "app", "main"]
+__all__ = ["EXIT_ENVIRONMENT", "EXIT_INTERRUPTED", "EXIT_USER_ERROR", "app", "main"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="deltaflow: learn the laws behind data.")
 server_app = typer.Typer(no_args_is_help=True, help="A reusable local Prefect server for this folder.")
@@ -37,6 +37,7 @@ errors = Console(stderr=True)
 
 EXIT_USER_ERROR = 2
 EXIT_ENVIRONMENT = 3
+EXIT_INTERRUPTED = 130
 VERBOSE = typer.Option(False, "--verbose", "-v", help="Show Prefect's flow and task logs, and tracebacks.")
 
 
@@ -49,6 +50,37 @@ def _server_start_failure(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and "ephemeral Prefect API server" in str(exc)
 
 
+def _disk_error(exc: BaseException) -> DiskWriteError | None:
+    """The :class:`DiskWriteError` in ``exc``'s chain, or one made from an OSError of a full/read-only disk."""
+    from flows.disk import DISK_ERRNOS, disk_write_error
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DiskWriteError):
+            return seen
+        if isinstance(seen, OSError) and seen.errno in DISK_ERRNOS:
+            where = Path(seen.filename).parent if seen.filename else Path.cwd()
+            return disk_write_error(where, seen, "write")
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _close_unfinished_run(error: DiskWriteError) -> None:
+    """Mark FAILED the MLflow run a record that could not be queued had already opened (best effort: the store
+    may be on the same full disk), so it is not left RUNNING."""
+    run_id = getattr(error.record, "run_id", None)
+    if run_id is None:
+        return
+    try:
+        from flows.tracking import Tracker
+
+        client = Tracker().client
+        client.set_tag(run_id, "error", str(error)[:5000])
+        client.set_terminated(run_id, status="FAILED")
+    except Exception:  # noqa: BLE001 - the disk error is the news; this is cleanup
+        pass
+
+
 @contextmanager
 def _reported(verbose: bool) -> Iterator[None]:
     """Errors end the command with one line on stderr and an exit code by cause (see the module docstring)."""
@@ -56,22 +88,35 @@ def _reported(verbose: bool) -> Iterator[None]:
         yield
     except typer.Exit:
         raise
-    except DeltaflowError as exc:
-        _say_error(str(exc))
-        raise typer.Exit(EXIT_USER_ERROR) from None
+    except KeyboardInterrupt:
+        _say_error("interrupted (Ctrl-C): stopped; the run, if one had started, is recorded FAILED")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except Exception as exc:  # noqa: BLE001 - the command line reports; -v shows the traceback
         if verbose:
             errors.print_exception()
-        if _server_start_failure(exc):
-            timeout = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "?")
-            _say_error(
-                f"Prefect's temporary server did not start within {timeout} s (a busy machine?). Fix: start a"
-                " reusable server once with `python -m flows server start`, or raise"
-                " PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."
-            )
-            raise typer.Exit(EXIT_ENVIRONMENT) from None
-        _say_error(f"unexpected {type(exc).__name__}: {exc}" + ("" if verbose else " (-v shows the traceback)"))
-        raise typer.Exit(1) from None
+        raise typer.Exit(_report(exc, verbose)) from None
+
+
+def _report(exc: Exception, verbose: bool) -> int:
+    """Say what went wrong in one line; returns the exit code."""
+    disk = _disk_error(exc)
+    if disk is not None:
+        _close_unfinished_run(disk)
+        _say_error(str(disk))
+        return EXIT_ENVIRONMENT
+    if isinstance(exc, DeltaflowError):
+        _say_error(str(exc))
+        return EXIT_USER_ERROR
+    if _server_start_failure(exc):
+        timeout = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "?")
+        _say_error(
+            f"Prefect's temporary server did not start within {timeout} s (a busy machine?). Fix: start a"
+            " reusable server once with `python -m flows server start`, or raise"
+            " PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."
+        )
+        return EXIT_ENVIRONMENT
+    _say_error(f"unexpected {type(exc).__name__}: {exc}" + ("" if verbose else " (-v shows the traceback)"))
+    return 1
 
 
 def _quiet_run_logs(verbose: bool) -> None:
@@ -86,7 +131,9 @@ def _quiet_run_logs(verbose: bool) -> None:
 def _run_kind(kind: Any, start: Callable[[], Any], name: str, total: int | None, verbose: bool) -> None:
     """Run a flow under a spinner (a batch: under a progress bar), then print it with the kind's presenter."""
     from flows.console import BatchProgress
+    from flows.disk import check_free_space
 
+    check_free_space(Path.cwd())
     prepare_environment()
     kind.flow()  # imports Prefect and MLflow, which set their loggers' levels on import: quiet them after
     _quiet_run_logs(verbose)

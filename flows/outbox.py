@@ -19,9 +19,24 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flows.disk import disk_write_error
 from pipeline.errors import TrackingError
 
 __all__ = ["Outbox", "RunRecord", "default_outbox"]
+
+_os_write = os.write  # the one OS write call of the outbox (tests make it fail as a full disk would)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file ``path`` and flush it to the disk (a full disk fails here, not later)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[_os_write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass
@@ -74,23 +89,40 @@ class Outbox:
         self.root = Path(root)
 
     def put(self, record: RunRecord) -> Path:
-        """Write the record atomically (a temp folder renamed into place); returns its folder."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        """Write the record atomically (a temp folder renamed into place); returns its folder.
+
+        Raises:
+            DiskWriteError: the folder cannot take the record (disk full, quota, read-only, ...); nothing
+                half-written is left behind, and the error carries the record (``exc.record``).
+        """
         final = self.root / f"{record.created:017.6f}-{record.record_id}"
         staging = self.root / f".tmp-{record.record_id}-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(staging, ignore_errors=True)
+            self._stage(record, staging)
+            shutil.rmtree(final, ignore_errors=True)
+            staging.rename(final)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            error = disk_write_error(
+                self.root, exc, f"queue run '{record.run_name}' in the outbox", "set DELTAFLOW_OUTBOX to another disk"
+            )
+            error.record = record
+            raise error from exc
+        return final
+
+    @staticmethod
+    def _stage(record: RunRecord, staging: Path) -> None:
         (staging / "files").mkdir(parents=True)
         meta = asdict(record)
         files = meta.pop("files")
         meta["file_kinds"] = {}
         for i, (name, content) in enumerate(files.items()):
             stored = f"{i:04d}"
-            (staging / "files" / stored).write_bytes(content if isinstance(content, bytes) else content.encode())
+            _write_file(staging / "files" / stored, content if isinstance(content, bytes) else content.encode())
             meta["file_kinds"][name] = [stored, "bytes" if isinstance(content, bytes) else "text"]
-        (staging / "record.json").write_text(json.dumps(meta, default=str), encoding="utf-8")
-        shutil.rmtree(final, ignore_errors=True)
-        staging.rename(final)
-        return final
+        _write_file(staging / "record.json", json.dumps(meta, default=str).encode("utf-8"))
 
     def pending(self) -> list[Path]:
         """Queued record folders, oldest first."""
