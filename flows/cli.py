@@ -65,10 +65,10 @@ def _disk_error(exc: BaseException) -> DiskWriteError | None:
     return None
 
 
-def _close_unfinished_run(error: DiskWriteError) -> None:
-    """Mark FAILED the MLflow run a record that could not be queued had already opened (best effort: the store
-    may be on the same full disk), so it is not left RUNNING."""
-    run_id = getattr(error.record, "run_id", None)
+def _close_unfinished_run(error: BaseException) -> None:
+    """Mark FAILED the MLflow run a record that could not be published nor queued (``error.record``) had
+    already opened (best effort: the store may be on the same full disk), so it is not left RUNNING."""
+    run_id = getattr(getattr(error, "record", None), "run_id", None)
     if run_id is None:
         return
     try:
@@ -105,6 +105,7 @@ def _report(exc: Exception, verbose: bool) -> int:
         _say_error(str(disk))
         return EXIT_ENVIRONMENT
     if isinstance(exc, DeltaflowError):
+        _close_unfinished_run(exc)
         _say_error(str(exc))
         return EXIT_USER_ERROR
     if _server_start_failure(exc):
@@ -234,26 +235,34 @@ def serve(
 
 
 @app.command()
-def sync() -> None:
-    """Replay runs queued in the outbox (MLflow was unreachable) into the tracking store, oldest first."""
-    prepare_environment()
-    from flows.outbox import default_outbox
-    from flows.tracking import Tracker
+def sync(verbose: bool = VERBOSE) -> None:
+    """Replay runs queued in the outbox (MLflow was unreachable) into the tracking store, oldest first.
 
-    box = default_outbox()
-    if not box.pending():
-        console.print(f"outbox {box.root} is empty: nothing to sync")
-        return
-    tracker = Tracker()
-    try:
-        done = tracker.sync(box)
-    except DeltaflowError as exc:
-        _say_error(str(exc))
-        errors.print(f"{len(box.pending())} run(s) still queued in {box.root}", highlight=False)
-        raise typer.Exit(1) from None
-    for folder, run_id in done:
-        console.print(f"synced {folder} -> run {run_id}", highlight=False)
-    console.print(f"{len(done)} run(s) written to {tracker.uri}", highlight=False)
+    Damaged records and values MLflow refuses are moved to the outbox's ``.quarantine/`` and reported;
+    exit 1 if any was, or if MLflow is still unreachable.
+    """
+    with _reported(verbose):
+        prepare_environment()
+        from flows.outbox import default_outbox
+
+        box = default_outbox()
+        if not box.pending():
+            console.print(f"outbox {box.root} is empty: nothing to sync")
+            return
+        from flows.sync import sync_outbox
+        from flows.tracking import Tracker
+
+        tracker = Tracker()
+        report = sync_outbox(tracker, box)
+        for folder, run_id in report.published:
+            console.print(f"synced {folder} -> run {run_id}", highlight=False)
+        console.print(f"{len(report.published)} run(s) written to {tracker.uri}", highlight=False)
+        for _folder, reason, moved in report.skipped:
+            _say_error(f"{reason}; skipped, moved to {moved}")
+        if report.stopped_by is not None:
+            _say_error(f"{report.stopped_by}; {len(box.pending())} run(s) still queued in {box.root}")
+        if report.skipped or report.stopped_by is not None:
+            raise typer.Exit(1)
 
 
 @app.command(name="list")

@@ -14,7 +14,7 @@ catch either ``DeltaflowError`` or, say, ``ValueError``::
     ├── SensitivityError (ValueError)       sensitivity analysis cannot run as asked
     │   └── ModelError (SensitivityError)     a model to analyse cannot be loaded or queried
     ├── TrackingError (RuntimeError)        the tracking store refused or failed
-    │   ├── InvalidRecordError (TrackingError, ValueError)  a run holds a value MLflow refuses
+    │   ├── InvalidRecordError (TrackingError, ValueError)  a run record MLflow refuses, or a damaged one
     │   └── DiskWriteError (TrackingError, OSError)  a file could not be written: disk full, quota, read-only
     └── StoreCorruptError (OSError)          a local store (mlflow.db, prefect.db) is damaged
 
@@ -90,7 +90,8 @@ class TrackingError(DeltaflowError, RuntimeError):
 
 
 class InvalidRecordError(TrackingError, ValueError):
-    """A run record holds a value the tracking store refuses (too long, a bad key); the message names the field.
+    """A run record cannot be published as it is: it holds a value the tracking store refuses (too long, a bad
+    key), or a queued record is damaged; the message names the field or the file.
 
     Retrying cannot help, so such a record is reported, never queued as if MLflow were unreachable.
     """
