@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
@@ -37,7 +38,7 @@ errors = Console(stderr=True)
 
 EXIT_USER_ERROR = 2
 EXIT_ENVIRONMENT = 3
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT; SIGTERM gives 143
 VERBOSE = typer.Option(False, "--verbose", "-v", help="Show Prefect's flow and task logs, and tracebacks.")
 
 
@@ -89,8 +90,10 @@ def _reported(verbose: bool) -> Iterator[None]:
     except typer.Exit:
         raise
     except KeyboardInterrupt:
-        _say_error("interrupted (Ctrl-C): stopped; the run, if one had started, is recorded FAILED")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        signum = _received[0] if _received else signal.SIGINT
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        _say_error(f"interrupted ({name}): stopped; a run that had started is recorded FAILED in MLflow")
+        raise typer.Exit(128 + signum) from None
     except Exception as exc:  # noqa: BLE001 - the command line reports; -v shows the traceback
         if verbose:
             errors.print_exception()
@@ -120,6 +123,28 @@ def _report(exc: Exception, verbose: bool) -> int:
     return 1
 
 
+_received: list[int] = []  # the signal that interrupts this command, if any
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM interrupt the computation (a KeyboardInterrupt in the flow, which records the run
+    FAILED); a second signal ends the process at once. Exit codes 130 and 143."""
+
+    def on_signal(signum: int, frame: object) -> None:
+        if _received:
+            os._exit(128 + _received[0])
+        _received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def _quiet_run_logs(verbose: bool) -> None:
     """Keep Prefect's per-run tracebacks off the terminal: the CLI reports errors itself in one line."""
     level = logging.INFO if verbose else logging.CRITICAL
@@ -139,7 +164,7 @@ def _run_kind(kind: Any, start: Callable[[], Any], name: str, total: int | None,
     kind.flow()  # imports Prefect and MLflow, which set their loggers' levels on import: quiet them after
     _quiet_run_logs(verbose)
     spinner = console.status(f"[bold]{name}[/]: {kind.doing}…")
-    with BatchProgress(console, name, total) if kind.name == "batch" else spinner:
+    with _interruptible(), BatchProgress(console, name, total) if kind.name == "batch" else spinner:
         outcome = start()
     code = kind.presenter()(outcome, console)
     if code:
