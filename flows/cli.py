@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from flows.settings import prefect_home, prepare_environment
-from pipeline.errors import ConfigError, DeltaflowError, DiskWriteError
+from pipeline.errors import ConfigError, DeltaflowError, DiskWriteError, StoreCorruptError
 
 # Configs, data and flows are imported inside the commands: `--help` and `--version` import none of them.
 
@@ -107,6 +107,9 @@ def _report(exc: Exception, verbose: bool) -> int:
         _close_unfinished_run(disk)
         _say_error(str(disk))
         return EXIT_ENVIRONMENT
+    if isinstance(exc, StoreCorruptError):
+        _say_error(str(exc))
+        return EXIT_ENVIRONMENT
     if isinstance(exc, DeltaflowError):
         _close_unfinished_run(exc)
         _say_error(str(exc))
@@ -158,9 +161,11 @@ def _run_kind(kind: Any, start: Callable[[], Any], name: str, total: int | None,
     """Run a flow under a spinner (a batch: under a progress bar), then print it with the kind's presenter."""
     from flows.console import BatchProgress
     from flows.disk import check_free_space
+    from flows.stores import check_local_stores
 
     check_free_space(Path.cwd())
     prepare_environment()
+    check_local_stores()
     kind.flow()  # imports Prefect and MLflow, which set their loggers' levels on import: quiet them after
     _quiet_run_logs(verbose)
     spinner = console.status(f"[bold]{name}[/]: {kind.doing}…")
@@ -274,9 +279,11 @@ def sync(verbose: bool = VERBOSE) -> None:
         if not box.pending():
             console.print(f"outbox {box.root} is empty: nothing to sync")
             return
+        from flows.stores import check_local_stores
         from flows.sync import sync_outbox
         from flows.tracking import Tracker
 
+        check_local_stores()
         tracker = Tracker()
         report = sync_outbox(tracker, box)
         for folder, run_id in report.published:
