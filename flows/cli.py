@@ -160,10 +160,13 @@ def _quiet_run_logs(verbose: bool) -> None:
 def _run_kind(kind: Any, start: Callable[[], Any], name: str, total: int | None, verbose: bool) -> None:
     """Run a flow under a spinner (a batch: under a progress bar), then print it with the kind's presenter."""
     from flows.console import BatchProgress
-    from flows.disk import check_free_space
+    from flows.disk import check_free_space, check_writable, local_folders
     from flows.stores import check_local_stores
 
-    check_free_space(Path.cwd())
+    folders = local_folders()
+    check_writable(folders)
+    for folder in folders:
+        check_free_space(folder)
     prepare_environment()
     check_local_stores()
     kind.flow()  # imports Prefect and MLflow, which set their loggers' levels on import: quiet them after
@@ -272,13 +275,13 @@ def sync(verbose: bool = VERBOSE) -> None:
     exit 1 if any was, or if MLflow is still unreachable.
     """
     with _reported(verbose):
-        prepare_environment()
         from flows.outbox import default_outbox
 
         box = default_outbox()
         if not box.pending():
             console.print(f"outbox {box.root} is empty: nothing to sync")
             return
+        prepare_environment()
         from flows.stores import check_local_stores
         from flows.sync import sync_outbox
         from flows.tracking import Tracker

@@ -10,11 +10,12 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from pipeline.errors import DiskWriteError
 
-__all__ = ["DISK_ERRNOS", "MIN_FREE_MB", "check_free_space", "disk_write_error"]
+__all__ = ["DISK_ERRNOS", "MIN_FREE_MB", "check_free_space", "check_writable", "disk_write_error", "local_folders"]
 
 # Errors that mean "this disk cannot take more": full, over quota, read-only, over the file size limit.
 DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
@@ -51,3 +52,31 @@ def check_free_space(folder: Path) -> None:
             f"{folder}: only {free:.0f} MB free on its disk, a run needs at least {needed:.0f} MB"
             f" (DELTAFLOW_MIN_FREE_MB); free space on it (df -h {folder}) or run from a folder on another disk"
         )
+
+
+def local_folders() -> list[Path]:
+    """The folders a run writes to on this machine: Prefect's home, the SQLite tracking store's folder (when
+    the tracking URI is one), the outbox."""
+    from flows.outbox import default_outbox
+    from flows.settings import prefect_home, tracking_uri
+
+    folders = [prefect_home(), default_outbox().root]
+    uri = tracking_uri()
+    if uri.startswith("sqlite:///"):
+        folders.append(Path(uri.removeprefix("sqlite:///")).parent)
+    return list(dict.fromkeys(folders))
+
+
+def check_writable(folders: list[Path]) -> None:
+    """Create each folder (with parents) and a probe file in it, or raise a one-line :class:`DiskWriteError`
+    (a read-only working folder, a folder of another user, a read-only file system)."""
+    elsewhere = (
+        "run from a writable folder, or point PREFECT_HOME, MLFLOW_TRACKING_URI and DELTAFLOW_OUTBOX to writable places"
+    )
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            raise disk_write_error(folder, exc, "write deltaflow's local state there", elsewhere) from exc

@@ -58,7 +58,7 @@ def test_a_full_disk_before_anything_starts_is_one_line(tmp_path: Path) -> None:
     assert out.returncode == 3, out.stderr
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and str(tmp_path) in lines[0] and "MB free" in lines[0], out.stderr
-    assert not (tmp_path / ".state").exists() and not (tmp_path / "mlflow.db").exists()
+    assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / ".state" / "prefect" / "prefect.db").exists()
 
 
 def test_full_disk_while_publishing_closes_the_run_failed_and_says_what_to_free(
