@@ -16,7 +16,7 @@ catch either ``DeltaflowError`` or, say, ``ValueError``::
     ├── TrackingError (RuntimeError)        the tracking store refused or failed
     │   ├── InvalidRecordError (TrackingError, ValueError)  a run record MLflow refuses, or a damaged one
     │   └── DiskWriteError (TrackingError, OSError)  a file could not be written: disk full, quota, read-only
-    └── StoreCorruptError (OSError)          a local store (mlflow.db, prefect.db) is damaged
+    └── StoreCorruptError (RuntimeError)     a local store (mlflow.db, prefect.db) is damaged
 
 Errors of dependencies (pysindy, pandas, scipy, MLflow) are translated at the
 boundary: ``raise DataError(...) from exc``. Messages name the file, column or field
@@ -107,6 +107,6 @@ class DiskWriteError(TrackingError, OSError):
     record: object | None = None
 
 
-class StoreCorruptError(DeltaflowError, OSError):
+class StoreCorruptError(DeltaflowError, RuntimeError):
     """A local store (MLflow's ``mlflow.db``, Prefect's ``prefect.db``) is damaged; the message names the file
     and says how to move it aside."""
