@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
@@ -23,11 +24,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from flows.settings import prefect_home, prepare_environment
-from pipeline.errors import ConfigError, DeltaflowError
+from pipeline.errors import ConfigError, DeltaflowError, DiskWriteError, StoreCorruptError
 
 # Configs, data and flows are imported inside the commands: `--help` and `--version` import none of them.
 
-__all__ = ["EXIT_ENVIRONMENT", "EXIT_USER_ERROR", "app", "main"]
+__all__ = ["EXIT_ENVIRONMENT", "EXIT_INTERRUPTED", "EXIT_USER_ERROR", "app", "main"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="deltaflow: learn the laws behind data.")
 server_app = typer.Typer(no_args_is_help=True, help="A reusable local Prefect server for this folder.")
@@ -37,6 +38,7 @@ errors = Console(stderr=True)
 
 EXIT_USER_ERROR = 2
 EXIT_ENVIRONMENT = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT; SIGTERM gives 143
 VERBOSE = typer.Option(False, "--verbose", "-v", help="Show Prefect's flow and task logs, and tracebacks.")
 
 
@@ -49,6 +51,37 @@ def _server_start_failure(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and "ephemeral Prefect API server" in str(exc)
 
 
+def _disk_error(exc: BaseException) -> DiskWriteError | None:
+    """The :class:`DiskWriteError` in ``exc``'s chain, or one made from an OSError of a full/read-only disk."""
+    from flows.disk import DISK_ERRNOS, disk_write_error
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DiskWriteError):
+            return seen
+        if isinstance(seen, OSError) and seen.errno in DISK_ERRNOS:
+            where = Path(seen.filename).parent if seen.filename else Path.cwd()
+            return disk_write_error(where, seen, "write")
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _close_unfinished_run(error: BaseException) -> None:
+    """Mark FAILED the MLflow run a record that could not be published nor queued (``error.record``) had
+    already opened (best effort: the store may be on the same full disk), so it is not left RUNNING."""
+    run_id = getattr(getattr(error, "record", None), "run_id", None)
+    if run_id is None:
+        return
+    try:
+        from flows.tracking import Tracker
+
+        client = Tracker().client
+        client.set_tag(run_id, "error", str(error)[:5000])
+        client.set_terminated(run_id, status="FAILED")
+    except Exception:  # noqa: BLE001 - the disk error is the news; this is cleanup
+        pass
+
+
 @contextmanager
 def _reported(verbose: bool) -> Iterator[None]:
     """Errors end the command with one line on stderr and an exit code by cause (see the module docstring)."""
@@ -56,22 +89,63 @@ def _reported(verbose: bool) -> Iterator[None]:
         yield
     except typer.Exit:
         raise
-    except DeltaflowError as exc:
-        _say_error(str(exc))
-        raise typer.Exit(EXIT_USER_ERROR) from None
+    except KeyboardInterrupt:
+        signum = _received[0] if _received else signal.SIGINT
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        _say_error(f"interrupted ({name}): stopped; a run that had started is recorded FAILED in MLflow")
+        raise typer.Exit(128 + signum) from None
     except Exception as exc:  # noqa: BLE001 - the command line reports; -v shows the traceback
         if verbose:
             errors.print_exception()
-        if _server_start_failure(exc):
-            timeout = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "?")
-            _say_error(
-                f"Prefect's temporary server did not start within {timeout} s (a busy machine?). Fix: start a"
-                " reusable server once with `python -m flows server start`, or raise"
-                " PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."
-            )
-            raise typer.Exit(EXIT_ENVIRONMENT) from None
-        _say_error(f"unexpected {type(exc).__name__}: {exc}" + ("" if verbose else " (-v shows the traceback)"))
-        raise typer.Exit(1) from None
+        raise typer.Exit(_report(exc, verbose)) from None
+
+
+def _report(exc: Exception, verbose: bool) -> int:
+    """Say what went wrong in one line; returns the exit code."""
+    disk = _disk_error(exc)
+    if disk is not None:
+        _close_unfinished_run(disk)
+        _say_error(str(disk))
+        return EXIT_ENVIRONMENT
+    if isinstance(exc, StoreCorruptError):
+        _say_error(str(exc))
+        return EXIT_ENVIRONMENT
+    if isinstance(exc, DeltaflowError):
+        _close_unfinished_run(exc)
+        _say_error(str(exc))
+        return EXIT_USER_ERROR
+    if _server_start_failure(exc):
+        timeout = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "?")
+        _say_error(
+            f"Prefect's temporary server did not start within {timeout} s (a busy machine?). Fix: start a"
+            " reusable server once with `python -m flows server start`, or raise"
+            " PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."
+        )
+        return EXIT_ENVIRONMENT
+    _say_error(f"unexpected {type(exc).__name__}: {exc}" + ("" if verbose else " (-v shows the traceback)"))
+    return 1
+
+
+_received: list[int] = []  # the signal that interrupts this command, if any
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM interrupt the computation (a KeyboardInterrupt in the flow, which records the run
+    FAILED); a second signal ends the process at once. Exit codes 130 and 143."""
+
+    def on_signal(signum: int, frame: object) -> None:
+        if _received:
+            os._exit(128 + _received[0])
+        _received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _quiet_run_logs(verbose: bool) -> None:
@@ -86,12 +160,19 @@ def _quiet_run_logs(verbose: bool) -> None:
 def _run_kind(kind: Any, start: Callable[[], Any], name: str, total: int | None, verbose: bool) -> None:
     """Run a flow under a spinner (a batch: under a progress bar), then print it with the kind's presenter."""
     from flows.console import BatchProgress
+    from flows.disk import check_free_space, check_writable, local_folders
+    from flows.stores import check_local_stores
 
+    folders = local_folders()
+    check_writable(folders)
+    for folder in folders:
+        check_free_space(folder)
     prepare_environment()
+    check_local_stores()
     kind.flow()  # imports Prefect and MLflow, which set their loggers' levels on import: quiet them after
     _quiet_run_logs(verbose)
     spinner = console.status(f"[bold]{name}[/]: {kind.doing}…")
-    with BatchProgress(console, name, total) if kind.name == "batch" else spinner:
+    with _interruptible(), BatchProgress(console, name, total) if kind.name == "batch" else spinner:
         outcome = start()
     code = kind.presenter()(outcome, console)
     if code:
@@ -187,26 +268,36 @@ def serve(
 
 
 @app.command()
-def sync() -> None:
-    """Replay runs queued in the outbox (MLflow was unreachable) into the tracking store, oldest first."""
-    prepare_environment()
-    from flows.outbox import default_outbox
-    from flows.tracking import Tracker
+def sync(verbose: bool = VERBOSE) -> None:
+    """Replay runs queued in the outbox (MLflow was unreachable) into the tracking store, oldest first.
 
-    box = default_outbox()
-    if not box.pending():
-        console.print(f"outbox {box.root} is empty: nothing to sync")
-        return
-    tracker = Tracker()
-    try:
-        done = tracker.sync(box)
-    except DeltaflowError as exc:
-        _say_error(str(exc))
-        errors.print(f"{len(box.pending())} run(s) still queued in {box.root}", highlight=False)
-        raise typer.Exit(1) from None
-    for folder, run_id in done:
-        console.print(f"synced {folder} -> run {run_id}", highlight=False)
-    console.print(f"{len(done)} run(s) written to {tracker.uri}", highlight=False)
+    Damaged records and values MLflow refuses are moved to the outbox's ``.quarantine/`` and reported;
+    exit 1 if any was, or if MLflow is still unreachable.
+    """
+    with _reported(verbose):
+        from flows.outbox import default_outbox
+
+        box = default_outbox()
+        if not box.pending():
+            console.print(f"outbox {box.root} is empty: nothing to sync")
+            return
+        prepare_environment()
+        from flows.stores import check_local_stores
+        from flows.sync import sync_outbox
+        from flows.tracking import Tracker
+
+        check_local_stores()
+        tracker = Tracker()
+        report = sync_outbox(tracker, box)
+        for folder, run_id in report.published:
+            console.print(f"synced {folder} -> run {run_id}", highlight=False)
+        console.print(f"{len(report.published)} run(s) written to {tracker.uri}", highlight=False)
+        for _folder, reason, moved in report.skipped:
+            _say_error(f"{reason}; skipped, moved to {moved}")
+        if report.stopped_by is not None:
+            _say_error(f"{report.stopped_by}; {len(box.pending())} run(s) still queued in {box.root}")
+        if report.skipped or report.stopped_by is not None:
+            raise typer.Exit(1)
 
 
 @app.command(name="list")

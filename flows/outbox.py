@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -19,9 +20,24 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import TrackingError
+from flows.disk import disk_write_error
+from pipeline.errors import InvalidRecordError
 
-__all__ = ["Outbox", "RunRecord", "default_outbox"]
+__all__ = ["Outbox", "RunRecord", "default_outbox", "validate_record"]
+
+_os_write = os.write  # the one OS write call of the outbox (tests make it fail as a full disk would)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to a new file ``path`` and flush it to the disk (a full disk fails here, not later)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[_os_write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass
@@ -67,6 +83,33 @@ class RunRecord:
         self.tags["error"] = self.error
 
 
+# MLflow's own limits (mlflow/utils/validation.py): a value breaking one is refused however often it is retried.
+_MAX_EXPERIMENT_NAME = 500
+_MAX_KEY = 250
+_KEY = re.compile(r"^[\w\-. :/]*$")  # alphanumerics, underscores, dashes, periods, spaces, colons, slashes
+
+
+def validate_record(record: RunRecord) -> None:
+    """Check the record holds only values MLflow accepts, so a refusal is not mistaken for MLflow being down.
+
+    Raises:
+        InvalidRecordError: naming the field (experiment name, param or tag key) and what MLflow expects.
+    """
+    if not record.experiment or len(record.experiment) > _MAX_EXPERIMENT_NAME:
+        raise InvalidRecordError(
+            f"experiment name '{record.experiment[:60]}…' has {len(record.experiment)} characters:"
+            f" MLflow accepts 1 to {_MAX_EXPERIMENT_NAME}"
+        )
+    for kind, keys in (("param", record.params), ("tag", record.tags)):
+        for key in keys:
+            if len(key) > _MAX_KEY or not _KEY.match(key) or key.startswith("/") or ".." in key.split("/"):
+                raise InvalidRecordError(
+                    f"{kind} key '{key[:80]}': MLflow accepts only letters, digits and _ - . space : / (at most"
+                    f" {_MAX_KEY} characters, not starting with / nor holding ..); rename the config field or"
+                    " state it comes from"
+                )
+
+
 class Outbox:
     """A folder of queued run records: ``<root>/<created>-<record_id>/record.json`` plus ``files/``."""
 
@@ -74,42 +117,82 @@ class Outbox:
         self.root = Path(root)
 
     def put(self, record: RunRecord) -> Path:
-        """Write the record atomically (a temp folder renamed into place); returns its folder."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        """Write the record atomically (a temp folder renamed into place); returns its folder.
+
+        Raises:
+            InvalidRecordError: the record holds a value MLflow refuses (queuing it would not help); the
+                error carries the record (``exc.record``).
+            DiskWriteError: the folder cannot take the record (disk full, quota, read-only, ...); nothing
+                half-written is left behind, and the error carries the record (``exc.record``).
+        """
+        try:
+            validate_record(record)
+        except InvalidRecordError as exc:
+            exc.record = record  # type: ignore[attr-defined]
+            raise
         final = self.root / f"{record.created:017.6f}-{record.record_id}"
         staging = self.root / f".tmp-{record.record_id}-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(staging, ignore_errors=True)
+            self._stage(record, staging)
+            shutil.rmtree(final, ignore_errors=True)
+            staging.rename(final)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            error = disk_write_error(
+                self.root, exc, f"queue run '{record.run_name}' in the outbox", "set DELTAFLOW_OUTBOX to another disk"
+            )
+            error.record = record
+            raise error from exc
+        return final
+
+    @staticmethod
+    def _stage(record: RunRecord, staging: Path) -> None:
         (staging / "files").mkdir(parents=True)
         meta = asdict(record)
         files = meta.pop("files")
         meta["file_kinds"] = {}
         for i, (name, content) in enumerate(files.items()):
             stored = f"{i:04d}"
-            (staging / "files" / stored).write_bytes(content if isinstance(content, bytes) else content.encode())
+            _write_file(staging / "files" / stored, content if isinstance(content, bytes) else content.encode())
             meta["file_kinds"][name] = [stored, "bytes" if isinstance(content, bytes) else "text"]
-        (staging / "record.json").write_text(json.dumps(meta, default=str), encoding="utf-8")
-        shutil.rmtree(final, ignore_errors=True)
-        staging.rename(final)
-        return final
+        _write_file(staging / "record.json", json.dumps(meta, default=str).encode("utf-8"))
 
     def pending(self) -> list[Path]:
         """Queued record folders, oldest first."""
         if not self.root.is_dir():
             return []
-        return sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".tmp-"))
+        return sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def load(self, folder: Path) -> RunRecord:
+        """The record queued in ``folder``.
+
+        Raises:
+            InvalidRecordError: one line naming the folder and what is wrong (unreadable or damaged
+                ``record.json``, a missing or unreadable artifact file).
+        """
         try:
             meta = json.loads((folder / "record.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise TrackingError(f"{folder}: unreadable outbox record ({exc})") from exc
-        kinds = meta.pop("file_kinds")
-        files: dict[str, str | bytes] = {}
-        for name, (stored, kind) in kinds.items():
-            data = (folder / "files" / stored).read_bytes()
-            files[name] = data if kind == "bytes" else data.decode("utf-8")
-        meta["steps"] = {k: [tuple(p) for p in v] for k, v in meta["steps"].items()}
-        return RunRecord(files=files, **meta)
+            kinds = meta.pop("file_kinds")
+            files: dict[str, str | bytes] = {}
+            for name, (stored, kind) in kinds.items():
+                data = (folder / "files" / stored).read_bytes()
+                files[name] = data if kind == "bytes" else data.decode("utf-8")
+            meta["steps"] = {k: [tuple(p) for p in v] for k, v in meta["steps"].items()}
+            return RunRecord(files=files, **meta)
+        except OSError as exc:
+            raise InvalidRecordError(f"{folder}: unreadable outbox record ({exc.strerror}: {exc.filename})") from exc
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InvalidRecordError(f"{folder}: damaged outbox record ({type(exc).__name__}: {exc})") from exc
+
+    def quarantine(self, folder: Path) -> Path:
+        """Move a record that cannot be published aside, to ``<root>/.quarantine/``, so it blocks nothing."""
+        target = self.root / ".quarantine" / folder.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(target, ignore_errors=True)
+        folder.rename(target)
+        return target
 
     def remove(self, folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)

@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,11 +60,25 @@ def start_temporary_server() -> None:
 
     ready = Path(settings.home) / ".deltaflow-database-ready"
     if ready.exists():
-        SubprocessASGIServer().start()
+        with _interrupts_held():
+            SubprocessASGIServer().start()
         return
-    with file_lock(ready.with_suffix(".lock")):
+    with file_lock(ready.with_suffix(".lock")), _interrupts_held():
         SubprocessASGIServer().start()  # returns once the server answers: its database exists
         ready.touch()
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold SIGINT back while the temporary server's process is started: it inherits the blocked signal, so a
+    Ctrl-C in the terminal (sent to the whole process group) stops the run, which then records its failure
+    through a server still alive and stops the server itself on exit. A Ctrl-C during the start is delivered
+    right after it."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def deltaflow_flow(name: str) -> Callable[[Callable[..., R]], PreparedFlow]:

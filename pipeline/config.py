@@ -153,7 +153,10 @@ class TrackingConfig(_Strict):
     """MLflow tracking options (the store itself comes from the environment)."""
 
     enabled: bool = True
-    experiment: str | None = Field(default=None, description="MLflow experiment; defaults to the config's name.")
+    experiment: str | None = Field(
+        default=None, min_length=1, max_length=500, description="MLflow experiment (at most 500 characters, MLflow's"
+        " limit); defaults to the config's name.",
+    )  # fmt: skip
     log_model: bool = Field(default=True, description="Log the discovered ODE as an mlflow.pyfunc model.")
     register_as: str | None = Field(default=None, description="Register the logged model under this name.")
 

@@ -13,7 +13,10 @@ catch either ``DeltaflowError`` or, say, ``ValueError``::
     │   └── SimulationError (DiscoveryError)  integrating a model failed or diverged
     ├── SensitivityError (ValueError)       sensitivity analysis cannot run as asked
     │   └── ModelError (SensitivityError)     a model to analyse cannot be loaded or queried
-    └── TrackingError (RuntimeError)        the tracking store refused or failed
+    ├── TrackingError (RuntimeError)        the tracking store refused or failed
+    │   ├── InvalidRecordError (TrackingError, ValueError)  a run record MLflow refuses, or a damaged one
+    │   └── DiskWriteError (TrackingError, OSError)  a file could not be written: disk full, quota, read-only
+    └── StoreCorruptError (RuntimeError)     a local store (mlflow.db, prefect.db) is damaged
 
 Errors of dependencies (pysindy, pandas, scipy, MLflow) are translated at the
 boundary: ``raise DataError(...) from exc``. Messages name the file, column or field
@@ -29,9 +32,12 @@ __all__ = [
     "DeltaflowError",
     "DifferentiationError",
     "DiscoveryError",
+    "DiskWriteError",
+    "InvalidRecordError",
     "ModelError",
     "SensitivityError",
     "SimulationError",
+    "StoreCorruptError",
     "TrackingError",
 ]
 
@@ -81,3 +87,26 @@ class ModelError(SensitivityError):
 
 class TrackingError(DeltaflowError, RuntimeError):
     """The experiment-tracking store refused a write or could not be reached."""
+
+
+class InvalidRecordError(TrackingError, ValueError):
+    """A run record cannot be published as it is: it holds a value the tracking store refuses (too long, a bad
+    key), or a queued record is damaged; the message names the field or the file.
+
+    Retrying cannot help, so such a record is reported, never queued as if MLflow were unreachable.
+    """
+
+
+class DiskWriteError(TrackingError, OSError):
+    """A file could not be written (disk full, quota exceeded, read-only file system, file size limit).
+
+    The message names the folder and what to free. ``record`` is the run record that could not be
+    written (or None), so the caller can close its MLflow run instead of leaving it RUNNING.
+    """
+
+    record: object | None = None
+
+
+class StoreCorruptError(DeltaflowError, RuntimeError):
+    """A local store (MLflow's ``mlflow.db``, Prefect's ``prefect.db``) is damaged; the message names the file
+    and says how to move it aside."""

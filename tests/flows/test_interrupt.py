@@ -1,0 +1,78 @@
+"""Ctrl-C (SIGINT to the whole process group, as a terminal sends it) and SIGTERM stop a running CLI
+promptly: exit 130 / 143, one line, and the MLflow run recorded FAILED, never FINISHED."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import runs_of
+
+
+def _slow_config(folder: Path) -> Path:
+    """A discovery that takes far longer than the test waits (1000 bootstrap fits of 35 terms, 3 states)."""
+    import numpy as np
+    import pandas as pd
+
+    t = np.linspace(0, 20, 6000)
+    noise = 0.01 * np.random.default_rng(0).standard_normal((3, t.size))
+    pd.DataFrame(
+        {"t": t, "x": np.sin(t) + noise[0], "y": np.cos(t) + noise[1], "z": np.exp(-0.1 * t) + noise[2]}
+    ).to_csv(folder / "slow.csv", index=False)
+    config = {
+        "name": "slow",
+        "data": {"path": "slow.csv"},
+        "discovery": {"library": {"degree": 3}, "n_bootstrap": 1000},
+        "tracking": {"log_model": False},
+    }
+    (folder / "slow.yaml").write_text(yaml.safe_dump(config))
+    return folder / "slow.yaml"
+
+
+def _wait_for(condition: object, process: subprocess.Popen, what: str, limit: float = 300.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():  # type: ignore[operator]
+        assert process.poll() is None, f"the CLI ended before {what}: {process.communicate()}"
+        assert time.monotonic() < deadline, f"no {what} within {limit} s"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize(("signum", "code", "word"), [(signal.SIGINT, 130, "Ctrl-C"), (signal.SIGTERM, 143, "SIGTERM")])
+def test_a_signal_stops_the_run_marks_it_failed_and_exits_in_one_line(
+    prefect_harness: None, tmp_path: Path, signum: int, code: int, word: str
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.tracking import Tracker
+
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
+    Tracker(uri)  # the store exists, as in any folder after its first run
+    config = _slow_config(tmp_path)
+    home = tmp_path / "prefect-home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_TRACKING"))}
+    env |= {"PREFECT_API_URL": PREFECT_API_URL.value(), "PREFECT_HOME": str(home), "COLUMNS": "400"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flows", "run", str(config)], cwd=tmp_path, env=env, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        storage = home / "storage"  # the first stage's cached result: the computation is under way
+        _wait_for(lambda: storage.is_dir() and any(storage.iterdir()), process, "cached stage result")
+        os.killpg(process.pid, signum)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == code, out + err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and word in lines[0] and "Traceback" not in out + err, err
+    (run,) = runs_of(uri, "slow")
+    # SIGTERM reaches the flow as Prefect's TerminationSignal (its engine's own handler), SIGINT as ours
+    assert run.info.status == "FAILED" and run.data.tags["error"].startswith(("KeyboardInterrupt", "TerminationSignal"))

@@ -1,0 +1,132 @@
+"""The outbox refuses what MLflow would refuse, and ``sync`` publishes each queued run once, skipping
+(and reporting) a damaged record instead of stopping at it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import runs_of
+
+
+def _record(i: int, experiment: str = "queued") -> object:
+    from flows.outbox import RunRecord
+
+    record = RunRecord(
+        experiment=experiment, run_name=f"run {i}", params={"item": str(i)}, metrics={"score": float(i)},
+        files={"notes.txt": f"item {i}\n"}, created=1000.0 + i,
+    )  # fmt: skip
+    record.tags["deltaflow.record_id"] = record.record_id
+    return record
+
+
+def _cli_env(tmp_path: Path, uri: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    return env | {"MLFLOW_TRACKING_URI": uri, "DELTAFLOW_OUTBOX": str(tmp_path / "outbox"), "COLUMNS": "400"}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"experiment": "x" * 600}, "experiment name"), ({"params": {"rhs.u$": "1"}}, re.escape("param key 'rhs.u$'"))],
+)
+def test_a_value_mlflow_refuses_is_invalid_not_queued(tmp_path: Path, change: dict, field: str) -> None:
+    from flows.outbox import Outbox
+    from pipeline.errors import InvalidRecordError
+
+    record = _record(0)
+    for key, value in change.items():
+        setattr(record, key, value)
+    box = Outbox(tmp_path / "outbox")
+    with pytest.raises(InvalidRecordError, match=field) as caught:
+        box.put(record)
+    assert caught.value.record is record and box.pending() == []
+
+
+def test_an_invalid_param_key_is_reported_by_the_tracker_not_queued(tmp_path: Path, mlflow_uri: str) -> None:
+    from flows.outbox import Outbox
+    from flows.tracking import Tracker
+    from pipeline.errors import InvalidRecordError
+
+    record = _record(0)
+    record.params["bad key$"] = "1"
+    box = Outbox(tmp_path / "outbox")
+    with pytest.raises(InvalidRecordError, match="param key 'bad key\\$'") as caught:
+        Tracker().publish_or_queue(record, box, delays=())
+    assert box.pending() == [] and caught.value.record.run_id is not None  # the CLI closes that run FAILED
+
+
+def test_an_experiment_name_over_mlflows_limit_is_a_config_error(tmp_path: Path) -> None:
+    from pipeline.config import load_config
+    from pipeline.errors import ConfigError
+
+    path = tmp_path / "c.yaml"
+    path.write_text(f"name: a\ndata:\n  path: d.csv\ntracking:\n  experiment: {'x' * 501}\n")
+    with pytest.raises(ConfigError, match="tracking.experiment"):
+        load_config(path)
+
+
+def test_sync_skips_damaged_records_and_publishes_the_rest_once(tmp_path: Path, mlflow_uri: str) -> None:
+    from flows.outbox import Outbox
+    from flows.sync import sync_outbox
+    from flows.tracking import Tracker
+
+    box = Outbox(tmp_path / "outbox")
+    folders = [box.put(_record(i)) for i in range(4)]
+    (folders[0] / "record.json").write_text("{not json")
+    next((folders[1] / "files").iterdir()).unlink()  # a missing artifact file
+    meta = json.loads((folders[2] / "record.json").read_text())
+    (folders[2] / "record.json").write_text(json.dumps(meta | {"params": {"a$": "1"}}))  # queued by an old version
+    report = sync_outbox(Tracker(), box)
+    assert [name for name, _ in report.published] == [folders[3].name] and report.stopped_by is None
+    reasons = {name: reason for name, reason, _ in report.skipped}
+    assert "damaged outbox record" in reasons[folders[0].name]
+    assert "unreadable outbox record" in reasons[folders[1].name] and "No such file" in reasons[folders[1].name]
+    assert "param key 'a$'" in reasons[folders[2].name]
+    assert box.pending() == [] and len(list((box.root / ".quarantine").iterdir())) == 3
+    assert sync_outbox(Tracker(), box).published == []
+    (run,) = runs_of(mlflow_uri, "queued")
+    assert run.info.status == "FINISHED" and run.data.params["item"] == "3"
+
+
+def test_a_record_already_published_by_a_dead_sync_is_not_published_again(tmp_path: Path, mlflow_uri: str) -> None:
+    from flows.outbox import Outbox
+    from flows.sync import sync_outbox
+    from flows.tracking import Tracker
+
+    box = Outbox(tmp_path / "outbox")
+    record = _record(0)
+    folder = box.put(record)
+    first, _ = Tracker().publish(box.load(folder))  # a sync published it, then died before removing it
+    report = sync_outbox(Tracker(), box)
+    assert report.published == [(folder.name, first)] and box.pending() == []
+    assert len(runs_of(mlflow_uri, "queued")) == 1
+
+
+def test_two_concurrent_syncs_publish_each_run_once_and_a_missing_file_is_one_line(
+    tmp_path: Path, mlflow_uri: str
+) -> None:
+    from flows.outbox import Outbox
+    from flows.tracking import Tracker
+
+    Tracker()  # create the store once, before two processes touch it
+    box = Outbox(tmp_path / "outbox")
+    folders = [box.put(_record(i)) for i in range(6)]
+    next((folders[2] / "files").iterdir()).unlink()
+    command = [sys.executable, "-m", "flows", "sync"]
+    env = _cli_env(tmp_path, mlflow_uri)
+    procs = [subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]  # fmt: skip
+    outputs = [proc.communicate(timeout=600) for proc in procs]
+    runs = runs_of(mlflow_uri, "queued")
+    assert sorted(run.data.params["item"] for run in runs) == ["0", "1", "3", "4", "5"]  # each once
+    errors = "".join(err for _, err in outputs)
+    assert "Traceback" not in errors
+    lines = [line for line in errors.splitlines() if line.strip()]
+    assert len(lines) == 1 and folders[2].name in lines[0] and "No such file" in lines[0], errors
+    assert sorted(proc.returncode for proc in procs) == [0, 1]  # the one that found the damaged record says so
