@@ -156,6 +156,11 @@ class TrackingConfig(_Strict):
     experiment: str | None = Field(default=None, description="MLflow experiment; defaults to the config's name.")
     log_model: bool = Field(default=True, description="Log the discovered ODE as an mlflow.pyfunc model.")
     register_as: str | None = Field(default=None, description="Register the logged model under this name.")
+    alias: str = Field(
+        default="latest",
+        pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$",
+        description="With register_as: the registry alias moved to each new version (configs use models:/name@alias).",
+    )
 
 
 class ScheduleConfig(_Strict):
