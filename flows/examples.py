@@ -25,7 +25,7 @@ def train_diabetes_model(
     """Fit a gradient-boosting regressor on scikit-learn's bundled diabetes data, log and register it.
 
     Returns:
-        The registered model's URI by its alias, ``models:/<name>@latest`` (moved to each new version).
+        The registered model's URI by its alias, ``models:/<name>@champion`` (moved to each new version).
     """
     import mlflow
     import skops.io
@@ -60,8 +60,8 @@ def train_diabetes_model(
             registered_model_name=register_as,
             skops_trusted_types=trusted,
         )
-    mlflow.MlflowClient(uri).set_registered_model_alias(register_as, "latest", str(info.registered_model_version))
-    return f"models:/{register_as}@latest"
+    mlflow.MlflowClient(uri).set_registered_model_alias(register_as, "champion", str(info.registered_model_version))
+    return f"models:/{register_as}@champion"
 
 
 EXAMPLES: dict[str, tuple[str, Callable[..., str]]] = {"diabetes": (DIABETES_MODEL, train_diabetes_model)}
