@@ -40,8 +40,8 @@ def utc_stamp() -> str:
 
 
 def run_name(cfg: Any) -> str:
-    """A run's display name: the config's ``name`` and a short UTC time, ``lorenz 12-02 13:24:11``."""
-    return f"{cfg.name} {datetime.now(UTC).strftime('%m-%d %H:%M:%S')}"
+    """A run's display name: the config's ``name`` and a short UTC time, ``lorenz 12-02 13.24.11``."""
+    return f"{cfg.name} {datetime.now(UTC).strftime('%m-%d %H.%M.%S')}"
 
 
 NOTE_TAG = "mlflow.note.content"
