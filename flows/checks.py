@@ -9,10 +9,11 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from flows.discovery import load_data
 from flows.kinds import resolve_config
-from flows.records import publish, recorded_run
+from flows.records import publish, record_dataset, recorded_run
 from flows.runtime import deltaflow_flow, run_stage
 from flows.settings import data_roots
 from flows.tracking import tracker_for
@@ -37,7 +38,12 @@ class CheckRun:
 
     def summary_lines(self) -> tuple[str, ...]:
         """What a batch's summary shows for this run: the verdict."""
-        return ("passed" if self.passed else "check failed",)
+        return (_verdict(self.passed),)
+
+
+def _verdict(passed: bool) -> str:
+    """A check's one-line result (the batch summary; ``result.summary`` keeps it for REUSED rows)."""
+    return "passed" if passed else "check failed"
 
 
 def _residual_figure(t: np.ndarray, report: ResidualReport) -> Any:
@@ -54,7 +60,7 @@ def _residual_figure(t: np.ndarray, report: ResidualReport) -> Any:
 def _residual_results(record: Any, cfg: ResidualConfig, t: np.ndarray, report: ResidualReport, passed: bool) -> None:
     """Per-state residual statistics, the verdict, the law, the report and its figure onto the record."""
     record.metrics |= {f"{name}.{k}": v for name, stats in report.to_dict().items() for k, v in stats.items()}
-    record.tags |= {"check.passed": str(passed), "law": json.dumps(cfg.law.rhs)}
+    record.tags |= {"check.passed": str(passed), "law": json.dumps(cfg.law.rhs), "result.summary": _verdict(passed)}
     record.files |= {
         "residual.json": json.dumps(report.to_dict(), indent=2),
         **render_figures(lambda: {"plots/residual.png": _residual_figure(t, report)}),
@@ -74,6 +80,8 @@ def check_residual(
     tracker = tracker_for(cfg)
     with recorded_run(tracker, cfg, data_path, data_path.stem, parent_run_id, parent_record_id) as record:
         series, _ = run_stage(load_data, cfg)
+        frame = pd.DataFrame(series.x, columns=list(series.names)).assign(**{cfg.data.time_column: series.t})
+        record_dataset(record, frame, name=cfg.data.path.name, source=cfg.data.path)
         missing = [n for n in series.names if n not in cfg.law.rhs]
         if missing:
             raise ConfigError(f"law.rhs gives no expression for state(s) {missing} of {cfg.data.path}")
@@ -108,7 +116,7 @@ def _gradient_results(record: Any, cfg: GradientCheckConfig, checks: list[Gradie
         for p, c in zip(cfg.points, checks)
     ]  # fmt: skip
     record.metrics |= {"max_rel_error": max(c.max_rel_error for c in checks), "points": len(checks)}
-    record.tags["check.passed"] = str(passed)
+    record.tags |= {"check.passed": str(passed), "result.summary": _verdict(passed)}
     record.files["gradient_check.json"] = json.dumps(rows, indent=2)
 
 

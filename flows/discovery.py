@@ -18,10 +18,10 @@ from flows.inputs import read_timeseries
 from flows.kinds import resolve_config
 from flows.outbox import RunRecord
 from flows.provenance import code_version, config_hash
-from flows.records import publish, recorded_run
+from flows.records import describe_run, publish, record_dataset, recorded_run, utc_stamp
 from flows.runtime import deltaflow_flow, retry_on_io_error, run_stage
 from flows.settings import data_roots
-from flows.tracking import tracker_for
+from flows.tracking import RUN_ID_MARK, metric_part, tracker_for
 from pipeline.config import DifferentiationConfig, DiscoveryConfig, RunConfig, check_data_path
 from pipeline.data import TimeSeries
 from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
@@ -29,7 +29,9 @@ from pipeline.discovery import DiscoveryResult, discover
 from pipeline.plots import plot_derivatives, plot_inclusion, plot_model_fit, plot_pareto
 from pipeline.report import render_figures, render_report
 
-__all__ = ["DiscoveryRun", "discover_equations", "discover_stages", "load_data", "record_results"]
+__all__ = [
+    "DiscoveryRun", "coefficient_metrics", "discover_equations", "discover_stages", "load_data", "record_results"
+]
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,50 @@ def _pareto_steps(result: DiscoveryResult) -> dict[str, list[tuple[int, float]]]
     return {key: sorted(front.items()) for key, front in best.items()}
 
 
+def coefficient_metrics(result: DiscoveryResult) -> dict[str, float]:
+    """Every model term's coefficient and 95 % interval as metrics with stable names, so a coefficient's drift
+    is one chart across nightly runs and the compare view lines equations up:
+    ``coef.<state>.<term>``, ``coef.<state>.<term>.ci_low``, ``coef.<state>.<term>.ci_high`` (state and term
+    through :func:`flows.tracking.metric_part`: ``x^2 y`` -> ``xpow2_y``)."""
+    metrics: dict[str, float] = {}
+    for row in result.coefficient_table():
+        key = f"coef.{metric_part(str(row['state']))}.{metric_part(str(row['term']))}"
+        metrics[key] = float(row["coefficient"])
+        for bound in ("ci_low", "ci_high"):
+            if row.get(bound) is not None:
+                metrics[f"{key}.{bound}"] = float(row[bound])
+    return metrics
+
+
+def _series_frame(series: TimeSeries, time_column: str) -> pd.DataFrame:
+    """The series as read, one row per sample: time, (trajectory), states, controls."""
+    frame = pd.DataFrame(np.asarray(series.x, dtype=float), columns=list(series.names))
+    frame.insert(0, time_column, np.asarray(series.t, dtype=float))
+    if series.trajectory is not None:
+        frame.insert(1, "trajectory", series.trajectory)
+    if series.u is not None:
+        frame[list(series.control_names)] = np.asarray(series.u, dtype=float)
+    return frame
+
+
+def _headline(record: RunRecord, config: RunConfig, result: DiscoveryResult, method: str) -> list[str]:
+    """Cautions as the ``deltaflow.caution`` tag, and the run's description: equations, cautions, choices."""
+    cautions = [str(c) for c in result.chosen.get("cautions", [])]
+    if cautions:
+        record.tags["deltaflow.caution"] = " | ".join(cautions)[:5000]
+    describe_run(
+        record,
+        {
+            "Caution": [f"- ⚠ {c}" for c in cautions],
+            "Discovered equations": [f"- `{e}`" for e in result.equations],
+            "Scores": [f"- {k}: {v:.4g}" for k, v in result.metrics.items() if k.endswith("r2")],
+            "Chosen": [f"- differentiation: {method}", *(f"- {k}: {v}" for k, v in result.chosen.items()
+                                                          if k != "cautions")],
+        },
+    )  # fmt: skip
+    return cautions
+
+
 def record_results(
     record: RunRecord,
     config: RunConfig,
@@ -142,10 +188,15 @@ def record_results(
     when ``tracking.log_model``) on the record.
 
     A plain function, not a task: in-memory work whose task-run bookkeeping would cost more than it shows."""
-    record.metrics |= result.metrics
+    record.metrics |= result.metrics | coefficient_metrics(result)
     record.steps |= _pareto_steps(result)
+    record_dataset(record, _series_frame(series, config.data.time_column), name=config.data.path.name,
+                   source=config.data.path)  # fmt: skip
+    cautions = _headline(record, config, result, derivatives[0].method)
     if config.tracking.log_model:
-        record.model, record.register_as = result.to_dict(), config.tracking.register_as
+        register_as = config.tracking.register_as
+        record.model = result.to_dict()
+        record.register_as = f"{register_as}@{config.tracking.alias}" if register_as else None
     record.tags |= {
         "differentiation.chosen": derivatives[0].method,
         "result.equations": " ; ".join(result.equations)[:5000],
@@ -172,6 +223,9 @@ def record_results(
         )
     )  # fmt: skip
     facts = {
+        "MLflow run": RUN_ID_MARK,
+        "date (UTC)": utc_stamp(),
+        "config": config.name,
         "data": str(config.data.path),
         "data sha256": record.tags.get("data.sha256", ""),
         "Prefect flow run": record.tags.get("prefect.flow_run_id", ""),
@@ -183,7 +237,9 @@ def record_results(
         "equations.tex": "\n".join(f"\\[ {e} \\]" for e in result.equations_latex) + "\n",
         "coefficients.csv": _coefficient_table(result),
         "candidates.csv": pd.DataFrame(result.pareto).to_csv(index=False),
-        "report.html": render_report(config.name, result, captions, facts=facts),
+        "report.html": render_report(
+            config.name, result, captions, facts=facts, description=config.description, cautions=cautions
+        ),
         **pngs,
     }
 

@@ -25,7 +25,7 @@ def train_diabetes_model(
     """Fit a gradient-boosting regressor on scikit-learn's bundled diabetes data, log and register it.
 
     Returns:
-        The registered model's URI, ``models:/<name>/<version>``.
+        The registered model's URI by its alias, ``models:/<name>@champion`` (moved to each new version).
     """
     import mlflow
     import skops.io
@@ -60,7 +60,8 @@ def train_diabetes_model(
             registered_model_name=register_as,
             skops_trusted_types=trusted,
         )
-    return f"models:/{register_as}/{info.registered_model_version}"
+    mlflow.MlflowClient(uri).set_registered_model_alias(register_as, "champion", str(info.registered_model_version))
+    return f"models:/{register_as}@champion"
 
 
 EXAMPLES: dict[str, tuple[str, Callable[..., str]]] = {"diabetes": (DIABETES_MODEL, train_diabetes_model)}
@@ -78,7 +79,7 @@ def load_model_or_example(tracker: Any, source: Any) -> Any:
         return tracker.load_model(source.uri)
     except ModelError:
         registered, train = EXAMPLES.get(source.example, ("", None))
-        if train is None or not source.uri.startswith(f"models:/{registered}/"):
+        if train is None or not source.uri.startswith((f"models:/{registered}/", f"models:/{registered}@")):
             raise
     train(register_as=registered, uri=tracker.uri or None)
     return tracker.load_model(source.uri)

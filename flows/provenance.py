@@ -27,9 +27,12 @@ _PACKAGES = ("deltaflow", "numpy", "scipy", "scikit-learn", "pandas", "pysindy",
 
 
 def flatten_config(config: BaseModel) -> dict[str, str]:
-    """The config as flat, namespaced string params: ``{"differentiation.method": "auto", ...}``."""
+    """The config as flat, namespaced string params: ``{"differentiation.method": "auto", ...}``; settings
+    left at None are left out (a param reading 'None' says nothing)."""
 
     def walk(prefix: str, value: Any, out: dict[str, str]) -> None:
+        if value is None:
+            return
         if isinstance(value, dict):
             for key, item in value.items():
                 walk(f"{prefix}.{key}" if prefix else str(key), item, out)

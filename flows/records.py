@@ -26,30 +26,61 @@ from prefect.cache_policies import NO_CACHE
 from flows.outbox import RunRecord
 from flows.provenance import flatten_config, run_tags
 from flows.runtime import run_stage
-from flows.tracking import Tracker, retry_delays
+from flows.tracking import DATASET_TAG, Tracker, dataset_input, retry_delays
 
-__all__ = ["fail_and_publish", "new_record", "publish", "publish_run", "recorded_run", "utc_stamp"]
+__all__ = [
+    "NOTE_TAG", "describe_run", "fail_and_publish", "new_record", "publish", "publish_run", "record_dataset",
+    "recorded_run", "run_name", "utc_stamp",
+]  # fmt: skip
 
 
 def utc_stamp() -> str:
-    """Now, as ``2026-12-02T13:24:11Z`` (run names)."""
+    """Now, as ``2026-12-02T13:24:11Z`` (report headers, batch names)."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run_name(cfg: Any) -> str:
+    """A run's display name: the config's ``name`` and a short UTC time, ``lorenz 12-02 13.24.11``."""
+    return f"{cfg.name} {datetime.now(UTC).strftime('%m-%d %H.%M.%S')}"
+
+
+NOTE_TAG = "mlflow.note.content"
+"""The run's description in the MLflow UI (rendered Markdown)."""
 
 
 def new_record(
     cfg: Any, data_path: Path | None, source: str, parent_run_id: str | None, parent_record_id: str | None
 ) -> RunRecord:
-    """The run record every flow starts from: experiment, run name from source and time, provenance tags, params."""
+    """The run record every flow starts from: experiment, run name from the config's name, its description as
+    the run's description, provenance tags, params (None-valued settings left out)."""
     record = RunRecord(
         experiment=cfg.experiment_name,
-        run_name=f"{source} {utc_stamp()}",
+        run_name=run_name(cfg),
         tags=run_tags(cfg, data_path),
         params=flatten_config(cfg),
         parent_run_id=parent_run_id,
         parent_record_id=parent_record_id,
     )
-    record.tags["deltaflow.record_id"] = record.record_id
+    record.tags |= {"deltaflow.record_id": record.record_id, "config.name": cfg.name, "deltaflow.source": source}
+    if getattr(cfg, "description", ""):
+        record.tags[NOTE_TAG] = cfg.description.strip()
     return record
+
+
+def describe_run(record: RunRecord, sections: dict[str, list[str]]) -> None:
+    """Append Markdown sections (heading -> lines) to the run's description, after the config's own text."""
+    text = [record.tags.get(NOTE_TAG, "")]
+    for heading, lines in sections.items():
+        if lines:
+            text.append(f"**{heading}**\n\n" + "\n".join(lines))
+    record.tags[NOTE_TAG] = "\n\n".join(part for part in text if part)[:5000]
+
+
+def record_dataset(record: RunRecord, frame: Any, *, name: str, source: Path | str | None) -> None:
+    """Note the run's input data (rows x columns as read) so publishing logs it with ``mlflow.log_input``:
+    the Datasets column shows it, with the file as source and its sha256 prefix as digest."""
+    digest = record.tags.get("data.sha256", "")[:12] or None
+    record.tags[DATASET_TAG] = dataset_input(frame, name=name, source=str(source) if source else None, digest=digest)
 
 
 def fail_and_publish(tracker: Tracker, record: RunRecord, exc: BaseException) -> None:

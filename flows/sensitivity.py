@@ -15,7 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from flows.examples import load_model_or_example
 from flows.kinds import resolve_config
 from flows.outbox import RunRecord
-from flows.records import publish, recorded_run
+from flows.records import describe_run, publish, record_dataset, recorded_run
 from flows.runtime import deltaflow_flow, run_stage
 from flows.settings import data_roots
 from flows.tracking import Tracker, tracker_for
@@ -166,8 +166,14 @@ def analyze_sensitivity(
         if cfg.model is not None:
             record.tags["model.uri"] = cfg.model.uri
         (table, model, space), _ = run_stage(load_samples, cfg, tracker)
+        frame = pd.DataFrame(np.column_stack([table.X, table.Y]), columns=[*table.features, *table.outputs])
+        if data_path is not None:
+            record_dataset(record, frame, name=data_path.name, source=data_path)
+        else:  # samples drawn from the model: the model itself is linked as the run's input (model.uri tag)
+            record_dataset(record, frame, name=f"samples of {cfg.model.uri}", source=None)
         result, _ = run_stage(analyze, cfg, table, model, space)
         record.tags["result.summary"] = " ; ".join(index_summary(result))[:5000]
+        describe_run(record, {"Sensitivity indices": [f"- {line}" for line in index_summary(result)]})
         tracker.describe(lambda: run_stage(record_sensitivity, record, result))
     run_id, _, queued = publish(tracker, record)
     return SensitivityRun(cfg, result, run_id, record.experiment_id, tracker.uri, queued)

@@ -68,8 +68,48 @@ _PARAM_LIMIT = 6000
 
 
 def _metric_key(key: str) -> str:
-    """A metric or param key MLflow accepts (alphanumerics, _ - . space : /)."""
-    return re.sub(r"[^A-Za-z0-9_\-. :/]", "_", key)
+    """The one metric naming scheme: dot-separated parts of alphanumerics, ``_`` and ``-``.
+
+    Anything else (spaces, commas, brackets, ``^``, ``/``) becomes one ``_`` and ``_`` at a part's ends
+    is dropped, so ``shooting_error.aicc, law-keeping`` is ``shooting_error.aicc_law-keeping`` in every run.
+    """
+    parts = (re.sub(r"[^A-Za-z0-9_\-]+", "_", part).strip("_") for part in key.split("."))
+    return ".".join(part for part in parts if part) or "unnamed"
+
+
+def metric_part(text: str) -> str:
+    """One part of a metric name (a state or a term): ``x^2`` -> ``xpow2``, ``x y`` -> ``x_y``, ``sin(x)`` ->
+    ``sin_x``; the same text always gives the same part."""
+    text = text.replace("^", "pow").replace("*", "_").replace(".", "p")
+    return re.sub(r"[^A-Za-z0-9_\-]+", "_", text).strip("_") or "1"
+
+
+DATASET_TAG = "deltaflow.dataset_input"
+"""Record tag carrying the run's input dataset (an MLflow Dataset entity as JSON): logged with ``log_inputs``
+on publish, not as a tag, so it survives the outbox like the rest of the record."""
+MODEL_INPUT_TAG = "model.uri"
+"""A sensitivity run's analysed model: linked as the run's input model when the URI names a logged model."""
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+"""MLflow 3's UI opens an experiment with this tag in its classic (model training) layout, not the GenAI one."""
+RUN_ID_MARK = "__DELTAFLOW_RUN_ID__"
+"""Placeholder in text artifacts (report.html) replaced by the run id once the run exists."""
+
+
+def dataset_input(frame: Any, *, name: str, source: str | None, digest: str | None = None) -> str:
+    """The run's input dataset as JSON for :data:`DATASET_TAG`: a ``mlflow.data.from_pandas`` dataset.
+
+    Args:
+        frame: the data as read (rows x columns).
+        name: the dataset's display name (the data file's or the config's name).
+        source: a file path (Datasets show it); None when the data came from code (samples of a model).
+        digest: e.g. the file's sha256 prefix; MLflow's digest of the frame when None.
+    """
+    import mlflow.data
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dataset = mlflow.data.from_pandas(frame, source=source, name=name, digest=digest)
+    return json.dumps(dataset._to_mlflow_entity().to_dictionary())
 
 
 def sanitize_name(name: str) -> str:
@@ -118,10 +158,13 @@ class Tracker:
             if experiment is not None:
                 if experiment.lifecycle_stage == "deleted":
                     self.client.restore_experiment(experiment.experiment_id)
+                for key, value in EXPERIMENT_KIND.items():
+                    if experiment.tags.get(key) != value:  # an experiment made before the tag existed
+                        self.client.set_experiment_tag(experiment.experiment_id, key, value)
                 return experiment.experiment_id
             root = default_artifact_root(self.uri)
             location = f"{root}/{sanitize_name(name).replace(' ', '_')}" if root else None
-            return self.client.create_experiment(name, artifact_location=location)
+            return self.client.create_experiment(name, artifact_location=location, tags=EXPERIMENT_KIND)
         except MlflowException as exc:
             raise TrackingError(f"MLflow at {self.uri}: cannot get or create experiment '{name}' ({exc})") from exc
 
@@ -213,11 +256,15 @@ class Tracker:
                     target.write_text(content, encoding="utf-8")
             self._artifact(lambda: self.client.log_artifacts(run_id, folder), ", ".join(sorted(files))[:200])
 
-    def log_discovered_model(self, run_id: str, result: Any, *, register_as: str | None = None) -> str:
-        """Log a discovery result as an ``mlflow.pyfunc`` model under ``model``; returns its URI.
+    def log_discovered_model(
+        self, run_id: str, result: Any, *, register_as: str | None = None, name: str = "model"
+    ) -> str:
+        """Log a discovery result as an ``mlflow.pyfunc`` model named after the config; returns its URI.
 
         The model is logged "from code" (``flows/pyfunc_model.py``) with the ``pipeline``
-        package as code, so it loads and runs from any working directory.
+        package as code, so it loads and runs from any working directory. It carries a signature and an
+        input example (one row of the states at 1.0). ``register_as`` (``name`` or ``name@alias``) also
+        registers it and points the alias at the new version, so configs can say ``models:/name@alias``.
         """
         import mlflow
         import pandas as pd
@@ -229,6 +276,7 @@ class Tracker:
         example = pd.DataFrame([[1.0] * len(inputs)], columns=inputs)
         output = pd.DataFrame({f"d{n}/dt": [0.0] for n in names})
         signature = infer_signature(example, output, params={"simulate": False, "t": [0.0, 1.0]})
+        registered, _, alias = (register_as or "").partition("@")
         with tempfile.TemporaryDirectory() as folder:
             model_json = Path(folder) / "model.json"
             model_json.write_text(json.dumps(result.to_dict()), encoding="utf-8")
@@ -238,17 +286,20 @@ class Tracker:
                     # MLflow nags about type hints and input examples; the signature above is explicit.
                     warnings.simplefilter("ignore", UserWarning)
                     info = mlflow.pyfunc.log_model(
-                        name="model",
+                        name=metric_part(name),
+                        input_example=example,
                         python_model=str(here / "pyfunc_model.py"),
                         artifacts={"model": str(model_json)},
                         code_paths=[str(here.parent / "pipeline")],
                         signature=signature,
                         pip_requirements=_model_requirements(),
-                        registered_model_name=register_as,
+                        registered_model_name=registered,
                     )
+                if registered and alias:
+                    self.client.set_registered_model_alias(registered, alias, str(info.registered_model_version))
             except MlflowException as exc:
                 raise TrackingError(f"MLflow at {self.uri}: cannot log the model for run {run_id} ({exc})") from exc
-        return info.model_uri
+        return f"models:/{registered}@{alias}" if registered and alias else info.model_uri
 
     # ------------------------------------------------------------------ records: publish, or queue and sync
     def start(self, record: RunRecord) -> str:
@@ -274,6 +325,7 @@ class Tracker:
         experiment_id = self.ensure_experiment(record.experiment)
         record.experiment_id = experiment_id
         tags = dict(record.tags)
+        dataset = tags.pop(DATASET_TAG, None)
         if record.parent_run_id:
             tags["mlflow.parentRunId"] = record.parent_run_id
         if record.run_id is None:
@@ -290,23 +342,67 @@ class Tracker:
         else:
             self.set_tags(record.run_id, tags)
         run_id = record.run_id
-        self.log_params(run_id, record.params)
+        self.log_params(run_id, {k: v for k, v in record.params.items() if v is not None and v != "None"})
         self.log_metrics(run_id, record.metrics)
         self.log_metric_steps(run_id, record.steps)
+        self._log_inputs(run_id, dataset, tags.get(MODEL_INPUT_TAG))
         if record.files:
-            self.log_files(run_id, record.files)
+            self.log_files(run_id, _with_run_id(record.files, run_id))
         model_uri = None
         if record.model is not None and record.status == "FINISHED":
             from pipeline.discovery import DiscoveryResult
 
             model_uri = self.log_discovered_model(
-                run_id, DiscoveryResult.from_dict(record.model), register_as=record.register_as
-            )
+                run_id, DiscoveryResult.from_dict(record.model), register_as=record.register_as,
+                name=tags.get("config.name", "model"),
+            )  # fmt: skip
         try:
             self.client.set_terminated(run_id, status=record.status)
         except MlflowException as exc:
             raise TrackingError(f"MLflow at {self.uri}: cannot close run {run_id} ({exc})") from exc
         return run_id, model_uri
+
+    def _log_inputs(self, run_id: str, dataset: str | None, model_uri: str | None) -> None:
+        """The run's input dataset (Datasets column) and, for a registered or logged model, that model (lineage)."""
+        from mlflow.entities import Dataset, DatasetInput, InputTag, LoggedModelInput
+
+        datasets = []
+        if dataset:
+            entity = Dataset(**json.loads(dataset))
+            datasets.append(DatasetInput(entity, tags=[InputTag("mlflow.data.context", "training")]))
+        models = []
+        model_id = self._logged_model_id(model_uri) if model_uri else None
+        if model_id:
+            models.append(LoggedModelInput(model_id))
+        if not datasets and not models:
+            return
+        try:
+            self.client.log_inputs(run_id, datasets=datasets or None, models=models or None)
+        except MlflowException as exc:
+            raise TrackingError(f"MLflow at {self.uri}: cannot log the inputs of run {run_id} ({exc})") from exc
+
+    def _logged_model_id(self, uri: str) -> str | None:
+        """The logged-model id behind ``models:/name/version``, ``models:/name@alias`` or ``models:/m-...``;
+        None for anything else (a built-in example, a runs:/ URI, a model this store does not hold)."""
+        if not uri.startswith("models:/"):
+            return None
+        ref = uri.removeprefix("models:/")
+        try:
+            if ref.startswith("m-"):
+                return ref
+            if "@" in ref:
+                name, alias = ref.split("@", 1)
+                found = self.client.get_model_version_by_alias(name, alias)
+            else:
+                name, _, number = ref.rpartition("/")
+                if not name:
+                    return None
+                found = self.client.get_model_version(name, number)
+        except MlflowException:
+            return None
+        # a SQLite store leaves model_id empty; the version's source is then models:/m-<id>
+        source = found.source or ""
+        return found.model_id or (source.removeprefix("models:/") if source.startswith("models:/m-") else None)
 
     def publish_or_queue(
         self, record: RunRecord, outbox: Outbox | None = None, delays: tuple[float, ...] | None = None
@@ -377,6 +473,14 @@ class Tracker:
             write()
         except (MlflowException, OSError) as exc:
             raise TrackingError(f"MLflow at {self.uri}: cannot store artifact '{name}' ({exc})") from exc
+
+
+def _with_run_id(files: dict[str, str | bytes], run_id: str) -> dict[str, str | bytes]:
+    """Artifacts with :data:`RUN_ID_MARK` in text files replaced by the run id (known only once the run exists)."""
+    return {
+        name: content.replace(RUN_ID_MARK, run_id) if isinstance(content, str) else content
+        for name, content in files.items()
+    }
 
 
 class NullTracker(Tracker):

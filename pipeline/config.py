@@ -8,6 +8,7 @@ the same from any working directory.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -159,6 +160,19 @@ class TrackingConfig(_Strict):
     )  # fmt: skip
     log_model: bool = Field(default=True, description="Log the discovered ODE as an mlflow.pyfunc model.")
     register_as: str | None = Field(default=None, description="Register the logged model under this name.")
+    alias: str = Field(
+        default="current",
+        pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$",
+        description="With register_as: the registry alias moved to each new version (configs use models:/name@alias);"
+        " 'latest' is MLflow's own (models:/name/latest) and cannot be an alias.",
+    )
+
+    @field_validator("alias")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value.lower() == "latest" or re.fullmatch(r"v\d+", value.lower()):
+            raise ValueError(f"alias {value!r} is reserved by MLflow (latest, v<number>); use e.g. 'champion'")
+        return value
 
 
 class ScheduleConfig(_Strict):

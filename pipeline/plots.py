@@ -70,7 +70,8 @@ def plot_model_fit(
             ax.set_ylabel(result.names[j])
     for j, equation in enumerate(result.equations):
         axes[j, 0].set_title(equation, fontsize=9, loc="left")
-    axes[0, 0].legend(loc="upper right", fontsize=8)
+    # outside the axes, right of the first panel: a legend inside would cover the data it explains
+    axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8)
     axes[-1, 0].set_xlabel(time_label)
     fig.suptitle(f"Data against the discovered model{note}", fontsize=10)
     fig.tight_layout()
@@ -149,16 +150,23 @@ def plot_inclusion(result: DiscoveryResult, *, top: int = 12) -> Figure:
     d = len(result.names)
     fig, axes = plt.subplots(1, d, figsize=(max(5.0, 3.6 * d), 3.4), squeeze=False)
     names = list(result.feature_names)
+    shown: list[float] = []
     for j, state in enumerate(result.names):
         ax = axes[0, j]
         if result.inclusion is not None:
             order = np.argsort(result.inclusion[j])[::-1][:top]
             order = [k for k in order if result.inclusion[j, k] > 0] or list(order[:1])
+            shown += [float(result.inclusion[j, k]) for k in order]
             colours = ["tab:blue" if result.coefficients[j, k] != 0 else "0.7" for k in order]
             ax.barh([names[k] for k in order][::-1], result.inclusion[j, order][::-1], color=colours[::-1])
         ax.set_xlim(0, 1)
         ax.set_title(f"{state}'", fontsize=9)
         ax.set_xlabel("inclusion probability")
-    fig.suptitle("Bagging: how often each term is selected (blue: in the model)", fontsize=10)
+    title = "Bagging: how often each term is selected (blue: in the model)"
+    if result.inclusion is None:
+        title += "\nno bagging was run (discovery.n_bootstrap = 0): no inclusion probabilities"
+    elif shown and min(shown) >= 1.0:
+        title += "\nevery resample selected exactly these terms: all inclusion probabilities are 1 (a stable selection)"
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

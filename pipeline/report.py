@@ -6,7 +6,7 @@ import base64
 import html
 import io
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from matplotlib.figure import Figure
 
@@ -20,6 +20,8 @@ h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem;border-bottom:1px solid 
 table{border-collapse:collapse;font-size:.9rem}td,th{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}code{background:#f5f5f5;padding:.1rem .3rem}
 img{max-width:100%;border:1px solid #eee;margin:.5rem 0}.low{color:#b00}
+.caution{background:#fff4e5;border:1px solid #f0a030;padding:.6rem .8rem;margin:.6rem 0;border-radius:4px}
+.description{color:#444}table.facts th{font-weight:normal;color:#666}
 """
 
 
@@ -66,17 +68,32 @@ def render_report(
     figures: Mapping[str, Figure | bytes],
     *,
     facts: Mapping[str, object] | None = None,
+    description: str = "",
+    cautions: Sequence[str] = (),
 ) -> str:
     """The run as one HTML page with its figures embedded (no external files).
+
+    The header comes first: the title, the config's description, any cautions about the headline scores
+    (a chaotic record, a poor fit) in a box, then the facts (run id, date, config, data, ...).
 
     Args:
         title: page heading (the config's name).
         result: the discovered model.
         figures: captions → matplotlib figures.
-        facts: extra key/value lines (data file, run id, config hash, ...).
+        facts: key/value lines of the header (run id, date, data file, config hash, ...).
+        description: the config's description.
+        cautions: plain-language warnings that qualify the scores.
     """
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"]
     parts.append(f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>")
+    if description:
+        parts.append(f"<p class='description'>{html.escape(description)}</p>")
+    for caution in cautions:
+        parts.append(f"<div class='caution'><strong>Caution:</strong> {html.escape(caution)}</div>")
+    if facts:
+        parts.append("<table class='facts'>")
+        parts += [f"<tr><th>{html.escape(k)}</th><td>{_number(v)}</td></tr>" for k, v in facts.items()]
+        parts.append("</table>")
     parts.append("<h2>Discovered equations</h2><ul>")
     parts += [f"<li><code>{html.escape(eq)}</code></li>" for eq in result.equations]
     parts.append("</ul>")
@@ -100,10 +117,6 @@ def render_report(
     parts.append("</table><h2>What was chosen</h2><table>")
     parts += [f"<tr><td>{html.escape(k)}</td><td>{_number(v)}</td></tr>" for k, v in result.chosen.items()]
     parts.append("</table>")
-    if facts:
-        parts.append("<h2>Provenance</h2><table>")
-        parts += [f"<tr><td>{html.escape(k)}</td><td>{_number(v)}</td></tr>" for k, v in facts.items()]
-        parts.append("</table>")
     for caption, figure in figures.items():
         alt = html.escape(caption)
         parts.append(f"<h2>{alt}</h2><img alt='{alt}' src='data:image/png;base64,{_png(figure)}'>")

@@ -49,13 +49,19 @@ def test_registered_sklearn_model_is_analysed_by_its_uri(mlflow_uri: str, tmp_pa
     from flows.examples import train_diabetes_model
 
     model_uri = train_diabetes_model()
-    assert model_uri == "models:/diabetes-regressor/1"
+    assert model_uri == "models:/diabetes-regressor@champion"
     raw = yaml.safe_load((ROOT / "configs" / "diabetes_model.yaml").read_text())
     raw["model"]["n_samples"] = 512
     raw["indices"]["n_base"] = 256
     config = tmp_path / "diabetes.yaml"
     config.write_text(yaml.safe_dump(raw))
     done = analyze_sensitivity(config)
+    run = MlflowClient(mlflow_uri).get_run(done.mlflow_run_id)
+    (model_input,) = run.inputs.model_inputs  # lineage: the analysed model is the run's input
+    version = MlflowClient(mlflow_uri).get_model_version_by_alias("diabetes-regressor", "champion")
+    assert version.source == f"models:/{model_input.model_id}"
+    (samples,) = run.inputs.dataset_inputs
+    assert samples.dataset.name == "samples of models:/diabetes-regressor@champion"
     table = done.result.indices["prediction"]
     assert set(table.sort_values("rank").index[:2]) == {"bmi", "s5"}  # the dataset's well-known drivers
     assert done.result.gradients.shape == (512, 1, 10)

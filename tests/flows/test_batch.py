@@ -154,3 +154,26 @@ def test_a_batch_that_breaks_itself_ends_its_parent_failed_with_the_summary_so_f
     assert parent.info.status == "FAILED" and "progress listener broke" in parent.data.tags["error"]
     assert parent.data.metrics["finished"] == 1.0
     assert not [r for r in runs_of(mlflow_uri, "broken") if r.info.status == "RUNNING"]
+
+
+def test_check_items_nest_under_the_parent_named_after_their_configs_and_reused_rows_keep_their_result(
+    mlflow_uri: str, tmp_path: Path
+) -> None:
+    from flows import run_batch
+
+    folder = tmp_path / "checks"
+    folder.mkdir()
+    for shipped in ("gradient_check.yaml", "physics_residual.yaml"):
+        raw = yaml.safe_load((ROOT / "configs" / shipped).read_text())
+        if "data" in raw:
+            raw["data"]["path"] = str(ROOT / "data" / Path(raw["data"]["path"]).name)
+        (folder / shipped).write_text(yaml.safe_dump(raw))
+    first = run_batch([str(folder)], name="checks")
+    children = [r for r in runs_of(mlflow_uri, "checks") if r.info.run_id != first.parent_run_id]
+    assert {r.data.tags.get("mlflow.parentRunId") for r in children} == {first.parent_run_id}
+    assert sorted(r.info.run_name.split(" ")[0] for r in children) == ["gradient-check", "physics-residual"]
+    assert all(r.data.tags["result.summary"] == "passed" for r in children)
+
+    again = run_batch([str(folder)], name="checks")
+    assert [item.status for item in again.items] == ["REUSED", "REUSED"]
+    assert [item.equations for item in again.items] == [item.equations for item in first.items] == [("passed",)] * 2
