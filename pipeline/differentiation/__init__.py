@@ -6,21 +6,13 @@ local polynomial, total variation, smoothing spline, finite differences) follow
 scikit-learn's estimator contract and choose their parameters from the data.
 :func:`smooth_and_differentiate` also returns what was chosen and the smoothed
 signal, which discovery uses.
+
+Public names are imported on first use (:mod:`pipeline.differentiation.exports`), so reading the
+method names (:mod:`pipeline.differentiation.registry`) imports none of the estimators.
 """
 
-from pipeline.differentiation.auto import AutoDifferentiator
-from pipeline.differentiation.base import Differentiator
-from pipeline.differentiation.derivatives import differentiate, smooth_and_differentiate
-from pipeline.differentiation.finite_difference import FiniteDifference
-from pipeline.differentiation.kalman import KalmanSmoother
-from pipeline.differentiation.local_polynomial import LocalPolynomial
-from pipeline.differentiation.noise import estimate_noise_sd
-from pipeline.differentiation.registry import METHODS, make_differentiator
-from pipeline.differentiation.result import DerivativeResult
-from pipeline.differentiation.savgol import SavitzkyGolay
-from pipeline.differentiation.spectral import Spectral
-from pipeline.differentiation.spline import SmoothingSpline
-from pipeline.differentiation.total_variation import TotalVariation
+from pipeline.differentiation.exports import __dir__ as __dir__  # lazy public names
+from pipeline.differentiation.exports import __getattr__ as __getattr__
 
 __all__ = [
     "METHODS",
@@ -37,5 +29,6 @@ __all__ = [
     "differentiate",
     "estimate_noise_sd",
     "make_differentiator",
+    "method_class",
     "smooth_and_differentiate",
 ]

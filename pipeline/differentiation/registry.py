@@ -1,44 +1,53 @@
 """The differentiation methods by name, and building one from its name and parameters.
 
-Adding a method is one line here: the config's method names come from :data:`METHODS`.
+Adding a method is one line here: the config's method names come from :data:`METHODS`. Each
+entry names its class as ``"module:Class"``, imported on use, so reading the names (a config
+does, before anything heavy) does not import scikit-learn or scipy.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from pipeline.differentiation.auto import AutoDifferentiator
-from pipeline.differentiation.base import Differentiator
-from pipeline.differentiation.finite_difference import FiniteDifference
-from pipeline.differentiation.kalman import KalmanSmoother
-from pipeline.differentiation.local_polynomial import LocalPolynomial
-from pipeline.differentiation.savgol import SavitzkyGolay
-from pipeline.differentiation.spectral import Spectral
-from pipeline.differentiation.spline import SmoothingSpline
-from pipeline.differentiation.total_variation import TotalVariation
 from pipeline.errors import DifferentiationError
 
-__all__ = ["METHODS", "make_differentiator"]
+if TYPE_CHECKING:
+    from pipeline.differentiation.base import Differentiator
 
-METHODS: dict[str, type[Differentiator]] = {
-    "auto": AutoDifferentiator,
-    "finite_difference": FiniteDifference,
-    "kalman": KalmanSmoother,
-    "local_polynomial": LocalPolynomial,
-    "savgol": SavitzkyGolay,
-    "spectral": Spectral,
-    "spline": SmoothingSpline,
-    "total_variation": TotalVariation,
+__all__ = ["METHODS", "make_differentiator", "method_class"]
+
+METHODS: dict[str, str] = {
+    "auto": "pipeline.differentiation.auto:AutoDifferentiator",
+    "finite_difference": "pipeline.differentiation.finite_difference:FiniteDifference",
+    "kalman": "pipeline.differentiation.kalman:KalmanSmoother",
+    "local_polynomial": "pipeline.differentiation.local_polynomial:LocalPolynomial",
+    "savgol": "pipeline.differentiation.savgol:SavitzkyGolay",
+    "spectral": "pipeline.differentiation.spectral:Spectral",
+    "spline": "pipeline.differentiation.spline:SmoothingSpline",
+    "total_variation": "pipeline.differentiation.total_variation:TotalVariation",
 }
+
+
+def method_class(method: str) -> type[Differentiator]:
+    """The differentiator class registered as ``method``.
+
+    Raises:
+        DifferentiationError: unknown method, naming the valid ones.
+    """
+    if method not in METHODS:
+        raise DifferentiationError(f"unknown differentiation method '{method}'; expected one of {list(METHODS)}")
+    module, name = METHODS[method].split(":")
+    return getattr(importlib.import_module(module), name)
+
+
 def make_differentiator(method: str, **params: Any) -> Differentiator:
     """Build the differentiator ``method`` with ``params``.
 
     Raises:
         DifferentiationError: unknown method or parameter, naming the valid ones.
     """
-    if method not in METHODS:
-        raise DifferentiationError(f"unknown differentiation method '{method}'; expected one of {list(METHODS)}")
-    cls = METHODS[method]
+    cls = method_class(method)
     valid = set(cls._get_param_names())
     unknown = sorted(set(params) - valid)
     if unknown:

@@ -9,10 +9,12 @@ fits and judges them by multiple shooting (:mod:`~pipeline.discovery.judging`), 
 winner's coefficients by simulation (:mod:`~pipeline.discovery.refinement`), estimates their
 uncertainty by bagging (:mod:`~pipeline.discovery.ensemble`) and scores the model
 (:mod:`~pipeline.discovery.scoring`). ``docs/architecture.md`` maps every module.
+
+Public names are imported on first use (:mod:`pipeline.discovery.exports`), so reading the function
+families (:mod:`pipeline.discovery.library`) does not import pysindy.
 """
 
-from pipeline.discovery.chain import discover
-from pipeline.discovery.library import Library
-from pipeline.discovery.result import DiscoveryResult, format_equation
+from pipeline.discovery.exports import __dir__ as __dir__  # lazy public names
+from pipeline.discovery.exports import __getattr__ as __getattr__
 
 __all__ = ["DiscoveryResult", "Library", "discover", "format_equation"]

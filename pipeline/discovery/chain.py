@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline.config import DifferentiationConfig, DiscoveryConfig
 from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
 from pipeline.discovery.conservation import describe_law, detect_laws
 from pipeline.discovery.design import Design, build_design
@@ -26,9 +26,6 @@ from pipeline.discovery.shooting import ShootingProblem
 from pipeline.discovery.stability import StabilityCheck
 from pipeline.discovery.trajectories import Trajectories, as_trajectories
 from pipeline.errors import DataError
-
-if TYPE_CHECKING:
-    from pipeline.config import DifferentiationConfig, DiscoveryConfig
 
 __all__ = ["discover"]
 
@@ -64,8 +61,6 @@ def discover(
         DataError: inconsistent shapes or unusable data.
         DiscoveryError: the library has more terms than samples, or fitting failed.
     """
-    from pipeline.config import DifferentiationConfig, DiscoveryConfig  # the config imports this package's registry
-
     config = config or DiscoveryConfig()
     data = as_trajectories(t, x, feature_names, u, control_names)
     derivatives = _derivatives(data, derivatives, differentiation or DifferentiationConfig())
