@@ -293,7 +293,7 @@ class Tracker:
                         code_paths=[str(here.parent / "pipeline")],
                         signature=signature,
                         pip_requirements=_model_requirements(),
-                        registered_model_name=registered,
+                        registered_model_name=registered or None,
                     )
                 if registered and alias:
                     self.client.set_registered_model_alias(registered, alias, str(info.registered_model_version))
