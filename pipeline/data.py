@@ -98,20 +98,50 @@ class TimeSeries:
         return None if self.u is None else [self.u[rows] for _, rows in self._groups]
 
 
+TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
+COMPRESSED_SUFFIXES = {".gz", ".bz2", ".xz", ".zst"}
+
+
+def _text_suffix(path: Path) -> str:
+    """The table's own suffix (``.csv`` for ``data.csv.gz``): compression suffixes are read through."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if len(suffixes) >= 2 and suffixes[-1] in COMPRESSED_SUFFIXES:
+        return suffixes[-2]
+    return path.suffix.lower()
+
+
+def _check_unique_header(frame: pd.DataFrame, path: Path, sep: str) -> None:
+    """pandas renames a repeated header ``u`` to ``u.1``, which would be modelled as another state: refuse it."""
+    header = pd.read_csv(path, sep=sep, nrows=1, header=None, dtype=str).iloc[0].tolist() if len(frame.columns) else []
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise DataError(f"{path}: column '{name}' appears twice in the header (expected unique column names)")
+        seen.add(name)
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataFileNotFoundError(f"{path}: data file not found")
-    suffix = path.suffix.lower()
+    suffix = _text_suffix(path)
     try:
         if suffix in {".parquet", ".pq"}:
             return pd.read_parquet(path)
-        if suffix in {".csv", ".txt", ".tsv"}:
-            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+        if suffix in TEXT_SUFFIXES:
+            sep = "\t" if suffix == ".tsv" else ","
+            frame = pd.read_csv(path, sep=sep)  # compression inferred from the name
+            _check_unique_header(frame, path, sep)
+            return frame
+    except DataError:
+        raise
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path}: the file is empty (expected a header row and data rows)") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
         raise DataError(f"{path}: cannot be read as {suffix[1:].upper()} ({exc})") from exc
-    raise DataError(f"{path}: unsupported file type '{suffix}' (expected .csv, .tsv or .parquet)")
+    raise DataError(
+        f"{path}: unsupported file type '{suffix}' (expected .csv, .tsv or .parquet; .csv and .tsv may be .gz, .bz2,"
+        " .xz or .zst compressed)"
+    )
 
 
 def _numeric_column(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:

@@ -79,3 +79,22 @@ def test_missing_file_and_unsupported_type(tmp_path: Path) -> None:
         load_timeseries(tmp_path / "absent.csv", time_column="t")
     with pytest.raises(DataError, match="unsupported file type '.xlsx'"):
         load_timeseries(_write(tmp_path, "x", "d.xlsx"), time_column="t")
+
+
+def test_compressed_csv_is_read_and_a_repeated_header_is_refused(tmp_path: Path) -> None:
+    import gzip
+
+    import pytest
+
+    from pipeline.data import load_timeseries
+    from pipeline.errors import DataError
+
+    rows = "t,u\n" + "".join(f"{0.1 * k},{2.0 - 0.1 * k}\n" for k in range(20))
+    packed = tmp_path / "decay.csv.gz"
+    packed.write_bytes(gzip.compress(rows.encode()))
+    series = load_timeseries(packed, time_column="t")
+    assert series.names == ("u",) and series.x.shape == (20, 1)
+    twice = tmp_path / "twice.csv"
+    twice.write_text("t,u,u\n" + "".join(f"{k},{k},{k}\n" for k in range(20)))  # pandas would call it u.1
+    with pytest.raises(DataError, match=r"twice\.csv: column 'u' appears twice in the header"):
+        load_timeseries(twice, time_column="t")
