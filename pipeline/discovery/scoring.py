@@ -124,7 +124,8 @@ def sensitive_dependence(model: DiscoveryResult, data: Trajectories, start: np.n
     simulation over the whole span cannot follow the data however right the model is."""
     if data.us is not None:
         return False
-    spread = np.where(data.stacked().std(axis=0) > 0, data.stacked().std(axis=0), 1.0)
+    spread = data.stacked().std(axis=0)
+    spread = np.where(spread > 0, spread, 1.0)
     t = data.ts[0]
     try:
         paths = [model.simulate(start + offset, t) for offset in (0.0, PERTURBATION * spread)]

@@ -39,13 +39,15 @@ def _compiled_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
             np.append(factor, multiplier[0] if multiplier else -1),
         )
     size = library.size
+    d = len(library.names)
+    argument_scale = np.ones(d) if library.argument_scale is None else np.asarray(library.argument_scale, dtype=float)
     plain = {family: factor < 0 for family, (_, _, factor) in groups.items()}
 
     def evaluate(state: np.ndarray) -> np.ndarray:
         values = np.empty(size)
         values[: powers.shape[0]] = np.prod(state[None, :] ** powers, axis=1)
         for family, (index, columns, factor) in groups.items():
-            result = FAMILIES[family][0](library.arguments(state)[columns])
+            result = FAMILIES[family][0](state[columns] * argument_scale[columns])
             values[index] = np.where(plain[family], result, result * state[np.maximum(factor, 0)])
         return values
 
