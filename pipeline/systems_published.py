@@ -1,95 +1,45 @@
 """Published ODE systems nobody on this project designed: a corpus to measure how discovery generalises.
 
-Transcribed by hand from ODEBench (d'Ascoli, Becker, Mathis, Schwaller, Kilbertus, "ODEFormer:
-Symbolic Regression of Dynamical Systems with Transformers", ICLR 2024; the benchmark list of
-63 systems, ids 1-63), which in turn takes most systems from Strogatz, *Nonlinear Dynamics and
-Chaos* (2nd ed., 2015; page numbers below as ODEBench gives them) and a few from other
-publications (cited per system). Each system keeps ODEBench's parameter values, its two
-published initial states (the first is the one sampled for fitting, the second is held out to
-check generalisation) and its time span [0, 10].
+The corpus (:data:`PUBLISHED`, 109 systems, 52 non-polynomial, 12 chaotic) is
 
-Every system has its published formula as a numpy right-hand side (``formula``). Polynomial
-systems also give their expanded terms (``{state: {term: coefficient}}`` in the polynomial
-library's names, states ``x, y, z, w`` for ODEBench's ``x_0 .. x_3``), so exact structure can be
-scored; their simulated truth is built from those terms (one object for simulating and scoring)
-and a test checks the terms against the formula. Non-polynomial systems simulate the formula.
+- :data:`ODEBENCH`, 63 systems transcribed by hand from ODEBench (d'Ascoli, Becker, Mathis,
+  Schwaller, Kilbertus, "ODEFormer: Symbolic Regression of Dynamical Systems with Transformers",
+  ICLR 2024; ids 1-63), which in turn takes most systems from Strogatz, *Nonlinear Dynamics and
+  Chaos* (2nd ed., 2015; page numbers below as ODEBench gives them) and a few from other
+  publications (cited per system). Each keeps ODEBench's parameter values, its two published
+  initial states and its time span [0, 10]; 26 are non-polynomial, 4 chaotic.
+- :data:`pipeline.systems_published_more.MORE`, 46 further systems from textbooks and papers of
+  mathematical biology, epidemiology, chemical kinetics, neuroscience, circuits, mechanics and
+  economics, and 7 chaotic flows of the ``dysts`` package (26 non-polynomial, 8 chaotic); see
+  that module for their provenance.
+
+Every system has two initial states (the first is the one sampled for fitting, the second is held
+out to check generalisation) and its published formula as a numpy right-hand side (``formula``).
+Polynomial systems also give their expanded terms (``{state: {term: coefficient}}`` in the
+polynomial library's names, states ``x, y, z, w``; ODEBench's ``x_0 .. x_3``), so exact structure
+can be scored; their simulated truth is built from those terms (one object for simulating and
+scoring) and a test checks the terms against the formula. Non-polynomial systems simulate the
+formula. The entry type and its builder live in :mod:`pipeline.systems_corpus`.
 
 The corpus is split once, by a stable hash of the system name (:func:`corpus_half`), into a
 tuning half (methods may be tuned on it) and a validation half (reported, never tuned on). The
 split is written out in :data:`TUNING` and :data:`VALIDATION`; a test checks it against the hash.
+Adding systems never moves an existing one between halves.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import numpy as np
 
-from pipeline.systems import KnownSystem
+from pipeline.systems_corpus import Formula, Params, PublishedSystem, Terms, corpus_half, published_system
+from pipeline.systems_corpus import sigmoid as _sigmoid
+from pipeline.systems_published_more import MORE
 
-__all__ = ["PUBLISHED", "TUNING", "VALIDATION", "PublishedSystem", "corpus_half"]
+__all__ = ["ODEBENCH", "PUBLISHED", "TUNING", "VALIDATION", "PublishedSystem", "corpus_half"]
 
-Params = tuple[float, ...]
-Formula = Callable[[np.ndarray, Params], Sequence[float]]
-Terms = dict[str, dict[str, float]]
-STATE_NAMES = ("x", "y", "z", "w")
 STROGATZ = "Strogatz, Nonlinear Dynamics and Chaos (2nd ed.)"
-
-
-@dataclass(frozen=True)
-class PublishedSystem:
-    """One published system, its source and its ground truth.
-
-    Attributes:
-        system: the system as :class:`~pipeline.systems.KnownSystem` (states, first and second
-            initial state, end time; polynomial terms or the formula as right-hand side).
-        source: where the equation, parameters and initial states come from.
-        equation: the published right-hand side in text, with symbolic parameters ``c0, c1, ...``.
-        params: the parameter values ``c0, c1, ...``.
-        formula: the published right-hand side f(x, params) -> (d,), independent of ``terms``.
-        chaotic: the published regime is chaotic (trajectory R² over the span is not expected).
-        description: what the system models.
-    """
-
-    system: KnownSystem
-    source: str
-    equation: str
-    params: Params
-    formula: Formula
-    chaotic: bool
-    description: str
-
-    @property
-    def name(self) -> str:
-        """The system's identifier (also what the split hashes)."""
-        return self.system.name
-
-    @property
-    def polynomial(self) -> bool:
-        """True when the right-hand side is a polynomial in the states (its terms are known)."""
-        return self.system.polynomial
-
-    @property
-    def degree(self) -> int:
-        """Highest total degree of the true polynomial terms (0 for non-polynomial systems)."""
-        if not self.polynomial:
-            return 0
-        return max(
-            sum(int(f.split("^")[1]) if "^" in f else 1 for f in term.split() if term != "1")
-            for terms in self.system.terms.values()
-            for term in terms
-        )
-
-    def rhs(self, _t: float, x: np.ndarray) -> np.ndarray:
-        """The published formula as f(t, x) (d,) for scipy's ``solve_ivp``."""
-        return np.asarray(self.formula(np.asarray(x, dtype=float), self.params), dtype=float)
-
-
-def corpus_half(name: str) -> str:
-    """The half a system belongs to: ``"tuning"`` or ``"validation"``, from the SHA-256 of its name."""
-    return "tuning" if hashlib.sha256(name.encode()).digest()[0] % 2 == 0 else "validation"
 
 
 def _system(
@@ -105,32 +55,11 @@ def _system(
     terms: Callable[[Params], Terms] | None = None,
     chaotic: bool = False,
 ) -> PublishedSystem:
-    """Build one corpus entry named ``odebench_<id>_<slug>``; ``terms`` maps the parameters to polynomial terms."""
-    names = STATE_NAMES[: len(x0)]
-    entry = PublishedSystem(
-        system=KnownSystem(name=f"odebench_{number:02d}_{slug}", names=names, x0=x0, t_end=10.0, x0_alt=x0_alt),
-        source=f"{source}; ODEBench id {number} (d'Ascoli et al. 2024)",
-        equation=equation,
-        params=params,
-        formula=formula,
-        chaotic=chaotic,
-        description=description,
+    """One ODEBench entry named ``odebench_<id>_<slug>``, its source suffixed with the ODEBench id."""
+    return published_system(
+        f"odebench_{number:02d}_{slug}", description, f"{source}; ODEBench id {number} (d'Ascoli et al. 2024)",
+        equation, params, formula, x0, x0_alt, terms, chaotic,
     )
-    truth = KnownSystem(
-        name=entry.name,
-        names=names,
-        x0=x0,
-        t_end=10.0,
-        terms=terms(params) if terms is not None else {},
-        rhs=None if terms is not None else entry.rhs,
-        x0_alt=x0_alt,
-    )
-    return PublishedSystem(truth, entry.source, equation, params, formula, chaotic, description)
-
-
-def _sigmoid(v: np.ndarray | float) -> np.ndarray | float:
-    """1 / (1 + exp(v))."""
-    return 1.0 / (1.0 + np.exp(v))
 
 
 S = STROGATZ
@@ -570,11 +499,14 @@ _HIGHER_D = [
     ),
 ]
 
-PUBLISHED: dict[str, PublishedSystem] = {s.name: s for s in (*_ONE_D, *_TWO_D, *_HIGHER_D)}
-"""Every corpus system by name, in ODEBench order."""
+ODEBENCH: dict[str, PublishedSystem] = {s.name: s for s in (*_ONE_D, *_TWO_D, *_HIGHER_D)}
+"""The 63 ODEBench systems by name, in ODEBench order."""
+
+PUBLISHED: dict[str, PublishedSystem] = {**ODEBENCH, **MORE}
+"""Every corpus system by name: ODEBench first, then :data:`pipeline.systems_published_more.MORE`."""
 
 # The split, fixed once (2026-12-02) by corpus_half(name); a test checks it still matches the hash.
-TUNING: tuple[str, ...] = (  # 33 systems: 19 polynomial, 14 not; 1 chaotic
+TUNING: tuple[str, ...] = (  # 52 systems (33 ODEBench, 19 more): 28 polynomial, 24 not; 6 chaotic
     "odebench_01_rc_charging",
     "odebench_02_exponential_growth",
     "odebench_03_logistic",
@@ -608,8 +540,27 @@ TUNING: tuple[str, ...] = (  # 33 systems: 19 polynomial, 14 not; 1 chaotic
     "odebench_60_aizawa",
     "odebench_62_binocular_rivalry_adaptation",
     "odebench_63_seir",
+    "ivlev_predator_prey",
+    "berec_allee_mate_finding",
+    "hastings_powell_food_chain",
+    "hethcote_sirs",
+    "gardner_toggle_switch",
+    "alon_negative_autoregulation",
+    "murray_michaelis_menten_mass_action",
+    "haldane_substrate_inhibition",
+    "uppal_cstr_arrhenius",
+    "gibaldi_two_compartment_mm",
+    "fitzhugh_nagumo",
+    "morris_lecar",
+    "hodgkin_huxley",
+    "bass_diffusion",
+    "richardson_arms_race",
+    "dysts_halvorsen",
+    "dysts_sprott_b",
+    "dysts_nose_hoover",
+    "dysts_arneodo",
 )
-VALIDATION: tuple[str, ...] = (  # 30 systems: 18 polynomial, 12 not; 3 chaotic
+VALIDATION: tuple[str, ...] = (  # 57 systems (30 ODEBench, 27 more): 29 polynomial, 28 not; 6 chaotic
     "odebench_05_falling_with_drag",
     "odebench_07_gompertz",
     "odebench_08_logistic_allee",
@@ -640,4 +591,31 @@ VALIDATION: tuple[str, ...] = (  # 30 systems: 18 polynomial, 12 not; 3 chaotic
     "odebench_56_lorenz_chaotic",
     "odebench_59_rossler_chaotic",
     "odebench_61_chen_lee",
+    "murray_may_predator_prey",
+    "rosenzweig_macarthur_predator_prey",
+    "beddington_deangelis_predator_prey",
+    "murray_holling_type3_predator_prey",
+    "murray_lotka_volterra_logistic_prey",
+    "gilpin_ayala_theta_logistic",
+    "von_bertalanffy_growth",
+    "smith_waltman_chemostat_monod",
+    "capasso_serio_sir_saturating",
+    "ross_macdonald_malaria",
+    "nowak_may_hiv_basic",
+    "elowitz_repressilator_protein",
+    "murray_michaelis_menten_qssa",
+    "lindemann_mass_action",
+    "wilson_cowan",
+    "rayleigh_oscillator",
+    "khalil_tunnel_diode",
+    "duffing_hardening_damped",
+    "strogatz_hopf_normal_form",
+    "hindmarsh_rose",
+    "taylor_projectile_quadratic_drag",
+    "taylor_kepler_orbit",
+    "solow_growth",
+    "braun_lanchester_square_law",
+    "dysts_thomas",
+    "dysts_yu_wang",
+    "dysts_lorenz84",
 )
