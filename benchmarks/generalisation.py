@@ -2,13 +2,14 @@
 
     PYTHONPATH=. python benchmarks/generalisation.py [--half tuning|validation|both] [--systems a,b]
         [--noises 0,0.01,0.05] [--methods deltaflow,pysindy-default,pysindy-grid,pysindy-grid-sim] [--jobs 1]
-        [--cap 60] [--seed 0]
+        [--cap 60] [--seed 0] [--reuse] [--merge]
 
-Corpus: ``pipeline.systems_published`` (the 63 ODEBench systems, 26 non-polynomial, 4 chaotic),
-split once by a hash of the name into a tuning half (33) and a validation half (30). Scored exactly
-like ``benchmarks/discovery.py`` (its scoring functions are imported): 512 points on [0, 10],
-multiplicative noise x·(1 + γ·N(0,1)) with the same seed for every system; per system, noise and
-method:
+Corpus: ``pipeline.systems_published`` (109 systems: the 63 of ODEBench and 46 more from textbooks,
+papers and ``dysts``; 52 non-polynomial, 12 chaotic), split once by a hash of the name into a
+tuning half (52) and a validation half (57). Scored exactly like ``benchmarks/discovery.py`` (its
+scoring functions are imported): 512 points on [0, t_end] (10 time units unless the system sets its
+own, e.g. neuron models in ms), multiplicative noise x·(1 + γ·N(0,1)) with the same seed for every
+system; per system, noise and method:
 
 - success: trajectory R² > 0.9 of the model simulated (deltaflow's capped integrator, 5 s) from the
   clean first initial state against the clean trajectory (R² averaged over states);
@@ -35,6 +36,13 @@ is built from every half on file. With ``--systems`` or ``--methods`` the output
 suffix ``_subset`` and the canonical ones are left alone; ``--reuse`` then adds the methods not run
 from the canonical files, so ``--methods deltaflow --reuse`` compares a changed deltaflow with the
 stored anchors in a fraction of the time (about 5 of the 38 minutes of a full run).
+
+``--merge`` adds rows to the canonical files without rerunning the others: it runs only the cases
+(system, noise, method) not yet on file, or with ``--systems`` every case of those systems, and
+merges them in, replacing rows of the same system, noise and method; the report is rebuilt from the
+files and names any method on file for fewer systems than the others. After adding systems to the
+corpus, ``--merge --methods pysindy-default,pysindy-grid,pysindy-grid-sim`` runs the anchors on the
+new systems only, and ``--merge --methods deltaflow`` then adds deltaflow's rows.
 """
 
 from __future__ import annotations
@@ -487,29 +495,38 @@ def write_report(records: list[dict[str, Any]], command: str, path: Path) -> Non
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     lines = [
-        "# Generalisation: discovery on published systems (ODEBench), tuning and validation halves",
+        "# Generalisation: discovery on published systems, tuning and validation halves",
         "",
         f"`{command}` at commit {commit}: {len({r['system'] for r in records})} systems of"
         " `pipeline/systems_published.py`,"
-        f" {N} points on [0, 10], multiplicative noise, one noise seed. Success = trajectory R² > 0.9 from the"
+        f" {N} points on [0, t_end] (t_end = 10 unless the system sets its own), multiplicative noise, one noise"
+        " seed. Success = trajectory R² > 0.9 from the"
         " clean first initial state; 2nd IC = the same from the second published initial state (not fitted);"
         " exact = exactly the true terms (polynomial systems). Times are of the fit alone, one BLAS thread.",
     ]
-    lines += summary_tables(records) + system_table(records) + failure_list(records)
+    lines += coverage_note(records) + summary_tables(records) + system_table(records) + failure_list(records)
     path.write_text("\n".join(lines) + "\n")
+
+
+def coverage_note(records: list[dict[str, Any]]) -> list[str]:
+    """A warning naming each method run on fewer systems than the report holds (its shares are over fewer)."""
+    systems = {r["system"] for r in records}
+    lines = []
+    for method in METHODS:
+        own = {r["system"] for r in records if r["method"] == method}
+        if own and own != systems:
+            lines.append(
+                f"- **{LABELS[method]}** is on file for {len(own)} of the {len(systems)} systems (missing:"
+                f" {len(systems - own)}); its rows in the tables below are over those {len(own)} only."
+            )
+    return ["", "Coverage: methods are not all on file for the same systems.", "", *lines] if lines else []
 
 
 def reused_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """From the canonical result files, the other methods' records on the cases just run (same seed)."""
     cases = {(r["system"], r["noise"], r["seed"]) for r in records}
     ran = {r["method"] for r in records}
-    stored = [
-        r
-        for half in ("tuning", "validation")
-        if (RESULTS / f"generalisation_{half}.json").exists()
-        for r in json.loads((RESULTS / f"generalisation_{half}.json").read_text())
-    ]
-    return [r for r in stored if r["method"] not in ran and (r["system"], r["noise"], r["seed"]) in cases]
+    return [r for r in canonical_records() if r["method"] not in ran and (r["system"], r["noise"], r["seed"]) in cases]
 
 
 def _parse() -> argparse.Namespace:
@@ -526,11 +543,58 @@ def _parse() -> argparse.Namespace:
         action="store_true",
         help="add the methods not run (same systems, noises, seed) from the canonical JSON files to the subset report",
     )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="run only the cases missing from the canonical JSON files (or, with --systems, every case of those"
+        " systems) and merge them in, replacing rows with the same system, noise and method",
+    )
     return parser.parse_args()
 
 
-def main() -> None:
-    args = _parse()
+def canonical_records() -> list[dict[str, Any]]:
+    """Every record in the canonical per-half result files (empty when none is on file)."""
+    return [
+        r
+        for half in ("tuning", "validation")
+        if (RESULTS / f"generalisation_{half}.json").exists()
+        for r in json.loads((RESULTS / f"generalisation_{half}.json").read_text())
+    ]
+
+
+def missing_cases(cases: list[Case], stored: list[dict[str, Any]]) -> list[Case]:
+    """The cases whose (system, noise, method) has no record in ``stored``."""
+    done = {(r["system"], r["noise"], r["method"]) for r in stored}
+    return [c for c in cases if (c.system, c.noise, c.method) not in done]
+
+
+def merge_records(stored: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``stored`` with every row of the same (system, noise, method) as a ``new`` one replaced by it.
+
+    The result is ordered by corpus order, noise and method, so the files diff cleanly.
+    """
+    replaced = {(r["system"], r["noise"], r["method"]) for r in new}
+    kept = [r for r in stored if (r["system"], r["noise"], r["method"]) not in replaced]
+    order = {name: k for k, name in enumerate(PUBLISHED)}
+    methods = list(METHODS)
+    return sorted(
+        [*kept, *new],
+        key=lambda r: (order.get(r["system"], len(order)), r["noise"], methods.index(r["method"])
+                       if r["method"] in methods else len(methods)),
+    )
+
+
+def write_canonical(records: list[dict[str, Any]], halves: list[str], command: str) -> None:
+    """Write each half's records to ``generalisation_<half>.json`` and the report from every half on file."""
+    for half in halves:
+        rows = [r for r in records if r["half"] == half]
+        (RESULTS / f"generalisation_{half}.json").write_text(json.dumps(rows, indent=0))
+    write_report(canonical_records(), command, RESULTS / "generalisation.md")
+    print(f"wrote {RESULTS / 'generalisation.md'}")
+
+
+def _chosen_cases(args: argparse.Namespace) -> list[Case]:
+    """The cases the command line asks for (systems of the halves, noises, methods); exits on unknown names."""
     halves = ["tuning", "validation"] if args.half == "both" else [args.half]
     members = {"tuning": TUNING, "validation": VALIDATION}
     names = [n for n in PUBLISHED if any(n in members[h] for h in halves)]
@@ -543,16 +607,31 @@ def main() -> None:
     if set(methods) - set(METHODS):
         raise SystemExit(f"--methods: unknown {sorted(set(methods) - set(METHODS))}; expected of {list(METHODS)}")
     noises = [float(v) for v in args.noises.split(",")]
-    cases = [Case(n, noise, m, args.seed, args.cap) for n in names for noise in noises for m in methods]
-    subset = bool(args.systems) or methods != list(METHODS) or noises != [0.0, 0.01, 0.05]
-    on_result = _progress({n: len(noises) * len(methods) for n in names})
+    return [Case(n, noise, m, args.seed, args.cap) for n in names for noise in noises for m in methods]
+
+
+def main() -> None:
+    args = _parse()
+    halves = ["tuning", "validation"] if args.half == "both" else [args.half]
+    cases = _chosen_cases(args)
+    if args.merge and not args.systems:
+        cases = missing_cases(cases, canonical_records())
+    expected: dict[str, int] = {}
+    for case in cases:
+        expected[case.system] = expected.get(case.system, 0) + 1
+    subset = not args.merge and (
+        bool(args.systems)
+        or args.methods.split(",") != list(METHODS)
+        or [float(v) for v in args.noises.split(",")] != [0.0, 0.01, 0.05]
+    )
+    on_result = _progress(expected)
     start = time.perf_counter()
     with threadpool_limits(limits=1):
         run_cases(cases, max(1, args.jobs), on_result)
     records = [r for rows in on_result.records.values() for r in rows]  # type: ignore[attr-defined]
     if args.reuse:
         records += reused_records(records)
-    print(f"{len(cases)} fits on {len(names)} systems in {time.perf_counter() - start:.0f} s ({args.jobs} jobs)")
+    print(f"{len(cases)} fits on {len(expected)} systems in {time.perf_counter() - start:.0f} s ({args.jobs} jobs)")
     command = "python benchmarks/generalisation.py " + " ".join(
         f"--{k}" if v is True else f"--{k} {v}" for k, v in vars(args).items() if v not in ("", None, False)
     )
@@ -561,13 +640,9 @@ def main() -> None:
         write_report(records, command, RESULTS / "generalisation_subset.md")
         print(f"wrote {RESULTS / 'generalisation_subset.md'}")
         return
-    for half in halves:
-        rows = [r for r in records if r["half"] == half]
-        (RESULTS / f"generalisation_{half}.json").write_text(json.dumps(rows, indent=0))
-    on_file = [r for h in ("tuning", "validation") if (RESULTS / f"generalisation_{h}.json").exists()
-               for r in json.loads((RESULTS / f"generalisation_{h}.json").read_text())]
-    write_report(on_file, command, RESULTS / "generalisation.md")
-    print(f"wrote {RESULTS / 'generalisation.md'}")
+    if args.merge:
+        records = merge_records([r for r in canonical_records() if r["half"] in halves], records)
+    write_canonical(records, halves, command)
 
 
 if __name__ == "__main__":
