@@ -316,7 +316,9 @@ _CHEMISTRY = [
 
 _NEURONS_CIRCUITS_MECHANICS = [
     published_system(
-        "fitzhugh_nagumo", "FitzHugh-Nagumo excitable neuron with constant current (relaxation oscillation)",
+        "fitzhugh_nagumo",
+        "FitzHugh-Nagumo excitable neuron with constant current (relaxation oscillation; record 40 time units, about"
+        " one period)",
         "FitzHugh (1961), Biophys. J. 1:445 (a 0.7, b 0.8, tau 12.5); current 0.5",
         "x' = x - x^3/3 - y + c0; y' = (x + c1 - c2 y)/c3",
         (0.5, 0.7, 0.8, 12.5),
@@ -424,7 +426,8 @@ _NEURONS_CIRCUITS_MECHANICS = [
 _SOCIETY = [
     published_system(
         "bass_diffusion", "Bass diffusion of a new product (adopted fraction, t in years)",
-        "Bass (1969), Manag. Sci. 15:215 (average p 0.03, q 0.38)",
+        "Bass (1969), Manag. Sci. 15:215; p 0.03, q 0.38 the averages of Sultan, Farley & Lehmann (1990),"
+        " J. Mark. Res. 27:70",
         "x' = (c0 + c1 x) (1 - x)",
         (0.03, 0.38), lambda x, c: [(c[0] + c[1] * x[0]) * (1 - x[0])], (0.0,), (0.3,),
         lambda c: {"x": {"1": c[0], "x": c[1] - c[0], "x^2": -c[1]}},
@@ -447,7 +450,7 @@ _SOCIETY = [
     published_system(
         "braun_lanchester_square_law", "Lanchester aimed-fire combat, battle of Iwo Jima (troops, t in days)",
         "Braun, Differential Equations and Their Applications (4th ed., 1993), §4.5 (a 0.0544, b 0.0106);"
-        " reinforcements left out",
+        " Engel's (1954) fit; reinforcements left out, initial states chosen here (54 000 landed the first day)",
         "x' = -c0 y; y' = -c1 x",
         (0.0544, 0.0106), lambda x, c: [-c[0] * x[1], -c[1] * x[0]], (54000.0, 21500.0), (73000.0, 21500.0),
         lambda c: {"x": {"y": -c[0]}, "y": {"x": -c[1]}},
