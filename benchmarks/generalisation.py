@@ -65,7 +65,8 @@ import numpy as np
 import pysindy as ps
 from threadpoolctl import threadpool_limits
 
-from benchmarks.discovery import _r2, _structure, deltaflow_fit, pysindy_default
+from benchmarks.discovery import _r2, _structure, pysindy_default
+from pipeline.discovery import discover
 from pipeline.discovery.library import Library
 from pipeline.discovery.simulate import simulate_model
 from pipeline.errors import DeltaflowError
@@ -166,8 +167,35 @@ def pysindy_grid_by_simulation(t: np.ndarray, x: np.ndarray, names: tuple[str, .
     return best[1], best[2]
 
 
+def _deltaflow_with_intervals(
+    t: np.ndarray, x: np.ndarray, names: tuple[str, ...]
+) -> tuple[Library, np.ndarray, np.ndarray | None]:
+    """deltaflow with default settings: its library, coefficients (d, p) and 95 % intervals (d, p, 2)."""
+    result = discover(t, x, feature_names=names)
+    return result.library, result.coefficients, result.intervals
+
+
+def interval_scores(
+    library: Library, coef: np.ndarray, intervals: np.ndarray, system: KnownSystem
+) -> tuple[int, int, int, int]:
+    """Coverage counts of the 95 % intervals (d, p, 2): (true terms whose true coefficient lies inside its
+    term's interval, true terms; model terms whose estimate lies inside its own interval, model terms).
+    A true term the model left out counts as not covered."""
+    names = library.feature_names()
+    covered = total = 0
+    for i, state in enumerate(system.names):
+        for term, value in system.terms.get(state, {}).items():
+            total += 1
+            if term in names:
+                low, high = intervals[i, names.index(term)]
+                covered += int(coef[i, names.index(term)] != 0 and low <= value <= high)
+    active = coef != 0
+    inside = (intervals[..., 0] <= coef) & (coef <= intervals[..., 1])
+    return covered, total, int(np.sum(inside & active)), int(np.sum(active))
+
+
 METHODS: dict[str, Fit] = {
-    "deltaflow": deltaflow_fit,
+    "deltaflow": lambda t, x, names: _deltaflow_with_intervals(t, x, names),
     "pysindy-default": pysindy_default(2),
     "pysindy-grid": pysindy_grid,
     "pysindy-grid-sim": pysindy_grid_by_simulation,
@@ -263,7 +291,7 @@ def run_case(case: Case) -> dict[str, Any]:
     signal.setitimer(signal.ITIMER_REAL, case.cap)
     start = time.perf_counter()
     try:
-        library, coef = METHODS[case.method](t, x, system.names)
+        library, coef, *extra = METHODS[case.method](t, x, system.names)
     except FitTimeout:
         return _record(case, "over cap", time.perf_counter() - start)
     except Exception as exc:  # noqa: BLE001 - a failed fit is scored as a failure
@@ -276,6 +304,9 @@ def run_case(case: Case) -> dict[str, Any]:
     if system.polynomial:
         exact, err = _structure(library, coef, system)
         record["exact"], record["coef_err"] = float(exact), float(err)
+        if extra and extra[0] is not None:
+            keys = ("ci_truth_covered", "ci_truth_terms", "ci_estimate_inside", "ci_terms")
+            record |= dict(zip(keys, interval_scores(library, coef, extra[0], system)))
     record["model"] = render_equations(system.names, model_terms(library, coef, system.names))
     return record
 
@@ -504,8 +535,41 @@ def write_report(records: list[dict[str, Any]], command: str, path: Path) -> Non
         " clean first initial state; 2nd IC = the same from the second published initial state (not fitted);"
         " exact = exactly the true terms (polynomial systems). Times are of the fit alone, one BLAS thread.",
     ]
-    lines += coverage_note(records) + summary_tables(records) + system_table(records) + failure_list(records)
+    lines += coverage_note(records) + summary_tables(records) + interval_table(records)
+    lines += system_table(records) + failure_list(records)
     path.write_text("\n".join(lines) + "\n")
+
+
+def interval_table(records: list[dict[str, Any]]) -> list[str]:
+    """deltaflow's 95 % intervals on the polynomial systems, per half and noise: how often they hold the true
+    coefficient (over every true term; and over the systems found with the exact structure) and the estimate."""
+    rows = [r for r in records if r["method"] == "deltaflow" and "ci_truth_terms" in r]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## deltaflow's 95 % intervals (polynomial systems)",
+        "",
+        "Truth covered: true terms whose true coefficient lies in the interval of the model's coefficient (a"
+        " term the model left out is not covered); the second column counts only systems found with the exact"
+        " structure. Estimate inside: the model's own coefficients inside their intervals.",
+        "",
+        "| half | noise | truth covered, all | truth covered, exact-structure systems | estimate inside |",
+        "|---|---|---|---|---|",
+    ]
+
+    def share(hit: str, total: str, chosen: list[dict[str, Any]]) -> str:
+        a, b = sum(r[hit] for r in chosen), sum(r[total] for r in chosen)
+        return f"{a / b:.1%} ({a}/{b})" if b else "–"
+
+    for half in ("tuning", "validation", "both"):
+        for noise in sorted({r["noise"] for r in rows}):
+            cell = [r for r in rows if r["noise"] == noise and half in (r["half"], "both")]
+            exact = [r for r in cell if r["exact"] == 1.0]
+            truth, truth_exact = (share("ci_truth_covered", "ci_truth_terms", c) for c in (cell, exact))
+            inside = share("ci_estimate_inside", "ci_terms", cell)
+            lines.append(f"| {half} | {noise:.0%} | {truth} | {truth_exact} | {inside} |")
+    return lines
 
 
 def coverage_note(records: list[dict[str, Any]]) -> list[str]:

@@ -5,6 +5,7 @@ Everything here is computed once from the (unit-scaled) data and read by every l
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -22,7 +23,11 @@ from pipeline.errors import DiscoveryError
 if TYPE_CHECKING:
     from pipeline.config import DiscoveryConfig
 
-__all__ = ["Design", "block_folds", "build_design", "integrate_library"]
+__all__ = ["MAX_POLYNOMIAL_TERMS", "Design", "affordable_degree", "block_folds", "build_design", "integrate_library"]
+
+MAX_POLYNOMIAL_TERMS = 1000
+"""The most polynomial terms an automatically chosen degree may give (50 states: degree 1, 51 terms; degree 2
+would give 1,326): beyond that, memory and selection time grow faster than anything the data can tell."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,21 @@ def integrate_library(theta: np.ndarray, ts: list[np.ndarray]) -> np.ndarray:
     return integrated
 
 
+def affordable_degree(max_degree: int, n_variables: int, n_samples: int, include_bias: bool = True) -> int:
+    """The highest degree up to ``max_degree`` whose polynomial library the data can afford.
+
+    Affordable: fewer terms than ``n_samples`` − 2 (a least-squares fit with residual degrees of freedom) and at
+    most :data:`MAX_POLYNOMIAL_TERMS`. Degree 1 when even that is not affordable (the design then says why).
+    """
+
+    def n_terms(degree: int) -> int:
+        return math.comb(n_variables + degree, degree) - (0 if include_bias else 1)
+
+    limit = min(n_samples - 3, MAX_POLYNOMIAL_TERMS)
+    affordable = [g for g in range(1, max_degree + 1) if n_terms(g) <= limit]
+    return max(affordable, default=1)
+
+
 def build_design(
     data: Trajectories,
     derivatives: Sequence[DerivativeResult],
@@ -96,7 +116,9 @@ def build_design(
         DiscoveryError: non-finite library values, or more terms than samples.
     """
     spec = config.library
-    top_degree = spec.degree if spec.degree is not None else spec.max_degree
+    top_degree = spec.degree or affordable_degree(
+        spec.max_degree, len(data.names) + len(data.controls), sum(data.lengths), spec.include_bias
+    )
     automatic: tuple[tuple[str, int], ...] = ()
     if spec.functions == "auto":
         in_data_units = data.stacked() * (1.0 if variable_scale is None else variable_scale[: data.d])
