@@ -86,3 +86,21 @@ def test_two_nightly_runs_read_through_the_rest_api(mlflow_server: str, tmp_path
     version = _get(uri, "registered-models/alias", name="decay-nightly", alias="champion")["model_version"]
     assert version["version"] == "2" and version["run_id"] == second.mlflow_run_id  # the alias moved on
     assert second.model_uri == "models:/decay-nightly@champion"
+
+
+def test_the_cli_links_the_run_and_experiment_pages_in_the_classic_layout(mlflow_server: str, tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from flows import discover_equations
+    from flows.console import show_discovery
+
+    done = discover_equations(_nightly(tmp_path, "linked", log_model=False))
+    console = Console(record=True, width=400)
+    assert show_discovery(done, console) == 0
+    lines = console.export_text().splitlines()
+    run_page = f"{mlflow_server}/#/experiments/{done.experiment_id}/runs/{done.mlflow_run_id}"
+    assert f"Run: {run_page}?workflowType=machine_learning" in lines
+    assert f"Experiment: {mlflow_server}/#/experiments/{done.experiment_id}/runs?workflowType=machine_learning" in lines
+    assert not any("mlflow ui" in line for line in lines)  # a server is already there to open
+    page = requests.get(f"{mlflow_server}/", timeout=30)  # the UI's single page the links' hash routes live in
+    assert page.status_code == 200 and "<html" in page.text.lower()
