@@ -371,7 +371,7 @@ class Tracker:
             entity = Dataset(**json.loads(dataset))
             datasets.append(DatasetInput(entity, tags=[InputTag("mlflow.data.context", "training")]))
         models = []
-        model_id = self._logged_model_id(model_uri) if model_uri else None
+        model_id = self.logged_model_id(model_uri) if model_uri else None
         if model_id:
             models.append(LoggedModelInput(model_id))
         if not datasets and not models:
@@ -381,7 +381,7 @@ class Tracker:
         except MlflowException as exc:
             raise TrackingError(f"MLflow at {self.uri}: cannot log the inputs of run {run_id} ({exc})") from exc
 
-    def _logged_model_id(self, uri: str) -> str | None:
+    def logged_model_id(self, uri: str) -> str | None:
         """The logged-model id behind ``models:/name/version``, ``models:/name@alias`` or ``models:/m-...``;
         None for anything else (a built-in example, a runs:/ URI, a model this store does not hold)."""
         if not uri.startswith("models:/"):
