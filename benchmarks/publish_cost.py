@@ -120,7 +120,7 @@ def model_arguments(record: Any) -> dict[str, Any]:
     output = pd.DataFrame({f"d{n}/dt": [0.0] for n in names})
     return {
         "name": "exp_decay", "input_example": example, "python_model": str(ROOT / "flows" / "pyfunc_model.py"),
-        "code_paths": [str(ROOT / "pipeline")], "pip_requirements": _model_requirements(),
+        "code_paths": [str(ROOT / "pipeline")], "pip_requirements": list(_model_requirements()),
         "signature": infer_signature(example, output, params={"simulate": False, "t": [0.0, 1.0]}),
     }  # fmt: skip
 
@@ -179,28 +179,37 @@ def write(rows: dict[str, dict[str, float]], runs: int, note: str) -> str:
     return "\n".join(lines)
 
 
+def run(runs: int, profile: bool = False, note: str = "") -> str:
+    """Measure on a fresh SQLite file and on a fresh local ``mlflow server``; write and return the section."""
+    work = Path(tempfile.mkdtemp(prefix="deltaflow-publish-"))
+    here = Path.cwd()
+    os.chdir(work)
+    os.environ.setdefault("PREFECT_HOME", str(work / "prefect"))
+    try:
+        from flows.settings import prepare_environment
+
+        prepare_environment()
+        from flows.local_stack import start_mlflow_server, stop_process
+
+        inputs = core_inputs()
+        rows = {"SQLite file": measure(f"sqlite:///{work / 'mlflow.db'}", inputs, runs, profile)}
+        process, uri = start_mlflow_server(work / "server")
+        try:
+            rows["local `mlflow server`"] = measure(uri, inputs, runs, profile)
+        finally:
+            stop_process(process)
+    finally:
+        os.chdir(here)
+    return write(rows, runs, note)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--profile", action="store_true", help="print cProfile's view of the publish")
     parser.add_argument("--note", default="", help="a line saying what code was measured")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="deltaflow-publish-"))
-    os.chdir(work)
-    os.environ.setdefault("PREFECT_HOME", str(work / "prefect"))
-    from flows.settings import prepare_environment
-
-    prepare_environment()
-    from flows.local_stack import start_mlflow_server, stop_process
-
-    inputs = core_inputs()
-    rows = {"SQLite file": measure(f"sqlite:///{work / 'mlflow.db'}", inputs, args.runs, args.profile)}
-    process, uri = start_mlflow_server(work / "server")
-    try:
-        rows["local `mlflow server`"] = measure(uri, inputs, args.runs, args.profile)
-    finally:
-        stop_process(process)
-    print(write(rows, args.runs, args.note))
+    print(run(args.runs, args.profile, args.note))
 
 
 if __name__ == "__main__":

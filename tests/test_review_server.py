@@ -79,6 +79,7 @@ def test_two_nightly_runs_read_through_the_rest_api(mlflow_server: str, tmp_path
     (output,) = run["outputs"]["model_outputs"]
     model = _get(uri, f"logged-models/{output['model_id']}")["model"]
     assert model["info"]["name"] == "exp_decay" and model["info"]["source_run_id"] == first.mlflow_run_id
+    assert "coef.u.u" in {m["key"] for m in model.get("data", {}).get("metrics", [])}  # the model page shows them
     mlmodel = yaml.safe_load(_logged_model_file(uri, output["model_id"], "MLmodel"))
     example_file = mlmodel["saved_input_example_info"]["artifact_path"]
     assert '"u"' in _logged_model_file(uri, output["model_id"], example_file)  # one row of the states
