@@ -27,6 +27,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from flows.locks import file_lock
+from flows.model_code import model_code_path
 from flows.outbox import Outbox, RunRecord, default_outbox
 from flows.settings import default_artifact_root, tracking_uri
 from pipeline.errors import ModelError, TrackingError
@@ -309,7 +310,7 @@ class Tracker:
                         input_example=example,
                         python_model=str(here / "pyfunc_model.py"),
                         artifacts={"model": str(model_json)},
-                        code_paths=[str(here.parent / "pipeline")],
+                        code_paths=[model_code_path()],
                         signature=signature,
                         pip_requirements=list(_model_requirements()),
                         registered_model_name=registered or None,
