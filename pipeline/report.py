@@ -181,7 +181,11 @@ def render_sensitivity_report(
         parts.append("<th>mean d/dx</th><th>mean |d/dx|</th><th>S1 (±95 %)</th><th>ST (±95 %)</th>")
         parts.append("<th>DGSM bound on ST</th><th>rank</th></tr>")
         table = result.indices.get(out)
-        for i, feat in enumerate(result.features):
+        order = list(range(len(result.features)))
+        if table is not None:  # most influential first, as the bar chart
+            order.sort(key=lambda i: table["rank"].get(result.features[i], len(order)))
+        for i in order:
+            feat = result.features[i]
             g = result.gradients[:, j, i]
             cells = ["–"] * 4
             if table is not None and feat in table.index:
