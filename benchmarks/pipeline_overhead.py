@@ -11,7 +11,9 @@ discover), then the flow (the same plus Prefect and MLflow logging of params, me
 7 artifacts and 3 plots), with and without the pyfunc model; the first flow of the
 process is the cold one. Also times the cold CLI (`python -m flows run`, a new process
 and a new store) and a batch of 200 small datasets through ``run_batch`` (full
-discovery and tracking per item, no cache hits). Writes benchmarks/results/pipeline.md.
+discovery and tracking per item, no cache hits). Then one run's publish against the bare
+MLflow calls it makes, on SQLite and a local ``mlflow server`` (``benchmarks/publish_cost.py``,
+``--publish-runs`` repetitions; 0 skips it). Writes benchmarks/results/pipeline.md.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--batch", type=int, default=200, help="datasets in the batch measurement (0: skip)")
+    parser.add_argument("--publish-runs", type=int, default=7, help="repetitions of the publish measurement (0: skip)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="deltaflow-bench-"))
     os.chdir(workdir)
@@ -137,10 +140,14 @@ def main() -> None:
         *batch_rows,
     ]
     out = HERE / "results" / "pipeline.md"
-    kept = out.read_text().partition("## CLI latency") if out.exists() else ("", "", "")
-    cli_section = "\n" + kept[1] + kept[2] if kept[1] else ""  # written by benchmarks/cli_latency.py
+    kept = out.read_text().partition("\n## ") if out.exists() else ("", "", "")
+    cli_section = "\n" + kept[1].lstrip("\n") + kept[2] if kept[1] else ""  # cli_latency.py's and publish_cost.py's
     out.write_text("\n".join(lines) + "\n" + cli_section)
     print("\n".join(lines))
+    if args.publish_runs:
+        from publish_cost import run as measure_publish
+
+        print(measure_publish(args.publish_runs))
 
 
 if __name__ == "__main__":

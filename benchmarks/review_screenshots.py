@@ -1,7 +1,9 @@
-"""Screenshots of what a reviewer sees in the MLflow UI (issue 17): a run page and the compare view of two runs.
+"""Screenshots of what a reviewer sees in the MLflow UI (issue 17): a run page, the compare view of two runs,
+and the discovery and sensitivity ``report.html``.
 
 Starts a real ``mlflow server`` on a temporary store, runs the exp_decay discovery twice into it (the first
-registers its model under an alias), and photographs the pages with headless Chromium::
+registers its model under an alias) and the diabetes-model sensitivity (a tree model; fewer samples than
+configs/diabetes_model.yaml), and photographs the pages with headless Chromium::
 
     python benchmarks/review_screenshots.py [output folder, default benchmarks/results/screenshots]
 
@@ -49,6 +51,23 @@ def _config(folder: Path, name: str, register: bool) -> Path:
     return path
 
 
+def _sensitivity_config(folder: Path) -> Path:
+    raw = yaml.safe_load((ROOT / "configs" / "diabetes_model.yaml").read_text())
+    raw["model"]["n_samples"] = 1024
+    raw["indices"]["n_base"] = 512
+    path = folder / "diabetes.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def _report(uri: str, run_id: str, folder: Path) -> str:
+    """A run's report.html, downloaded (the server sends artifacts as plain text): its file:// URL."""
+    from mlflow.tracking import MlflowClient
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(MlflowClient(uri).download_artifacts(run_id, "report.html", str(folder))).resolve().as_uri()
+
+
 def main(out: Path) -> list[Path]:
     """Run twice into a fresh server, then photograph the run page and the compare view."""
     work = Path(tempfile.mkdtemp(prefix="deltaflow-review-"))
@@ -62,6 +81,11 @@ def main(out: Path) -> list[Path]:
 
         first = discover_equations(_config(work, "first", register=True))
         second = discover_equations(_config(work, "second", register=False))
+        from flows import analyze_sensitivity
+
+        sensitivity = analyze_sensitivity(_sensitivity_config(work))
+        reports = work / "reports"
+        reports.mkdir()
         out.mkdir(parents=True, exist_ok=True)
         experiment = first.experiment_id
         runs = json.dumps([first.mlflow_run_id, second.mlflow_run_id])
@@ -70,9 +94,13 @@ def main(out: Path) -> list[Path]:
         classic = "workflowType=machine_learning"
         pages = {
             "run_page.png": f"{uri}/#/experiments/{experiment}/runs/{first.mlflow_run_id}?{classic}",
-            "compare_runs.png": f"{uri}/#/compare-runs?runs={runs}&experiments=[\"{experiment}\"]&{classic}",
+            "compare_runs.png": f'{uri}/#/compare-runs?runs={runs}&experiments=["{experiment}"]&{classic}',
             "experiment_runs.png": f"{uri}/#/experiments/{experiment}/runs?{classic}",
             "run_page_default_layout.png": f"{uri}/#/experiments/{experiment}/runs/{first.mlflow_run_id}",
+            "sensitivity_run_page.png": f"{uri}/#/experiments/{sensitivity.experiment_id}/runs/"
+            f"{sensitivity.mlflow_run_id}?{classic}",
+            "discovery_report.png": _report(uri, first.mlflow_run_id, reports / "discovery"),
+            "sensitivity_report.png": _report(uri, sensitivity.mlflow_run_id, reports / "sensitivity"),
         }
         return [screenshot(url, out / name) for name, url in pages.items()]
     finally:

@@ -35,6 +35,8 @@ class CheckRun:
     passed: bool
     mlflow_run_id: str | None
     outbox: Path | None = None
+    experiment_id: str | None = None
+    tracking_uri: str | None = None
 
     def summary_lines(self) -> tuple[str, ...]:
         """What a batch's summary shows for this run: the verdict."""
@@ -92,7 +94,7 @@ def check_residual(
         passed = bool(np.all(report.r2 >= 0.9))
         tracker.describe(lambda: _residual_results(record, cfg, series.t, report, passed))
     run_id, _, queued = publish(tracker, record)
-    return CheckRun(cfg, report, passed, run_id, queued)
+    return CheckRun(cfg, report, passed, run_id, queued, record.experiment_id, tracker.uri)
 
 
 def _gradient_callables(cfg: GradientCheckConfig) -> tuple[Any, Any]:
@@ -133,4 +135,4 @@ def check_gradient_flow(
         passed = all(c.passed for c in checks)
         tracker.describe(lambda: _gradient_results(record, cfg, checks, passed))
     run_id, _, queued = publish(tracker, record)
-    return CheckRun(cfg, checks, passed, run_id, queued)
+    return CheckRun(cfg, checks, passed, run_id, queued, record.experiment_id, tracker.uri)

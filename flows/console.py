@@ -17,6 +17,7 @@ from rich.table import Table
 
 __all__ = [
     "BatchProgress",
+    "mlflow_run_links",
     "mlflow_ui_command",
     "show_batch",
     "show_discovery",
@@ -43,17 +44,50 @@ def _table(title: str | None, columns: list[str], left: tuple[str, ...] = ()) ->
     return table
 
 
+CLASSIC_LAYOUT = "workflowType=machine_learning"
+"""Query string that opens MLflow 3's UI in its classic model-training layout: the 3.17 UI reads
+``workflowType`` from the page URL before the experiment's kind tag (and otherwise remembers the GenAI layout)."""
+LOCAL_UI = "http://127.0.0.1:5000"
+"""Where :func:`mlflow_ui_command` serves the UI."""
+
+
+def mlflow_run_links(base: str, experiment_id: str | None, run_id: str) -> tuple[str, str | None]:
+    """Links to a run's page and its experiment's runs list in the MLflow UI at ``base`` (classic layout).
+
+    Returns:
+        (run page URL, experiment page URL or None when the experiment id is unknown).
+    """
+    base = base.rstrip("/")
+    if not experiment_id:
+        return f"{base}/#/runs/{run_id}?{CLASSIC_LAYOUT}", None
+    return (
+        f"{base}/#/experiments/{experiment_id}/runs/{run_id}?{CLASSIC_LAYOUT}",
+        f"{base}/#/experiments/{experiment_id}/runs?{CLASSIC_LAYOUT}",
+    )
+
+
 def _print_tracking(console: Console, outcome: Any) -> None:
     run_id, uri, queued = outcome.mlflow_run_id, getattr(outcome, "tracking_uri", None), outcome.outbox
     if queued:
         console.print(f"[yellow]MLflow at {uri} was unreachable:[/] the run is queued in {queued}", highlight=False)
         console.print("Replay it when MLflow is back with: python -m flows sync", highlight=False)
-    if run_id:
-        uri = uri or ""
-        console.print(f"MLflow run id: [bold]{run_id}[/] (experiment '{outcome.config.experiment_name}')")
-        console.print(f"Tracking store: {uri}", highlight=False)
+    if not run_id:
+        return
+    uri = uri or ""
+    console.print(f"MLflow run id: [bold]{run_id}[/] (experiment '{outcome.config.experiment_name}')")
+    console.print(f"Tracking store: {uri}", highlight=False)
+    server = uri.startswith(("http://", "https://"))
+    if not server:
         console.print("Open the MLflow UI with:", highlight=False)
         console.print(f"  {mlflow_ui_command(uri)}", highlight=False, soft_wrap=True)
+    run_page, experiment_page = mlflow_run_links(
+        uri if server else LOCAL_UI, getattr(outcome, "experiment_id", None), run_id
+    )
+    console.print(f"{'Run' if server else 'then the run'}: {run_page}", highlight=False, soft_wrap=True)
+    if experiment_page:
+        console.print(
+            f"{'Experiment' if server else 'and its experiment'}: {experiment_page}", highlight=False, soft_wrap=True
+        )
 
 
 def show_discovery(outcome: Any, console: Console) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,16 +16,17 @@ from prefect.cache_policies import NO_CACHE
 from flows.examples import load_model_or_example
 from flows.kinds import resolve_config
 from flows.outbox import RunRecord
-from flows.records import describe_run, publish, record_dataset, recorded_run
+from flows.records import describe_run, publish, record_dataset, recorded_run, utc_stamp
 from flows.runtime import deltaflow_flow, run_stage
 from flows.settings import data_roots
-from flows.tracking import Tracker, tracker_for
+from flows.tracking import RUN_ID_MARK, Tracker, tracker_for
 from pipeline.config import SensitivityConfig, check_data_path
 from pipeline.data import SampleTable, load_table
 from pipeline.errors import ModelError
-from pipeline.report import render_figures
+from pipeline.report import ReportHeader, render_figures, render_sensitivity_report
 from pipeline.sensitivity import InputSpace, Marginal, SensitivityResult, analyze_samples, evaluate_model
 from pipeline.sensitivity.plots import plot_gradients, plot_indices
+from pipeline.sensitivity.verdict import sensitivity_cautions, sensitivity_headline
 
 __all__ = ["SensitivityRun", "analyze_sensitivity"]
 
@@ -114,8 +116,8 @@ def analyze(cfg: SensitivityConfig, table: SampleTable, model: Any, space: Input
 
 
 @task(name="record-sensitivity", cache_policy=NO_CACHE)
-def record_sensitivity(record: RunRecord, result: SensitivityResult) -> None:
-    """Tables (gradients, Hessians, indices), summary JSON and plots onto the run record."""
+def record_sensitivity(record: RunRecord, result: SensitivityResult, header: ReportHeader) -> None:
+    """Tables (gradients, Hessians, indices), summary JSON, plots and ``report.html`` onto the run record."""
     record.metrics |= result.metrics
     record.tags |= {f"chosen.{out}": text[:5000] for out, text in result.chosen.items()}
     files: dict[str, str | bytes] = {"gradients.csv": result.gradient_table().to_csv(index=False)}
@@ -141,7 +143,47 @@ def record_sensitivity(record: RunRecord, result: SensitivityResult) -> None:
 
         files |= render_figures(figures)
     files["sensitivity.json"] = json.dumps(summary, indent=2, default=str)
+    captions = {
+        f"{'Global' if name.startswith('plots/indices_') else 'Local'} sensitivity of "
+        f"{name.split('_', 1)[1].removesuffix('.png')}": png
+        for name, png in sorted(files.items(), key=lambda item: not item[0].startswith("plots/indices_"))
+        if name.startswith("plots/")
+    }  # fmt: skip
+    files["report.html"] = render_sensitivity_report(result, captions, header)
     record.files |= files
+
+
+def _report_header(
+    cfg: SensitivityConfig, record: RunRecord, tracker: Tracker, frame: pd.DataFrame, result: SensitivityResult
+) -> ReportHeader:
+    """The report's header, the verdict and cautions also as the run's description and ``deltaflow.caution`` tag.
+
+    Args:
+        frame: the samples analysed (n rows x features and outputs), for the outputs' variance and a digest.
+    """
+    verdict = sensitivity_headline(result)
+    variance = {out: float(np.var(frame[out].to_numpy())) for out in result.outputs}
+    cautions = sensitivity_cautions(result, variance)
+    if cautions:
+        record.tags["deltaflow.caution"] = " | ".join(cautions)[:5000]
+    describe_run(
+        record,
+        {
+            "Verdict": [f"- {line}" for line in verdict],
+            "Caution": [f"- ⚠ {c}" for c in cautions],
+            "Sensitivity indices": [f"- {line}" for line in index_summary(result)],
+        },
+    )
+    samples = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()
+    facts: dict[str, object] = {"MLflow run": RUN_ID_MARK, "date (UTC)": utc_stamp(), "config": cfg.name}
+    if cfg.data is not None:
+        facts |= {"data": str(cfg.data.path), "data sha256": record.tags.get("data.sha256", "")}
+    else:
+        model_id = tracker.logged_model_id(cfg.model.uri) if tracker.uri else None
+        facts |= {"model": cfg.model.uri, "logged model": model_id or "(not in this store)"}
+    facts |= {"samples": f"{len(frame)} rows, sha256 {samples[:16]}", "config sha256": record.tags["config.sha256"]}
+    facts["Prefect flow run"] = record.tags.get("prefect.flow_run_id", "")
+    return ReportHeader(cfg.name, cfg.description, verdict, cautions, facts)
 
 
 @deltaflow_flow("analyze-sensitivity")
@@ -173,8 +215,8 @@ def analyze_sensitivity(
             record_dataset(record, frame, name=f"samples of {cfg.model.uri}", source=None)
         result, _ = run_stage(analyze, cfg, table, model, space)
         record.tags["result.summary"] = " ; ".join(index_summary(result))[:5000]
-        describe_run(record, {"Sensitivity indices": [f"- {line}" for line in index_summary(result)]})
-        tracker.describe(lambda: run_stage(record_sensitivity, record, result))
+        header = _report_header(cfg, record, tracker, frame, result)
+        tracker.describe(lambda: run_stage(record_sensitivity, record, result, header))
     run_id, _, queued = publish(tracker, record)
     return SensitivityRun(cfg, result, run_id, record.experiment_id, tracker.uri, queued)
 

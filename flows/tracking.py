@@ -8,6 +8,7 @@ marked FAILED with its error recorded before the error propagates.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -26,6 +27,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from flows.locks import file_lock
+from flows.model_code import model_code_path
 from flows.outbox import Outbox, RunRecord, default_outbox
 from flows.settings import default_artifact_root, tracking_uri
 from pipeline.errors import ModelError, TrackingError
@@ -49,8 +51,10 @@ def retry_delays() -> tuple[float, ...]:
 _log = logging.getLogger("deltaflow.tracking")
 
 
-def _model_requirements() -> list[str]:
-    """Pinned requirements of a logged model: the core's own dependencies as installed here."""
+@functools.cache
+def _model_requirements() -> tuple[str, ...]:
+    """Pinned requirements of a logged model: the core's own dependencies as installed here (read once per
+    process: each ``metadata.version`` parses a package's METADATA file, about 10 ms apiece)."""
     from importlib import metadata
 
     pins = []
@@ -59,10 +63,10 @@ def _model_requirements() -> list[str]:
             pins.append(f"{name}=={metadata.version(name)}")
         except metadata.PackageNotFoundError:
             continue
-    return pins
+    return tuple(pins)
 
 
-_MAX_BATCH = 100
+_MAX_PARAMS, _MAX_TAGS, _MAX_ENTRIES = 100, 100, 1000  # MLflow's log_batch limits
 _SECRET = re.compile(r"(password|passwd|secret|token|api[_-]?key|credential)", re.IGNORECASE)
 _PARAM_LIMIT = 6000
 
@@ -198,26 +202,30 @@ class Tracker:
         ]
         self._batch(run_id, params=items)
 
-    def log_metrics(self, run_id: str, metrics: dict[str, float], *, step: int = 0) -> None:
-        """Log finite scalar metrics in batches; non-finite values are skipped."""
+    def log_metrics(
+        self, run_id: str, metrics: dict[str, float], *, step: int = 0,
+        series: dict[str, list[tuple[int, float]]] | None = None, model_id: str | None = None,
+    ) -> None:  # fmt: skip
+        """Log finite scalar metrics and stepped ``series`` (key -> [(step, value), ...], one chart per key) in as
+        few batches as MLflow allows; non-finite values are skipped. With ``model_id`` the scalar metrics are
+        also the logged model's (its page and the models list show them)."""
         now = int(time.time() * 1000)
         items = [
-            Metric(_metric_key(key), float(value), now, step)
+            Metric(_metric_key(key), float(value), now, step, model_id=model_id)
             for key, value in metrics.items()
+            if math.isfinite(float(value))
+        ]
+        items += [
+            Metric(_metric_key(key), float(value), now, int(point))
+            for key, points in (series or {}).items()
+            for point, value in points
             if math.isfinite(float(value))
         ]
         self._batch(run_id, metrics=items)
 
     def log_metric_steps(self, run_id: str, series: dict[str, list[tuple[int, float]]]) -> None:
         """Log stepped metrics (key -> [(step, value), ...]) in batches: one chart per key in the MLflow UI."""
-        now = int(time.time() * 1000)
-        items = [
-            Metric(_metric_key(key), float(value), now, int(step))
-            for key, points in series.items()
-            for step, value in points
-            if math.isfinite(float(value))
-        ]
-        self._batch(run_id, metrics=items)
+        self.log_metrics(run_id, {}, series=series)
 
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
         """Set several tags in one batch; secret-looking keys are masked."""
@@ -226,18 +234,15 @@ class Tracker:
     def _batch(
         self, run_id: str, *, params: list[Param] = (), metrics: list[Metric] = (), tags: list[RunTag] = ()
     ) -> None:
-        entries: list[tuple[str, Any]] = (
-            [("p", p) for p in params] + [("m", m) for m in metrics] + [("t", t) for t in tags]
-        )
-        for start in range(0, len(entries), _MAX_BATCH):
-            chunk = entries[start : start + _MAX_BATCH]
+        """As few ``log_batch`` calls as MLflow's limits allow (per call: 100 params, 100 tags, 1000 entries):
+        each call is a store transaction (a SQLite commit, or an HTTP request)."""
+        params, metrics, tags = list(params), list(metrics), list(tags)
+        while params or metrics or tags:
+            chunk_params, chunk_tags = params[:_MAX_PARAMS], tags[:_MAX_TAGS]
+            chunk_metrics = metrics[: _MAX_ENTRIES - len(chunk_params) - len(chunk_tags)]
+            params, tags, metrics = params[len(chunk_params) :], tags[len(chunk_tags) :], metrics[len(chunk_metrics) :]
             try:
-                self.client.log_batch(
-                    run_id,
-                    metrics=[e for k, e in chunk if k == "m"],
-                    params=[e for k, e in chunk if k == "p"],
-                    tags=[e for k, e in chunk if k == "t"],
-                )
+                self.client.log_batch(run_id, metrics=chunk_metrics, params=chunk_params, tags=chunk_tags)
             except MlflowException as exc:
                 raise TrackingError(f"MLflow at {self.uri}: log_batch failed for run {run_id} ({exc})") from exc
 
@@ -266,9 +271,19 @@ class Tracker:
         input example (one row of the states at 1.0). ``register_as`` (``name`` or ``name@alias``) also
         registers it and points the alias at the new version, so configs can say ``models:/name@alias``.
         """
+        return self._log_model(run_id, result, register_as=register_as, name=name)[0]
+
+    def _log_model(self, run_id: str, result: Any, *, register_as: str | None, name: str) -> tuple[str, str]:
+        """:meth:`log_discovered_model`, returning (model URI, logged-model id).
+
+        ``Model.log`` with an explicit ``run_id`` is what ``mlflow.pyfunc.log_model`` calls, minus the fluent
+        active run (whose exit would mark the run FINISHED before the rest is written). Logged before the run's
+        metrics, so MLflow does not read back every metric's history to link it (one query per metric);
+        :meth:`publish` links them itself.
+        """
         import mlflow
         import pandas as pd
-        from mlflow.models import infer_signature
+        from mlflow.models import Model, infer_signature
 
         here = Path(__file__).resolve().parent
         names = list(result.names)
@@ -282,24 +297,30 @@ class Tracker:
             model_json.write_text(json.dumps(result.to_dict()), encoding="utf-8")
             try:
                 mlflow.set_tracking_uri(self.uri)
-                with mlflow.start_run(run_id=run_id), warnings.catch_warnings():
+                with warnings.catch_warnings():
                     # MLflow nags about type hints and input examples; the signature above is explicit.
                     warnings.simplefilter("ignore", UserWarning)
-                    info = mlflow.pyfunc.log_model(
+                    info = Model.log(
+                        artifact_path=None,
                         name=metric_part(name),
+                        flavor=_PyfuncUnvalidated,
+                        validate_serving_input=False,
+                        flavor_name="pyfunc.ModelFromCode",
+                        run_id=run_id,
                         input_example=example,
                         python_model=str(here / "pyfunc_model.py"),
                         artifacts={"model": str(model_json)},
-                        code_paths=[str(here.parent / "pipeline")],
+                        code_paths=[model_code_path()],
                         signature=signature,
-                        pip_requirements=_model_requirements(),
+                        pip_requirements=list(_model_requirements()),
                         registered_model_name=registered or None,
                     )
                 if registered and alias:
                     self.client.set_registered_model_alias(registered, alias, str(info.registered_model_version))
             except MlflowException as exc:
                 raise TrackingError(f"MLflow at {self.uri}: cannot log the model for run {run_id} ({exc})") from exc
-        return f"models:/{registered}@{alias}" if registered and alias else info.model_uri
+        uri = f"models:/{registered}@{alias}" if registered and alias else info.model_uri
+        return uri, info.model_id
 
     # ------------------------------------------------------------------ records: publish, or queue and sync
     def start(self, record: RunRecord) -> str:
@@ -343,19 +364,18 @@ class Tracker:
             self.set_tags(record.run_id, tags)
         run_id = record.run_id
         self.log_params(run_id, {k: v for k, v in record.params.items() if v is not None and v != "None"})
-        self.log_metrics(run_id, record.metrics)
-        self.log_metric_steps(run_id, record.steps)
-        self._log_inputs(run_id, dataset, tags.get(MODEL_INPUT_TAG))
-        if record.files:
-            self.log_files(run_id, _with_run_id(record.files, run_id))
-        model_uri = None
-        if record.model is not None and record.status == "FINISHED":
+        model_uri = model_id = None
+        if record.model is not None and record.status == "FINISHED":  # after the params (the model keeps them)
             from pipeline.discovery import DiscoveryResult
 
-            model_uri = self.log_discovered_model(
+            model_uri, model_id = self._log_model(
                 run_id, DiscoveryResult.from_dict(record.model), register_as=record.register_as,
                 name=tags.get("config.name", "model"),
             )  # fmt: skip
+        self.log_metrics(run_id, record.metrics, series=record.steps, model_id=model_id)
+        self._log_inputs(run_id, dataset, tags.get(MODEL_INPUT_TAG))
+        if record.files:
+            self.log_files(run_id, _with_run_id(record.files, run_id))
         try:
             self.client.set_terminated(run_id, status=record.status)
         except MlflowException as exc:
@@ -371,7 +391,7 @@ class Tracker:
             entity = Dataset(**json.loads(dataset))
             datasets.append(DatasetInput(entity, tags=[InputTag("mlflow.data.context", "training")]))
         models = []
-        model_id = self._logged_model_id(model_uri) if model_uri else None
+        model_id = self.logged_model_id(model_uri) if model_uri else None
         if model_id:
             models.append(LoggedModelInput(model_id))
         if not datasets and not models:
@@ -381,7 +401,7 @@ class Tracker:
         except MlflowException as exc:
             raise TrackingError(f"MLflow at {self.uri}: cannot log the inputs of run {run_id} ({exc})") from exc
 
-    def _logged_model_id(self, uri: str) -> str | None:
+    def logged_model_id(self, uri: str) -> str | None:
         """The logged-model id behind ``models:/name/version``, ``models:/name@alias`` or ``models:/m-...``;
         None for anything else (a built-in example, a runs:/ URI, a model this store does not hold)."""
         if not uri.startswith("models:/"):
@@ -473,6 +493,24 @@ class Tracker:
             write()
         except (MlflowException, OSError) as exc:
             raise TrackingError(f"MLflow at {self.uri}: cannot store artifact '{name}' ({exc})") from exc
+
+
+class _PyfuncUnvalidated:
+    """``mlflow.pyfunc`` as the flavor ``Model.log`` saves with, minus the serving check of the input example.
+
+    That check loads the just-saved model and predicts the example (about 0.15 s a model here) and, if it
+    fails, only logs a warning; deltaflow's tests load and predict logged models from another working folder
+    instead. ``Model.log`` reads ``validate_serving_input`` from its keyword arguments and passes them all on to
+    the flavor's ``save_model``, which refuses unknown ones: this flavor drops it.
+    """
+
+    __name__ = "mlflow.pyfunc"
+
+    @staticmethod
+    def save_model(*, validate_serving_input: bool = True, **kwargs: Any) -> Any:
+        import mlflow.pyfunc
+
+        return mlflow.pyfunc.save_model(**kwargs)
 
 
 def _with_run_id(files: dict[str, str | bytes], run_id: str) -> dict[str, str | bytes]:

@@ -102,7 +102,8 @@ def plot_derivatives(
             ax.plot(t, r.first[:, j], "-", lw=1.2, color="tab:blue", label="from data (smoothed)" if first else None)
             ax.plot(t, model[:, j], "--", lw=1.2, color="tab:red", label="model f(x)" if first else None)
             ax.set_ylabel(f"d{result.names[j]}/d{time_label}")
-    axes[0, 0].legend(loc="upper right", fontsize=8)
+    # outside the axes, as in plot_model_fit: inside, it sat on the curves where they flatten out
+    axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8)
     axes[-1, 0].set_xlabel(time_label)
     fig.suptitle(
         f"Derivatives: data against the model (R\u00b2 {result.metrics.get('derivative_r2', float('nan')):.3f})",

@@ -1,4 +1,5 @@
-"""One self-contained HTML page per discovery run: equations, uncertainty, choices, metrics and plots."""
+"""One self-contained HTML page per run: a discovery run's equations, uncertainty, choices, metrics and plots;
+a sensitivity run's verdict, indices with intervals and plots."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import html
 import io
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
+import numpy as np
 from matplotlib.figure import Figure
 
 from pipeline.discovery import DiscoveryResult
+from pipeline.sensitivity.analysis import SensitivityResult
 
-__all__ = ["render_report"]
+__all__ = ["ReportHeader", "render_report", "render_sensitivity_report"]
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1000px;color:#222}
@@ -21,7 +25,7 @@ table{border-collapse:collapse;font-size:.9rem}td,th{padding:.25rem .6rem;border
 td.num{text-align:right;font-variant-numeric:tabular-nums}code{background:#f5f5f5;padding:.1rem .3rem}
 img{max-width:100%;border:1px solid #eee;margin:.5rem 0}.low{color:#b00}
 .caution{background:#fff4e5;border:1px solid #f0a030;padding:.6rem .8rem;margin:.6rem 0;border-radius:4px}
-.description{color:#444}table.facts th{font-weight:normal;color:#666}
+.description{color:#444}.verdict{font-size:1.05rem}table.facts th{font-weight:normal;color:#666}
 """
 
 
@@ -84,16 +88,7 @@ def render_report(
         description: the config's description.
         cautions: plain-language warnings that qualify the scores.
     """
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"]
-    parts.append(f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>")
-    if description:
-        parts.append(f"<p class='description'>{html.escape(description)}</p>")
-    for caution in cautions:
-        parts.append(f"<div class='caution'><strong>Caution:</strong> {html.escape(caution)}</div>")
-    if facts:
-        parts.append("<table class='facts'>")
-        parts += [f"<tr><th>{html.escape(k)}</th><td>{_number(v)}</td></tr>" for k, v in facts.items()]
-        parts.append("</table>")
+    parts = _header(title, facts, description, cautions)
     parts.append("<h2>Discovered equations</h2><ul>")
     parts += [f"<li><code>{html.escape(eq)}</code></li>" for eq in result.equations]
     parts.append("</ul>")
@@ -117,8 +112,95 @@ def render_report(
     parts.append("</table><h2>What was chosen</h2><table>")
     parts += [f"<tr><td>{html.escape(k)}</td><td>{_number(v)}</td></tr>" for k, v in result.chosen.items()]
     parts.append("</table>")
+    return "".join(parts + _figures(figures))
+
+
+def _header(
+    title: str,
+    facts: Mapping[str, object] | None,
+    description: str,
+    cautions: Sequence[str],
+    verdict: Sequence[str] = (),
+) -> list[str]:
+    """The page's head: title, description, verdict lines, cautions in boxes, then the facts table."""
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"]
+    parts.append(f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>")
+    if description:
+        parts.append(f"<p class='description'>{html.escape(description)}</p>")
+    if verdict:
+        parts.append("<ul class='verdict'>" + "".join(f"<li>{html.escape(v)}</li>" for v in verdict) + "</ul>")
+    for caution in cautions:
+        parts.append(f"<div class='caution'><strong>Caution:</strong> {html.escape(caution)}</div>")
+    if facts:
+        parts.append("<table class='facts'>")
+        parts += [f"<tr><th>{html.escape(k)}</th><td>{_number(v)}</td></tr>" for k, v in facts.items()]
+        parts.append("</table>")
+    return parts
+
+
+def _figures(figures: Mapping[str, Figure | bytes]) -> list[str]:
+    parts = []
     for caption, figure in figures.items():
         alt = html.escape(caption)
         parts.append(f"<h2>{alt}</h2><img alt='{alt}' src='data:image/png;base64,{_png(figure)}'>")
-    parts.append("</body></html>")
-    return "".join(parts)
+    return parts + ["</body></html>"]
+
+
+def _interval(value: float, half: float) -> str:
+    if not np.isfinite(value):
+        return "–"
+    return f"{value:.3f} ± {half:.3f}" if np.isfinite(half) else f"{value:.3f}"
+
+
+@dataclass(frozen=True)
+class ReportHeader:
+    """What a report says before its results: title (the config's name), the config's description, one verdict
+    line per output, cautions that qualify it, and facts (run id, date, config, data or model, hashes)."""
+
+    title: str
+    description: str = ""
+    verdict: tuple[str, ...] = ()
+    cautions: tuple[str, ...] = ()
+    facts: Mapping[str, object] = field(default_factory=dict)
+
+
+def render_sensitivity_report(
+    result: SensitivityResult, figures: Mapping[str, Figure | bytes], header: ReportHeader
+) -> str:
+    """A sensitivity run as one HTML page: the header (verdict and cautions first), per output the indices with
+    their 95 % intervals, the DGSM bound and the mean gradients, what was estimated how, then the figures.
+
+    Args:
+        result: the analysis (d features, q outputs).
+        figures: captions → figures or PNG bytes.
+        header: title, description, verdict, cautions and facts.
+    """
+    parts = _header(header.title, header.facts, header.description, header.cautions, header.verdict)
+    for j, out in enumerate(result.outputs):
+        parts.append(f"<h2>Sensitivity of {html.escape(out)}</h2><table><tr><th>feature</th>")
+        parts.append("<th>mean d/dx</th><th>mean |d/dx|</th><th>S1 (±95 %)</th><th>ST (±95 %)</th>")
+        parts.append("<th>DGSM bound on ST</th><th>rank</th></tr>")
+        table = result.indices.get(out)
+        order = list(range(len(result.features)))
+        if table is not None:  # most influential first, as the bar chart
+            order.sort(key=lambda i: table["rank"].get(result.features[i], len(order)))
+        for i in order:
+            feat = result.features[i]
+            g = result.gradients[:, j, i]
+            cells = ["–"] * 4
+            if table is not None and feat in table.index:
+                row = table.loc[feat]
+                clipped = "*" if bool(row.get("clipped", False)) else ""
+                cells = [_interval(row["S1"], row["S1_conf"]), _interval(row["ST"], row["ST_conf"]),
+                         _interval(row["DGSM_bound"], np.nan), f"{int(row['rank'])}{clipped}"]  # fmt: skip
+            parts.append(
+                f"<tr><td>{html.escape(feat)}</td><td class='num'>{g.mean():.4g}</td>"
+                f"<td class='num'>{np.abs(g).mean():.4g}</td>"
+                + "".join(f"<td class='num'>{c}</td>" for c in cells)
+                + "</tr>"
+            )
+        parts.append("</table>")
+        if table is not None and "clipped" in table and table["clipped"].astype(bool).any():
+            parts.append("<p>* an index estimated below 0 was set to 0</p>")
+        parts.append(f"<p>estimated with: <code>{html.escape(result.chosen.get(out, ''))}</code></p>")
+    return "".join(parts + _figures(figures))

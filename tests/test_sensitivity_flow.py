@@ -42,6 +42,7 @@ def test_table_analysis_logs_gradients_indices_and_plots(mlflow_uri: str) -> Non
     local = MlflowClient(mlflow_uri).download_artifacts(run.info.run_id, "sensitivity.json")
     summary = json.loads(Path(local).read_text())
     assert summary["features"] == ["x", "y"] and "indices" in summary["loss"]
+    assert "report.html" in files and "loss is driven most by" in run.data.tags["mlflow.note.content"]
 
 
 def test_registered_sklearn_model_is_analysed_by_its_uri(mlflow_uri: str, tmp_path: Path) -> None:
@@ -67,6 +68,17 @@ def test_registered_sklearn_model_is_analysed_by_its_uri(mlflow_uri: str, tmp_pa
     assert done.result.gradients.shape == (512, 1, 10)
     (run,) = runs_of(mlflow_uri, "diabetes-model-sensitivity")
     assert run.info.status == "FINISHED" and run.data.tags["model.uri"] == model_uri
+    metrics = run.data.metrics  # the tree model's DGSM bound is logged above its visible ST bars, not at 0
+    for feature, row in table.iterrows():
+        bound = metrics[f"prediction.DGSM_bound.{feature}"]
+        assert bound > 0 and bound >= metrics[f"prediction.ST.{feature}"] - row["ST_conf"], feature
+    report = Path(MlflowClient(mlflow_uri).download_artifacts(run.info.run_id, "report.html")).read_text()
+    head = report[: report.index("Sensitivity of prediction")]
+    assert run.info.run_id in head and "diabetes-model-sensitivity" in head and "clinical inputs" in head
+    assert "prediction is driven most by" in head and model_input.model_id in head and "date (UTC)" in head
+    top = table.sort_values("rank").index[0]
+    assert f"{table.loc[top, 'ST']:.3f} ± {table.loc[top, 'ST_conf']:.3f}" in report
+    assert report.count("data:image/png;base64,") == 2  # indices and gradients embedded
 
 
 def test_missing_model_uri_is_a_typed_error_and_a_failed_run(mlflow_uri: str, tmp_path: Path) -> None:

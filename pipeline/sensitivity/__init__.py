@@ -21,6 +21,7 @@ from pipeline.sensitivity.indices import INDEX_COLUMNS, global_indices
 from pipeline.sensitivity.local_polynomial import LocalPolynomial
 from pipeline.sensitivity.space import InputSpace, Marginal, evaluate_model
 from pipeline.sensitivity.steps import StepChoice, choose_steps
+from pipeline.sensitivity.verdict import sensitivity_cautions, sensitivity_headline
 
 __all__ = [
     "INDEX_COLUMNS",
@@ -44,4 +45,6 @@ __all__ = [
     "fit_gradient_model",
     "global_indices",
     "physics_residual",
+    "sensitivity_cautions",
+    "sensitivity_headline",
 ]

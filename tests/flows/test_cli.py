@@ -33,6 +33,9 @@ def test_run_prints_equations_run_id_and_ui_command_and_uses_the_local_store(tmp
     assert re.search(r"u' = -(0\.9[5-9]\d*|1\.0[0-4]\d*) u\n", out.stdout) and "MLflow run id:" in out.stdout
     uri = f"sqlite:///{(tmp_path / 'mlflow.db').resolve().as_posix()}"
     assert f"ui --backend-store-uri {uri}" in out.stdout
+    (run_line,) = [line for line in out.stdout.splitlines() if line.startswith("then the run: ")]
+    assert re.fullmatch(r"then the run: http://127\.0\.0\.1:5000/#/experiments/\d+/runs/\w{32}\?workflowType=machine_learning",
+                        run_line)  # fmt: skip
     assert (tmp_path / ".state" / "prefect").is_dir()
     runs = runs_of(uri, "exp_decay")
     assert len(runs) == 1 and runs[0].info.status == "FINISHED"

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from mlflow.tracking import MlflowClient
 
 from flows.tracking import Tracker, sanitize_name
+from tests.conftest import ROOT
 
 
 def test_secrets_are_masked_and_names_sanitised(mlflow_uri: str) -> None:
@@ -32,3 +38,41 @@ def test_a_failing_block_marks_the_run_failed_with_its_error(mlflow_uri: str) ->
 @pytest.mark.parametrize(("raw", "clean"), [("a/b", "a_b"), ("..", "unnamed"), ("ok name-1.2", "ok name-1.2")])
 def test_sanitize_name(raw: str, clean: str) -> None:
     assert sanitize_name(raw) == clean
+
+
+def test_a_logged_model_carries_only_the_code_it_imports_and_runs_without_deltaflow_installed(
+    mlflow_uri: str, tmp_path: Path
+) -> None:
+    import mlflow
+
+    from flows.model_code import pipeline_modules
+    from pipeline import discover, load_config, load_timeseries
+
+    config = load_config(ROOT / "configs" / "exp_decay.yaml")
+    series = load_timeseries(config.data.path, time_column="t", state_columns=["u"])
+    result = discover(series.t, series.x, config=config.discovery, feature_names=series.names)
+    tracker = Tracker(mlflow_uri)
+    with tracker.run(tracker.ensure_experiment("model-code"), run_name="m") as run_id:
+        uri = tracker.log_discovered_model(run_id, result, name="decay")
+    mlflow.set_tracking_uri(mlflow_uri)
+    local = Path(mlflow.artifacts.download_artifacts(uri, dst_path=str(tmp_path / "model")))
+    shipped = {str(p.relative_to(local / "code")) for p in (local / "code").rglob("*.py")}
+    assert shipped == {m.replace(".", "/") + (".py" if (ROOT / m.replace(".", "/")).with_suffix(".py").is_file()
+                       else "/__init__.py") for m in pipeline_modules()}  # fmt: skip
+    assert len(shipped) < 20 and "pipeline/discovery/result.py" in shipped
+    code = (
+        "import sys, mlflow, pandas as pd; m = mlflow.pyfunc.load_model(sys.argv[1]);"
+        "assert not any(p.startswith(sys.argv[2]) for p in sys.path[1:] if p);"
+        "print(float(m.predict(pd.DataFrame({'u': [2.0]})).iloc[0, 0]));"
+        "out = m.predict(pd.DataFrame({'u': [1.0]}), params={'simulate': True, 't': [0.0, 1.0]});"
+        "print(float(out['u'].iloc[-1]));"
+        "import pipeline.discovery.simulate as s; assert s.__file__.startswith(sys.argv[1]), s.__file__"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # no deltaflow but the model's own code
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(local), str(ROOT)], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    rate, end = (float(v) for v in done.stdout.split()[-2:])
+    assert rate == pytest.approx(-2.0, rel=0.05) and end == pytest.approx(0.368, rel=0.05)

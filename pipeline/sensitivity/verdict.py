@@ -1,0 +1,99 @@
+"""What a sensitivity result says in plain words: a headline per output and the cautions that qualify it.
+
+The headline ranks features by total index ST with its 95 % half-width; cautions name what a reader should
+not over-read: a gradient model that misses much of the output's variance, a top rank the intervals cannot
+separate, intervals too wide to rank by, indices clipped at 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.sensitivity.analysis import SensitivityResult
+
+__all__ = ["sensitivity_cautions", "sensitivity_headline"]
+
+POOR_GRADIENT_R2 = 0.5
+"""Below this cross-validated R² of the gradient model, its gradients are called rough."""
+WIDE_INTERVAL = 0.1
+"""A 95 % half-width of ST (share of variance) above this is too wide to rank features by."""
+
+
+def _column(table: pd.DataFrame) -> str:
+    return "ST" if table["ST"].notna().all() else "S1"
+
+
+def sensitivity_headline(result: SensitivityResult, top: int = 3) -> tuple[str, ...]:
+    """One line per output: its ``top`` features by ST (or S1) with ±95 %, and the first-order share.
+
+    Outputs without indices get the mean |gradient| ranking instead.
+    """
+    lines = []
+    for j, out in enumerate(result.outputs):
+        table = result.indices.get(out)
+        if table is None or table.empty:
+            mean_abs = np.abs(result.gradients[:, j, :]).mean(0)
+            order = np.argsort(-mean_abs)[:top]
+            ranked = ", ".join(f"{result.features[i]} (mean |d/dx| {mean_abs[i]:.3g})" for i in order)
+            lines.append(f"{out} is most sensitive to {ranked}")
+            continue
+        column = _column(table)
+        ranked = table.sort_values("rank").head(top)
+        parts = [f"{f} ({column} {row[column]:.2f} ± {row[f'{column}_conf']:.2f})" for f, row in ranked.iterrows()]
+        share = float(np.nansum(table["S1"].clip(lower=0)))
+        lines.append(
+            f"{out} is driven most by {', '.join(parts)}; first-order effects explain {share:.0%} of its variance"
+            + (" (the rest is interactions)" if share < 0.9 else "")
+        )
+    return tuple(lines)
+
+
+def _top_overlap(out: str, table: pd.DataFrame) -> str | None:
+    column = _column(table)
+    if len(table) < 2:
+        return None
+    (a, first), (b, second) = list(table.sort_values("rank").head(2).iterrows())
+    if first[column] - first[f"{column}_conf"] <= second[column] + second[f"{column}_conf"]:
+        return (
+            f"{out}: {a} and {b} cannot be told apart at 95 % ({column} {first[column]:.2f} ± "
+            f"{first[f'{column}_conf']:.2f} against {second[column]:.2f} ± {second[f'{column}_conf']:.2f}); "
+            "their order is not a finding"
+        )
+    return None
+
+
+def sensitivity_cautions(result: SensitivityResult, output_variance: dict[str, float]) -> tuple[str, ...]:
+    """Plain-language warnings about ``result``.
+
+    Args:
+        result: the analysis.
+        output_variance: per output, the variance of the sampled output (output units squared), which the
+            gradient model's cross-validated RMSE (``<out>.cv_rmse`` metric) is compared with.
+    """
+    cautions = []
+    for out in result.outputs:
+        rmse, variance = result.metrics.get(f"{out}.cv_rmse"), output_variance.get(out, 0.0)
+        if rmse is not None and variance > 0:
+            r2 = 1.0 - rmse**2 / variance
+            if r2 < POOR_GRADIENT_R2:
+                cautions.append(
+                    f"{out}: the gradient model's cross-validated R² is {r2:.2f} (it misses {1 - r2:.0%} of the"
+                    " output's variance): its local gradients are rough"
+                )
+        table = result.indices.get(out)
+        if table is None or table.empty:
+            continue
+        overlap = _top_overlap(out, table)
+        if overlap:
+            cautions.append(overlap)
+        column = _column(table)
+        widest = float(table[f"{column}_conf"].max())
+        if widest > WIDE_INTERVAL:
+            cautions.append(
+                f"{out}: {column} intervals reach ± {widest:.2f}: too wide to rank by; raise indices.n_base"
+            )
+        if "clipped" in table and table["clipped"].any():
+            names = ", ".join(str(f) for f in table.index[table["clipped"].astype(bool)])
+            cautions.append(f"{out}: an index of {names} was estimated below 0 and set to 0 (it is within noise of 0)")
+    return tuple(cautions)

@@ -1,0 +1,38 @@
+"""The plain-words verdict of a sensitivity result: ranking with intervals, and the cautions that qualify it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.sensitivity import SensitivityResult, sensitivity_cautions, sensitivity_headline
+
+
+def _result(st: list[float], st_conf: list[float], cv_rmse: float) -> SensitivityResult:
+    features = ["a", "b", "c"]
+    table = pd.DataFrame(
+        {"S1": [s * 0.9 for s in st], "S1_conf": st_conf, "ST": st, "ST_conf": st_conf,
+         "DGSM_bound": [1.0] * 3, "clipped": [False, False, True], "rank": [1, 2, 3]},
+        index=features,
+    )  # fmt: skip
+    return SensitivityResult(
+        features=features, outputs=["y"], points=np.zeros((4, 3)), gradients=np.ones((4, 1, 3)),
+        gradient_std=np.zeros((4, 1, 3)), hessians=None, indices={"y": table}, metrics={"y.cv_rmse": cv_rmse},
+    )  # fmt: skip
+
+
+def test_a_clear_ranking_reads_as_one_line_without_cautions_but_the_clipped_index() -> None:
+    result = _result([0.6, 0.3, 0.0], [0.02, 0.02, 0.01], cv_rmse=0.1)
+    (line,) = sensitivity_headline(result)
+    assert line.startswith("y is driven most by a (ST 0.60 ± 0.02), b (ST 0.30 ± 0.02)")
+    assert "first-order effects explain 81%" in line
+    (caution,) = sensitivity_cautions(result, {"y": 1.0})
+    assert "of c was estimated below 0" in caution
+
+
+def test_overlapping_top_ranks_wide_intervals_and_a_rough_gradient_model_are_cautions() -> None:
+    result = _result([0.40, 0.36, 0.0], [0.05, 0.15, 0.01], cv_rmse=0.9)
+    cautions = " | ".join(sensitivity_cautions(result, {"y": 1.0}))
+    assert "a and b cannot be told apart at 95 %" in cautions
+    assert "intervals reach ± 0.15" in cautions
+    assert "cross-validated R² is 0.19" in cautions
