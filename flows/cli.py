@@ -77,10 +77,8 @@ def _close_unfinished_run(error: BaseException) -> None:
     try:
         from flows.tracking import Tracker
 
-        client = Tracker().client
-        client.set_tag(run_id, "error", str(error)[:5000])
-        client.set_terminated(run_id, status="FAILED")
-    except Exception:  # noqa: BLE001 - the disk error is the news; this is cleanup
+        Tracker().close_failed(run_id, str(error))
+    except Exception:  # noqa: BLE001 - the disk error is the news; this is cleanup (the store may not open)
         pass
 
 

@@ -183,6 +183,15 @@ class Tracker:
             raise
         self.client.set_terminated(run_id, status="FINISHED")
 
+    def close_failed(self, run_id: str, error: str) -> None:
+        """End a run left open FAILED with ``error`` as its ``error`` tag (best effort: the store may be on the
+        disk that just failed, and the error that got us here is the news, so nothing is raised)."""
+        try:
+            self.client.set_tag(run_id, "error", error[:5000])
+            self.client.set_terminated(run_id, status="FAILED")
+        except Exception:  # noqa: BLE001 - MLflow's and the disk's errors alike: this is cleanup
+            _log.debug("could not close run %s FAILED", run_id, exc_info=True)
+
     def _fail(self, run_id: str, exc: BaseException) -> None:
         message = f"{type(exc).__name__}: {exc}"
         try:
@@ -522,6 +531,9 @@ class NullTracker(Tracker):
     ) -> tuple[str | None, str | None, Path | None]:
         """Nothing is written: (None, None, None)."""
         return None, None, None
+
+    def close_failed(self, run_id: str, error: str) -> None:
+        """No run is ever opened: nothing to close."""
 
     def load_model(self, uri: str) -> Any:
         """Load the model from the configured store (see :meth:`Tracker.load_model`)."""

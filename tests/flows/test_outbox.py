@@ -61,7 +61,6 @@ def test_an_invalid_param_key_is_reported_by_the_tracker_not_queued(tmp_path: Pa
     assert box.pending() == [] and caught.value.record.run_id is not None  # the CLI closes that run FAILED
 
 
-
 def _counting_tracker(uri: str | None = None) -> object:
     """A real :class:`Tracker` that counts its publish attempts."""
     from flows.tracking import Tracker
@@ -115,6 +114,7 @@ def test_an_unreachable_store_is_retried_a_bounded_number_of_times_then_queued(
     box = Outbox(tmp_path / "outbox")
     run_id, _, folder = tracker.publish_or_queue(_record(0), box, delays=(0.0, 0.0))
     assert tracker.attempts == 3 and run_id is None and box.pending() == [folder]
+
 
 def test_an_experiment_name_over_mlflows_limit_is_a_config_error(tmp_path: Path) -> None:
     from pipeline.config import load_config
