@@ -50,7 +50,7 @@ class Case:
     seasoned: bool = True
 
 
-def cli(*args: str, prelude: str | None = None, cwd: Path | None = None, timeout: float = 1800) -> Action:
+def cli(*args: str, prelude: str | None = None, cwd: Path | None = None, timeout: float = 900) -> Action:
     """Run ``python -m flows ARGS`` (or ``python -c prelude ARGS``) in the folder; no check."""
 
     def action(folder: Path, env: dict[str, str]) -> tuple[int | str, str, str]:
@@ -122,7 +122,7 @@ def planted_cache(folder: Path, env: dict[str, str]) -> Action:
 # ------------------------------------------------------------------ 2. 2e5 rows
 def big_file(folder: Path, env: dict[str, str]) -> Action:
     write_decay(folder, "rows200k", rows=200_000)
-    return run_config("rows200k")
+    return run_config("rows200k", timeout=600)
 
 
 # ------------------------------------------------------------------ 3. disk full
