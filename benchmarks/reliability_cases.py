@@ -55,11 +55,17 @@ def cli(*args: str, prelude: str | None = None, cwd: Path | None = None, timeout
 
     def action(folder: Path, env: dict[str, str]) -> tuple[int | str, str, str]:
         command = [sys.executable, "-m", "flows", *args] if prelude is None else [sys.executable, "-c", prelude, *args]
+        process = subprocess.Popen(
+            command, cwd=cwd or folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True,
+        )  # fmt: skip
         try:
-            out = subprocess.run(command, cwd=cwd or folder, env=env, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            return "timeout", (exc.stderr or b"").decode() if isinstance(exc.stderr, bytes) else exc.stderr or "", ""
-        return out.returncode, out.stderr, ""
+            _, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # the CLI and the servers it started
+            _, err = process.communicate()
+            return "timeout", err, f"killed after {timeout:.0f} s"
+        return process.returncode, err, ""
 
     return action
 
