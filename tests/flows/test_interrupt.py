@@ -115,3 +115,20 @@ def test_ctrl_c_with_the_temporary_server_records_both_runs_ended_and_leaves_no_
     assert states and "RUNNING" not in states and set(states) <= {"CRASHED", "FAILED", "CANCELLED"}, states
     check_sqlite_file(home / "prefect.db", "Prefect")
     check_sqlite_file(tmp_path / "mlflow.db", "MLflow")
+
+
+def test_an_error_raised_because_of_an_interrupt_is_reported_as_the_interrupt(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Ctrl-C that lands between two steps of Prefect's engine can surface as another error (seen:
+    ``ValueError: Task run is not set``): once a signal was received, the command ends as interrupted."""
+    import typer
+
+    from flows import cli
+
+    monkeypatch.setattr(cli, "_received", [signal.SIGINT])
+    with pytest.raises(typer.Exit) as caught, cli._reported(verbose=False):
+        raise ValueError("Task run is not set")
+    assert caught.value.exit_code == 130
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Ctrl-C" in lines[0] and "ValueError" not in lines[0]
