@@ -133,6 +133,17 @@ def test_a_series_spanning_too_many_orders_of_magnitude_is_a_clean_error() -> No
         discover(np.arange(30.0), data)
 
 
+def test_a_feature_of_tiny_range_has_a_poincare_constant_not_a_lapack_error() -> None:
+    """Found by the long profile: a feature spanning 3e-141 overflowed the Poincaré Laplacian (LinAlgError)."""
+    X = np.array([[3.01927163e-141], [0.0], [0.0], [0.0], [0.0], [0.0], [0.0]])
+    y = np.array([0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    try:
+        table = global_indices(X, y, method="rbd_fast")
+    except DeltaflowError:
+        return
+    assert np.isfinite(table["DGSM_bound"]).all()
+
+
 @given(
     X=arrays(np.float64, st.tuples(st.integers(0, 30), st.integers(1, 3)), elements=floats),
     y=arrays(np.float64, st.integers(0, 30), elements=floats),
