@@ -2,7 +2,7 @@
 
 The CI profile runs 300 examples per property (fewer for the slow discovery entry point); the long
 profile (``HYPOTHESIS_PROFILE=long``, ``make fuzz-long``) runs ``$FUZZ_EXAMPLES`` (default 10,000) per
-property, discovery included: at 10,000 that is hours (see benchmarks/results/fuzz_long.md for a measured run).
+property, discovery included: 37 minutes at 10,000 on a loaded 2-core machine (benchmarks/results/fuzz_long.md).
 """
 
 from __future__ import annotations
