@@ -138,14 +138,26 @@ def _prepare(path: Path, name: str) -> tuple[AnyConfig, tuple[str, str, str]]:
 
 
 def _failed_item(path: Path, name: str, nest: dict[str, str | None], tracker: Tracker, exc: Exception) -> BatchItem:
-    """Any error of an item, typed or not, makes it a FAILED child run carrying its error in one line."""
-    run_id = getattr(exc, "run_id", None)
-    if not getattr(exc, "recorded", False):  # failed before its flow could record it (bad config, missing file)
-        record = RunRecord(experiment=name, run_name=Path(path).stem, tags={"config.path": str(path)}, **nest)
-        record.fail(exc)
-        run_id, _, _ = tracker.publish_or_queue(record, delays=retry_delays()[:1])
+    """Any error of an item, typed or not, makes it a FAILED child run carrying its error in one line.
+
+    A run the item opened but could neither complete nor queue (``exc.record``: a full disk, a refused value)
+    is closed FAILED, never left RUNNING; an item that failed before its flow recorded anything (bad config,
+    missing file) gets a FAILED run of its own, if even that can be written.
+    """
     message = " ".join(str(exc).split())
     error = message if isinstance(exc, DeltaflowError) else f"{type(exc).__name__}: {message}"
+    run_id = getattr(exc, "run_id", None)
+    opened = getattr(getattr(exc, "record", None), "run_id", None)
+    if opened:
+        tracker.close_failed(opened, f"{type(exc).__name__}: {message}")
+        run_id = opened
+    elif not getattr(exc, "recorded", False):
+        record = RunRecord(experiment=name, run_name=Path(path).stem, tags={"config.path": str(path)}, **nest)
+        record.fail(exc)
+        try:
+            run_id, _, _ = tracker.publish_or_queue(record, delays=retry_delays()[:1])
+        except TrackingError as lost:  # not even the failure can be written (the disk): the batch says so
+            _log.warning("batch '%s': item %s failed and could not be recorded (%s)", name, path, lost)
     return BatchItem(str(path), "FAILED", run_id, error=error)
 
 
@@ -245,7 +257,12 @@ def _close_parent(tracker: Tracker, parent: _ParentRun, name: str) -> None:
     parent.record.metrics |= {"items": len(items), **counts}
     parent.record.params["executor"] = parent.executor
     parent.record.files["summary.csv"] = summary.to_csv(index=False)
-    tracker.publish_or_queue(parent.record)
+    try:
+        tracker.publish_or_queue(parent.record)
+    except TrackingError as exc:  # neither published nor queued (a full disk): the parent must not stay RUNNING
+        if parent.record.run_id:
+            tracker.close_failed(parent.record.run_id, f"{type(exc).__name__}: {' '.join(str(exc).split())}")
+        raise
 
 
 @deltaflow_flow("run-batch")

@@ -24,8 +24,9 @@ _HEADER = b"SQLite format 3\x00"
 def check_sqlite_file(path: Path, what: str) -> None:
     """Raise :class:`StoreCorruptError` naming ``path`` if the file is not an intact SQLite database.
 
-    Checks: the header, the page count against the file size (a truncated copy), and for files up to
-    64 MB SQLite's ``quick_check``.
+    Checks: the header, the page count against the file size (a truncated copy; skipped while a ``-wal``
+    file holds pages not yet copied back, as after a server that was stopped without a checkpoint: SQLite
+    reads them from there), and for files up to 64 MB SQLite's ``quick_check`` (of the file and its WAL).
     """
     try:
         size = path.stat().st_size
@@ -40,7 +41,7 @@ def check_sqlite_file(path: Path, what: str) -> None:
                 db.execute("PRAGMA page_size").fetchone()[0],
                 db.execute("PRAGMA page_count").fetchone()[0],
             )
-            if page_size * pages > size:
+            if page_size * pages > size and not _has_wal(path):
                 raise ValueError(f"truncated: {size} bytes of {page_size * pages}")
             if size <= _FULL_CHECK_BYTES:
                 verdict = db.execute("PRAGMA quick_check(1)").fetchone()[0]
@@ -51,6 +52,12 @@ def check_sqlite_file(path: Path, what: str) -> None:
             f"{path}: the {what} database is damaged ({exc}); move it aside (mv {path} {path}.damaged) and"
             " rerun: a fresh one is created (the history it held stays in the moved file)"
         ) from exc
+
+
+def _has_wal(path: Path) -> bool:
+    """A non-empty write-ahead log beside ``path``: the database's newest pages may live there."""
+    wal = path.with_name(path.name + "-wal")
+    return wal.is_file() and wal.stat().st_size > 0
 
 
 def check_local_stores() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from flows.locks import file_lock
 from flows.outbox import Outbox, RunRecord, validate_record
-from flows.tracking import Tracker
+from flows.tracking import Tracker, refusal
 from pipeline.errors import InvalidRecordError, TrackingError
 
 __all__ = ["SyncReport", "sync_outbox"]
@@ -44,11 +44,6 @@ def _already_published(tracker: Tracker, record: RunRecord) -> str | None:
     return finished[0] if finished else None
 
 
-def _refused(exc: TrackingError) -> bool:
-    """MLflow answered and refused a value (not: MLflow is unreachable)."""
-    return getattr(exc.__cause__, "error_code", None) == "INVALID_PARAMETER_VALUE"
-
-
 def _replay(tracker: Tracker, box: Outbox, folder: Path) -> tuple[str, str]:
     """Publish one queued record (or find it published already); returns (its record id, its run id)."""
     record = box.load(folder)
@@ -65,7 +60,7 @@ def _replay(tracker: Tracker, box: Outbox, folder: Path) -> tuple[str, str]:
         try:
             done, _ = tracker.publish(record)
         except TrackingError as exc:
-            if _refused(exc):
+            if refusal(exc) == "invalid":
                 raise InvalidRecordError(f"{folder}: MLflow refused the record ({exc})") from exc
             raise
     return record.record_id, done

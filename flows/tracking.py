@@ -28,11 +28,11 @@ from mlflow.tracking import MlflowClient
 
 from flows.locks import file_lock
 from flows.model_code import model_code_path
-from flows.outbox import Outbox, RunRecord, default_outbox
+from flows.outbox import Outbox, RunRecord, default_outbox, validate_record
 from flows.settings import default_artifact_root, tracking_uri
-from pipeline.errors import ModelError, TrackingError
+from pipeline.errors import InvalidRecordError, ModelError, TrackingError
 
-__all__ = ["RETRY_DELAYS", "NullTracker", "Tracker", "retry_delays", "sanitize_name", "tracker_for"]
+__all__ = ["RETRY_DELAYS", "NullTracker", "Tracker", "refusal", "retry_delays", "sanitize_name", "tracker_for"]
 
 RETRY_DELAYS = (1.0, 2.0, 4.0)  # seconds before each retry of a publish; then the run goes to the outbox
 
@@ -186,6 +186,15 @@ class Tracker:
             self._fail(run_id, exc)
             raise
         self.client.set_terminated(run_id, status="FINISHED")
+
+    def close_failed(self, run_id: str, error: str) -> None:
+        """End a run left open FAILED with ``error`` as its ``error`` tag (best effort: the store may be on the
+        disk that just failed, and the error that got us here is the news, so nothing is raised)."""
+        try:
+            self.client.set_tag(run_id, "error", error[:5000])
+            self.client.set_terminated(run_id, status="FAILED")
+        except Exception:  # noqa: BLE001 - MLflow's and the disk's errors alike: this is cleanup
+            _log.debug("could not close run %s FAILED", run_id, exc_info=True)
 
     def _fail(self, run_id: str, exc: BaseException) -> None:
         message = f"{type(exc).__name__}: {exc}"
@@ -427,10 +436,18 @@ class Tracker:
     def publish_or_queue(
         self, record: RunRecord, outbox: Outbox | None = None, delays: tuple[float, ...] | None = None
     ) -> tuple[str | None, str | None, Path | None]:
-        """Publish with retries and backoff; if MLflow stays unreachable, queue the record in the outbox.
+        """Publish; retry only what may pass later; queue the record in the outbox if MLflow stays unreachable.
+
+        A refusal (MLflow answered 400: a bad value) is raised at once as :class:`InvalidRecordError` naming
+        the field; a 401/403/404 is not retried but queued (fix the credentials or store, then ``sync``);
+        connection errors, 429 and 5xx get ``len(delays)`` more attempts, ``delays`` seconds apart.
 
         Returns:
             (run id, model URI, None) when published; (None, None, outbox folder) when queued.
+
+        Raises:
+            InvalidRecordError: MLflow refused a value; ``exc.record`` holds the record (its run, if one was
+                created, is still open: the caller closes it FAILED).
         """
         last: TrackingError | None = None
         for delay in (0.0, *(retry_delays() if delays is None else delays)):
@@ -439,30 +456,16 @@ class Tracker:
                 return (*self.publish(record), None)
             except TrackingError as exc:
                 last = exc
+                verdict = refusal(exc)
+                if verdict == "invalid":
+                    raise _invalid(record, exc) from exc
+                if verdict == "final":
+                    break
         folder = (outbox or default_outbox()).put(record)
         _log.warning(
             "MLflow at %s unreachable (%s); run queued in %s (replay: python -m flows sync)", self.uri, last, folder
         )
         return None, None, folder
-
-    def sync(self, outbox: Outbox | None = None) -> list[tuple[str, str]]:
-        """Replay queued records oldest first; returns [(record folder name, run id)] of those published.
-
-        Stops at the first record that still cannot be published (the rest stay queued, in order).
-        """
-        box = outbox or default_outbox()
-        done = []
-        for folder in box.pending():
-            record = box.load(folder)
-            if record.parent_record_id and not record.parent_run_id:
-                record.parent_run_id = box.published().get(record.parent_record_id)
-            if record.run_id is not None and not self._run_exists(record.run_id):
-                record.run_id = None  # the half-written run is gone (a new store): start a fresh one
-            run_id, _ = self.publish(record)
-            box.mark_published(record.record_id, run_id)
-            box.remove(folder)
-            done.append((folder.name, run_id))
-        return done
 
     def _run_exists(self, run_id: str) -> bool:
         try:
@@ -513,6 +516,33 @@ class _PyfuncUnvalidated:
         return mlflow.pyfunc.save_model(**kwargs)
 
 
+_FINAL_STATUSES = frozenset({401, 403, 404})  # retrying cannot help, but the record may be synced later
+
+
+def refusal(exc: TrackingError) -> str | None:
+    """How MLflow answered the write behind ``exc``: "invalid" (400: a value it refuses), "final" (401, 403,
+    404: retrying cannot help), or None (unreachable, 429, 5xx: a retry may pass)."""
+    cause = exc.__cause__
+    if not isinstance(cause, MlflowException):
+        return None
+    status = cause.get_http_status_code()
+    if status == 400:
+        return "invalid"
+    return "final" if status in _FINAL_STATUSES else None
+
+
+def _invalid(record: RunRecord, exc: TrackingError) -> InvalidRecordError:
+    """An :class:`InvalidRecordError` naming the refused field: our own check's message when it finds the
+    value, else MLflow's (which names the key); it carries the record (``.record``)."""
+    try:
+        validate_record(record)
+        error = InvalidRecordError(f"MLflow refused run '{record.run_name}': {exc.__cause__}")
+    except InvalidRecordError as found:
+        error = found
+    error.record = record  # type: ignore[attr-defined]
+    return error
+
+
 def _with_run_id(files: dict[str, str | bytes], run_id: str) -> dict[str, str | bytes]:
     """Artifacts with :data:`RUN_ID_MARK` in text files replaced by the run id (known only once the run exists)."""
     return {
@@ -539,6 +569,9 @@ class NullTracker(Tracker):
     ) -> tuple[str | None, str | None, Path | None]:
         """Nothing is written: (None, None, None)."""
         return None, None, None
+
+    def close_failed(self, run_id: str, error: str) -> None:
+        """No run is ever opened: nothing to close."""
 
     def load_model(self, uri: str) -> Any:
         """Load the model from the configured store (see :meth:`Tracker.load_model`)."""

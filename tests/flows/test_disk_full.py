@@ -80,3 +80,43 @@ def test_full_disk_while_publishing_closes_the_run_failed_and_says_what_to_free(
     assert not [p for p in outbox.iterdir() if p.name.startswith(".tmp-")] if outbox.exists() else True
     (run,) = runs_of(f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}", "exp_decay")
     assert run.info.status == "FAILED" and "No space left" in run.data.tags["error"]
+
+
+def _small_configs(folder: Path, n: int) -> list[Path]:
+    """n tiny discovery configs (exponential decay, 100 rows), no model logged."""
+    import numpy as np
+    import pandas as pd
+    import yaml
+
+    t = np.linspace(0, 5, 100)
+    paths = []
+    for i in range(n):
+        pd.DataFrame({"t": t, "u": np.exp(-(0.5 + 0.1 * i) * t)}).to_csv(folder / f"item{i}.csv", index=False)
+        config = {"name": f"item{i}", "data": {"path": f"item{i}.csv"}, "tracking": {"log_model": False}}
+        (folder / f"item{i}.yaml").write_text(yaml.safe_dump(config))
+        paths.append(folder / f"item{i}.yaml")
+    return paths
+
+
+def test_a_full_disk_in_a_batch_leaves_no_run_running(
+    prefect_harness: None, tmp_path: Path, mlflow_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every item's run and the parent's end FAILED (their artifacts and the outbox cannot be written), and
+    the batch ends with the disk error naming the outbox."""
+    from flows.batch import run_batch
+    from pipeline.errors import DiskWriteError
+
+    paths = _small_configs(tmp_path, 2)
+    (tmp_path / "mlartifacts").write_text("not a folder")  # MLflow cannot store artifacts: every publish fails
+    monkeypatch.setattr("flows.outbox._os_write", _no_space)  # ... and the outbox is on a full disk
+    monkeypatch.setenv("DELTAFLOW_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.setenv("DELTAFLOW_RETRY_DELAYS", "0")
+    with pytest.raises(DiskWriteError, match="outbox"):
+        run_batch([str(p) for p in paths], name="full")
+    runs = runs_of(mlflow_uri, "full")
+    assert {run.info.status for run in runs} == {"FAILED"}, [(r.info.run_name, r.info.status) for r in runs]
+    parents = [run for run in runs if run.data.tags.get("deltaflow.kind") == "batch"]
+    children = [run for run in runs if run.data.tags.get("mlflow.parentRunId")]
+    assert len(parents) == 1 and len(children) == 2 and len(runs) == 3
+    assert all("No space left" in run.data.tags["error"] for run in runs)
+    assert {run.data.tags["mlflow.parentRunId"] for run in children} == {parents[0].info.run_id}

@@ -51,6 +51,7 @@ def test_unreachable_mlflow_queues_the_run_and_sync_replays_it(
 ) -> None:
     from flows import discover_equations
     from flows.outbox import Outbox
+    from flows.sync import sync_outbox
     from flows.tracking import Tracker
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")  # nothing listens there
@@ -65,8 +66,9 @@ def test_unreachable_mlflow_queues_the_run_and_sync_replays_it(
     assert {"equations.txt", "report.html", "plots/pareto.png"} <= set(box.load(queued).files)
 
     store = f"sqlite:///{(tmp_path / 'later.db').as_posix()}"
-    done = Tracker(store).sync(box)
-    assert len(done) == 1 and box.pending() == []
+    report = sync_outbox(Tracker(store), box)
+    done = report.published
+    assert len(done) == 1 and box.pending() == [] and report.skipped == [] and report.stopped_by is None
     (run,) = runs_of(store, "exp_decay")
     assert run.info.status == "FINISHED" and run.info.run_id == done[0][1]
     assert run.data.tags["result.equations"].startswith("u' = -")

@@ -76,3 +76,59 @@ def test_a_signal_stops_the_run_marks_it_failed_and_exits_in_one_line(
     (run,) = runs_of(uri, "slow")
     # SIGTERM reaches the flow as Prefect's TerminationSignal (its engine's own handler), SIGINT as ours
     assert run.info.status == "FAILED" and run.data.tags["error"].startswith(("KeyboardInterrupt", "TerminationSignal"))
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_ctrl_c_with_the_temporary_server_records_both_runs_ended_and_leaves_no_server(tmp_path: Path) -> None:
+    """The user's path: no server configured, so the CLI starts Prefect's temporary server. After Ctrl-C the
+    MLflow run is FAILED, the Prefect flow run is not left RUNNING, no process of the group is left (the
+    server is killed, not orphaned), and the folder's stores pass the next run's check."""
+    import sqlite3
+
+    from flows.stores import check_sqlite_file
+
+    config = _slow_config(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_TRACKING"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flows", "run", str(config)], cwd=tmp_path, env=env | {"COLUMNS": "400"},
+        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    home = tmp_path / ".state" / "prefect"
+    try:
+        storage = home / "storage"
+        _wait_for(lambda: storage.is_dir() and any(storage.iterdir()), process, "cached stage result", 600.0)
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130, out + err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Ctrl-C" in lines[0], err
+    with pytest.raises(ProcessLookupError):  # the temporary server (same process group) is gone too
+        os.killpg(process.pid, 0)
+    (run,) = runs_of(f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}", "slow")
+    assert run.info.status == "FAILED" and run.data.tags["error"].startswith("KeyboardInterrupt")
+    with sqlite3.connect(home / "prefect.db") as db:
+        states = [row[0] for row in db.execute("SELECT state_type FROM flow_run")]
+    assert states and "RUNNING" not in states and set(states) <= {"CRASHED", "FAILED", "CANCELLED"}, states
+    check_sqlite_file(home / "prefect.db", "Prefect")
+    check_sqlite_file(tmp_path / "mlflow.db", "MLflow")
+
+
+def test_an_error_raised_because_of_an_interrupt_is_reported_as_the_interrupt(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Ctrl-C that lands between two steps of Prefect's engine can surface as another error (seen:
+    ``ValueError: Task run is not set``): once a signal was received, the command ends as interrupted."""
+    import typer
+
+    from flows import cli
+
+    monkeypatch.setattr(cli, "_received", [signal.SIGINT])
+    with pytest.raises(typer.Exit) as caught, cli._reported(verbose=False):
+        raise ValueError("Task run is not set")
+    assert caught.value.exit_code == 130
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Ctrl-C" in lines[0] and "ValueError" not in lines[0]

@@ -61,6 +61,61 @@ def test_an_invalid_param_key_is_reported_by_the_tracker_not_queued(tmp_path: Pa
     assert box.pending() == [] and caught.value.record.run_id is not None  # the CLI closes that run FAILED
 
 
+def _counting_tracker(uri: str | None = None) -> object:
+    """A real :class:`Tracker` that counts its publish attempts."""
+    from flows.tracking import Tracker
+
+    class Counting(Tracker):
+        attempts = 0
+
+        def publish(self, record: object) -> tuple[str, str | None]:
+            Counting.attempts += 1
+            return super().publish(record)
+
+    return Counting(uri)
+
+
+def test_a_refused_value_is_not_retried(tmp_path: Path, mlflow_uri: str) -> None:
+    from flows.outbox import Outbox
+    from flows.tracking import RETRY_DELAYS
+    from pipeline.errors import InvalidRecordError
+
+    record = _record(0)
+    record.params["bad key$"] = "1"
+    tracker = _counting_tracker()
+    with pytest.raises(InvalidRecordError, match="param key 'bad key\\$'"):
+        tracker.publish_or_queue(record, Outbox(tmp_path / "outbox"), delays=RETRY_DELAYS)
+    assert tracker.attempts == 1
+
+
+def test_a_refusal_our_check_misses_is_named_from_mlflows_answer(tmp_path: Path, mlflow_uri: str) -> None:
+    from flows.outbox import Outbox
+    from pipeline.errors import InvalidRecordError
+
+    tracker = _counting_tracker()
+    first = _record(0)
+    run_id, _ = tracker.publish(first)
+    again = _record(1)  # the same run again with another value of param 'item': MLflow refuses the change
+    again.run_id = run_id
+    box = Outbox(tmp_path / "outbox")
+    with pytest.raises(InvalidRecordError, match="item") as caught:
+        tracker.publish_or_queue(again, box, delays=(0.0, 0.0))
+    assert tracker.attempts == 2 and box.pending() == [] and caught.value.record is again
+
+
+def test_an_unreachable_store_is_retried_a_bounded_number_of_times_then_queued(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.outbox import Outbox
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    tracker = _counting_tracker(f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    box = Outbox(tmp_path / "outbox")
+    run_id, _, folder = tracker.publish_or_queue(_record(0), box, delays=(0.0, 0.0))
+    assert tracker.attempts == 3 and run_id is None and box.pending() == [folder]
+
+
 def test_an_experiment_name_over_mlflows_limit_is_a_config_error(tmp_path: Path) -> None:
     from pipeline.config import load_config
     from pipeline.errors import ConfigError

@@ -64,3 +64,24 @@ def test_the_cli_names_a_damaged_store_in_one_line(tmp_path: Path, truncated_sto
         assert out.returncode == 3, out.stdout + out.stderr
         assert len(lines) == 1 and str(path.resolve()) in lines[0] and "move it aside" in lines[0], out.stderr
     assert path.read_bytes() == truncated_store  # reported, not touched
+
+
+def test_a_store_whose_newest_pages_are_still_in_its_write_ahead_log_is_not_damaged(tmp_path: Path) -> None:
+    """A server stopped without a checkpoint (Prefect's, after Ctrl-C) leaves a short file and a long WAL."""
+    import sqlite3
+
+    from flows.stores import check_sqlite_file
+
+    path = tmp_path / "prefect.db"
+    writer = sqlite3.connect(path)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        writer.execute("CREATE TABLE t (x TEXT)")
+        writer.commit()
+        writer.executemany("INSERT INTO t VALUES (?)", [("x" * 500,) for _ in range(2000)])
+        writer.commit()  # the pages are in prefect.db-wal; the main file still holds the first few
+        assert path.stat().st_size < path.with_name("prefect.db-wal").stat().st_size
+        check_sqlite_file(path, "Prefect")
+    finally:
+        writer.close()
