@@ -13,7 +13,7 @@ import pandas as pd
 
 from flows.discovery import load_data
 from flows.kinds import resolve_config
-from flows.records import publish, record_dataset, recorded_run
+from flows.records import publish, record_dataset, recorded_run, time_axis_tags
 from flows.runtime import deltaflow_flow, run_stage
 from flows.settings import data_roots
 from flows.tracking import tracker_for
@@ -82,6 +82,7 @@ def check_residual(
         series, _ = run_stage(load_data, cfg)
         frame = pd.DataFrame(series.x, columns=list(series.names)).assign(**{cfg.data.time_column: series.t})
         record_dataset(record, frame, name=cfg.data.path.name, source=cfg.data.path)
+        record.tags |= time_axis_tags(series)
         missing = [n for n in series.names if n not in cfg.law.rhs]
         if missing:
             raise ConfigError(f"law.rhs gives no expression for state(s) {missing} of {cfg.data.path}")

@@ -32,6 +32,7 @@ def read_timeseries(config: Any) -> TimeSeries:
         state_columns=data.state_columns,
         trajectory_column=data.trajectory_column,
         control_columns=data.control_columns,
+        time_unit=data.time_unit,
     )
 
 

@@ -58,7 +58,17 @@ class DataConfig(_Strict):
     """Where the time series lives and which columns hold what."""
 
     path: Path = Field(description="CSV or Parquet file; relative paths are taken from the config file's folder.")
-    time_column: str = Field(default="t", min_length=1, description="Column of sample times.")
+    time_column: str = Field(
+        default="t",
+        min_length=1,
+        description="Column of sample times: numbers, or ISO 8601 dates/datetimes (2024-01-05, 2024-01-05T10:00:00,"
+        " with or without an offset such as +02:00 or Z) measured from the earliest in time_unit.",
+    )
+    time_unit: Literal["auto", "s", "min", "h", "d"] = Field(
+        default="auto",
+        description="Unit of a date/datetime time column (derivatives and coefficients are per this unit); 'auto' is"
+        " the largest of s, min, h, d no longer than the median spacing. Numeric times are used as they are.",
+    )
     state_columns: list[str] | None = Field(
         default=None, description="State columns; all numeric columns but time and trajectory when omitted."
     )

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import DataError, DataFileNotFoundError
+from pipeline.time_axis import TimeAxis, looks_like_datetime, parse_datetime_column
 
 __all__ = ["MIN_SAMPLES", "SampleTable", "TimeSeries", "load_table", "load_timeseries", "validate_timeseries"]
 
@@ -36,6 +37,8 @@ class TimeSeries:
         source: where the data came from (a path or a description), for messages.
         u: known inputs (controls), shape (n, m), or None.
         control_names: the m input names.
+        time_axis: for a time column of dates/datetimes, the unit of ``t`` and its origin timestamp;
+            None when the times were numbers (in the file's own unit).
     """
 
     t: np.ndarray
@@ -45,6 +48,7 @@ class TimeSeries:
     source: str = "<array>"
     u: np.ndarray | None = None
     control_names: tuple[str, ...] = ()
+    time_axis: TimeAxis | None = None
     _groups: tuple[tuple[object, np.ndarray], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -81,7 +85,13 @@ class TimeSeries:
         if self.trajectory is None:
             return [self]
         return [
-            TimeSeries(t=self.t[rows], x=self.x[rows], names=self.names, source=f"{self.source}[{label}]")
+            TimeSeries(
+                t=self.t[rows],
+                x=self.x[rows],
+                names=self.names,
+                source=f"{self.source}[{label}]",
+                time_axis=self.time_axis,
+            )
             for label, rows in self._groups
         ]
 
@@ -156,6 +166,14 @@ def _numeric_column(frame: pd.DataFrame, column: str, source: str) -> np.ndarray
     return values.to_numpy(dtype=float)
 
 
+def _time_column(values: pd.Series, source: str, column: str, unit: str) -> tuple[np.ndarray, TimeAxis | None]:
+    """Numeric times as they are, or ISO dates/datetimes (by the first value) in ``unit`` since the earliest."""
+    if looks_like_datetime(values):
+        return parse_datetime_column(values, source, column, unit)
+    frame = values.to_frame(column)
+    return _numeric_column(frame, column, source), None
+
+
 def validate_timeseries(t: np.ndarray, x: np.ndarray, names: Sequence[str], source: str) -> None:
     """Check finiteness, time order and sample count of one trajectory.
 
@@ -206,18 +224,22 @@ def load_timeseries(
     state_columns: Sequence[str] | None = None,
     trajectory_column: str | None = None,
     control_columns: Sequence[str] | None = None,
+    time_unit: str = "auto",
 ) -> TimeSeries:
     """Read a time series from CSV or Parquet.
 
     Args:
         path: a ``.csv``, ``.tsv`` or ``.parquet`` file.
-        time_column: the column of sample times (any unit; derivatives are per that unit).
+        time_column: the column of sample times: numbers (any unit; derivatives are per that unit) or ISO 8601
+            dates/datetimes (measured from the earliest in ``time_unit``, see :mod:`pipeline.time_axis`).
         state_columns: the state columns, in order; every column but time and trajectory when None.
         trajectory_column: the column telling trajectories apart, if the file holds several.
         control_columns: known inputs (controls) the dynamics may depend on; not modelled themselves.
+        time_unit: for dates/datetimes, ``s``, ``min``, ``h``, ``d`` or ``auto`` (from the median spacing);
+            numeric times are used as they are.
 
     Returns:
-        A validated :class:`TimeSeries`; rows keep their file order.
+        A validated :class:`TimeSeries`; rows keep their file order; ``time_axis`` set for datetimes.
 
     Raises:
         DataFileNotFoundError: the file does not exist.
@@ -242,7 +264,7 @@ def load_timeseries(
             raise DataError(f"{source}: no state columns besides '{time_column}'; the file has {columns}")
     if len(set(state_columns)) != len(state_columns) or set(state_columns) & set(controls):
         raise DataError(f"{source}: state columns {list(state_columns)} and controls {controls} name a column twice")
-    t = _numeric_column(frame, time_column, source)
+    t, axis = _time_column(frame[time_column], source, time_column, time_unit)
     x = np.column_stack([_numeric_column(frame, c, source) for c in state_columns])
     trajectory = frame[trajectory_column].to_numpy() if trajectory_column else None
     if trajectory is not None and pd.isna(trajectory).any():
@@ -255,7 +277,14 @@ def load_timeseries(
             f"{source}: control column '{controls[col]}' has {u[row, col]} at row {row + 1} (expected finite numbers)"
         )
     series = TimeSeries(
-        t=t, x=x, names=tuple(state_columns), trajectory=trajectory, source=source, u=u, control_names=tuple(controls)
+        t=t,
+        x=x,
+        names=tuple(state_columns),
+        trajectory=trajectory,
+        source=source,
+        u=u,
+        control_names=tuple(controls),
+        time_axis=axis,
     )
     for label, rows in series._groups:
         where = source if label is None else f"{source} (trajectory {label!r})"
