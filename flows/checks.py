@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from flows.discovery import load_data
+from flows.inputs import check_points
 from flows.kinds import resolve_config
 from flows.records import publish, record_dataset, recorded_run, time_axis_tags
 from flows.runtime import deltaflow_flow, run_stage
@@ -129,6 +130,7 @@ def check_gradient_flow(
     cfg = resolve_config(config, "gradient_check")
     tracker = tracker_for(cfg)
     with recorded_run(tracker, cfg, None, "gradient-check", parent_run_id, parent_record_id) as record:
+        cfg = check_points(cfg)  # points named by a file: read here, so the run records a bad file FAILED
         f, grad = _gradient_callables(cfg)
         checks = [check_gradient(f, grad, np.asarray(p), tolerance=cfg.tolerance) for p in cfg.points]
         passed = all(c.passed for c in checks)

@@ -340,7 +340,7 @@ def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of 
             table.add_row(str(path), "[red]invalid[/]", "", "", str(exc)[:80])
             continue
         if cfg.kind == "gradient_check":
-            source = f"{len(cfg.points)} point(s)"
+            source = cfg.points.name if isinstance(cfg.points, Path) else f"{len(cfg.points)} point(s)"
         elif cfg.kind == "batch":
             where = cfg.executor.describe() if cfg.executor.kind == "dask" else "local"
             source = f"{len(cfg.configs)} config path(s), {where}"

@@ -17,7 +17,15 @@ import pandas as pd
 from pipeline.errors import DataError, DataFileNotFoundError
 from pipeline.time_axis import TimeAxis, looks_like_datetime, parse_datetime_column
 
-__all__ = ["MIN_SAMPLES", "SampleTable", "TimeSeries", "load_table", "load_timeseries", "validate_timeseries"]
+__all__ = [
+    "MIN_SAMPLES",
+    "SampleTable",
+    "TimeSeries",
+    "load_points",
+    "load_table",
+    "load_timeseries",
+    "validate_timeseries",
+]
 
 MIN_SAMPLES = 5
 """Fewest samples per trajectory any stage can work with."""
@@ -357,3 +365,60 @@ def load_table(path: str | Path, *, outputs: Sequence[str], features: Sequence[s
         if np.ptp(values) == 0:
             raise DataError(f"{source}: feature column '{name}' is constant ({values[0]}); it must vary")
     return SampleTable(X=X, Y=Y, features=tuple(features), outputs=tuple(outputs), source=source)
+
+
+def _point_array(path: Path, names: Sequence[str], field: str) -> np.ndarray:
+    """The raw (m, d) points of a ``.npy`` file (no pickles) or a table with one column per name."""
+    if path.suffix.lower() == ".npy":
+        try:
+            points = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            raise DataError(f"{path}: {field} cannot be read as a .npy array ({' '.join(str(exc).split())})") from exc
+        points = points[:, None] if points.ndim == 1 and len(names) == 1 else points
+        if points.ndim != 2 or points.shape[1] != len(names) or not np.issubdtype(points.dtype, np.number):
+            raise DataError(
+                f"{path}: {field} holds a {points.dtype} array of shape {points.shape}; expected numbers of shape"
+                f" (points, {len(names)}), one column per input {list(names)}"
+            )
+        return points.astype(float)
+    frame = _read_table(path)
+    frame.columns = [str(c) for c in frame.columns]
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{path}: {field} has no column(s) {missing}; expected one column per input {list(names)}, the file"
+            f" has {list(frame.columns)}"
+        )
+    return np.column_stack([_numeric_column(frame, name, str(path)) for name in names])
+
+
+def load_points(path: str | Path, names: Sequence[str], *, field: str = "points") -> np.ndarray:
+    """Read a list of points (where to estimate gradients, where to check one) from a file.
+
+    Args:
+        path: a ``.csv``/``.tsv`` (optionally compressed) or ``.parquet`` table with a column per name (other
+            columns are ignored), or a ``.npy`` array of shape (m, d) in the order of ``names``.
+        names: the d input names, in order.
+        field: the config field the file was named in, for messages (e.g. ``gradient.at``).
+
+    Returns:
+        The points, shape (m, d), finite floats.
+
+    Raises:
+        DataFileNotFoundError: the file does not exist.
+        DataError: unreadable, a column missing, a value non-numeric or not finite, or no rows.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileNotFoundError(f"{path}: {field} file not found")
+    points = _point_array(path, names, field)
+    if points.shape[0] == 0:
+        raise DataError(f"{path}: {field} holds no points (expected at least one row)")
+    bad = ~np.isfinite(points)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise DataError(
+            f"{path}: {field} column '{names[col]}' has {points[row, col]} at data row {row + 1} (expected finite"
+            " numbers)"
+        )
+    return points
