@@ -29,6 +29,29 @@ def default_log_path(base_dir: Path | None = None) -> Path:
     return (base_dir or Path.cwd()) / STATE_DIR_NAME / "deltaflow.log"
 
 
+class _LazyFile(logging.FileHandler):
+    """A file handler that creates its folder (and the file) only when the first record arrives: a command
+    that logs nothing (or fails on a config error) leaves no file behind."""
+
+    broken = False
+    """Set when a record could not be written (a read-only or full folder)."""
+
+    def _open(self):  # type: ignore[no-untyped-def]  # logging's own signature
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Append the record; an unwritable folder is reported by the command itself (one line), so the
+        record is dropped here rather than printing logging's own traceback."""
+        try:
+            super().emit(record)
+        except OSError:
+            self.broken = True
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """See :meth:`emit`: no traceback on the terminal."""
+
+
 class _Counting(logging.Handler):
     """Counts the records of WARNING and above it sees and keeps the first one's message."""
 
@@ -62,8 +85,7 @@ class LibraryLog:
         """Swap every terminal handler (root's and each logger's) for the file; call again after a library
         (Prefect, on import) configured logging anew."""
         if not self._handlers:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            to_file = logging.FileHandler(self.path, encoding="utf-8", delay=True)
+            to_file = _LazyFile(self.path, encoding="utf-8", delay=True)
             to_file.setFormatter(logging.Formatter(FORMAT))
             self._handlers = [to_file, _Counting(self)]
         logging.captureWarnings(True)
@@ -87,7 +109,8 @@ class LibraryLog:
         if not self.count:
             return None
         first = self.first if self.first is None or len(self.first) <= 160 else self.first[:157] + "..."
-        return f"{self.count} library warning(s) written to {self.path} (first: {first})"
+        where = "could not be written to" if any(getattr(h, "broken", False) for h in self._handlers) else "written to"
+        return f"{self.count} library warning(s) {where} {self.path} (first: {first})"
 
 
 def _writes_to_terminal(handler: logging.Handler) -> bool:
@@ -99,20 +122,15 @@ def _writes_to_terminal(handler: logging.Handler) -> bool:
 def library_log(verbose: bool, path: Path | None = None) -> Iterator[LibraryLog | None]:
     """Route library logging and warnings to ``path`` (default :func:`default_log_path`) while the block runs.
 
-    Yields None (and changes nothing) with ``verbose``, or when the file cannot be created (a read-only
-    folder: the libraries then write to the terminal as before, so nothing is lost). Restores every
-    logger's handlers afterwards.
+    Yields None (and changes nothing) with ``verbose``. The file and its folder are created with the first
+    record. Restores every logger's handlers afterwards.
     """
     if verbose:
         yield None
         return
     saved = {name: list(logging.getLogger(name).handlers) for name in ["", *logging.root.manager.loggerDict]}
     capture = LibraryLog(path or default_log_path())
-    try:
-        capture.install()
-    except OSError:
-        yield None
-        return
+    capture.install()
     try:
         yield capture
     finally:
