@@ -48,7 +48,42 @@ def make_data(folder: Path, n: int) -> Path:
     return config
 
 
-def child_core(config_path: Path, profile: Path | None) -> dict[str, float | str]:
+STAGES = (
+    "as_trajectories", "fit_scaling", "_laws", "build_design", "propose_models", "_shooting_problem",
+    "judge_proposals", "_stability_test", "_refine", "_uncertainty", "_model", "score_model", "_choices_made",
+)  # fmt: skip
+"""The stage functions ``pipeline.discovery.chain.discover`` calls, one line each (timed by ``--stages``)."""
+
+
+def trace_stages(record: dict[str, list[float]]) -> None:
+    """Wrap each of :data:`STAGES` in ``pipeline.discovery.chain`` to record its wall time (s) and how much it
+    raised this process's peak memory (MB); nothing in the discovery code changes."""
+    import functools
+    import resource
+
+    from pipeline.discovery import chain
+
+    def peak() -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    for name in STAGES:
+        original = getattr(chain, name)
+
+        @functools.wraps(original)
+        def timed(*args: object, _original=original, _name=name, **kwargs: object) -> object:
+            before, start = peak(), time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                seconds, growth = time.perf_counter() - start, peak() - before
+                total = record.setdefault(_name, [0.0, 0.0])
+                total[0] += seconds
+                total[1] += growth
+
+        setattr(chain, name, timed)
+
+
+def child_core(config_path: Path, profile: Path | None, stages: bool = False) -> dict[str, object]:
     """Run load → differentiate → discover in this process; returns stage times (s) and the equations."""
     from pipeline.config import load_config
     from pipeline.data import load_timeseries
@@ -56,7 +91,9 @@ def child_core(config_path: Path, profile: Path | None) -> dict[str, float | str
     from pipeline.discovery.chain import discover
 
     config = load_config(config_path)
-    times: dict[str, float | str] = {}
+    times: dict[str, object] = {}
+    if stages:
+        trace_stages(times.setdefault("discover_stages", {}))  # type: ignore[arg-type]
 
     def stages() -> None:
         start = time.perf_counter()
@@ -126,10 +163,10 @@ def environment(work: Path) -> dict[str, str]:
     }
 
 
-def core_row(config: Path, n: int, work: Path, profile: bool) -> dict[str, object]:
+def core_row(config: Path, n: int, work: Path, profile: bool, stages: bool = False) -> dict[str, object]:
     """One size through the core path in a fresh subprocess."""
     profile_path = HERE / "results" / f"long_series_profile_{n}.txt" if profile else None
-    command = [sys.executable, __file__, "--child", str(config)] + (
+    command = [sys.executable, __file__, "--child", str(config), *(["--stages"] if stages else [])] + (
         ["--profile-to", str(profile_path)] if profile else []
     )
     wall, peak, code, output = measure(command, environment(work), ROOT)
@@ -171,6 +208,17 @@ def write_table(rows: list[dict[str, object]], path: Path) -> None:
             f"| {row['n']:,} | {row['path']} | {row['wall']:.1f} | {row['peak']:.0f} | {' | '.join(cells)} |"
             f" {row['code']} |"
         )
+    traced = [row for row in rows if row["stages"].get("discover_stages")]
+    if traced:
+        lines += ["", "Discovery stages (`--stages`): wall time (s) / growth of the peak memory (MB) in each:", ""]
+        lines += ["| stage | " + " | ".join(f"{row['n']:,}" for row in traced) + " |"]
+        lines += ["|---|" + "---:|" * len(traced)]
+        for name in STAGES:
+            cells = [row["stages"]["discover_stages"].get(name, [0.0, 0.0]) for row in traced]
+            lines.append(f"| {name} | " + " | ".join(f"{t:.1f} / {m:.0f}" for t, m in cells) + " |")
+        rest = [row["stages"]["discover"] - sum(t for t, _ in row["stages"]["discover_stages"].values()) for row in traced]  # noqa: E501
+        label = "| rest (`Judgement.winner`: stability checks; restoring units) | "
+        lines.append(label + " | ".join(f"{t:.1f}" for t in rest) + " |")
     lines += ["", "Equations found (core path):", ""]
     lines += [f"- {row['n']:,}: {row['stages'].get('equations', '(failed)')}" for row in rows if row["path"] == "core"]
     failed = [row for row in rows if row["code"] != 0]
@@ -191,19 +239,20 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 200_000, 1_000_000])
     parser.add_argument("--cli", type=int, nargs="*", default=[200_000], help="Sizes also run through the CLI.")
     parser.add_argument("--profile", action="store_true", help="Write a cProfile summary of each core run.")
+    parser.add_argument("--stages", action="store_true", help="Time each discovery stage (and its peak growth).")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "long_series.md")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--profile-to", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        print(json.dumps(child_core(args.child, args.profile_to)))
+        print(json.dumps(child_core(args.child, args.profile_to, args.stages)))
         return
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="long_series_") as tmp:
         work = Path(tmp)
         for n in args.sizes:
             config = make_data(work, n)
-            rows.append(core_row(config, n, work, args.profile))
+            rows.append(core_row(config, n, work, args.profile, args.stages))
             print(f"{n}: core {rows[-1]['wall']:.1f} s, {rows[-1]['peak']:.0f} MB, exit {rows[-1]['code']}", flush=True)
             if n in args.cli:
                 rows.append(cli_row(config, n, work))
