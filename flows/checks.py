@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from flows.discovery import load_data
+from flows.inputs import check_points
 from flows.kinds import resolve_config
-from flows.records import publish, record_dataset, recorded_run
+from flows.records import publish, record_dataset, recorded_run, time_axis_tags
 from flows.runtime import deltaflow_flow, run_stage
 from flows.settings import data_roots
 from flows.tracking import tracker_for
@@ -84,6 +85,7 @@ def check_residual(
         series, _ = run_stage(load_data, cfg)
         frame = pd.DataFrame(series.x, columns=list(series.names)).assign(**{cfg.data.time_column: series.t})
         record_dataset(record, frame, name=cfg.data.path.name, source=cfg.data.path)
+        record.tags |= time_axis_tags(series)
         missing = [n for n in series.names if n not in cfg.law.rhs]
         if missing:
             raise ConfigError(f"law.rhs gives no expression for state(s) {missing} of {cfg.data.path}")
@@ -130,6 +132,7 @@ def check_gradient_flow(
     cfg = resolve_config(config, "gradient_check")
     tracker = tracker_for(cfg)
     with recorded_run(tracker, cfg, None, "gradient-check", parent_run_id, parent_record_id) as record:
+        cfg = check_points(cfg)  # points named by a file: read here, so the run records a bad file FAILED
         f, grad = _gradient_callables(cfg)
         checks = [check_gradient(f, grad, np.asarray(p), tolerance=cfg.tolerance) for p in cfg.points]
         passed = all(c.passed for c in checks)

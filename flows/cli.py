@@ -25,6 +25,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from flows.library_log import library_log
 from flows.settings import prefect_home, prepare_environment
 from pipeline.errors import ConfigError, DeltaflowError, DiskWriteError, StoreCorruptError
 
@@ -156,6 +157,13 @@ def _report(exc: Exception, verbose: bool) -> int:
     return 1
 
 
+def _say_library_warnings(log: Any) -> None:
+    """One stderr line after a command that went well but whose libraries warned (the warnings are in the file)."""
+    line = None if log is None else log.summary()
+    if line is not None:
+        errors.print(f"[yellow]note:[/] {escape(line)}", highlight=False, soft_wrap=True)
+
+
 _received: list[int] = []  # the signal that interrupts this command, if any
 
 
@@ -187,8 +195,13 @@ def _quiet_run_logs(verbose: bool) -> None:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
 
 
-def _run_kind(kind: Any, start: Callable[[], Any], name: str, total: int | None, verbose: bool) -> None:
-    """Run a flow under a spinner (a batch: under a progress bar), then print it with the kind's presenter."""
+def _run_kind(
+    kind: Any, start: Callable[[], Any], name: str, total: int | None, verbose: bool, log: Any = None
+) -> None:
+    """Run a flow under a spinner (a batch: under a progress bar), then print it with the kind's presenter.
+
+    ``log``: the command's :class:`flows.library_log.LibraryLog`, re-installed once Prefect (which configures
+    logging on import) is imported."""
     from flows.console import BatchProgress
     from flows.disk import check_free_space, check_writable, local_folders
     from flows.stores import check_local_stores
@@ -201,6 +214,8 @@ def _run_kind(kind: Any, start: Callable[[], Any], name: str, total: int | None,
     check_local_stores()
     kind.flow()  # imports Prefect and MLflow, which set their loggers' levels on import: quiet them after
     _quiet_run_logs(verbose)
+    if log is not None:
+        log.install()
     spinner = console.status(f"[bold]{name}[/]: {kind.doing}…")
     with _interruptible(), BatchProgress(console, name, total) if kind.name == "batch" else spinner:
         outcome = start()
@@ -232,10 +247,12 @@ def run(
         from flows.inputs import expand_configs, load_checked
         from flows.kinds import run_kind
 
-        cfg = load_checked(config)
-        kind = run_kind(cfg.kind)
-        total = len(expand_configs(cfg.configs)) if cfg.kind == "batch" else None
-        _run_kind(kind, lambda: kind.flow()(cfg), cfg.name, total, verbose)
+        with library_log(verbose) as log:
+            cfg = load_checked(config)
+            kind = run_kind(cfg.kind)
+            total = len(expand_configs(cfg.configs)) if cfg.kind == "batch" else None
+            _run_kind(kind, lambda: kind.flow()(cfg), cfg.name, total, verbose, log)
+        _say_library_warnings(log)
 
 
 @app.command()
@@ -271,7 +288,9 @@ def batch(
 
             return run_batch(items, name=name, resume=resume, executor=spec)
 
-        _run_kind(run_kind("batch"), start, name, len(items), verbose)
+        with library_log(verbose) as log:
+            _run_kind(run_kind("batch"), start, name, len(items), verbose, log)
+        _say_library_warnings(log)
 
 
 @app.command()
@@ -317,8 +336,11 @@ def sync(verbose: bool = VERBOSE) -> None:
         from flows.tracking import Tracker
 
         check_local_stores()
-        tracker = Tracker()
-        report = sync_outbox(tracker, box)
+        with library_log(verbose) as log:
+            if log is not None:
+                log.install()  # after the imports above configured logging
+            tracker = Tracker()
+            report = sync_outbox(tracker, box)
         for folder, run_id in report.published:
             console.print(f"synced {folder} -> run {run_id}", highlight=False)
         console.print(f"{len(report.published)} run(s) written to {tracker.uri}", highlight=False)
@@ -328,6 +350,7 @@ def sync(verbose: bool = VERBOSE) -> None:
             _say_error(f"{report.stopped_by}; {len(box.pending())} run(s) still queued in {box.root}")
         if report.skipped or report.stopped_by is not None:
             raise typer.Exit(1)
+        _say_library_warnings(log)
 
 
 @app.command(name="list")
@@ -347,7 +370,7 @@ def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of 
             table.add_row(str(path), "[red]invalid[/]", "", "", str(exc)[:80])
             continue
         if cfg.kind == "gradient_check":
-            source = f"{len(cfg.points)} point(s)"
+            source = cfg.points.name if isinstance(cfg.points, Path) else f"{len(cfg.points)} point(s)"
         elif cfg.kind == "batch":
             where = cfg.executor.describe() if cfg.executor.kind == "dask" else "local"
             source = f"{len(cfg.configs)} config path(s), {where}"

@@ -97,6 +97,10 @@ def show_discovery(outcome: Any, console: Console) -> int:
     console.print("[bold]Discovered equations[/]")
     for equation in result.equations:
         console.print(f"  {equation}", highlight=False)
+    axis = getattr(outcome, "time_axis", None)
+    if axis is not None:
+        time = axis.describe(outcome.config.data.time_column)
+        console.print(f"  time: {time}; rates are per {axis.unit}", highlight=False)
     table = _table(None, ["metric", "value"], left=("metric",))
     for key in ("derivative_r2", "trajectory_r2", "trajectory_r2_heldout", "complexity", "aicc"):
         if key in result.metrics:

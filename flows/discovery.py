@@ -18,7 +18,7 @@ from flows.inputs import read_timeseries
 from flows.kinds import resolve_config
 from flows.outbox import RunRecord
 from flows.provenance import code_version, config_hash
-from flows.records import describe_run, publish, record_dataset, recorded_run, utc_stamp
+from flows.records import describe_run, publish, record_dataset, recorded_run, time_axis_tags, utc_stamp
 from flows.runtime import deltaflow_flow, retry_on_io_error, run_stage
 from flows.settings import data_roots
 from flows.tracking import RUN_ID_MARK, metric_part, tracker_for
@@ -28,6 +28,7 @@ from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
 from pipeline.discovery import DiscoveryResult, discover
 from pipeline.plots import plot_derivatives, plot_inclusion, plot_model_fit, plot_pareto
 from pipeline.report import render_figures, render_report
+from pipeline.time_axis import TimeAxis
 
 __all__ = [
     "DiscoveryRun", "coefficient_metrics", "discover_equations", "discover_stages", "load_data", "record_results"
@@ -47,6 +48,7 @@ class DiscoveryRun:
         model_uri: the logged ``mlflow.pyfunc`` model (``models:/...``), if logged.
         cached: per stage, whether its result was reused from the cache.
         outbox: where the run was queued if MLflow was unreachable (``python -m flows sync`` replays it).
+        time_axis: the unit and origin of a date/datetime time column (None for numeric times).
     """
 
     config: RunConfig
@@ -57,6 +59,7 @@ class DiscoveryRun:
     model_uri: str | None = None
     cached: dict[str, bool] | None = None
     outbox: Path | None = None
+    time_axis: TimeAxis | None = None
 
     def summary_lines(self) -> tuple[str, ...]:
         """What a batch's summary shows for this run: the equations."""
@@ -197,19 +200,22 @@ def record_results(
         register_as = config.tracking.register_as
         record.model = result.to_dict()
         record.register_as = f"{register_as}@{config.tracking.alias}" if register_as else None
+    record.tags |= time_axis_tags(series)
     record.tags |= {
         "differentiation.chosen": derivatives[0].method,
         "result.equations": " ; ".join(result.equations)[:5000],
         **{f"chosen.{k}": str(v)[:5000] for k, v in result.chosen.items()},
     }
+    axis = None if series.time_axis is None else series.time_axis.describe(config.data.time_column)
     pngs = render_figures(
         lambda: {
             "plots/data_vs_model.png": plot_model_fit(
                 series.t_list(), series.x_list(), derivatives, result, time_label=config.data.time_column,
-                us=series.u_list(),
+                us=series.u_list(), time_axis=axis,
             ),
             "plots/derivatives.png": plot_derivatives(
-                series.t_list(), derivatives, result, time_label=config.data.time_column, us=series.u_list()
+                series.t_list(), derivatives, result, time_label=config.data.time_column, us=series.u_list(),
+                time_axis=axis,
             ),
             "plots/pareto.png": plot_pareto(result),
             "plots/inclusion.png": plot_inclusion(result),
@@ -230,6 +236,7 @@ def record_results(
         "data sha256": record.tags.get("data.sha256", ""),
         "Prefect flow run": record.tags.get("prefect.flow_run_id", ""),
         "differentiation": derivatives[0].method,
+        **({} if axis is None else {"time axis": axis}),
     }
     record.files |= {
         "equations.txt": "\n".join(result.equations) + "\n",
@@ -282,4 +289,6 @@ def discover_equations(
         record.tags |= {f"cache.{stage}": "hit" if hit else "miss" for stage, hit in cached.items()}
         tracker.describe(lambda: record_results(record, cfg, series, derivatives, result))
     run_id, model_uri, queued = publish(tracker, record)
-    return DiscoveryRun(cfg, result, run_id, record.experiment_id, tracker.uri, model_uri, cached, queued)
+    return DiscoveryRun(
+        cfg, result, run_id, record.experiment_id, tracker.uri, model_uri, cached, queued, series.time_axis
+    )

@@ -9,14 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from flows.settings import data_roots
 from pipeline.config import DataConfig, TableConfig, check_data_path, load_config
-from pipeline.data import TimeSeries, load_table, load_timeseries
+from pipeline.data import TimeSeries, load_points, load_table, load_timeseries
 from pipeline.errors import ConfigError
 
-__all__ = ["check_inputs", "expand_configs", "load_checked", "read_timeseries"]
+__all__ = ["check_inputs", "check_points", "expand_configs", "gradient_points", "load_checked", "read_timeseries"]
 
 
 def read_timeseries(config: Any) -> TimeSeries:
@@ -32,15 +33,41 @@ def read_timeseries(config: Any) -> TimeSeries:
         state_columns=data.state_columns,
         trajectory_column=data.trajectory_column,
         control_columns=data.control_columns,
+        time_unit=data.time_unit,
     )
+
+
+def gradient_points(config: Any, features: list[str]) -> np.ndarray | None:
+    """A sensitivity config's ``gradient.at`` as an array (m, d) over ``features``, None for 'samples'.
+
+    Raises:
+        DataError: a point file is missing, unreadable, lacks a feature's column or holds a non-finite value.
+    """
+    at = config.gradient.at
+    if isinstance(at, Path):
+        return load_points(at, features, field="gradient.at")
+    return None if at == "samples" else np.asarray(at, dtype=float)
+
+
+def check_points(config: Any) -> Any:
+    """A gradient-check config with its ``points`` read from their file, if they name one (else itself).
+
+    Raises:
+        DataError: the file is missing, unreadable, lacks a variable's column or holds a non-finite value.
+    """
+    if not isinstance(config.points, Path):
+        return config
+    points = load_points(config.points, config.variables, field="points")
+    return config.model_copy(update={"points": points.tolist()})
 
 
 def check_inputs(config: Any) -> None:
     """Everything about a run's inputs that can be checked without running it.
 
     The data path (existence, ``DELTAFLOW_DATA_ROOTS``) and the data themselves: a time series is read
-    and validated, a table of samples too. A batch's items are not read: each item that fails is a
-    FAILED child of the batch, the others run. A model URI is checked when the model is loaded.
+    and validated, a table of samples too, and a file of points (``gradient.at``, ``points``). A batch's
+    items are not read: each item that fails is a FAILED child of the batch, the others run. A model URI
+    is checked when the model is loaded.
 
     Raises:
         ConfigError, DataError: as the flow would raise them, before anything was started.
@@ -48,11 +75,16 @@ def check_inputs(config: Any) -> None:
     if config.kind == "batch":
         expand_configs(config.configs)
         return
+    if config.kind == "gradient_check":
+        check_points(config)
     check_data_path(config, data_roots())
     if isinstance(config.data, DataConfig):
         read_timeseries(config)
     elif isinstance(config.data, TableConfig):
-        load_table(config.data.path, outputs=config.data.outputs, features=config.data.features)
+        table = load_table(config.data.path, outputs=config.data.outputs, features=config.data.features)
+        gradient_points(config, list(table.features))
+    elif config.kind == "sensitivity" and config.model is not None:
+        gradient_points(config, list(config.model.inputs))
 
 
 def _is_batch_file(path: Path) -> bool:

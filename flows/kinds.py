@@ -94,12 +94,18 @@ def run_kind(kind: str) -> RunKind:
 
 
 def resolve_config(config: Any, kind: str) -> Any:
-    """The config of run kind ``kind`` from itself or from a YAML path.
+    """The config of run kind ``kind`` from itself, from a YAML path, or from the file a large config was passed
+    in (:class:`flows.parameters.ConfigFile`).
 
     Raises:
         ConfigError: the file is invalid, or it describes another kind of run.
     """
-    loaded = load_config(config) if isinstance(config, (str, Path)) else config
+    from flows.parameters import ConfigFile  # pydantic only: no Prefect, no MLflow
+
+    if isinstance(config, ConfigFile):
+        loaded = config.load()
+    else:
+        loaded = load_config(config) if isinstance(config, (str, Path)) else config
     expected = run_kind(kind).config_model
     if not isinstance(loaded, expected):
         got = getattr(loaded, "kind", type(loaded).__name__)

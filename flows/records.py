@@ -83,6 +83,13 @@ def record_dataset(record: RunRecord, frame: Any, *, name: str, source: Path | s
     record.tags[DATASET_TAG] = dataset_input(frame, name=name, source=str(source) if source else None, digest=digest)
 
 
+def time_axis_tags(series: Any) -> dict[str, str]:
+    """``data.time_unit`` and ``data.time_origin`` tags of a series whose time column held dates (else none):
+    the unit its derivatives and coefficients are per, and the timestamp its t = 0 stands for."""
+    axis = getattr(series, "time_axis", None)
+    return {} if axis is None else {"data.time_unit": axis.unit, "data.time_origin": axis.origin}
+
+
 def fail_and_publish(tracker: Tracker, record: RunRecord, exc: BaseException) -> None:
     """Record the failure on the run (FAILED + error), publish or queue it, and attach the run id to the error.
 

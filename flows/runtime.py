@@ -20,7 +20,8 @@ from prefect.context import FlowRunContext, TaskRunContext
 from prefect.states import State
 
 from flows.locks import file_lock
-from flows.settings import prepare_environment
+from flows.parameters import compact_parameters
+from flows.settings import prefect_home, prepare_environment
 from pipeline.errors import DeltaflowError
 
 __all__ = ["PreparedFlow", "deltaflow_flow", "prepare_run", "retry_on_io_error", "run_stage", "start_temporary_server"]
@@ -29,10 +30,12 @@ R = TypeVar("R")
 
 
 class PreparedFlow(Flow):
-    """A Prefect flow that prepares deltaflow's environment before its first run (then costs nothing)."""
+    """A Prefect flow that prepares deltaflow's environment before its first run (then costs nothing), and
+    passes a large config by reference (:mod:`flows.parameters`: Prefect refuses parameters over 512 KB)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         prepare_run()
+        args, kwargs = compact_parameters(args, kwargs, prefect_home())
         return super().__call__(*args, **kwargs)
 
 

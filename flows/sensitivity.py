@@ -14,6 +14,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.examples import load_model_or_example
+from flows.inputs import gradient_points
 from flows.kinds import resolve_config
 from flows.outbox import RunRecord
 from flows.records import describe_run, publish, record_dataset, recorded_run, utc_stamp
@@ -97,7 +98,7 @@ def load_samples(cfg: SensitivityConfig, tracker: Tracker) -> tuple[SampleTable,
 def analyze(cfg: SensitivityConfig, table: SampleTable, model: Any, space: InputSpace | None) -> SensitivityResult:
     """Gradients, optional Hessians and global indices of every output."""
     logger = get_run_logger()
-    at = None if cfg.gradient.at == "samples" else np.asarray(cfg.gradient.at, dtype=float)
+    at = gradient_points(cfg, list(table.features))
     return analyze_samples(
         table.X,
         table.Y,

@@ -11,10 +11,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pipeline.differentiation.registry import METHODS
 from pipeline.discovery.library import FUNCTION_FAMILIES
@@ -58,7 +67,17 @@ class DataConfig(_Strict):
     """Where the time series lives and which columns hold what."""
 
     path: Path = Field(description="CSV or Parquet file; relative paths are taken from the config file's folder.")
-    time_column: str = Field(default="t", min_length=1, description="Column of sample times.")
+    time_column: str = Field(
+        default="t",
+        min_length=1,
+        description="Column of sample times: numbers, or ISO 8601 dates/datetimes (2024-01-05, 2024-01-05T10:00:00,"
+        " with or without an offset such as +02:00 or Z) measured from the earliest in time_unit.",
+    )
+    time_unit: Literal["auto", "s", "min", "h", "d"] = Field(
+        default="auto",
+        description="Unit of a date/datetime time column (derivatives and coefficients are per this unit); 'auto' is"
+        " the largest of s, min, h, d no longer than the median spacing. Numeric times are used as they are.",
+    )
     state_columns: list[str] | None = Field(
         default=None, description="State columns; all numeric columns but time and trajectory when omitted."
     )
@@ -283,14 +302,33 @@ class ModelSourceConfig(_Strict):
         return value
 
 
+def _points_kind(value: Any) -> str:
+    """Which branch of :data:`PointsOrFile` a value is: a file name or a list of points ('samples' aside)."""
+    if value == "samples":
+        return "samples"
+    return "file" if isinstance(value, str | Path) else "list"
+
+
+PointsOrFile = Annotated[
+    Annotated[list[list[float]], Field(min_length=1), Tag("list")]
+    | Annotated[Path, Tag("file")]
+    | Annotated[Literal["samples"], Tag("samples")],
+    Discriminator(_points_kind),
+]
+"""A list of points (one list of values each), or a file holding them ('samples' only where allowed)."""
+
+
 class GradientConfig(_Strict):
     """Local sensitivities: where and how gradients (and Hessians) are estimated."""
 
     method: Literal[
         "auto", "local_polynomial", "local_polynomial_ard", "local_linear", "local_quadratic", "gaussian_process"
     ] = "auto"
-    at: Literal["samples"] | list[list[float]] = Field(
-        default="samples", description="'samples' (every sample) or a list of points, one value per feature."
+    at: PointsOrFile = Field(
+        default="samples",
+        description="'samples' (every sample), a list of points (one value per feature), or a file of points:"
+        " a CSV/TSV/Parquet table with a column per feature, or a .npy array (points, features); relative to the"
+        " config file's folder. Large lists belong in a file.",
     )
     hessian: bool = Field(default=False, description="Also estimate Hessians (with mixed partials).")
 
@@ -378,7 +416,10 @@ class GradientCheckConfig(TrackedRunBase):
     function: str = Field(min_length=1, description="The scalar function, e.g. '(x-1)^2 + 10*(y-x^2)^2'.")
     gradient: dict[str, str] = Field(min_length=1, description="Variable -> claimed partial derivative.")
     params: dict[str, float] = Field(default_factory=dict)
-    points: list[list[float]] = Field(min_length=1, description="Where to check, one value per variable.")
+    points: PointsOrFile = Field(
+        description="Where to check, one value per variable; or a file of points (a table with a column per"
+        " variable, or a .npy array), relative to the config file's folder."
+    )
     tolerance: float = Field(default=1e-5, gt=0.0, description="Largest accepted relative error.")
     data: None = None
 
@@ -386,7 +427,9 @@ class GradientCheckConfig(TrackedRunBase):
     def _consistent(self) -> GradientCheckConfig:
         if set(self.gradient) != set(self.variables):
             raise ValueError(f"gradient must give one partial per variable {self.variables}")
-        if any(len(p) != len(self.variables) for p in self.points):
+        if self.points == "samples":
+            raise ValueError("points: 'samples' is for sensitivity configs; give a list of points or a file")
+        if isinstance(self.points, list) and any(len(p) != len(self.variables) for p in self.points):
             raise ValueError(f"every point needs {len(self.variables)} values ({self.variables})")
         return self
 
@@ -473,6 +516,17 @@ def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | None = 
     if base_dir is not None and config.data is not None and not config.data.path.is_absolute():
         resolved = _resolved(base_dir / config.data.path, "data.path", source)
         config = config.model_copy(update={"data": config.data.model_copy(update={"path": resolved})})
+    return _resolve_point_files(config, base_dir, source) if base_dir is not None else config
+
+
+def _resolve_point_files(config: AnyConfig, base_dir: Path, source: str) -> AnyConfig:
+    """Relative point-list files (``gradient.at``, ``points``) taken from ``base_dir``, like ``data.path``."""
+    at = config.gradient.at if isinstance(config, SensitivityConfig) else None
+    if isinstance(at, Path) and not at.is_absolute():
+        at = _resolved(base_dir / at, "gradient.at", source)
+        config = config.model_copy(update={"gradient": config.gradient.model_copy(update={"at": at})})
+    if isinstance(config, GradientCheckConfig) and isinstance(config.points, Path) and not config.points.is_absolute():
+        config = config.model_copy(update={"points": _resolved(base_dir / config.points, "points", source)})
     return config
 
 

@@ -15,8 +15,17 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import DataError, DataFileNotFoundError
+from pipeline.time_axis import TimeAxis, looks_like_datetime, parse_datetime_column
 
-__all__ = ["MIN_SAMPLES", "SampleTable", "TimeSeries", "load_table", "load_timeseries", "validate_timeseries"]
+__all__ = [
+    "MIN_SAMPLES",
+    "SampleTable",
+    "TimeSeries",
+    "load_points",
+    "load_table",
+    "load_timeseries",
+    "validate_timeseries",
+]
 
 MIN_SAMPLES = 5
 """Fewest samples per trajectory any stage can work with."""
@@ -36,6 +45,8 @@ class TimeSeries:
         source: where the data came from (a path or a description), for messages.
         u: known inputs (controls), shape (n, m), or None.
         control_names: the m input names.
+        time_axis: for a time column of dates/datetimes, the unit of ``t`` and its origin timestamp;
+            None when the times were numbers (in the file's own unit).
     """
 
     t: np.ndarray
@@ -45,6 +56,7 @@ class TimeSeries:
     source: str = "<array>"
     u: np.ndarray | None = None
     control_names: tuple[str, ...] = ()
+    time_axis: TimeAxis | None = None
     _groups: tuple[tuple[object, np.ndarray], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -81,7 +93,13 @@ class TimeSeries:
         if self.trajectory is None:
             return [self]
         return [
-            TimeSeries(t=self.t[rows], x=self.x[rows], names=self.names, source=f"{self.source}[{label}]")
+            TimeSeries(
+                t=self.t[rows],
+                x=self.x[rows],
+                names=self.names,
+                source=f"{self.source}[{label}]",
+                time_axis=self.time_axis,
+            )
             for label, rows in self._groups
         ]
 
@@ -156,6 +174,14 @@ def _numeric_column(frame: pd.DataFrame, column: str, source: str) -> np.ndarray
     return values.to_numpy(dtype=float)
 
 
+def _time_column(values: pd.Series, source: str, column: str, unit: str) -> tuple[np.ndarray, TimeAxis | None]:
+    """Numeric times as they are, or ISO dates/datetimes (by the first value) in ``unit`` since the earliest."""
+    if looks_like_datetime(values):
+        return parse_datetime_column(values, source, column, unit)
+    frame = values.to_frame(column)
+    return _numeric_column(frame, column, source), None
+
+
 def validate_timeseries(t: np.ndarray, x: np.ndarray, names: Sequence[str], source: str) -> None:
     """Check finiteness, time order and sample count of one trajectory.
 
@@ -206,18 +232,22 @@ def load_timeseries(
     state_columns: Sequence[str] | None = None,
     trajectory_column: str | None = None,
     control_columns: Sequence[str] | None = None,
+    time_unit: str = "auto",
 ) -> TimeSeries:
     """Read a time series from CSV or Parquet.
 
     Args:
         path: a ``.csv``, ``.tsv`` or ``.parquet`` file.
-        time_column: the column of sample times (any unit; derivatives are per that unit).
+        time_column: the column of sample times: numbers (any unit; derivatives are per that unit) or ISO 8601
+            dates/datetimes (measured from the earliest in ``time_unit``, see :mod:`pipeline.time_axis`).
         state_columns: the state columns, in order; every column but time and trajectory when None.
         trajectory_column: the column telling trajectories apart, if the file holds several.
         control_columns: known inputs (controls) the dynamics may depend on; not modelled themselves.
+        time_unit: for dates/datetimes, ``s``, ``min``, ``h``, ``d`` or ``auto`` (from the median spacing);
+            numeric times are used as they are.
 
     Returns:
-        A validated :class:`TimeSeries`; rows keep their file order.
+        A validated :class:`TimeSeries`; rows keep their file order; ``time_axis`` set for datetimes.
 
     Raises:
         DataFileNotFoundError: the file does not exist.
@@ -242,7 +272,7 @@ def load_timeseries(
             raise DataError(f"{source}: no state columns besides '{time_column}'; the file has {columns}")
     if len(set(state_columns)) != len(state_columns) or set(state_columns) & set(controls):
         raise DataError(f"{source}: state columns {list(state_columns)} and controls {controls} name a column twice")
-    t = _numeric_column(frame, time_column, source)
+    t, axis = _time_column(frame[time_column], source, time_column, time_unit)
     x = np.column_stack([_numeric_column(frame, c, source) for c in state_columns])
     trajectory = frame[trajectory_column].to_numpy() if trajectory_column else None
     if trajectory is not None and pd.isna(trajectory).any():
@@ -255,7 +285,14 @@ def load_timeseries(
             f"{source}: control column '{controls[col]}' has {u[row, col]} at row {row + 1} (expected finite numbers)"
         )
     series = TimeSeries(
-        t=t, x=x, names=tuple(state_columns), trajectory=trajectory, source=source, u=u, control_names=tuple(controls)
+        t=t,
+        x=x,
+        names=tuple(state_columns),
+        trajectory=trajectory,
+        source=source,
+        u=u,
+        control_names=tuple(controls),
+        time_axis=axis,
     )
     for label, rows in series._groups:
         where = source if label is None else f"{source} (trajectory {label!r})"
@@ -328,3 +365,60 @@ def load_table(path: str | Path, *, outputs: Sequence[str], features: Sequence[s
         if np.ptp(values) == 0:
             raise DataError(f"{source}: feature column '{name}' is constant ({values[0]}); it must vary")
     return SampleTable(X=X, Y=Y, features=tuple(features), outputs=tuple(outputs), source=source)
+
+
+def _point_array(path: Path, names: Sequence[str], field: str) -> np.ndarray:
+    """The raw (m, d) points of a ``.npy`` file (no pickles) or a table with one column per name."""
+    if path.suffix.lower() == ".npy":
+        try:
+            points = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            raise DataError(f"{path}: {field} cannot be read as a .npy array ({' '.join(str(exc).split())})") from exc
+        points = points[:, None] if points.ndim == 1 and len(names) == 1 else points
+        if points.ndim != 2 or points.shape[1] != len(names) or not np.issubdtype(points.dtype, np.number):
+            raise DataError(
+                f"{path}: {field} holds a {points.dtype} array of shape {points.shape}; expected numbers of shape"
+                f" (points, {len(names)}), one column per input {list(names)}"
+            )
+        return points.astype(float)
+    frame = _read_table(path)
+    frame.columns = [str(c) for c in frame.columns]
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{path}: {field} has no column(s) {missing}; expected one column per input {list(names)}, the file"
+            f" has {list(frame.columns)}"
+        )
+    return np.column_stack([_numeric_column(frame, name, str(path)) for name in names])
+
+
+def load_points(path: str | Path, names: Sequence[str], *, field: str = "points") -> np.ndarray:
+    """Read a list of points (where to estimate gradients, where to check one) from a file.
+
+    Args:
+        path: a ``.csv``/``.tsv`` (optionally compressed) or ``.parquet`` table with a column per name (other
+            columns are ignored), or a ``.npy`` array of shape (m, d) in the order of ``names``.
+        names: the d input names, in order.
+        field: the config field the file was named in, for messages (e.g. ``gradient.at``).
+
+    Returns:
+        The points, shape (m, d), finite floats.
+
+    Raises:
+        DataFileNotFoundError: the file does not exist.
+        DataError: unreadable, a column missing, a value non-numeric or not finite, or no rows.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileNotFoundError(f"{path}: {field} file not found")
+    points = _point_array(path, names, field)
+    if points.shape[0] == 0:
+        raise DataError(f"{path}: {field} holds no points (expected at least one row)")
+    bad = ~np.isfinite(points)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise DataError(
+            f"{path}: {field} column '{names[col]}' has {points[row, col]} at data row {row + 1} (expected finite"
+            " numbers)"
+        )
+    return points

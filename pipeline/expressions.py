@@ -2,7 +2,9 @@
 
 ``evaluate_expression("-k*u + sin(t)", {"u": u, "t": t, "k": 0.5})`` parses with :mod:`ast`
 and evaluates only numbers, names from the given mapping, + - * / ** and calls to a fixed
-set of numpy functions. Nothing is ``eval``-ed, so a config file cannot run code.
+set of numpy functions, each with exactly one argument. Nothing is ``eval``-ed, so a config file cannot
+run code, and the arrays are bound read-only, so an expression cannot change them either (``sin(u, u)``
+would be numpy's ``sin(u, out=u)``: it is refused by arity, and a read-only input would refuse it anyway).
 """
 
 from __future__ import annotations
@@ -51,8 +53,26 @@ def expression_names(text: str) -> set[str]:
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - called
 
 
+def _read_only(value: np.ndarray | float) -> np.ndarray | float:
+    """A read-only view of an array (the caller's array itself is left writable); numbers as they are."""
+    if not isinstance(value, np.ndarray):
+        return value
+    view = value.view()
+    view.flags.writeable = False
+    return view
+
+
 def evaluate_expression(text: str, values: Mapping[str, np.ndarray | float]) -> np.ndarray:
-    """Evaluate ``text`` with ``values`` bound to its names; ConfigError names anything not allowed."""
+    """Evaluate ``text`` with ``values`` bound to its names; ConfigError names anything not allowed.
+
+    Args:
+        text: the expression, e.g. ``"-k*u + sin(t)"``.
+        values: name -> array (each (n,) or broadcastable) or number; never modified.
+
+    Returns:
+        A new float array (never a view of an input), broadcast of the inputs' shapes.
+    """
+    values = {name: _read_only(value) for name, value in values.items()}
 
     def walk(node: ast.AST) -> np.ndarray | float:
         if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
@@ -70,14 +90,19 @@ def evaluate_expression(text: str, values: Mapping[str, np.ndarray | float]) -> 
                 raise ConfigError(
                     f"expression {text!r}: unknown function {node.func.id!r}; allowed: {sorted(FUNCTIONS)}"
                 )
-            return FUNCTIONS[node.func.id](*[walk(a) for a in node.args])
+            if len(node.args) != 1:
+                raise ConfigError(
+                    f"expression {text!r}: {ast.unparse(node)!r} gives {node.func.id} {len(node.args)} arguments;"
+                    " it takes exactly 1"
+                )
+            return FUNCTIONS[node.func.id](walk(node.args[0]))
         raise ConfigError(
             f"expression {text!r}: {ast.unparse(node)!r} is not allowed (numbers, names, + - * / ** only)"
         )
 
     with np.errstate(all="ignore"):
         try:
-            return np.asarray(walk(_parse(text)), dtype=float)
+            return np.array(walk(_parse(text)), dtype=float)  # a copy: the result never aliases an input
         except ConfigError:
             raise
         except (ArithmeticError, ValueError, TypeError, RecursionError) as exc:

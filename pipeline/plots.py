@@ -43,6 +43,7 @@ def plot_model_fit(
     *,
     time_label: str = "t",
     us: Sequence[np.ndarray] | None = None,
+    time_axis: str | None = None,
 ) -> Figure:
     """Observed states, the smoothed signal and the model simulated from the first smoothed state.
 
@@ -72,7 +73,7 @@ def plot_model_fit(
         axes[j, 0].set_title(equation, fontsize=9, loc="left")
     # outside the axes, right of the first panel: a legend inside would cover the data it explains
     axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8)
-    axes[-1, 0].set_xlabel(time_label)
+    axes[-1, 0].set_xlabel(time_axis or time_label)  # e.g. 't (hours since 2024-01-05T00:00:00)'
     fig.suptitle(f"Data against the discovered model{note}", fontsize=10)
     fig.tight_layout()
     return fig
@@ -86,6 +87,7 @@ def plot_derivatives(
     *,
     time_label: str = "t",
     us: Sequence[np.ndarray] | None = None,
+    time_axis: str | None = None,
 ) -> Figure:
     """The derivative estimated from the data against the model's right-hand side on the smoothed states.
 
@@ -104,7 +106,7 @@ def plot_derivatives(
             ax.set_ylabel(f"d{result.names[j]}/d{time_label}")
     # outside the axes, as in plot_model_fit: inside, it sat on the curves where they flatten out
     axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8)
-    axes[-1, 0].set_xlabel(time_label)
+    axes[-1, 0].set_xlabel(time_axis or time_label)  # e.g. 't (hours since 2024-01-05T00:00:00)'
     fig.suptitle(
         f"Derivatives: data against the model (R\u00b2 {result.metrics.get('derivative_r2', float('nan')):.3f})",
         fontsize=10,

@@ -66,6 +66,16 @@ def _sensitivity(**overrides) -> dict:
 
 
 GRID = [(a, b, a + 2 * b) for a in range(4) for b in range(4)]
+DAYS = [f"2024-01-{d:02d}" for d in range(1, 11)]
+DATED = "t,u\n" + "".join(f"{day},{np.exp(-i / 3):.6g}\n" for i, day in enumerate(DAYS))
+
+
+def _dated_row(row: int, text: str) -> str:
+    lines = DATED.splitlines()
+    lines[row] = text
+    return "\n".join(lines) + "\n"
+
+
 CASES = [
     Case("empty-file", DataError, "is empty", files={"data.csv": ""}),
     Case("header-only", DataError, "no data rows", files={"data.csv": "t,u\n"}),
@@ -85,6 +95,11 @@ CASES = [
     Case("unsupported-file-type", DataError, r"unsupported file type '.xlsx'", files={"data.xlsx": b"PK\x03\x04"}, config=_discovery(data={"path": "data.xlsx"})),
     Case("short-trajectory", DataError, r"trajectory 'b'.*3 samples; at least 5", files={"data.csv": _rows([("t", "u", "run"), *((i, np.exp(-i), "a") for i in range(10)), *((i, np.exp(-i), "b") for i in range(3))])}, config=_discovery(data={"trajectory_column": "run"})),
     Case("empty-trajectory-cell", DataError, r"column 'run' is empty at data row 4", files={"data.csv": _rows([("t", "u", "run"), *((i, np.exp(-i), "a" if i != 3 else "") for i in range(10))])}, config=_discovery(data={"trajectory_column": "run"})),
+    Case("number-among-dates", DataError, r"column 't' has '7' at data row 4, not an ISO 8601 date", files={"data.csv": _dated_row(4, "7,0.4")}),
+    Case("date-among-numbers", DataError, r"column 't' has a non-numeric value '2024-01-04' at data row 4", files={"data.csv": _replace_row(4, "2024-01-04,0.7")}),
+    Case("impossible-date", DataError, r"column 't' has '2024-02-30' at data row 3, not a valid date", files={"data.csv": _dated_row(3, "2024-02-30,0.5")}),
+    Case("naive-among-aware-datetimes", DataError, r"'2024-01-03T00:00:00' at data row 3 without a time zone, but data row 1 is with", files={"data.csv": "t,u\n" + "".join(f"{day}T00:00:00{'+01:00' if i != 2 else ''},{np.exp(-i / 3):.6g}\n" for i, day in enumerate(DAYS))}),
+    Case("unknown-time-unit", ConfigError, r"field 'data.time_unit'.*'weeks'", files={"data.csv": DATED}, config=_discovery(data={"time_unit": "weeks"}), started=False),
     Case("more-terms-than-samples", DiscoveryError, r"library has 56 terms but there are only 12 samples", files={"data.csv": _rows([("t", "a", "b", "c"), *((i, np.exp(-i / 5), np.cos(i), np.sin(i)) for i in range(12))])}, config=_discovery(discovery={"library": {"degree": 5}})),
     Case("negative-noise-level", DifferentiationError, r"noise_sd must be >= 0, got -0.1", config=_discovery(differentiation={"method": "spectral", "params": {"noise_sd": -0.1}})),
     Case("unknown-method-parameter", DifferentiationError, r"method 'savgol' has no parameter\(s\) \['width'\]", config=_discovery(differentiation={"method": "savgol", "params": {"width": 5}})),

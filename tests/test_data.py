@@ -98,3 +98,48 @@ def test_compressed_csv_is_read_and_a_repeated_header_is_refused(tmp_path: Path)
     twice.write_text("t,u,u\n" + "".join(f"{k},{k},{k}\n" for k in range(20)))  # pandas would call it u.1
     with pytest.raises(DataError, match=r"twice\.csv: column 'u' appears twice in the header"):
         load_timeseries(twice, time_column="t")
+
+
+@pytest.mark.parametrize(
+    ("stamps", "unit", "expected_t", "origin"),
+    [
+        (["2024-01-05", "2024-01-06", "2024-01-08", "2024-01-09", "2024-01-10"], "d", [0, 1, 3, 4, 5],
+         "2024-01-05T00:00:00"),
+        ([f"2024-01-05T{h:02d}:00:00" for h in range(0, 10, 2)], "h", [0, 2, 4, 6, 8], "2024-01-05T00:00:00"),
+        ([f"2024-01-05 10:{m:02d}:00" for m in range(0, 50, 10)], "min", [0, 10, 20, 30, 40], "2024-01-05T10:00:00"),
+        ([f"2024-01-05T10:00:{s:02d}.5" for s in range(5)], "s", [0, 1, 2, 3, 4], "2024-01-05T10:00:00.500000"),
+        # mixed offsets (a clock change): instants compared in UTC, the origin given in UTC
+        (["2024-03-31 00:00:00+01:00", "2024-03-31 01:30:00+01:00", "2024-03-31T03:00:00+02:00",
+          "2024-03-31T02:30:00Z", "2024-03-31 05:00:00+0200"], "h", [0, 1.5, 2, 3.5, 4], "2024-03-30T23:00:00+00:00"),
+    ],
+)  # fmt: skip
+def test_iso_dates_and_datetimes_are_measured_from_the_first_in_an_automatic_unit(
+    tmp_path: Path, stamps: list[str], unit: str, expected_t: list[float], origin: str
+) -> None:
+    rows = "".join(f"{stamp},{np.exp(-i / 4):.6g}\n" for i, stamp in enumerate(stamps))
+    series = load_timeseries(_write(tmp_path, "t,u\n" + rows), time_column="t")
+    assert series.time_axis is not None
+    assert (series.time_axis.unit, series.time_axis.origin) == (unit, origin)
+    np.testing.assert_allclose(series.t, expected_t)
+
+
+def test_a_fixed_time_unit_and_parquet_datetime_columns(tmp_path: Path) -> None:
+    stamps = pd.date_range("2024-01-05", periods=8, freq="6h", tz="Europe/Berlin")
+    frame = pd.DataFrame({"when": stamps, "u": np.exp(-np.arange(8.0) / 4)})
+    frame.to_parquet(tmp_path / "d.parquet")
+    series = load_timeseries(tmp_path / "d.parquet", time_column="when", time_unit="d")
+    np.testing.assert_allclose(series.t, np.arange(8) * 0.25)
+    assert series.time_axis.unit == "d" and series.time_axis.origin == "2024-01-05T00:00:00+01:00"
+    assert series.time_axis.describe("when") == "when (days since 2024-01-05T00:00:00+01:00)"
+    path = _write(tmp_path, "t,u\n" + "".join(f"{i},{i * i + 1}\n" for i in range(6)))
+    numeric = load_timeseries(path, time_column="t", time_unit="h")
+    assert numeric.time_axis is None  # numbers are used as they are, whatever time_unit says
+
+
+def test_dated_trajectories_share_one_origin(tmp_path: Path) -> None:
+    rows = [f"{run},2024-01-{d:02d},{np.exp(-d / 4):.6g}" for run in ("b", "a") for d in range(3 + (run == "a"), 9)]
+    path = _write(tmp_path, "run,t,u\n" + "\n".join(rows) + "\n")
+    series = load_timeseries(path, time_column="t", trajectory_column="run")
+    assert series.time_axis.origin == "2024-01-03T00:00:00"
+    assert [list(t) for t in series.t_list()] == [[0, 1, 2, 3, 4, 5], [1, 2, 3, 4, 5]]
+    assert all(part.time_axis == series.time_axis for part in series.trajectories())

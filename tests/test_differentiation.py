@@ -187,3 +187,20 @@ def test_noise_level_is_estimated_from_the_data() -> None:
     t = np.linspace(0, 10, 2000)
     x = np.sin(t) + 0.05 * np.random.default_rng(2).standard_normal(t.shape)
     assert estimate_noise_sd(x) == pytest.approx(0.05, rel=0.15)
+
+
+def test_auto_on_a_long_series_whose_thinned_grid_looks_uniform_fits_the_whole_grid() -> None:
+    # Times written as a CSV does (8 significant digits): the thinned grid auto judges on (every 4th
+    # sample) looks uniform to 1e-3, the full grid does not.
+    # Spectral and Savitzky-Golay (uniform grids only) must not be chosen on the thinned copy: before,
+    # the winner then refused the full grid and auto raised "no candidate differentiator could fit".
+    from pipeline.differentiation.auto import MAX_SAMPLES_FOR_CHOICE
+    from pipeline.differentiation.base import is_uniform
+
+    n = 4 * MAX_SAMPLES_FOR_CHOICE
+    t = np.array([float(f"{v:.8g}") for v in np.linspace(0.0, 50.0, n)])
+    assert not is_uniform(t, rtol=1e-3) and is_uniform(t[::4], rtol=1e-3)
+    x = np.sin(t) + 0.01 * np.random.default_rng(0).standard_normal(n)
+    result = smooth_and_differentiate(t, x, method="auto")
+    assert result.params[0]["method"] == "kalman"
+    assert np.max(np.abs(result.first[1000:-1000, 0] - np.cos(t[1000:-1000]))) < 0.05

@@ -213,6 +213,23 @@ def test_physics_residual_tells_the_right_law_from_a_wrong_one():
     assert as_callable.rms[0] == pytest.approx(right.rms[0])
 
 
+def test_an_expression_never_changes_the_arrays_it_reads():
+    u = np.linspace(0.5, 1.5, 50)
+    before = u.copy()
+    # numpy's sin(u, u) is sin(u, out=u): it would overwrite the smoothed data the residual is judged on
+    with pytest.raises(ConfigError, match=r"expression 'sin\(u, u\)': 'sin\(u, u\)' gives sin 2 arguments"):
+        evaluate_expression("sin(u, u)", {"u": u})
+    with pytest.raises(ConfigError, match="gives exp 0 arguments"):
+        evaluate_expression("exp() + u", {"u": u})
+    result = evaluate_expression("u", {"u": u})
+    result[:] = 0.0  # the result is the caller's to change: it is not a view of the input
+    np.testing.assert_array_equal(u, before)
+    assert u.flags.writeable  # the caller's array is left as it was
+    frame = pd.read_csv(load_config(ROOT / "configs" / "exp_decay.yaml").data.path)
+    with pytest.raises(ConfigError, match=r"sin\(u, u\)"):
+        physics_residual(frame["t"], frame["u"], {"u": "sin(u, u)"})
+
+
 def test_analyze_samples_tables():
     _, table = _table("sensitivity_linear.yaml")
     result = analyze_samples(table.X, table.Y, features=list(table.features), outputs=list(table.outputs), hessian=True)

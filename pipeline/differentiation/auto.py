@@ -82,12 +82,13 @@ def _fit_candidates(t: np.ndarray, y: np.ndarray, names: list[str] | None = None
     return fits
 
 
-def interleaved_cv_scores(t: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """Each candidate's mean squared error predicting each half of the samples from the other."""
+def interleaved_cv_scores(t: np.ndarray, y: np.ndarray, names: list[str] | None = None) -> dict[str, float]:
+    """Each candidate's (default: every applicable one's) mean squared error predicting each half of the
+    samples from the other."""
     errors: dict[str, list[float]] = {}
     for start in (0, 1):
         train, test = np.arange(start, t.shape[0], 2), np.arange(1 - start, t.shape[0], 2)
-        for name, fit in _fit_candidates(t[train], y[train]).items():
+        for name, fit in _fit_candidates(t[train], y[train], names).items():
             curve = CubicHermiteSpline(t[train], fit[0], fit[1], extrapolate=True)
             errors.setdefault(name, []).append(float(np.mean((curve(t[test]) - y[test]) ** 2)))
     return {name: float(np.mean(values)) for name, values in errors.items() if len(values) == 2}
@@ -107,10 +108,17 @@ class AutoDifferentiator(Differentiator):
             fit = KalmanSmoother()._fit_column(t, y)
             return (*fit[:3], {"method": "kalman", **fit[3]})
         stride = int(np.ceil(t.shape[0] / MAX_SAMPLES_FOR_CHOICE))
-        scores = interleaved_cv_scores(t[::stride], y[::stride])
-        # A long series was judged on a thinned copy: fit only the winner on all of it.
-        names = None if stride == 1 else [min(scores, key=lambda name: scores[name])]
-        fits = _fit_candidates(t, y, names)
+        # Only candidates that apply to the whole grid: a thinned grid can look uniform where the full
+        # one is not (times rounded in a CSV), and spectral or Savitzky-Golay would then refuse it.
+        scores = interleaved_cv_scores(t[::stride], y[::stride], _candidate_names(t))
+        if stride == 1:
+            fits = _fit_candidates(t, y)
+        else:  # judged on a thinned copy: fit the best that fits all of it (Kalman fits any grid)
+            fits = {}
+            for name in [*sorted(scores, key=lambda name: scores[name]), "kalman"]:
+                fits = _fit_candidates(t, y, [name])
+                if fits:
+                    break
         if not fits:
             raise DifferentiationError("auto: no candidate differentiator could fit this series")
         scores = {name: score for name, score in scores.items() if name in fits}

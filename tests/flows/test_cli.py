@@ -159,3 +159,41 @@ def test_two_runs_started_at_once_in_a_fresh_folder_create_each_store_once(tmp_p
     assert [run.returncode for run in runs] == [0, 0], [err[-2000:] for _, err in outputs]
     finished = runs_of(f"sqlite:///{(tmp_path / 'mlflow.db').resolve().as_posix()}", "exp_decay")
     assert sorted(r.info.status for r in finished) == ["FINISHED", "FINISHED"]
+
+
+def _huge_decay(folder: Path) -> Path:
+    """u = 1e140 exp(-t): valid data whose unit scaling overflows in numpy (a RuntimeWarning) on the way."""
+    import numpy as np
+
+    t = np.linspace(0, 10, 200)
+    u = 1e140 * np.exp(-t) * (1 + 0.01 * np.random.default_rng(0).standard_normal(t.size))
+    (folder / "huge.csv").write_text("t,u\n" + "".join(f"{a:.6g},{b:.8g}\n" for a, b in zip(t, u)))
+    (folder / "huge.yaml").write_text(
+        "name: huge\ndata: {path: huge.csv}\ndiscovery: {n_bootstrap: 0}\ntracking: {log_model: false}\n"
+    )
+    return folder / "huge.yaml"
+
+
+@pytest.mark.parametrize(
+    ("case", "tracking", "logged"),
+    [
+        ("mlflow-down", "http://127.0.0.1:9", "urllib3.connectionpool"),  # a retry warning per attempt
+        ("numpy-warning", None, "RuntimeWarning"),
+    ],
+)
+def test_library_warnings_go_to_the_log_file_and_stderr_keeps_one_line(
+    prefect_harness: None, tmp_path: Path, case: str, tracking: str | None, logged: str
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    config = ROOT / "configs" / "exp_decay.yaml" if case == "mlflow-down" else _huge_decay(tmp_path)
+    env = {"PREFECT_API_URL": PREFECT_API_URL.value(), "PREFECT_HOME": str(tmp_path / "prefect-home")}
+    if tracking is not None:
+        env["MLFLOW_TRACKING_URI"] = tracking
+    out = _cli("run", str(config), cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    log = tmp_path / ".state" / "deltaflow.log"
+    assert len(lines) == 1 and lines[0].startswith("note: ") and str(log) in lines[0], out.stderr
+    assert logged in log.read_text()
+    assert "Discovered equations" in out.stdout

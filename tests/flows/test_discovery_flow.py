@@ -144,3 +144,27 @@ def test_a_model_with_a_control_input_is_logged_and_predicts_with_it(mlflow_uri:
     np.testing.assert_allclose(model.predict(frame).to_numpy(), expected, rtol=1e-9)
     with pytest.raises(Exception, match="force"):
         model.predict(frame[["x", "v"]])
+
+
+def test_dated_data_are_discovered_per_hour_and_the_run_says_so(mlflow_uri: str, tmp_path: Path) -> None:
+    import pandas as pd
+    import yaml
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    hours = np.arange(40) * 1.0  # hourly over 40 h: "auto" measures the time in hours
+    stamps = pd.Timestamp("2024-03-31T00:00:00+01:00") + pd.to_timedelta(hours, unit="h")
+    u = 3.0 * np.exp(-0.2 * hours)
+    text = [f"{s.tz_convert('Europe/Berlin').isoformat()},{v:.8g}" for s, v in zip(stamps, u)]  # a DST change inside
+    (tmp_path / "d.csv").write_text("when,u\n" + "\n".join(text) + "\n")
+    config = {"name": "dated", "data": {"path": "d.csv", "time_column": "when"}, "discovery": {"n_bootstrap": 0}}
+    config["tracking"] = {"log_model": False}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "c.yaml")], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "time: when (hours since 2024-03-30T23:00:00+00:00); rates are per h" in result.stdout, result.stdout
+    (run,) = runs_of(mlflow_uri, "dated")
+    assert run.data.params["data.time_unit"] == "auto"
+    assert (run.data.tags["data.time_unit"], run.data.tags["data.time_origin"]) == ("h", "2024-03-30T23:00:00+00:00")
+    assert "u' = -0.2" in run.data.tags["result.equations"]
