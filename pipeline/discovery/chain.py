@@ -111,7 +111,7 @@ def _laws(data: Trajectories, derivatives: list[DerivativeResult], scaling: Unit
 
 def _shooting_problem(data: Trajectories, derivatives: list[DerivativeResult], design: Design) -> ShootingProblem:
     smoothed = [r.smoothed for r in derivatives]
-    return ShootingProblem(design.library, data.ts, data.xs, smoothed, data.us, design.n_folds)
+    return ShootingProblem.binned(design.library, data.ts, data.xs, smoothed, data.us, design.n_folds)
 
 
 def _stability_test(data: Trajectories, design: Design) -> Callable[[JudgedModel], bool] | None:

@@ -4,6 +4,11 @@ Each trajectory is cut into ``n_blocks`` blocks; the model is simulated across e
 from the smoothed state at its start, and its error against the observed states is
 measured in units of each state's spread. Short blocks keep the judgement meaningful for
 chaotic systems, whose long simulations diverge from any record.
+
+A long trajectory (over :data:`MAX_SHOOTING_SAMPLES` samples) is judged on the means of consecutive bins
+of samples (:meth:`ShootingProblem.binned`): the bin means of a smooth path lie on it to second order in
+the bin width, their noise is the samples' divided by the bin size (the noise floor says so), and the
+cost of judging and refining no longer grows with the length of the record.
 """
 
 from __future__ import annotations
@@ -17,7 +22,11 @@ from pipeline.discovery.library import Library
 from pipeline.discovery.simulate import interpolated_control, simulate_model
 from pipeline.errors import SimulationError
 
-__all__ = ["FAILED_RESIDUAL", "ShootingBlock", "ShootingProblem", "evaluation_budget"]
+__all__ = ["FAILED_RESIDUAL", "MAX_SHOOTING_SAMPLES", "ShootingBlock", "ShootingProblem", "evaluation_budget"]
+
+MAX_SHOOTING_SAMPLES = 4096
+"""Samples per trajectory beyond which shooting works on bin means (4,096 bins); records up to this length are
+judged sample by sample."""
 
 SHOOTING_EVALUATIONS_PER_SAMPLE = 30
 """Right-hand-side evaluations a shooting block may use per output sample (sane models here used about 0.5)."""
@@ -50,6 +59,7 @@ class ShootingProblem:
         smoothed: smoothed states per trajectory (n_k, d); blocks start from them.
         us: known inputs per trajectory (n_k, m), or None.
         n_blocks: blocks per trajectory.
+        averaged: the fewest samples behind one point of ``xs`` (1 unless the problem was :meth:`binned`).
 
     Block simulations are bounded by a number of right-hand-side evaluations (:func:`evaluation_budget`),
     not by wall time, so which model wins never depends on how busy the machine is.
@@ -61,6 +71,28 @@ class ShootingProblem:
     smoothed: list[np.ndarray]
     us: list[np.ndarray] | None
     n_blocks: int
+    averaged: int = 1
+
+    @classmethod
+    def binned(
+        cls,
+        library: Library,
+        ts: list[np.ndarray],
+        xs: list[np.ndarray],
+        smoothed: list[np.ndarray],
+        us: list[np.ndarray] | None,
+        n_blocks: int,
+        max_samples: int = MAX_SHOOTING_SAMPLES,
+    ) -> ShootingProblem:
+        """The problem on the trajectories ``ts`` (n_k,), ``xs`` and ``smoothed`` (n_k, d), ``us`` (n_k, m), with
+        every trajectory longer than ``max_samples`` replaced by the means of ``max_samples`` consecutive bins."""
+        sizes = [max(1, t.shape[0] // max_samples) for t in ts]
+
+        def means(arrays: list[np.ndarray]) -> list[np.ndarray]:
+            return [_bin_means(a, max_samples) if size > 1 else a for a, size in zip(arrays, sizes)]
+
+        binned_us = None if us is None else means(us)
+        return cls(library, means(ts), means(xs), means(smoothed), binned_us, n_blocks, min(sizes))
 
     def plan(self) -> list[ShootingBlock]:
         """Every block: each trajectory cut into ``n_blocks`` (fewer for a short one, so that every block
@@ -82,8 +114,9 @@ class ShootingProblem:
         return sum(block.last + 1 - block.first for block in self.plan()) * self.xs[0].shape[1]
 
     def noise_floor(self, noise_sd: np.ndarray) -> float:
-        """The shooting error of a perfect model: mean over states of (noise sd / spread)², noise sd (d,)."""
-        return float(np.mean((np.asarray(noise_sd) / self.spread()) ** 2))
+        """The shooting error of a perfect model: mean over states of (noise sd / spread)², noise sd (d,) of one
+        sample (a bin mean of ``averaged`` samples has 1/averaged of its variance)."""
+        return float(np.mean((np.asarray(noise_sd) / self.spread()) ** 2)) / self.averaged
 
     def observed(self, block: ShootingBlock) -> np.ndarray:
         """The observed states over ``block`` (m, d)."""
@@ -134,3 +167,10 @@ class ShootingProblem:
         if all(np.allclose(g, reference, rtol=0.0, atol=tolerance) for g in grids[1:]):
             return reference, length
         return None
+
+
+def _bin_means(values: np.ndarray, n_bins: int) -> np.ndarray:
+    """Means of ``n_bins`` consecutive bins of ``values`` (n, ...) → (n_bins, ...); bin sizes differ by at most one."""
+    edges = np.linspace(0, values.shape[0], n_bins + 1).astype(int)
+    sums = np.add.reduceat(values, edges[:-1], axis=0)
+    return sums / np.diff(edges).reshape((-1,) + (1,) * (values.ndim - 1))
