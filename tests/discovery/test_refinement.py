@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pipeline.config import DiscoveryConfig
 from pipeline.discovery import discover
@@ -26,3 +27,22 @@ def test_shooting_refinement_lowers_the_residual_and_keeps_terms_and_laws() -> N
     assert refinement.after < refinement.before
     np.testing.assert_array_equal(refined != 0, result.coefficients != 0)
     np.testing.assert_allclose(refined.sum(axis=0), 0.0, atol=1e-9)  # S + I + R still conserved
+
+
+def test_a_long_record_is_judged_on_bin_means_whose_noise_floor_shrinks_with_the_bin() -> None:
+    from pipeline.discovery.library import Library
+    from pipeline.discovery.shooting import ShootingProblem
+
+    rng = np.random.default_rng(0)
+    t = np.linspace(0.0, 5.0, 20_000)
+    clean = np.exp(-t)[:, None]
+    x = clean + 0.01 * rng.standard_normal(clean.shape)
+    library = Library(("u",), np.array([[0], [1]]))
+    problem = ShootingProblem.binned(library, [t], [x], [clean], None, n_blocks=5, max_samples=1000)
+    assert problem.ts[0].shape == (1000,) and problem.xs[0].shape == (1000, 1) and problem.averaged == 20
+    np.testing.assert_allclose(problem.xs[0][:, 0], np.exp(-problem.ts[0]), atol=0.01)  # on the path, noise sd 0.0022
+    exact = np.array([[0.0, -1.0]])
+    floor = problem.noise_floor(np.array([0.01]))
+    assert problem.error(exact) == pytest.approx(floor, rel=0.3)  # what is left is the bins' own noise
+    short = ShootingProblem.binned(library, [t[:900]], [x[:900]], [clean[:900]], None, n_blocks=5, max_samples=1000)
+    assert short.averaged == 1 and short.xs[0] is not None and short.xs[0].shape == (900, 1)
