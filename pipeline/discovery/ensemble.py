@@ -51,6 +51,11 @@ def block_bootstrap_rows(n: int, rng: np.random.Generator) -> np.ndarray:
     return (starts[:, None] + np.arange(block)[None, :]).ravel()[:n]
 
 
+def _percentile_interval(samples: np.ndarray) -> np.ndarray:
+    """The central 95 % range of ``samples`` (b, ...) → (..., 2)."""
+    return np.stack([np.percentile(samples, 2.5, axis=0), np.percentile(samples, 97.5, axis=0)], axis=-1)
+
+
 def bagging(
     theta: np.ndarray,
     x_dot: np.ndarray,
@@ -74,14 +79,18 @@ def bagging(
         seed: seed of the resampling.
         laws: conservation laws (r, d) the refits keep, as the model does.
         estimate: the reported coefficients (d, p) when they are not the plain least-squares fit (the
-            shooting refinement moves them): each interval is widened to contain it.
+            shooting refinement moves them): each interval then spans both the resamples' range and that
+            range moved onto the estimate (each resample's deviation from the full-data fit added to it), so
+            it holds the estimate with the bootstrap's spread on either side, and the disagreement between
+            the two fits counts as uncertainty.
     """
     rng = np.random.default_rng(seed)
     n, p = theta.shape
     d = x_dot.shape[1]
     included = np.zeros((d, p))
     coefficients = np.zeros((n_models, d, p))
-    signs = np.sign(derivative_fit(theta, x_dot, supports, laws))
+    full_fit = derivative_fit(theta, x_dot, supports, laws)
+    signs = np.sign(full_fit)
     for b in range(n_models):
         rows = block_bootstrap_rows(n, rng)
         coefficients[b] = derivative_fit(theta[rows], x_dot[rows], supports, laws)
@@ -91,8 +100,11 @@ def bagging(
                 included[j] += rule.apply(NormalEquations.from_data(theta[rows], x_dot[rows, j]))
             else:
                 included[j] += supports[j] & (np.sign(coefficients[b, j]) == signs[j])
-    intervals = np.stack([np.percentile(coefficients, 2.5, axis=0), np.percentile(coefficients, 97.5, axis=0)], axis=-1)
-    if estimate is not None:  # widened to the reported estimate where the refinement moved it outside
-        intervals = np.stack([np.minimum(intervals[..., 0], estimate), np.maximum(intervals[..., 1], estimate)], -1)
+    intervals = _percentile_interval(coefficients)
+    if estimate is not None:  # the hull of the resamples' range and that range moved onto the estimate
+        moved = _percentile_interval(coefficients + (estimate - full_fit)[None])
+        low = np.minimum.reduce([intervals[..., 0], moved[..., 0], estimate])
+        high = np.maximum.reduce([intervals[..., 1], moved[..., 1], estimate])
+        intervals = np.stack([low, high], axis=-1)
     intervals[~supports] = 0.0
     return Uncertainty(included / n_models, intervals)
