@@ -148,7 +148,7 @@ class Tracker:
 
     def __init__(self, uri: str | None = None) -> None:
         self.uri = uri or tracking_uri()
-        self.client = MlflowClient(tracking_uri=self.uri)
+        self.client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
         _create_store_once(self.uri, self.client)
 
     def describe(self, build: Callable[[], object]) -> None:
@@ -306,6 +306,7 @@ class Tracker:
             model_json.write_text(json.dumps(result.to_dict()), encoding="utf-8")
             try:
                 mlflow.set_tracking_uri(self.uri)
+                mlflow.set_registry_uri(self.uri)  # not one an earlier caller in this process set
                 with warnings.catch_warnings():
                     # MLflow nags about type hints and input examples; the signature above is explicit.
                     warnings.simplefilter("ignore", UserWarning)
