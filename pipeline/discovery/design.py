@@ -121,8 +121,9 @@ def build_design(
     )
     automatic: tuple[tuple[str, int], ...] = ()
     if spec.functions == "auto":
-        in_data_units = data.stacked() * (1.0 if variable_scale is None else variable_scale[: data.d])
-        automatic = automatic_function_terms(in_data_units)
+        # the library is evaluated on the smoothed states: a family's domain must hold there as well as on the data
+        both = np.vstack([data.stacked(), *(r.smoothed for r in derivatives)])
+        automatic = automatic_function_terms(both * (1.0 if variable_scale is None else variable_scale[: data.d]))
     automatic_terms = set(automatic) - {(family, j) for family in spec.all_functions for j in range(data.d)}
     library = build_library(
         data.names + data.controls,

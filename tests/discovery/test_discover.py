@@ -242,3 +242,12 @@ def test_a_chaotic_record_and_a_poor_fit_carry_cautions() -> None:
     assert any("poor fit" in caution for caution in discover(t, noise, feature_names=["u"]).chosen["cautions"])
     calm = discover_config("lotka_volterra")
     assert "cautions" not in calm.chosen
+
+
+def test_automatic_families_are_chosen_where_the_smoothed_states_lie_too() -> None:
+    # seed 162 of the scaling benchmark: the raw P stays positive but its smoothed start dips to 0, where the
+    # automatic log family chosen from the raw data alone made the library non-finite (a DiscoveryError)
+    frame = sample_system("enzyme_mass_action", n=512, noise=0.01, seed=162, t_end=10.0).round(8)
+    names = ["S", "C", "P"]
+    result = discover(frame.t.to_numpy(), frame[names].to_numpy(), feature_names=names)
+    assert np.all(np.isfinite(result.coefficients)) and result.complexity > 0
