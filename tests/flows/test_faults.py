@@ -142,13 +142,15 @@ def test_batch_killed_mid_way_resumes_without_recomputing(prefect_harness: None,
     folder = _configs(tmp_path / "configs", 6, bootstrap=40)
     store = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
     env = {**os.environ, "MLFLOW_TRACKING_URI": store, "PREFECT_API_URL": PREFECT_API_URL.value(), "COLUMNS": "300"}
-    batch = subprocess.Popen(
-        [sys.executable, "-m", "flows", "batch", str(folder), "--name", "resumable"],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+    err = tmp_path / "batch.stderr"
+    with err.open("w") as stderr:
+        batch = subprocess.Popen(
+            [sys.executable, "-m", "flows", "batch", str(folder), "--name", "resumable"],
+            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True,
+        )  # fmt: skip
     deadline = time.monotonic() + 240
     while len(_finished_children(store, "resumable")) < 2 and time.monotonic() < deadline:
-        assert batch.poll() is None, "the batch ended before it could be killed"
+        assert batch.poll() is None, f"the batch ended before it could be killed: {err.read_text()[-2000:]}"
         time.sleep(0.1)
     os.killpg(batch.pid, signal.SIGKILL)  # a real, unclean kill
     batch.wait(timeout=30)
