@@ -36,6 +36,11 @@ def prefect_harness() -> Iterator[None]:
     from flows.settings import prepare_environment
 
     prepare_environment()  # what every flow's first call does (heartbeats off), before the harness copies settings
+    # The harness server keeps runs in SQLite, whose busy timeout is Prefect's connection timeout (5 s): under the
+    # load test's 50 simultaneous flows on 2 busy cores a writer waited longer and the API answered 503 past the
+    # client's retries. A test server may wait: 60 s.
+    os.environ.setdefault("PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT", "60")
+    os.environ.setdefault("PREFECT_SERVER_DATABASE_TIMEOUT", "60")
     with prefect_test_harness(server_startup_timeout=120):
         yield
 
