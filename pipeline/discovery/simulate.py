@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 
 import numpy as np
-from scipy.integrate import solve_ivp
+from scipy.integrate import ODEintWarning, odeint
 
 from pipeline.discovery.library import FAMILIES, Library
 from pipeline.errors import SimulationError
@@ -24,20 +25,59 @@ def interpolated_control(t: np.ndarray, u: np.ndarray) -> Control:
     return lambda when: np.array([np.interp(when, t, u[:, k]) for k in columns])
 
 
+def _monomial_gather(powers: np.ndarray) -> tuple[np.ndarray, ...] | None:
+    """Exponents (p, d) as index rows into ``[1, x_1 .. x_d]`` whose product is each monomial: (degree rows of (p,)).
+
+    None when some exponent is negative or fractional (the caller falls back to a power-and-product).
+    """
+    if powers.size and (np.any(powers < 0) or np.any(powers != np.round(powers))):
+        return None
+    counts = powers.astype(int)
+    degree = int(counts.sum(axis=1).max(initial=0))
+    rows = np.zeros((max(degree, 1), counts.shape[0]), dtype=int)
+    for term, exponents in enumerate(counts):
+        factors = np.repeat(np.arange(1, counts.shape[1] + 1), exponents)
+        rows[: factors.shape[0], term] = factors
+    return tuple(rows)
+
+
+def _monomials(powers: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """The monomials of ``powers`` (p, d) at states (..., d) → (..., p): products of gathered factors, about 3x
+    faster than a power-and-product at one state vector (an ODE solver calls this ~1e5 times per discovery)."""
+    gather = _monomial_gather(powers)
+    if gather is None:
+        exponents = powers.astype(float)
+        return lambda states: np.prod(states[..., None, :] ** exponents, axis=-1)
+
+    def evaluate(states: np.ndarray) -> np.ndarray:
+        padded = np.empty(states.shape[:-1] + (states.shape[-1] + 1,))
+        padded[..., 0] = 1.0
+        padded[..., 1:] = states
+        values = padded[..., gather[0]]
+        for index in gather[1:]:
+            values = values * padded[..., index]
+        return values
+
+    return evaluate
+
+
 def _compiled_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
     """The library's term values at one state vector (d,) → (p,), without the general evaluator's overhead.
 
-    Monomials are one power-and-product; function terms are grouped by family, one numpy call each.
+    Monomials are gathered products (:func:`_monomials`); function terms are grouped by family, one numpy call each.
     """
-    powers = library.powers.astype(float)
+    monomials = _monomials(library.powers)
+    n_powers = library.powers.shape[0]
     groups: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for position, (family, j, *multiplier) in enumerate(library.functions):
         index, state, factor = groups.get(family, (np.zeros(0, int), np.zeros(0, int), np.zeros(0, int)))
         groups[family] = (
-            np.append(index, powers.shape[0] + position),
+            np.append(index, n_powers + position),
             np.append(state, j),
             np.append(factor, multiplier[0] if multiplier else -1),
         )
+    if not groups:
+        return monomials
     size = library.size
     d = len(library.names)
     argument_scale = np.ones(d) if library.argument_scale is None else np.asarray(library.argument_scale, dtype=float)
@@ -45,7 +85,7 @@ def _compiled_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
 
     def evaluate(state: np.ndarray) -> np.ndarray:
         values = np.empty(size)
-        values[: powers.shape[0]] = np.prod(state[None, :] ** powers, axis=1)
+        values[:n_powers] = monomials(state)
         for family, (index, columns, factor) in groups.items():
             result = FAMILIES[family][0](state[columns] * argument_scale[columns])
             values[index] = np.where(plain[family], result, result * state[np.maximum(factor, 0)])
@@ -55,11 +95,11 @@ def _compiled_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _compiled_batch_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
-    """Term values at a batch of states (B, d) → (p, B); one broadcast power-and-product when polynomial."""
+    """Term values at a batch of states (B, d) → (p, B); gathered products when polynomial."""
     if library.functions:
         return lambda states: library.evaluate(states).T
-    powers = library.powers.astype(float)
-    return lambda states: np.prod(states[None, :, :] ** powers[:, None, :], axis=2)
+    monomials = _monomials(library.powers)
+    return lambda states: monomials(states).T
 
 
 class _WallTimeExceeded(Exception):
@@ -68,6 +108,14 @@ class _WallTimeExceeded(Exception):
 
 class _EvaluationsExceeded(Exception):
     pass
+
+
+class _Diverged(Exception):
+    """The solver reached a state beyond the divergence bound (args: the time)."""
+
+
+MAX_STEPS = 10**7
+"""LSODA's own cap on steps between two output times: out of the way of the evaluation budget, which is the cap."""
 
 
 def _active_terms(coefficients: np.ndarray, library: Library) -> tuple[Library, np.ndarray]:
@@ -123,26 +171,25 @@ def simulate_model(
     terms = _compiled_terms(reduced) if batch is None else _compiled_batch_terms(reduced)
     calls = [0]
     budget = max_evaluations if max_evaluations is not None else np.inf
+    timed = np.isfinite(max_seconds)
 
     def rhs(now: float, x: np.ndarray) -> np.ndarray:
         calls[0] += 1
         if calls[0] > budget:
             raise _EvaluationsExceeded
-        if time.monotonic() > deadline:
+        if timed and time.monotonic() > deadline:
             raise _WallTimeExceeded
+        if not (x.max() <= limit and x.min() >= -limit):  # beyond the bound, or not finite
+            raise _Diverged(now)
         if batch is not None:
             return (weights @ terms(x.reshape(batch))).T.ravel()
         return weights @ terms(x if control is None else np.concatenate([x, control(now)]))
 
-    def diverged(_t: float, x: np.ndarray) -> float:
-        size = float(np.max(np.abs(x)))
-        return limit - size if np.isfinite(size) else -1.0
-
-    diverged.terminal = True  # type: ignore[attr-defined]
     try:
-        with np.errstate(all="ignore"):
-            solution = solve_ivp(
-                rhs, (t[0], t[-1]), x0.ravel(), t_eval=t, method="LSODA", events=diverged, rtol=1e-6, atol=1e-9
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ODEintWarning)  # judged below from the solver's own report
+            x, report = odeint(
+                rhs, x0.ravel(), t, tfirst=True, rtol=1e-6, atol=1e-9, full_output=True, mxstep=MAX_STEPS
             )
     except _WallTimeExceeded:
         raise SimulationError(f"simulation exceeded its {max_seconds:g} s wall-time cap") from None
@@ -150,14 +197,12 @@ def simulate_model(
         raise SimulationError(
             f"simulation needed more than {max_evaluations} right-hand-side evaluations (stiff or singular model)"
         ) from None
+    except _Diverged as diverged:
+        raise SimulationError(f"simulation diverged (|x| > {limit:.3g}) at t = {diverged.args[0]:.4g}") from None
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # the solver choked on non-finite states
         raise SimulationError(f"simulation failed: {exc}") from exc
-    if solution.status == 1 or (solution.t_events and len(solution.t_events[0])):
-        when = solution.t_events[0][0] if len(solution.t_events[0]) else solution.t[-1]
-        raise SimulationError(f"simulation diverged (|x| > {limit:.3g}) at t = {when:.4g}")
-    if solution.status != 0 or solution.y.shape[1] != t.shape[0]:
-        raise SimulationError(f"simulation failed: {solution.message}")
-    x = solution.y.T
+    if report["message"] != "Integration successful.":
+        raise SimulationError(f"simulation failed: {report['message']}")
     if not np.all(np.isfinite(x)):
         raise SimulationError("simulation produced non-finite values")
     return x if batch is None else x.reshape(t.shape[0], *batch)

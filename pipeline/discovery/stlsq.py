@@ -28,11 +28,22 @@ class NormalEquations:
         y_scale = np.sqrt(max(y_norm_sq, 1e-300))
         self.gram = gram / np.outer(scale, scale)
         self.moment = moment / scale / y_scale
+        self._solutions: dict[bytes, np.ndarray] = {}
+
+    def solve_on(self, support: np.ndarray, ridge: float) -> np.ndarray:
+        """The ridged least-squares coefficients on the terms ``support`` (p,) → (k,), remembered per support:
+        an STLSQ path over 60 thresholds visits the same few supports again and again."""
+        key = support.tobytes() + np.float64(ridge).tobytes()
+        if key not in self._solutions:
+            index = np.flatnonzero(support)
+            self._solutions[key] = _solve(self.gram[np.ix_(index, index)], self.moment[index], ridge)
+        return self._solutions[key]
 
     def restrict(self, index: np.ndarray) -> NormalEquations:
         """The same problem on the columns ``index`` only (already normalised: no rescaling)."""
         restricted = object.__new__(NormalEquations)
         restricted.gram, restricted.moment = self.gram[np.ix_(index, index)], self.moment[index]
+        restricted._solutions = {}
         return restricted
 
     @classmethod
@@ -52,15 +63,13 @@ def _solve(gram: np.ndarray, rhs: np.ndarray, ridge: float) -> np.ndarray:
 def stlsq_gram(problem: NormalEquations, threshold: float, *, alpha: float = 1e-8, max_iter: int = 50) -> np.ndarray:
     """Support (p,) found by STLSQ at ``threshold`` (on normalised coefficients)."""
     p = problem.moment.shape[0]
-    coef = _solve(problem.gram, problem.moment, 1e-12)
+    coef = problem.solve_on(np.ones(p, dtype=bool), 1e-12)
     support = np.abs(coef) > 1e-14
     for _ in range(max_iter):
         if not support.any():
             break
-        index = np.flatnonzero(support)
-        sub = _solve(problem.gram[np.ix_(index, index)], problem.moment[index], alpha)
         full = np.zeros(p)
-        full[index] = sub
+        full[support] = problem.solve_on(support, alpha)
         updated = np.abs(full) >= threshold
         if np.array_equal(updated, support):
             break
