@@ -5,7 +5,7 @@ and the fit whose multiple-shooting error is lowest is kept. When the data keep 
 laws, each choice is also made law-keeping (as it is, and with each involved state's equation
 absorbing the balancing terms), and only law-keeping models may win. Simulation vetoes,
 parsimony decides: among the models whose shooting error, above the noise floor, is within a
-factor :data:`SHOOTING_TOLERANCE` of the best's, the one with the fewest terms wins.
+factor :data:`SHOOTING_TOLERANCE` of the best rule-based choice's, the one with the fewest terms wins.
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ __all__ = ["SHOOTING_TOLERANCE", "JudgedModel", "Judgement", "judge_model", "jud
 
 SHOOTING_TOLERANCE = 2.0
 """A sparser model is kept unless its multiple-shooting error is more than this factor above the best's."""
+RUNNER_UP_PREFIX = "aicc_rank"
+"""Labels of the choices that swap in one state's runner-up support (:data:`~pipeline.discovery.proposals.RUNNERS_UP`):
+they may win, but the bar of admissibility is set by the rule-based choices alone, so that one of many near-copies
+fitting the record a little closer does not push the sparse law out."""
 SHOOTING_RESOLUTION = 1e-6
 """Shooting errors below this ((0.1 % of each state's spread)²) count as equal: at that level the smoothed block
 starts' own error, not the model, decides the differences."""
@@ -67,7 +71,8 @@ class Judgement:
 
         Admissible: its shooting error's excess over the noise ``floor`` (the error a perfect model would
         have, mean of (noise sd / spread)²) is within :data:`SHOOTING_TOLERANCE` times the best model's
-        excess, plus two standard errors of a mean of ``n_residuals`` squared noise values. Without a floor
+        excess (the best of the rule-based choices: runner-up swaps, labelled :data:`RUNNER_UP_PREFIX`, do not set
+        the bar), plus two standard errors of a mean of ``n_residuals`` squared noise values. Without a floor
         this is "within a factor 2 of the best error"; with one, a sparse model that drifts away from a
         noisy record is not excused by the noise. Law-keeping models win when one of them is admissible
         against every model judged; laws that no admissible model keeps are not imposed. With a ``stable``
@@ -77,7 +82,8 @@ class Judgement:
         slack = 2.0 * np.sqrt(2.0 / n_residuals) * floor if n_residuals > 0 else 0.0
 
         def admissible(models: list[JudgedModel]) -> list[JudgedModel]:
-            best = min(model.shooting for model in models)
+            setting = [model for model in models if not model.label.startswith(RUNNER_UP_PREFIX)] or models
+            best = min(model.shooting for model in setting)
             limit = floor + SHOOTING_TOLERANCE * max(best - floor, 0.0) + slack
             return [model for model in models if model.shooting <= max(limit, best, SHOOTING_RESOLUTION)]
 

@@ -5,7 +5,9 @@ that the STLSQ and stepwise paths propose on each nested library. Several rules 
 one support per state, and each rule's picks over all states form one joint choice:
 AICc (the primary choice), the sparsest within one standard error of the best, the best
 cross-validated score, the AICc choice within each nested degree, and the AICc and one-SE
-choices on the weak form. :mod:`pipeline.discovery.judging` decides between them by simulation.
+choices on the weak form. Then the AICc choice with one state's support swapped for each of its
+:data:`RUNNERS_UP` next-best supports by AICc (labels ``aicc_rank2.<state>``, ...).
+:mod:`pipeline.discovery.judging` decides between them by simulation.
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ import numpy as np
 
 from pipeline.discovery.design import Design
 from pipeline.discovery.paths import PathRule
-from pipeline.discovery.selection import SupportScore, nested_library_choices, one_se_choice, select_support
+from pipeline.discovery.selection import (
+    SupportScore,
+    aicc_ranking,
+    nested_library_choices,
+    one_se_choice,
+    select_support,
+)
 from pipeline.discovery.weak import WeakSystem
 
 __all__ = ["Choice", "ParetoRow", "Proposals", "propose_models"]
@@ -115,6 +123,31 @@ def _pareto_rows(name: str, terms: list[str], chosen: SupportScore, candidates: 
     ]
 
 
+RUNNERS_UP = 6
+"""Runner-up supports per state (by effective AICc after the chosen one) swapped into the AICc choice, one state at a
+time, as extra choices to judge: a law the cross-validation ranks second or fifth is still proposed (chosen on the
+tuning half of benchmarks/generalisation.py: 1, 3, 6 and 12 tried; 6 gained the most there)."""
+
+
+def _runners_up(design: Design, j: int, chosen: SupportScore, candidates: list[SupportScore]) -> list[SupportScore]:
+    """State j's next :data:`RUNNERS_UP` candidates by effective AICc after the chosen one."""
+    if not candidates:
+        return []
+    ranked = aicc_ranking(design.theta, design.x_dot[:, j], design.folds, candidates)
+    return [c for c in ranked if not np.array_equal(c.support, chosen.support)][:RUNNERS_UP]
+
+
+def _swapped_choices(primary: Choice, runners_up: list[list[SupportScore]], names: tuple[str, ...]) -> list[Choice]:
+    """The primary choice with one state's support swapped for one of its runners-up, for every state and each."""
+    out = []
+    for j, picks in enumerate(runners_up):
+        for rank, pick in enumerate(picks, start=2):
+            supports, rules = primary.supports.copy(), list(primary.rules)
+            supports[j], rules[j] = pick.support, pick.rule
+            out.append(Choice(f"aicc_rank{rank}.{names[j]}", supports, tuple(rules)))
+    return out
+
+
 def _weak_choices(weak: WeakSystem, column_sets: list[np.ndarray], d: int) -> list[Choice]:
     """Joint choices made on the weak form: its AICc choice and the sparsest within one SE of its best.
 
@@ -141,6 +174,7 @@ def propose_models(design: Design, names: tuple[str, ...], threshold: float | No
     table = _ChoiceTable([primary, *alternatives], d, p)
     terms = design.library.feature_names()
     pareto: list[ParetoRow] = []
+    runners_up: list[list[SupportScore]] = []
     for j, name in enumerate(names):
         chosen, candidates = select_support(
             design.theta, design.x_dot[:, j], design.folds, threshold=threshold, column_sets=design.column_sets
@@ -149,9 +183,12 @@ def propose_models(design: Design, names: tuple[str, ...], threshold: float | No
         for label, pick in _state_picks(design, j, chosen, candidates).items():
             table.set(label, j, pick)
         pareto += _pareto_rows(name, terms, chosen, candidates)
+        runners_up.append(_runners_up(design, j, chosen, candidates))
     choices = table.choices()
     if threshold is not None:
         choices = choices[:1]
-    elif design.weak is not None:
-        choices += _weak_choices(design.weak, design.column_sets, d)
+    else:
+        choices += _swapped_choices(choices[0], runners_up, names)
+        if design.weak is not None:
+            choices += _weak_choices(design.weak, design.column_sets, d)
     return Proposals(tuple(choices), tuple(pareto))

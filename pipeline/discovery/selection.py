@@ -198,6 +198,15 @@ def aicc_choice(theta: np.ndarray, y: np.ndarray, folds: np.ndarray, candidates:
     return min(candidates, key=lambda c: (effective_aicc(c, n_eff), c.complexity))
 
 
+def aicc_ranking(
+    theta: np.ndarray, y: np.ndarray, folds: np.ndarray, candidates: list[SupportScore]
+) -> list[SupportScore]:
+    """The candidates in order of effective AICc (as :func:`aicc_choice` ranks them), the first the choice."""
+    local_best = min(candidates, key=lambda c: c.cv_mse)
+    n_eff = effective_sample_size(y - theta @ fit_support(theta, y, local_best.support), folds)
+    return sorted(candidates, key=lambda c: (effective_aicc(c, n_eff), c.complexity))
+
+
 def one_se_choice(candidates: list[SupportScore]) -> SupportScore:
     """The sparsest candidate whose cross-validated error is within one standard error of the best's."""
     best = min(candidates, key=lambda c: c.cv_mse)
