@@ -60,7 +60,8 @@ class FoldedProblem:
         self.moments = np.stack([theta[m].T @ y[m] for m in masks])
         self.squares = np.array([float(y[m] @ y[m]) for m in masks])
         self.counts = np.array([int(m.sum()) for m in masks])
-        self.gram, self.moment, self.square = self.grams.sum(axis=0), self.moments.sum(axis=0), float(self.squares.sum())
+        self.gram, self.moment = self.grams.sum(axis=0), self.moments.sum(axis=0)
+        self.square = float(self.squares.sum())
         self._train_grams = self.gram - self.grams  # (K, p, p): every fold but one
         self._train_moments = self.moment - self.moments
 
