@@ -101,6 +101,8 @@ def main() -> None:
     lines = [
         "# Scale-out: discovery with tracking on a Dask LocalCluster",
         "",
+        f"## {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, commit {_commit()}",
+        "",
         f"`python benchmarks/scaling.py --series {args.series} --workers {' '.join(map(str, args.workers))}`"
         f" on {os.cpu_count()} cores; tracking to a local `mlflow server` ({rows[0]['backend']} backend, 1 process).",
         "Each series: 3-D system, 512 points, full discovery (40 bagging resamples), run published with artifacts.",
@@ -114,8 +116,18 @@ def main() -> None:
             f"| {r['workers']} | {r['series']} | {r['finished']} | {r['failed']} | {r['queued']} |"
             f" {r['seconds']:.0f} | {r['throughput']:.2f} | {efficiency} |"
         )
-    (HERE / "results" / "scaling.md").write_text("\n".join(lines) + "\n")
+    path = HERE / "results" / "scaling.md"
+    earlier = path.read_text().split("\n", 1)[1] if path.exists() else ""  # every earlier measurement, kept below
+    path.write_text("\n".join(lines) + "\n" + earlier)
     print("\n".join(lines))
+
+
+def _commit() -> str:
+    """The short hash of the code measured."""
+    import subprocess
+
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
 
 
 if __name__ == "__main__":
