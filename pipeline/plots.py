@@ -12,11 +12,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FormatStrFormatter, NullFormatter  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter, MaxNLocator, NullLocator  # noqa: E402
 
 from pipeline.differentiation import DerivativeResult  # noqa: E402
 from pipeline.discovery import DiscoveryResult  # noqa: E402
 from pipeline.errors import SimulationError  # noqa: E402
+from pipeline.figure_layout import arrange_grid  # noqa: E402
 
 __all__ = ["plot_derivatives", "plot_inclusion", "plot_model_fit", "plot_pareto"]
 
@@ -75,7 +76,7 @@ def plot_model_fit(
     axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8)
     axes[-1, 0].set_xlabel(time_axis or time_label)  # e.g. 't (hours since 2024-01-05T00:00:00)'
     fig.suptitle(f"Data against the discovered model{note}", fontsize=10)
-    fig.tight_layout()
+    arrange_grid(fig, axes)
     return fig
 
 
@@ -111,7 +112,7 @@ def plot_derivatives(
         f"Derivatives: data against the model (R\u00b2 {result.metrics.get('derivative_r2', float('nan')):.3f})",
         fontsize=10,
     )
-    fig.tight_layout()
+    arrange_grid(fig, axes)
     return fig
 
 
@@ -137,13 +138,14 @@ def plot_pareto(result: DiscoveryResult) -> Figure:
             )
             ax.set_yscale("log")
             ax.yaxis.set_major_formatter(FormatStrFormatter("%.0e"))  # plain text: mathtext labels cost ~50 ms
-            ax.yaxis.set_minor_formatter(NullFormatter())
+            ax.yaxis.set_minor_locator(NullLocator())  # minor ticks: dozens of tick objects a panel, no number
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # term counts are whole numbers
         ax.set_title(f"{name}'", fontsize=9)
         ax.set_xlabel("terms")
     axes[0, 0].set_ylabel("cross-validated MSE of the derivative")
     axes[0, 0].legend(fontsize=8)
     fig.suptitle("Candidate models: complexity against held-out error", fontsize=10)
-    fig.tight_layout()
+    arrange_grid(fig, axes)
     return fig
 
 
@@ -171,5 +173,5 @@ def plot_inclusion(result: DiscoveryResult, *, top: int = 12) -> Figure:
     elif shown and min(shown) >= 1.0:
         title += "\nevery resample selected exactly these terms: all inclusion probabilities are 1 (a stable selection)"
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    arrange_grid(fig, axes)
     return fig
