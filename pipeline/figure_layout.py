@@ -29,8 +29,9 @@ NONE: Size = (0.0, 0.0)
 MIN_AXES: Size = (1.6, 0.9)
 """Smallest axes (inches, width and height) worth drawing: below it, the figure grows."""
 
-PAD = 0.08
-"""Inches between the outermost text and the figure's edge, and between neighbouring axes' texts."""
+PAD = 0.15
+"""Inches between the outermost text and the figure's edge, and between neighbouring axes' texts (tight_layout's
+default, 1.08 x 10 pt)."""
 
 
 @dataclass(frozen=True)

@@ -162,7 +162,7 @@ def plot_pareto(result: DiscoveryResult) -> Figure:
         ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 5, 10], integer=True))  # term counts
         ax.set_title(f"{name}'", fontsize=9)
         ax.set_xlabel("terms")
-    axes[0, 0].set_ylabel("cross-validated MSE of the derivative")
+    axes[0, 0].set_ylabel("cross-validated MSE\nof the derivative")  # one line: taller than the panel
     axes[0, 0].legend(fontsize=8)
     fig.suptitle("Candidate models: complexity against held-out error", fontsize=10)
     arrange_grid(fig, axes)
