@@ -225,15 +225,16 @@ def kept_rows(table: list[str]) -> list[str]:
 
 
 def write(rows: dict[str, dict[str, float]], runs: int, note: str) -> str:
-    """Add the new rows to the table of the Publish cost section in results/pipeline.md, below the rows already
-    there; the section's text around the table and the other sections are kept. Returns the section."""
+    """Add the new rows to the (first) table of the Publish cost section in results/pipeline.md, below the rows
+    already there; the section's text and other tables around it and the other sections are kept. Returns the
+    section."""
     out = HERE / "results" / "pipeline.md"
     text = out.read_text() if out.exists() else "# Pipeline overhead\n"
     head, found, rest = text.partition(SECTION)
     body, sep, tail = rest.partition("\n## ")
     lines = body.strip("\n").splitlines() if found else [INTRO, ""]
-    table = [i for i, line in enumerate(lines) if line.startswith("|")]
-    first, last = (table[0], table[-1] + 1) if table else (len(lines), len(lines))
+    first = next((i for i, line in enumerate(lines) if line.startswith("|")), len(lines))
+    last = next((i for i in range(first, len(lines)) if not lines[i].startswith("|")), len(lines))  # the first table
     label = f"{note + ' ' if note else ''}({commit_label()}, --runs {runs})"
     new_table = [*HEADER, *kept_rows(lines[first:last]), *table_rows(rows, label)]
     section = "\n".join([SECTION, "", *lines[:first], *new_table, *lines[last:]])
