@@ -57,7 +57,8 @@ def arrange_grid(fig: Figure, axes: np.ndarray, *, pad: float = PAD, min_axes: S
     height) or below an axes' own x label's width or y label's height, the figure grows instead. Call it last,
     when everything drawn has been added.
     """
-    renderer = fig.canvas.get_renderer()
+    canvas = fig.canvas  # Agg's (ours) keeps one renderer per size and dpi: the draw reuses its text sizes
+    renderer = canvas.get_renderer() if hasattr(canvas, "get_renderer") else fig._get_renderer()
     grid = [[_extents(ax, renderer) if ax.get_visible() else Extents() for ax in row] for row in axes]
     lefts = [max(row[c].left for row in grid) for c in range(len(grid[0]))]
     rights = [max(row[c].right for row in grid) for c in range(len(grid[0]))]
