@@ -1,11 +1,11 @@
-"""Subplot margins from the measured sizes of the few texts around each axes: what ``tight_layout`` finds,
+"""Panel positions from the measured sizes of the few texts around each axes: what ``tight_layout`` finds,
 without its pass over every tick object.
 
 ``Figure.tight_layout`` asks each axes for its tight bounding box, which creates, formats and measures every
 tick (and the spines' tick padding, and the titles' and labels' automatic positions) once to lay out, and the
 draw then does it all again: a third to a half of a figure's render time here. :func:`arrange_grid` measures
 only the strings that decide a margin (the tick labels the locator and formatter will print, axis labels,
-titles, offset texts, legends placed outside), in inches, and sets the subplot parameters from them.
+titles, offset texts, legends placed outside), in inches, and places the axes from them.
 """
 
 from __future__ import annotations
@@ -86,7 +86,8 @@ def arrange_grid(fig: Figure, axes: np.ndarray, *, pad: float = PAD, min_axes: S
             ax.set_position([x / width, y / height, axes_w / width, axes_h / height])
             # matplotlib would otherwise look for texts above the box at every draw (it creates and measures
             # the ticks to find the spines' extent): 5-7 % of a render. Private, but there since matplotlib 3.2.
-            ax._autotitlepos = ax._autotitlepos if not e.clear_top else False
+            if e.clear_top:
+                ax._autotitlepos = False
         y -= bottom + pad
 
 
