@@ -21,6 +21,7 @@ from flows.tracking import tracker_for
 from pipeline.config import GradientCheckConfig, ResidualConfig, check_data_path
 from pipeline.errors import ConfigError
 from pipeline.expressions import evaluate_expression
+from pipeline.figure_layout import arrange_grid
 from pipeline.report import render_figures
 from pipeline.sensitivity import GradientCheck, ResidualReport, check_gradient, physics_residual
 
@@ -56,7 +57,7 @@ def _residual_figure(t: np.ndarray, report: ResidualReport) -> Any:
         axes[j, 0].axhline(0, color="k", lw=0.5)
         axes[j, 0].set_ylabel(f"residual d{name}/dt")
         axes[j, 0].set_title(f"{name}: R² {report.r2[j]:.3f}, relative RMS {report.relative_rms[j]:.3f}", fontsize=9)
-    fig.tight_layout()
+    arrange_grid(fig, axes)
     return fig
 
 

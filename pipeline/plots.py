@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Sequence
 from typing import ParamSpec
 
@@ -11,12 +12,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FormatStrFormatter, NullFormatter  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter, MaxNLocator, NullLocator  # noqa: E402
 
 from pipeline.differentiation import DerivativeResult  # noqa: E402
 from pipeline.discovery import DiscoveryResult  # noqa: E402
 from pipeline.errors import SimulationError  # noqa: E402
+from pipeline.figure_layout import arrange_grid  # noqa: E402
 
 __all__ = ["plot_derivatives", "plot_inclusion", "plot_model_fit", "plot_pareto"]
 
@@ -24,14 +27,34 @@ P = ParamSpec("P")
 
 
 def plain_text(draw: Callable[P, Figure]) -> Callable[P, Figure]:
-    """Draw with matplotlib's maths parsing off: state names such as ``cost$`` or ``a_b`` print as written."""
+    """Draw with matplotlib's maths parsing off: state names such as ``cost$`` or ``a_b`` print as written.
+
+    The figure is made at the PNGs' 96 dpi (``report.figure_png``): the text sizes the layout measures are then
+    the ones the draw reuses from matplotlib's cache (at its default 100 dpi, every text was measured twice)."""
 
     @functools.wraps(draw)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Figure:
-        with plt.rc_context({"text.parse_math": False}):
+        with plt.rc_context({"text.parse_math": False, "figure.dpi": 96}):
             return draw(*args, **kwargs)
 
     return wrapper
+
+
+EQUATION_CHARS = 105
+"""Characters of an equation title per line in the 8-inch data-vs-model figure (9 pt, ~5 pt a character)."""
+
+
+def wrap_equation(equation: str, width: int) -> str:
+    """``equation`` broken before its `` + `` / `` - `` terms into lines of at most ``width`` characters (a
+    single term longer than that keeps its line): a long right-hand side is shown whole, not cut at the edge."""
+    terms = re.split(r"(?= [+-] )", equation)
+    lines = [terms[0]]
+    for term in terms[1:]:
+        if len(lines[-1]) + len(term) > width:
+            lines.append("    " + term.lstrip())
+        else:
+            lines[-1] += term
+    return "\n".join(lines)
 
 
 @plain_text
@@ -70,12 +93,12 @@ def plot_model_fit(
                 ax.plot(t_fine, sim[:, j], "--", lw=1.4, color="tab:red", label="model (simulated)" if first else None)
             ax.set_ylabel(result.names[j])
     for j, equation in enumerate(result.equations):
-        axes[j, 0].set_title(equation, fontsize=9, loc="left")
+        axes[j, 0].set_title(wrap_equation(equation, EQUATION_CHARS), fontsize=9, loc="left")
     # outside the axes, right of the first panel: a legend inside would cover the data it explains
     axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8)
     axes[-1, 0].set_xlabel(time_axis or time_label)  # e.g. 't (hours since 2024-01-05T00:00:00)'
     fig.suptitle(f"Data against the discovered model{note}", fontsize=10)
-    fig.tight_layout()
+    arrange_grid(fig, axes)
     return fig
 
 
@@ -111,7 +134,7 @@ def plot_derivatives(
         f"Derivatives: data against the model (R\u00b2 {result.metrics.get('derivative_r2', float('nan')):.3f})",
         fontsize=10,
     )
-    fig.tight_layout()
+    arrange_grid(fig, axes)
     return fig
 
 
@@ -135,16 +158,26 @@ def plot_pareto(result: DiscoveryResult) -> Figure:
                 linewidths=1.5,
                 label="chosen",
             )
-            ax.set_yscale("log")
-            ax.yaxis.set_major_formatter(FormatStrFormatter("%.0e"))  # plain text: mathtext labels cost ~50 ms
-            ax.yaxis.set_minor_formatter(NullFormatter())
+            _log_axis_if_wide(ax, [r["cv_mse"] for r in rows])
+        ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 5, 10], integer=True))  # term counts
         ax.set_title(f"{name}'", fontsize=9)
         ax.set_xlabel("terms")
-    axes[0, 0].set_ylabel("cross-validated MSE of the derivative")
+    axes[0, 0].set_ylabel("cross-validated MSE\nof the derivative")  # one line: taller than the panel
     axes[0, 0].legend(fontsize=8)
     fig.suptitle("Candidate models: complexity against held-out error", fontsize=10)
-    fig.tight_layout()
+    arrange_grid(fig, axes)
     return fig
+
+
+def _log_axis_if_wide(ax: Axes, values: Sequence[float]) -> None:
+    """A log y axis with a label per decade when the positive ``values`` span a decade or more; else linear
+    (a log axis over less than a decade shows no labelled tick at all)."""
+    positive = [v for v in values if v > 0]
+    if not positive or max(positive) < 10.0 * min(positive):
+        return
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%.0e"))  # plain text: mathtext labels cost ~50 ms
+    ax.yaxis.set_minor_locator(NullLocator())  # minor ticks: dozens of tick objects a panel, without a number
 
 
 @plain_text
@@ -171,5 +204,5 @@ def plot_inclusion(result: DiscoveryResult, *, top: int = 12) -> Figure:
     elif shown and min(shown) >= 1.0:
         title += "\nevery resample selected exactly these terms: all inclusion probabilities are 1 (a stable selection)"
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    arrange_grid(fig, axes)
     return fig

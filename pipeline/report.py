@@ -51,9 +51,12 @@ def render_figures(build: Callable[[], dict[str, Figure]]) -> dict[str, bytes]:
 
 
 def figure_png(figure: Figure) -> bytes:
-    """A figure rendered once as PNG bytes (96 dpi), for artifacts and the report alike."""
+    """A figure rendered once as PNG bytes (96 dpi), for artifacts and the report alike.
+
+    The plots lay themselves out (``pipeline.figure_layout``): one draw, not two. zlib level 1 instead of
+    PIL's 6: 2-6 ms less a plot, files about 10 % larger."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=96)  # the plots lay themselves out (tight_layout): one draw, not two
+    figure.savefig(buffer, format="png", dpi=96, pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
 
 

@@ -10,6 +10,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from pipeline.figure_layout import arrange_grid  # noqa: E402
 from pipeline.sensitivity.analysis import SensitivityResult  # noqa: E402
 
 __all__ = ["plot_gradients", "plot_indices"]
@@ -27,12 +28,13 @@ def plot_indices(table: pd.DataFrame, output: str) -> Figure:
     if t["ST"].notna().all():
         ax.bar(pos + 0.2, t["ST"], 0.4, yerr=t["ST_conf"].fillna(0), label="total ST", capsize=3)
     ax.plot(pos, np.minimum(t["DGSM_bound"], 1.05), "k_", markersize=18, label="DGSM bound on ST (capped at 1)")
-    ax.set_xticks(pos, [str(i) for i in t.index], rotation=30 if len(t) > 6 else 0)
+    ax.set_xticks(pos, [str(i) for i in t.index])
+    ax.tick_params(axis="x", labelrotation=30 if len(t) > 6 else 0)  # a tick parameter: the layout measures it
     ax.set_ylabel("share of output variance")
     ax.set_ylim(min(0.0, float(np.nanmin(t[["S1"]].to_numpy())) - 0.05), 1.1)
     ax.set_title(f"Global sensitivity of {output} ({table.attrs.get('method', '')})")
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    arrange_grid(fig, np.array([[ax]]))
     return fig
 
 
@@ -76,5 +78,8 @@ def plot_gradients(result: SensitivityResult, output: str) -> Figure:
         for ax in list(axes.flat)[d:]:
             ax.set_visible(False)
     fig.suptitle(f"Local sensitivity of {output}")
-    fig.tight_layout()
+    if d == 2:
+        fig.tight_layout()  # the colour bar took its room from the axes: leave both to matplotlib
+    else:
+        arrange_grid(fig, axes if d > 2 else np.array([[ax]]))
     return fig
