@@ -19,6 +19,7 @@ __all__ = ["check_local_stores", "check_sqlite_file"]
 
 _FULL_CHECK_BYTES = 64 * 2**20  # quick_check reads every page: only for stores up to this size
 _HEADER = b"SQLite format 3\x00"
+_BUSY_SECONDS = 60.0  # a store another process is writing (creating its tables, say) is waited for, not called damaged
 
 
 def check_sqlite_file(path: Path, what: str) -> None:
@@ -27,6 +28,8 @@ def check_sqlite_file(path: Path, what: str) -> None:
     Checks: the header, the page count against the file size (a truncated copy; skipped while a ``-wal``
     file holds pages not yet copied back, as after a server that was stopped without a checkpoint: SQLite
     reads them from there), and for files up to 64 MB SQLite's ``quick_check`` (of the file and its WAL).
+    Both are read inside one read transaction, so a store that another process is still creating is seen
+    as it was at one commit, never as a header promising pages the file had not yet grown to.
     """
     try:
         size = path.stat().st_size
@@ -36,11 +39,13 @@ def check_sqlite_file(path: Path, what: str) -> None:
             return  # an empty file is a store not created yet: SQLite creates it
         if header[:16] != _HEADER:
             raise ValueError("not an SQLite database")
-        with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True) as db:
+        with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=_BUSY_SECONDS) as db:
+            db.execute("BEGIN")  # a read transaction: its shared lock keeps another process's commits out
             page_size, pages = (
                 db.execute("PRAGMA page_size").fetchone()[0],
                 db.execute("PRAGMA page_count").fetchone()[0],
             )
+            size = path.stat().st_size  # measured under that lock: a store another process is creating has grown
             if page_size * pages > size and not _has_wal(path):
                 raise ValueError(f"truncated: {size} bytes of {page_size * pages}")
             if size <= _FULL_CHECK_BYTES:
