@@ -68,8 +68,10 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@functools.cache
 def git_commit(cwd: Path | None = None) -> str:
-    """The current git commit of ``cwd`` (or of this package's checkout), or ``unknown``."""
+    """The git commit of ``cwd`` (or of this package's checkout), or ``unknown``; asked once per process, like
+    :func:`code_version` (a batch worker spawned ``git`` once per item)."""
     where = cwd or Path(__file__).resolve().parent
     try:
         out = subprocess.run(
@@ -81,14 +83,19 @@ def git_commit(cwd: Path | None = None) -> str:
 
 
 def package_versions() -> dict[str, str]:
-    """Installed versions of deltaflow and its core dependencies."""
+    """Installed versions of deltaflow and its core dependencies (read once per process)."""
+    return dict(_package_versions())
+
+
+@functools.cache
+def _package_versions() -> tuple[tuple[str, str], ...]:
     versions = {}
     for name in _PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    return versions
+    return tuple(versions.items())
 
 
 def run_tags(config: Any, data_path: Path | None, parent_run_id: str | None = None) -> dict[str, str]:
