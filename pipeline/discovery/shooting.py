@@ -142,8 +142,14 @@ class ShootingProblem:
         )
 
     def error(self, coefficients: np.ndarray) -> float:
-        """Mean over blocks of the spread-scaled mean squared error of block simulations (inf if one fails)."""
+        """Mean over blocks of the spread-scaled mean squared error of block simulations (inf if one fails).
+
+        Blocks on one relative time grid (:meth:`shared_grid`) are simulated together, as one system of B x d
+        states: one solver run instead of B, each block cut to the shortest block's samples."""
         scale = self.spread()
+        shared = self.shared_grid()
+        if shared is not None and len(self.plan()) > 1:
+            return self._batched_error(coefficients, *shared, scale)
         errors = []
         for block in self.plan():
             try:
@@ -152,6 +158,24 @@ class ShootingProblem:
                 return float("inf")
             errors.append(np.mean(((simulated - self.observed(block)) / scale) ** 2))
         return float(np.mean(errors)) if errors else float("inf")
+
+    def _batched_error(self, coefficients: np.ndarray, relative: np.ndarray, length: int, scale: np.ndarray) -> float:
+        """:meth:`error` with every block simulated in one batch over the shared ``relative`` times (m,)."""
+        plan = self.plan()
+        observed = np.stack([self.xs[b.trajectory][b.first : b.first + length] for b in plan], axis=1)  # (m, B, d)
+        starts = np.array([self.smoothed[b.trajectory][b.first] for b in plan])  # (B, d)
+        try:
+            simulated = simulate_model(
+                coefficients,
+                self.library,
+                starts,
+                relative,
+                max_seconds=math.inf,
+                max_evaluations=evaluation_budget(length),
+            )
+        except SimulationError:
+            return float("inf")
+        return float(np.mean(((simulated - observed) / scale) ** 2))
 
     def shared_grid(self) -> tuple[np.ndarray, int] | None:
         """The relative times (m,) and sample count shared by every block, if all blocks can run as one batch."""

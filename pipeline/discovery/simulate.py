@@ -139,6 +139,7 @@ def simulate_model(
     *,
     max_seconds: float = 20.0,
     bound: float | None = None,
+    box: tuple[np.ndarray, np.ndarray] | None = None,
     control: Control | None = None,
     max_evaluations: int | None = None,
 ) -> np.ndarray:
@@ -152,6 +153,8 @@ def simulate_model(
         t: output times (m,), strictly increasing; integration starts at ``t[0]``.
         max_seconds: wall-time cap; exceeding it raises instead of hanging.
         bound: |x| above which the solution counts as diverged (default 1e6 · max(1, |x0|)).
+        box: per-state (lower (d,), upper (d,)) outside which the solution counts as diverged too: a check that
+            only asks whether the model stays in a region stops as soon as it leaves.
         control: known inputs u(t) (m,) when the library has control terms after the d states.
         max_evaluations: cap on right-hand-side evaluations (None: none); a model that needs more,
             stiff or heading into a singularity, fails fast instead of using the whole time cap.
@@ -165,6 +168,7 @@ def simulate_model(
     if batch is not None and control is not None:
         raise ValueError("a batch of initial states cannot share one control input")
     limit = bound if bound is not None else 1e6 * max(1.0, float(np.max(np.abs(x0))))
+    lower, upper = (None, None) if box is None else (np.resize(box[0], x0.size), np.resize(box[1], x0.size))
     deadline = time.monotonic() + max_seconds
 
     reduced, weights = _active_terms(coefficients, library)
@@ -180,6 +184,8 @@ def simulate_model(
         if timed and time.monotonic() > deadline:
             raise _WallTimeExceeded
         if not (x.max() <= limit and x.min() >= -limit):  # beyond the bound, or not finite
+            raise _Diverged(now)
+        if lower is not None and ((x < lower).any() or (x > upper).any()):
             raise _Diverged(now)
         if batch is not None:
             return (weights @ terms(x.reshape(batch))).T.ravel()

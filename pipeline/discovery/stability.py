@@ -72,6 +72,7 @@ class StabilityCheck:
                 self.times,
                 max_seconds=np.inf,
                 bound=bound,
+                box=(self.lower, self.upper),
                 max_evaluations=self.budget,
             )  # (m, k, d)
         except SimulationError:
