@@ -111,7 +111,39 @@ class _EvaluationsExceeded(Exception):
 
 
 class _Diverged(Exception):
-    """The solver reached a state beyond the divergence bound (args: the time)."""
+    """The solver reached a state beyond the divergence bound (args: the time, what was crossed)."""
+
+
+class _Guard:
+    """What every right-hand-side evaluation checks first: the evaluation budget, the wall-time cap, the
+    divergence bound ``limit`` on |x| and, when given, the per-state ``box`` (lower (d,), upper (d,)) tiled over
+    ``size`` solver states."""
+
+    def __init__(
+        self,
+        limit: float,
+        box: tuple[np.ndarray, np.ndarray] | None,
+        size: int,
+        max_evaluations: int | None,
+        max_seconds: float,
+    ) -> None:
+        self.limit = limit
+        self.lower, self.upper = (None, None) if box is None else (np.resize(box[0], size), np.resize(box[1], size))
+        self.budget = max_evaluations if max_evaluations is not None else np.inf
+        self.deadline = time.monotonic() + max_seconds if np.isfinite(max_seconds) else None
+        self.calls = 0
+
+    def check(self, now: float, x: np.ndarray) -> None:
+        """Raise the matching internal exception if the state ``x`` at time ``now`` may not be evaluated."""
+        self.calls += 1
+        if self.calls > self.budget:
+            raise _EvaluationsExceeded
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise _WallTimeExceeded
+        if not (x.max() <= self.limit and x.min() >= -self.limit):  # beyond the bound, or not finite
+            raise _Diverged(now, f"|x| > {self.limit:.3g}")
+        if self.lower is not None and ((x < self.lower).any() or (x > self.upper).any()):
+            raise _Diverged(now, "left the region checked")
 
 
 MAX_STEPS = 10**7
@@ -168,25 +200,12 @@ def simulate_model(
     if batch is not None and control is not None:
         raise ValueError("a batch of initial states cannot share one control input")
     limit = bound if bound is not None else 1e6 * max(1.0, float(np.max(np.abs(x0))))
-    lower, upper = (None, None) if box is None else (np.resize(box[0], x0.size), np.resize(box[1], x0.size))
-    deadline = time.monotonic() + max_seconds
-
+    guard = _Guard(limit, box, x0.size, max_evaluations, max_seconds)
     reduced, weights = _active_terms(coefficients, library)
     terms = _compiled_terms(reduced) if batch is None else _compiled_batch_terms(reduced)
-    calls = [0]
-    budget = max_evaluations if max_evaluations is not None else np.inf
-    timed = np.isfinite(max_seconds)
 
     def rhs(now: float, x: np.ndarray) -> np.ndarray:
-        calls[0] += 1
-        if calls[0] > budget:
-            raise _EvaluationsExceeded
-        if timed and time.monotonic() > deadline:
-            raise _WallTimeExceeded
-        if not (x.max() <= limit and x.min() >= -limit):  # beyond the bound, or not finite
-            raise _Diverged(now)
-        if lower is not None and ((x < lower).any() or (x > upper).any()):
-            raise _Diverged(now)
+        guard.check(now, x)
         if batch is not None:
             return (weights @ terms(x.reshape(batch))).T.ravel()
         return weights @ terms(x if control is None else np.concatenate([x, control(now)]))
@@ -204,7 +223,7 @@ def simulate_model(
             f"simulation needed more than {max_evaluations} right-hand-side evaluations (stiff or singular model)"
         ) from None
     except _Diverged as diverged:
-        raise SimulationError(f"simulation diverged (|x| > {limit:.3g}) at t = {diverged.args[0]:.4g}") from None
+        raise SimulationError(f"simulation diverged ({diverged.args[1]}) at t = {diverged.args[0]:.4g}") from None
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # the solver choked on non-finite states
         raise SimulationError(f"simulation failed: {exc}") from exc
     if report["message"] != "Integration successful.":
