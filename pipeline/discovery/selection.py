@@ -194,9 +194,7 @@ def select_support(
 
 def aicc_choice(theta: np.ndarray, y: np.ndarray, folds: np.ndarray, candidates: list[SupportScore]) -> SupportScore:
     """The candidate minimising AICc on its cross-validated error, with the effective sample size."""
-    local_best = min(candidates, key=lambda c: c.cv_mse)
-    n_eff = effective_sample_size(y - theta @ fit_support(theta, y, local_best.support), folds)
-    return min(candidates, key=lambda c: (effective_aicc(c, n_eff), c.complexity))
+    return aicc_ranking(theta, y, folds, candidates)[0]
 
 
 def aicc_ranking(
