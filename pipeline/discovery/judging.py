@@ -89,10 +89,17 @@ class Judgement:
 
         every = admissible(list(self.models))
         keeping = [model for model in every if model.conserving]
-        pool = sorted(admissible(keeping) if keeping else every, key=lambda m: (int(m.supports.sum()), m.shooting))
+        pool = sorted(admissible(keeping) if keeping else every, key=_preference)
         if stable is not None:
             return next((model for model in pool if stable(model)), pool[0])
         return pool[0]
+
+
+def _preference(model: JudgedModel) -> tuple[int, float, bool, float]:
+    """Sort key among admissible models: fewer terms, then lower shooting error; errors below
+    :data:`SHOOTING_RESOLUTION` count as equal, and then a rule-based choice goes before a runner-up swap."""
+    runner_up = model.label.startswith(RUNNER_UP_PREFIX)
+    return int(model.supports.sum()), max(model.shooting, SHOOTING_RESOLUTION), runner_up, model.shooting
 
 
 def judge_model(

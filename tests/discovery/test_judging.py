@@ -42,3 +42,9 @@ def test_a_law_only_proposed_as_a_runner_up_is_found() -> None:
     result = discover(t, x, feature_names=system.names)
     assert result.terms() == {"x": {"x": pytest.approx(1.8, rel=0.02), "x^2": pytest.approx(-0.1107, rel=0.02)}}
     assert result.chosen["model_choice"].startswith(RUNNER_UP_PREFIX)
+
+
+def test_below_the_shooting_resolution_a_rule_based_choice_goes_before_an_equally_sparse_runner_up() -> None:
+    rule = _model("aicc", 3, 3.1e-12)
+    runner_up = _model(f"{RUNNER_UP_PREFIX}2.z", 3, 2.0e-12)  # lower, but both errors are rounding noise
+    assert Judgement((runner_up, rule)).winner() is rule
