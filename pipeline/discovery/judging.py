@@ -57,6 +57,11 @@ class JudgedModel:
     shooting: float
     conserving: bool
 
+    @property
+    def runner_up(self) -> bool:
+        """Whether the choice swapped in a runner-up support (labelled :data:`RUNNER_UP_PREFIX`)."""
+        return self.label.startswith(RUNNER_UP_PREFIX)
+
 
 @dataclass(frozen=True)
 class Judgement:
@@ -82,7 +87,7 @@ class Judgement:
         slack = 2.0 * np.sqrt(2.0 / n_residuals) * floor if n_residuals > 0 else 0.0
 
         def admissible(models: list[JudgedModel]) -> list[JudgedModel]:
-            setting = [model for model in models if not model.label.startswith(RUNNER_UP_PREFIX)] or models
+            setting = [model for model in models if not model.runner_up] or models
             best = min(model.shooting for model in setting)
             limit = floor + SHOOTING_TOLERANCE * max(best - floor, 0.0) + slack
             return [model for model in models if model.shooting <= max(limit, best, SHOOTING_RESOLUTION)]
@@ -98,8 +103,7 @@ class Judgement:
 def _preference(model: JudgedModel) -> tuple[int, float, bool, float]:
     """Sort key among admissible models: fewer terms, then lower shooting error; errors below
     :data:`SHOOTING_RESOLUTION` count as equal, and then a rule-based choice goes before a runner-up swap."""
-    runner_up = model.label.startswith(RUNNER_UP_PREFIX)
-    return int(model.supports.sum()), max(model.shooting, SHOOTING_RESOLUTION), runner_up, model.shooting
+    return int(model.supports.sum()), max(model.shooting, SHOOTING_RESOLUTION), model.runner_up, model.shooting
 
 
 def judge_model(

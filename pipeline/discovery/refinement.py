@@ -14,7 +14,6 @@ not depend on the machine's speed.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,8 +21,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from pipeline.discovery.conservation import law_basis
-from pipeline.discovery.shooting import FAILED_RESIDUAL, ShootingProblem, evaluation_budget
-from pipeline.discovery.simulate import simulate_model
+from pipeline.discovery.shooting import FAILED_RESIDUAL, ShootingProblem
 from pipeline.errors import SimulationError
 
 __all__ = ["Refinement", "refine_by_shooting"]
@@ -59,20 +57,11 @@ def _residual_function(problem: ShootingProblem, model: Callable[[np.ndarray], n
     shared = problem.shared_grid()
     if shared is not None:  # every block on the same relative time grid: one batched simulation per residual
         relative, length = shared
-        observed = np.stack([problem.xs[b.trajectory][b.first : b.first + length] for b in plan], axis=1)  # (m, B, d)
-        starts = np.array([problem.smoothed[b.trajectory][b.first] for b in plan])  # (B, d)
+        observed = problem.batched_observed(length)  # (m, B, d)
 
         def batched(free: np.ndarray) -> np.ndarray:
             try:
-                simulated = simulate_model(
-                    model(free),
-                    problem.library,
-                    starts,
-                    relative,
-                    max_seconds=math.inf,  # bounded by evaluations, not wall time
-                    max_evaluations=evaluation_budget(length),
-                )
-                return ((simulated - observed) / spread).ravel()
+                return ((problem.simulate_batch(model(free), relative, length) - observed) / spread).ravel()
             except SimulationError:
                 return np.full(observed.size, FAILED_RESIDUAL)
 

@@ -161,21 +161,32 @@ class ShootingProblem:
 
     def _batched_error(self, coefficients: np.ndarray, relative: np.ndarray, length: int, scale: np.ndarray) -> float:
         """:meth:`error` with every block simulated in one batch over the shared ``relative`` times (m,)."""
-        plan = self.plan()
-        observed = np.stack([self.xs[b.trajectory][b.first : b.first + length] for b in plan], axis=1)  # (m, B, d)
-        starts = np.array([self.smoothed[b.trajectory][b.first] for b in plan])  # (B, d)
         try:
-            simulated = simulate_model(
-                coefficients,
-                self.library,
-                starts,
-                relative,
-                max_seconds=math.inf,
-                max_evaluations=evaluation_budget(length),
-            )
+            simulated = self.simulate_batch(coefficients, relative, length)
         except SimulationError:
             return float("inf")
-        return float(np.mean(((simulated - observed) / scale) ** 2))
+        return float(np.mean(((simulated - self.batched_observed(length)) / scale) ** 2))
+
+    def batched_observed(self, length: int) -> np.ndarray:
+        """The first ``length`` observed states of every block, stacked as (m, B, d)."""
+        return np.stack([self.xs[b.trajectory][b.first : b.first + length] for b in self.plan()], axis=1)
+
+    def simulate_batch(self, coefficients: np.ndarray, relative: np.ndarray, length: int) -> np.ndarray:
+        """The model (d, p) simulated from every block's smoothed start over the shared ``relative`` times (m,),
+        all blocks in one solver run → (m, B, d).
+
+        Raises:
+            SimulationError: as :meth:`simulate_block`.
+        """
+        starts = np.array([self.smoothed[b.trajectory][b.first] for b in self.plan()])  # (B, d)
+        return simulate_model(
+            coefficients,
+            self.library,
+            starts,
+            relative,
+            max_seconds=math.inf,  # bounded by evaluations, not wall time
+            max_evaluations=evaluation_budget(length),
+        )
 
     def shared_grid(self) -> tuple[np.ndarray, int] | None:
         """The relative times (m,) and sample count shared by every block, if all blocks can run as one batch."""
