@@ -204,3 +204,15 @@ def test_auto_on_a_long_series_whose_thinned_grid_looks_uniform_fits_the_whole_g
     result = smooth_and_differentiate(t, x, method="auto")
     assert result.params[0]["method"] == "kalman"
     assert np.max(np.abs(result.first[1000:-1000, 0] - np.cos(t[1000:-1000]))) < 0.05
+
+
+@pytest.mark.parametrize("n, window", [(512, 31), (5000, 1001)])
+def test_direct_and_overlap_add_convolution_agree(n: int, window: int) -> None:
+    """Short work is convolved directly, long work by overlap-add: the same numbers either way."""
+    from scipy.signal import oaconvolve
+
+    from pipeline.differentiation.savgol import convolve_valid
+
+    rng = np.random.default_rng(1)
+    y, kernel = rng.normal(size=n), rng.normal(size=window)
+    np.testing.assert_allclose(convolve_valid(y, kernel), oaconvolve(y, kernel, mode="valid"), atol=1e-9)

@@ -31,6 +31,16 @@ __all__ = ["SavitzkyGolay", "plug_in_window"]
 
 PILOT_NOISE_SHARE = 0.1
 """Largest share of noise in the pilot estimate's mean square."""
+DIRECT_CONVOLUTION_WORK = 2_000_000
+"""Up to this many multiply-adds (samples x window), a direct convolution beats an FFT one (measured: 512 samples,
+window 7-255: 1-7 us direct, 60-95 us overlap-add; 5,000 samples x 1,001: 314 us direct, 122 us overlap-add)."""
+
+
+def convolve_valid(y: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """``y`` (n,) convolved with ``kernel`` (w,), "valid" part (n - w + 1,): direct for short work, else overlap-add."""
+    if y.shape[0] * kernel.shape[0] <= DIRECT_CONVOLUTION_WORK:
+        return np.convolve(y, kernel, mode="valid")
+    return oaconvolve(y, kernel, mode="valid")
 
 
 @lru_cache(maxsize=4096)
@@ -39,6 +49,7 @@ def _weights(window: int, polyorder: int, deriv: int) -> np.ndarray:
     return savgol_coeffs(window, polyorder, deriv=deriv, use="dot")
 
 
+@lru_cache(maxsize=4096)
 def _bias_moment(window: int, polyorder: int, deriv: int) -> tuple[int, float]:
     """(r, B_r) for unit spacing: the first power r the filter misses and its moment Σ c_j j^r / r!."""
     weights = _weights(window, polyorder, deriv)
@@ -69,7 +80,7 @@ def _pilot_theta(y: np.ndarray, r: int, sigma: float, windows: np.ndarray) -> fl
         weights = _weights(int(window), polyorder, r)
         if y.shape[0] - int(window) + 1 < 3:
             break
-        inner = oaconvolve(y, weights[::-1], mode="valid")
+        inner = convolve_valid(y, weights[::-1])
         mean_square = float(np.mean(inner**2))
         noise = sigma**2 * float(np.sum(weights**2))
         estimate = mean_square - noise
@@ -104,7 +115,7 @@ def apply_savgol(y: np.ndarray, window: int, polyorder: int, deriv: int, delta: 
     """
     n, half = y.shape[0], window // 2
     out = np.empty(n)
-    out[half : n - half] = oaconvolve(y, savgol_coeffs(window, polyorder, deriv=deriv, delta=delta), mode="valid")
+    out[half : n - half] = convolve_valid(y, savgol_coeffs(window, polyorder, deriv=deriv, delta=delta))
     positions = np.arange(window, dtype=float)
     for segment, rows in ((slice(0, window), slice(0, half)), (slice(n - window, n), slice(n - half, n))):
         poly = np.polynomial.Polynomial.fit(positions, y[segment], polyorder).deriv(deriv)
