@@ -9,6 +9,11 @@ span, widened by half its size on each side; kept positive for states whose data
 positive), simulates it over the record's time span, and calls it stable when every
 simulation stays within the box widened by twice its size. :mod:`pipeline.discovery.judging`
 prefers stable models among the admissible ones, and falls back to all when none is.
+
+A state that a model uses only inside periodic functions (sin, cos and their harmonics) is an angle of that
+model: its flow repeats along that state, so a pendulum that swings over the top and keeps rotating is not
+diverging. Such states are not bounded by the check; they cannot run away faster than linearly, because their
+rates depend only on the bounded states and on periodic functions.
 """
 
 from __future__ import annotations
@@ -18,12 +23,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import qmc
 
-from pipeline.discovery.library import Library
+from pipeline.discovery.library import FAMILIES, Library
 from pipeline.discovery.shooting import evaluation_budget
 from pipeline.discovery.simulate import simulate_model
 from pipeline.errors import SimulationError
 
-__all__ = ["StabilityCheck"]
+__all__ = ["StabilityCheck", "angle_states"]
+
+PERIODIC_FAMILIES = frozenset(family for family in FAMILIES if family.rstrip("0123456789") in ("sin", "cos"))
+"""Function families periodic in their state: sin, cos and the Fourier harmonics sin(k x), cos(k x)."""
 
 N_STARTS = 8
 """Initial states tried around the data."""
@@ -62,8 +70,12 @@ class StabilityCheck:
         return cls(starts, np.linspace(0.0, span, N_TIMES), *envelope, budget)
 
     def is_stable(self, coefficients: np.ndarray, library: Library) -> bool:
-        """Whether the model (d, p) stays in the envelope from every start over the whole span."""
-        bound = float(np.max(np.abs(np.concatenate([self.lower, self.upper]))))
+        """Whether the model (d, p) stays in the envelope from every start over the whole span; its angles
+        (:func:`angle_states`) are not bounded."""
+        angles = angle_states(coefficients, library)
+        lower = np.where(angles, -np.inf, self.lower)
+        upper = np.where(angles, np.inf, self.upper)
+        bound = np.inf if angles.any() else float(np.max(np.abs(np.concatenate([lower, upper]))))
         try:
             paths = simulate_model(
                 coefficients,
@@ -72,9 +84,30 @@ class StabilityCheck:
                 self.times,
                 max_seconds=np.inf,
                 bound=bound,
-                box=(self.lower, self.upper),
+                box=(lower, upper),
                 max_evaluations=self.budget,
             )  # (m, k, d)
         except SimulationError:
             return False
-        return bool(np.all((paths >= self.lower) & (paths <= self.upper)))
+        return bool(np.all((paths >= lower) & (paths <= upper)))
+
+
+def angle_states(coefficients: np.ndarray, library: Library) -> np.ndarray:
+    """Which of the d states the model (d, p) uses only inside periodic functions (:data:`PERIODIC_FAMILIES`),
+    and at least once there: (d,) booleans. A state in any monomial of positive power, in another function, or
+    as the multiplier of a function term is not an angle."""
+    active = np.any(coefficients != 0.0, axis=0)
+    n_powers = library.powers.shape[0]
+    d = coefficients.shape[0]
+    periodic = np.zeros(d, dtype=bool)
+    other = np.any(library.powers[active[:n_powers]] != 0, axis=0)[:d]
+    for position, (family, j, *multiplier) in enumerate(library.functions):
+        if not active[n_powers + position]:
+            continue
+        if family in PERIODIC_FAMILIES:
+            periodic[j] = True
+        else:
+            other[j] = True
+        if multiplier:
+            other[multiplier[0]] = True
+    return periodic & ~other

@@ -1,0 +1,47 @@
+"""The stability check: bounded flows pass, runaway flows fail, and a rotating angle is not a runaway."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.discovery.library import Library
+from pipeline.discovery.stability import StabilityCheck, angle_states
+
+POWERS = np.array([[0, 0], [1, 0], [0, 1], [2, 0]])  # 1, x, y, x^2
+LIBRARY = Library(("x", "y"), POWERS, (("sin", 0), ("cos", 1), ("sin", 1, 0)), None)  # + sin x, cos y, x sin y
+ONE, X, Y, XX, SIN_X, COS_Y, X_SIN_Y = range(7)
+
+
+def _model(**terms: float) -> np.ndarray:
+    """Coefficients (2, 7) from entries like ``x_SIN_X=-1`` (state, then the term's name above)."""
+    coefficients = np.zeros((2, LIBRARY.size))
+    for key, value in terms.items():
+        state, term = key.split("_", 1)
+        coefficients["xy".index(state), globals()[term]] = value
+    return coefficients
+
+
+def _check() -> StabilityCheck:
+    """The check around a small pendulum swing: angle x in [-1, 1], angular speed y in [-1, 1]."""
+    t = np.linspace(0.0, 10.0, 200)
+    return StabilityCheck.around([np.column_stack([np.sin(t), np.cos(t)])], [t])
+
+
+def test_angles_are_states_used_only_inside_periodic_functions() -> None:
+    pendulum = _model(x_Y=1.0, y_SIN_X=-1.0)  # x' = y, y' = -sin x: x is an angle, y is not
+    np.testing.assert_array_equal(angle_states(pendulum, LIBRARY), [True, False])
+    also_polynomial = _model(x_Y=1.0, y_SIN_X=-1.0, y_XX=0.1)  # x^2 makes x an ordinary state
+    np.testing.assert_array_equal(angle_states(also_polynomial, LIBRARY), [False, False])
+    multiplier = _model(x_COS_Y=1.0, y_X_SIN_Y=-1.0)  # x multiplies sin y: x is not an angle, y is
+    np.testing.assert_array_equal(angle_states(multiplier, LIBRARY), [False, True])
+
+
+def test_a_rotating_pendulum_is_stable_and_exponential_growth_is_not() -> None:
+    """Over the top and rotating (x' = y, y' = 0.5 - 0.1 y - sin x: driven and damped, the angle grows without
+    end while the speed stays bounded) passes; x' = x, y' = y leaves every box and fails."""
+    check = _check()
+    rotating = _model(x_Y=1.0, y_ONE=0.5, y_Y=-0.1, y_SIN_X=-1.0)
+    assert check.is_stable(rotating, LIBRARY)
+    assert not check.is_stable(_model(x_X=1.0, y_Y=1.0), LIBRARY)
+    bounded_but_not_angle = _model(x_Y=1.0, y_ONE=0.5, y_Y=-0.1, y_SIN_X=-1.0, y_XX=1e-9)
+    assert not check.is_stable(bounded_but_not_angle, LIBRARY)  # x^2 makes x bounded by the check again
