@@ -32,6 +32,10 @@ SHOOTING_EVALUATIONS_PER_SAMPLE = 30
 """Right-hand-side evaluations a shooting block may use per output sample (sane models here used about 0.5)."""
 FAILED_RESIDUAL = 1e3
 """Residual of a block whose simulation fails (in units of each state's spread)."""
+SHARED_GRID_TOLERANCE = 1e-4
+"""Blocks whose relative times differ by at most this share of the median sampling step share one time grid. Times
+read back from a file are rounded (8 significant digits: 5e-8 at t = 10, 2.5e-6 of a step of 0.02); the state
+error of such an offset, |x'| x 1e-4 steps, is far below any noise a record has."""
 
 
 def evaluation_budget(samples: int) -> int:
@@ -198,7 +202,7 @@ class ShootingProblem:
         length = min(block.last + 1 - block.first for block in plan)
         grids = [self.ts[b.trajectory][b.first : b.first + length] - self.ts[b.trajectory][b.first] for b in plan]
         reference = grids[0]
-        tolerance = 1e-9 * max(float(reference[-1]), 1e-300)
+        tolerance = SHARED_GRID_TOLERANCE * max(float(np.median(np.diff(reference))), 1e-300)
         if all(np.allclose(g, reference, rtol=0.0, atol=tolerance) for g in grids[1:]):
             return reference, length
         return None

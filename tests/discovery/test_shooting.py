@@ -1,0 +1,30 @@
+"""Multiple shooting: blocks of a record sampled on one grid run as one batch, also when the times were rounded."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.discovery.library import Library
+from pipeline.discovery.shooting import ShootingProblem
+
+
+def _problem(t: np.ndarray) -> ShootingProblem:
+    x = np.column_stack([np.exp(-0.3 * t)])
+    library = Library(("x",), np.array([[0], [1]]), (), None)
+    return ShootingProblem(library, [t], [x], [x], None, n_blocks=5)
+
+
+def test_times_read_back_from_a_file_still_share_one_grid() -> None:
+    """512 times on [0, 10] written with 8 significant digits differ from a uniform grid by up to 5e-8: still one
+    grid (blocks simulated together), and the error equals the per-block error to rounding."""
+    exact = np.linspace(0.0, 10.0, 512)
+    rounded = np.array([float(f"{v:.8g}") for v in exact])
+    assert _problem(exact).shared_grid() is not None
+    assert _problem(rounded).shared_grid() is not None
+    truth = np.array([[0.0, -0.3]])
+    assert _problem(rounded).error(truth) < 1e-10
+
+
+def test_irregular_times_do_not_share_a_grid() -> None:
+    t = np.sort(np.random.default_rng(0).uniform(0.0, 10.0, 512))
+    assert _problem(t).shared_grid() is None
