@@ -198,11 +198,18 @@ def _progress(done: int, total: int, message: str) -> None:
     _log.info(message, extra={"items_done": done, "items_total": total})
 
 
+CHUNKS_PER_WORKER = 16
+"""Chunks per worker when the config does not size them. The last chunk of a batch keeps one worker busy while the
+others idle, so a chunk should be a small share of a worker's items (with 4 chunks a worker, 1,000 series on 2 workers
+came in chunks of 125 items, about 2 minutes each); it also sets how often the batch reports progress. A chunk task's
+own bookkeeping (~0.1 s) stays under 1 % of a chunk of 1-s items."""
+
+
 def chunk_size(n_items: int, n_workers: int, requested: int | None = None) -> int:
-    """Items per task: as asked, else about four chunks per worker (load balance) and never empty chunks."""
+    """Items per task: as asked, else about :data:`CHUNKS_PER_WORKER` chunks per worker, never empty chunks."""
     if requested:
         return max(1, requested)
-    return max(1, -(-n_items // (4 * max(1, n_workers))))
+    return max(1, -(-n_items // (CHUNKS_PER_WORKER * max(1, n_workers))))
 
 
 def _start_parent(tracker: Tracker, name: str, resume: bool) -> tuple[RunRecord, dict]:

@@ -264,7 +264,7 @@ def batch(
     executor: str = typer.Option("local", "--executor", "-e", help="local, or dask (a LocalCluster or --address)."),
     workers: int = typer.Option(2, "--workers", "-w", help="Dask LocalCluster worker processes."),
     address: str = typer.Option(None, "--address", help="Scheduler of an existing Dask cluster (tcp://host:8786)."),
-    chunk: int = typer.Option(None, "--chunk-size", help="Items per Dask task (default: about 4 chunks per worker)."),
+    chunk: int = typer.Option(None, "--chunk-size", help="Items per Dask task (default: about 16 chunks per worker)."),
     verbose: bool = VERBOSE,
 ) -> None:
     """Run many configs under one parent MLflow run; failures are reported, not fatal."""

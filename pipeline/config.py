@@ -366,7 +366,7 @@ class ExecutorConfig(_Strict):
     threads_per_worker: int = Field(default=1, ge=1, le=64, description="Threads per worker process.")
     address: str | None = Field(default=None, description="Scheduler of an existing Dask cluster, tcp://host:port.")
     chunk_size: int | None = Field(
-        default=None, ge=1, description="Items per task; about 4 chunks per worker if unset."
+        default=None, ge=1, description="Items per task; about 16 chunks per worker if unset."
     )
 
     @model_validator(mode="after")
