@@ -260,8 +260,20 @@ class Tracker:
             except MlflowException as exc:
                 raise TrackingError(f"MLflow at {self.uri}: log_batch failed for run {run_id} ({exc})") from exc
 
-    def log_files(self, run_id: str, files: dict[str, str | bytes]) -> None:
-        """Store many artifacts (relative path -> text or bytes) with one upload: far cheaper than one call each."""
+    def log_files(self, run_id: str, files: dict[str, str | bytes], artifact_uri: str | None = None) -> None:
+        """Store many artifacts (relative path -> text or bytes) with one upload: far cheaper than one call each.
+
+        With the run's ``artifact_uri`` (known when the run was just created), the files go straight to its
+        artifact store; without, MLflow first fetches the whole run (every metric and tag) to find it.
+        """
+        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+        def upload(folder: str) -> None:
+            if artifact_uri is None:
+                self.client.log_artifacts(run_id, folder)
+            else:
+                get_artifact_repository(artifact_uri, tracking_uri=self.uri).log_artifacts(folder)
+
         with tempfile.TemporaryDirectory(prefix="deltaflow-artifacts-") as folder:
             root = Path(folder)
             for name, content in files.items():
@@ -273,7 +285,7 @@ class Tracker:
                     target.write_bytes(content)
                 else:
                     target.write_text(content, encoding="utf-8")
-            self._artifact(lambda: self.client.log_artifacts(run_id, folder), ", ".join(sorted(files))[:200])
+            self._artifact(lambda: upload(folder), ", ".join(sorted(files))[:200])
 
     def log_discovered_model(
         self, run_id: str, result: Any, *, register_as: str | None = None, name: str = "model"
@@ -374,9 +386,10 @@ class Tracker:
                 )
             except MlflowException as exc:
                 raise TrackingError(f"MLflow at {self.uri}: cannot create a run ({exc})") from exc
-            record.run_id = run.info.run_id
+            record.run_id, artifact_uri = run.info.run_id, run.info.artifact_uri
         else:
             self.set_tags(record.run_id, tags)
+            artifact_uri = None  # reopened: MLflow looks it up
         run_id = record.run_id
         self.log_params(run_id, {k: v for k, v in record.params.items() if v is not None and v != "None"})
         model_uri = model_id = None
@@ -390,7 +403,7 @@ class Tracker:
         self.log_metrics(run_id, record.metrics, series=record.steps, model_id=model_id)
         self._log_inputs(run_id, dataset, tags.get(MODEL_INPUT_TAG))
         if record.files:
-            self.log_files(run_id, _with_run_id(record.files, run_id))
+            self.log_files(run_id, _with_run_id(record.files, run_id), artifact_uri)
         try:
             self.client.set_terminated(run_id, status=record.status)
         except MlflowException as exc:
