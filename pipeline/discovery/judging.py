@@ -76,9 +76,10 @@ class Judgement:
 
         Admissible: its shooting error's excess over the noise ``floor`` (the error a perfect model would
         have, mean of (noise sd / spread)²) is within :data:`SHOOTING_TOLERANCE` times the best model's
-        excess (the best of the rule-based choices: runner-up swaps, labelled :data:`RUNNER_UP_PREFIX`, do not set
-        the bar), plus two standard errors of a mean of ``n_residuals`` squared noise values. Without a floor
-        this is "within a factor 2 of the best error"; with one, a sparse model that drifts away from a
+        excess, plus two standard errors of a mean of ``n_residuals`` squared noise values. The best model is the
+        best rule-based choice: a runner-up swap (labelled :data:`RUNNER_UP_PREFIX`) sets the bar only when it fits
+        to within the noise (error <= floor + slack) and no rule-based choice would be admissible against it.
+        Without a floor this is "within a factor 2 of the best error"; with one, a sparse model that drifts away from a
         noisy record is not excused by the noise. Law-keeping models win when one of them is admissible
         against every model judged; laws that no admissible model keeps are not imposed. With a ``stable``
         test (:class:`~pipeline.discovery.stability.StabilityCheck`), the sparsest admissible model that
@@ -86,11 +87,17 @@ class Judgement:
         """
         slack = 2.0 * np.sqrt(2.0 / n_residuals) * floor if n_residuals > 0 else 0.0
 
+        def limit(best: float) -> float:
+            return max(floor + SHOOTING_TOLERANCE * max(best - floor, 0.0) + slack, best, SHOOTING_RESOLUTION)
+
         def admissible(models: list[JudgedModel]) -> list[JudgedModel]:
-            setting = [model for model in models if not model.runner_up] or models
-            best = min(model.shooting for model in setting)
-            limit = floor + SHOOTING_TOLERANCE * max(best - floor, 0.0) + slack
-            return [model for model in models if model.shooting <= max(limit, best, SHOOTING_RESOLUTION)]
+            best_rule = min(model.shooting for model in [m for m in models if not m.runner_up] or models)
+            best_any = min(model.shooting for model in models)
+            # a runner-up that fits to within the noise, as a perfect model would, sets the bar when no rule-based
+            # choice would be admissible against it: then every rule-based choice misses the record
+            within_noise = floor > 0.0 and best_any <= floor + slack
+            best = best_any if within_noise and best_rule > limit(best_any) else best_rule
+            return [model for model in models if model.shooting <= limit(best)]
 
         every = admissible(list(self.models))
         keeping = [model for model in every if model.conserving]

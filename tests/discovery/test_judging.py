@@ -48,3 +48,16 @@ def test_below_the_shooting_resolution_a_rule_based_choice_goes_before_an_equall
     rule = _model("aicc", 3, 3.1e-12)
     runner_up = _model(f"{RUNNER_UP_PREFIX}2.z", 3, 2.0e-12)  # lower, but both errors are rounding noise
     assert Judgement((runner_up, rule)).winner() is rule
+
+
+def test_a_runner_up_at_the_noise_floor_sets_the_bar_when_every_rule_based_choice_misses_the_record() -> None:
+    """Laser photons at 5 % noise: the rule-based choices (a constant, 1.74; denser, 1.88) miss a record whose noise
+    floor is 0.43, and the runner-up x' = 1.8 x - 0.11 x² reaches it; the constant must not win by being sparse."""
+    floor, n_residuals = 0.4335, 512
+    constant = _model("one_se", 1, 1.738)
+    dense = _model("aicc", 3, 1.878)
+    law = _model(f"{RUNNER_UP_PREFIX}3.x", 2, 0.4308)
+    assert Judgement((constant, dense, law)).winner(floor, n_residuals) is law
+    # a runner-up above the noise floor does not move the bar, however much closer than the rule-based choices
+    above = _model(f"{RUNNER_UP_PREFIX}3.x", 2, 0.6)
+    assert Judgement((constant, dense, above)).winner(floor, n_residuals) is constant
