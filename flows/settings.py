@@ -41,6 +41,9 @@ _QUIET = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+    # Closing a run on a tracking server makes MLflow fetch the whole run back (every metric and tag) only to
+    # print "View run ... at": one more request per run, two lines per run of a batch. The CLI prints its own links.
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
 }
 
 _prepared: set[str] = set()  # what prepare_environment has done in this process: "environment", "prefect"

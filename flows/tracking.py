@@ -50,11 +50,6 @@ def retry_delays() -> tuple[float, ...]:
 
 _log = logging.getLogger("deltaflow.tracking")
 
-# Closing a run on a tracking server makes MLflow fetch the whole run back (every metric and tag) only to print
-# "View run ... at" on stdout: one more request per run, two lines per run of a batch. The CLI prints its own links
-# (flows.console); a user who wants MLflow's can set the variable to false.
-os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
-
 
 @functools.cache
 def _model_requirements() -> tuple[str, ...]:
