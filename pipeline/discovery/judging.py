@@ -78,7 +78,8 @@ class Judgement:
         have, mean of (noise sd / spread)²) is within :data:`SHOOTING_TOLERANCE` times the best model's
         excess, plus two standard errors of a mean of ``n_residuals`` squared noise values. The best model is the
         best rule-based choice: a runner-up swap (labelled :data:`RUNNER_UP_PREFIX`) sets the bar only when it fits
-        to within the noise (error <= floor + slack) and no rule-based choice would be admissible against it.
+        to within the noise (error <= floor + slack) and every rule-based choice misses the record by more than
+        the noise does (error > 2 floor + slack).
         Without a floor this is "within a factor 2 of the best error"; with one, a sparse model that drifts away from a
         noisy record is not excused by the noise. Law-keeping models win when one of them is admissible
         against every model judged; laws that no admissible model keeps are not imposed. With a ``stable``
@@ -93,10 +94,10 @@ class Judgement:
         def admissible(models: list[JudgedModel]) -> list[JudgedModel]:
             best_rule = min(model.shooting for model in [m for m in models if not m.runner_up] or models)
             best_any = min(model.shooting for model in models)
-            # a runner-up that fits to within the noise, as a perfect model would, sets the bar when no rule-based
-            # choice would be admissible against it: then every rule-based choice misses the record
+            # a runner-up that fits to within the noise, as a perfect model would, sets the bar when every rule-based
+            # choice misses the record by more than the noise does (its error above twice the floor)
             within_noise = floor > 0.0 and best_any <= floor + slack
-            best = best_any if within_noise and best_rule > limit(best_any) else best_rule
+            best = best_any if within_noise and best_rule > 2.0 * floor + slack else best_rule
             return [model for model in models if model.shooting <= limit(best)]
 
         every = admissible(list(self.models))

@@ -61,3 +61,13 @@ def test_a_runner_up_at_the_noise_floor_sets_the_bar_when_every_rule_based_choic
     # a runner-up above the noise floor does not move the bar, however much closer than the rule-based choices
     above = _model(f"{RUNNER_UP_PREFIX}3.x", 2, 0.6)
     assert Judgement((constant, dense, above)).winner(floor, n_residuals) is constant
+
+
+def test_near_the_noise_floor_a_runner_up_does_not_move_the_bar() -> None:
+    """0.4 - sin(2a) with a little noise (floor 7.4e-5): the exact two-term law (9.1e-5) is a hair above runner-ups
+    with extra terms (7.7e-5, 8.5e-5); it misses the record by less than the noise does, so it keeps the bar."""
+    floor, n_residuals = 7.41e-5, 1300
+    law = _model("aicc", 2, 9.06e-5)
+    extra_term = _model(f"{RUNNER_UP_PREFIX}2.a", 3, 8.51e-5)
+    dense = _model(f"{RUNNER_UP_PREFIX}5.a", 5, 7.74e-5)
+    assert Judgement((law, extra_term, dense)).winner(floor, n_residuals) is law
