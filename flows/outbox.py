@@ -77,10 +77,31 @@ class RunRecord:
     experiment_id: str | None = None
 
     def fail(self, exc: BaseException) -> None:
-        """Mark the record FAILED with the error recorded (``error`` tag and field)."""
+        """Mark the record FAILED with the error recorded (``error`` tag and field).
+
+        An interrupt (Ctrl-C, SIGTERM) behind ``exc`` is named first: one that lands while Prefect's engine sets up
+        a task surfaces as the engine's own follow-on error (``ValueError: Task run is not set``), which says
+        nothing about why the run stopped."""
         self.status = "FAILED"
-        self.error = f"{type(exc).__name__}: {exc}"[:5000]
+        error = f"{type(exc).__name__}: {exc}"
+        interrupt = _interrupt_behind(exc)
+        if interrupt is not None and interrupt is not exc:
+            said = f": {interrupt}" if str(interrupt) else ""
+            error = f"{type(interrupt).__name__}{said} (then {error})"
+        self.error = error[:5000]
         self.tags["error"] = self.error
+
+
+def _interrupt_behind(exc: BaseException) -> BaseException | None:
+    """The KeyboardInterrupt or Prefect ``TerminationSignal`` in ``exc``'s chain of causes and contexts, if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, KeyboardInterrupt) or type(current).__name__ == "TerminationSignal":
+            return current
+        current = current.__cause__ or current.__context__
+    return None
 
 
 # MLflow's own limits (mlflow/utils/validation.py): a value breaking one is refused however often it is retried.

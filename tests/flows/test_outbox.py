@@ -185,3 +185,23 @@ def test_two_concurrent_syncs_publish_each_run_once_and_a_missing_file_is_one_li
     lines = [line for line in errors.splitlines() if line.strip()]
     assert len(lines) == 1 and folders[2].name in lines[0] and "No such file" in lines[0], errors
     assert sorted(proc.returncode for proc in procs) == [0, 1]  # the one that found the damaged record says so
+
+
+def test_a_failure_caused_by_an_interrupt_names_the_interrupt_first() -> None:
+    """Ctrl-C landing while Prefect's engine sets up a task surfaces as the engine's follow-on ValueError: the run's
+    error says it was interrupted, then what followed; an ordinary error is recorded as it is."""
+    from flows.outbox import RunRecord
+
+    record = RunRecord(experiment="e", run_name="r")
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ValueError("Task run is not set")  # noqa: B904 - the engine's follow-on error, context implicit
+    except ValueError as follow_on:
+        record.fail(follow_on)
+    assert record.status == "FAILED"
+    assert record.tags["error"] == "KeyboardInterrupt (then ValueError: Task run is not set)"
+    plain = RunRecord(experiment="e", run_name="r")
+    plain.fail(ValueError("bad column 'x'"))
+    assert plain.tags["error"] == "ValueError: bad column 'x'"
