@@ -43,8 +43,8 @@ def _monomial_gather(powers: np.ndarray) -> np.ndarray | None:
 
 def _monomials(powers: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """The monomials of ``powers`` (p, d) at states (..., d) → (..., p): every factor gathered in one ``take`` and
-    multiplied in one ``prod``, about 5x faster than a power-and-product at one state vector (an ODE solver calls
-    this ~1e5 times per discovery)."""
+    multiplied in one ``multiply.reduce``, about 5x faster than a power-and-product at one state vector (an ODE
+    solver calls this ~1e5 times per discovery)."""
     gather = _monomial_gather(powers)
     if gather is None:
         exponents = powers.astype(float)
