@@ -75,7 +75,6 @@ class StabilityCheck:
         angles = angle_states(coefficients, library)
         lower = np.where(angles, -np.inf, self.lower)
         upper = np.where(angles, np.inf, self.upper)
-        bound = np.inf if angles.any() else float(np.max(np.abs(np.concatenate([lower, upper]))))
         try:
             paths = simulate_model(
                 coefficients,
@@ -83,7 +82,7 @@ class StabilityCheck:
                 self.starts,
                 self.times,
                 max_seconds=np.inf,
-                bound=bound,
+                bound=np.inf,  # the box bounds every state that is not an angle; the solver still stops on NaN
                 box=(lower, upper),
                 max_evaluations=self.budget,
             )  # (m, k, d)
