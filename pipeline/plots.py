@@ -20,6 +20,7 @@ from pipeline.differentiation import DerivativeResult  # noqa: E402
 from pipeline.discovery import DiscoveryResult  # noqa: E402
 from pipeline.errors import SimulationError  # noqa: E402
 from pipeline.figure_layout import arrange_grid  # noqa: E402
+from pipeline.figure_reuse import subplots  # noqa: E402
 
 __all__ = ["plot_derivatives", "plot_inclusion", "plot_model_fit", "plot_pareto"]
 
@@ -74,7 +75,7 @@ def plot_model_fit(
     is shown as a note in the title instead of a curve.
     """
     d = len(result.names)
-    fig, axes = plt.subplots(d, 1, figsize=(8, 2.4 * d + 0.6), sharex=True, squeeze=False)
+    fig, axes = subplots("model_fit", d, 1, figsize=(8, 2.4 * d + 0.6), sharex=True)
     note = ""
     for k, (t, x, r) in enumerate(zip(ts, xs, derivatives)):
         t_fine = np.linspace(t[0], t[-1], max(t.shape[0], 400))  # the model is continuous: draw it so
@@ -118,7 +119,7 @@ def plot_derivatives(
     simulated trajectory looks like.
     """
     d = len(result.names)
-    fig, axes = plt.subplots(d, 1, figsize=(8, 2.2 * d + 0.6), sharex=True, squeeze=False)
+    fig, axes = subplots("derivatives", d, 1, figsize=(8, 2.2 * d + 0.6), sharex=True)
     for k, (t, r) in enumerate(zip(ts, derivatives)):
         model = result.predict(r.smoothed, None if us is None else us[k])
         for j in range(d):
@@ -142,7 +143,7 @@ def plot_derivatives(
 def plot_pareto(result: DiscoveryResult) -> Figure:
     """Cross-validated error against complexity of every candidate model, per state; the chosen one ringed."""
     d = len(result.names)
-    fig, axes = plt.subplots(1, d, figsize=(max(5.0, 3.6 * d), 3.2), squeeze=False)
+    fig, axes = subplots("pareto", 1, d, figsize=(max(5.0, 3.6 * d), 3.2))
     for j, name in enumerate(result.names):
         ax = axes[0, j]
         rows = [r for r in result.pareto if r["state"] == name]
@@ -184,7 +185,7 @@ def _log_axis_if_wide(ax: Axes, values: Sequence[float]) -> None:
 def plot_inclusion(result: DiscoveryResult, *, top: int = 12) -> Figure:
     """Bootstrap inclusion probability of the most often selected terms, per state."""
     d = len(result.names)
-    fig, axes = plt.subplots(1, d, figsize=(max(5.0, 3.6 * d), 3.4), squeeze=False)
+    fig, axes = subplots("inclusion", 1, d, figsize=(max(5.0, 3.6 * d), 3.4))
     names = list(result.feature_names)
     shown: list[float] = []
     for j, state in enumerate(result.names):
@@ -194,7 +195,9 @@ def plot_inclusion(result: DiscoveryResult, *, top: int = 12) -> Figure:
             order = [k for k in order if result.inclusion[j, k] > 0] or list(order[:1])
             shown += [float(result.inclusion[j, k]) for k in order]
             colours = ["tab:blue" if result.coefficients[j, k] != 0 else "0.7" for k in order]
-            ax.barh([names[k] for k in order][::-1], result.inclusion[j, order][::-1], color=colours[::-1])
+            rows = np.arange(len(order))  # numbered rows, not categories: a reused axes keeps no category list
+            ax.barh(rows, result.inclusion[j, order][::-1], color=colours[::-1])
+            ax.set_yticks(rows, [names[k] for k in order][::-1])
         ax.set_xlim(0, 1)
         ax.set_title(f"{state}'", fontsize=9)
         ax.set_xlabel("inclusion probability")

@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from pipeline.discovery import DiscoveryResult
+from pipeline.figure_reuse import is_kept, reusing_figures
 from pipeline.sensitivity.analysis import SensitivityResult
 
 __all__ = ["ReportHeader", "render_report", "render_sensitivity_report"]
@@ -36,18 +37,20 @@ FIGURE_LOCK = threading.RLock()
 def render_figures(build: Callable[[], dict[str, Figure]]) -> dict[str, bytes]:
     """Build figures (``build()`` returns name -> Figure) and render them to PNG under :data:`FIGURE_LOCK`.
 
-    Concurrent flows in one process (threads) would otherwise corrupt each other's figures; the figures are
-    closed afterwards either way.
+    Concurrent flows in one process (threads) would otherwise corrupt each other's figures. Plots that lay out
+    through :func:`pipeline.figure_reuse.subplots` reuse the figure of the previous render with the same layout
+    (a batch renders the same layouts for every series); every other figure is closed afterwards.
     """
     import matplotlib.pyplot as plt
 
-    with FIGURE_LOCK:
+    with FIGURE_LOCK, reusing_figures():
         figures = build()
         try:
             return {name: figure_png(figure) for name, figure in figures.items()}
         finally:
             for figure in figures.values():
-                plt.close(figure)
+                if not is_kept(figure):
+                    plt.close(figure)
 
 
 def figure_png(figure: Figure) -> bytes:

@@ -1,4 +1,5 @@
-"""Figures draw whatever the state names are: matplotlib's maths parsing is off for our text."""
+"""Figures draw whatever the state names are (maths parsing is off for our text), and a reused figure draws
+exactly what a new one does."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import io
 
 import numpy as np
 
+from pipeline.config import DiscoveryConfig
 from pipeline.differentiation import smooth_and_differentiate
-from pipeline.discovery import discover
+from pipeline.discovery import DiscoveryResult, discover
 from pipeline.plots import plot_derivatives, plot_inclusion, plot_model_fit, plot_pareto
+from pipeline.report import figure_png, render_figures
 
 
 def test_every_figure_renders_state_names_that_look_like_maths() -> None:
@@ -29,3 +32,51 @@ def test_every_figure_renders_state_names_that_look_like_maths() -> None:
         assert buffer.tell() > 1000
     titles = [ax.get_title(loc="left") or ax.get_title() for ax in figures[0].axes]
     assert any(r"$\nope$'" in title for title in titles)
+
+
+def _rendered_fresh(figures: list) -> list[bytes]:
+    import matplotlib.pyplot as plt
+
+    out = [figure_png(figure) for figure in figures]
+    for figure in figures:
+        plt.close(figure)
+    return out
+
+
+def test_reused_figures_draw_exactly_what_new_ones_draw() -> None:
+    """render_figures reuses each layout's figure from one render to the next (pipeline.figure_reuse); nothing of
+    an earlier result may show: every PNG equals, pixel for pixel, the one a new figure gives. The sequence mixes
+    state counts, one and two trajectories, log and linear Pareto axes, with and without bagging."""
+    t = np.linspace(0.0, 6.0, 240)
+    decay = np.column_stack([np.exp(-0.5 * t), 3.0 * np.exp(-1.5 * t)])
+    spiral = np.column_stack([np.exp(-0.3 * t) * np.cos(2 * t), np.exp(-0.3 * t) * np.sin(2 * t), np.exp(-0.2 * t)])
+    cases = []
+    for xs, names, config in [
+        ([decay], ["a", "b"], DiscoveryConfig()),
+        ([spiral], ["x", "y", "z"], DiscoveryConfig()),
+        ([decay, 0.5 * decay], ["a", "b"], DiscoveryConfig(n_bootstrap=0)),
+    ]:
+        derivatives = [smooth_and_differentiate(t, x) for x in xs]
+        result = discover([t] * len(xs), xs, feature_names=names, derivatives=derivatives, config=config)
+        cases.append(([t] * len(xs), xs, derivatives, result))
+
+    def figures(ts: list, xs: list, derivatives: list, result: DiscoveryResult) -> dict:
+        return {
+            "fit": plot_model_fit(ts, xs, derivatives, result),
+            "derivatives": plot_derivatives(ts, derivatives, result),
+            "pareto": plot_pareto(result),
+            "inclusion": plot_inclusion(result),
+        }
+
+    for case in [cases[0], cases[1], cases[2], cases[0], cases[1]]:
+        reused = render_figures(lambda: figures(*case))  # noqa: B023 - called at once
+        fresh = _rendered_fresh(list(figures(*case).values()))
+        for name, expected in zip(reused, fresh):
+            assert _pixels(reused[name]).shape == _pixels(expected).shape, name
+            assert np.array_equal(_pixels(reused[name]), _pixels(expected)), name
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)))
