@@ -13,6 +13,7 @@ cost of judging and refining no longer grows with the length of the record.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -98,20 +99,28 @@ class ShootingProblem:
         binned_us = None if us is None else means(us)
         return cls(library, means(ts), means(xs), means(smoothed), binned_us, n_blocks, min(sizes))
 
-    def plan(self) -> list[ShootingBlock]:
+    def plan(self) -> tuple[ShootingBlock, ...]:
         """Every block: each trajectory cut into ``n_blocks`` (fewer for a short one, so that every block
         holds at least 3 samples), blocks of fewer than 3 samples dropped."""
+        return self._plan
+
+    @functools.cached_property
+    def _plan(self) -> tuple[ShootingBlock, ...]:
         blocks = []
         for k, t in enumerate(self.ts):
             n_blocks = max(1, min(self.n_blocks, (t.shape[0] - 1) // 2))
             edges = np.linspace(0, t.shape[0] - 1, n_blocks + 1).astype(int)
             blocks += [ShootingBlock(k, int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b - a >= 2]
-        return blocks
+        return tuple(blocks)
 
     def spread(self) -> np.ndarray:
-        """Standard deviation of each observed state over all trajectories (d,); 1 where it is 0."""
+        """Standard deviation of each observed state over all trajectories (d,); 1 where it is 0 (read-only)."""
+        return self._spread
+
+    @functools.cached_property
+    def _spread(self) -> np.ndarray:
         spread = np.vstack(self.xs).std(axis=0)
-        return np.where(spread > 0, spread, 1.0)
+        return _read_only(np.where(spread > 0, spread, 1.0))
 
     def residual_count(self) -> int:
         """Number of (sample, state) residuals over all blocks."""
@@ -172,8 +181,15 @@ class ShootingProblem:
         return float(np.mean(((simulated - self.batched_observed(length)) / scale) ** 2))
 
     def batched_observed(self, length: int) -> np.ndarray:
-        """The first ``length`` observed states of every block, stacked as (m, B, d)."""
-        return np.stack([self.xs[b.trajectory][b.first : b.first + length] for b in self.plan()], axis=1)
+        """The first ``length`` observed states of every block, stacked as (m, B, d) (read-only)."""
+        if length not in self._observed:
+            stacked = np.stack([self.xs[b.trajectory][b.first : b.first + length] for b in self.plan()], axis=1)
+            self._observed[length] = _read_only(stacked)
+        return self._observed[length]
+
+    @functools.cached_property
+    def _observed(self) -> dict[int, np.ndarray]:
+        return {}
 
     def simulate_batch(self, coefficients: np.ndarray, relative: np.ndarray, length: int) -> np.ndarray:
         """The model (d, p) simulated from every block's smoothed start over the shared ``relative`` times (m,),
@@ -182,18 +198,26 @@ class ShootingProblem:
         Raises:
             SimulationError: as :meth:`simulate_block`.
         """
-        starts = np.array([self.smoothed[b.trajectory][b.first] for b in self.plan()])  # (B, d)
         return simulate_model(
             coefficients,
             self.library,
-            starts,
+            self._starts,
             relative,
             max_seconds=math.inf,  # bounded by evaluations, not wall time
             max_evaluations=evaluation_budget(length),
         )
 
+    @functools.cached_property
+    def _starts(self) -> np.ndarray:
+        """Every block's smoothed start (B, d), read-only."""
+        return _read_only(np.array([self.smoothed[b.trajectory][b.first] for b in self.plan()]))
+
     def shared_grid(self) -> tuple[np.ndarray, int] | None:
         """The relative times (m,) and sample count shared by every block, if all blocks can run as one batch."""
+        return self._shared_grid
+
+    @functools.cached_property
+    def _shared_grid(self) -> tuple[np.ndarray, int] | None:
         if self.us is not None:
             return None
         plan = self.plan()
@@ -204,8 +228,14 @@ class ShootingProblem:
         reference = grids[0]
         tolerance = SHARED_GRID_TOLERANCE * max(float(np.median(np.diff(reference))), 1e-300)
         if all(np.allclose(g, reference, rtol=0.0, atol=tolerance) for g in grids[1:]):
-            return reference, length
+            return _read_only(reference), length
         return None
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    """``values``, no longer writable: a problem's cached arrays are shared by every call."""
+    values.setflags(write=False)
+    return values
 
 
 def _bin_means(values: np.ndarray, n_bins: int) -> np.ndarray:
