@@ -11,6 +11,8 @@ differentiation, discovery with 40 bagging resamples, and publishes its MLflow r
 metrics, equations, tables, three plots and the HTML report); the pyfunc model is not logged
 (1.5 s of MLflow work per run that a scaled batch would not pay; ``equations.json`` is the model).
 Throughput = series per second of the batch; parallel efficiency = throughput(N) / (N × throughput(1)).
+Also the CPU seconds per series of every process of the run (workers, servers, PostgreSQL, this one), which
+say where the work goes and compare across days when the machine's speed does not.
 Writes benchmarks/results/scaling.md. Run ``--workers 1 16`` on a 16-core machine for the big case.
 """
 
@@ -20,6 +22,7 @@ import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -49,6 +52,72 @@ def make_series(folder: Path, n: int) -> Path:
     return folder
 
 
+CPU_GROUPS = {
+    "Dask workers": ("multiprocessing", "distributed"),
+    "MLflow server": ("mlflow",),
+    "Prefect server": ("prefect.server",),
+    "PostgreSQL": ("postgres",),
+}
+"""Process groups of :class:`CpuAccount`, by a word of their command line; anything else counts as "other"."""
+
+
+class CpuAccount:
+    """CPU seconds (user + system) used during the ``with`` block by this process and every process below it (Dask
+    workers and nannies, the MLflow and Prefect servers, PostgreSQL), sampled every second in a thread; what a process
+    started before the block had used by then is not counted.
+
+    The wall time of a batch depends on how fast the machine is that day; the CPU seconds per series say where the work
+    goes, and compare across days. A process that ends between two samples loses at most its last second.
+    """
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._me = psutil.Process()
+        self._start = self._own_seconds()
+        self._seen: dict[int, tuple[str, float]] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _own_seconds(self) -> float:
+        times = self._me.cpu_times()
+        return times.user + times.system
+
+    def _loop(self) -> None:
+        while not self._done.wait(1.0):
+            self._sample()
+
+    def _sample(self) -> None:
+        import psutil
+
+        for process in self._me.children(recursive=True):
+            try:
+                command, times = " ".join(process.cmdline()), process.cpu_times()
+            except psutil.Error:
+                continue
+            group = next((g for g, words in CPU_GROUPS.items() if any(w in command for w in words)), "other")
+            self._seen[process.pid] = (group, times.user + times.system)
+
+    def __enter__(self) -> CpuAccount:
+        self._sample()
+        self._before = {pid: seconds for pid, (_, seconds) in self._seen.items()}  # servers started earlier
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._sample()
+        self._done.set()
+        self._thread.join()
+        self._end = self._own_seconds()
+
+    def by_group(self) -> dict[str, float]:
+        """CPU seconds per group, and ``this process`` (the flow run, the Dask scheduler, Prefect's client)."""
+        totals = {"this process": self._end - self._start}
+        for pid, (group, seconds) in self._seen.items():
+            totals[group] = totals.get(group, 0.0) + seconds - self._before.get(pid, 0.0)
+        return totals
+
+
 def run(folder: Path, workers: int, work: Path) -> dict[str, float]:
     from flows.local_stack import postgres_available, start_mlflow_server, start_postgres, stop_process
 
@@ -66,11 +135,13 @@ def run(folder: Path, workers: int, work: Path) -> dict[str, float]:
         from pipeline.config import ExecutorConfig
 
         start = time.perf_counter()
-        batch = run_batch(folder, name=f"scaling-{workers}", resume=False,
-                          executor=ExecutorConfig(kind="dask", n_workers=workers))  # fmt: skip
+        with CpuAccount() as cpu:
+            batch = run_batch(folder, name=f"scaling-{workers}", resume=False,
+                              executor=ExecutorConfig(kind="dask", n_workers=workers))  # fmt: skip
         elapsed = time.perf_counter() - start
         statuses = [item.status for item in batch.items]
         return {
+            "cpu": {group: seconds / max(1, len(statuses)) for group, seconds in cpu.by_group().items()},
             "workers": workers,
             "series": len(statuses),
             "finished": statuses.count("FINISHED"),
@@ -116,6 +187,18 @@ def main() -> None:
             f"| {r['workers']} | {r['series']} | {r['finished']} | {r['failed']} | {r['queued']} |"
             f" {r['seconds']:.0f} | {r['throughput']:.2f} | {efficiency} |"
         )
+    groups = ["Dask workers", "MLflow server", "Prefect server", "PostgreSQL", "this process", "other"]
+    lines += [
+        "",
+        "CPU seconds per series during the batch (every process of the run, sampled each second; compares across days",
+        "when the machine's speed does not):",
+        "",
+        "| workers | " + " | ".join(groups) + " | all |",
+        "|---:|" + "---:|" * (len(groups) + 1),
+    ]
+    for r in rows:
+        cells = [f"{r['cpu'].get(group, 0.0):.3f}" for group in groups]
+        lines.append(f"| {r['workers']} | " + " | ".join(cells) + f" | {sum(r['cpu'].values()):.3f} |")
     path = HERE / "results" / "scaling.md"
     earlier = path.read_text().split("\n", 1)[1] if path.exists() else ""  # every earlier measurement, kept below
     path.write_text("\n".join(lines) + "\n" + earlier)
