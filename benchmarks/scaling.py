@@ -53,12 +53,13 @@ def make_series(folder: Path, n: int) -> Path:
 
 
 CPU_GROUPS = {
+    "PostgreSQL": ("postgres",),  # first: its backends' command lines name the database, "mlflow"
     "Dask workers": ("multiprocessing", "distributed"),
     "MLflow server": ("mlflow",),
     "Prefect server": ("prefect.server",),
-    "PostgreSQL": ("postgres",),
 }
-"""Process groups of :class:`CpuAccount`, by a word of their command line; anything else counts as "other"."""
+"""Process groups of :class:`CpuAccount`, by a word of their command line (the first group that matches); anything
+else counts as "other"."""
 
 
 class CpuAccount:

@@ -12,6 +12,7 @@ Not thread-safe on its own: use it under ``pipeline.report.FIGURE_LOCK`` (``rend
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,18 +40,18 @@ class _Kept:
 
 
 _kept: OrderedDict[tuple, _Kept] = OrderedDict()
-_active = 0
+_reusing = threading.local()  # per thread: a plot called directly in another thread meanwhile gets a new figure
 
 
 @contextmanager
 def reusing_figures() -> Iterator[None]:
-    """While active, :func:`subplots` reuses the figure of an earlier call with the same layout."""
-    global _active
-    _active += 1
+    """While active in this thread, :func:`subplots` reuses the figure of an earlier call with the same layout."""
+    depth = getattr(_reusing, "depth", 0)
+    _reusing.depth = depth + 1
     try:
         yield
     finally:
-        _active -= 1
+        _reusing.depth = depth
 
 
 def is_kept(figure: Figure) -> bool:
@@ -62,7 +63,7 @@ def subplots(
     key: str, nrows: int, ncols: int, *, figsize: tuple[float, float], sharex: bool = False
 ) -> tuple[Figure, np.ndarray]:
     """``plt.subplots(nrows, ncols, figsize=figsize, sharex=sharex, squeeze=False)``, or, while
-    :func:`reusing_figures` is active, the figure made earlier for the same ``key`` and layout, emptied.
+    :func:`reusing_figures` is active in this thread, the figure made earlier for the same ``key`` and layout, emptied.
 
     Args:
         key: the plot's name (two plots with the same grid keep their own figures).
@@ -70,7 +71,7 @@ def subplots(
     Returns:
         (figure, axes as an (nrows, ncols) array).
     """
-    if not _active:
+    if not getattr(_reusing, "depth", 0):
         return plt.subplots(nrows, ncols, figsize=figsize, sharex=sharex, squeeze=False)
     layout = (key, nrows, ncols, tuple(figsize), sharex)
     kept = _kept.get(layout)

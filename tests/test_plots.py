@@ -80,3 +80,20 @@ def _pixels(png: bytes) -> np.ndarray:
     from PIL import Image
 
     return np.asarray(Image.open(io.BytesIO(png)))
+
+
+def test_a_plot_called_outside_a_render_gets_a_figure_of_its_own() -> None:
+    """Only render_figures' own thread reuses figures: a plot called directly (here, in another thread while a render
+    is active) gets a new figure that no later render empties."""
+    import threading
+
+    from pipeline.figure_reuse import is_kept, reusing_figures, subplots
+
+    made = []
+    with reusing_figures():
+        kept, _ = subplots("probe", 1, 1, figsize=(2.0, 2.0))
+        worker = threading.Thread(target=lambda: made.append(subplots("probe", 1, 1, figsize=(2.0, 2.0))[0]))
+        worker.start()
+        worker.join()
+    assert is_kept(kept)
+    assert made[0] is not kept and not is_kept(made[0])
