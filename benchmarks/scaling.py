@@ -75,7 +75,6 @@ class CpuAccount:
         import psutil
 
         self._me = psutil.Process()
-        self._start = self._own_seconds()
         self._seen: dict[int, tuple[str, float]] = {}
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -100,6 +99,7 @@ class CpuAccount:
             self._seen[process.pid] = (group, times.user + times.system)
 
     def __enter__(self) -> CpuAccount:
+        self._start = self._own_seconds()
         self._sample()
         self._before = {pid: seconds for pid, (_, seconds) in self._seen.items()}  # servers started earlier
         self._thread.start()
@@ -188,7 +188,7 @@ def main() -> None:
             f"| {r['workers']} | {r['series']} | {r['finished']} | {r['failed']} | {r['queued']} |"
             f" {r['seconds']:.0f} | {r['throughput']:.2f} | {efficiency} |"
         )
-    groups = ["Dask workers", "MLflow server", "Prefect server", "PostgreSQL", "this process", "other"]
+    groups = [*CPU_GROUPS, "this process", "other"]
     lines += [
         "",
         "CPU seconds per series during the batch (every process of the run, sampled each second; compares across days",
