@@ -11,7 +11,10 @@ outside the timings, each repetition:
 - **publish**: ``Tracker.publish`` of that record: run, params, metrics, tags, dataset input, artifacts, the
   pyfunc model (signature, input example), terminate;
 - **bare MLflow**: the same writes issued directly with ``MlflowClient`` and ``mlflow.pyfunc.log_model``
-  (same params, metrics, tags, files and model arguments), no deltaflow code in between: the floor.
+  (same params, metrics, tags, files and model arguments, the model's code as the same one archive), no
+  deltaflow code in between: the floor. It runs in the same process after deltaflow's ``Tracker``, so it
+  shares the once-per-process MLflow lookups that ``flows.tracking`` settles (until stop 24 it shipped the
+  whole ``pipeline`` package as ``code_paths``, one upload per module).
 
 Both against a SQLite file and against a local ``mlflow server`` (SQLite behind it). Medians of ``--runs``
 after one warm-up. ``--profile`` prints cProfile's top functions of the publish. Writes the table of the
@@ -94,6 +97,7 @@ def bare(uri: str, record: Any, model_args: dict[str, Any]) -> float:
     from mlflow.entities import Dataset, DatasetInput, Metric, Param
     from mlflow.tracking import MlflowClient
 
+    from flows.model_code import model_code_archive
     from flows.tracking import DATASET_TAG
 
     t0 = time.perf_counter()
@@ -121,7 +125,7 @@ def bare(uri: str, record: Any, model_args: dict[str, Any]) -> float:
         model_json.write_text(json.dumps(record.model))
         mlflow.set_tracking_uri(uri)
         with mlflow.start_run(run_id=run_id):
-            mlflow.pyfunc.log_model(**model_args, artifacts={"model": str(model_json)})
+            mlflow.pyfunc.log_model(**model_args, artifacts={"model": str(model_json), "code": model_code_archive()})
     client.set_terminated(run_id)
     return time.perf_counter() - t0
 
@@ -138,7 +142,7 @@ def model_arguments(record: Any, name: str) -> dict[str, Any]:
     output = pd.DataFrame({f"d{n}/dt": [0.0] for n in names})
     return {
         "name": name, "input_example": example, "python_model": str(ROOT / "flows" / "pyfunc_model.py"),
-        "code_paths": [str(ROOT / "pipeline")], "pip_requirements": list(_model_requirements()),
+        "pip_requirements": list(_model_requirements()),
         "signature": infer_signature(example, output, params={"simulate": False, "t": [0.0, 1.0]}),
     }  # fmt: skip
 

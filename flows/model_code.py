@@ -4,7 +4,8 @@
 errors: 9 of the package's 63 files. Shipping the whole package cost one artifact upload per file per
 model (against an ``mlflow server``, an HTTP request each). The modules are found by following the
 ``from pipeline... import`` statements of the wrapper (top-level and inside functions), with every
-parent package's ``__init__.py``; they are copied once per process into a temporary folder.
+parent package's ``__init__.py``; they are zipped once per process into one archive, which the model carries as
+an artifact (one upload instead of nine).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import atexit
 import functools
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 
-__all__ = ["model_code_path", "pipeline_modules"]
+__all__ = ["ARCHIVE_NAME", "model_code_archive", "pipeline_modules"]
 
 _FLOWS = Path(__file__).resolve().parent
 _ROOT = _FLOWS.parent
@@ -60,14 +62,24 @@ def pipeline_modules(entry: Path = _FLOWS / "pyfunc_model.py") -> set[str]:
     return seen
 
 
+ARCHIVE_NAME = "pipeline.zip"
+"""The archive's file name: the model carries it as ``artifacts/pipeline.zip``, and ``flows/pyfunc_model.py`` puts it
+on ``sys.path`` (Python imports modules from a zip archive)."""
+
+
 @functools.cache
-def model_code_path() -> str:
-    """A folder ``pipeline/`` holding only :func:`pipeline_modules` (made once per process, removed at exit)."""
+def model_code_archive() -> str:
+    """A zip archive of :func:`pipeline_modules` (``pipeline/...py``), made once per process, removed at exit.
+
+    One file instead of one per module: against an ``mlflow server`` each file of a model is an upload request.
+    Entries are written in sorted order with a fixed timestamp, so the same code gives the same bytes.
+    """
     folder = Path(tempfile.mkdtemp(prefix="deltaflow-model-code-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    for name in pipeline_modules():
-        source = _module_file(name)
-        target = folder / source.relative_to(_ROOT)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-    return str(folder / "pipeline")
+    archive = folder / ARCHIVE_NAME
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for name in sorted(pipeline_modules()):
+            source = _module_file(name)
+            entry = zipfile.ZipInfo(source.relative_to(_ROOT).as_posix(), date_time=(2020, 1, 1, 0, 0, 0))
+            bundle.writestr(entry, source.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
+    return str(archive)

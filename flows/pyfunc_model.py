@@ -1,7 +1,8 @@
 """The MLflow pyfunc wrapper of a discovered ODE ("models from code": MLflow runs this file).
 
 Loaded with ``mlflow.pyfunc.load_model(uri)`` from any working directory: the model
-carries this file, the ``pipeline`` package (as code) and the model's JSON.
+carries this file, the ``pipeline`` modules it imports (one zip archive, ``artifacts/pipeline.zip``, put on
+``sys.path`` below) and the model's JSON.
 
 - ``predict(frame_of_states)`` returns the right-hand side, one ``d<state>/dt`` column per state;
 - ``predict(frame, params={"simulate": True, "t": [...]})`` integrates from the frame's first
@@ -11,10 +12,18 @@ This file imports only mlflow, numpy, pandas and the pure ``pipeline`` core: loa
 model needs no Prefect and touches nothing in the working directory.
 """
 
+# ruff: noqa: E402 - the imports follow the line that puts the model's code archive on sys.path
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from typing import Any
+
+# the model's own copy of the pipeline modules it needs (flows.model_code): a zip archive beside this file once logged
+_CODE = Path(__file__).resolve().parent / "artifacts" / "pipeline.zip"
+if _CODE.is_file() and str(_CODE) not in sys.path:
+    sys.path.insert(0, str(_CODE))
 
 import mlflow
 import numpy as np

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ def test_a_logged_model_carries_only_the_code_it_imports_and_runs_without_deltaf
 ) -> None:
     import mlflow
 
-    from flows.model_code import pipeline_modules
+    from flows.model_code import ARCHIVE_NAME, pipeline_modules
     from pipeline import discover, load_config, load_timeseries
 
     config = load_config(ROOT / "configs" / "exp_decay.yaml")
@@ -56,7 +57,9 @@ def test_a_logged_model_carries_only_the_code_it_imports_and_runs_without_deltaf
         uri = tracker.log_discovered_model(run_id, result, name="decay")
     mlflow.set_tracking_uri(mlflow_uri)
     local = Path(mlflow.artifacts.download_artifacts(uri, dst_path=str(tmp_path / "model")))
-    shipped = {str(p.relative_to(local / "code")) for p in (local / "code").rglob("*.py")}
+    assert not (local / "code").exists()  # the modules travel as one archive: one upload, not one per module
+    with zipfile.ZipFile(local / "artifacts" / ARCHIVE_NAME) as archive:
+        shipped = set(archive.namelist())
     assert shipped == {m.replace(".", "/") + (".py" if (ROOT / m.replace(".", "/")).with_suffix(".py").is_file()
                        else "/__init__.py") for m in pipeline_modules()}  # fmt: skip
     assert len(shipped) < 20 and "pipeline/discovery/result.py" in shipped
@@ -66,7 +69,8 @@ def test_a_logged_model_carries_only_the_code_it_imports_and_runs_without_deltaf
         "print(float(m.predict(pd.DataFrame({'u': [2.0]})).iloc[0, 0]));"
         "out = m.predict(pd.DataFrame({'u': [1.0]}), params={'simulate': True, 't': [0.0, 1.0]});"
         "print(float(out['u'].iloc[-1]));"
-        "import pipeline.discovery.simulate as s; assert s.__file__.startswith(sys.argv[1]), s.__file__"
+        "import pipeline.discovery.simulate as s; assert s.__file__.startswith(sys.argv[1]), s.__file__;"
+        "assert '.zip' in s.__file__, s.__file__"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # no deltaflow but the model's own code
     done = subprocess.run(
@@ -76,3 +80,30 @@ def test_a_logged_model_carries_only_the_code_it_imports_and_runs_without_deltaf
     assert done.returncode == 0, done.stderr[-2000:]
     rate, end = (float(v) for v in done.stdout.split()[-2:])
     assert rate == pytest.approx(-2.0, rel=0.05) and end == pytest.approx(0.368, rel=0.05)
+
+
+def test_mlflow_lookups_that_cannot_change_within_a_process_are_made_once(mlflow_uri: str) -> None:
+    """Before each REST request MLflow asks whether it runs on Databricks by importing Databricks' runtime (a
+    failed import is not cached); after a Tracker exists, the answer is kept and nothing is imported again."""
+    from mlflow.tracking.request_header.registry import resolve_request_headers
+    from mlflow.utils import requirements_utils
+
+    Tracker(mlflow_uri)
+    wanted: list[str] = []
+
+    class Recorder:
+        @staticmethod
+        def find_spec(name: str, path: object = None, target: object = None) -> None:
+            if name.split(".")[0] in ("dbruntime", "pyspark", "databricks"):
+                wanted.append(name)
+
+    sys.meta_path.insert(0, Recorder)
+    try:
+        headers = [resolve_request_headers() for _ in range(3)]
+    finally:
+        sys.meta_path.remove(Recorder)
+    assert wanted == [] and all("User-Agent" in h for h in headers)
+    version = requirements_utils._get_installed_version("numpy")
+    hits = requirements_utils._get_installed_version.cache_info().hits
+    assert requirements_utils._get_installed_version("numpy") == version
+    assert requirements_utils._get_installed_version.cache_info().hits == hits + 1
