@@ -50,11 +50,13 @@ def _monomials(powers: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         exponents = powers.astype(float)
         return lambda states: np.prod(states[..., None, :] ** exponents, axis=-1)
     flat, shape = gather.ravel(), gather.shape
+    padded_by_shape: dict[tuple[int, ...], np.ndarray] = {}  # [1, x] per states' shape, its 1s written once
 
     def evaluate(states: np.ndarray) -> np.ndarray:
         lead = states.shape[:-1]
-        padded = np.empty(lead + (states.shape[-1] + 1,))
-        padded[..., 0] = 1.0
+        padded = padded_by_shape.get(lead)
+        if padded is None:
+            padded = padded_by_shape[lead] = np.ones(lead + (states.shape[-1] + 1,))
         padded[..., 1:] = states
         return np.multiply.reduce(padded.take(flat, axis=-1).reshape(lead + shape), axis=-2)
 
