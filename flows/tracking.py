@@ -139,6 +139,32 @@ def _create_store_once(uri: str, client: MlflowClient) -> None:
     _READY_STORES.add(uri)
 
 
+def _param_items(params: dict[str, Any]) -> list[Param]:
+    """Flat params as MLflow ``Param`` entries: values cut to MLflow's length limit, secret-looking keys masked."""
+    return [Param(key, "***" if _SECRET.search(key) else str(value)[:_PARAM_LIMIT]) for key, value in params.items()]
+
+
+def _metric_items(
+    metrics: dict[str, float], *, step: int = 0, series: dict[str, list[tuple[int, float]]] | None = None,
+    model_id: str | None = None,
+) -> list[Metric]:  # fmt: skip
+    """Finite scalar ``metrics`` (of the logged model ``model_id`` too, when given) and stepped ``series`` (key ->
+    [(step, value), ...]) as MLflow ``Metric`` entries; non-finite values are left out."""
+    now = int(time.time() * 1000)
+    items = [
+        Metric(_metric_key(key), float(value), now, step, model_id=model_id)
+        for key, value in metrics.items()
+        if math.isfinite(float(value))
+    ]
+    items += [
+        Metric(_metric_key(key), float(value), now, int(point))
+        for key, points in (series or {}).items()
+        for point, value in points
+        if math.isfinite(float(value))
+    ]
+    return items
+
+
 @functools.cache
 def _settle_process_lookups() -> None:
     """Answer once per process two questions MLflow asks again at every call, with answers that cannot change.
@@ -235,10 +261,7 @@ class Tracker:
 
     def log_params(self, run_id: str, params: dict[str, Any]) -> None:
         """Log flat params in batches (values cut to MLflow's length limit); secret-looking keys are masked."""
-        items = [
-            Param(key, "***" if _SECRET.search(key) else str(value)[:_PARAM_LIMIT]) for key, value in params.items()
-        ]
-        self._batch(run_id, params=items)
+        self._batch(run_id, params=_param_items(params))
 
     def log_metrics(
         self, run_id: str, metrics: dict[str, float], *, step: int = 0,
@@ -247,19 +270,7 @@ class Tracker:
         """Log finite scalar metrics and stepped ``series`` (key -> [(step, value), ...], one chart per key) in as
         few batches as MLflow allows; non-finite values are skipped. With ``model_id`` the scalar metrics are
         also the logged model's (its page and the models list show them)."""
-        now = int(time.time() * 1000)
-        items = [
-            Metric(_metric_key(key), float(value), now, step, model_id=model_id)
-            for key, value in metrics.items()
-            if math.isfinite(float(value))
-        ]
-        items += [
-            Metric(_metric_key(key), float(value), now, int(point))
-            for key, points in (series or {}).items()
-            for point, value in points
-            if math.isfinite(float(value))
-        ]
-        self._batch(run_id, metrics=items)
+        self._batch(run_id, metrics=_metric_items(metrics, step=step, series=series, model_id=model_id))
 
     def log_metric_steps(self, run_id: str, series: dict[str, list[tuple[int, float]]]) -> None:
         """Log stepped metrics (key -> [(step, value), ...]) in batches: one chart per key in the MLflow UI."""
@@ -324,8 +335,11 @@ class Tracker:
         """
         return self._log_model(run_id, result, register_as=register_as, name=name)[0]
 
-    def _log_model(self, run_id: str, result: Any, *, register_as: str | None, name: str) -> tuple[str, str]:
-        """:meth:`log_discovered_model`, returning (model URI, logged-model id).
+    def _log_model(
+        self, run_id: str, result: Any, *, register_as: str | None, name: str, params: dict[str, str] | None = None
+    ) -> tuple[str, str]:
+        """:meth:`log_discovered_model`, returning (model URI, logged-model id). ``params`` are the logged model's
+        own (the run's params, when its caller logs them later); without, MLflow copies those the run has.
 
         ``Model.log`` with an explicit ``run_id`` is what ``mlflow.pyfunc.log_model`` calls, minus the fluent
         active run (whose exit would mark the run FINISHED before the rest is written). Logged before the run's
@@ -365,6 +379,7 @@ class Tracker:
                         signature=signature,
                         pip_requirements=list(_model_requirements()),
                         registered_model_name=registered or None,
+                        params=params,
                     )
                 if registered and alias:
                     self.client.set_registered_model_alias(registered, alias, str(info.registered_model_version))
@@ -376,16 +391,19 @@ class Tracker:
     # ------------------------------------------------------------------ records: publish, or queue and sync
     def start(self, record: RunRecord) -> str:
         """Create the record's run now (RUNNING, e.g. a batch parent children nest under); publish completes it."""
+        record.run_id = self._create_run(record, record.tags).info.run_id
+        return record.run_id
+
+    def _create_run(self, record: RunRecord, tags: dict[str, str]) -> Any:
+        """A new MLflow run for ``record`` in its experiment (the experiment's id kept on the record)."""
         record.experiment_id = self.ensure_experiment(record.experiment)
         try:
-            run = self.client.create_run(
-                record.experiment_id, run_name=sanitize_name(record.run_name), tags=record.tags,
+            return self.client.create_run(
+                record.experiment_id, run_name=sanitize_name(record.run_name), tags=tags,
                 start_time=int(record.created * 1000),
             )  # fmt: skip
         except MlflowException as exc:
             raise TrackingError(f"MLflow at {self.uri}: cannot create a run ({exc})") from exc
-        record.run_id = run.info.run_id
-        return record.run_id
 
     def publish(self, record: RunRecord) -> tuple[str, str | None]:
         """Write a whole run record in a few batched calls; returns (run id, model URI or None).
@@ -394,37 +412,30 @@ class Tracker:
         the record's status, so a reader never sees a FINISHED run with missing parts. The created run
         id is kept on the record: a retry or a later sync completes the same run.
         """
-        experiment_id = self.ensure_experiment(record.experiment)
-        record.experiment_id = experiment_id
         tags = dict(record.tags)
         dataset = tags.pop(DATASET_TAG, None)
         if record.parent_run_id:
             tags["mlflow.parentRunId"] = record.parent_run_id
         if record.run_id is None:
-            try:
-                run = self.client.create_run(
-                    experiment_id,
-                    run_name=sanitize_name(record.run_name),
-                    tags=tags,
-                    start_time=int(record.created * 1000),
-                )
-            except MlflowException as exc:
-                raise TrackingError(f"MLflow at {self.uri}: cannot create a run ({exc})") from exc
+            run = self._create_run(record, tags)
             record.run_id, artifact_uri = run.info.run_id, run.info.artifact_uri
         else:
+            record.experiment_id = self.ensure_experiment(record.experiment)
             self.set_tags(record.run_id, tags)
             artifact_uri = None  # reopened: MLflow looks it up
         run_id = record.run_id
-        self.log_params(run_id, {k: v for k, v in record.params.items() if v is not None and v != "None"})
+        params = _param_items({k: v for k, v in record.params.items() if v is not None and v != "None"})
         model_uri = model_id = None
-        if record.model is not None and record.status == "FINISHED":  # after the params (the model keeps them)
+        if record.model is not None and record.status == "FINISHED":  # the model is given the params itself
             from pipeline.discovery import DiscoveryResult
 
             model_uri, model_id = self._log_model(
                 run_id, DiscoveryResult.from_dict(record.model), register_as=record.register_as,
-                name=tags.get("config.name", "model"),
+                name=tags.get("config.name", "model"), params={p.key: p.value for p in params},
             )  # fmt: skip
-        self.log_metrics(run_id, record.metrics, series=record.steps, model_id=model_id)
+        # params and metrics in one log_batch (one request), after the model so the metrics can name it
+        metrics = _metric_items(record.metrics, series=record.steps, model_id=model_id)
+        self._batch(run_id, params=params, metrics=metrics)
         self._log_inputs(run_id, dataset, tags.get(MODEL_INPUT_TAG))
         if record.files:
             self.log_files(run_id, _with_run_id(record.files, run_id), artifact_uri)

@@ -63,6 +63,7 @@ def test_a_run_reads_as_its_config_with_data_coefficients_and_a_registered_alias
     assert first.model_uri == "models:/decay-model@champion" and version.run_id == run.info.run_id
     model = client.get_logged_model(version.source.removeprefix("models:/"))
     assert model.name == "exp_decay" and model.source_run_id == run.info.run_id
+    assert model.params == run.data.params  # the model page shows the run's config, secrets masked alike
     import mlflow
 
     mlflow.set_tracking_uri(mlflow_uri)
