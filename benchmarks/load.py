@@ -13,6 +13,7 @@ benchmarks/results/load.md.
 from __future__ import annotations
 
 import argparse
+import contextvars
 import os
 import sys
 import tempfile
@@ -71,9 +72,12 @@ def run_load(n_runs: int, concurrency: int, folder: Path) -> dict[str, float]:
                 errors.append(f"{type(exc).__name__}: {exc}")
                 return None
 
+        # each flow runs in a copy of this thread's context: Prefect's settings (the caller's retries of a busy API,
+        # say) are context variables, which a pool's threads would otherwise not see
+        contexts = [contextvars.copy_context() for _ in configs]
         start = time.perf_counter()
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            run_ids = list(pool.map(one, configs))
+            run_ids = list(pool.map(lambda context, path: context.run(one, path), contexts, configs))
         elapsed = time.perf_counter() - start
         client = MlflowClient(uri)
         experiment = client.get_experiment_by_name("load")

@@ -23,7 +23,9 @@ def test_fifty_concurrent_flows_against_one_mlflow_server(
         monkeypatch.setenv(key, "")
     # The harness's Prefect server stores runs in SQLite; 50 flows creating runs at once can keep it busy past
     # the client's 5 retries of 503 (seen once in CI). Prefect is not what this test loads: give it more retries.
-    monkeypatch.setenv("PREFECT_CLIENT_MAX_RETRIES", "12")  # for the worker threads, which start without a context
+    # (the flows' threads run in copies of this context, so they see the setting below; the variable is for any
+    # thread Prefect itself starts)
+    monkeypatch.setenv("PREFECT_CLIENT_MAX_RETRIES", "12")
     with temporary_settings(updates={PREFECT_CLIENT_MAX_RETRIES: 12}):
         result = load.run_load(50, 50, tmp_path)
     assert result["errors"] == 0, result["first_error"]
