@@ -335,11 +335,32 @@ class Tracker:
         """
         return self._log_model(run_id, result, register_as=register_as, name=name)[0]
 
+    def _new_logged_model(
+        self, run_id: str, name: str, experiment_id: str | None, params: dict[str, str] | None
+    ) -> str:
+        """A logged model (PENDING) of run ``run_id`` in the run's experiment; returns its id.
+
+        ``Model.log`` with a ``run_id`` but no fluent active run would put the model in the process's active
+        experiment, the Default one, not the run's: its experiment's Models tab would stay empty. Created here,
+        with the run's ``experiment_id`` (looked up when not given) and ``params`` (the run's when not given).
+        """
+        from mlflow.tracking.context import registry as context_registry
+
+        if experiment_id is None or params is None:
+            run = self.client.get_run(run_id)
+            experiment_id, params = experiment_id or run.info.experiment_id, params or dict(run.data.params)
+        model = self.client.create_logged_model(
+            experiment_id, name=name, source_run_id=run_id, tags=context_registry.resolve_tags(), params=params
+        )
+        return model.model_id
+
     def _log_model(
-        self, run_id: str, result: Any, *, register_as: str | None, name: str, params: dict[str, str] | None = None
-    ) -> tuple[str, str]:
+        self, run_id: str, result: Any, *, register_as: str | None, name: str, params: dict[str, str] | None = None,
+        experiment_id: str | None = None,
+    ) -> tuple[str, str]:  # fmt: skip
         """:meth:`log_discovered_model`, returning (model URI, logged-model id). ``params`` are the logged model's
-        own (the run's params, when its caller logs them later); without, MLflow copies those the run has.
+        own (the run's params, when its caller logs them later; without, those the run has), and it belongs to the
+        run's experiment (``experiment_id``, looked up when None).
 
         ``Model.log`` with an explicit ``run_id`` is what ``mlflow.pyfunc.log_model`` calls, minus the fluent
         active run (whose exit would mark the run FINISHED before the rest is written). Logged before the run's
@@ -363,6 +384,7 @@ class Tracker:
             try:
                 mlflow.set_tracking_uri(self.uri)
                 mlflow.set_registry_uri(self.uri)  # not one an earlier caller in this process set
+                model_id = self._new_logged_model(run_id, metric_part(name), experiment_id, params)
                 with warnings.catch_warnings():
                     # MLflow nags about type hints and input examples; the signature above is explicit.
                     warnings.simplefilter("ignore", UserWarning)
@@ -379,7 +401,7 @@ class Tracker:
                         signature=signature,
                         pip_requirements=list(_model_requirements()),
                         registered_model_name=registered or None,
-                        params=params,
+                        model_id=model_id,
                     )
                 if registered and alias:
                     self.client.set_registered_model_alias(registered, alias, str(info.registered_model_version))
@@ -432,6 +454,7 @@ class Tracker:
             model_uri, model_id = self._log_model(
                 run_id, DiscoveryResult.from_dict(record.model), register_as=record.register_as,
                 name=tags.get("config.name", "model"), params={p.key: p.value for p in params},
+                experiment_id=record.experiment_id,
             )  # fmt: skip
         # params and metrics in one log_batch (one request), after the model so the metrics can name it
         metrics = _metric_items(record.metrics, series=record.steps, model_id=model_id)

@@ -64,6 +64,7 @@ def test_a_run_reads_as_its_config_with_data_coefficients_and_a_registered_alias
     model = client.get_logged_model(version.source.removeprefix("models:/"))
     assert model.name == "exp_decay" and model.source_run_id == run.info.run_id
     assert model.params == run.data.params  # the model page shows the run's config, secrets masked alike
+    assert model.experiment_id == run.info.experiment_id  # listed in its experiment's Models tab, not in Default
     import mlflow
 
     mlflow.set_tracking_uri(mlflow_uri)
