@@ -405,7 +405,7 @@ class Tracker:
                     )
                 if registered and alias:
                     self.client.set_registered_model_alias(registered, alias, str(info.registered_model_version))
-            except MlflowException as exc:
+            except (MlflowException, OSError) as exc:  # OSError: the model's artifact store cannot be written
                 raise TrackingError(f"MLflow at {self.uri}: cannot log the model for run {run_id} ({exc})") from exc
         uri = f"models:/{registered}@{alias}" if registered and alias else info.model_uri
         return uri, info.model_id
