@@ -81,5 +81,6 @@ def model_code_archive() -> str:
         for name in sorted(pipeline_modules()):
             source = _module_file(name)
             entry = zipfile.ZipInfo(source.relative_to(_ROOT).as_posix(), date_time=(2020, 1, 1, 0, 0, 0))
+            # a ZipInfo entry is stored uncompressed unless told, whatever the archive's own compression
             bundle.writestr(entry, source.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
     return str(archive)

@@ -44,7 +44,8 @@ def _monomial_gather(powers: np.ndarray) -> np.ndarray | None:
 def _monomials(powers: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """The monomials of ``powers`` (p, d) at states (..., d) → (..., p): every factor gathered in one ``take`` and
     multiplied in one ``multiply.reduce``, about 5x faster than a power-and-product at one state vector (an ODE
-    solver calls this ~1e5 times per discovery)."""
+    solver calls this ~1e5 times per discovery). The evaluator reuses one ``[1, x]`` buffer per states' shape: make
+    one per simulation, never share it between threads."""
     gather = _monomial_gather(powers)
     if gather is None:
         exponents = powers.astype(float)
