@@ -135,14 +135,14 @@ def model_arguments(record: Any, name: str) -> dict[str, Any]:
     import pandas as pd
     from mlflow.models import infer_signature
 
-    from flows.tracking import _model_requirements
+    from flows.model_files import model_requirements
 
     names = list(record.model["names"])
     example = pd.DataFrame([[1.0] * len(names)], columns=names)
     output = pd.DataFrame({f"d{n}/dt": [0.0] for n in names})
     return {
         "name": name, "input_example": example, "python_model": str(ROOT / "flows" / "pyfunc_model.py"),
-        "pip_requirements": list(_model_requirements()),
+        "pip_requirements": list(model_requirements()),
         "signature": infer_signature(example, output, params={"simulate": False, "t": [0.0, 1.0]}),
     }  # fmt: skip
 

@@ -8,6 +8,7 @@ marked FAILED with its error recorded before the error propagates.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -27,9 +28,10 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from flows.locks import file_lock
-from flows.model_code import model_code_archive
+from flows.model_files import save_discovered_model
 from flows.outbox import Outbox, RunRecord, default_outbox, validate_record
 from flows.settings import default_artifact_root, tracking_uri
+from flows.uploads import upload_folder
 from pipeline.errors import InvalidRecordError, ModelError, TrackingError
 
 __all__ = ["RETRY_DELAYS", "NullTracker", "Tracker", "refusal", "retry_delays", "sanitize_name", "tracker_for"]
@@ -49,21 +51,6 @@ def retry_delays() -> tuple[float, ...]:
 
 
 _log = logging.getLogger("deltaflow.tracking")
-
-
-@functools.cache
-def _model_requirements() -> tuple[str, ...]:
-    """Pinned requirements of a logged model: the core's own dependencies as installed here (read once per
-    process: each ``metadata.version`` parses a package's METADATA file, about 10 ms apiece)."""
-    from importlib import metadata
-
-    pins = []
-    for name in ("numpy", "scipy", "scikit-learn", "pandas", "pysindy", "pydantic", "pyyaml", "matplotlib", "mlflow"):
-        try:
-            pins.append(f"{name}=={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            continue
-    return tuple(pins)
 
 
 _MAX_PARAMS, _MAX_TAGS, _MAX_ENTRIES = 100, 100, 1000  # MLflow's log_batch limits
@@ -307,7 +294,7 @@ class Tracker:
             if artifact_uri is None:
                 self.client.log_artifacts(run_id, folder)
             else:
-                get_artifact_repository(artifact_uri, tracking_uri=self.uri).log_artifacts(folder)
+                upload_folder(get_artifact_repository(artifact_uri, tracking_uri=self.uri), Path(folder))
 
         with tempfile.TemporaryDirectory(prefix="deltaflow-artifacts-") as folder:
             root = Path(folder)
@@ -337,22 +324,21 @@ class Tracker:
 
     def _new_logged_model(
         self, run_id: str, name: str, experiment_id: str | None, params: dict[str, str] | None
-    ) -> str:
-        """A logged model (PENDING) of run ``run_id`` in the run's experiment; returns its id.
+    ) -> Any:
+        """A logged model (PENDING) of run ``run_id`` in the run's experiment: MLflow's ``LoggedModel``.
 
-        ``Model.log`` with a ``run_id`` but no fluent active run would put the model in the process's active
-        experiment, the Default one, not the run's: its experiment's Models tab would stay empty. Created here,
-        with the run's ``experiment_id`` (looked up when not given) and ``params`` (the run's when not given).
+        Made here, with the run's ``experiment_id`` (looked up when not given) and ``params`` (the run's when not
+        given): ``Model.log`` with a ``run_id`` but no fluent active run would put it in the process's active
+        experiment, the Default one, and the run's experiment's Models tab would stay empty.
         """
         from mlflow.tracking.context import registry as context_registry
 
         if experiment_id is None or params is None:
             run = self.client.get_run(run_id)
             experiment_id, params = experiment_id or run.info.experiment_id, params or dict(run.data.params)
-        model = self.client.create_logged_model(
+        return self.client.create_logged_model(
             experiment_id, name=name, source_run_id=run_id, tags=context_registry.resolve_tags(), params=params
         )
-        return model.model_id
 
     def _log_model(
         self, run_id: str, result: Any, *, register_as: str | None, name: str, params: dict[str, str] | None = None,
@@ -362,53 +348,44 @@ class Tracker:
         own (the run's params, when its caller logs them later; without, those the run has), and it belongs to the
         run's experiment (``experiment_id``, looked up when None).
 
-        ``Model.log`` with an explicit ``run_id`` is what ``mlflow.pyfunc.log_model`` calls, minus the fluent
-        active run (whose exit would mark the run FINISHED before the rest is written). Logged before the run's
-        metrics, so MLflow does not read back every metric's history to link it (one query per metric);
-        :meth:`publish` links them itself.
+        What ``mlflow.pyfunc.log_model`` does, in the requests it needs: the logged model is created here (so its
+        artifact location is known), saved locally with ``mlflow.pyfunc.save_model``, linked to the run as its
+        output, uploaded file by file side by side, and marked READY (FAILED if any of that fails). ``Model.log``
+        adds three round trips to this (the logged model fetched twice, the run fetched to link metrics the run
+        does not have yet: :meth:`publish` logs them after, naming the model) and loads the saved model back to
+        predict its input example; deltaflow's tests load and predict logged models from another folder instead.
         """
         import mlflow
-        import pandas as pd
-        from mlflow.models import Model, infer_signature
+        from mlflow.entities import LoggedModelOutput, LoggedModelStatus
+        from mlflow.models import Model
+        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
-        here = Path(__file__).resolve().parent
-        names = list(result.names)
-        inputs = names + list(getattr(result, "controls", ()))
-        example = pd.DataFrame([[1.0] * len(inputs)], columns=inputs)
-        output = pd.DataFrame({f"d{n}/dt": [0.0] for n in names})
-        signature = infer_signature(example, output, params={"simulate": False, "t": [0.0, 1.0]})
         registered, _, alias = (register_as or "").partition("@")
-        with tempfile.TemporaryDirectory() as folder:
-            model_json = Path(folder) / "model.json"
-            model_json.write_text(json.dumps(result.to_dict()), encoding="utf-8")
+        try:
+            mlflow.set_tracking_uri(self.uri)
+            mlflow.set_registry_uri(self.uri)  # not one an earlier caller in this process set
+            logged = self._new_logged_model(run_id, metric_part(name), experiment_id, params)
+            model = Model(artifact_path=logged.artifact_location, model_uuid=logged.model_id, run_id=run_id,
+                          model_id=logged.model_id)  # fmt: skip
             try:
-                mlflow.set_tracking_uri(self.uri)
-                mlflow.set_registry_uri(self.uri)  # not one an earlier caller in this process set
-                model_id = self._new_logged_model(run_id, metric_part(name), experiment_id, params)
-                with warnings.catch_warnings():
-                    # MLflow nags about type hints and input examples; the signature above is explicit.
-                    warnings.simplefilter("ignore", UserWarning)
-                    info = Model.log(
-                        artifact_path=None,
-                        name=metric_part(name),
-                        flavor=_PyfuncUnvalidated,
-                        validate_serving_input=False,
-                        flavor_name="pyfunc.ModelFromCode",
-                        run_id=run_id,
-                        input_example=example,
-                        python_model=str(here / "pyfunc_model.py"),
-                        artifacts={"model": str(model_json), "code": model_code_archive()},
-                        signature=signature,
-                        pip_requirements=list(_model_requirements()),
-                        registered_model_name=registered or None,
-                        model_id=model_id,
-                    )
-                if registered and alias:
-                    self.client.set_registered_model_alias(registered, alias, str(info.registered_model_version))
-            except (MlflowException, OSError) as exc:  # OSError: the model's artifact store cannot be written
-                raise TrackingError(f"MLflow at {self.uri}: cannot log the model for run {run_id} ({exc})") from exc
-        uri = f"models:/{registered}@{alias}" if registered and alias else info.model_uri
-        return uri, info.model_id
+                with tempfile.TemporaryDirectory(prefix="deltaflow-model-") as folder:
+                    save_discovered_model(Path(folder) / "model", result, model)
+                    self.client.log_outputs(run_id, models=[LoggedModelOutput(logged.model_id, step=0)])
+                    upload_folder(get_artifact_repository(logged.artifact_location, tracking_uri=self.uri),
+                                  Path(folder) / "model")  # fmt: skip
+            except BaseException:
+                with contextlib.suppress(MlflowException, OSError):  # the first error is the one to report
+                    self.client.finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)
+                raise
+            self.client.finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
+            if registered:
+                version = str(mlflow.register_model(f"models:/{logged.model_id}", registered).version)
+                if alias:
+                    self.client.set_registered_model_alias(registered, alias, version)
+        except (MlflowException, OSError) as exc:  # OSError: the model's artifact store cannot be written
+            raise TrackingError(f"MLflow at {self.uri}: cannot log the model for run {run_id} ({exc})") from exc
+        uri = f"models:/{registered}@{alias}" if registered and alias else f"models:/{logged.model_id}"
+        return uri, logged.model_id
 
     # ------------------------------------------------------------------ records: publish, or queue and sync
     def start(self, record: RunRecord) -> str:
@@ -446,6 +423,20 @@ class Tracker:
             self.set_tags(record.run_id, tags)
             artifact_uri = None  # reopened: MLflow looks it up
         run_id = record.run_id
+        files = _with_run_id(record.files, run_id)
+        model_uri = self._write_run(record, tags, dataset)
+        if files:
+            self.log_files(run_id, files, artifact_uri)
+        try:
+            self.client.set_terminated(run_id, status=record.status)
+        except MlflowException as exc:
+            raise TrackingError(f"MLflow at {self.uri}: cannot close run {run_id} ({exc})") from exc
+        return run_id, model_uri
+
+    def _write_run(self, record: RunRecord, tags: dict[str, str], dataset: str | None) -> str | None:
+        """The record's model (when it has one and finished), params, metrics and inputs onto its open run;
+        returns the model's URI or None."""
+        run_id = record.run_id
         params = _param_items({k: v for k, v in record.params.items() if v is not None and v != "None"})
         model_uri = model_id = None
         if record.model is not None and record.status == "FINISHED":  # the model is given the params itself
@@ -460,13 +451,7 @@ class Tracker:
         metrics = _metric_items(record.metrics, series=record.steps, model_id=model_id)
         self._batch(run_id, params=params, metrics=metrics)
         self._log_inputs(run_id, dataset, tags.get(MODEL_INPUT_TAG))
-        if record.files:
-            self.log_files(run_id, _with_run_id(record.files, run_id), artifact_uri)
-        try:
-            self.client.set_terminated(run_id, status=record.status)
-        except MlflowException as exc:
-            raise TrackingError(f"MLflow at {self.uri}: cannot close run {run_id} ({exc})") from exc
-        return run_id, model_uri
+        return model_uri
 
     def _log_inputs(self, run_id: str, dataset: str | None, model_uri: str | None) -> None:
         """The run's input dataset (Datasets column) and, for a registered or logged model, that model (lineage)."""
@@ -573,24 +558,6 @@ class Tracker:
             write()
         except (MlflowException, OSError) as exc:
             raise TrackingError(f"MLflow at {self.uri}: cannot store artifact '{name}' ({exc})") from exc
-
-
-class _PyfuncUnvalidated:
-    """``mlflow.pyfunc`` as the flavor ``Model.log`` saves with, minus the serving check of the input example.
-
-    That check loads the just-saved model and predicts the example (about 0.15 s a model here) and, if it
-    fails, only logs a warning; deltaflow's tests load and predict logged models from another working folder
-    instead. ``Model.log`` reads ``validate_serving_input`` from its keyword arguments and passes them all on to
-    the flavor's ``save_model``, which refuses unknown ones: this flavor drops it.
-    """
-
-    __name__ = "mlflow.pyfunc"
-
-    @staticmethod
-    def save_model(*, validate_serving_input: bool = True, **kwargs: Any) -> Any:
-        import mlflow.pyfunc
-
-        return mlflow.pyfunc.save_model(**kwargs)
 
 
 _FINAL_STATUSES = frozenset({401, 403, 404})  # retrying cannot help, but the record may be synced later

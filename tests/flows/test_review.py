@@ -65,6 +65,9 @@ def test_a_run_reads_as_its_config_with_data_coefficients_and_a_registered_alias
     assert model.name == "exp_decay" and model.source_run_id == run.info.run_id
     assert model.params == run.data.params  # the model page shows the run's config, secrets masked alike
     assert model.experiment_id == run.info.experiment_id  # listed in its experiment's Models tab, not in Default
+    assert str(model.status) == "READY" and [o.model_id for o in run.outputs.model_outputs] == [model.model_id]
+    assert {a.path for a in client.list_logged_model_artifacts(model.model_id)} >= {
+        "MLmodel", "input_example.json", "serving_input_example.json", "requirements.txt", "artifacts"}  # fmt: skip
     import mlflow
 
     mlflow.set_tracking_uri(mlflow_uri)

@@ -12,6 +12,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from flows.tracking import Tracker, sanitize_name
+from pipeline.errors import TrackingError
 from tests.conftest import ROOT
 
 
@@ -80,6 +81,24 @@ def test_a_logged_model_carries_only_the_code_it_imports_and_runs_without_deltaf
     assert done.returncode == 0, done.stderr[-2000:]
     rate, end = (float(v) for v in done.stdout.split()[-2:])
     assert rate == pytest.approx(-2.0, rel=0.05) and end == pytest.approx(0.368, rel=0.05)
+
+
+def test_a_model_that_cannot_be_stored_is_a_tracking_error_and_its_logged_model_is_failed(
+    mlflow_uri: str, tmp_path: Path
+) -> None:
+    from pipeline import discover, load_config, load_timeseries
+
+    config = load_config(ROOT / "configs" / "exp_decay.yaml")
+    series = load_timeseries(config.data.path, time_column="t", state_columns=["u"])
+    result = discover(series.t, series.x, config=config.discovery, feature_names=series.names)
+    tracker = Tracker(mlflow_uri)
+    experiment_id = tracker.ensure_experiment("unwritable")
+    (tmp_path / "mlartifacts" / "unwritable").mkdir(parents=True)
+    (tmp_path / "mlartifacts" / "unwritable" / "models").write_text("a file where the models' folder should be")
+    with tracker.run(experiment_id, run_name="m") as run_id, pytest.raises(TrackingError, match="cannot log the model"):
+        tracker.log_discovered_model(run_id, result, name="decay")
+    (model,) = MlflowClient(mlflow_uri).search_logged_models(experiment_ids=[experiment_id])
+    assert str(model.status) == "FAILED" and model.source_run_id == run_id
 
 
 def test_mlflow_lookups_that_cannot_change_within_a_process_are_made_once(mlflow_uri: str) -> None:
