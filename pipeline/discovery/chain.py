@@ -70,7 +70,7 @@ def discover(
     design = build_design(data, derivatives, config, scaling.variables())
     proposals = propose_models(design, data.names, config.threshold)
     problem = _shooting_problem(data, derivatives, design)
-    judgement = judge_proposals(proposals, design, problem, laws, data.names)
+    judgement = judge_proposals(proposals, design, problem.for_judging(_noise_sd(derivatives)), laws, data.names)
     winner = judgement.winner(
         problem.noise_floor(_noise_sd(derivatives)), problem.residual_count(), _stability_test(data, design)
     )

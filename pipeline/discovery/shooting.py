@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -37,6 +37,24 @@ SHARED_GRID_TOLERANCE = 1e-4
 """Blocks whose relative times differ by at most this share of the median sampling step share one time grid. Times
 read back from a file are rounded (8 significant digits: 5e-8 at t = 10, 2.5e-6 of a step of 0.02); the state
 error of such an offset, |x'| x 1e-4 steps, is far below any noise a record has."""
+
+
+SOLVER_TOLERANCE = 1e-6
+"""The solver's relative tolerance in shooting simulations (its absolute one is a thousandth of it, in fitting units,
+where states are of order 1): what refinement, whose finite-difference Jacobian differences simulations, uses."""
+JUDGING_TOLERANCE_SHARE = 0.01
+"""In judging, the solver's relative tolerance is this share of the noise's relative size, sqrt(noise floor), kept
+between :data:`SOLVER_TOLERANCE` and :data:`LOOSEST_JUDGING_TOLERANCE`: its error, squared, is 1e-4 of the noise
+floor, far below the smallest difference between two models' errors that the noise lets one tell apart (the floor
+times about sqrt(2 / residuals))."""
+LOOSEST_JUDGING_TOLERANCE = 1e-4
+
+
+def judging_tolerance(noise_floor: float) -> float:
+    """The solver's relative tolerance for judging models on a record whose noise floor (shooting error of a perfect
+    model, :meth:`ShootingProblem.noise_floor`) is ``noise_floor``: a hundredth of the noise's relative size."""
+    share = JUDGING_TOLERANCE_SHARE * math.sqrt(max(noise_floor, 0.0))
+    return float(min(max(share, SOLVER_TOLERANCE), LOOSEST_JUDGING_TOLERANCE))
 
 
 def evaluation_budget(samples: int) -> int:
@@ -65,6 +83,7 @@ class ShootingProblem:
         us: known inputs per trajectory (n_k, m), or None.
         n_blocks: blocks per trajectory.
         averaged: the fewest samples behind one point of ``xs`` (1 unless the problem was :meth:`binned`).
+        tolerance: the solver's relative tolerance (:data:`SOLVER_TOLERANCE`; :meth:`for_judging` loosens it).
 
     Block simulations are bounded by a number of right-hand-side evaluations (:func:`evaluation_budget`),
     not by wall time, so which model wins never depends on how busy the machine is.
@@ -77,6 +96,7 @@ class ShootingProblem:
     us: list[np.ndarray] | None
     n_blocks: int
     averaged: int = 1
+    tolerance: float = SOLVER_TOLERANCE
 
     @classmethod
     def binned(
@@ -98,6 +118,12 @@ class ShootingProblem:
 
         binned_us = None if us is None else means(us)
         return cls(library, means(ts), means(xs), means(smoothed), binned_us, n_blocks, min(sizes))
+
+    def for_judging(self, noise_sd: np.ndarray) -> ShootingProblem:
+        """The same problem simulated to :func:`judging_tolerance` of its noise floor (noise sd (d,) per sample):
+        at 1 % noise a hundredth of the solver work of refinement's tolerance is spent on ranking models whose
+        errors differ by far more than either tolerance."""
+        return replace(self, tolerance=judging_tolerance(self.noise_floor(noise_sd)))
 
     def plan(self) -> tuple[ShootingBlock, ...]:
         """Every block: each trajectory cut into ``n_blocks`` (fewer for a short one, so that every block
@@ -152,6 +178,8 @@ class ShootingProblem:
             max_seconds=math.inf,
             control=control,
             max_evaluations=evaluation_budget(t.shape[0]),
+            rtol=self.tolerance,
+            atol=self.tolerance * 1e-3,
         )
 
     def error(self, coefficients: np.ndarray) -> float:
@@ -205,6 +233,8 @@ class ShootingProblem:
             relative,
             max_seconds=math.inf,  # bounded by evaluations, not wall time
             max_evaluations=evaluation_budget(length),
+            rtol=self.tolerance,
+            atol=self.tolerance * 1e-3,
         )
 
     @functools.cached_property

@@ -174,6 +174,8 @@ def simulate_model(
     box: tuple[np.ndarray, np.ndarray] | None = None,
     control: Control | None = None,
     max_evaluations: int | None = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
 ) -> np.ndarray:
     """Integrate dx/dt = coefficients @ theta(x, u(t)) from ``x0`` over the times ``t`` → states at ``t``, (m, d).
 
@@ -190,6 +192,7 @@ def simulate_model(
         control: known inputs u(t) (m,) when the library has control terms after the d states.
         max_evaluations: cap on right-hand-side evaluations (None: none); a model that needs more,
             stiff or heading into a singularity, fails fast instead of using the whole time cap.
+        rtol, atol: the solver's relative and absolute tolerances per step (LSODA's local error control).
 
     Raises:
         SimulationError: divergence, non-finite values, a solver failure, or the time cap.
@@ -215,7 +218,7 @@ def simulate_model(
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", ODEintWarning)  # judged below from the solver's own report
             x, report = odeint(
-                rhs, x0.ravel(), t, tfirst=True, rtol=1e-6, atol=1e-9, full_output=True, mxstep=MAX_STEPS
+                rhs, x0.ravel(), t, tfirst=True, rtol=rtol, atol=atol, full_output=True, mxstep=MAX_STEPS
             )
     except _WallTimeExceeded:
         raise SimulationError(f"simulation exceeded its {max_seconds:g} s wall-time cap") from None

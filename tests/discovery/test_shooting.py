@@ -28,3 +28,19 @@ def test_times_read_back_from_a_file_still_share_one_grid() -> None:
 def test_irregular_times_do_not_share_a_grid() -> None:
     t = np.sort(np.random.default_rng(0).uniform(0.0, 10.0, 512))
     assert _problem(t).shared_grid() is None
+
+
+def test_judging_loosens_the_solver_only_as_far_as_the_noise_allows() -> None:
+    """A hundredth of the noise's relative size, between refinement's 1e-6 and 1e-4: a noise-free record is judged
+    as tightly as it is refined; at 1 % noise the model errors a looser solver adds stay 1e-4 of the noise floor."""
+    t = np.linspace(0.0, 10.0, 512)
+    problem = _problem(t)
+    spread = problem.spread()
+    assert problem.for_judging(np.zeros(1)).tolerance == problem.tolerance == 1e-6
+    assert problem.for_judging(0.01 * spread).tolerance == 1e-4
+    assert problem.for_judging(0.001 * spread).tolerance == 1e-5
+    truth, wrong = np.array([[0.0, -0.3]]), np.array([[0.0, -0.303]])  # a 1 % rate error against 1 % noise
+    loose = problem.for_judging(0.01 * spread)
+    floor = problem.noise_floor(0.01 * spread)
+    assert abs(loose.error(truth) - problem.error(truth)) < 1e-4 * floor
+    assert loose.error(wrong) - loose.error(truth) > 100 * abs(loose.error(truth) - problem.error(truth))
