@@ -1,5 +1,5 @@
-"""Screenshots of what a reviewer sees in the MLflow UI (issue 17): a run page, the compare view of two runs,
-and the discovery and sensitivity ``report.html``.
+"""Screenshots of what a reviewer sees in the MLflow UI (issue 17): a run page, the compare view of two runs, the
+logged model's page and its experiment's Models tab, and the discovery and sensitivity ``report.html``.
 
 Starts a real ``mlflow server`` on a temporary store, runs the exp_decay discovery twice into it (the first
 registers its model under an alias) and the diabetes-model sensitivity (a tree model; fewer samples than
@@ -68,6 +68,13 @@ def _report(uri: str, run_id: str, folder: Path) -> str:
     return Path(MlflowClient(uri).download_artifacts(run_id, "report.html", str(folder))).resolve().as_uri()
 
 
+def _model_id(uri: str) -> str:
+    """The logged model behind the alias the first run registered (``exp-decay@champion``)."""
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(uri).get_model_version_by_alias("exp-decay", "champion").source.removeprefix("models:/")
+
+
 def main(out: Path) -> list[Path]:
     """Run twice into a fresh server, then photograph the run page and the compare view."""
     work = Path(tempfile.mkdtemp(prefix="deltaflow-review-"))
@@ -97,6 +104,8 @@ def main(out: Path) -> list[Path]:
             "compare_runs.png": f'{uri}/#/compare-runs?runs={runs}&experiments=["{experiment}"]&{classic}',
             "experiment_runs.png": f"{uri}/#/experiments/{experiment}/runs?{classic}",
             "run_page_default_layout.png": f"{uri}/#/experiments/{experiment}/runs/{first.mlflow_run_id}",
+            "logged_model_page.png": f"{uri}/#/experiments/{experiment}/models/{_model_id(uri)}?{classic}",
+            "experiment_models.png": f"{uri}/#/experiments/{experiment}/models?{classic}",
             "sensitivity_run_page.png": f"{uri}/#/experiments/{sensitivity.experiment_id}/runs/"
             f"{sensitivity.mlflow_run_id}?{classic}",
             "discovery_report.png": _report(uri, first.mlflow_run_id, reports / "discovery"),
