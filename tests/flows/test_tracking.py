@@ -7,6 +7,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mlflow.tracking import MlflowClient
@@ -42,17 +43,23 @@ def test_sanitize_name(raw: str, clean: str) -> None:
     assert sanitize_name(raw) == clean
 
 
-def test_a_logged_model_carries_only_the_code_it_imports_and_runs_without_deltaflow_installed(
-    mlflow_uri: str, tmp_path: Path
-) -> None:
-    import mlflow
-
-    from flows.model_code import ARCHIVE_NAME, pipeline_modules
+@pytest.fixture(scope="module")
+def result() -> Any:
+    """The discovered model of configs/exp_decay.yaml (u' = -u)."""
     from pipeline import discover, load_config, load_timeseries
 
     config = load_config(ROOT / "configs" / "exp_decay.yaml")
     series = load_timeseries(config.data.path, time_column="t", state_columns=["u"])
-    result = discover(series.t, series.x, config=config.discovery, feature_names=series.names)
+    return discover(series.t, series.x, config=config.discovery, feature_names=series.names)
+
+
+def test_a_logged_model_carries_only_the_code_it_imports_and_runs_without_deltaflow_installed(
+    mlflow_uri: str, tmp_path: Path, result: Any
+) -> None:
+    import mlflow
+
+    from flows.model_code import ARCHIVE_NAME, pipeline_modules
+
     tracker = Tracker(mlflow_uri)
     with tracker.run(tracker.ensure_experiment("model-code"), run_name="m") as run_id:
         uri = tracker.log_discovered_model(run_id, result, name="decay")
@@ -84,13 +91,8 @@ def test_a_logged_model_carries_only_the_code_it_imports_and_runs_without_deltaf
 
 
 def test_a_model_that_cannot_be_stored_is_a_tracking_error_and_its_logged_model_is_failed(
-    mlflow_uri: str, tmp_path: Path
+    mlflow_uri: str, tmp_path: Path, result: Any
 ) -> None:
-    from pipeline import discover, load_config, load_timeseries
-
-    config = load_config(ROOT / "configs" / "exp_decay.yaml")
-    series = load_timeseries(config.data.path, time_column="t", state_columns=["u"])
-    result = discover(series.t, series.x, config=config.discovery, feature_names=series.names)
     tracker = Tracker(mlflow_uri)
     experiment_id = tracker.ensure_experiment("unwritable")
     (tmp_path / "mlartifacts" / "unwritable").mkdir(parents=True)
