@@ -69,11 +69,9 @@ def discover(
     laws = _laws(data, derivatives, scaling, config.conservation_laws)
     design = build_design(data, derivatives, config, scaling.variables())
     proposals = propose_models(design, data.names, config.threshold)
-    problem = _shooting_problem(data, derivatives, design)
-    judgement = judge_proposals(proposals, design, problem.for_judging(_noise_sd(derivatives)), laws, data.names)
-    winner = judgement.winner(
-        problem.noise_floor(_noise_sd(derivatives)), problem.residual_count(), _stability_test(data, design)
-    )
+    problem, noise_sd = _shooting_problem(data, derivatives, design), _noise_sd(derivatives)
+    judgement = judge_proposals(proposals, design, problem.for_judging(noise_sd), laws, data.names)
+    winner = judgement.winner(problem.noise_floor(noise_sd), problem.residual_count(), _stability_test(data, design))
     laws = laws if winner.conserving else laws[:0]
     refinement = _refine(winner, problem, laws, derivatives, config.refine_by_simulation)
     uncertainty = _uncertainty(design, winner, laws, config.n_bootstrap, refinement)
