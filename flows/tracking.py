@@ -423,10 +423,9 @@ class Tracker:
             self.set_tags(record.run_id, tags)
             artifact_uri = None  # reopened: MLflow looks it up
         run_id = record.run_id
-        files = _with_run_id(record.files, run_id)
         model_uri = self._write_run(record, tags, dataset)
-        if files:
-            self.log_files(run_id, files, artifact_uri)
+        if record.files:
+            self.log_files(run_id, _with_run_id(record.files, run_id), artifact_uri)
         try:
             self.client.set_terminated(run_id, status=record.status)
         except MlflowException as exc:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from pipeline.discovery.library import Library
-from pipeline.discovery.simulate import interpolated_control, simulate_model
+from pipeline.discovery.simulate import SOLVER_TOLERANCE, interpolated_control, simulate_model
 from pipeline.errors import SimulationError
 
 __all__ = ["FAILED_RESIDUAL", "MAX_SHOOTING_SAMPLES", "ShootingBlock", "ShootingProblem", "evaluation_budget"]
@@ -39,14 +39,11 @@ read back from a file are rounded (8 significant digits: 5e-8 at t = 10, 2.5e-6 
 error of such an offset, |x'| x 1e-4 steps, is far below any noise a record has."""
 
 
-SOLVER_TOLERANCE = 1e-6
-"""The solver's relative tolerance in shooting simulations (its absolute one is a thousandth of it, in fitting units,
-where states are of order 1): what refinement, whose finite-difference Jacobian differences simulations, uses."""
 JUDGING_TOLERANCE_SHARE = 0.01
 """In judging, the solver's relative tolerance is this share of the noise's relative size, sqrt(noise floor), kept
-between :data:`SOLVER_TOLERANCE` and :data:`LOOSEST_JUDGING_TOLERANCE`: its error, squared, is 1e-4 of the noise
-floor, far below the smallest difference between two models' errors that the noise lets one tell apart (the floor
-times about sqrt(2 / residuals))."""
+between the solver's default (:data:`~pipeline.discovery.simulate.SOLVER_TOLERANCE`) and
+:data:`LOOSEST_JUDGING_TOLERANCE`: its error, squared, is 1e-4 of the noise floor, far below the smallest difference
+between two models' errors that the noise lets one tell apart (the floor times about sqrt(2 / residuals))."""
 LOOSEST_JUDGING_TOLERANCE = 1e-4
 """The loosest relative tolerance judging uses, however noisy the record (at 1 % noise and above)."""
 
@@ -84,7 +81,8 @@ class ShootingProblem:
         us: known inputs per trajectory (n_k, m), or None.
         n_blocks: blocks per trajectory.
         averaged: the fewest samples behind one point of ``xs`` (1 unless the problem was :meth:`binned`).
-        tolerance: the solver's relative tolerance (:data:`SOLVER_TOLERANCE`; :meth:`for_judging` loosens it).
+        tolerance: the solver's relative tolerance (:data:`~pipeline.discovery.simulate.SOLVER_TOLERANCE`, what
+            refinement needs: its finite-difference Jacobian differences simulations; :meth:`for_judging` loosens it).
 
     Block simulations are bounded by a number of right-hand-side evaluations (:func:`evaluation_budget`),
     not by wall time, so which model wins never depends on how busy the machine is.
@@ -180,7 +178,6 @@ class ShootingProblem:
             control=control,
             max_evaluations=evaluation_budget(t.shape[0]),
             rtol=self.tolerance,
-            atol=self.tolerance * 1e-3,
         )
 
     def error(self, coefficients: np.ndarray) -> float:
@@ -235,7 +232,6 @@ class ShootingProblem:
             max_seconds=math.inf,  # bounded by evaluations, not wall time
             max_evaluations=evaluation_budget(length),
             rtol=self.tolerance,
-            atol=self.tolerance * 1e-3,
         )
 
     @functools.cached_property

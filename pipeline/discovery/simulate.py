@@ -12,7 +12,7 @@ from scipy.integrate import ODEintWarning, odeint
 from pipeline.discovery.library import FAMILIES, Library
 from pipeline.errors import SimulationError
 
-__all__ = ["interpolated_control", "simulate_model"]
+__all__ = ["SOLVER_TOLERANCE", "interpolated_control", "simulate_model"]
 
 Control = Callable[[float], np.ndarray]
 
@@ -146,6 +146,11 @@ class _Guard:
             raise _Diverged(now, "left the region checked")
 
 
+SOLVER_TOLERANCE = 1e-6
+"""The solver's relative tolerance unless a caller loosens it; its absolute one is :data:`ABSOLUTE_SHARE` of it."""
+ABSOLUTE_SHARE = 1e-3
+"""The solver's absolute tolerance as a share of its relative one (states are of order 1 in fitting units)."""
+
 MAX_STEPS = 10**7
 """LSODA's own cap on steps between two output times: out of the way of the evaluation budget, which is the cap."""
 
@@ -174,8 +179,7 @@ def simulate_model(
     box: tuple[np.ndarray, np.ndarray] | None = None,
     control: Control | None = None,
     max_evaluations: int | None = None,
-    rtol: float = 1e-6,
-    atol: float = 1e-9,
+    rtol: float = SOLVER_TOLERANCE,
 ) -> np.ndarray:
     """Integrate dx/dt = coefficients @ theta(x, u(t)) from ``x0`` over the times ``t`` → states at ``t``, (m, d).
 
@@ -192,7 +196,8 @@ def simulate_model(
         control: known inputs u(t) (m,) when the library has control terms after the d states.
         max_evaluations: cap on right-hand-side evaluations (None: none); a model that needs more,
             stiff or heading into a singularity, fails fast instead of using the whole time cap.
-        rtol, atol: the solver's relative and absolute tolerances per step (LSODA's local error control).
+        rtol: the solver's relative tolerance per step (LSODA's local error control); its absolute one is
+            :data:`ABSOLUTE_SHARE` of it.
 
     Raises:
         SimulationError: divergence, non-finite values, a solver failure, or the time cap.
@@ -218,7 +223,14 @@ def simulate_model(
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", ODEintWarning)  # judged below from the solver's own report
             x, report = odeint(
-                rhs, x0.ravel(), t, tfirst=True, rtol=rtol, atol=atol, full_output=True, mxstep=MAX_STEPS
+                rhs,
+                x0.ravel(),
+                t,
+                tfirst=True,
+                rtol=rtol,
+                atol=rtol * ABSOLUTE_SHARE,
+                full_output=True,
+                mxstep=MAX_STEPS,
             )
     except _WallTimeExceeded:
         raise SimulationError(f"simulation exceeded its {max_seconds:g} s wall-time cap") from None
