@@ -16,7 +16,7 @@ from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
 from pipeline.discovery.conservation import describe_law, detect_laws
 from pipeline.discovery.design import Design, build_design
 from pipeline.discovery.ensemble import Uncertainty, bagging
-from pipeline.discovery.judging import JudgedModel, Judgement, judge_proposals
+from pipeline.discovery.judging import JudgedModel, Judgement, judge_dense, judge_proposals, misfits
 from pipeline.discovery.proposals import Proposals, propose_models
 from pipeline.discovery.refinement import Refinement, refine_by_shooting
 from pipeline.discovery.result import DiscoveryResult
@@ -28,6 +28,12 @@ from pipeline.discovery.trajectories import Trajectories, as_trajectories
 from pipeline.errors import DataError
 
 __all__ = ["discover"]
+
+_DENSE_CAUTION = (
+    "no sparse law in the library reproduces this record, so the model is a dense expansion of {} terms: it follows"
+    " the data where they were taken, but its terms are not the law behind them; add the functions the law needs"
+    " (library.functions, library.combinations) or read it as a surrogate"
+)
 
 
 def discover(
@@ -70,8 +76,11 @@ def discover(
     design = build_design(data, derivatives, config, scaling.variables())
     proposals = propose_models(design, data.names, config.threshold)
     problem, noise_sd = _shooting_problem(data, derivatives, design), _noise_sd(derivatives)
-    judgement = judge_proposals(proposals, design, problem.for_judging(noise_sd), laws, data.names)
-    winner = judgement.winner(problem.noise_floor(noise_sd), problem.residual_count(), _stability_test(data, design))
+    judging, floor = problem.for_judging(noise_sd), problem.noise_floor(noise_sd)
+    judgement = judge_proposals(proposals, design, judging, laws, data.names)
+    if misfits(judgement, floor, problem.residual_count()):
+        judgement = judge_dense(judgement, proposals, design, judging)
+    winner = judgement.winner(floor, problem.residual_count(), _stability_test(data, design))
     laws = laws if winner.conserving else laws[:0]
     refinement = _refine(winner, problem, laws, derivatives, config.refine_by_simulation)
     uncertainty = _uncertainty(design, winner, laws, config.n_bootstrap, refinement)
@@ -80,8 +89,9 @@ def discover(
     chosen = _choices_made(derivatives, design, judgement, winner, refinement, config)
     if scores.simulation_error is not None:
         chosen["simulation_error"] = scores.simulation_error
-    if scores.cautions:
-        chosen["cautions"] = list(scores.cautions)
+    cautions = list(scores.cautions) + ([_DENSE_CAUTION.format(int(winner.supports.sum()))] if winner.dense else [])
+    if cautions:
+        chosen["cautions"] = cautions
     result = replace(model, metrics=scores.metrics | _selection_metrics(judgement, winner, uncertainty), chosen=chosen)
     return scaling.restore(_with_laws(result, laws, scaling, data.names))
 
@@ -114,18 +124,26 @@ def _shooting_problem(data: Trajectories, derivatives: list[DerivativeResult], d
 
 def _stability_test(data: Trajectories, design: Design) -> Callable[[JudgedModel], bool] | None:
     """The stability check around the data (:mod:`~pipeline.discovery.stability`); None with known inputs,
-    which are unknown away from the record."""
+    which are unknown away from the record. A dense expansion is only asked to stay bounded from the records' own
+    starts: it is a surrogate of the data where they were taken, not a law to run from elsewhere."""
     if data.us is not None:
         return None
     check = StabilityCheck.around(data.xs, data.ts)
-    return lambda model: check.is_stable(model.coefficients, design.library)
+    along = check.from_record_starts(data.xs)
+
+    def stable(model: JudgedModel) -> bool:
+        test = along if model.dense else check
+        return test.is_stable(model.coefficients, design.library)
+
+    return stable
 
 
 def _refine(
     winner: JudgedModel, problem: ShootingProblem, laws: np.ndarray, derivatives: list[DerivativeResult], enabled: bool
 ) -> Refinement:
-    """The winner's coefficients refined by multiple shooting (unchanged when ``enabled`` is false)."""
-    if not enabled:
+    """The winner's coefficients refined by multiple shooting (unchanged when ``enabled`` is false, and for a dense
+    expansion: it fits the record already, and each of its many coefficients would cost a simulation per step)."""
+    if not enabled or winner.dense:
         return Refinement(winner.coefficients, float("nan"), float("nan"))
     return refine_by_shooting(
         winner.coefficients, problem, laws=laws if winner.conserving else None, noise_sd=_noise_sd(derivatives)

@@ -6,6 +6,8 @@ laws, each choice is also made law-keeping (as it is, and with each involved sta
 absorbing the balancing terms), and only law-keeping models may win. Simulation vetoes,
 parsimony decides: among the models whose shooting error, above the noise floor, is within a
 factor :data:`SHOOTING_TOLERANCE` of the best rule-based choice's, the one with the fewest terms wins.
+When every model misses the record by more than the noise does, the dense expansions are judged too
+(:func:`judge_dense`); they compete only when one of them comes :data:`DENSE_GAIN` times closer to the noise.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from pipeline.discovery.conservation import eliminated_supports
 from pipeline.discovery.design import Design
 from pipeline.discovery.fitting import linear_fits
 from pipeline.discovery.paths import PathRule
-from pipeline.discovery.proposals import Choice, Proposals
+from pipeline.discovery.proposals import DENSE_PREFIX, Choice, Proposals
 from pipeline.discovery.shooting import ShootingProblem
 
-__all__ = ["SHOOTING_TOLERANCE", "JudgedModel", "Judgement", "judge_model", "judge_proposals"]
+__all__ = ["SHOOTING_TOLERANCE", "JudgedModel", "Judgement", "judge_dense", "judge_model", "judge_proposals", "misfits"]
 
 SHOOTING_TOLERANCE = 2.0
 """A sparser model is kept unless its multiple-shooting error is more than this factor above the best's."""
@@ -30,6 +32,12 @@ RUNNER_UP_PREFIX = "aicc_rank"
 """Labels of the choices that swap in one state's runner-up support (:data:`~pipeline.discovery.proposals.RUNNERS_UP`):
 they may win, but the bar of admissibility is set by the rule-based choices alone, so that one of many near-copies
 fitting the record a little closer does not push the sparse law out."""
+DENSE_GAIN = 10.0
+"""A dense expansion sets the bar only when it cuts the best other model's excess over the noise floor this many
+times: the sparse laws then miss the record by far more than the noise explains."""
+MISFIT_RESOLUTION = 1e-3
+"""Dense expansions are judged only when the best model's shooting error exceeds this ((about 3 % of each state's
+spread)²) as well as the noise's share."""
 SHOOTING_RESOLUTION = 1e-6
 """Shooting errors below this ((0.1 % of each state's spread)²) count as equal: at that level the smoothed block
 starts' own error, not the model, decides the differences."""
@@ -62,6 +70,11 @@ class JudgedModel:
         """Whether the choice swapped in a runner-up support (labelled :data:`RUNNER_UP_PREFIX`)."""
         return self.label.startswith(RUNNER_UP_PREFIX)
 
+    @property
+    def dense(self) -> bool:
+        """Whether the choice is a dense expansion (labelled :data:`~pipeline.discovery.proposals.DENSE_PREFIX`)."""
+        return self.label.startswith(DENSE_PREFIX)
+
 
 @dataclass(frozen=True)
 class Judgement:
@@ -84,28 +97,41 @@ class Judgement:
         noisy record is not excused by the noise. Law-keeping models win when one of them is admissible
         against every model judged; laws that no admissible model keeps are not imposed. With a ``stable``
         test (:class:`~pipeline.discovery.stability.StabilityCheck`), the sparsest admissible model that
-        passes it wins, if one does.
+        passes it wins, if one does. Dense expansions (:data:`~pipeline.discovery.proposals.DENSE_PREFIX`) compete
+        only when the best of them cuts the best other model's excess over the floor :data:`DENSE_GAIN` times; it
+        then sets the bar, and when no model it admits is stable, the choice falls back to the other models.
         """
         slack = 2.0 * np.sqrt(2.0 / n_residuals) * floor if n_residuals > 0 else 0.0
 
         def limit(best: float) -> float:
             return max(floor + SHOOTING_TOLERANCE * max(best - floor, 0.0) + slack, best, SHOOTING_RESOLUTION)
 
-        def admissible(models: list[JudgedModel]) -> list[JudgedModel]:
+        def bar(models: list[JudgedModel]) -> float:
             best_rule = min(model.shooting for model in [m for m in models if not m.runner_up] or models)
             best_any = min(model.shooting for model in models)
             # a runner-up that fits to within the noise, as a perfect model would, sets the bar when every rule-based
             # choice misses the record by more than the noise does (its error above twice the floor)
             within_noise = floor > 0.0 and best_any <= floor + slack
-            best = best_any if within_noise and best_rule > 2.0 * floor + slack else best_rule
-            return [model for model in models if model.shooting <= limit(best)]
+            return best_any if within_noise and best_rule > 2.0 * floor + slack else best_rule
 
-        every = admissible(list(self.models))
-        keeping = [model for model in every if model.conserving]
-        pool = sorted(admissible(keeping) if keeping else every, key=_preference)
+        def admissible(models: list[JudgedModel], best: float) -> list[JudgedModel]:
+            every = [model for model in models if model.shooting <= limit(best)]
+            keeping = [model for model in every if model.conserving]
+            chosen = [model for model in keeping if model.shooting <= limit(bar(keeping))] if keeping else every
+            return sorted(chosen, key=_preference)
+
+        sparse = [model for model in self.models if not model.dense]
+        pools = [admissible(sparse, bar(sparse))]
+        # dense expansions compete only when one cuts the best sparse model's excess over the noise tenfold
+        best_dense = min((model.shooting for model in self.models if model.dense), default=np.inf)
+        if DENSE_GAIN * max(best_dense - floor, 0.0) <= bar(sparse) - floor - slack:
+            pools.insert(0, admissible(list(self.models), best_dense))
         if stable is not None:
-            return next((model for model in pool if stable(model)), pool[0])
-        return pool[0]
+            for pool in pools:
+                found = next((model for model in pool if stable(model)), None)
+                if found is not None:
+                    return found
+        return pools[0][0]
 
 
 def _preference(model: JudgedModel) -> tuple[int, float, bool, float]:
@@ -137,6 +163,23 @@ def _law_keeping_variants(model: JudgedModel, laws: np.ndarray, names: tuple[str
         balanced = eliminated_supports(model.supports, laws, int(e))
         variants.append(Choice(f"{model.label}, law via {names[e]}", balanced, model.rules))
     return variants
+
+
+def misfits(judgement: Judgement, floor: float, n_residuals: int) -> bool:
+    """Whether every judged model misses the record by more than the noise does (shooting error above twice the
+    ``floor``, plus two standard errors) and by more than :data:`MISFIT_RESOLUTION`: no sparse law in the library
+    reproduces the data, so dense expansions are worth judging."""
+    slack = 2.0 * np.sqrt(2.0 / n_residuals) * floor if n_residuals > 0 else 0.0
+    best = min(model.shooting for model in judgement.models)
+    return best > max(2.0 * floor + slack, MISFIT_RESOLUTION)
+
+
+def judge_dense(judgement: Judgement, proposals: Proposals, design: Design, problem: ShootingProblem) -> Judgement:
+    """The judgement with the proposals' dense expansions judged too (supports not judged yet)."""
+    seen = {model.supports.tobytes() for model in judgement.models}
+    fresh = [choice for choice in proposals.dense if choice.supports.tobytes() not in seen]
+    extra = [judge_model(choice, design, problem) for choice in fresh]
+    return Judgement(judgement.models + tuple(extra))
 
 
 def judge_proposals(

@@ -6,8 +6,9 @@ one support per state, and each rule's picks over all states form one joint choi
 AICc (the primary choice), the sparsest within one standard error of the best, the best
 cross-validated score, the AICc choice within each nested degree, and the AICc and one-SE
 choices on the weak form. Then the AICc choice with one state's support swapped for each of its
-:data:`RUNNERS_UP` next-best supports by AICc (labels ``aicc_rank2.<state>``, ...).
-:mod:`pipeline.discovery.judging` decides between them by simulation.
+:data:`RUNNERS_UP` next-best supports by AICc (labels ``aicc_rank2.<state>``, ...). Aside, the dense expansions
+(``dense<k>``: every state's best cross-validated support of at most k terms), which judging tries only when no
+other choice follows the record. :mod:`pipeline.discovery.judging` decides between them by simulation.
 """
 
 from __future__ import annotations
@@ -76,10 +77,12 @@ class Proposals:
     Attributes:
         choices: distinct labels in order of preference for ties (identical supports keep the first label).
         pareto: every scored candidate of every state, by complexity then error.
+        dense: the dense expansions (:func:`_dense_choices`), judged only when every other choice misfits.
     """
 
     choices: tuple[Choice, ...]
     pareto: tuple[ParetoRow, ...]
+    dense: tuple[Choice, ...] = ()
 
 
 class _ChoiceTable:
@@ -148,6 +151,39 @@ def _swapped_choices(primary: Choice, runners_up: list[list[SupportScore]], name
     return out
 
 
+DENSE_PREFIX = "dense"
+"""Labels of the choices that take, for every state, its best-CV support of at most k terms (``dense4``, ...)."""
+
+
+DENSE_SIZES = frozenset(int(round(2 ** (i / 2))) for i in range(2, 20))
+"""The numbers of terms per state at which dense expansions are tried (2, 3, 4, 6, 8, 11, 16, ...: a factor √2 apart),
+and the largest the paths reach."""
+
+
+def _dense_choices(candidates: list[list[SupportScore]], d: int, p: int) -> list[Choice]:
+    """For each complexity k, the joint choice of every state's best cross-validated support of at most k terms.
+
+    They reach models denser than any rule picks: when no sparse law in the library fits the record, a dense
+    expansion may still follow it (judging admits them only then)."""
+    best: list[dict[int, SupportScore]] = []
+    for state in candidates:
+        by_size: dict[int, SupportScore] = {}
+        for c in state:
+            if c.complexity not in by_size or c.cv_mse < by_size[c.complexity].cv_mse:
+                by_size[c.complexity] = c
+        best.append(by_size)
+    out = []
+    sizes_seen = sorted(set().union(*[set(b) for b in best]))
+    for k in [size for size in sizes_seen if size in DENSE_SIZES or size == sizes_seen[-1]]:
+        supports = np.zeros((d, p), dtype=bool)
+        for j, by_size in enumerate(best):
+            sizes = [size for size in by_size if size <= k]
+            if sizes:
+                supports[j] = by_size[max(sizes)].support
+        out.append(Choice(f"{DENSE_PREFIX}{k}", supports, (None,) * d))
+    return out
+
+
 def _weak_choices(weak: WeakSystem, column_sets: list[np.ndarray], d: int) -> list[Choice]:
     """Joint choices made on the weak form: its AICc choice and the sparsest within one SE of its best.
 
@@ -175,6 +211,7 @@ def propose_models(design: Design, names: tuple[str, ...], threshold: float | No
     terms = design.library.feature_names()
     pareto: list[ParetoRow] = []
     runners_up: list[list[SupportScore]] = []
+    every: list[list[SupportScore]] = []
     for j, name in enumerate(names):
         chosen, candidates = select_support(
             design.theta, design.x_dot[:, j], design.folds, threshold=threshold, column_sets=design.column_sets
@@ -184,6 +221,7 @@ def propose_models(design: Design, names: tuple[str, ...], threshold: float | No
             table.set(label, j, pick)
         pareto += _pareto_rows(name, terms, chosen, candidates)
         runners_up.append(_runners_up(design, j, chosen, candidates))
+        every.append(candidates)
     choices = table.choices()
     if threshold is not None:
         choices = choices[:1]
@@ -191,4 +229,5 @@ def propose_models(design: Design, names: tuple[str, ...], threshold: float | No
         choices += _swapped_choices(choices[0], runners_up, names)
         if design.weak is not None:
             choices += _weak_choices(design.weak, design.column_sets, d)
-    return Proposals(tuple(choices), tuple(pareto))
+    dense = _dense_choices(every, d, p) if threshold is None else []
+    return Proposals(tuple(choices), tuple(pareto), tuple(dense))

@@ -69,6 +69,10 @@ class StabilityCheck:
         budget = evaluation_budget(max(t.shape[0] for t in ts))
         return cls(starts, np.linspace(0.0, span, N_TIMES), *envelope, budget)
 
+    def from_record_starts(self, xs: list[np.ndarray]) -> StabilityCheck:
+        """The same check started from each record's first observed state instead of the states around the data."""
+        return StabilityCheck(np.vstack([x[:1] for x in xs]), self.times, self.lower, self.upper, self.budget)
+
     def is_stable(self, coefficients: np.ndarray, library: Library) -> bool:
         """Whether the model (d, p) stays in the envelope from every start over the whole span; its angles
         (:func:`angle_states`) are not bounded."""

@@ -1,18 +1,20 @@
-"""Judging: runner-up proposals, and the bar of admissibility they may not move."""
+"""Judging: runner-up proposals and dense expansions, and the bar of admissibility they may or may not move."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from benchmarks.generalisation import noisy_record, trajectory_scores
 from pipeline.discovery import discover
-from pipeline.discovery.judging import RUNNER_UP_PREFIX, JudgedModel, Judgement
+from pipeline.discovery.judging import RUNNER_UP_PREFIX, JudgedModel, Judgement, misfits
+from pipeline.discovery.proposals import DENSE_PREFIX
 from pipeline.systems import simulate_truth
 from pipeline.systems_published import PUBLISHED
 
 
 def _model(label: str, n_terms: int, shooting: float) -> JudgedModel:
-    supports = np.zeros((1, 8), dtype=bool)
+    supports = np.zeros((1, 40), dtype=bool)
     supports[0, :n_terms] = True
     return JudgedModel(label, supports, (None,), supports.astype(float), "derivative", shooting, False)
 
@@ -71,3 +73,46 @@ def test_near_the_noise_floor_a_runner_up_does_not_move_the_bar() -> None:
     extra_term = _model(f"{RUNNER_UP_PREFIX}2.a", 3, 8.51e-5)
     dense = _model(f"{RUNNER_UP_PREFIX}5.a", 5, 7.74e-5)
     assert Judgement((law, extra_term, dense)).winner(floor, n_residuals) is law
+
+
+def test_a_dense_expansion_wins_only_when_it_cuts_the_excess_over_the_noise_tenfold() -> None:
+    floor, n_residuals = 3.4e-4, 1032
+    sparse = _model("one_se", 3, 8.5e-2)
+    closest_sparse = _model("best_cv", 6, 7.0e-2)
+    dense_16 = _model(f"{DENSE_PREFIX}16", 32, 9.7e-4)
+    dense_32 = _model(f"{DENSE_PREFIX}32", 38, 6.8e-4)
+    # the sparse laws miss by 200 x the noise floor; the dense expansions come within 2 x of it
+    assert Judgement((sparse, closest_sparse, dense_16, dense_32)).winner(floor, n_residuals) is dense_16
+    # a dense expansion only 3 x closer than the sparse laws is not admitted: parsimony keeps its say
+    near = _model(f"{DENSE_PREFIX}16", 32, 2.5e-2)
+    assert Judgement((sparse, closest_sparse, near)).winner(floor, n_residuals) is sparse
+
+
+def test_an_unstable_dense_expansion_gives_way_to_a_stable_sparse_model() -> None:
+    floor, n_residuals = 1e-4, 1000
+    sparse = _model("aicc", 3, 5e-2)
+    dense = _model(f"{DENSE_PREFIX}16", 32, 2e-4)
+    judgement = Judgement((sparse, dense))
+    assert judgement.winner(floor, n_residuals, stable=lambda model: True) is dense
+    assert judgement.winner(floor, n_residuals, stable=lambda model: not model.dense) is sparse
+
+
+def test_dense_expansions_are_judged_only_when_every_model_misses_the_record_by_more_than_the_noise() -> None:
+    floor, n_residuals = 1e-3, 1000
+    assert misfits(Judgement((_model("aicc", 3, 5e-2),)), floor, n_residuals)
+    assert not misfits(Judgement((_model("aicc", 3, 1.5e-3),)), floor, n_residuals)  # within the noise's share
+    assert not misfits(Judgement((_model("aicc", 3, 5e-4),)), 1e-5, n_residuals)  # under 3 % of the spread
+
+
+def test_a_law_outside_the_library_is_followed_by_a_dense_expansion_with_a_caution() -> None:
+    """Chlorine dioxide-iodine-malonic acid reaction (ODEBench 42), x' = 8.9 - x - 4 x y/(1 + x²),
+    y' = 1.4 x (1 - y/(1 + x²)), 1 % noise: no sparse model of the default library follows it (the best reaches
+    trajectory R² 0.87); a dense expansion does, from the record's start and from the second published state."""
+    system = PUBLISHED["odebench_42_cima_reaction"].system
+    t, x = noisy_record(system, 0.01, 0)
+    result = discover(t, x, feature_names=system.names)
+    assert result.chosen["model_choice"].startswith(DENSE_PREFIX)
+    assert any("dense expansion" in caution for caution in result.chosen["cautions"])
+    assert "shooting refinement" not in result.chosen["coefficient_fit"]
+    assert trajectory_scores(result.library, result.coefficients, system, system.x0)[0] > 0.99
+    assert trajectory_scores(result.library, result.coefficients, system, system.x0_alt)[0] > 0.99
