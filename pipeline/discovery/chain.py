@@ -79,7 +79,7 @@ def discover(
     judging, floor = problem.for_judging(noise_sd), problem.noise_floor(noise_sd)
     judgement = judge_proposals(proposals, design, judging, laws, data.names)
     if misfits(judgement, floor, problem.residual_count()):
-        judgement = judge_dense(judgement, proposals, design, judging)
+        judgement = judge_dense(judgement, proposals, design, judging, floor, problem.residual_count())
     winner = judgement.winner(floor, problem.residual_count(), _stability_test(data, design))
     laws = laws if winner.conserving else laws[:0]
     refinement = _refine(winner, problem, laws, derivatives, config.refine_by_simulation)

@@ -102,30 +102,21 @@ class Judgement:
         only when the best of them cuts the best other model's excess over the floor :data:`DENSE_GAIN` times; it
         then sets the bar, and when no model it admits is stable, the choice falls back to the other models.
         """
-        slack = 2.0 * np.sqrt(2.0 / n_residuals) * floor if n_residuals > 0 else 0.0
+        slack = _slack(floor, n_residuals)
 
         def limit(best: float) -> float:
             return max(floor + SHOOTING_TOLERANCE * max(best - floor, 0.0) + slack, best, SHOOTING_RESOLUTION)
 
-        def bar(models: list[JudgedModel]) -> float:
-            best_rule = min(model.shooting for model in [m for m in models if not m.runner_up] or models)
-            best_any = min(model.shooting for model in models)
-            # a runner-up that fits to within the noise, as a perfect model would, sets the bar when every rule-based
-            # choice misses the record by more than the noise does (its error above twice the floor)
-            within_noise = floor > 0.0 and best_any <= floor + slack
-            return best_any if within_noise and best_rule > 2.0 * floor + slack else best_rule
-
         def admissible(models: list[JudgedModel], best: float) -> list[JudgedModel]:
             every = [model for model in models if model.shooting <= limit(best)]
             keeping = [model for model in every if model.conserving]
-            chosen = [model for model in keeping if model.shooting <= limit(bar(keeping))] if keeping else every
+            chosen = [m for m in keeping if m.shooting <= limit(_bar(keeping, floor, slack))] if keeping else every
             return sorted(chosen, key=_preference)
 
         sparse = [model for model in self.models if not model.dense]
-        pools = [admissible(sparse, bar(sparse))]
-        # dense expansions compete only when one cuts the best sparse excess over the noise DENSE_GAIN times
-        best_dense = min((model.shooting for model in self.models if model.dense), default=np.inf)
-        if DENSE_GAIN * max(best_dense - floor, 0.0) <= bar(sparse) - floor - slack:
+        pools = [admissible(sparse, _bar(sparse, floor, slack))]
+        if self.dense_competes(floor, n_residuals):
+            best_dense = min(model.shooting for model in self.models if model.dense)
             pools.insert(0, admissible(list(self.models), best_dense))
         if stable is not None:
             for pool in pools:
@@ -133,6 +124,29 @@ class Judgement:
                 if found is not None:
                     return found
         return pools[0][0]
+
+    def dense_competes(self, floor: float, n_residuals: int) -> bool:
+        """Whether the best dense expansion judged cuts the best sparse model's excess over the noise ``floor``
+        :data:`DENSE_GAIN` times (beyond two standard errors of a mean of ``n_residuals`` squared noise values)."""
+        slack = _slack(floor, n_residuals)
+        sparse = [model for model in self.models if not model.dense]
+        best_dense = min((model.shooting for model in self.models if model.dense), default=np.inf)
+        return bool(sparse) and DENSE_GAIN * max(best_dense - floor, 0.0) <= _bar(sparse, floor, slack) - floor - slack
+
+
+def _slack(floor: float, n_residuals: int) -> float:
+    """Two standard errors of a mean of ``n_residuals`` squared noise values whose mean is ``floor``."""
+    return 2.0 * np.sqrt(2.0 / n_residuals) * floor if n_residuals > 0 else 0.0
+
+
+def _bar(models: list[JudgedModel], floor: float, slack: float) -> float:
+    """The shooting error that sets the bar of admissibility among ``models``: the best rule-based choice's, or a
+    runner-up's that fits to within the noise, as a perfect model would, when every rule-based choice misses the
+    record by more than the noise does (its error above twice the floor)."""
+    best_rule = min(model.shooting for model in [m for m in models if not m.runner_up] or models)
+    best_any = min(model.shooting for model in models)
+    within_noise = floor > 0.0 and best_any <= floor + slack
+    return best_any if within_noise and best_rule > 2.0 * floor + slack else best_rule
 
 
 def _preference(model: JudgedModel) -> tuple[int, float, bool, float]:
@@ -170,17 +184,26 @@ def misfits(judgement: Judgement, floor: float, n_residuals: int) -> bool:
     """Whether every judged model misses the record by more than the noise does (shooting error above twice the
     ``floor``, plus two standard errors) and by more than :data:`MISFIT_RESOLUTION`: no sparse law in the library
     reproduces the data, so dense expansions are worth judging."""
-    slack = 2.0 * np.sqrt(2.0 / n_residuals) * floor if n_residuals > 0 else 0.0
     best = min(model.shooting for model in judgement.models)
-    return best > max(2.0 * floor + slack, MISFIT_RESOLUTION)
+    return best > max(2.0 * floor + _slack(floor, n_residuals), MISFIT_RESOLUTION)
 
 
-def judge_dense(judgement: Judgement, proposals: Proposals, design: Design, problem: ShootingProblem) -> Judgement:
-    """The judgement with the proposals' dense expansions judged too (supports not judged yet)."""
+def judge_dense(
+    judgement: Judgement, proposals: Proposals, design: Design, problem: ShootingProblem, floor: float, n_residuals: int
+) -> Judgement:
+    """The judgement with the proposals' dense expansions judged too (supports not judged yet).
+
+    The densest is judged first, and the others only if it competes (:meth:`Judgement.dense_competes`): when the
+    freest fit of all does not come close to the noise, a sparser expansion rarely does, and a record a sparse law
+    misfits for another reason (a chaotic one) then costs one more simulation of the record, not eight."""
     seen = {model.supports.tobytes() for model in judgement.models}
     fresh = [choice for choice in proposals.dense if choice.supports.tobytes() not in seen]
-    extra = [judge_model(choice, design, problem) for choice in fresh]
-    return Judgement(judgement.models + tuple(extra))
+    if not fresh:
+        return judgement
+    probe = Judgement(judgement.models + (judge_model(fresh[-1], design, problem),))
+    if not probe.dense_competes(floor, n_residuals):
+        return probe
+    return Judgement(probe.models + tuple(judge_model(choice, design, problem) for choice in fresh[:-1]))
 
 
 def judge_proposals(
