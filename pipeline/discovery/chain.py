@@ -76,11 +76,11 @@ def discover(
     design = build_design(data, derivatives, config, scaling.variables())
     proposals = propose_models(design, data.names, config.threshold)
     problem, noise_sd = _shooting_problem(data, derivatives, design), _noise_sd(derivatives)
-    judging, floor = problem.for_judging(noise_sd), problem.noise_floor(noise_sd)
+    judging, floor, n_residuals = problem.for_judging(noise_sd), problem.noise_floor(noise_sd), problem.residual_count()
     judgement = judge_proposals(proposals, design, judging, laws, data.names)
-    if misfits(judgement, floor, problem.residual_count()):
-        judgement = judge_dense(judgement, proposals, design, judging, floor, problem.residual_count())
-    winner = judgement.winner(floor, problem.residual_count(), _stability_test(data, design))
+    if misfits(judgement, floor, n_residuals):
+        judgement = judge_dense(judgement, proposals, design, judging, floor, n_residuals)
+    winner = judgement.winner(floor, n_residuals, _stability_test(data, design))
     laws = laws if winner.conserving else laws[:0]
     refinement = _refine(winner, problem, laws, derivatives, config.refine_by_simulation)
     uncertainty = _uncertainty(design, winner, laws, config.n_bootstrap, refinement)
