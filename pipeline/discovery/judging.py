@@ -195,7 +195,7 @@ def judge_dense(
 
     The densest is judged first, and the others only if it competes (:meth:`Judgement.dense_competes`): when the
     freest fit of all does not come close to the noise, a sparser expansion rarely does, and a record a sparse law
-    misfits for another reason (a chaotic one) then costs one more simulation of the record, not eight."""
+    misfits for another reason (a chaotic one) then costs one more judged model, not eight."""
     seen = {model.supports.tobytes() for model in judgement.models}
     fresh = [choice for choice in proposals.dense if choice.supports.tobytes() not in seen]
     if not fresh:
