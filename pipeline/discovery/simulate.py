@@ -67,32 +67,39 @@ def _monomials(powers: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
 def _compiled_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
     """The library's term values at states (..., d) → (..., p), without the general evaluator's overhead.
 
-    Monomials are gathered products (:func:`_monomials`); function terms are grouped by family, one numpy call each
-    (about 10x faster than :meth:`Library.evaluate` on the few states a solver step passes).
+    Monomials are gathered products (:func:`_monomials`). Function terms are ordered by family once, so that a step
+    costs one gather of their arguments, one numpy call per family on a contiguous slice, one multiply by the
+    combination terms' state factors and one scatter into place (about 3x fewer numpy calls than a pass per family,
+    and 10x faster than :meth:`Library.evaluate` on the few states a solver step passes).
     """
     monomials = _monomials(library.powers)
-    n_powers = library.powers.shape[0]
-    groups: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    for position, (family, j, *multiplier) in enumerate(library.functions):
-        index, state, factor = groups.get(family, (np.zeros(0, int), np.zeros(0, int), np.zeros(0, int)))
-        groups[family] = (
-            np.append(index, n_powers + position),
-            np.append(state, j),
-            np.append(factor, multiplier[0] if multiplier else -1),
-        )
-    if not groups:
+    if not library.functions:
         return monomials
+    n_powers = library.powers.shape[0]
+    order = sorted(range(len(library.functions)), key=lambda k: library.functions[k][0])  # grouped by family
+    terms = [library.functions[k] for k in order]
+    position = n_powers + np.array(order)  # where each ordered term goes among the p values
+    columns = np.array([term[1] for term in terms])
+    scale = np.ones(len(library.names)) if library.argument_scale is None else np.asarray(library.argument_scale)
+    column_scale = np.asarray(scale, dtype=float)[columns]
+    slices: list[tuple[Callable[[np.ndarray], np.ndarray], slice]] = []
+    for family in dict.fromkeys(term[0] for term in terms):
+        members = [k for k, term in enumerate(terms) if term[0] == family]
+        slices.append((FAMILIES[family][0], slice(members[0], members[-1] + 1)))
+    combined = np.array([k for k, term in enumerate(terms) if len(term) > 2], dtype=int)
+    factors = np.array([terms[k][2] for k in combined], dtype=int)
     size = library.size
-    d = len(library.names)
-    argument_scale = np.ones(d) if library.argument_scale is None else np.asarray(library.argument_scale, dtype=float)
-    plain = {family: factor < 0 for family, (_, _, factor) in groups.items()}
 
     def evaluate(states: np.ndarray) -> np.ndarray:
         values = np.empty(states.shape[:-1] + (size,))
         values[..., :n_powers] = monomials(states)
-        for family, (index, columns, factor) in groups.items():
-            result = FAMILIES[family][0](states[..., columns] * argument_scale[columns])
-            values[..., index] = np.where(plain[family], result, result * states[..., np.maximum(factor, 0)])
+        arguments = states[..., columns] * column_scale
+        functions = np.empty_like(arguments)
+        for function, where in slices:
+            functions[..., where] = function(arguments[..., where])
+        if combined.size:
+            functions[..., combined] *= states[..., factors]
+        values[..., position] = functions
         return values
 
     return evaluate
