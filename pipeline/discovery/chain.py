@@ -1,7 +1,7 @@
 """Discovery as a one-way chain: each stage takes frozen objects and returns one to the next.
 
 trajectories → derivatives → unit scaling → conservation laws → design → proposals →
-judging (fitting + shooting) → refinement → uncertainty → scoring → result (data units).
+judging (fitting + shooting, then deleting terms) → refinement → uncertainty → scoring → result (data units).
 """
 
 from __future__ import annotations
@@ -16,7 +16,15 @@ from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
 from pipeline.discovery.conservation import describe_law, detect_laws
 from pipeline.discovery.design import Design, build_design
 from pipeline.discovery.ensemble import Uncertainty, bagging
-from pipeline.discovery.judging import JudgedModel, Judgement, judge_dense, judge_proposals, misfits
+from pipeline.discovery.judging import (
+    JudgedModel,
+    Judgement,
+    deletion_tolerance,
+    judge_deletions,
+    judge_dense,
+    judge_proposals,
+    misfits,
+)
 from pipeline.discovery.proposals import Proposals, propose_models
 from pipeline.discovery.refinement import Refinement, refine_by_shooting
 from pipeline.discovery.result import DiscoveryResult
@@ -75,12 +83,8 @@ def discover(
     laws = _laws(data, derivatives, scaling, config.conservation_laws)
     design = build_design(data, derivatives, config, scaling.variables())
     proposals = propose_models(design, data.names, config.threshold)
-    problem, noise_sd = _shooting_problem(data, derivatives, design), _noise_sd(derivatives)
-    judging, floor, n_residuals = problem.for_judging(noise_sd), problem.noise_floor(noise_sd), problem.residual_count()
-    judgement = judge_proposals(proposals, design, judging, laws, data.names)
-    if misfits(judgement, floor, n_residuals):
-        judgement = judge_dense(judgement, proposals, design, judging, floor, n_residuals)
-    winner = judgement.winner(floor, n_residuals, _stability_test(data, design))
+    problem = _shooting_problem(data, derivatives, design)
+    judgement, winner = _judge(data, design, proposals, problem, laws, _noise_sd(derivatives))
     laws = laws if winner.conserving else laws[:0]
     refinement = _refine(winner, problem, laws, derivatives, config.refine_by_simulation)
     uncertainty = _uncertainty(design, winner, laws, config.n_bootstrap, refinement)
@@ -94,6 +98,30 @@ def discover(
         chosen["cautions"] = cautions
     result = replace(model, metrics=scores.metrics | _selection_metrics(judgement, winner, uncertainty), chosen=chosen)
     return scaling.restore(_with_laws(result, laws, scaling, data.names))
+
+
+def _judge(
+    data: Trajectories,
+    design: Design,
+    proposals: Proposals,
+    problem: ShootingProblem,
+    laws: np.ndarray,
+    noise_sd: np.ndarray,
+) -> tuple[Judgement, JudgedModel]:
+    """Every model judged by simulation, and the winner: the proposals, the dense expansions when nothing else
+    follows the record, then the winner's deletion neighbours (:mod:`~pipeline.discovery.judging`)."""
+    judging, floor, n_residuals = problem.for_judging(noise_sd), problem.noise_floor(noise_sd), problem.residual_count()
+    judgement = judge_proposals(proposals, design, judging, laws, data.names)
+    if misfits(judgement, floor, n_residuals):
+        judgement = judge_dense(judgement, proposals, design, judging, floor, n_residuals)
+    stable = _stability_test(data, design)
+
+    def winner(judged: Judgement) -> JudgedModel:
+        return judged.winner(floor, n_residuals, stable)
+
+    tolerance = deletion_tolerance(floor, n_residuals)
+    judgement = judge_deletions(judgement, design, judging, data.names, winner, tolerance, laws)
+    return judgement, winner(judgement)
 
 
 def _derivatives(
@@ -194,9 +222,7 @@ def _model(
     )
 
 
-def _selection_metrics(
-    judgement: Judgement, winner: JudgedModel, uncertainty: Uncertainty | None
-) -> dict[str, float]:
+def _selection_metrics(judgement: Judgement, winner: JudgedModel, uncertainty: Uncertainty | None) -> dict[str, float]:
     """Every judged model's shooting error, and the chosen terms' lowest inclusion probability."""
     metrics = {f"shooting_error.{judged.label}": judged.shooting for judged in judgement.models}
     if uncertainty is not None:
@@ -225,8 +251,11 @@ def _choices_made(
         "differentiation_method": derivatives[0].method,
         "differentiation_choice": [str(prm.get("method", derivatives[0].method)) for prm in derivatives[0].params],
         "library": f"polynomial degree <= {design.top_degree}, bias {spec.include_bias}, functions "
-        + (f"auto {sorted({term[0] for term in design.library.functions})}" if spec.functions == "auto" else
-           str(spec.all_functions))
+        + (
+            f"auto {sorted({term[0] for term in design.library.functions})}"
+            if spec.functions == "auto"
+            else str(spec.all_functions)
+        )
         + (", with state x function products" if spec.combinations else ""),
         "degree": int(used_degrees.max()) if used_degrees.size else 0,
         "coefficient_fit": winner.fit + (" + shooting refinement" if refinement.improved else ""),

@@ -8,6 +8,8 @@ parsimony decides: among the models whose shooting error, above the noise floor,
 factor :data:`SHOOTING_TOLERANCE` of the best rule-based choice's, the one with the fewest terms wins.
 When every model misses the record by more than the noise does, the dense expansions are judged too
 (:func:`judge_dense`); they compete only when one of them comes :data:`DENSE_GAIN` times closer to the noise.
+Last, the winner's terms are deleted one at a time (:func:`judge_deletions`): a deletion the record cannot tell
+from the winner (the shooting error rises by less than the noise explains) makes the next winner.
 """
 
 from __future__ import annotations
@@ -24,7 +26,17 @@ from pipeline.discovery.paths import PathRule
 from pipeline.discovery.proposals import DENSE_PREFIX, Choice, Proposals
 from pipeline.discovery.shooting import ShootingProblem
 
-__all__ = ["SHOOTING_TOLERANCE", "JudgedModel", "Judgement", "judge_dense", "judge_model", "judge_proposals", "misfits"]
+__all__ = [
+    "SHOOTING_TOLERANCE",
+    "JudgedModel",
+    "Judgement",
+    "deletion_tolerance",
+    "judge_deletions",
+    "judge_dense",
+    "judge_model",
+    "judge_proposals",
+    "misfits",
+]
 
 SHOOTING_TOLERANCE = 2.0
 """A sparser model is kept unless its multiple-shooting error is more than this factor above the best's."""
@@ -32,6 +44,9 @@ RUNNER_UP_PREFIX = "aicc_rank"
 """Labels of the choices that swap in one state's runner-up support (:data:`~pipeline.discovery.proposals.RUNNERS_UP`):
 they may win, but the bar of admissibility is set by the rule-based choices alone, so that one of many near-copies
 fitting the record a little closer does not push the sparse law out."""
+DELETION_PREFIX = "without"
+"""Labels of the winner's deletion neighbours (:func:`judge_deletions`): like runner-up swaps, they may win but do not
+set the bar."""
 DENSE_GAIN = 5.0
 """A dense expansion sets the bar only when it cuts the best other model's excess over the noise floor this many
 times: the sparse laws then miss the record by far more than the noise explains (10 and 5 tried on the tuning half of
@@ -70,6 +85,12 @@ class JudgedModel:
     def runner_up(self) -> bool:
         """Whether the choice swapped in a runner-up support (labelled :data:`RUNNER_UP_PREFIX`)."""
         return self.label.startswith(RUNNER_UP_PREFIX)
+
+    @property
+    def derived(self) -> bool:
+        """Whether the choice is derived from another rather than made by a rule (a runner-up swap or a deletion
+        neighbour): it may win, but it does not set the bar of admissibility."""
+        return self.runner_up or self.label.startswith(DELETION_PREFIX)
 
     @property
     def dense(self) -> bool:
@@ -143,7 +164,7 @@ def _bar(models: list[JudgedModel], floor: float, slack: float) -> float:
     """The shooting error that sets the bar of admissibility among ``models``: the best rule-based choice's, or a
     runner-up's that fits to within the noise, as a perfect model would, when every rule-based choice misses the
     record by more than the noise does (its error above twice the floor)."""
-    best_rule = min(model.shooting for model in [m for m in models if not m.runner_up] or models)
+    best_rule = min(model.shooting for model in [m for m in models if not m.derived] or models)
     best_any = min(model.shooting for model in models)
     within_noise = floor > 0.0 and best_any <= floor + slack
     return best_any if within_noise and best_rule > 2.0 * floor + slack else best_rule
@@ -152,14 +173,15 @@ def _bar(models: list[JudgedModel], floor: float, slack: float) -> float:
 def _preference(model: JudgedModel) -> tuple[int, float, bool, float]:
     """Sort key among admissible models: fewer terms, then lower shooting error; errors below
     :data:`SHOOTING_RESOLUTION` count as equal, and then a rule-based choice goes before a runner-up swap."""
-    return int(model.supports.sum()), max(model.shooting, SHOOTING_RESOLUTION), model.runner_up, model.shooting
+    return int(model.supports.sum()), max(model.shooting, SHOOTING_RESOLUTION), model.derived, model.shooting
 
 
 def judge_model(
-    choice: Choice, design: Design, problem: ShootingProblem, laws: np.ndarray | None = None
+    choice: Choice, design: Design, problem: ShootingProblem, laws: np.ndarray | None = None, form: str | None = None
 ) -> JudgedModel:
-    """Fit ``choice`` by every form (keeping ``laws`` when given) and keep the one that simulates best."""
-    fits = linear_fits(design, choice.supports, laws)
+    """Fit ``choice`` by every form (keeping ``laws`` when given) and keep the one that simulates best; with a
+    ``form`` (``derivative``, ``integral``, ``weak``), by that one only."""
+    fits = {name: fit for name, fit in linear_fits(design, choice.supports, laws).items() if form in (None, name)}
     errors = {name: problem.error(coefficients) for name, coefficients in fits.items()}
     best = min(errors, key=lambda name: errors[name])
     active = fits[best] != 0
@@ -204,6 +226,65 @@ def judge_dense(
     if not probe.dense_competes(floor, n_residuals):
         return probe
     return Judgement(probe.models + tuple(judge_model(choice, design, problem) for choice in fresh[:-1]))
+
+
+def deletion_tolerance(floor: float, n_residuals: int) -> float:
+    """How much a deletion may raise the shooting error and still be taken: two standard errors of a mean of
+    ``n_residuals`` squared noise values whose mean is the noise ``floor``, or :data:`SHOOTING_RESOLUTION`."""
+    return max(_slack(floor, n_residuals), SHOOTING_RESOLUTION)
+
+
+def _deletions(model: JudgedModel, seen: set[bytes], names: tuple[str, ...], terms: list[str]) -> list[Choice]:
+    """The model's supports with one term deleted, for every term (those in ``seen`` left out and added to it)."""
+    out = []
+    for j, k in zip(*np.nonzero(model.supports)):
+        supports = model.supports.copy()
+        supports[j, k] = False
+        if supports.tobytes() in seen:
+            continue
+        seen.add(supports.tobytes())
+        rules = tuple(None if i == j else rule for i, rule in enumerate(model.rules))
+        label = f"{DELETION_PREFIX}{int(supports.sum())}.{names[j]}.{terms[k]}"
+        out.append(Choice(label, supports, rules))
+    return out
+
+
+def judge_deletions(
+    judgement: Judgement,
+    design: Design,
+    problem: ShootingProblem,
+    names: tuple[str, ...],
+    winner: Callable[[Judgement], JudgedModel],
+    tolerance: float,
+    laws: np.ndarray | None = None,
+) -> Judgement:
+    """The judgement with the winner's deletion neighbours judged, repeatedly: backward elimination by simulation.
+
+    Every rule proposes whole supports, so a small term that the winning rule kept survives to the end. Here each of
+    the winner's terms is deleted in turn and the rest refitted by the winner's own fit form (keeping ``laws`` when
+    the winner does). A neighbour whose shooting error exceeds the winner's by more than ``tolerance``
+    (:func:`deletion_tolerance`: what the noise explains) is dropped; the others join the judgement, the function
+    ``winner`` picks again (a sparser admissible, stable neighbour wins), and the new winner's neighbours are judged,
+    until the winner stays. The bar of admissibility stays set by the rule-based choices, so deletions cannot walk
+    away from the record step by step. Costs one shooting error per term of each winner; none for a dense one."""
+    seen = {model.supports.tobytes() for model in judgement.models}
+    terms = design.library.feature_names()
+    current = winner(judgement)
+    while not current.dense:
+        neighbours = _deletions(current, seen, names, terms)
+        if not neighbours:
+            break
+        keeping = laws if current.conserving else None
+        judged = [judge_model(choice, design, problem, keeping, current.fit) for choice in neighbours]
+        kept = tuple(model for model in judged if model.shooting <= current.shooting + tolerance)
+        if not kept:
+            break
+        judgement = Judgement(judgement.models + kept)
+        chosen = winner(judgement)
+        if chosen.supports.tobytes() == current.supports.tobytes() and chosen.conserving == current.conserving:
+            break
+        current = chosen
+    return judgement
 
 
 def judge_proposals(

@@ -1,4 +1,4 @@
-"""Judging: runner-up proposals and dense expansions, and the bar of admissibility they may or may not move."""
+"""Judging: runner-up swaps, dense expansions and deletions, and the bar of admissibility they may or may not move."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from benchmarks.generalisation import noisy_record, trajectory_scores
 from pipeline.discovery import discover
-from pipeline.discovery.judging import RUNNER_UP_PREFIX, JudgedModel, Judgement, misfits
+from pipeline.discovery.judging import DELETION_PREFIX, RUNNER_UP_PREFIX, JudgedModel, Judgement, misfits
 from pipeline.discovery.proposals import DENSE_PREFIX
 from pipeline.systems import simulate_truth
 from pipeline.systems_published import PUBLISHED
@@ -120,3 +120,29 @@ def test_a_law_outside_the_library_is_followed_by_a_dense_expansion_with_a_cauti
     assert "shooting refinement" not in result.chosen["coefficient_fit"]
     assert trajectory_scores(result.library, result.coefficients, system, system.x0)[0] > 0.99
     assert trajectory_scores(result.library, result.coefficients, system, system.x0_alt)[0] > 0.99
+
+
+def test_a_term_the_noisy_record_cannot_tell_from_zero_is_deleted() -> None:
+    """Hethcote's SIRS model, x' = -1.2 x y + 0.1 z, y' = 1.2 x y - 0.3 y, z' = 0.3 y - 0.1 z, at 5 % noise: the
+    rule-based winner keeps a small y in x' (-0.0095 y); deleting it raises the shooting error by less than the noise
+    explains, so the exact law wins."""
+    system = PUBLISHED["hethcote_sirs"].system
+    t, x = noisy_record(system, 0.05, 0)
+    result = discover(t, x, feature_names=system.names)
+    assert result.chosen["model_choice"].startswith(DELETION_PREFIX)
+    assert {state: set(terms) for state, terms in result.terms().items()} == {
+        "x": {"x y", "z"},
+        "y": {"x y", "y"},
+        "z": {"y", "z"},
+    }
+    assert result.terms()["x"]["x y"] == pytest.approx(-1.2, rel=0.05)
+
+
+def test_a_deletion_the_record_can_tell_is_not_taken() -> None:
+    """Exponential growth x' = 0.23 x at 5 % noise: the winner x' = 0.22 x + 0.0014 x² - 3e-5 x³ could lose its
+    linear term and still pass the bar of admissibility (x' = 0.019 x² - 3.6e-4 x³ shoots within twice the best
+    excess over the noise), but the record tells that deletion apart, so the linear term stays."""
+    system = PUBLISHED["odebench_02_exponential_growth"].system
+    t, x = noisy_record(system, 0.05, 0)
+    result = discover(t, x, feature_names=system.names)
+    assert result.terms()["x"]["x"] == pytest.approx(0.23, rel=0.1)
