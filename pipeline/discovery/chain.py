@@ -19,7 +19,6 @@ from pipeline.discovery.ensemble import Uncertainty, bagging
 from pipeline.discovery.judging import (
     JudgedModel,
     Judgement,
-    deletion_tolerance,
     judge_deletions,
     judge_dense,
     judge_proposals,
@@ -115,13 +114,8 @@ def _judge(
     if misfits(judgement, floor, n_residuals):
         judgement = judge_dense(judgement, proposals, design, judging, floor, n_residuals)
     stable = _stability_test(data, design)
-
-    def winner(judged: Judgement) -> JudgedModel:
-        return judged.winner(floor, n_residuals, stable)
-
-    tolerance = deletion_tolerance(floor, n_residuals)
-    judgement = judge_deletions(judgement, design, judging, data.names, winner, tolerance, laws)
-    return judgement, winner(judgement)
+    judgement = judge_deletions(judgement, design, judging, data.names, floor, n_residuals, stable, laws)
+    return judgement, judgement.winner(floor, n_residuals, stable)
 
 
 def _derivatives(

@@ -71,6 +71,7 @@ class JudgedModel:
         fit: the name of that fit form (``derivative``, ``integral``, ``weak``).
         shooting: its multiple-shooting error.
         conserving: whether the model was fitted to keep the conservation laws.
+        function_terms: how many of its terms are function terms (sin x, x/(1+x), ...), not monomials.
     """
 
     label: str
@@ -80,6 +81,7 @@ class JudgedModel:
     fit: str
     shooting: float
     conserving: bool
+    function_terms: int = 0
 
     @property
     def runner_up(self) -> bool:
@@ -123,6 +125,17 @@ class Judgement:
         only when the best of them cuts the best other model's excess over the floor :data:`DENSE_GAIN` times; it
         then sets the bar, and when no model it admits is stable, the choice falls back to the other models.
         """
+        pools = self.admissible(floor, n_residuals)
+        if stable is not None:
+            for pool in pools:
+                found = next((model for model in pool if stable(model)), None)
+                if found is not None:
+                    return found
+        return pools[0][0]
+
+    def admissible(self, floor: float = 0.0, n_residuals: int = 0) -> list[list[JudgedModel]]:
+        """The admissible models in order of preference (:meth:`winner`): the pool the dense expansions' bar admits
+        when they compete, then the pool the sparse models' bar admits."""
         slack = _slack(floor, n_residuals)
 
         def limit(best: float) -> float:
@@ -139,12 +152,7 @@ class Judgement:
         if self.dense_competes(floor, n_residuals):
             best_dense = min(model.shooting for model in self.models if model.dense)
             pools.insert(0, admissible(list(self.models), best_dense))
-        if stable is not None:
-            for pool in pools:
-                found = next((model for model in pool if stable(model)), None)
-                if found is not None:
-                    return found
-        return pools[0][0]
+        return pools
 
     def dense_competes(self, floor: float, n_residuals: int) -> bool:
         """Whether the best dense expansion judged cuts the best sparse model's excess over the noise ``floor``
@@ -170,10 +178,12 @@ def _bar(models: list[JudgedModel], floor: float, slack: float) -> float:
     return best_any if within_noise and best_rule > 2.0 * floor + slack else best_rule
 
 
-def _preference(model: JudgedModel) -> tuple[int, float, bool, float]:
-    """Sort key among admissible models: fewer terms, then lower shooting error; errors below
+def _preference(model: JudgedModel) -> tuple[int, int, float, bool, float]:
+    """Sort key among admissible models: fewer terms, then fewer function terms (a function family is adopted only
+    when the judge prefers it, and among admissible models it does not), then lower shooting error; errors below
     :data:`SHOOTING_RESOLUTION` count as equal, and then a rule-based choice goes before a runner-up swap."""
-    return int(model.supports.sum()), max(model.shooting, SHOOTING_RESOLUTION), model.derived, model.shooting
+    terms, shooting = int(model.supports.sum()), max(model.shooting, SHOOTING_RESOLUTION)
+    return terms, model.function_terms, shooting, model.derived, model.shooting
 
 
 def judge_model(
@@ -187,7 +197,8 @@ def judge_model(
     active = fits[best] != 0
     kept = [np.array_equal(active[j], choice.supports[j]) for j in range(active.shape[0])]
     rules = tuple(rule if same else None for rule, same in zip(choice.rules, kept))
-    return JudgedModel(choice.label, active, rules, fits[best], best, min(errors.values()), laws is not None)
+    functions = int(active[:, design.library.powers.shape[0] :].sum())
+    return JudgedModel(choice.label, active, rules, fits[best], best, min(errors.values()), laws is not None, functions)
 
 
 def _law_keeping_variants(model: JudgedModel, laws: np.ndarray, names: tuple[str, ...]) -> list[Choice]:
@@ -234,10 +245,13 @@ def deletion_tolerance(floor: float, n_residuals: int) -> float:
     return max(_slack(floor, n_residuals), SHOOTING_RESOLUTION)
 
 
-def _deletions(model: JudgedModel, seen: set[bytes], names: tuple[str, ...], terms: list[str]) -> list[Choice]:
-    """The model's supports with one term deleted, for every term (those in ``seen`` left out and added to it)."""
+def _deletions(
+    model: JudgedModel, seen: set[bytes], names: tuple[str, ...], terms: list[str], rows: np.ndarray
+) -> list[Choice]:
+    """The model's supports with one term of an equation in ``rows`` (d,) deleted, for every such term (supports in
+    ``seen`` left out, and the others added to it)."""
     out = []
-    for j, k in zip(*np.nonzero(model.supports)):
+    for j, k in zip(*np.nonzero(model.supports & rows[:, None])):
         supports = model.supports.copy()
         supports[j, k] = False
         if supports.tobytes() in seen:
@@ -254,36 +268,48 @@ def judge_deletions(
     design: Design,
     problem: ShootingProblem,
     names: tuple[str, ...],
-    winner: Callable[[Judgement], JudgedModel],
-    tolerance: float,
+    floor: float,
+    n_residuals: int,
+    stable: Callable[[JudgedModel], bool] | None = None,
     laws: np.ndarray | None = None,
 ) -> Judgement:
-    """The judgement with the winner's deletion neighbours judged, repeatedly: backward elimination by simulation.
+    """The judgement with deletion neighbours judged, repeatedly: backward elimination by simulation.
 
-    Every rule proposes whole supports, so a small term that the winning rule kept survives to the end. Here each of
-    the winner's terms is deleted in turn and the rest refitted by the winner's own fit form (keeping ``laws`` when
-    the winner does). A neighbour whose shooting error exceeds the winner's by more than ``tolerance``
-    (:func:`deletion_tolerance`: what the noise explains) is dropped; the others join the judgement, the function
-    ``winner`` picks again (a sparser admissible, stable neighbour wins), and the new winner's neighbours are judged,
-    until the winner stays. The bar of admissibility stays set by the rule-based choices, so deletions cannot walk
-    away from the record step by step. Costs one shooting error per term of each winner; none for a dense one."""
+    Every rule proposes whole supports, so a small term that the winning rule kept survives to the end. Here each
+    term of the winner is deleted in turn, and first also each term of every admissible model with at most one term
+    more, in the equations where it differs from the winner (elsewhere its deletions are the winner's). The rest is
+    refitted by the parent's own fit form (keeping ``laws`` when it does). A neighbour whose shooting error
+    exceeds its parent's by more than :func:`deletion_tolerance` (what the noise explains) is dropped; the others
+    join the judgement, the winner is picked again (:meth:`Judgement.winner` with the noise ``floor``,
+    ``n_residuals`` and ``stable``), and the new winner's neighbours are judged, until the winner stays. The bar of
+    admissibility stays set by the rule-based choices, so deletions cannot walk away from the record step by step.
+    Costs one shooting error per term of each parent; none for a dense winner."""
     seen = {model.supports.tobytes() for model in judgement.models}
     terms = design.library.feature_names()
-    current = winner(judgement)
+    tolerance = deletion_tolerance(floor, n_residuals)
+    current = judgement.winner(floor, n_residuals, stable)
+    size, everywhere = int(current.supports.sum()), np.ones(current.supports.shape[0], dtype=bool)
+    parents = [current] + [
+        model
+        for model in judgement.admissible(floor, n_residuals)[-1]
+        if model is not current and not model.dense and model.supports.sum() <= size + 1
+    ]
     while not current.dense:
-        neighbours = _deletions(current, seen, names, terms)
-        if not neighbours:
-            break
-        keeping = laws if current.conserving else None
-        judged = [judge_model(choice, design, problem, keeping, current.fit) for choice in neighbours]
-        kept = tuple(model for model in judged if model.shooting <= current.shooting + tolerance)
+        kept: list[JudgedModel] = []
+        for parent in parents:
+            keeping = laws if parent.conserving else None
+            rows = np.any(parent.supports != current.supports, axis=1) if parent is not current else everywhere
+            for choice in _deletions(parent, seen, names, terms, rows):
+                model = judge_model(choice, design, problem, keeping, parent.fit)
+                if model.shooting <= parent.shooting + tolerance:
+                    kept.append(model)
         if not kept:
             break
-        judgement = Judgement(judgement.models + kept)
-        chosen = winner(judgement)
+        judgement = Judgement(judgement.models + tuple(kept))
+        chosen = judgement.winner(floor, n_residuals, stable)
         if chosen.supports.tobytes() == current.supports.tobytes() and chosen.conserving == current.conserving:
             break
-        current = chosen
+        current, parents = chosen, [chosen]
     return judgement
 
 
