@@ -13,10 +13,10 @@ from pipeline.systems import simulate_truth
 from pipeline.systems_published import PUBLISHED
 
 
-def _model(label: str, n_terms: int, shooting: float) -> JudgedModel:
+def _model(label: str, n_terms: int, shooting: float, function_terms: int = 0) -> JudgedModel:
     supports = np.zeros((1, 40), dtype=bool)
     supports[0, :n_terms] = True
-    return JudgedModel(label, supports, (None,), supports.astype(float), "derivative", shooting, False)
+    return JudgedModel(label, supports, (None,), supports.astype(float), "derivative", shooting, False, function_terms)
 
 
 def test_a_runner_up_that_fits_closer_does_not_push_the_sparse_rule_choice_out() -> None:
@@ -146,3 +146,34 @@ def test_a_deletion_the_record_can_tell_is_not_taken() -> None:
     t, x = noisy_record(system, 0.05, 0)
     result = discover(t, x, feature_names=system.names)
     assert result.terms()["x"]["x"] == pytest.approx(0.23, rel=0.1)
+
+
+def test_among_equally_sparse_admissible_models_the_one_with_fewer_function_terms_wins() -> None:
+    with_sine = _model("best_cv", 3, 2.7e-3, function_terms=1)
+    polynomial = _model("aicc", 3, 3.0e-3)
+    assert Judgement((with_sine, polynomial)).winner(1.5e-3, 1000) is polynomial
+    # a function term still wins when the polynomial is not admissible, or when it is sparser
+    assert Judgement((with_sine, _model("aicc", 3, 9.0e-3))).winner(1.5e-3, 1000) is with_sine
+    assert Judgement((_model("best_cv", 2, 2.7e-3, 1), polynomial)).winner(1.5e-3, 1000).function_terms == 1
+
+
+def test_the_exact_law_one_deletion_from_a_denser_admissible_model_is_found() -> None:
+    """Strogatz's sheep-rabbits competition (ODEBench 26), x' = x (3 - x - 2 y), y' = y (2 - x - y), at 1 % noise: the
+    sparsest rule-based choice puts sin(x) for x in x'; the cubic choice keeps x, x², x y and a spurious x³, whose
+    deletion gives the law, as sparse as the sine model and without a function term."""
+    system = PUBLISHED["odebench_26_competition_sheep_rabbits"].system
+    t, x = noisy_record(system, 0.01, 0)
+    result = discover(t, x, feature_names=system.names)
+    assert result.chosen["model_choice"].startswith(DELETION_PREFIX)
+    assert result.terms() == {
+        "x": {
+            "x": pytest.approx(3.0, rel=0.05),
+            "x^2": pytest.approx(-1.0, rel=0.05),
+            "x y": pytest.approx(-2.0, rel=0.05),
+        },
+        "y": {
+            "y": pytest.approx(2.0, rel=0.05),
+            "x y": pytest.approx(-1.0, rel=0.05),
+            "y^2": pytest.approx(-1.0, rel=0.05),
+        },
+    }
