@@ -14,7 +14,12 @@ POWERS = np.array([[0, 0], [1, 0], [0, 1], [2, 1], [0, 3], [1, 1]])
 
 @pytest.mark.parametrize(
     "functions, scale",
-    [((), None), ((("sin", 0), ("exp", 1, 0), ("saturation", 1), ("cos3", 1)), np.array([2.0, 0.5]))],
+    [
+        ((), None),
+        ((("sin", 0), ("exp", 1, 0), ("saturation", 1), ("cos3", 1)), np.array([2.0, 0.5])),
+        # families interleaved, plain and combined terms of one family mixed: the evaluator reorders them by family
+        ((("exp", 0), ("sin", 1, 0), ("exp", 1, 1), ("sin", 0), ("cos", 1), ("exp", 1)), np.array([0.7, 3.0])),
+    ],
 )
 def test_compiled_terms_equal_the_library_evaluator_on_one_state_and_on_a_batch(functions, scale) -> None:
     library = Library(("x", "y"), POWERS, functions, scale)
