@@ -45,8 +45,8 @@ RUNNER_UP_PREFIX = "aicc_rank"
 they may win, but the bar of admissibility is set by the rule-based choices alone, so that one of many near-copies
 fitting the record a little closer does not push the sparse law out."""
 DELETION_PREFIX = "without"
-"""Labels of the winner's deletion neighbours (:func:`judge_deletions`): like runner-up swaps, they may win but do not
-set the bar."""
+"""Labels of deletion neighbours (:func:`judge_deletions`): like runner-up swaps, they may win but do not set the
+bar."""
 DENSE_GAIN = 5.0
 """A dense expansion sets the bar only when it cuts the best other model's excess over the noise floor this many
 times: the sparse laws then miss the record by far more than the noise explains (10 and 5 tried on the tuning half of
@@ -249,7 +249,9 @@ def _deletions(
     model: JudgedModel, seen: set[bytes], names: tuple[str, ...], terms: list[str], rows: np.ndarray
 ) -> list[Choice]:
     """The model's supports with one term of an equation in ``rows`` (d,) deleted, for every such term (supports in
-    ``seen`` left out, and the others added to it)."""
+    ``seen`` left out, and the others added to it). Labelled by the term deleted and the rule-based choice the
+    deletions started from: ``without5.x.x^3 from degree_le_3``."""
+    root = model.label.split(" from ")[-1]
     out = []
     for j, k in zip(*np.nonzero(model.supports & rows[:, None])):
         supports = model.supports.copy()
@@ -258,7 +260,7 @@ def _deletions(
             continue
         seen.add(supports.tobytes())
         rules = tuple(None if i == j else rule for i, rule in enumerate(model.rules))
-        label = f"{DELETION_PREFIX}{int(supports.sum())}.{names[j]}.{terms[k]}"
+        label = f"{DELETION_PREFIX}{int(supports.sum())}.{names[j]}.{terms[k]} from {root}"
         out.append(Choice(label, supports, rules))
     return out
 
