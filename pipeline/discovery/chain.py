@@ -239,7 +239,7 @@ def _choices_made(
         "fixed threshold"
         if config.threshold is not None
         else f"STLSQ and stepwise paths for degrees {design.degrees}, {design.n_folds}-fold blocked CV,"
-        " effective-sample AICc, joint choice by multiple shooting"
+        " effective-sample AICc, joint choice by multiple shooting, then backward elimination of terms"
     )
     return {
         "differentiation_method": derivatives[0].method,
