@@ -147,15 +147,19 @@ def _shooting_problem(data: Trajectories, derivatives: list[DerivativeResult], d
 def _stability_test(data: Trajectories, design: Design) -> Callable[[JudgedModel], bool] | None:
     """The stability check around the data (:mod:`~pipeline.discovery.stability`); None with known inputs,
     which are unknown away from the record. A dense expansion is only asked to stay bounded from the records' own
-    starts: it is a surrogate of the data where they were taken, not a law to run from elsewhere."""
+    starts: it is a surrogate of the data where they were taken, not a law to run from elsewhere. Each model is
+    checked once: the winner is picked again after every round of deletions, over mostly the same models."""
     if data.us is not None:
         return None
     check = StabilityCheck.around(data.xs, data.ts)
     along = check.from_record_starts(data.xs)
+    verdicts: dict[tuple[bool, bytes], bool] = {}
 
     def stable(model: JudgedModel) -> bool:
-        test = along if model.dense else check
-        return test.is_stable(model.coefficients, design.library)
+        key = (model.dense, model.coefficients.tobytes())
+        if key not in verdicts:
+            verdicts[key] = (along if model.dense else check).is_stable(model.coefficients, design.library)
+        return verdicts[key]
 
     return stable
 
