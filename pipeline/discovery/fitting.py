@@ -71,12 +71,15 @@ def fit_integral_form(design: Design, supports: np.ndarray, laws: np.ndarray | N
     return coefficients
 
 
-def linear_fits(design: Design, supports: np.ndarray, laws: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Coefficients (d, p) of the supports by every fit form the design allows: derivative, integral, weak."""
-    fits = {
-        "derivative": derivative_fit(design.theta, design.x_dot, supports, laws),
-        "integral": fit_integral_form(design, supports, laws),
+def linear_fits(
+    design: Design, supports: np.ndarray, laws: np.ndarray | None = None, form: str | None = None
+) -> dict[str, np.ndarray]:
+    """Coefficients (d, p) of the supports by every fit form the design allows: derivative, integral, weak; with a
+    ``form``, by that one only (none when the design does not allow it)."""
+    weak = design.weak
+    forms = {
+        "derivative": lambda: derivative_fit(design.theta, design.x_dot, supports, laws),
+        "integral": lambda: fit_integral_form(design, supports, laws),
+        "weak": None if weak is None else lambda: derivative_fit(weak.design, weak.target, supports, laws),
     }
-    if design.weak is not None:
-        fits["weak"] = derivative_fit(design.weak.design, design.weak.target, supports, laws)
-    return fits
+    return {name: fit() for name, fit in forms.items() if fit is not None and form in (None, name)}

@@ -191,7 +191,7 @@ def judge_model(
 ) -> JudgedModel:
     """Fit ``choice`` by every form (keeping ``laws`` when given) and keep the one that simulates best; with a
     ``form`` (``derivative``, ``integral``, ``weak``), by that one only."""
-    fits = {name: fit for name, fit in linear_fits(design, choice.supports, laws).items() if form in (None, name)}
+    fits = linear_fits(design, choice.supports, laws, form)
     errors = {name: problem.error(coefficients) for name, coefficients in fits.items()}
     best = min(errors, key=lambda name: errors[name])
     active = fits[best] != 0

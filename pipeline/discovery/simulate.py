@@ -80,7 +80,7 @@ def _compiled_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
     terms = [library.functions[k] for k in order]
     position = n_powers + np.array(order)  # where each ordered term goes among the p values
     columns = np.array([term[1] for term in terms])
-    scale = np.ones(len(library.names)) if library.argument_scale is None else np.asarray(library.argument_scale)
+    scale = np.ones(len(library.names)) if library.argument_scale is None else library.argument_scale
     column_scale = np.asarray(scale, dtype=float)[columns]
     slices: list[tuple[Callable[[np.ndarray], np.ndarray], slice]] = []
     for family in dict.fromkeys(term[0] for term in terms):
