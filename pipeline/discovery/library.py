@@ -14,14 +14,16 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "AUTO_FAMILIES",
     "FAMILIES",
     "FOURIER_MAX",
     "FUNCTION_FAMILIES",
+    "FunctionTerm",
     "Library",
-    "automatic_function_terms",
     "evaluate_terms",
 ]
+
+FunctionTerm = tuple[str, int] | tuple[str, int, int]
+"""(family, j) is f(x_j); (family, j, k) is the product x_k · f(x_j)."""
 
 FAMILIES: dict[str, tuple[Any, str, str, str]] = {
     # family: (numpy function, text pattern, LaTeX pattern, sympy pattern); {s} is the state name
@@ -34,16 +36,6 @@ FAMILIES: dict[str, tuple[Any, str, str, str]] = {
 }
 FUNCTION_FAMILIES = tuple(FAMILIES)
 """The families a config may name in ``discovery.library.functions`` (Fourier harmonics have their own field)."""
-AUTO_FAMILIES: dict[str, Any] = {
-    # family: where it is tried by default, as a test of a state's values in the data's units: finite and
-    # well conditioned there (no pole, no overflow, no log of a non-positive value)
-    "sin": lambda v: True,
-    "cos": lambda v: True,
-    "exp": lambda v: float(np.max(v)) <= 10.0,
-    "log": lambda v: float(np.min(v)) > 0.0,
-    "saturation": lambda v: float(np.min(v)) > -0.9,
-}
-"""The families ``discovery.library.functions: auto`` tries, and on which values each is defined well."""
 FOURIER_MAX = 5
 for _k in range(2, FOURIER_MAX + 1):  # Fourier harmonics sin(k x), cos(k x); k = 1 is sin / cos above
     FAMILIES[f"sin{_k}"] = (lambda v, k=_k: np.sin(k * v), f"sin({_k} {{s}})", rf"\sin({_k} {{s}})", f"sin({_k}*{{s}})")
@@ -71,31 +63,21 @@ def evaluate_terms(x: np.ndarray, powers: np.ndarray) -> np.ndarray:
     return theta[0] if single else theta
 
 
-POLYNOMIAL_LIKE = 1e-3
-"""A function of a state whose values a cubic in that state reproduces to this relative RMS error adds nothing."""
+RATED_PATTERNS: dict[str, tuple[str, str, str]] = {
+    # family: (text, LaTeX, sympy) of f(r x) when r != 1, with {s} the state and {K} = 1/r
+    "saturation": ("{s}/({K}+{s})", r"\frac{{{s}}}{{{K}+{s}}}", "{s}/({K} + {s})"),  # r x/(1 + r x) = x/(1/r + x)
+}
 
 
-def _polynomial_like(values: np.ndarray, state: np.ndarray) -> bool:
-    """Whether ``values`` (n,) are a cubic in ``state`` (n,) to within :data:`POLYNOMIAL_LIKE` (relative RMS)."""
-    centred = (state - state.mean()) / (state.std() or 1.0)
-    basis = np.column_stack([centred**k for k in range(4)])
-    residual = values - basis @ np.linalg.lstsq(basis, values, rcond=None)[0]
-    return bool(np.sqrt(np.mean(residual**2)) <= POLYNOMIAL_LIKE * (np.sqrt(np.mean(values**2)) or 1.0))
-
-
-def automatic_function_terms(x: np.ndarray) -> tuple[tuple[str, int], ...]:
-    """The terms f(x_j) of :data:`AUTO_FAMILIES` worth trying on the states ``x`` (n, d), in the data's units:
-    well defined there, and not already a polynomial over the range the state covers (sin x on a tiny range is
-    x; e^x of a nearly constant state is a constant)."""
-    terms = []
-    with np.errstate(all="ignore"):
-        for family, defined in AUTO_FAMILIES.items():
-            for j in range(x.shape[1]):
-                if defined(x[:, j]):
-                    values = FAMILIES[family][0](x[:, j])
-                    if np.all(np.isfinite(values)) and not _polynomial_like(values, x[:, j]):
-                        terms.append((family, j))
-    return tuple(terms)
+def _function_text(family: str, name: str, rate: float, style: str) -> str:
+    """f(r · name) in ``style`` (text, latex, sympy)."""
+    column = {"text": 0, "latex": 1, "sympy": 2}[style]
+    if rate != 1.0 and family in RATED_PATTERNS:
+        inverse = 1.0 / rate
+        return RATED_PATTERNS[family][column].format(s=name, K=repr(inverse) if style == "sympy" else f"{inverse:.4g}")
+    if rate != 1.0:
+        name = {"text": f"{rate:.4g} {name}", "latex": f"{rate:.4g} \\, {name}", "sympy": f"({rate!r}*{name})"}[style]
+    return FAMILIES[family][column + 1].format(s=name)
 
 
 def _monomial_text(powers: np.ndarray, names: tuple[str, ...], style: str) -> str:
@@ -125,16 +107,31 @@ class Library:
             combination x_k · f(x_j).
         argument_scale: while fitting on unit-scaled states x / s, the factors s (d,) that give function
             terms their arguments in the data's own units, f(s_j · x_j); None (the data's units) otherwise.
+        rates: each function term's inner rate r, in the data's units: the term is f(r · x_j), so the
+            saturation x/(1+x) becomes x/(1/r + x) up to a factor, exp(x) becomes exp(r x); one per function
+            term, or empty when all are 1.
     """
 
     names: tuple[str, ...]
     powers: np.ndarray
-    functions: tuple[tuple[str, int] | tuple[str, int, int], ...] = ()
+    functions: tuple[FunctionTerm, ...] = ()
     argument_scale: np.ndarray | None = None
+    rates: tuple[float, ...] = ()
 
-    def arguments(self, x: np.ndarray) -> np.ndarray:
-        """The function terms' arguments: the states ``x`` (..., d) in the data's own units."""
-        return x if self.argument_scale is None else x * self.argument_scale
+    def __post_init__(self) -> None:
+        if self.rates and len(self.rates) != len(self.functions):
+            raise ValueError(f"{len(self.rates)} rates for {len(self.functions)} function terms")
+
+    def rate(self, k: int) -> float:
+        """The inner rate of function term ``k`` (1 unless set)."""
+        return float(self.rates[k]) if self.rates else 1.0
+
+    def term_arguments(self, x: np.ndarray) -> np.ndarray:
+        """Each function term's argument r · x_j in the data's own units, at states ``x`` (n, d) → (n, p_functions)."""
+        columns = [term[1] for term in self.functions]
+        scale = np.ones(len(self.names)) if self.argument_scale is None else np.asarray(self.argument_scale, float)
+        rates = np.array([self.rate(k) for k in range(len(self.functions))])
+        return x[:, columns] * (scale[columns] * rates)
 
     @property
     def size(self) -> int:
@@ -148,10 +145,9 @@ class Library:
 
     def _render(self, style: str) -> list[str]:
         out = [_monomial_text(p, self.names, style) for p in self.powers]
-        column = {"text": 1, "latex": 2, "sympy": 3}[style]
         joiner = {"text": " ", "latex": " ", "sympy": "*"}[style]
-        for family, j, *multiplier in self.functions:
-            text = FAMILIES[family][column].format(s=self.names[j])
+        for k, (family, j, *multiplier) in enumerate(self.functions):
+            text = _function_text(family, self.names[j], self.rate(k), style)
             out.append(joiner.join([self.names[multiplier[0]], text]) if multiplier else text)
         return out
 
@@ -174,8 +170,9 @@ class Library:
         x2 = x[None, :] if single else x
         with np.errstate(all="ignore"):
             columns = [evaluate_terms(x2, self.powers)]
-            for family, j, *multiplier in self.functions:
-                values = FAMILIES[family][0](self.arguments(x2)[:, j : j + 1])
+            arguments = self.term_arguments(x2)
+            for k, (family, _, *multiplier) in enumerate(self.functions):
+                values = FAMILIES[family][0](arguments[:, k : k + 1])
                 columns.append(values * x2[:, multiplier[0] : multiplier[0] + 1] if multiplier else values)
         theta = np.hstack(columns)
         return theta[0] if single else theta
@@ -187,7 +184,8 @@ class Library:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe description."""
         functions = [list(f) for f in self.functions]
-        return {"names": list(self.names), "powers": self.powers.tolist(), "functions": functions}
+        out = {"names": list(self.names), "powers": self.powers.tolist(), "functions": functions}
+        return out | ({"rates": [float(r) for r in self.rates]} if self.rates else {})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Library:
@@ -195,4 +193,5 @@ class Library:
         names = tuple(data["names"])
         powers = np.asarray(data["powers"], dtype=int).reshape(-1, len(names))
         functions = tuple((str(f[0]), *(int(v) for v in f[1:])) for f in data.get("functions", []))
-        return cls(names, powers, functions)  # type: ignore[arg-type]
+        rates = tuple(float(r) for r in data.get("rates", []))
+        return cls(names, powers, functions, rates=rates)  # type: ignore[arg-type]

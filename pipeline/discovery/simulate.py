@@ -81,7 +81,7 @@ def _compiled_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
     position = n_powers + np.array(order)  # where each ordered term goes among the p values
     columns = np.array([term[1] for term in terms])
     scale = np.ones(len(library.names)) if library.argument_scale is None else library.argument_scale
-    column_scale = np.asarray(scale, dtype=float)[columns]
+    column_scale = np.asarray(scale, dtype=float)[columns] * np.array([library.rate(k) for k in order])
     slices: list[tuple[Callable[[np.ndarray], np.ndarray], slice]] = []
     for family in dict.fromkeys(term[0] for term in terms):
         members = [k for k, term in enumerate(terms) if term[0] == family]
@@ -166,11 +166,13 @@ def _active_terms(coefficients: np.ndarray, library: Library) -> tuple[Library, 
     """The library reduced to the terms some equation uses, and their coefficients (d, p_active)."""
     active = np.flatnonzero(np.any(coefficients != 0.0, axis=0))
     n_powers = library.powers.shape[0]
+    functions = [k - n_powers for k in active if k >= n_powers]
     reduced = Library(
         library.names,
         library.powers[active[active < n_powers]],
-        tuple(library.functions[k - n_powers] for k in active if k >= n_powers),
+        tuple(library.functions[k] for k in functions),
         library.argument_scale,
+        tuple(library.rates[k] for k in functions) if library.rates else (),
     )
     return reduced, coefficients[:, active]
 
