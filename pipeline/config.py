@@ -108,8 +108,9 @@ class LibraryConfig(_Strict):
     functions: list[FunctionFamily] | Literal["auto"] = Field(
         default="auto",
         description="Function terms of each state added to the polynomials (saturation is x/(1+x)); 'auto' tries"
-        " sin, cos, exp, log and saturation where the data make them well defined, adopted only where they beat"
-        " the polynomials; [] for polynomials only.",
+        " sin, cos, exp, log and saturation where the data make them well defined, exp(r x) and x/(K+x) at a rate"
+        " chosen from the data and x/(K+x) also times another state, adopted only where they beat the polynomials;"
+        " [] for polynomials only.",
     )
     fourier_frequencies: int = Field(
         default=0, ge=0, le=5, description="Fourier terms sin(k x), cos(k x) of each state for k = 1..this."

@@ -14,7 +14,8 @@ import numpy as np
 from scipy.integrate import cumulative_trapezoid
 
 from pipeline.differentiation import DerivativeResult
-from pipeline.discovery.library import Library, automatic_function_terms
+from pipeline.discovery.automatic_terms import automatic_function_terms
+from pipeline.discovery.library import FunctionTerm, Library, evaluate_terms
 from pipeline.discovery.sindy import build_library
 from pipeline.discovery.trajectories import Trajectories
 from pipeline.discovery.weak import WeakSystem, weak_system
@@ -101,6 +102,18 @@ def affordable_degree(max_degree: int, n_variables: int, n_samples: int, include
     return max(affordable, default=1)
 
 
+def _automatic_terms(
+    data: Trajectories, derivatives: Sequence[DerivativeResult], variable_scale: np.ndarray | None, powers: np.ndarray
+) -> tuple[tuple[FunctionTerm, ...], tuple[float, ...]]:
+    """The automatic function terms and their rates (:mod:`~pipeline.discovery.automatic_terms`), in the data's
+    units. The library is evaluated on the smoothed states: a family's domain must hold there as on the data."""
+    scale = 1.0 if variable_scale is None else variable_scale[: data.d]
+    smoothed = np.vstack([r.smoothed for r in derivatives])
+    domain = np.vstack([data.stacked(), smoothed]) * scale
+    polynomials = evaluate_terms(smoothed, powers[:, : data.d][~np.any(powers[:, data.d :], axis=1)])
+    return automatic_function_terms(domain, smoothed * scale, np.vstack([r.first for r in derivatives]), polynomials)
+
+
 def build_design(
     data: Trajectories,
     derivatives: Sequence[DerivativeResult],
@@ -119,23 +132,29 @@ def build_design(
     top_degree = spec.degree or affordable_degree(
         spec.max_degree, len(data.names) + len(data.controls), sum(data.lengths), spec.include_bias
     )
-    automatic: tuple[tuple[str, int], ...] = ()
+
+    def library_with(terms: tuple[FunctionTerm, ...], term_rates: tuple[float, ...]) -> Library:
+        return build_library(
+            data.names + data.controls,
+            degree=top_degree,
+            include_bias=spec.include_bias,
+            functions=spec.all_functions,
+            combinations=spec.combinations,
+            extra_terms=terms,
+            extra_rates=term_rates,
+        )
+
+    automatic: tuple[FunctionTerm, ...] = ()
+    rates: tuple[float, ...] = ()
     if spec.functions == "auto":
-        # the library is evaluated on the smoothed states: a family's domain must hold there as well as on the data
-        both = np.vstack([data.stacked(), *(r.smoothed for r in derivatives)])
-        automatic = automatic_function_terms(both * (1.0 if variable_scale is None else variable_scale[: data.d]))
-    automatic_terms = set(automatic) - {(family, j) for family in spec.all_functions for j in range(data.d)}
-    library = build_library(
-        data.names + data.controls,
-        degree=top_degree,
-        include_bias=spec.include_bias,
-        functions=spec.all_functions,
-        combinations=spec.combinations,
-        extra_terms=automatic,
-    )
+        found = _automatic_terms(data, derivatives, variable_scale, library_with((), ()).powers)
+        kept = [k for k, term in enumerate(found[0]) if term[0] not in spec.all_functions]  # a listed family: rate 1
+        automatic, rates = tuple(found[0][k] for k in kept), tuple(found[1][k] for k in kept)
+    automatic_terms = set(automatic)
+    library = library_with(automatic, rates)
     if automatic and sum(data.lengths) <= library.size + 1:  # the data cannot afford them
         automatic = ()
-        library = replace(library, functions=tuple(t for t in library.functions if t not in automatic_terms))
+        library = library_with((), ())
     if library.functions and variable_scale is not None:
         library = replace(library, argument_scale=np.asarray(variable_scale, dtype=float))
     smoothed = np.vstack([r.smoothed for r in derivatives])

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pysindy as ps
 
-from pipeline.discovery.library import Library
+from pipeline.discovery.library import FunctionTerm, Library
 from pipeline.errors import DiscoveryError
 
 __all__ = ["build_library", "stlsq_support"]
@@ -24,13 +24,15 @@ def build_library(
     include_bias: bool,
     functions: Sequence[str] = (),
     combinations: bool = False,
-    extra_terms: Sequence[tuple[str, int]] = (),
+    extra_terms: Sequence[FunctionTerm] = (),
+    extra_rates: Sequence[float] = (),
 ) -> Library:
     """pysindy's polynomial library over the states ``names``, plus function terms of each state.
 
     The exponents (and so the term order and names, ``"1"``, ``"u"``, ``"u v"``, ``"u^2"``)
     are pysindy's; the function families (``sin``, ``cos``, ``exp``, ``inverse``) follow, then
-    ``extra_terms`` (family, state index), and with ``combinations`` every product x_k · f(x_j).
+    ``extra_terms`` (family, state index) at their ``extra_rates`` (one each, or none for all 1; see
+    :attr:`Library.rates`), and with ``combinations`` every product x_k · f(x_j).
     """
     polynomial = ps.PolynomialLibrary(degree=degree, include_bias=include_bias)
     try:
@@ -39,11 +41,17 @@ def build_library(
         raise DiscoveryError(f"cannot build a degree-{degree} polynomial library: {exc}") from exc
     powers = np.asarray(polynomial.powers_, dtype=int)
     d = len(names)
-    extra: list[tuple[str, int] | tuple[str, int, int]] = [(family, j) for family in functions for j in range(d)]
-    extra += [term for term in extra_terms if term not in extra]
+    extra: list[FunctionTerm] = [(family, j) for family in functions for j in range(d)]
+    rates = [1.0] * len(extra)
+    given = dict(zip(extra_terms, extra_rates or [1.0] * len(extra_terms), strict=True))
+    for term, rate in given.items():
+        if term not in extra:
+            extra.append(term)
+            rates.append(rate)
     if combinations:
         extra += [(family, j, k) for family in functions for j in range(d) for k in range(d)]
-    return Library(tuple(names), powers, tuple(extra))
+        rates += [1.0] * (len(extra) - len(rates))
+    return Library(tuple(names), powers, tuple(extra), rates=tuple(rates) if any(r != 1.0 for r in rates) else ())
 
 
 def stlsq_support(theta: np.ndarray, y: np.ndarray, threshold: float) -> np.ndarray:
