@@ -2,10 +2,11 @@
 
 A family is tried on a state where it is well defined over the data and is not already a polynomial over the
 range the state covers. A family with a scale of its own (the rate inside exp, the half-saturation constant of
-x/(K + x)) is tried at one rate r, f(r · x_j), chosen from the data: among rates relative to the state's range,
-the one whose term best explains what a linear model of the derivatives leaves unexplained (the largest squared
-partial correlation with one state's derivative, beyond a constant and the states). The judge then decides,
-as for every candidate term, whether the law needs it.
+x/(K + x)) is tried at one rate r, f(r · x_j), chosen from the data: among r = 1 and rates relative to the
+state's largest value, the one whose term best explains what the library's polynomial terms leave of the
+derivatives (the largest squared partial correlation with one state's derivative beyond them). The saturation
+is also tried as products x_k · x_j/(K + x_j) with the other states. The judge then decides, as for every
+candidate term, whether the law needs it.
 """
 
 from __future__ import annotations

@@ -108,8 +108,8 @@ class Library:
         argument_scale: while fitting on unit-scaled states x / s, the factors s (d,) that give function
             terms their arguments in the data's own units, f(s_j · x_j); None (the data's units) otherwise.
         rates: each function term's inner rate r, in the data's units: the term is f(r · x_j), so the
-            saturation x/(1+x) becomes x/(1/r + x) up to a factor, exp(x) becomes exp(r x); one per function
-            term, or empty when all are 1.
+            saturation becomes r x/(1 + r x) = x/(1/r + x) and exp(x) becomes exp(r x); one per function term,
+            or empty when all are 1.
     """
 
     names: tuple[str, ...]
