@@ -103,12 +103,16 @@ def affordable_degree(max_degree: int, n_variables: int, n_samples: int, include
 
 
 def _automatic_terms(
-    data: Trajectories, derivatives: Sequence[DerivativeResult], variable_scale: np.ndarray | None, powers: np.ndarray
+    data: Trajectories,
+    derivatives: Sequence[DerivativeResult],
+    smoothed: np.ndarray,
+    variable_scale: np.ndarray | None,
+    powers: np.ndarray,
 ) -> tuple[tuple[FunctionTerm, ...], tuple[float, ...]]:
     """The automatic function terms and their rates (:mod:`~pipeline.discovery.automatic_terms`), in the data's
-    units. The library is evaluated on the smoothed states: a family's domain must hold there as on the data."""
+    units, from the ``smoothed`` states (n, d) stacked over the ``derivatives``. The library is evaluated on the
+    smoothed states: a family's domain must hold there as on the data."""
     scale = 1.0 if variable_scale is None else variable_scale[: data.d]
-    smoothed = np.vstack([r.smoothed for r in derivatives])
     domain = np.vstack([data.stacked(), smoothed]) * scale
     polynomials = evaluate_terms(smoothed, powers[:, : data.d][~np.any(powers[:, data.d :], axis=1)])
     return automatic_function_terms(domain, smoothed * scale, np.vstack([r.first for r in derivatives]), polynomials)
@@ -144,20 +148,19 @@ def build_design(
             extra_rates=term_rates,
         )
 
+    smoothed = np.vstack([r.smoothed for r in derivatives])
+    base = library_with((), ())
     automatic: tuple[FunctionTerm, ...] = ()
     rates: tuple[float, ...] = ()
     if spec.functions == "auto":
-        found = _automatic_terms(data, derivatives, variable_scale, library_with((), ()).powers)
+        found = _automatic_terms(data, derivatives, smoothed, variable_scale, base.powers)
         kept = [k for k, term in enumerate(found[0]) if term[0] not in spec.all_functions]  # a listed family: rate 1
         automatic, rates = tuple(found[0][k] for k in kept), tuple(found[1][k] for k in kept)
-    automatic_terms = set(automatic)
-    library = library_with(automatic, rates)
+    library = library_with(automatic, rates) if automatic else base
     if automatic and sum(data.lengths) <= library.size + 1:  # the data cannot afford them
-        automatic = ()
-        library = library_with((), ())
+        automatic, library = (), base
     if library.functions and variable_scale is not None:
         library = replace(library, argument_scale=np.asarray(variable_scale, dtype=float))
-    smoothed = np.vstack([r.smoothed for r in derivatives])
     theta = library.evaluate(smoothed if data.us is None else np.hstack([smoothed, np.vstack(data.us)]))
     n, p = theta.shape
     if not np.all(np.isfinite(theta)):
@@ -170,7 +173,7 @@ def build_design(
     n_folds = min(config.n_folds, min(data.lengths))
     degrees = [top_degree] if spec.degree is not None else list(range(1, top_degree + 1))
     listed = np.ones(library.size, dtype=bool)  # all but the automatic function terms
-    listed[library.powers.shape[0] :] = [term not in automatic_terms for term in library.functions]
+    listed[library.powers.shape[0] :] = [term not in automatic for term in library.functions]
     column_sets = [library.subset(g) & listed for g in degrees]
     column_labels = [f"degree_le_{g}" for g in degrees]
     if automatic:  # automatic function terms must beat the polynomials to be adopted: the richest set, last
