@@ -246,14 +246,14 @@ def deletion_tolerance(floor: float, n_residuals: int) -> float:
 
 
 def _deletions(
-    model: JudgedModel, seen: set[bytes], names: tuple[str, ...], terms: list[str], rows: np.ndarray
+    model: JudgedModel, seen: set[bytes], names: tuple[str, ...], terms: list[str], where: np.ndarray
 ) -> list[Choice]:
-    """The model's supports with one term of an equation in ``rows`` (d,) deleted, for every such term (supports in
+    """The model's supports with one term deleted, for every term where ``where`` (d, p) is true (supports in
     ``seen`` left out, and the others added to it). Labelled by the term deleted and the rule-based choice the
     deletions started from: ``without5.x.x^3 from degree_le_3``."""
     root = model.label.split(" from ")[-1]
     out = []
-    for j, k in zip(*np.nonzero(model.supports & rows[:, None])):
+    for j, k in zip(*np.nonzero(model.supports & where)):
         supports = model.supports.copy()
         supports[j, k] = False
         if supports.tobytes() in seen:
@@ -285,26 +285,31 @@ def judge_deletions(
     join the judgement, the winner is picked again (:meth:`Judgement.winner` with the noise ``floor``,
     ``n_residuals`` and ``stable``), and the new winner's neighbours are judged, until the winner stays. The bar of
     admissibility stays set by the rule-based choices, so deletions cannot walk away from the record step by step.
-    Costs one shooting error per term of each parent; none for a dense winner."""
+    A term whose deletion from a winner cost more than the tolerance is needed by the record, and is not tried
+    again in later rounds (deleting others only makes the rest carry more). Costs one shooting error per term of
+    the first parents, then one per term still open; none for a dense winner."""
     seen = {model.supports.tobytes() for model in judgement.models}
     terms = design.library.feature_names()
     tolerance = deletion_tolerance(floor, n_residuals)
     current = judgement.winner(floor, n_residuals, stable)
-    size, everywhere = int(current.supports.sum()), np.ones(current.supports.shape[0], dtype=bool)
+    size = int(current.supports.sum())
     parents = [current] + [
         model
         for model in judgement.admissible(floor, n_residuals)[-1]
         if model is not current and not model.dense and model.supports.sum() <= size + 1
     ]
+    needed = np.zeros_like(current.supports)  # terms the winners' own deletions showed the record needs
     while not current.dense:
         kept: list[JudgedModel] = []
         for parent in parents:
             keeping = laws if parent.conserving else None
-            rows = np.any(parent.supports != current.supports, axis=1) if parent is not current else everywhere
-            for choice in _deletions(parent, seen, names, terms, rows):
+            rows = np.any(parent.supports != current.supports, axis=1, keepdims=True) if parent is not current else True
+            for choice in _deletions(parent, seen, names, terms, np.logical_and(rows, ~needed)):
                 model = judge_model(choice, design, problem, keeping, parent.fit)
                 if model.shooting <= parent.shooting + tolerance:
                     kept.append(model)
+                elif parent is current:
+                    needed |= parent.supports & ~choice.supports
         if not kept:
             break
         judgement = Judgement(judgement.models + tuple(kept))

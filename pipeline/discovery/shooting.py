@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from pipeline.discovery.library import Library
-from pipeline.discovery.simulate import SOLVER_TOLERANCE, interpolated_control, simulate_model
+from pipeline.discovery.simulate import SOLVER_TOLERANCE, EvaluationCount, interpolated_control, simulate_model
 from pipeline.errors import SimulationError
 
 __all__ = ["FAILED_RESIDUAL", "MAX_SHOOTING_SAMPLES", "ShootingBlock", "ShootingProblem", "evaluation_budget"]
@@ -160,8 +160,11 @@ class ShootingProblem:
         """The observed states over ``block`` (m, d)."""
         return self.xs[block.trajectory][block.first : block.last + 1]
 
-    def simulate_block(self, coefficients: np.ndarray, block: ShootingBlock) -> np.ndarray:
-        """The model (d, p) simulated over ``block`` from its smoothed start → (m, d).
+    def simulate_block(
+        self, coefficients: np.ndarray, block: ShootingBlock, count: EvaluationCount | None = None
+    ) -> np.ndarray:
+        """The model (d, p) simulated over ``block`` from its smoothed start → (m, d); its right-hand-side
+        evaluations are added to ``count`` when given.
 
         Raises:
             SimulationError: as :func:`~pipeline.discovery.simulate.simulate_model`, or over the evaluation budget.
@@ -178,6 +181,7 @@ class ShootingProblem:
             control=control,
             max_evaluations=evaluation_budget(t.shape[0]),
             rtol=self.tolerance,
+            count=count,
         )
 
     def error(self, coefficients: np.ndarray) -> float:
@@ -217,9 +221,11 @@ class ShootingProblem:
     def _observed(self) -> dict[int, np.ndarray]:
         return {}
 
-    def simulate_batch(self, coefficients: np.ndarray, relative: np.ndarray, length: int) -> np.ndarray:
+    def simulate_batch(
+        self, coefficients: np.ndarray, relative: np.ndarray, length: int, count: EvaluationCount | None = None
+    ) -> np.ndarray:
         """The model (d, p) simulated from every block's smoothed start over the shared ``relative`` times (m,),
-        all blocks in one solver run → (m, B, d).
+        all blocks in one solver run → (m, B, d); its right-hand-side evaluations are added to ``count`` when given.
 
         Raises:
             SimulationError: as :meth:`simulate_block`.
@@ -232,6 +238,7 @@ class ShootingProblem:
             max_seconds=math.inf,  # bounded by evaluations, not wall time
             max_evaluations=evaluation_budget(length),
             rtol=self.tolerance,
+            count=count,
         )
 
     @functools.cached_property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.integrate import ODEintWarning, odeint
@@ -12,9 +13,17 @@ from scipy.integrate import ODEintWarning, odeint
 from pipeline.discovery.library import FAMILIES, Library
 from pipeline.errors import SimulationError
 
-__all__ = ["SOLVER_TOLERANCE", "interpolated_control", "simulate_model"]
+__all__ = ["SOLVER_TOLERANCE", "EvaluationCount", "interpolated_control", "simulate_model"]
 
 Control = Callable[[float], np.ndarray]
+
+
+@dataclass
+class EvaluationCount:
+    """A running total of the right-hand-side evaluations of the simulations it is passed to: what a caller that
+    must bound its cost (:mod:`pipeline.discovery.refinement`) measures, instead of time."""
+
+    calls: int = 0
 
 
 def interpolated_control(t: np.ndarray, u: np.ndarray) -> Control:
@@ -113,6 +122,10 @@ class _EvaluationsExceeded(Exception):
     pass
 
 
+class _Stalled(Exception):
+    """The solver's pace says the evaluation budget cannot reach the end (the message says where and why)."""
+
+
 class _Diverged(Exception):
     """The solver reached a state beyond the divergence bound (args: the time, what was crossed)."""
 
@@ -121,6 +134,13 @@ class _Guard:
     """What every right-hand-side evaluation checks first: the evaluation budget, the wall-time cap, the
     divergence bound ``limit`` on |x| and, when given, the per-state ``box`` (lower (d,), upper (d,)) tiled over
     ``size`` solver states.
+
+    A solver that crawls (a stiff model, or one heading into a pole such as 1/(K + x) at x = -K) is stopped as
+    soon as its pace shows the budget cannot carry it to the end of ``span`` (start, end): every
+    :data:`STALL_WINDOW` of the budget after the first (which holds the solver's ramp from its tiny first step),
+    the pace over the last window, carried over the rest of the span, must not need more than
+    :data:`STALL_FACTOR` budgets in all. Such a model would fail on the budget anyway; it
+    fails sooner.
 
     The bound is tested on the squared norm (one dot product, the cheapest test) against ``size`` · ``limit``²: it
     never trips while every |x_i| <= ``limit``, and trips once some |x_i| > sqrt(``size``) · ``limit``."""
@@ -132,11 +152,16 @@ class _Guard:
         size: int,
         max_evaluations: int | None,
         max_seconds: float,
+        span: tuple[float, float] = (0.0, 1.0),
     ) -> None:
         self.limit = limit
+        self.end = span[1]
+        self.window = max(int(STALL_WINDOW * max_evaluations), STALL_MIN_WINDOW) if max_evaluations is not None else 0
+        self.window_start = span[0]  # the time reached when the current window began
         self.squared_limit = size * limit**2  # |x|² <= size · limit² whenever every |x_i| <= limit
         self.lower, self.upper = (None, None) if box is None else (np.resize(box[0], size), np.resize(box[1], size))
         self.budget = max_evaluations if max_evaluations is not None else np.inf
+        self.max_seconds = max_seconds
         self.deadline = time.monotonic() + max_seconds if np.isfinite(max_seconds) else None
         self.calls = 0
 
@@ -145,12 +170,40 @@ class _Guard:
         self.calls += 1
         if self.calls > self.budget:
             raise _EvaluationsExceeded
+        if self.window and self.calls % self.window == 0:
+            self._check_pace(now)
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise _WallTimeExceeded
         if not x @ x <= self.squared_limit:  # beyond the bound, or not finite (one dot product: the cheapest test)
             raise _Diverged(now, f"|x| > {self.limit:.3g}")
         if self.lower is not None and ((x < self.lower).any() or (x > self.upper).any()):
             raise _Diverged(now, "left the region checked")
+
+    def _check_pace(self, now: float) -> None:
+        advanced = now - self.window_start
+        self.window_start = now
+        if self.calls == self.window:  # the first window holds the solver's ramp from its tiny first step
+            return
+        needed = self.calls + (self.window * (self.end - now) / advanced if advanced > 0 else np.inf)
+        if needed > STALL_FACTOR * self.budget:
+            pace = (
+                f"at its pace the span needs ~{needed:.3g}, over {STALL_FACTOR:g} times the budget of {self.budget}"
+                if np.isfinite(needed)
+                else "it no longer advances"
+            )
+            raise _Stalled(
+                f"simulation stalled at t = {now:.4g} after {self.calls} right-hand-side evaluations: {pace} "
+                "(stiff or singular model)"
+            )
+
+
+STALL_WINDOW = 1 / 16
+"""Share of the evaluation budget over which a simulation's pace is measured (:class:`_Guard`): wide enough to
+hold several steps of a stiff solver, each of which may estimate a Jacobian at one time."""
+STALL_MIN_WINDOW = 250
+"""The fewest evaluations a pace is measured over: a stiff solver's first steps grow from tiny ones for a while."""
+STALL_FACTOR = 20.0
+"""A simulation whose pace would need this many evaluation budgets for the whole span is stopped as stalled."""
 
 
 SOLVER_TOLERANCE = 1e-6
@@ -177,6 +230,51 @@ def _active_terms(coefficients: np.ndarray, library: Library) -> tuple[Library, 
     return reduced, coefficients[:, active]
 
 
+def _solve(
+    rhs: Callable[[float, np.ndarray], np.ndarray],
+    x0: np.ndarray,
+    t: np.ndarray,
+    rtol: float,
+    guard: _Guard,
+    count: EvaluationCount | None,
+) -> np.ndarray:
+    """LSODA on ``rhs`` from x0 (n,) over t (m,) → (m, n); the guard's stops and the solver's failures raised as
+    :class:`SimulationError`, the evaluations used added to ``count``."""
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ODEintWarning)  # judged below from the solver's own report
+            x, report = odeint(
+                rhs,
+                x0,
+                t,
+                tfirst=True,
+                rtol=rtol,
+                atol=rtol * ABSOLUTE_SHARE,
+                full_output=True,
+                mxstep=MAX_STEPS,
+            )
+    except _WallTimeExceeded:
+        raise SimulationError(f"simulation exceeded its {guard.max_seconds:g} s wall-time cap") from None
+    except _EvaluationsExceeded:
+        raise SimulationError(
+            f"simulation needed more than {guard.budget} right-hand-side evaluations (stiff or singular model)"
+        ) from None
+    except _Stalled as stalled:
+        raise SimulationError(str(stalled)) from None
+    except _Diverged as diverged:
+        raise SimulationError(f"simulation diverged ({diverged.args[1]}) at t = {diverged.args[0]:.4g}") from None
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # the solver choked on non-finite states
+        raise SimulationError(f"simulation failed: {exc}") from exc
+    finally:
+        if count is not None:
+            count.calls += guard.calls
+    if report["message"] != "Integration successful.":
+        raise SimulationError(f"simulation failed: {report['message']}")
+    if not np.all(np.isfinite(x)):
+        raise SimulationError("simulation produced non-finite values")
+    return x
+
+
 def simulate_model(
     coefficients: np.ndarray,
     library: Library,
@@ -189,6 +287,7 @@ def simulate_model(
     control: Control | None = None,
     max_evaluations: int | None = None,
     rtol: float = SOLVER_TOLERANCE,
+    count: EvaluationCount | None = None,
 ) -> np.ndarray:
     """Integrate dx/dt = coefficients @ theta(x, u(t)) from ``x0`` over the times ``t`` → states at ``t``, (m, d).
 
@@ -207,6 +306,7 @@ def simulate_model(
             stiff or heading into a singularity, fails fast instead of using the whole time cap.
         rtol: the solver's relative tolerance per step (LSODA's local error control); its absolute one is
             :data:`ABSOLUTE_SHARE` of it.
+        count: when given, the right-hand-side evaluations used are added to it (also when the simulation fails).
 
     Raises:
         SimulationError: divergence, non-finite values, a solver failure, or the time cap.
@@ -217,7 +317,7 @@ def simulate_model(
     if batch is not None and control is not None:
         raise ValueError("a batch of initial states cannot share one control input")
     limit = bound if bound is not None else 1e6 * max(1.0, float(np.max(np.abs(x0))))
-    guard = _Guard(limit, box, x0.size, max_evaluations, max_seconds)
+    guard = _Guard(limit, box, x0.size, max_evaluations, max_seconds, (float(t[0]), float(t[-1])))
     reduced, weights = _active_terms(coefficients, library)
     terms = _compiled_terms(reduced)
     transposed = np.ascontiguousarray(weights.T)  # (p_active, d): (B, p) terms @ it is (B, d), raveled without a copy
@@ -228,31 +328,5 @@ def simulate_model(
             return (terms(x.reshape(batch)) @ transposed).ravel()
         return weights @ terms(x if control is None else np.concatenate([x, control(now)]))
 
-    try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", ODEintWarning)  # judged below from the solver's own report
-            x, report = odeint(
-                rhs,
-                x0.ravel(),
-                t,
-                tfirst=True,
-                rtol=rtol,
-                atol=rtol * ABSOLUTE_SHARE,
-                full_output=True,
-                mxstep=MAX_STEPS,
-            )
-    except _WallTimeExceeded:
-        raise SimulationError(f"simulation exceeded its {max_seconds:g} s wall-time cap") from None
-    except _EvaluationsExceeded:
-        raise SimulationError(
-            f"simulation needed more than {max_evaluations} right-hand-side evaluations (stiff or singular model)"
-        ) from None
-    except _Diverged as diverged:
-        raise SimulationError(f"simulation diverged ({diverged.args[1]}) at t = {diverged.args[0]:.4g}") from None
-    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # the solver choked on non-finite states
-        raise SimulationError(f"simulation failed: {exc}") from exc
-    if report["message"] != "Integration successful.":
-        raise SimulationError(f"simulation failed: {report['message']}")
-    if not np.all(np.isfinite(x)):
-        raise SimulationError("simulation produced non-finite values")
+    x = _solve(rhs, x0.ravel(), t, rtol, guard, count)
     return x if batch is None else x.reshape(t.shape[0], *batch)

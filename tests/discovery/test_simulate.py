@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pipeline.discovery.library import Library
-from pipeline.discovery.simulate import _compiled_terms, simulate_model
+from pipeline.discovery.simulate import EvaluationCount, _compiled_terms, simulate_model
 from pipeline.errors import SimulationError
 
 POWERS = np.array([[0, 0], [1, 0], [0, 1], [2, 1], [0, 3], [1, 1]])
@@ -52,3 +52,28 @@ def test_the_bound_is_never_stricter_than_every_state_within_it() -> None:
     growth[0, 1] = 1.0  # x' = x: leaves any bound
     with pytest.raises(SimulationError, match="diverged"):
         simulate_model(growth, library, starts, np.linspace(0.0, 10.0, 5), bound=1.0)
+
+
+def test_a_model_running_into_a_pole_stops_as_stalled_long_before_its_budget() -> None:
+    """x' = -1/x from x = 1 reaches its pole at t = 0.5 with x bounded: the solver crawls instead of diverging."""
+    library = Library(("x",), np.array([[-1.0]]), ())
+    count = EvaluationCount()
+    with pytest.raises(SimulationError, match="stalled at t = 0.5"):
+        simulate_model(
+            np.array([[-1.0]]), library, np.array([1.0]), np.linspace(0.0, 10.0, 50), max_evaluations=10**5, count=count
+        )
+    assert count.calls <= 10**5 // 4
+
+
+def test_a_stiff_batch_that_finishes_within_its_budget_is_not_called_stalled() -> None:
+    """x' = -10^4 (x - y), y' = -y from 40 starts: a fast transient, then a slow decay. The solver ramps up from
+    tiny steps and estimates 81-column Jacobians, and still needs only about half its budget of 2000."""
+    library = Library(("x", "y"), POWERS, (), None)
+    coefficients = np.zeros((2, POWERS.shape[0]))
+    coefficients[0, 1], coefficients[0, 2], coefficients[1, 2] = -1e4, 1e4, -1.0
+    starts = np.random.default_rng(0).uniform(0.5, 2.0, (40, 2))
+    count = EvaluationCount()
+    t = np.linspace(0.0, 10.0, 101)
+    paths = simulate_model(coefficients, library, starts, t, max_evaluations=2000, count=count)
+    np.testing.assert_allclose(paths[-1], np.exp(-10.0) * starts[:, [1, 1]], rtol=1e-2)
+    assert 0 < count.calls <= 2000
