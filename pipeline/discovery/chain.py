@@ -24,6 +24,7 @@ from pipeline.discovery.judging import (
     judge_proposals,
     misfits,
 )
+from pipeline.discovery.noise_level import relative_noise_scale
 from pipeline.discovery.proposals import Proposals, propose_models
 from pipeline.discovery.refinement import Refinement, refine_by_shooting
 from pipeline.discovery.result import DiscoveryResult
@@ -141,7 +142,10 @@ def _laws(data: Trajectories, derivatives: list[DerivativeResult], scaling: Unit
 
 def _shooting_problem(data: Trajectories, derivatives: list[DerivativeResult], design: Design) -> ShootingProblem:
     smoothed = [r.smoothed for r in derivatives]
-    return ShootingProblem.binned(design.library, data.ts, data.xs, smoothed, data.us, design.n_folds)
+    noise_scale = relative_noise_scale(data.xs, smoothed)
+    return ShootingProblem.binned(
+        design.library, data.ts, data.xs, smoothed, data.us, design.n_folds, noise_scale=noise_scale
+    )
 
 
 def _stability_test(data: Trajectories, design: Design) -> Callable[[JudgedModel], bool] | None:

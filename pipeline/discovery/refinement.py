@@ -57,18 +57,18 @@ class Refinement:
 
 
 def _residual_function(problem: ShootingProblem, model: Callable[[np.ndarray], np.ndarray], count: EvaluationCount):
-    """Residual vector of the free coefficients: every block's (simulated − observed) / spread, flattened; the
-    simulations' right-hand-side evaluations are added to ``count``."""
-    spread = problem.spread()
+    """Residual vector of the free coefficients: every block's (simulated − observed) / its scale (the spread,
+    times the relative noise where the problem has one), flattened; the simulations' right-hand-side evaluations
+    are added to ``count``."""
     plan = problem.plan()
     shared = problem.shared_grid()
     if shared is not None:  # every block on the same relative time grid: one batched simulation per residual
         relative, length = shared
-        observed = problem.batched_observed(length)  # (m, B, d)
+        observed, scale = problem.batched_observed(length), problem.batched_scale(length)  # (m, B, d)
 
         def batched(free: np.ndarray) -> np.ndarray:
             try:
-                return ((problem.simulate_batch(model(free), relative, length, count) - observed) / spread).ravel()
+                return ((problem.simulate_batch(model(free), relative, length, count) - observed) / scale).ravel()
             except SimulationError:
                 return np.full(observed.size, FAILED_RESIDUAL)
 
@@ -77,9 +77,9 @@ def _residual_function(problem: ShootingProblem, model: Callable[[np.ndarray], n
     def blockwise(free: np.ndarray) -> np.ndarray:
         current, parts = model(free), []
         for block in plan:
-            observed_block = problem.observed(block)
+            observed_block, scale = problem.observed(block), problem.scale(block)
             try:
-                parts.append(((problem.simulate_block(current, block, count) - observed_block) / spread).ravel())
+                parts.append(((problem.simulate_block(current, block, count) - observed_block) / scale).ravel())
             except SimulationError:
                 parts.append(np.full(observed_block.size, FAILED_RESIDUAL))
         return np.concatenate(parts)

@@ -83,6 +83,10 @@ class ShootingProblem:
         averaged: the fewest samples behind one point of ``xs`` (1 unless the problem was :meth:`binned`).
         tolerance: the solver's relative tolerance (:data:`~pipeline.discovery.simulate.SOLVER_TOLERANCE`, what
             refinement needs: its finite-difference Jacobian differences simulations; :meth:`for_judging` loosens it).
+        noise_scale: per trajectory (n_k, d), each sample's expected noise sd relative to its state's RMS noise
+            (:func:`~pipeline.discovery.noise_level.relative_noise_scale`), or None for noise alike everywhere.
+            Residuals are divided by it as well as by the spread, so a sample counts by how precisely it was taken;
+            its mean square is 1, so the noise floor is the same either way.
 
     Block simulations are bounded by a number of right-hand-side evaluations (:func:`evaluation_budget`),
     not by wall time, so which model wins never depends on how busy the machine is.
@@ -96,6 +100,7 @@ class ShootingProblem:
     n_blocks: int
     averaged: int = 1
     tolerance: float = SOLVER_TOLERANCE
+    noise_scale: list[np.ndarray] | None = None
 
     @classmethod
     def binned(
@@ -107,16 +112,21 @@ class ShootingProblem:
         us: list[np.ndarray] | None,
         n_blocks: int,
         max_samples: int = MAX_SHOOTING_SAMPLES,
+        noise_scale: list[np.ndarray] | None = None,
     ) -> ShootingProblem:
-        """The problem on the trajectories ``ts`` (n_k,), ``xs`` and ``smoothed`` (n_k, d), ``us`` (n_k, m), with
-        every trajectory longer than ``max_samples`` replaced by the means of ``max_samples`` consecutive bins."""
+        """The problem on the trajectories ``ts`` (n_k,), ``xs``, ``smoothed`` and ``noise_scale`` (n_k, d), ``us``
+        (n_k, m), with every trajectory longer than ``max_samples`` replaced by the means of ``max_samples``
+        consecutive bins."""
         sizes = [max(1, t.shape[0] // max_samples) for t in ts]
 
         def means(arrays: list[np.ndarray]) -> list[np.ndarray]:
             return [_bin_means(a, max_samples) if size > 1 else a for a, size in zip(arrays, sizes)]
 
         binned_us = None if us is None else means(us)
-        return cls(library, means(ts), means(xs), means(smoothed), binned_us, n_blocks, min(sizes))
+        binned_scale = None if noise_scale is None else means(noise_scale)
+        return cls(
+            library, means(ts), means(xs), means(smoothed), binned_us, n_blocks, min(sizes), noise_scale=binned_scale
+        )
 
     def for_judging(self, noise_sd: np.ndarray) -> ShootingProblem:
         """The same problem simulated to :func:`judging_tolerance` of its noise floor (noise sd (d,) per sample):
@@ -160,6 +170,12 @@ class ShootingProblem:
         """The observed states over ``block`` (m, d)."""
         return self.xs[block.trajectory][block.first : block.last + 1]
 
+    def scale(self, block: ShootingBlock) -> np.ndarray:
+        """What each residual over ``block`` is divided by: the spread (d,), times the relative noise (m, d)."""
+        if self.noise_scale is None:
+            return self.spread()
+        return self.spread() * self.noise_scale[block.trajectory][block.first : block.last + 1]
+
     def simulate_block(
         self, coefficients: np.ndarray, block: ShootingBlock, count: EvaluationCount | None = None
     ) -> np.ndarray:
@@ -189,36 +205,44 @@ class ShootingProblem:
 
         Blocks on one relative time grid (:meth:`shared_grid`) are simulated together, as one system of B x d
         states: one solver run instead of B, each block cut to the shortest block's samples."""
-        scale = self.spread()
         shared = self.shared_grid()
         if shared is not None and len(self.plan()) > 1:
-            return self._batched_error(coefficients, *shared, scale)
+            return self._batched_error(coefficients, *shared)
         errors = []
         for block in self.plan():
             try:
                 simulated = self.simulate_block(coefficients, block)
             except SimulationError:
                 return float("inf")
-            errors.append(np.mean(((simulated - self.observed(block)) / scale) ** 2))
+            errors.append(np.mean(((simulated - self.observed(block)) / self.scale(block)) ** 2))
         return float(np.mean(errors)) if errors else float("inf")
 
-    def _batched_error(self, coefficients: np.ndarray, relative: np.ndarray, length: int, scale: np.ndarray) -> float:
+    def _batched_error(self, coefficients: np.ndarray, relative: np.ndarray, length: int) -> float:
         """:meth:`error` with every block simulated in one batch over the shared ``relative`` times (m,)."""
         try:
             simulated = self.simulate_batch(coefficients, relative, length)
         except SimulationError:
             return float("inf")
-        return float(np.mean(((simulated - self.batched_observed(length)) / scale) ** 2))
+        return float(np.mean(((simulated - self.batched_observed(length)) / self.batched_scale(length)) ** 2))
 
     def batched_observed(self, length: int) -> np.ndarray:
         """The first ``length`` observed states of every block, stacked as (m, B, d) (read-only)."""
-        if length not in self._observed:
+        if ("observed", length) not in self._batched:
             stacked = np.stack([self.xs[b.trajectory][b.first : b.first + length] for b in self.plan()], axis=1)
-            self._observed[length] = _read_only(stacked)
-        return self._observed[length]
+            self._batched["observed", length] = _read_only(stacked)
+        return self._batched["observed", length]
+
+    def batched_scale(self, length: int) -> np.ndarray:
+        """:meth:`scale` over the first ``length`` samples of every block: the spread (d,), or (m, B, d)."""
+        if self.noise_scale is None:
+            return self.spread()
+        if ("scale", length) not in self._batched:
+            rows = [self.noise_scale[b.trajectory][b.first : b.first + length] for b in self.plan()]
+            self._batched["scale", length] = _read_only(self.spread() * np.stack(rows, axis=1))
+        return self._batched["scale", length]
 
     @functools.cached_property
-    def _observed(self) -> dict[int, np.ndarray]:
+    def _batched(self) -> dict[tuple[str, int], np.ndarray]:
         return {}
 
     def simulate_batch(

@@ -44,3 +44,21 @@ def test_judging_loosens_the_solver_only_as_far_as_the_noise_allows() -> None:
     floor = problem.noise_floor(0.01 * spread)
     assert abs(loose.error(truth) - problem.error(truth)) < 1e-4 * floor
     assert loose.error(wrong) - loose.error(truth) > 100 * abs(loose.error(truth) - problem.error(truth))
+
+
+def test_relative_noise_weighs_each_residual_alike_in_a_batch_and_block_by_block() -> None:
+    """Residuals divided by spread x relative noise: the batched error (one grid) equals the mean of the blocks'
+    own errors to the solver's tolerance, and doubling every sample's relative noise quarters the error."""
+    t = np.linspace(0.0, 10.0, 200)
+    x = np.exp(-0.3 * t)[:, None] * (1.0 + 0.05 * np.random.default_rng(0).standard_normal((200, 1)))
+    library = Library(("x",), np.array([[0], [1]]), (), None)
+    scale = [np.linspace(0.5, 1.5, 200)[:, None]]
+    problem = ShootingProblem(library, [t], [x], [x], None, n_blocks=5, noise_scale=scale)
+    length = problem.shared_grid()[1]  # the batch cuts every block to the shortest block's samples
+    model = np.array([[0.0, -0.29]])
+    blocks = [
+        ((problem.simulate_block(model, b) - problem.observed(b)) / problem.scale(b))[:length] for b in problem.plan()
+    ]
+    assert np.isclose(problem.error(model), np.mean(np.square(blocks)), rtol=1e-4)
+    doubled = ShootingProblem(library, [t], [x], [x], None, n_blocks=5, noise_scale=[2.0 * scale[0]])
+    assert np.isclose(doubled.error(model), problem.error(model) / 4.0, rtol=1e-9)
