@@ -96,9 +96,25 @@ def _reported(verbose: bool) -> Iterator[None]:
     except Exception as exc:  # noqa: BLE001 - the command line reports; -v shows the traceback
         if verbose:
             errors.print_exception()
-        if _received:  # raised by the interrupt (Prefect's engine, hit between two of its steps)
+        if _received or _interrupt_caught_by_prefect(exc):  # the interrupt, hit between two of the engine's steps
             raise _interrupted() from None
         raise typer.Exit(_report(exc, verbose)) from None
+
+
+def _interrupt_caught_by_prefect(exc: Exception) -> bool:
+    """Whether an interrupt our handler never saw is behind ``exc``, and if so note its signal in ``_received``.
+
+    While a flow runs, Prefect's own SIGTERM handler stands in for ours: it raises a ``TerminationSignal`` and
+    hands the signal back to us when that leaves its engine. One that lands while the engine sets up a task leaves
+    it as the engine's follow-on error instead (``ValueError: Task run is not set``), with the signal behind it.
+    """
+    from flows.outbox import interrupt_behind
+
+    interrupt = interrupt_behind(exc)
+    if interrupt is None:
+        return False
+    _received.append(int(getattr(interrupt, "signal", signal.SIGINT)))
+    return True
 
 
 def _interrupted() -> typer.Exit:

@@ -23,7 +23,7 @@ from typing import Any
 from flows.disk import disk_write_error
 from pipeline.errors import InvalidRecordError
 
-__all__ = ["Outbox", "RunRecord", "default_outbox", "validate_record"]
+__all__ = ["Outbox", "RunRecord", "default_outbox", "interrupt_behind", "validate_record"]
 
 _os_write = os.write  # the one OS write call of the outbox (tests make it fail as a full disk would)
 
@@ -84,7 +84,7 @@ class RunRecord:
         nothing about why the run stopped."""
         self.status = "FAILED"
         error = f"{type(exc).__name__}: {exc}"
-        interrupt = _interrupt_behind(exc)
+        interrupt = interrupt_behind(exc)
         if interrupt is not None and interrupt is not exc:
             said = f": {interrupt}" if str(interrupt) else ""
             error = f"{type(interrupt).__name__}{said} (then {error})"
@@ -92,7 +92,7 @@ class RunRecord:
         self.tags["error"] = self.error
 
 
-def _interrupt_behind(exc: BaseException) -> BaseException | None:
+def interrupt_behind(exc: BaseException) -> BaseException | None:
     """The KeyboardInterrupt or Prefect ``TerminationSignal`` in ``exc``'s chain of causes and contexts, if any."""
     seen: set[int] = set()
     current: BaseException | None = exc
