@@ -9,8 +9,8 @@ where it was taken fixes that, and leaves a record with additive noise as it was
 
 The noise variance is modelled per state as sigma^2(x) = a + b x^2 with a, b >= 0, fitted to the squared
 third differences of the data (which cancel any locally quadratic trend and leave 20 sigma^2 of white
-noise) against the smoothed state; the same differences give :func:`~pipeline.differentiation.noise.
-estimate_noise_sd` its single level.
+noise) against the smoothed state; the same differences give the single noise level of
+:func:`~pipeline.differentiation.noise.estimate_noise_sd`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Every linear fit (derivative, integral or weak form) regresses on quantities com
 the data; at high noise their errors bias the coefficients, and a small bias in a damping
 or coupling term changes where a simulation goes. Refinement keeps the terms and
 minimises the multiple-shooting residual itself (:class:`~pipeline.discovery.shooting.ShootingProblem`):
-the residual is (simulated − observed) / spread of each state over every block.
+the residual is (simulated − observed) / spread of each state over every block (and / the
+noise expected at each sample, where the noise varies along the record).
 Levenberg–Marquardt (scipy's ``least_squares``) starts from the best linear fit; the
 conservation laws, if any, hold throughout (the search runs in the subspace of coefficients
 that keep them). The refined coefficients are kept only if they lower the shooting error.
