@@ -152,7 +152,7 @@ class _Guard:
         size: int,
         max_evaluations: int | None,
         max_seconds: float,
-        span: tuple[float, float] = (0.0, 1.0),
+        span: tuple[float, float],
     ) -> None:
         self.limit = limit
         self.end = span[1]
