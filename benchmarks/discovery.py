@@ -122,7 +122,7 @@ def _r2(truth: np.ndarray, estimate: np.ndarray) -> float:
 def _trajectory_r2(library: Library, coef: np.ndarray, system: KnownSystem, t: np.ndarray, x0) -> float:
     truth = simulate_truth(system, t, x0)
     try:
-        return _r2(truth, simulate_model(coef, library, np.asarray(x0, dtype=float), t, max_seconds=5.0))
+        return _r2(truth, simulate_model(coef, library, np.asarray(x0, dtype=float), t))
     except DeltaflowError:
         return -np.inf
 

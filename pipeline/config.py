@@ -27,6 +27,7 @@ from pydantic import (
 
 from pipeline.differentiation.registry import METHODS
 from pipeline.discovery.library import FUNCTION_FAMILIES
+from pipeline.discovery.simulate import SIMULATION_EVALUATIONS
 from pipeline.errors import ConfigError, DataFileNotFoundError
 
 __all__ = [
@@ -151,11 +152,11 @@ class DiscoveryConfig(_Strict):
     n_bootstrap: int = Field(
         default=40, ge=0, le=1000, description="Bagging resamples for inclusion probabilities and intervals (0: none)."
     )
-    max_simulation_seconds: float = Field(
-        default=20.0,
-        gt=0.0,
-        description="Wall-time cap of one simulation of the final model (scores, reports); model selection is"
-        " bounded by solver evaluations, never by wall time.",
+    max_simulation_evaluations: int = Field(
+        default=SIMULATION_EVALUATIONS,
+        ge=1000,
+        description="Cap on the solver's right-hand-side evaluations in one simulation of the final model (scores,"
+        " plots, the logged model); a count, never wall time, so a busy machine reports the same scores.",
     )
     weak_form: bool = Field(
         default=True, description="Also select terms and fit coefficients on the weak (integral, test-function) form."
@@ -449,6 +450,8 @@ MAX_CONFIG_BYTES = 256 * 1024
 """Largest config file read; a config describes a run, data belong in data files."""
 MAX_CONFIG_NODES = 100_000
 """Most values a config may hold once YAML aliases are expanded (an alias bomb expands exponentially)."""
+REPLACED_KEYS = {"max_simulation_seconds": "discovery.max_simulation_evaluations"}
+"""Keys earlier versions accepted, and what took their place (named in the error an old config gets)."""
 SHOWN_INPUT_CHARACTERS = 120
 
 
@@ -486,7 +489,9 @@ def _describe(error: ValidationError, source: str) -> str:
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "<top level>"
         if item["type"] == "extra_forbidden":
-            lines.append(f"{source}: unknown key '{where}' (not a field of the config)")
+            replaced = REPLACED_KEYS.get(str(item["loc"][-1]))
+            hint = f"replaced by '{replaced}'" if replaced else "not a field of the config"
+            lines.append(f"{source}: unknown key '{where}' ({hint})")
         elif item["type"] == "missing":
             lines.append(f"{source}: missing required field '{where}'")
         else:

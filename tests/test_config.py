@@ -30,6 +30,14 @@ def test_unknown_key_is_named(tmp_path: Path) -> None:
         load_config(path)
 
 
+def test_a_key_earlier_versions_accepted_names_what_replaced_it() -> None:
+    old = {"name": "a", "data": {"path": "d.csv"}, "discovery": {"max_simulation_seconds": 20}}
+    with pytest.raises(
+        ConfigError, match=r"'discovery.max_simulation_seconds' \(replaced by 'discovery.max_simulation_evaluations'\)"
+    ):
+        parse_config(old)
+
+
 def test_wrong_type_names_field_and_value() -> None:
     with pytest.raises(ConfigError, match=r"discovery.library.degree.*'two'"):
         parse_config({"name": "a", "data": {"path": "d.csv"}, "discovery": {"library": {"degree": "two"}}})

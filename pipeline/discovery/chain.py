@@ -88,7 +88,7 @@ def discover(
     laws = laws if winner.conserving else laws[:0]
     refinement = _refine(winner, problem, laws, derivatives, config.refine_by_simulation)
     uncertainty = _uncertainty(design, winner, laws, config.n_bootstrap, refinement)
-    model = _model(data, design, proposals, refinement, uncertainty, config.max_simulation_seconds)
+    model = _model(data, design, proposals, refinement, uncertainty, config.max_simulation_evaluations)
     scores = score_model(model, data, derivatives, design, winner.supports, laws)
     chosen = _choices_made(derivatives, design, judgement, winner, refinement, config)
     if scores.simulation_error is not None:
@@ -209,7 +209,7 @@ def _model(
     proposals: Proposals,
     refinement: Refinement,
     uncertainty: Uncertainty | None,
-    max_simulation_seconds: float,
+    max_simulation_evaluations: int,
 ) -> DiscoveryResult:
     """The chosen model in fitting units, with its candidate table and uncertainty (not yet scored)."""
     return DiscoveryResult(
@@ -219,7 +219,7 @@ def _model(
         pareto=[row.as_dict() for row in proposals.pareto],
         inclusion=None if uncertainty is None else uncertainty.inclusion,
         intervals=None if uncertainty is None else uncertainty.intervals,
-        max_simulation_seconds=max_simulation_seconds,
+        max_simulation_evaluations=max_simulation_evaluations,
         controls=data.controls,
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.discovery.library import Library
-from pipeline.discovery.simulate import interpolated_control, simulate_model
+from pipeline.discovery.simulate import SIMULATION_EVALUATIONS, interpolated_control, simulate_model
 from pipeline.errors import DataError
 
 __all__ = ["DiscoveryResult", "format_equation"]
@@ -56,7 +56,7 @@ class DiscoveryResult:
         pareto: scored candidate models per state: ``{"state", "complexity", "cv_mse", "terms", "chosen"}``.
         inclusion: bootstrap inclusion probability of every term, (d, p), or None.
         intervals: bootstrap 95 % intervals of every coefficient, (d, p, 2), or None.
-        max_simulation_seconds: wall-time cap used by :meth:`simulate`.
+        max_simulation_evaluations: cap on the right-hand-side evaluations of one :meth:`simulate`.
         controls: names of known inputs u the right-hand side may use (library terms over states then inputs).
     """
 
@@ -68,7 +68,7 @@ class DiscoveryResult:
     pareto: list[dict[str, Any]] = field(default_factory=list)
     inclusion: np.ndarray | None = None
     intervals: np.ndarray | None = None
-    max_simulation_seconds: float = 20.0
+    max_simulation_evaluations: int = SIMULATION_EVALUATIONS
     controls: tuple[str, ...] = ()
 
     @property
@@ -139,7 +139,7 @@ class DiscoveryResult:
                 required when the model has control inputs.
 
         Raises:
-            SimulationError: divergence, non-finite values or the wall-time cap.
+            SimulationError: divergence, non-finite values or over the evaluation budget.
             DataError: inputs missing or of the wrong shape for a model with controls.
         """
         t = np.asarray(t, dtype=float)
@@ -152,7 +152,12 @@ class DiscoveryResult:
                 raise DataError(f"u has {u.shape[1]} columns; the model's inputs are {list(self.controls)}")
             control = interpolated_control(t, u)
         return simulate_model(
-            self.coefficients, self.library, np.asarray(x0), t, max_seconds=self.max_simulation_seconds, control=control
+            self.coefficients,
+            self.library,
+            np.asarray(x0),
+            t,
+            max_evaluations=self.max_simulation_evaluations,
+            control=control,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -170,7 +175,7 @@ class DiscoveryResult:
             "pareto": self.pareto,
             "inclusion": None if self.inclusion is None else self.inclusion.tolist(),
             "intervals": None if self.intervals is None else self.intervals.tolist(),
-            "max_simulation_seconds": self.max_simulation_seconds,
+            "max_simulation_evaluations": self.max_simulation_evaluations,
             "controls": list(self.controls),
         }
 
@@ -186,6 +191,6 @@ class DiscoveryResult:
             pareto=list(data.get("pareto", [])),
             inclusion=None if data.get("inclusion") is None else np.asarray(data["inclusion"], dtype=float),
             intervals=None if data.get("intervals") is None else np.asarray(data["intervals"], dtype=float),
-            max_simulation_seconds=float(data.get("max_simulation_seconds", 20.0)),
+            max_simulation_evaluations=int(data.get("max_simulation_evaluations", SIMULATION_EVALUATIONS)),
             controls=tuple(data.get("controls", ())),
         )

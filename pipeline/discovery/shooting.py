@@ -193,7 +193,6 @@ class ShootingProblem:
             self.library,
             self.smoothed[k][a],
             t,
-            max_seconds=math.inf,
             control=control,
             max_evaluations=evaluation_budget(t.shape[0]),
             rtol=self.tolerance,
@@ -259,7 +258,6 @@ class ShootingProblem:
             self.library,
             self._starts,
             relative,
-            max_seconds=math.inf,  # bounded by evaluations, not wall time
             max_evaluations=evaluation_budget(length),
             rtol=self.tolerance,
             count=count,

@@ -1,8 +1,10 @@
-"""Integrating a discovered model: vectorised right-hand side, bounded time, divergence detected."""
+"""Integrating a discovered model: vectorised right-hand side, a bounded count of evaluations, divergence detected.
+
+Every simulation is bounded by a count of right-hand-side evaluations, never by wall time: the same model
+simulates (or fails) the same way on an idle machine and on a busy one."""
 
 from __future__ import annotations
 
-import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +15,7 @@ from scipy.integrate import ODEintWarning, odeint
 from pipeline.discovery.library import FAMILIES, Library
 from pipeline.errors import SimulationError
 
-__all__ = ["SOLVER_TOLERANCE", "EvaluationCount", "interpolated_control", "simulate_model"]
+__all__ = ["SIMULATION_EVALUATIONS", "SOLVER_TOLERANCE", "EvaluationCount", "interpolated_control", "simulate_model"]
 
 Control = Callable[[float], np.ndarray]
 
@@ -114,10 +116,6 @@ def _compiled_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
     return evaluate
 
 
-class _WallTimeExceeded(Exception):
-    pass
-
-
 class _EvaluationsExceeded(Exception):
     pass
 
@@ -131,7 +129,7 @@ class _Diverged(Exception):
 
 
 class _Guard:
-    """What every right-hand-side evaluation checks first: the evaluation budget, the wall-time cap, the
+    """What every right-hand-side evaluation checks first: the evaluation budget, the
     divergence bound ``limit`` on |x| and, when given, the per-state ``box`` (lower (d,), upper (d,)) tiled over
     ``size`` solver states.
 
@@ -150,19 +148,16 @@ class _Guard:
         limit: float,
         box: tuple[np.ndarray, np.ndarray] | None,
         size: int,
-        max_evaluations: int | None,
-        max_seconds: float,
+        max_evaluations: int,
         span: tuple[float, float],
     ) -> None:
         self.limit = limit
         self.end = span[1]
-        self.window = max(int(STALL_WINDOW * max_evaluations), STALL_MIN_WINDOW) if max_evaluations is not None else 0
+        self.window = max(int(STALL_WINDOW * max_evaluations), STALL_MIN_WINDOW)
         self.window_start = span[0]  # the time reached when the current window began
         self.squared_limit = size * limit**2  # |x|² <= size · limit² whenever every |x_i| <= limit
         self.lower, self.upper = (None, None) if box is None else (np.resize(box[0], size), np.resize(box[1], size))
-        self.budget = max_evaluations if max_evaluations is not None else np.inf
-        self.max_seconds = max_seconds
-        self.deadline = time.monotonic() + max_seconds if np.isfinite(max_seconds) else None
+        self.budget = max_evaluations
         self.calls = 0
 
     def check(self, now: float, x: np.ndarray) -> None:
@@ -170,10 +165,8 @@ class _Guard:
         self.calls += 1
         if self.calls > self.budget:
             raise _EvaluationsExceeded
-        if self.window and self.calls % self.window == 0:
+        if self.calls % self.window == 0:
             self._check_pace(now)
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise _WallTimeExceeded
         if not x @ x <= self.squared_limit:  # beyond the bound, or not finite (one dot product: the cheapest test)
             raise _Diverged(now, f"|x| > {self.limit:.3g}")
         if self.lower is not None and ((x < self.lower).any() or (x > self.upper).any()):
@@ -195,6 +188,11 @@ class _Guard:
                 f"simulation stalled at t = {now:.4g} after {self.calls} right-hand-side evaluations: {pace} "
                 "(stiff or singular model)"
             )
+
+
+SIMULATION_EVALUATIONS = 1_000_000
+"""Default cap on one simulation's right-hand-side evaluations: a few seconds of solver work at the ~5 µs an
+evaluation takes here, and far above what a model that tracks a 512-point record needs (a few thousand)."""
 
 
 STALL_WINDOW = 1 / 16
@@ -253,8 +251,6 @@ def _solve(
                 full_output=True,
                 mxstep=MAX_STEPS,
             )
-    except _WallTimeExceeded:
-        raise SimulationError(f"simulation exceeded its {guard.max_seconds:g} s wall-time cap") from None
     except _EvaluationsExceeded:
         raise SimulationError(
             f"simulation needed more than {guard.budget} right-hand-side evaluations (stiff or singular model)"
@@ -281,11 +277,10 @@ def simulate_model(
     x0: np.ndarray,
     t: np.ndarray,
     *,
-    max_seconds: float = 20.0,
     bound: float | None = None,
     box: tuple[np.ndarray, np.ndarray] | None = None,
     control: Control | None = None,
-    max_evaluations: int | None = None,
+    max_evaluations: int = SIMULATION_EVALUATIONS,
     rtol: float = SOLVER_TOLERANCE,
     count: EvaluationCount | None = None,
 ) -> np.ndarray:
@@ -297,19 +292,18 @@ def simulate_model(
         x0: initial state (d,), or a batch of B initial states (B, d) integrated together over the
             same times (no ``control`` then); the result is then (m, B, d).
         t: output times (m,), strictly increasing; integration starts at ``t[0]``.
-        max_seconds: wall-time cap; exceeding it raises instead of hanging.
         bound: |x| above which the solution counts as diverged (default 1e6 · max(1, |x0|)).
         box: per-state (lower (d,), upper (d,)) outside which the solution counts as diverged too: a check that
             only asks whether the model stays in a region stops as soon as it leaves.
         control: known inputs u(t) (m,) when the library has control terms after the d states.
-        max_evaluations: cap on right-hand-side evaluations (None: none); a model that needs more,
-            stiff or heading into a singularity, fails fast instead of using the whole time cap.
+        max_evaluations: cap on right-hand-side evaluations; a model that needs more, stiff or heading into a
+            singularity, fails instead of hanging (and fails early when its pace shows it cannot make it).
         rtol: the solver's relative tolerance per step (LSODA's local error control); its absolute one is
             :data:`ABSOLUTE_SHARE` of it.
         count: when given, the right-hand-side evaluations used are added to it (also when the simulation fails).
 
     Raises:
-        SimulationError: divergence, non-finite values, a solver failure, or the time cap.
+        SimulationError: divergence, non-finite values, a solver failure, or the evaluation budget.
     """
     x0 = np.asarray(x0, dtype=float)
     t = np.asarray(t, dtype=float)
@@ -317,7 +311,7 @@ def simulate_model(
     if batch is not None and control is not None:
         raise ValueError("a batch of initial states cannot share one control input")
     limit = bound if bound is not None else 1e6 * max(1.0, float(np.max(np.abs(x0))))
-    guard = _Guard(limit, box, x0.size, max_evaluations, max_seconds, (float(t[0]), float(t[-1])))
+    guard = _Guard(limit, box, x0.size, max_evaluations, (float(t[0]), float(t[-1])))
     reduced, weights = _active_terms(coefficients, library)
     terms = _compiled_terms(reduced)
     transposed = np.ascontiguousarray(weights.T)  # (p_active, d): (B, p) terms @ it is (B, d), raveled without a copy

@@ -85,7 +85,6 @@ class StabilityCheck:
                 library,
                 self.starts,
                 self.times,
-                max_seconds=np.inf,
                 bound=np.inf,  # the box bounds every state that is not an angle; the solver still stops on NaN
                 box=(lower, upper),
                 max_evaluations=self.budget,

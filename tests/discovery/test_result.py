@@ -32,6 +32,19 @@ def test_equations_in_latex_and_sympy_forms() -> None:
         assert float(parsed.coeff(hare * lynx)) == pytest.approx(terms["hare lynx"], rel=1e-3), state
 
 
+def test_simulation_is_bounded_by_the_results_evaluation_budget_not_by_wall_time() -> None:
+    """A stiff model (rates 1e4 apart) needs thousands of solver evaluations: over a result's small budget it
+    fails naming the budget, within the default one it simulates; the budget survives the JSON round trip."""
+    library = Library(("u", "v"), np.array([[1, 0], [0, 1]]))
+    stiff = DiscoveryResult(names=("u", "v"), library=library, coefficients=np.array([[-1e4, 0.0], [1.0, -1.0]]))
+    t = np.linspace(0, 50, 200)
+    assert np.isfinite(stiff.simulate([1.0, 1.0], t)).all()
+    tight = DiscoveryResult.from_dict(stiff.to_dict() | {"max_simulation_evaluations": 1000})
+    assert tight.max_simulation_evaluations == 1000
+    with pytest.raises(SimulationError, match="evaluations"):
+        tight.simulate([1.0, 1.0], np.linspace(0, 1e6, 200))
+
+
 def test_simulation_detects_divergence_instead_of_hanging() -> None:
     blow_up = DiscoveryResult(
         names=("u",), library=Library(("u",), np.array([[0], [1], [2]])), coefficients=np.array([[0.0, 0.0, 1.0]])
@@ -45,7 +58,7 @@ def test_simulation_of_a_model_that_produces_nan_is_a_simulation_error() -> None
         names=("u",),
         library=Library(("u",), np.zeros((0, 1), dtype=int), (("inverse", 0),)),
         coefficients=np.array([[-1.0]]),
-        max_simulation_seconds=2.0,
+        max_simulation_evaluations=50_000,
     )
     with pytest.raises(SimulationError):
         singular.simulate([1.0], np.linspace(0, 2, 50))  # u' = -1/u reaches u = 0 at t = 0.5
