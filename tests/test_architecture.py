@@ -57,6 +57,20 @@ def test_every_error_is_a_deltaflow_error_and_a_builtin() -> None:
     assert issubclass(errors.ConfigError, ValueError)
 
 
+CLOCK_READS = {"now", "today", "utcnow"}
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "pipeline").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_core_never_reads_the_clock(path: Path) -> None:
+    """Every choice and score of the core is bounded by counts (solver evaluations, iterations), never by wall time:
+    the same data and config give the same model and the same scores on an idle and on a busy machine."""
+    assert "time" not in _imported_roots(path), f"{path} imports time"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            assert node.func.attr not in CLOCK_READS, f"{path}:{node.lineno} reads the clock ({node.func.attr})"
+
+
 UNSAFE_CALLS = {
     ("yaml", "load"), ("yaml", "unsafe_load"), ("pickle", "load"), ("pickle", "loads"),
     ("cloudpickle", "load"), ("cloudpickle", "loads"),
