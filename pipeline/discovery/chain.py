@@ -1,8 +1,7 @@
 """Discovery as a one-way chain: each stage takes frozen objects and returns one to the next.
 
 trajectories → derivatives → unit scaling → conservation laws → design → proposals →
-judging (fitting + shooting, refitting by shooting when every model misses the record, then deleting terms) →
-refinement → uncertainty → scoring → result (data units).
+judging (fitting + shooting, then deleting terms) → refinement → uncertainty → scoring → result (data units).
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from pipeline.discovery.judging import (
     judge_deletions,
     judge_dense,
     judge_proposals,
-    judge_refined,
     misfits,
 )
 from pipeline.discovery.noise_level import relative_noise_scale
@@ -33,7 +31,6 @@ from pipeline.discovery.result import DiscoveryResult
 from pipeline.discovery.scaling import UnitScaling, fit_scaling
 from pipeline.discovery.scoring import score_model
 from pipeline.discovery.shooting import ShootingProblem
-from pipeline.discovery.simulate import EvaluationCount
 from pipeline.discovery.stability import StabilityCheck
 from pipeline.discovery.trajectories import Trajectories, as_trajectories
 from pipeline.errors import DataError
@@ -115,13 +112,10 @@ def _judge(
     follows the record, then the winner's deletion neighbours (:mod:`~pipeline.discovery.judging`)."""
     judging, floor, n_residuals = problem.for_judging(noise_sd), problem.noise_floor(noise_sd), problem.residual_count()
     judgement = judge_proposals(proposals, design, judging, laws, data.names)
-    spent = EvaluationCount()  # the judging's refinement evaluations, bounded in all
-    if misfits(judgement, floor, n_residuals):
-        judgement = judge_refined(judgement, judging, laws, noise_sd, spent)
     if misfits(judgement, floor, n_residuals):
         judgement = judge_dense(judgement, proposals, design, judging, floor, n_residuals)
     stable = _stability_test(data, design)
-    judgement = judge_deletions(judgement, design, judging, data.names, floor, n_residuals, stable, laws, spent)
+    judgement = judge_deletions(judgement, design, judging, data.names, floor, n_residuals, stable, laws)
     return judgement, judgement.winner(floor, n_residuals, stable)
 
 
@@ -266,7 +260,7 @@ def _choices_made(
         )
         + (", with state x function products" if spec.combinations else ""),
         "degree": int(used_degrees.max()) if used_degrees.size else 0,
-        "coefficient_fit": winner.fit + (" + shooting refinement" if winner.refined or refinement.improved else ""),
+        "coefficient_fit": winner.fit + (" + shooting refinement" if refinement.improved else ""),
         "model_choice": winner.label,
         "model_choices_judged": sorted(judged.label for judged in judgement.models),
         "selection": selection,

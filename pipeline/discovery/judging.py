@@ -6,8 +6,7 @@ laws, each choice is also made law-keeping (as it is, and with each involved sta
 absorbing the balancing terms), and only law-keeping models may win. Simulation vetoes,
 parsimony decides: among the models whose shooting error, above the noise floor, is within a
 factor :data:`SHOOTING_TOLERANCE` of the best rule-based choice's, the one with the fewest terms wins.
-When every model misses the record by more than the noise does, the best sparse models are fitted by shooting as
-well (:func:`judge_refined`), and when that does not bring one within the noise, the dense expansions are judged too
+When every model misses the record by more than the noise does, the dense expansions are judged too
 (:func:`judge_dense`); they compete only when one of them comes :data:`DENSE_GAIN` times closer to the noise.
 Last, the winner's terms are deleted one at a time (:func:`judge_deletions`): a deletion the record cannot tell
 from the winner (the shooting error rises by less than the noise explains) makes the next winner.
@@ -16,7 +15,7 @@ from the winner (the shooting error rises by less than the noise explains) makes
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,9 +24,7 @@ from pipeline.discovery.design import Design
 from pipeline.discovery.fitting import linear_fits
 from pipeline.discovery.paths import PathRule
 from pipeline.discovery.proposals import DENSE_PREFIX, Choice, Proposals
-from pipeline.discovery.refinement import EVALUATIONS, refine_by_shooting
 from pipeline.discovery.shooting import ShootingProblem
-from pipeline.discovery.simulate import EvaluationCount
 
 __all__ = [
     "SHOOTING_TOLERANCE",
@@ -38,7 +35,6 @@ __all__ = [
     "judge_dense",
     "judge_model",
     "judge_proposals",
-    "judge_refined",
     "misfits",
 ]
 
@@ -76,7 +72,6 @@ class JudgedModel:
         shooting: its multiple-shooting error.
         conserving: whether the model was fitted to keep the conservation laws.
         function_terms: how many of its terms are function terms (sin x, x/(1+x), ...), not monomials.
-        refined: whether the coefficients were then refined by shooting (:func:`judge_refined`).
     """
 
     label: str
@@ -87,7 +82,6 @@ class JudgedModel:
     shooting: float
     conserving: bool
     function_terms: int = 0
-    refined: bool = False
 
     @property
     def runner_up(self) -> bool:
@@ -245,76 +239,6 @@ def judge_dense(
     return Judgement(probe.models + tuple(judge_model(choice, design, problem) for choice in fresh[:-1]))
 
 
-REFINED_CANDIDATES = 3
-"""How many of the best sparse models are refined by shooting when every model misfits the record
-(:func:`judge_refined`); set once, not tuned."""
-JUDGING_REFINEMENT_EVALUATIONS = 2 * EVALUATIONS
-"""Right-hand-side evaluations judging may spend on refinement by shooting in all: the refined candidates
-(:func:`judge_refined`, each at most :data:`~pipeline.discovery.refinement.EVALUATIONS`) first, then the deletion
-neighbours of refined models (:func:`_refined_deletion`); a refinement that cannot afford one iteration of what is
-left is not made (a deletion neighbour is then refitted linearly). A count, so the choice never depends on time."""
-
-
-def judge_refined(
-    judgement: Judgement, problem: ShootingProblem, laws: np.ndarray, noise_sd: np.ndarray, spent: EvaluationCount
-) -> Judgement:
-    """The judgement with the :data:`REFINED_CANDIDATES` best sparse models also fitted by shooting.
-
-    Every linear fit form regresses on quantities computed from noisy data, and on a record whose dynamics
-    amplify a small bias (a relaxation oscillation, a slow manifold) the right terms, so fitted, can miss the record
-    by far more than the noise explains. Before a dense expansion is let in on that ground, the best sparse models
-    get the output-error fit (:func:`~pipeline.discovery.refinement.refine_by_shooting`, a bounded count of
-    evaluations, added to ``spent``) as one more fit form; each refined model joins the judgement next to its linear
-    one (labelled ``<label>, refined``; a refined rule-based choice is rule-based and may set the bar)."""
-    sparse = sorted((model for model in judgement.models if not model.dense), key=lambda model: model.shooting)
-    refined = []
-    for model in sparse[:REFINED_CANDIDATES]:
-        keeping = laws if model.conserving and len(laws) else None
-        budget = min(EVALUATIONS, JUDGING_REFINEMENT_EVALUATIONS - spent.calls)
-        refinement = refine_by_shooting(
-            model.coefficients, problem, laws=keeping, noise_sd=noise_sd, evaluations=budget, count=spent, optional=True
-        )
-        shooting = problem.error(refinement.coefficients) if refinement.improved else np.inf
-        if shooting < model.shooting:
-            label = f"{model.label}, refined"
-            refined.append(
-                replace(model, label=label, coefficients=refinement.coefficients, shooting=shooting, refined=True)
-            )
-    return Judgement(judgement.models + tuple(refined))
-
-
-def _refined_deletion(
-    parent: JudgedModel,
-    choice: Choice,
-    problem: ShootingProblem,
-    laws: np.ndarray | None,
-    n_powers: int,
-    spent: EvaluationCount,
-) -> JudgedModel | None:
-    """A deletion neighbour of a model fitted by shooting, fitted by shooting too: from the parent's coefficients
-    without the deleted term (a linear refit would lose to the parent by the bias refinement removed). None when
-    what is left of :data:`JUDGING_REFINEMENT_EVALUATIONS` after ``spent`` cannot pay for one iteration."""
-    evaluations = JUDGING_REFINEMENT_EVALUATIONS - spent.calls
-    if evaluations <= 0:
-        return None
-    start = np.where(choice.supports, parent.coefficients, 0.0)
-    refinement = refine_by_shooting(start, problem, laws=laws, evaluations=evaluations, count=spent, optional=True)
-    if not refinement.searched:
-        return None
-    coefficients = refinement.coefficients
-    shooting = problem.error(coefficients)
-    functions = int(choice.supports[:, n_powers:].sum())
-    return replace(
-        parent,
-        label=choice.label,
-        supports=choice.supports,
-        rules=choice.rules,
-        coefficients=coefficients,
-        shooting=shooting,
-        function_terms=functions,
-    )
-
-
 def deletion_tolerance(floor: float, n_residuals: int) -> float:
     """How much a deletion may raise the shooting error and still be taken: two standard errors of a mean of
     ``n_residuals`` squared noise values whose mean is the noise ``floor``, or :data:`SHOOTING_RESOLUTION`."""
@@ -350,7 +274,6 @@ def judge_deletions(
     n_residuals: int,
     stable: Callable[[JudgedModel], bool] | None = None,
     laws: np.ndarray | None = None,
-    spent: EvaluationCount | None = None,
 ) -> Judgement:
     """The judgement with deletion neighbours judged, repeatedly: backward elimination by simulation.
 
@@ -363,9 +286,7 @@ def judge_deletions(
     ``n_residuals`` and ``stable``), and the new winner's neighbours are judged, until the winner stays. The bar of
     admissibility stays set by the rule-based choices, so deletions cannot walk away from the record step by step.
     A term whose deletion from a winner cost more than the tolerance is needed by the record, and is not tried
-    again in later rounds (deleting others only makes the rest carry more). A neighbour of a model refined by
-    shooting is refined too (:func:`_refined_deletion`), while ``spent`` leaves some of the judging's refinement
-    evaluations. Costs one shooting error per term of
+    again in later rounds (deleting others only makes the rest carry more). Costs one shooting error per term of
     the first parents, then one per term still open; none for a dense winner."""
     seen = {model.supports.tobytes() for model in judgement.models}
     terms = design.library.feature_names()
@@ -378,16 +299,13 @@ def judge_deletions(
         if model is not current and not model.dense and model.supports.sum() <= size + 1
     ]
     needed = np.zeros_like(current.supports)  # terms the winners' own deletions showed the record needs
-    n_powers, spent = design.library.powers.shape[0], spent if spent is not None else EvaluationCount()
     while not current.dense:
         kept: list[JudgedModel] = []
         for parent in parents:
             keeping = laws if parent.conserving else None
             rows = np.any(parent.supports != current.supports, axis=1, keepdims=True) if parent is not current else True
             for choice in _deletions(parent, seen, names, terms, np.logical_and(rows, ~needed)):
-                model = _refined_deletion(parent, choice, problem, keeping, n_powers, spent) if parent.refined else None
-                if model is None:
-                    model = judge_model(choice, design, problem, keeping, parent.fit)
+                model = judge_model(choice, design, problem, keeping, parent.fit)
                 if model.shooting <= parent.shooting + tolerance:
                     kept.append(model)
                 elif parent is current:

@@ -44,14 +44,12 @@ AT_NOISE_FLOOR = 1.1
 class Refinement:
     """The refined coefficients (d, p) and the mean squared shooting residual before and after.
 
-    ``coefficients`` are the starting ones when refinement did not help (then ``after == before``). ``searched`` is
-    false when an optional search could not afford one iteration (:func:`refine_by_shooting`).
+    ``coefficients`` are the starting ones when refinement did not help (then ``after == before``).
     """
 
     coefficients: np.ndarray
     before: float
     after: float
-    searched: bool = True
 
     @property
     def improved(self) -> bool:
@@ -90,11 +88,11 @@ def _residual_function(problem: ShootingProblem, model: Callable[[np.ndarray], n
     return blockwise
 
 
-def _affordable_iterations(per_residual: int, n_free: int, evaluations: int = EVALUATIONS, least: int = 1) -> int:
-    """Iterations (at most :data:`ITERATIONS`, at least ``least``) whose residuals, each costing ``per_residual``
-    evaluations, and Jacobians (``n_free`` residuals each) fit in ``evaluations``."""
+def _affordable_iterations(per_residual: int, n_free: int) -> int:
+    """Iterations (at most :data:`ITERATIONS`, at least 1) whose residuals, each costing ``per_residual``
+    evaluations, and Jacobians (``n_free`` residuals each) fit in :data:`EVALUATIONS`."""
     per_iteration = max(per_residual, 1) * (n_free + 1)
-    return int(np.clip(evaluations // per_iteration, least, ITERATIONS))
+    return int(np.clip(EVALUATIONS // per_iteration, 1, ITERATIONS))
 
 
 def refine_by_shooting(
@@ -103,9 +101,6 @@ def refine_by_shooting(
     *,
     laws: np.ndarray | None = None,
     noise_sd: np.ndarray | None = None,
-    evaluations: int = EVALUATIONS,
-    count: EvaluationCount | None = None,
-    optional: bool = False,
 ) -> Refinement:
     """Coefficients (d, p) on the same terms that minimise the multiple-shooting residual of ``problem``.
 
@@ -115,10 +110,6 @@ def refine_by_shooting(
         laws: conservation laws (r, d) the coefficients must keep.
         noise_sd: the states' measurement noise sd (d,); when the residual is already at the noise
             floor it implies, there is nothing to refine and the search is skipped.
-        evaluations: the right-hand-side evaluations the search may use.
-        count: when given, the evaluations used are added to it.
-        optional: whether the search may be skipped when ``evaluations`` cannot pay for one iteration (the result
-            then says ``searched`` false); otherwise one iteration is always made.
     """
     d = coefficients.shape[0]
     supports = coefficients != 0
@@ -133,17 +124,14 @@ def refine_by_shooting(
             out[j, k] = value
         return out
 
-    count = count if count is not None else EvaluationCount()
+    count = EvaluationCount()
     residual = _residual_function(problem, model, count)
     initial = basis.T @ start
-    already = count.calls
     before = float(np.mean(residual(initial) ** 2))
     floor = 0.0 if noise_sd is None else problem.noise_floor(noise_sd)
     if not np.isfinite(before) or before >= FAILED_RESIDUAL**2 or before <= AT_NOISE_FLOOR * floor:
         return Refinement(coefficients, before, before)
-    iterations = _affordable_iterations(count.calls - already, initial.shape[0], evaluations, 0 if optional else 1)
-    if iterations == 0:
-        return Refinement(coefficients, before, before, searched=False)
+    iterations = _affordable_iterations(count.calls, initial.shape[0])
     solution = least_squares(residual, initial, method="lm", x_scale="jac", max_nfev=iterations)
     after = float(np.mean(solution.fun**2))
     if not after < before:

@@ -48,32 +48,6 @@ def test_a_long_record_is_judged_on_bin_means_whose_noise_floor_shrinks_with_the
     assert short.averaged == 1 and short.xs[0] is not None and short.xs[0].shape == (900, 1)
 
 
-def test_an_optional_refinement_that_cannot_afford_one_iteration_is_not_made_and_says_so() -> None:
-    """Judging refines from a shared pool of evaluations: what the pool cannot pay for one iteration of is skipped
-    (the first residual's evaluations are still counted), and what it can is searched within the given budget."""
-    from pipeline.discovery.library import Library
-    from pipeline.discovery.refinement import refine_by_shooting
-    from pipeline.discovery.shooting import ShootingProblem
-    from pipeline.discovery.simulate import EvaluationCount
-
-    rng = np.random.default_rng(1)
-    t = np.linspace(0.0, 4.0, 200)
-    clean = np.exp(-0.7 * t)[:, None]
-    x = clean * (1 + 0.01 * rng.standard_normal(clean.shape))
-    problem = ShootingProblem(Library(("u",), np.array([[0], [1]])), [t], [x], [clean], None, n_blocks=4)
-    biased = np.array([[0.0, -0.5]])
-    spent = EvaluationCount()
-    skipped = refine_by_shooting(biased, problem, evaluations=1, count=spent, optional=True)
-    assert not skipped.searched and skipped.after == skipped.before
-    np.testing.assert_array_equal(skipped.coefficients, biased)
-    assert spent.calls > 0
-    before = spent.calls
-    searched = refine_by_shooting(biased, problem, evaluations=100_000, count=spent, optional=True)
-    assert searched.searched and searched.after < searched.before
-    assert searched.coefficients[0, 1] == pytest.approx(-0.7, rel=0.02)
-    assert before < spent.calls <= before + 100_000 + 2 * before
-
-
 def test_a_costly_model_gets_fewer_refinement_iterations_and_never_none() -> None:
     """The search's evaluations are bounded: ``per_residual`` evaluations for each residual and n_free more residuals
     for each Jacobian; a cheap model keeps every iteration, a costly one fewer, the costliest one."""
