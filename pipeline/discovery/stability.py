@@ -40,7 +40,7 @@ over the records when there are more: one batched simulation carries every start
 START_MARGIN = 0.25
 """The starts lie in the data's box widened by this share of its size on each side (0.5, 0.25 and 0 tried on the
 tuning half of benchmarks/generalisation.py: far starts failed chaotic laws whose cubic runs away off the attractor;
-0.25 and 0 each won one system at 1 % noise, 0.25 changed fewer models)."""
+0.25 and 0 each won the same two systems at 1 % noise, 0.25 changed fewer models)."""
 ENVELOPE_MARGIN = 2.0
 """A simulation is bounded while it stays in the data's box widened by this many box sizes on each side."""
 N_TIMES = 100
