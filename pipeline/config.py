@@ -450,7 +450,7 @@ MAX_CONFIG_BYTES = 256 * 1024
 """Largest config file read; a config describes a run, data belong in data files."""
 MAX_CONFIG_NODES = 100_000
 """Most values a config may hold once YAML aliases are expanded (an alias bomb expands exponentially)."""
-REPLACED_KEYS = {"max_simulation_seconds": "discovery.max_simulation_evaluations"}
+REPLACED_KEYS = {"discovery.max_simulation_seconds": "discovery.max_simulation_evaluations"}
 """Keys earlier versions accepted, and what took their place (named in the error an old config gets)."""
 SHOWN_INPUT_CHARACTERS = 120
 
@@ -489,7 +489,7 @@ def _describe(error: ValidationError, source: str) -> str:
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "<top level>"
         if item["type"] == "extra_forbidden":
-            replaced = REPLACED_KEYS.get(str(item["loc"][-1]))
+            replaced = REPLACED_KEYS.get(where)
             hint = f"replaced by '{replaced}'" if replaced else "not a field of the config"
             lines.append(f"{source}: unknown key '{where}' ({hint})")
         elif item["type"] == "missing":

@@ -129,9 +129,8 @@ class _Diverged(Exception):
 
 
 class _Guard:
-    """What every right-hand-side evaluation checks first: the evaluation budget, the
-    divergence bound ``limit`` on |x| and, when given, the per-state ``box`` (lower (d,), upper (d,)) tiled over
-    ``size`` solver states.
+    """What every right-hand-side evaluation checks first: the evaluation budget, the divergence bound ``limit``
+    on |x| and, when given, the per-state ``box`` (lower (d,), upper (d,)) tiled over ``size`` solver states.
 
     A solver that crawls (a stiff model, or one heading into a pole such as 1/(K + x) at x = -K) is stopped as
     soon as its pace shows the budget cannot carry it to the end of ``span`` (start, end): every

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from multiprocessing.synchronize import Event
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from pipeline.discovery import discover
 from pipeline.systems_published import PUBLISHED
 
 
-def _spin(stop: multiprocessing.synchronize.Event) -> None:
+def _spin(stop: Event) -> None:
     """Burn a core until told to stop."""
     while not stop.is_set():
         sum(i * i for i in range(10_000))
