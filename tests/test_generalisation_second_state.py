@@ -1,0 +1,40 @@
+"""benchmarks/generalisation.py's second-state report: where the second initial state lies, and how it is scored."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from benchmarks.generalisation import alt_distance, second_state_tables
+from pipeline.systems import KnownSystem
+
+DECAY = {"x": {"x": -0.5}}  # x' = -x/2: from x0 = 4 the record spans [4 e^-5, 4]
+
+
+def test_a_second_state_inside_the_record_is_at_distance_zero() -> None:
+    assert alt_distance(KnownSystem("decay", ("x",), (4.0,), terms=DECAY, x0_alt=(2.0,))) == 0.0
+
+
+def test_a_second_state_outside_is_measured_in_record_ranges() -> None:
+    low = 4.0 * math.exp(-5.0)
+    distance = alt_distance(KnownSystem("decay", ("x",), (4.0,), terms=DECAY, x0_alt=(8.0,)))
+    assert distance == pytest.approx(4.0 / (4.0 - low), rel=1e-3)
+
+
+def _row(system: str, chaotic: bool, r2_alt: float, r2_alt_short: float | None) -> dict[str, Any]:
+    row = {"system": system, "half": "tuning", "method": "deltaflow", "noise": 0.01, "chaotic": chaotic}
+    row |= {"r2_alt": r2_alt} | ({} if r2_alt_short is None else {"r2_alt_short": r2_alt_short})
+    return row
+
+
+def test_chaotic_second_states_are_scored_by_their_short_horizon() -> None:
+    rows = [
+        _row("odebench_56_lorenz_chaotic", True, -0.3, 0.95),  # diverges late, as chaos does: a success
+        _row("dysts_thomas", True, 0.5, None),  # an old row without the short score: the whole span decides
+        _row("odebench_24_harmonic_oscillator", False, 0.5, 0.99),  # not chaotic: the whole span decides
+    ]
+    table = [line for line in second_state_tables(rows) if line.startswith("| tuning")]
+    assert len(table) == 1
+    assert "| 33.3% (1/3) |" in table[0]
