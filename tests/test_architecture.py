@@ -139,7 +139,7 @@ def test_discovery_reads_as_a_chain() -> None:
     discover = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "discover")
     assert len(discover.body) <= 25, f"discover has {len(discover.body)} statements"
     order = ["trajectories", "scaling", "design", "fitting", "selection", "proposals", "shooting", "judging",
-             "refinement", "ensemble", "scoring", "chain"]  # fmt: skip
+             "refinement", "pruning", "ensemble", "scoring", "chain"]  # fmt: skip
     for position, name in enumerate(order):
         imported = _imported_modules(ROOT / "pipeline" / "discovery" / f"{name}.py")
         later = {f"pipeline.discovery.{m}" for m in order[position + 1 :]} & imported

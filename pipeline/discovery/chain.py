@@ -1,7 +1,8 @@
 """Discovery as a one-way chain: each stage takes frozen objects and returns one to the next.
 
 trajectories → derivatives → unit scaling → conservation laws → design → proposals →
-judging (fitting + shooting, then deleting terms) → refinement → uncertainty → scoring → result (data units).
+judging (fitting + shooting, then deleting terms) → refinement (then pruning small terms) → uncertainty →
+scoring → result (data units).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pipeline.discovery.ensemble import Uncertainty, bagging
 from pipeline.discovery.judging import (
     JudgedModel,
     Judgement,
+    deletion_tolerance,
     judge_deletions,
     judge_dense,
     judge_proposals,
@@ -26,6 +28,7 @@ from pipeline.discovery.judging import (
 )
 from pipeline.discovery.noise_level import relative_noise_scale
 from pipeline.discovery.proposals import Proposals, propose_models
+from pipeline.discovery.pruning import prune_by_shooting, small_terms
 from pipeline.discovery.refinement import Refinement, refine_by_shooting
 from pipeline.discovery.result import DiscoveryResult
 from pipeline.discovery.scaling import UnitScaling, fit_scaling
@@ -86,7 +89,7 @@ def discover(
     problem = _shooting_problem(data, derivatives, design)
     judgement, winner = _judge(data, design, proposals, problem, laws, _noise_sd(derivatives))
     laws = laws if winner.conserving else laws[:0]
-    refinement = _refine(winner, problem, laws, derivatives, config.refine_by_simulation)
+    winner, refinement = _refine(data, design, winner, problem, laws, derivatives, config.refine_by_simulation)
     uncertainty = _uncertainty(design, winner, laws, config.n_bootstrap, refinement)
     model = _model(data, design, proposals, refinement, uncertainty, config.max_simulation_evaluations)
     scores = score_model(model, data, derivatives, design, winner.supports, laws)
@@ -169,15 +172,42 @@ def _stability_test(data: Trajectories, design: Design) -> Callable[[JudgedModel
 
 
 def _refine(
-    winner: JudgedModel, problem: ShootingProblem, laws: np.ndarray, derivatives: list[DerivativeResult], enabled: bool
-) -> Refinement:
-    """The winner's coefficients refined by multiple shooting (unchanged when ``enabled`` is false, and for a dense
-    expansion: it fits the record already, and each of its many coefficients would cost a simulation per step)."""
+    data: Trajectories,
+    design: Design,
+    winner: JudgedModel,
+    problem: ShootingProblem,
+    laws: np.ndarray,
+    derivatives: list[DerivativeResult],
+    enabled: bool,
+) -> tuple[JudgedModel, Refinement]:
+    """The winner's coefficients refined by multiple shooting, then its small terms pruned by shooting
+    (:mod:`~pipeline.discovery.pruning`); the winner comes back with the terms it keeps. Unchanged when ``enabled``
+    is false, and for a dense expansion: it fits the record already, and each of its many coefficients would cost a
+    simulation per step."""
     if not enabled or winner.dense:
-        return Refinement(winner.coefficients, float("nan"), float("nan"))
-    return refine_by_shooting(
-        winner.coefficients, problem, laws=laws if winner.conserving else None, noise_sd=_noise_sd(derivatives)
+        return winner, Refinement(winner.coefficients, float("nan"), float("nan"))
+    keeping, noise_sd = (laws if winner.conserving else None), _noise_sd(derivatives)
+    refinement = refine_by_shooting(winner.coefficients, problem, laws=keeping, noise_sd=noise_sd)
+    check = None if data.us is not None else StabilityCheck.around(data.xs, data.ts)
+    pruned = prune_by_shooting(
+        refinement.coefficients,
+        problem,
+        small_terms(refinement.coefficients, design.theta, design.x_dot),
+        tolerance=deletion_tolerance(problem.noise_floor(noise_sd), problem.residual_count()),
+        laws=keeping,
+        noise_sd=noise_sd,
+        stable=None if check is None else (lambda coefficients: check.is_stable(coefficients, design.library)),
     )
+    deleted = int(np.count_nonzero(refinement.coefficients)) - int(np.count_nonzero(pruned))
+    if not deleted:
+        return winner, refinement
+    supports = pruned != 0
+    rules = tuple(
+        rule if np.array_equal(new, old) else None for rule, new, old in zip(winner.rules, supports, winner.supports)
+    )
+    label = f"{winner.label}, {deleted} small term{'s' if deleted > 1 else ''} pruned by shooting"
+    pruned_winner = replace(winner, label=label, supports=supports, rules=rules, coefficients=pruned)
+    return pruned_winner, Refinement(pruned, refinement.before, problem.error(pruned))
 
 
 def _noise_sd(derivatives: list[DerivativeResult]) -> np.ndarray:

@@ -88,11 +88,11 @@ def _residual_function(problem: ShootingProblem, model: Callable[[np.ndarray], n
     return blockwise
 
 
-def _affordable_iterations(per_residual: int, n_free: int) -> int:
+def _affordable_iterations(per_residual: int, n_free: int, evaluations: int = EVALUATIONS) -> int:
     """Iterations (at most :data:`ITERATIONS`, at least 1) whose residuals, each costing ``per_residual``
-    evaluations, and Jacobians (``n_free`` residuals each) fit in :data:`EVALUATIONS`."""
+    evaluations, and Jacobians (``n_free`` residuals each) fit in ``evaluations``."""
     per_iteration = max(per_residual, 1) * (n_free + 1)
-    return int(np.clip(EVALUATIONS // per_iteration, 1, ITERATIONS))
+    return int(np.clip(evaluations // per_iteration, 1, ITERATIONS))
 
 
 def refine_by_shooting(
@@ -101,6 +101,8 @@ def refine_by_shooting(
     *,
     laws: np.ndarray | None = None,
     noise_sd: np.ndarray | None = None,
+    evaluations: int = EVALUATIONS,
+    count: EvaluationCount | None = None,
 ) -> Refinement:
     """Coefficients (d, p) on the same terms that minimise the multiple-shooting residual of ``problem``.
 
@@ -110,6 +112,8 @@ def refine_by_shooting(
         laws: conservation laws (r, d) the coefficients must keep.
         noise_sd: the states' measurement noise sd (d,); when the residual is already at the noise
             floor it implies, there is nothing to refine and the search is skipped.
+        evaluations: right-hand-side evaluations the search may use (:func:`_affordable_iterations`).
+        count: where the simulations' right-hand-side evaluations are added up (a fresh count when None).
     """
     d = coefficients.shape[0]
     supports = coefficients != 0
@@ -124,14 +128,15 @@ def refine_by_shooting(
             out[j, k] = value
         return out
 
-    count = EvaluationCount()
+    count = EvaluationCount() if count is None else count
+    first = count.calls
     residual = _residual_function(problem, model, count)
     initial = basis.T @ start
     before = float(np.mean(residual(initial) ** 2))
     floor = 0.0 if noise_sd is None else problem.noise_floor(noise_sd)
     if not np.isfinite(before) or before >= FAILED_RESIDUAL**2 or before <= AT_NOISE_FLOOR * floor:
         return Refinement(coefficients, before, before)
-    iterations = _affordable_iterations(count.calls, initial.shape[0])
+    iterations = _affordable_iterations(count.calls - first, initial.shape[0], evaluations)
     solution = least_squares(residual, initial, method="lm", x_scale="jac", max_nfev=iterations)
     after = float(np.mean(solution.fun**2))
     if not after < before:

@@ -1,0 +1,96 @@
+"""Pruning by shooting: the refined model's small terms deleted in turn, the rest refitted by shooting each time.
+
+Judging deletes terms too (:func:`~pipeline.discovery.judging.judge_deletions`), but refits what is left by a linear
+fit form. At noise those fits are biased, and a small spurious term (a constant of 3 % of the rate, a tiny cubic) can
+be what offsets the bias of the others: deleting it then costs more shooting error than the noise explains, and it
+stays. Here the starting model is the refined one (:mod:`~pipeline.discovery.refinement`), and each deletion is
+refitted by shooting as well, so a term stays only when the record needs it, not when a biased fit does.
+
+Only small terms are tried (:func:`small_terms`: under :data:`SMALL_SHARE` of their equation's rate over the
+record): a large term the record does not need was deleted in judging already, and trying every term of every model
+would cost a refit each. A deletion is taken when the refitted model's shooting error exceeds the current one's by
+no more than the deletion tolerance (what the noise explains) and, if the current model passes the stability check,
+the pruned one passes it too; the cheapest such deletion goes first, and the search stops when none is taken or its
+budget of solver evaluations (:data:`PRUNING_EVALUATIONS`) is spent, so its cost does not depend on the machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from pipeline.discovery.refinement import refine_by_shooting
+from pipeline.discovery.shooting import ShootingProblem
+from pipeline.discovery.simulate import EvaluationCount
+
+__all__ = ["PRUNING_EVALUATIONS", "SMALL_SHARE", "prune_by_shooting", "small_terms"]
+
+SMALL_SHARE = 0.05
+"""A term is small when its root-mean-square contribution over the record is under this share of its equation's
+root-mean-square rate (0.05 and 0.1 tried on the tuning half of benchmarks/generalisation.py: the same systems won,
+0.1 costs more refits)."""
+PRUNING_EVALUATIONS = 300_000
+"""Right-hand-side evaluations all the deletions' refits may use together (a few seconds at most)."""
+TRIAL_EVALUATIONS = 20_000
+"""Right-hand-side evaluations one deletion's refit may use: it starts next to its answer (the refined model less
+one small term), so a few Levenberg–Marquardt steps suffice."""
+
+
+def small_terms(coefficients: np.ndarray, theta: np.ndarray, x_dot: np.ndarray) -> np.ndarray:
+    """Which terms (d, p) of the model are small: |c_jk| rms(theta_k) < :data:`SMALL_SHARE` rms(x_dot_j).
+
+    Args:
+        coefficients: the model (d, p).
+        theta: the library over the record (n, p).
+        x_dot: the states' derivatives over the record (n, d).
+    """
+    term_rms = np.sqrt(np.mean(theta**2, axis=0))
+    rate_rms = np.sqrt(np.mean(x_dot**2, axis=0))
+    return (coefficients != 0) & (np.abs(coefficients) * term_rms[None, :] < SMALL_SHARE * rate_rms[:, None])
+
+
+def prune_by_shooting(
+    coefficients: np.ndarray,
+    problem: ShootingProblem,
+    candidates: np.ndarray,
+    *,
+    tolerance: float,
+    laws: np.ndarray | None = None,
+    noise_sd: np.ndarray | None = None,
+    stable: Callable[[np.ndarray], bool] | None = None,
+) -> np.ndarray:
+    """The refined ``coefficients`` (d, p) with the ``candidates`` the record does not need deleted, the rest refitted.
+
+    Args:
+        coefficients: the refined model (d, p).
+        problem: the blocks, data and library to simulate (refinement's tolerance).
+        candidates: which terms (d, p) may be deleted (:func:`small_terms`).
+        tolerance: how much a deletion may raise the shooting error and still be taken.
+        laws: conservation laws (r, d) the refits keep.
+        noise_sd: the states' noise sd (d,) (a refit already at the noise floor is skipped).
+        stable: the stability check, held to when the refined model passes it; None for none.
+    """
+    current, error = coefficients, problem.error(coefficients)
+    if stable is not None and not stable(current):
+        stable = None  # a model outside the check's envelope already is not held to it when pruned
+    spent = EvaluationCount()
+    while spent.calls < PRUNING_EVALUATIONS and np.count_nonzero(current) > 1:
+        trials = []
+        for j, k in zip(*np.nonzero((current != 0) & candidates)):
+            trial = current.copy()
+            trial[j, k] = 0.0
+            refit = refine_by_shooting(
+                trial, problem, laws=laws, noise_sd=noise_sd, evaluations=TRIAL_EVALUATIONS, count=spent
+            ).coefficients
+            trials.append((problem.error(refit), refit))
+        passing = (
+            (trial_error, refit)
+            for trial_error, refit in sorted(trials, key=lambda pair: pair[0])
+            if trial_error <= error + tolerance and (stable is None or stable(refit))
+        )
+        taken = next(passing, None)
+        if taken is None:
+            break
+        error, current = taken
+    return current
