@@ -30,8 +30,9 @@ SMALL_SHARE = 0.05
 """A term is small when its root-mean-square contribution over the record is under this share of its equation's
 root-mean-square rate (0.05 and 0.1 tried on the tuning half of benchmarks/generalisation.py: the same systems won,
 0.1 costs more refits)."""
-PRUNING_EVALUATIONS = 300_000
-"""Right-hand-side evaluations all the deletions' refits may use together (a few seconds at most)."""
+PRUNING_EVALUATIONS = 100_000
+"""Right-hand-side evaluations all the deletions' refits may use together, about as many as the refinement: a
+model with many small terms (a dense chaotic fit) gets a few deletions tried, not every one."""
 TRIAL_EVALUATIONS = 20_000
 """Right-hand-side evaluations one deletion's refit may use: it starts next to its answer (the refined model less
 one small term), so a few Levenberg–Marquardt steps suffice."""
@@ -78,6 +79,8 @@ def prune_by_shooting(
     while spent.calls < PRUNING_EVALUATIONS and np.count_nonzero(current) > 1:
         trials = []
         for j, k in zip(*np.nonzero((current != 0) & candidates)):
+            if spent.calls >= PRUNING_EVALUATIONS:
+                break  # the round is judged on the deletions refitted so far
             trial = current.copy()
             trial[j, k] = 0.0
             refit = refine_by_shooting(
