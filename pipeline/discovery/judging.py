@@ -119,9 +119,11 @@ class Judgement:
         the noise does (error > 2 floor + slack).
         Without a floor this is "within a factor 2 of the best error"; with one, a sparse model that drifts away from a
         noisy record is not excused by the noise. Law-keeping models win when one of them is admissible
-        against every model judged; laws that no admissible model keeps are not imposed. With a ``stable``
-        test (:class:`~pipeline.discovery.stability.StabilityCheck`), the sparsest admissible model that
-        passes it wins, if one does. Dense expansions (:data:`~pipeline.discovery.proposals.DENSE_PREFIX`) compete
+        against every model judged and keeping the law costs no more than the noise explains (its error within
+        two standard errors of the best's); laws that no such model keeps are not imposed: a relaxation along a
+        nearly straight path looks conserved to within 5 % noise, and imposing that law drifts off the record.
+        With a ``stable`` test (:class:`~pipeline.discovery.stability.StabilityCheck`), the sparsest admissible model
+        that passes it wins, if one does. Dense expansions (:data:`~pipeline.discovery.proposals.DENSE_PREFIX`) compete
         only when the best of them cuts the best other model's excess over the floor :data:`DENSE_GAIN` times; it
         then sets the bar, and when no model it admits is stable, the choice falls back to the other models.
         """
@@ -141,10 +143,14 @@ class Judgement:
         def limit(best: float) -> float:
             return max(floor + SHOOTING_TOLERANCE * max(best - floor, 0.0) + slack, best, SHOOTING_RESOLUTION)
 
+        def law_limit(best: float) -> float:
+            return max(best + slack, SHOOTING_RESOLUTION)
+
         def admissible(models: list[JudgedModel], best: float) -> list[JudgedModel]:
             every = [model for model in models if model.shooting <= limit(best)]
             keeping = [model for model in every if model.conserving]
-            chosen = [m for m in keeping if m.shooting <= limit(_bar(keeping, floor, slack))] if keeping else every
+            imposed = bool(keeping) and min(model.shooting for model in keeping) <= law_limit(best)
+            chosen = [m for m in keeping if m.shooting <= limit(_bar(keeping, floor, slack))] if imposed else every
             return sorted(chosen, key=_preference)
 
         sparse = [model for model in self.models if not model.dense]

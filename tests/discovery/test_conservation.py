@@ -44,3 +44,26 @@ def test_no_conservation_law_is_claimed_where_there_is_none() -> None:
         frame = sample_system("lotka_volterra", n=n, noise=0.01, seed=0)
         x = frame[list(SYSTEMS["lotka_volterra"].names)].to_numpy()
         assert detect_laws([x], [x], np.ones(2)).shape[0] == 0, n
+
+
+def test_a_law_the_simulation_refuses_is_not_imposed() -> None:
+    """A CSTR relaxing along a nearly straight path looks conserved at 5 % noise (the detector finds a law), but
+    every model made to keep that law drifts off the record by more than the noise explains: it is not imposed."""
+    from benchmarks.generalisation import noisy_record, trajectory_scores
+    from pipeline.differentiation import smooth_and_differentiate
+    from pipeline.discovery.conservation import detect_laws
+    from pipeline.discovery.scaling import fit_scaling
+    from pipeline.discovery.trajectories import as_trajectories
+    from pipeline.systems_published import PUBLISHED
+
+    system = PUBLISHED["uppal_cstr_arrhenius"].system
+    t, x = noisy_record(system, 0.05, 0)
+    data = as_trajectories(t, x, system.names)
+    scaling = fit_scaling(data)
+    scaled, derivatives = scaling.apply(data, [smooth_and_differentiate(t, x)])
+    found = detect_laws(scaled.xs, [r.smoothed for r in derivatives], scaling.states)
+    assert found.shape[0] == 1  # the look-alike law, as discovery detects it: the data alone cannot rule it out
+    result = discover(t, x, feature_names=system.names)
+    assert "conservation_laws" not in result.chosen
+    r2, _ = trajectory_scores(result.library, result.coefficients, system, system.x0)
+    assert r2 > 0.9

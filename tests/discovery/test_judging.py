@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -25,6 +27,18 @@ def test_a_runner_up_that_fits_closer_does_not_push_the_sparse_rule_choice_out()
     closer = _model(f"{RUNNER_UP_PREFIX}3.x", 5, 3.0e-4)
     # against the runner-up's 3e-4 the sparse model (1.5e-3 > 2 x 3e-4) would be inadmissible
     assert Judgement((sparse, dense, closer)).winner() is sparse
+
+
+def test_a_law_is_imposed_only_when_keeping_it_costs_no_more_than_the_noise_explains() -> None:
+    floor, n_residuals = 1.6e-1, 1032  # two standard errors of the floor: 1.4e-2
+    free = _model("aicc", 4, 1.75e-1)
+    cheap = replace(_model("aicc, law via x", 4, 1.8e-1), conserving=True)  # costs 5e-3 < 1.4e-2: a law
+    costly = replace(_model("aicc, law via x", 4, 1.95e-1), conserving=True)  # costs 2e-2: the record refuses it
+    assert Judgement((free, cheap)).winner(floor, n_residuals) is cheap
+    assert Judgement((free, costly)).winner(floor, n_residuals) is free
+    # the costly law-keeping model is admissible all the same: it may still win as the sparsest model
+    sparser = replace(costly, supports=costly.supports & (np.arange(40) < 3))
+    assert Judgement((free, sparser)).winner(floor, n_residuals) is sparser
 
 
 def test_a_sparser_runner_up_within_the_bar_wins() -> None:
