@@ -113,9 +113,7 @@ class Judgement:
 
         Admissible: its shooting error's excess over the noise ``floor`` (the error a perfect model would
         have, mean of (noise sd / spread)²) is within :data:`SHOOTING_TOLERANCE` times the best model's
-        excess, that excess counted as at least two standard errors of a mean of ``n_residuals`` squared noise values
-        (what the noise alone explains); added on top of the factor instead, it admitted a constant rate that misses
-        a decaying record 2.3 times as far as the best model does. The best model is the
+        excess, plus two standard errors of a mean of ``n_residuals`` squared noise values. The best model is the
         best rule-based choice: a runner-up swap (labelled :data:`RUNNER_UP_PREFIX`) sets the bar only when it fits
         to within the noise (error <= floor + slack) and every rule-based choice misses the record by more than
         the noise does (error > 2 floor + slack).
@@ -143,7 +141,7 @@ class Judgement:
         slack = _slack(floor, n_residuals)
 
         def limit(best: float) -> float:
-            return max(floor + SHOOTING_TOLERANCE * max(best - floor, slack), best, SHOOTING_RESOLUTION)
+            return max(floor + SHOOTING_TOLERANCE * max(best - floor, 0.0) + slack, best, SHOOTING_RESOLUTION)
 
         def law_limit(best: float) -> float:
             return max(best + slack, SHOOTING_RESOLUTION)

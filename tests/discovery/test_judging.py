@@ -30,28 +30,15 @@ def test_a_runner_up_that_fits_closer_does_not_push_the_sparse_rule_choice_out()
 
 
 def test_a_law_is_imposed_only_when_keeping_it_costs_no_more_than_the_noise_explains() -> None:
-    floor, n_residuals = 1.6e-1, 258  # two standard errors of the floor: 2.8e-2
+    floor, n_residuals = 1.6e-1, 1032  # two standard errors of the floor: 1.4e-2
     free = _model("aicc", 4, 1.75e-1)
-    cheap = replace(_model("aicc, law via x", 4, 1.8e-1), conserving=True)  # costs 5e-3 < 2.8e-2: a law
-    costly = replace(_model("aicc, law via x", 4, 2.1e-1), conserving=True)  # costs 3.5e-2: the record refuses it
+    cheap = replace(_model("aicc, law via x", 4, 1.8e-1), conserving=True)  # costs 5e-3 < 1.4e-2: a law
+    costly = replace(_model("aicc, law via x", 4, 1.95e-1), conserving=True)  # costs 2e-2: the record refuses it
     assert Judgement((free, cheap)).winner(floor, n_residuals) is cheap
     assert Judgement((free, costly)).winner(floor, n_residuals) is free
     # the costly law-keeping model is admissible all the same: it may still win as the sparsest model
     sparser = replace(costly, supports=costly.supports & (np.arange(40) < 3))
     assert Judgement((free, sparser)).winner(floor, n_residuals) is sparser
-
-
-def test_the_noise_widens_the_best_models_excess_not_the_bar_on_top_of_it() -> None:
-    """Haldane kinetics at 5 % noise: the constant rate misses the record 2.3 times as far as a linear decay does
-    (excess over the floor 1.10e-2 vs 4.9e-3); with the noise's two standard errors (1.4e-3) added on top of twice
-    the best's excess it was admissible, and won as the sparsest."""
-    floor, n_residuals = 1.157e-2, 516
-    linear = _model("aicc", 2, 1.643e-2)
-    constant = _model("one_se", 1, 2.254e-2)
-    assert Judgement((linear, constant)).winner(floor, n_residuals) is linear
-    # near the floor the noise sets the scale: a best model 1e-4 above it admits one 2.8e-3 above it
-    close, within = _model("aicc", 2, floor + 1e-4), _model("one_se", 1, floor + 2.8e-3)
-    assert Judgement((close, within)).winner(floor, n_residuals) is within
 
 
 def test_a_sparser_runner_up_within_the_bar_wins() -> None:
