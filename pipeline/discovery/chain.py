@@ -198,14 +198,16 @@ def _refine(
         noise_sd=noise_sd,
         stable=None if check is None else (lambda coefficients: check.is_stable(coefficients, design.library)),
     )
-    deleted = int(np.count_nonzero(refinement.coefficients)) - int(np.count_nonzero(pruned))
-    if not deleted:
+    deleted = (refinement.coefficients != 0) & (pruned == 0)
+    if not deleted.any():
         return winner, refinement
     supports = pruned != 0
     rules = tuple(
         rule if np.array_equal(new, old) else None for rule, new, old in zip(winner.rules, supports, winner.supports)
     )
-    label = f"{winner.label}, {deleted} small term{'s' if deleted > 1 else ''} pruned by shooting"
+    terms = design.library.feature_names()
+    named = ", ".join(f"{data.names[j]}: {terms[k]}" for j, k in zip(*np.nonzero(deleted)))
+    label = f"{winner.label}, pruned by shooting ({named})"
     pruned_winner = replace(winner, label=label, supports=supports, rules=rules, coefficients=pruned)
     return pruned_winner, Refinement(pruned, refinement.before, problem.error(pruned))
 
