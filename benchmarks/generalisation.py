@@ -83,7 +83,8 @@ N = 512
 SHORT_HORIZON = 0.2
 START_MARGIN = 0.25
 """How far (a share of the record's range) a second initial state may lie outside the range the first record spans
-and still count as "near" it in the report: deltaflow's stability check starts models this far out."""
+and still count as "near" it in the report: deltaflow's stability check starts models up to this far above the
+range (and below it, for a state that is not positive throughout)."""
 THRESHOLDS = np.geomspace(1e-3, 2.0, 12)
 GRID_SIMULATION_EVALUATIONS = 100_000
 """Cap on the solver evaluations of one grid point's simulation in pysindy-grid-sim (about 0.5 s of solver work

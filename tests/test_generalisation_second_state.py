@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks.generalisation import alt_distance, second_state_tables
 from pipeline.systems import KnownSystem
+from pipeline.systems_published import PUBLISHED
 
 DECAY = {"x": {"x": -0.5}}  # x' = -x/2: from x0 = 4 the record spans [4 e^-5, 4]
 
@@ -38,3 +39,12 @@ def test_chaotic_second_states_are_scored_by_their_short_horizon() -> None:
     table = [line for line in second_state_tables(rows) if line.startswith("| tuning")]
     assert len(table) == 1
     assert "| 33.3% (1/3) |" in table[0]
+
+
+def test_the_split_counts_each_system_where_its_second_state_lies() -> None:
+    # odebench_24's second state lies inside its record's range, alon_negative_autoregulation's far outside
+    near, far = "odebench_24_harmonic_oscillator", "alon_negative_autoregulation"
+    assert alt_distance(PUBLISHED[near].system) == 0.0 and alt_distance(PUBLISHED[far].system) > 0.25
+    rows = [_row(near, False, 0.99, None), _row(far, False, -5.0, None)]
+    line = next(line for line in second_state_tables(rows) if line.startswith("| tuning"))
+    assert line.endswith("| 50.0% (1/2) | 100.0% (1/1) | – | 0.0% (0/1) |")

@@ -208,8 +208,11 @@ def _refine(
     terms = design.library.feature_names()
     named = ", ".join(f"{data.names[j]}: {terms[k]}" for j, k in zip(*np.nonzero(deleted)))
     label = f"{winner.label}, pruned by shooting ({named})"
-    pruned_winner = replace(winner, label=label, supports=supports, rules=rules, coefficients=pruned)
-    return pruned_winner, Refinement(pruned, refinement.before, problem.error(pruned))
+    functions = int(supports[:, design.library.powers.shape[0] :].sum())
+    pruned_winner = replace(
+        winner, label=label, supports=supports, rules=rules, coefficients=pruned, function_terms=functions
+    )
+    return pruned_winner, replace(refinement, coefficients=pruned)  # the refits are by shooting too
 
 
 def _noise_sd(derivatives: list[DerivativeResult]) -> np.ndarray:

@@ -149,8 +149,10 @@ class Judgement:
         def admissible(models: list[JudgedModel], best: float) -> list[JudgedModel]:
             every = [model for model in models if model.shooting <= limit(best)]
             keeping = [model for model in every if model.conserving]
-            imposed = bool(keeping) and min(model.shooting for model in keeping) <= law_limit(best)
-            chosen = [m for m in keeping if m.shooting <= limit(_bar(keeping, floor, slack))] if imposed else every
+            if keeping and min(model.shooting for model in keeping) <= law_limit(best):
+                chosen = [m for m in keeping if m.shooting <= limit(_bar(keeping, floor, slack))]
+            else:  # a law the record refuses is not imposed, not even by a law-keeping model winning as the sparsest
+                chosen = [model for model in every if not model.conserving]
             return sorted(chosen, key=_preference)
 
         sparse = [model for model in self.models if not model.dense]

@@ -8,10 +8,13 @@ refitted by shooting as well, so a term stays only when the record needs it, not
 
 Only small terms are tried (:func:`small_terms`: under :data:`SMALL_SHARE` of their equation's rate over the
 record): a large term the record does not need was deleted in judging already, and trying every term of every model
-would cost a refit each. A deletion is taken when the refitted model's shooting error exceeds the current one's by
-no more than the deletion tolerance (what the noise explains) and, if the current model passes the stability check,
-the pruned one passes it too; the cheapest such deletion goes first, and the search stops when none is taken or its
-budget of solver evaluations (:data:`PRUNING_EVALUATIONS`) is spent, so its cost does not depend on the machine.
+would cost a refit each. A deletion is taken when the refitted model's shooting error exceeds the refined model's by
+no more than the deletion tolerance (what the noise explains; measured against the refined model, not the last
+pruned one, so deletions cannot walk away from the record step by step) and, if the refined model passes the
+stability check, the pruned one passes it too; the cheapest such deletion goes first. With conservation laws every
+refit keeps them. The search stops when no deletion is taken or its budget of solver evaluations
+(:data:`PRUNING_EVALUATIONS`) is spent (checked before each refit, so the last may overrun it by one refit's share;
+the error and stability simulations of each trial are not counted), so its cost does not depend on the machine.
 """
 
 from __future__ import annotations
@@ -73,8 +76,11 @@ def prune_by_shooting(
         stable: the stability check, held to when the refined model passes it; None for none.
     """
     current, error = coefficients, problem.error(coefficients)
+    if not np.isfinite(error):
+        return coefficients  # a model that cannot be simulated gives no evidence for any deletion
     if stable is not None and not stable(current):
         stable = None  # a model outside the check's envelope already is not held to it when pruned
+    bar = error + tolerance  # against the refined model: deletions cannot walk away from the record step by step
     spent = EvaluationCount()
     while spent.calls < PRUNING_EVALUATIONS and np.count_nonzero(current) > 1:
         trials = []
@@ -86,14 +92,16 @@ def prune_by_shooting(
             refit = refine_by_shooting(
                 trial, problem, laws=laws, noise_sd=noise_sd, evaluations=TRIAL_EVALUATIONS, count=spent
             ).coefficients
-            trials.append((problem.error(refit), refit))
+            trial_error = problem.error(refit)
+            if np.isfinite(trial_error):
+                trials.append((trial_error, refit))
         passing = (
             (trial_error, refit)
             for trial_error, refit in sorted(trials, key=lambda pair: pair[0])
-            if trial_error <= error + tolerance and (stable is None or stable(refit))
+            if trial_error <= bar and (stable is None or stable(refit))
         )
         taken = next(passing, None)
         if taken is None:
             break
-        error, current = taken
+        current = taken[1]
     return current

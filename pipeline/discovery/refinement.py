@@ -44,7 +44,8 @@ AT_NOISE_FLOOR = 1.1
 class Refinement:
     """The refined coefficients (d, p) and the mean squared shooting residual before and after.
 
-    ``coefficients`` are the starting ones when refinement did not help (then ``after == before``).
+    ``coefficients`` are the starting ones (made to keep the laws) when refinement did not help (then
+    ``after == before``).
     """
 
     coefficients: np.ndarray
@@ -107,7 +108,8 @@ def refine_by_shooting(
     """Coefficients (d, p) on the same terms that minimise the multiple-shooting residual of ``problem``.
 
     Args:
-        coefficients: the starting model (d, p); its zero pattern is kept.
+        coefficients: the starting model (d, p); its zero pattern is kept. With ``laws``, a start that breaks
+            them is first projected onto the coefficients that keep them (also when the search is then skipped).
         problem: the blocks, data and library to simulate.
         laws: conservation laws (r, d) the coefficients must keep.
         noise_sd: the states' measurement noise sd (d,); when the residual is already at the noise
@@ -118,8 +120,10 @@ def refine_by_shooting(
     d = coefficients.shape[0]
     supports = coefficients != 0
     slots, basis = law_basis(supports, np.zeros((0, d)) if laws is None else laws)
-    if not slots or basis.shape[1] == 0 or not problem.plan():
+    if not slots or not problem.plan():
         return Refinement(coefficients, float("nan"), float("nan"))
+    if basis.shape[1] == 0:  # the laws leave these terms no free value: only the zero model keeps them
+        return Refinement(np.zeros_like(coefficients), float("nan"), float("nan"))
     start = np.array([coefficients[j, k] for j, k in slots])
 
     def model(free: np.ndarray) -> np.ndarray:
@@ -132,13 +136,14 @@ def refine_by_shooting(
     first = count.calls
     residual = _residual_function(problem, model, count)
     initial = basis.T @ start
+    kept = model(initial)  # the start made to keep the laws (itself when it keeps them, or there are none)
     before = float(np.mean(residual(initial) ** 2))
     floor = 0.0 if noise_sd is None else problem.noise_floor(noise_sd)
     if not np.isfinite(before) or before >= FAILED_RESIDUAL**2 or before <= AT_NOISE_FLOOR * floor:
-        return Refinement(coefficients, before, before)
+        return Refinement(kept, before, before)
     iterations = _affordable_iterations(count.calls - first, initial.shape[0], evaluations)
     solution = least_squares(residual, initial, method="lm", x_scale="jac", max_nfev=iterations)
     after = float(np.mean(solution.fun**2))
     if not after < before:
-        return Refinement(coefficients, before, before)
+        return Refinement(kept, before, before)
     return Refinement(model(solution.x), before, after)

@@ -71,3 +71,25 @@ def test_the_brusselator_at_5_percent_noise_loses_its_spurious_constant() -> Non
     found = {name: {terms[k] for k in np.flatnonzero(row)} for name, row in zip(system.names, result.coefficients)}
     assert found == {name: set(system.terms[name]) for name in system.names}
     assert str(result.chosen["model_choice"]).endswith("pruned by shooting (y: 1)")  # the choice names the deletion
+
+
+def test_with_a_conservation_law_every_refit_keeps_it() -> None:
+    """x + y conserved: deleting the small constant from x' alone would break the law, so the refit (kept even when
+    the search is skipped at the noise floor) drops its partner in y' too."""
+    library = Library(("x", "y"), np.array([[0, 0], [1, 0]]))  # 1, x
+    t = np.linspace(0.0, 4.0, 400)
+    x = np.column_stack([2.0 * np.exp(-t), 2.0 - 2.0 * np.exp(-t)])  # x' = -x, y' = x
+    problem = ShootingProblem.binned(library, [t], [x], [x], None, n_blocks=5)
+    model = np.array([[0.02, -1.0], [-0.02, 1.0]])
+    law = np.array([[1.0, 1.0]]) / np.sqrt(2.0)
+    for noise_sd in (None, np.array([0.5, 0.5])):  # searched, and skipped as already at a (large) noise floor
+        pruned = prune_by_shooting(model, problem, np.array([[True, False], [False, False]]), tolerance=1.0, laws=law,
+                                   noise_sd=noise_sd)  # fmt: skip
+        np.testing.assert_allclose(law @ pruned, 0.0, atol=1e-12)
+        np.testing.assert_array_equal(pruned != 0, [[False, True], [False, True]])
+
+
+def test_a_model_that_cannot_be_simulated_keeps_its_terms() -> None:
+    problem = _problem(-1.0, 0.0)
+    exploding = np.array([[0.01, -1.0, 1e6]])  # blows up within the first block
+    np.testing.assert_array_equal(prune_by_shooting(exploding, problem, exploding != 0, tolerance=1e-6), exploding)
