@@ -120,8 +120,10 @@ class Judgement:
         Without a floor this is "within a factor 2 of the best error"; with one, a sparse model that drifts away from a
         noisy record is not excused by the noise. Law-keeping models win when one of them is admissible
         against every model judged and keeping the law costs no more than the noise explains (its error within
-        two standard errors of the best's); laws that no such model keeps are not imposed: a relaxation along a
-        nearly straight path looks conserved to within 5 % noise, and imposing that law drifts off the record.
+        two standard errors of the best's); otherwise the laws are not imposed, and law-keeping models compete like
+        any other (one may still win as the sparsest admissible): a relaxation along a nearly straight path looks
+        conserved to within 5 % noise, and imposing that law drifts off the record, while an enzyme record at 1 %
+        additive noise keeps its true law only through a law-keeping model that is the sparsest, not the closest.
         With a ``stable`` test (:class:`~pipeline.discovery.stability.StabilityCheck`), the sparsest admissible model
         that passes it wins, if one does. Dense expansions (:data:`~pipeline.discovery.proposals.DENSE_PREFIX`) compete
         only when the best of them cuts the best other model's excess over the floor :data:`DENSE_GAIN` times; it
@@ -149,10 +151,8 @@ class Judgement:
         def admissible(models: list[JudgedModel], best: float) -> list[JudgedModel]:
             every = [model for model in models if model.shooting <= limit(best)]
             keeping = [model for model in every if model.conserving]
-            if keeping and min(model.shooting for model in keeping) <= law_limit(best):
-                chosen = [m for m in keeping if m.shooting <= limit(_bar(keeping, floor, slack))]
-            else:  # a law the record refuses is not imposed, not even by a law-keeping model winning as the sparsest
-                chosen = [model for model in every if not model.conserving]
+            imposed = bool(keeping) and min(model.shooting for model in keeping) <= law_limit(best)
+            chosen = [m for m in keeping if m.shooting <= limit(_bar(keeping, floor, slack))] if imposed else every
             return sorted(chosen, key=_preference)
 
         sparse = [model for model in self.models if not model.dense]
