@@ -17,6 +17,7 @@ import numpy as np
 from pipeline.differentiation import DerivativeResult
 from pipeline.discovery.result import DiscoveryResult
 from pipeline.discovery.trajectories import Trajectories
+from pipeline.errors import DiscoveryError
 
 __all__ = ["UnitScaling", "fit_scaling", "state_scale"]
 
@@ -63,8 +64,10 @@ class UnitScaling:
             return replace(result, library=library)
         every = self.variables()
         function_scale = [every[term[2]] if len(term) == 3 else 1.0 for term in library.functions]
-        term_scale = np.concatenate([np.prod(every[None, :] ** library.powers, axis=1), function_scale])
-        factor = scale[:, None] / term_scale[None, :]
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):  # extreme units: checked below
+            term_scale = np.concatenate([np.prod(every[None, :] ** library.powers, axis=1), function_scale])
+            factor = scale[:, None] / term_scale[None, :]
+        coefficients = _in_data_units(result.coefficients, factor, library.feature_names())
         position = {name: i for i, name in enumerate(result.names)}
         pareto = [
             {**row, "cv_mse": row["cv_mse"] * scale[position[row["state"]]] ** 2,
@@ -78,12 +81,33 @@ class UnitScaling:
         return replace(
             result,
             library=library,
-            coefficients=result.coefficients * factor,
-            intervals=None if result.intervals is None else result.intervals * factor[..., None],
+            coefficients=coefficients,
+            intervals=None if result.intervals is None else _in_data_units(result.intervals, factor[..., None]),
             pareto=pareto,
             metrics=metrics,
             chosen={**result.chosen, "state_scale": [float(v) for v in scale]},
         )
+
+
+def _in_data_units(values: np.ndarray, factor: np.ndarray, terms: Sequence[str] | None = None) -> np.ndarray:
+    """``values`` (coefficients (d, p) or intervals (d, p, 2)) times ``factor``, zeros kept zero: with states of
+    extreme size (RMS 1e-120) the factor of an unused cubic term overflows, and 0 x inf must not make it NaN.
+
+    Raises:
+        DiscoveryError: with the library's ``terms`` (coefficients), a term the model uses has no finite
+            coefficient in the data's units.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.where(values != 0, values * factor, 0.0)
+    broken = np.argwhere(~np.isfinite(out) & np.isfinite(values)) if terms is not None else []
+    if len(broken):
+        k = int(broken[0][1])
+        raise DiscoveryError(
+            f"the term {terms[k]!r} of the model has no finite coefficient in the data's units: the states' sizes"
+            " are too extreme for floating point at this polynomial degree; rescale the data (e.g. to values between"
+            " 1e-50 and 1e50)"
+        )
+    return out
 
 
 def fit_scaling(data: Trajectories) -> UnitScaling:

@@ -62,3 +62,19 @@ def test_simulation_of_a_model_that_produces_nan_is_a_simulation_error() -> None
     )
     with pytest.raises(SimulationError):
         singular.simulate([1.0], np.linspace(0, 2, 50))  # u' = -1/u reaches u = 0 at t = 0.5
+
+
+def test_states_of_extreme_size_give_a_finite_model_or_a_named_error() -> None:
+    """At RMS 1e-120 the unused cubic term's unit factor overflows: its coefficient stays 0, not 0 x inf = NaN.
+    A used term whose coefficient cannot be written in the data's units is a DiscoveryError that names it."""
+    from pipeline.config import DiscoveryConfig
+    from pipeline.discovery import discover
+    from pipeline.discovery.scaling import _in_data_units
+    from pipeline.errors import DiscoveryError
+
+    t = np.linspace(0.0, 4.0, 200)
+    result = discover(t, 1e-120 * np.exp(-t)[:, None], config=DiscoveryConfig(n_bootstrap=0))
+    assert np.all(np.isfinite(result.coefficients))
+    assert result.equations == ["x0' = -1.000 x0"]
+    with pytest.raises(DiscoveryError, match="'x\\^3'"):
+        _in_data_units(np.array([[0.0, 2.0]]), np.array([[np.inf, np.inf]]), ["1", "x^3"])
