@@ -156,9 +156,9 @@ def _stability_test(data: Trajectories, design: Design) -> Callable[[JudgedModel
     which are unknown away from the record. A dense expansion is only asked to stay bounded from the records' own
     starts: it is a surrogate of the data where they were taken, not a law to run from elsewhere. Each model is
     checked once: the winner is picked again after every round of deletions, over mostly the same models."""
-    if data.us is not None:
+    check = _stability_check(data)
+    if check is None:
         return None
-    check = StabilityCheck.around(data.xs, data.ts)
     along = check.from_record_starts(data.xs)
     verdicts: dict[tuple[bool, bytes], bool] = {}
 
@@ -169,6 +169,11 @@ def _stability_test(data: Trajectories, design: Design) -> Callable[[JudgedModel
         return verdicts[key]
 
     return stable
+
+
+def _stability_check(data: Trajectories) -> StabilityCheck | None:
+    """The stability check around the data; None with known inputs, which are unknown away from the record."""
+    return None if data.us is not None else StabilityCheck.around(data.xs, data.ts)
 
 
 def _refine(
@@ -188,7 +193,7 @@ def _refine(
         return winner, Refinement(winner.coefficients, float("nan"), float("nan"))
     keeping, noise_sd = (laws if winner.conserving else None), _noise_sd(derivatives)
     refinement = refine_by_shooting(winner.coefficients, problem, laws=keeping, noise_sd=noise_sd)
-    check = None if data.us is not None else StabilityCheck.around(data.xs, data.ts)
+    check = _stability_check(data)
     pruned = prune_by_shooting(
         refinement.coefficients,
         problem,
@@ -198,21 +203,27 @@ def _refine(
         noise_sd=noise_sd,
         stable=None if check is None else (lambda coefficients: check.is_stable(coefficients, design.library)),
     )
-    deleted = (refinement.coefficients != 0) & (pruned == 0)
-    if not deleted.any():
+    if np.array_equal(pruned != 0, refinement.coefficients != 0):
         return winner, refinement
+    pruned_refinement = replace(refinement, coefficients=pruned)  # the pruned model's refits are by shooting too
+    return _pruned_winner(winner, refinement.coefficients, pruned, data.names, design), pruned_refinement
+
+
+def _pruned_winner(
+    winner: JudgedModel, refined: np.ndarray, pruned: np.ndarray, names: tuple[str, ...], design: Design
+) -> JudgedModel:
+    """The winner with the pruned coefficients (d, p): its supports, rules and function-term count follow them, and
+    its label names the terms deleted from the ``refined`` model."""
+    deleted = (refined != 0) & (pruned == 0)
     supports = pruned != 0
     rules = tuple(
         rule if np.array_equal(new, old) else None for rule, new, old in zip(winner.rules, supports, winner.supports)
     )
     terms = design.library.feature_names()
-    named = ", ".join(f"{data.names[j]}: {terms[k]}" for j, k in zip(*np.nonzero(deleted)))
+    named = ", ".join(f"{names[j]}: {terms[k]}" for j, k in zip(*np.nonzero(deleted)))
     label = f"{winner.label}, pruned by shooting ({named})"
     functions = int(supports[:, design.library.powers.shape[0] :].sum())
-    pruned_winner = replace(
-        winner, label=label, supports=supports, rules=rules, coefficients=pruned, function_terms=functions
-    )
-    return pruned_winner, replace(refinement, coefficients=pruned)  # the refits are by shooting too
+    return replace(winner, label=label, supports=supports, rules=rules, coefficients=pruned, function_terms=functions)
 
 
 def _noise_sd(derivatives: list[DerivativeResult]) -> np.ndarray:
