@@ -102,7 +102,15 @@ def show_discovery(outcome: Any, console: Console) -> int:
         time = axis.describe(outcome.config.data.time_column)
         console.print(f"  time: {time}; rates are per {axis.unit}", highlight=False)
     table = _table(None, ["metric", "value"], left=("metric",))
-    for key in ("derivative_r2", "trajectory_r2", "trajectory_r2_heldout", "complexity", "aicc"):
+    for key in (
+        "derivative_r2",
+        "trajectory_r2",
+        "trajectory_r2_short",
+        "forecast_horizon",
+        "trajectory_r2_heldout",
+        "complexity",
+        "aicc",
+    ):
         if key in result.metrics:
             table.add_row(key, f"{result.metrics[key]:.4g}")
     console.print(table)

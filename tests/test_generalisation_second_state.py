@@ -48,3 +48,23 @@ def test_the_split_counts_each_system_where_its_second_state_lies() -> None:
     rows = [_row(near, False, 0.99, None), _row(far, False, -5.0, None)]
     line = next(line for line in second_state_tables(rows) if line.startswith("| tuning"))
     assert line.endswith("| 50.0% (1/2) | 100.0% (1/1) | – | 0.0% (0/1) |")
+
+
+def test_the_chaos_table_counts_detections_false_alarms_and_horizons() -> None:
+    from benchmarks.generalisation import chaos_table
+
+    def row(system: str, chaotic: bool, detected: bool, reported: float, true: float) -> dict[str, Any]:
+        base = {"system": system, "half": "validation", "method": "deltaflow", "noise": 0.05, "chaotic": chaotic}
+        return base | {"detected_chaotic": detected, "horizon_reported": reported, "horizon_true": true}
+
+    rows = [
+        row("a", True, True, 2.0, 4.0),
+        row("b", True, False, 3.0, 3.0),
+        row("c", False, True, 10.0, 10.0),  # a false alarm
+        row("d", False, False, 10.0, 10.0),
+        row("e", False, False, 10.0, 10.0),
+    ]
+    (line,) = [line for line in chaos_table(rows) if line.startswith("| validation")]
+    cells = [cell.strip() for cell in line.strip("|").split("|")]
+    assert cells[2].endswith("(1/2)") and cells[3].endswith("(1/3)")  # detected 1 of 2 chaotic; 1 false alarm of 3
+    assert cells[4:] == ["2.50", "3.50", "0.75"]  # medians of the chaotic rows' horizons, and of reported / true

@@ -1,7 +1,16 @@
 """How good a discovered model is: fit to the derivatives, simulation of the record, and a forecast check.
 
 All scores are computed in fitting units (unit-scaled states) and are unit-free, except the
-noise levels, which :class:`~pipeline.discovery.scaling.UnitScaling` maps back.
+noise levels, which :class:`~pipeline.discovery.scaling.UnitScaling` maps back, and the forecast horizon,
+which is in the data's time units.
+
+On a chaotic record a simulation over the whole span cannot follow the data however right the model is
+(a small error grows exponentially), so the simulation is also scored where it can: the R² over the first
+:data:`SHORT_HORIZON` of each trajectory's span (``trajectory_r2_short``, as ``benchmarks/generalisation.py``
+scores chaotic systems), and the time it follows the record before it departs (``forecast_horizon``, the valid
+prediction time of the forecasting literature: error relative to the spread above :data:`FORECAST_TOLERANCE`),
+to be read against the model's Lyapunov time (``lyapunov_time``, reported when the model is chaotic on the
+record): a forecast that holds for a few Lyapunov times is as good as any model's can be.
 """
 
 from __future__ import annotations
@@ -23,18 +32,34 @@ __all__ = [
     "ModelScores",
     "aicc",
     "fit_metrics",
+    "forecast_horizon",
+    "lyapunov_time",
     "held_out_scores",
     "r2",
     "score_model",
-    "trajectory_r2",
+    "simulation_scores",
 ]
 
 HELD_OUT_FRACTION = 0.2
 """Share of each trajectory's samples, at its end, that the forecast check holds out."""
 PERTURBATION = 1e-6
 """Relative size (of each state's spread) of the nudge whose growth tests for sensitive dependence."""
-SENSITIVE_SEPARATION = 0.1
-"""A model is chaotic on the record when the nudge grows to this share of the spread within the record's span."""
+SENSITIVE_GROWTH = 1e3
+"""A model is chaotic on the record when the nudge ends the record's span at least this many times larger (its
+median over the span's last tenth): about 7 e-folds, 7 Lyapunov times. A phase drift along a limit cycle grows
+only linearly, and a nudge that grows on the way to a stable state (an epidemic's exponential phase) dies away
+with it by the end. (A nudge that had to reach 10 % of the spread, 1e5 times its size, missed Lorenz's chaos on
+a 10-time-unit record, 9 Lyapunov times, and called its right model a poor fit.)"""
+SATURATION = 0.1
+"""Separations beyond this share of the spread no longer grow exponentially: the Lyapunov exponent is fitted
+on the smaller ones."""
+SHORT_HORIZON = 0.2
+"""Share of each trajectory's span, from its start, that the short-horizon R² covers."""
+FORECAST_TOLERANCE = 0.5
+"""The forecast horizon ends where the simulation's error (root mean square over states, each relative to its
+spread) first exceeds this: half the spread, where a forecast stops telling apart where on the record it is."""
+PERSISTENCE = 5
+"""Samples over which a departure must last (their median error beyond the tolerance) to end the horizon."""
 
 
 def r2(observed: np.ndarray, predicted: np.ndarray) -> float:
@@ -66,15 +91,62 @@ def fit_metrics(design: Design, coefficients: np.ndarray) -> dict[str, float]:
     }
 
 
-def trajectory_r2(model: DiscoveryResult, data: Trajectories, derivatives: Sequence[DerivativeResult]) -> float:
-    """R² of the model simulated from each trajectory's first smoothed state against the observed states.
+def _simulations(
+    model: DiscoveryResult, data: Trajectories, derivatives: Sequence[DerivativeResult]
+) -> list[np.ndarray]:
+    """The model simulated from each trajectory's first smoothed state over its times, one (n_k, d) each.
 
     Raises:
         SimulationError: a simulation failed.
     """
     inputs = data.us if data.us is not None else [None] * len(data.ts)
-    simulated = [model.simulate(r.smoothed[0], t, u) for t, r, u in zip(data.ts, derivatives, inputs)]
-    return r2(data.stacked(), np.vstack(simulated))
+    return [model.simulate(r.smoothed[0], t, u) for t, r, u in zip(data.ts, derivatives, inputs)]
+
+
+def forecast_horizon(t: np.ndarray, simulated: np.ndarray, reference: np.ndarray, spread: np.ndarray) -> float:
+    """How long (in ``t``'s units, from ``t[0]``) the ``simulated`` states (n, d) stay within
+    :data:`FORECAST_TOLERANCE` of the ``reference`` states (n, d), their error relative to each state's
+    ``spread`` (d,) and averaged over states in root mean square; the whole span if they never leave it.
+
+    The simulation has left at the first sample beyond the tolerance from which the error stays beyond it for
+    most of the next :data:`PERSISTENCE` samples (their median): one noisy sample does not end the horizon (the
+    lynx-hare record's noisy 1903 peak ended it at 3 of 20 years, where the model follows the record to its end)."""
+    error = np.sqrt(np.mean(((simulated - reference) / spread) ** 2, axis=1))
+    error = np.where(np.isfinite(error), error, np.inf)  # a simulation that is no longer finite has departed
+    window = min(PERSISTENCE, error.shape[0])
+    padded = np.concatenate([error, np.full(window - 1, error[-1])])  # the last samples: their own value persists
+    lasting = np.median(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)
+    departed = np.flatnonzero((error > FORECAST_TOLERANCE) & (lasting > FORECAST_TOLERANCE))
+    return float(t[departed[0]] - t[0]) if departed.size else float(t[-1] - t[0])
+
+
+def simulation_scores(
+    model: DiscoveryResult, data: Trajectories, derivatives: Sequence[DerivativeResult]
+) -> dict[str, float]:
+    """The model simulated from each trajectory's first smoothed state, scored against the record.
+
+    Returns:
+        ``trajectory_r2``: R² against the observed states over every trajectory's whole span;
+        ``trajectory_r2_short``: the same over the first :data:`SHORT_HORIZON` of each span;
+        ``forecast_horizon``: the median over trajectories of :func:`forecast_horizon` against the observed states,
+        in the data's time units.
+
+    Raises:
+        SimulationError: a simulation failed.
+    """
+    simulated = _simulations(model, data, derivatives)
+    short = [t - t[0] <= SHORT_HORIZON * (t[-1] - t[0]) for t in data.ts]
+    spread = data.stacked().std(axis=0)
+    spread = np.where(spread > 0, spread, 1.0)
+    horizons = [forecast_horizon(t, sim, x, spread) for t, sim, x in zip(data.ts, simulated, data.xs)]
+    return {
+        "trajectory_r2": r2(data.stacked(), np.vstack(simulated)),
+        "trajectory_r2_short": r2(
+            np.vstack([x[rows] for x, rows in zip(data.xs, short)]),
+            np.vstack([sim[rows] for sim, rows in zip(simulated, short)]),
+        ),
+        "forecast_horizon": float(np.median(horizons)),
+    }
 
 
 def held_out_scores(
@@ -118,21 +190,31 @@ def held_out_scores(
     return {"trajectory_r2_fit": score(fit_obs, fit_sim), "trajectory_r2_heldout": score(late_obs, late_sim)}
 
 
-def sensitive_dependence(model: DiscoveryResult, data: Trajectories, start: np.ndarray) -> bool:
-    """Whether the model amplifies a nudge of :data:`PERTURBATION` of the spread at ``start`` (d,) to
-    :data:`SENSITIVE_SEPARATION` of it within the first trajectory's span: a chaotic record, on which a
-    simulation over the whole span cannot follow the data however right the model is."""
+def lyapunov_time(model: DiscoveryResult, data: Trajectories, start: np.ndarray) -> float | None:
+    """The model's Lyapunov time on the record (time units), when it is chaotic there; None when it is not.
+
+    A nudge of :data:`PERTURBATION` of the spread at ``start`` (d,) is followed over the first trajectory's span.
+    When it ends the span :data:`SENSITIVE_GROWTH` times larger (a chaotic record, on which a simulation over the
+    whole span cannot follow the data however right the model is), its growth rate, the slope of the logarithm of
+    the separation in time until it reaches :data:`SATURATION`, estimates the largest Lyapunov exponent λ; the
+    Lyapunov time is 1/λ, the time over which any error grows e-fold."""
     if data.us is not None:
-        return False
+        return None
     spread = data.stacked().std(axis=0)
     spread = np.where(spread > 0, spread, 1.0)
     t = data.ts[0]
     try:
         paths = [model.simulate(start + offset, t) for offset in (0.0, PERTURBATION * spread)]
     except SimulationError:
-        return False
+        return None
     separation = np.max(np.abs(paths[1] - paths[0]) / spread, axis=1)
-    return bool(np.max(separation) >= SENSITIVE_SEPARATION)
+    final = float(np.median(separation[-max(1, separation.shape[0] // 10) :]))
+    if not final >= SENSITIVE_GROWTH * PERTURBATION:
+        return None
+    saturated = np.flatnonzero(separation >= SATURATION)
+    rows = slice(0, int(saturated[0]) + 1 if saturated.size else separation.shape[0])
+    slope = float(np.polyfit(t[rows] - t[0], np.log(np.maximum(separation[rows], 1e-300)), 1)[0])
+    return 1.0 / slope if slope > 0 else float(t[-1] - t[0])
 
 
 @dataclass(frozen=True)
@@ -153,7 +235,8 @@ def score_model(
     supports: np.ndarray,
     laws: np.ndarray,
 ) -> ModelScores:
-    """Every score of ``model``: fit to the derivatives, noise levels, trajectory R² and the forecast check.
+    """Every score of ``model``: fit to the derivatives, noise levels, the simulation's scores
+    (:func:`simulation_scores`) and the forecast check.
 
     ``supports`` (d, p) and ``laws`` (r, d) are the chosen terms and conservation laws the forecast refit keeps.
     """
@@ -162,23 +245,31 @@ def score_model(
         metrics[f"noise_sd.{name}"] = float(np.mean([r.noise_sd[j] for r in derivatives]))
     problem = None
     try:
-        metrics["trajectory_r2"] = trajectory_r2(model, data, derivatives)
+        metrics |= simulation_scores(model, data, derivatives)
     except SimulationError as exc:
-        metrics["trajectory_r2"] = float("nan")
+        metrics |= dict.fromkeys(("trajectory_r2", "trajectory_r2_short", "forecast_horizon"), float("nan"))
         problem = str(exc)
     metrics |= held_out_scores(model, data, derivatives, design, supports, laws)
-    return ModelScores(metrics, problem, _cautions(model, data, derivatives, metrics))
+    chaotic = lyapunov_time(model, data, derivatives[0].smoothed[0])
+    if chaotic is not None:
+        metrics["lyapunov_time"] = chaotic
+    return ModelScores(metrics, problem, _cautions(data, metrics))
 
 
-def _cautions(
-    model: DiscoveryResult, data: Trajectories, derivatives: Sequence[DerivativeResult], metrics: dict[str, float]
-) -> tuple[str, ...]:
-    """Plain-language cautions about the headline scores."""
-    if sensitive_dependence(model, data, derivatives[0].smoothed[0]):
+def _cautions(data: Trajectories, metrics: dict[str, float]) -> tuple[str, ...]:
+    """Plain-language cautions about the headline scores (``lyapunov_time`` among the ``metrics``: a chaotic
+    model)."""
+    if "lyapunov_time" in metrics:
+        span = float(np.median([t[-1] - t[0] for t in data.ts]))
+        horizon, lyapunov = metrics.get("forecast_horizon", float("nan")), metrics["lyapunov_time"]
         return (
-            "the model is chaotic on this record (a nudge of 1e-6 of the spread grows to 10 % within it):"
-            " trajectory R² over the whole record cannot be high however right the model is; judge it by"
-            " the short-horizon shooting errors and the derivative R²",
+            f"the model is chaotic on this record (a nudge of {PERTURBATION:.0e} of the spread grows"
+            f" {SENSITIVE_GROWTH:.0f}-fold within it; its Lyapunov time is {lyapunov:.3g} time units):"
+            " trajectory R² over the whole record cannot be high however right the model is; judge it by the"
+            " forecast horizon, how long its simulation follows the"
+            f" record ({horizon:.3g} of {span:.3g} time units, {horizon / lyapunov:.2g} Lyapunov times), the"
+            f" short-horizon R² ({metrics.get('trajectory_r2_short', float('nan')):.3f} over the first"
+            f" {SHORT_HORIZON:.0%} of the span) and the derivative R²",
         )
     worst = min(metrics.get("trajectory_r2", float("nan")), metrics.get("derivative_r2", float("nan")))
     if not worst >= 0.5:

@@ -232,16 +232,29 @@ def test_intervals_contain_the_reported_estimate() -> None:
 
 
 def test_a_chaotic_record_and_a_poor_fit_carry_cautions() -> None:
-    # Over 25 time units Lorenz amplifies any error past the record: its trajectory R² cannot be the headline.
-    frame = sample_system("lorenz", n=2500, noise=0.01, multiplicative=True, seed=0, t_end=25.0)
+    # Over 10 time units (9 Lyapunov times) Lorenz amplifies any error past the record: its trajectory R² cannot
+    # be the headline (a nudge that had to reach 10 % of the spread missed this chaos and called the model poor)
+    frame = sample_system("lorenz", n=2500, noise=0.01, multiplicative=True, seed=0, t_end=10.0)
     result = discover(frame.t.to_numpy(), frame[["x", "y", "z"]].to_numpy(), feature_names=("x", "y", "z"))
-    assert any("chaotic" in caution for caution in result.chosen["cautions"])
+    assert [caution for caution in result.chosen["cautions"] if "chaotic" in caution]
+    assert not [caution for caution in result.chosen["cautions"] if "poor fit" in caution]
+    # ... and is scored where a simulation can follow it: over the first 20 % of the span, and by how long it does,
+    # in Lyapunov times of the model (Lorenz's largest exponent is 0.906: 1.10 time units)
+    assert result.metrics["trajectory_r2"] < 0.5 < 0.9 < result.metrics["trajectory_r2_short"]
+    assert 1.0 < result.metrics["forecast_horizon"] < 10.0
+    assert result.metrics["lyapunov_time"] == pytest.approx(1 / 0.906, rel=0.2)
+    assert any("forecast horizon" in caution for caution in result.chosen["cautions"])
     # White noise has no law: whatever is found describes it badly, and the result says so.
     t = np.linspace(0.0, 10.0, 300)
     noise = np.random.default_rng(1).standard_normal((300, 1))
     assert any("poor fit" in caution for caution in discover(t, noise, feature_names=["u"]).chosen["cautions"])
     calm = discover_config("lotka_volterra")
     assert "cautions" not in calm.chosen
+    times = load_timeseries(
+        ROOT / "data" / "lotka_volterra.csv", time_column="t", state_columns=["hare", "lynx"]
+    ).t_list()
+    span = float(np.median([t[-1] - t[0] for t in times]))
+    assert calm.metrics["forecast_horizon"] == pytest.approx(span)  # it follows the whole record
 
 
 def test_automatic_families_are_chosen_where_the_smoothed_states_lie_too() -> None:
@@ -251,3 +264,19 @@ def test_automatic_families_are_chosen_where_the_smoothed_states_lie_too() -> No
     names = ["S", "C", "P"]
     result = discover(frame.t.to_numpy(), frame[names].to_numpy(), feature_names=names)
     assert np.all(np.isfinite(result.coefficients)) and result.complexity > 0
+
+
+def test_the_forecast_horizon_ends_where_the_simulation_departs_from_the_record() -> None:
+    from pipeline.discovery.scoring import FORECAST_TOLERANCE, forecast_horizon
+
+    t = np.linspace(2.0, 22.0, 21)
+    reference = np.zeros((21, 2))
+    spread = np.array([1.0, 4.0])
+    assert forecast_horizon(t, reference + 0.1, reference, spread) == 20.0  # never departs: the whole span
+    departing = reference.copy()
+    departing[12:, 1] = 4.0 * FORECAST_TOLERANCE * np.sqrt(2.0) * 1.01  # just past tolerance, RMS over 2 states
+    assert forecast_horizon(t, departing, reference, spread) == 12.0
+    departing[5, :] = 100.0  # one wild sample (noise) does not end it ...
+    assert forecast_horizon(t, departing, reference, spread) == 12.0
+    departing[5:8, 0] = np.nan  # ... a simulation that is no longer finite for several samples does
+    assert forecast_horizon(t, departing, reference, spread) == 5.0
