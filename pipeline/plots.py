@@ -18,6 +18,7 @@ from matplotlib.ticker import FormatStrFormatter, MaxNLocator, NullLocator  # no
 
 from pipeline.differentiation import DerivativeResult  # noqa: E402
 from pipeline.discovery import DiscoveryResult  # noqa: E402
+from pipeline.discovery.scoring import forecast_horizon  # noqa: E402
 from pipeline.errors import SimulationError  # noqa: E402
 from pipeline.figure_layout import arrange_grid  # noqa: E402
 from pipeline.figure_reuse import subplots  # noqa: E402
@@ -72,11 +73,16 @@ def plot_model_fit(
     """Observed states, the smoothed signal and the model simulated from the first smoothed state.
 
     One panel per state; trajectories share a panel. A model that cannot be simulated
-    is shown as a note in the title instead of a curve.
+    is shown as a note in the title instead of a curve. Where a simulation departs from its record before the end
+    (:func:`~pipeline.discovery.scoring.forecast_horizon`: a chaotic record, or a model that drifts), a dotted line
+    marks its forecast horizon.
     """
     d = len(result.names)
     fig, axes = subplots("model_fit", d, 1, figsize=(8, 2.4 * d + 0.6), sharex=True)
     note = ""
+    spread = np.vstack(xs).std(axis=0)
+    spread = np.where(spread > 0, spread, 1.0)
+    marked = False
     for k, (t, x, r) in enumerate(zip(ts, xs, derivatives)):
         t_fine = np.linspace(t[0], t[-1], max(t.shape[0], 400))  # the model is continuous: draw it so
         u_fine = None if us is None else np.column_stack([np.interp(t_fine, t, col) for col in us[k].T])
@@ -84,6 +90,10 @@ def plot_model_fit(
             sim = result.simulate(r.smoothed[0], t_fine, u_fine)
         except SimulationError as exc:
             sim, note = None, f" (simulation failed: {exc})"
+        horizon = None
+        if sim is not None:
+            at_samples = np.column_stack([np.interp(t, t_fine, sim[:, j]) for j in range(d)])
+            horizon = forecast_horizon(t, at_samples, x, spread)
         marker_size = 5 if t.shape[0] < 100 else 2.5
         for j in range(d):
             ax = axes[j, 0]
@@ -92,7 +102,11 @@ def plot_model_fit(
             ax.plot(t, r.smoothed[:, j], "-", lw=1.2, color="tab:blue", label="smoothed" if first else None)
             if sim is not None:
                 ax.plot(t_fine, sim[:, j], "--", lw=1.4, color="tab:red", label="model (simulated)" if first else None)
+            if horizon is not None and horizon < t[-1] - t[0]:
+                label = None if marked else "forecast horizon"
+                ax.axvline(t[0] + horizon, ls=":", lw=1.2, color="tab:purple", label=label)
             ax.set_ylabel(result.names[j])
+        marked = marked or (horizon is not None and horizon < t[-1] - t[0])
     for j, equation in enumerate(result.equations):
         axes[j, 0].set_title(wrap_equation(equation, EQUATION_CHARS), fontsize=9, loc="left")
     # outside the axes, right of the first panel: a legend inside would cover the data it explains

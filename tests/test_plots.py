@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 
 from pipeline.config import DiscoveryConfig
 from pipeline.differentiation import smooth_and_differentiate
@@ -97,3 +98,22 @@ def test_a_plot_called_outside_a_render_gets_a_figure_of_its_own() -> None:
         worker.join()
     assert is_kept(kept)
     assert made[0] is not kept and not is_kept(made[0])
+
+
+def test_the_fit_plot_marks_where_a_chaotic_simulation_departs_from_its_record() -> None:
+    from pipeline.systems import sample_system
+
+    frame = sample_system("lorenz", n=1000, noise=0.01, multiplicative=True, seed=0, t_end=10.0)
+    t, x = frame.t.to_numpy(), frame[["x", "y", "z"]].to_numpy()
+    derivatives = [smooth_and_differentiate(t, x)]
+    result = discover([t], [x], feature_names=["x", "y", "z"], derivatives=derivatives)
+    figure = plot_model_fit([t], [x], derivatives, result)
+    marks = [line for line in figure.axes[0].get_lines() if line.get_label() == "forecast horizon"]
+    assert len(marks) == 1
+    assert marks[0].get_xdata()[0] == pytest.approx(t[0] + result.metrics["forecast_horizon"], abs=2 * (t[1] - t[0]))
+    calm_t = np.linspace(0.0, 5.0, 200)
+    calm_x = np.exp(-calm_t)[:, None]
+    calm_derivatives = [smooth_and_differentiate(calm_t, calm_x)]
+    calm = discover([calm_t], [calm_x], feature_names=["u"], derivatives=calm_derivatives)
+    calm_figure = plot_model_fit([calm_t], [calm_x], calm_derivatives, calm)
+    assert not [line for line in calm_figure.axes[0].get_lines() if line.get_label() == "forecast horizon"]
