@@ -126,10 +126,10 @@ def _r2(truth: np.ndarray, estimate: np.ndarray) -> float:
 
 
 def _trajectory_r2(library: Library, coef: np.ndarray, system: KnownSystem, t: np.ndarray, x0) -> float:
-    return _trajectory_scores(library, coef, system, t, x0)[0]
+    return trajectory_r2_and_short(library, coef, system, t, x0)[0]
 
 
-def _trajectory_scores(
+def trajectory_r2_and_short(
     library: Library, coef: np.ndarray, system: KnownSystem, t: np.ndarray, x0
 ) -> tuple[float, float]:
     """R² of the model simulated from ``x0`` against the truth over ``t`` and over its first
@@ -185,7 +185,7 @@ def evaluate(system: KnownSystem, noise: tuple[str, float, bool], seed: int) -> 
             out[name] = {"r2": -np.inf, "r2_chaos_aware": -np.inf, "r2_alt": -np.inf, "exact": np.nan}
             out[name] |= {"coef_err": np.nan, "time": np.nan}
             continue
-        r2, r2_short = _trajectory_scores(library, coef, system, t, system.x0)
+        r2, r2_short = trajectory_r2_and_short(library, coef, system, t, system.x0)
         r2_alt = _trajectory_r2(library, coef, system, t, system.x0_alt) if system.x0_alt else np.nan
         exact, err = _structure(library, coef, system) if system.polynomial else (np.nan, np.nan)
         out[name] = {

@@ -69,7 +69,7 @@ import numpy as np
 import pysindy as ps
 from threadpoolctl import threadpool_limits
 
-from benchmarks.discovery import _r2, _structure, pysindy_default
+from benchmarks.discovery import _r2, _structure, pysindy_default, trajectory_r2_and_short
 from pipeline.discovery import discover
 from pipeline.discovery.library import Library
 from pipeline.discovery.scoring import forecast_horizon
@@ -81,7 +81,6 @@ from pipeline.systems_published import PUBLISHED, TUNING, VALIDATION
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 N = 512
-SHORT_HORIZON = 0.2
 START_MARGIN = 0.25
 """How far (a share of the record's range) a second initial state may lie outside the range the first record spans
 and still count as "near" it in the report: deltaflow's stability check starts models up to this far above the
@@ -264,14 +263,7 @@ def trajectory_scores(
     library: Library, coef: np.ndarray, system: KnownSystem, x0: tuple[float, ...]
 ) -> tuple[float, float]:
     """R² of the model simulated from x0 against the truth over the span and over its first 20 % (−inf if it fails)."""
-    t = np.linspace(0, system.t_end, N)
-    truth = simulate_truth(system, t, x0)
-    try:
-        model = simulate_model(coef, library, np.asarray(x0, dtype=float), t)
-    except DeltaflowError:
-        return -np.inf, -np.inf
-    short = t <= SHORT_HORIZON * t[-1]
-    return _r2(truth, model), _r2(truth[short], model[short])
+    return trajectory_r2_and_short(library, coef, system, np.linspace(0, system.t_end, N), x0)
 
 
 def true_horizon(library: Library, coef: np.ndarray, system: KnownSystem) -> float:
