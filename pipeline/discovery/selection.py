@@ -78,8 +78,16 @@ class FoldedProblem:
         sse = self.squares - 2.0 * np.einsum("ki,ki->k", coef, held_moment)
         sse += np.einsum("ki,kij,kj->k", coef, held_gram, coef)
         errs = np.maximum(sse, 0.0) / self.counts
-        se = float(errs.std(ddof=1) / np.sqrt(len(errs)))
-        return SupportScore(support=support, cv_mse=float(errs.mean()), cv_se=se, rule=rule)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflowing values: checked below
+            mse, se = float(errs.mean()), float(errs.std(ddof=1) / np.sqrt(len(errs)))
+        # an error or a spread the floats cannot hold (a fold the fit cannot predict) is unboundedly bad; a NaN
+        # would compare false with every error and leave the one-standard-error rules nothing to choose
+        return SupportScore(
+            support=support,
+            cv_mse=mse if np.isfinite(mse) else float(np.inf),
+            cv_se=se if np.isfinite(se) else float(np.inf),
+            rule=rule,
+        )
 
 
 def solve_grams(grams: np.ndarray, moments: np.ndarray) -> np.ndarray:

@@ -38,3 +38,27 @@ def test_stepwise_paths_propose_every_size_and_contain_a_planted_support() -> No
     assert any(np.array_equal(s, planted) for s in forward) and any(np.array_equal(s, planted) for s in backward)
     for kind in ("forward", "backward"):
         assert np.array_equal(PathRule(kind, tuple(range(8)), n_terms=2).apply(problem), planted)
+
+
+def test_a_support_whose_held_out_error_overflows_scores_as_unboundedly_bad() -> None:
+    # found by the fuzz test: values near 1e154 overflow the held-out squared errors' spread, whose standard error
+    # was then inf or NaN with a numpy warning ("invalid value encountered in subtract"); a NaN compares false with
+    # every error and leaves the one-standard-error rules nothing to choose
+    import warnings
+
+    from pipeline.discovery.selection import FoldedProblem
+
+    n = 40
+    theta = np.column_stack([np.ones(n), np.linspace(1.0, 2.0, n)])
+    y = np.linspace(0.0, 1.0, n) ** 2
+    folds = np.repeat(np.arange(4), n // 4)
+    tame = FoldedProblem(theta, y, folds).score(np.array([True, True]))
+    assert np.isfinite(tame.cv_mse) and np.isfinite(tame.cv_se)
+    problem = FoldedProblem(theta, y, folds)
+    problem.squares = problem.squares * 1e306  # held-out errors near the largest float: their spread overflows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        score = problem.score(np.array([True, True]))
+    assert score.cv_se == np.inf and score.cv_mse > 1e300
+    problem.squares[0] = np.nan
+    assert problem.score(np.array([True, True])).cv_mse == np.inf
