@@ -1,0 +1,24 @@
+"""benchmarks/structure_losses.py sorts fits by where the exact structure was lost."""
+
+from __future__ import annotations
+
+import pipeline.discovery.chain as chain
+from benchmarks.structure_losses import CLASSES, classify, true_supports
+from pipeline.systems_published import PUBLISHED
+
+
+def test_a_clean_record_of_a_simple_law_is_exact_and_the_judge_is_restored() -> None:
+    judge = chain._judge
+    assert classify(PUBLISHED["odebench_03_logistic"].system, 0.0) == CLASSES[0]
+    assert chain._judge is judge  # the recording wrapper does not outlive the fit
+
+
+def test_the_true_terms_map_onto_the_library_columns() -> None:
+    system = PUBLISHED["odebench_27_lotka_volterra"].system
+    names = ["1", "x", "y", "x^2", "x y", "y^2"]
+    mask = true_supports(system, names)
+    assert mask.shape == (2, 6)
+    assert [[names[k] for k in row.nonzero()[0]] for row in mask] == [
+        sorted(system.terms["x"], key=names.index),
+        sorted(system.terms["y"], key=names.index),
+    ]
