@@ -40,7 +40,7 @@ import pysindy as ps
 from pipeline.config import DiscoveryConfig
 from pipeline.discovery import discover
 from pipeline.discovery.library import Library
-from pipeline.discovery.scoring import PERTURBATION, SENSITIVE_GROWTH
+from pipeline.discovery.scoring import PERTURBATION, sensitive
 from pipeline.discovery.simulate import simulate_model
 from pipeline.errors import DeltaflowError
 from pipeline.systems import SYSTEMS, KnownSystem, simulate_truth
@@ -145,14 +145,13 @@ def trajectory_r2_and_short(
 
 def chaotic_on_record(system: KnownSystem, t: np.ndarray) -> bool:
     """Whether the true system amplifies a nudge of :data:`~pipeline.discovery.scoring.PERTURBATION` of the
-    spread at its initial state :data:`~pipeline.discovery.scoring.SENSITIVE_GROWTH` times by the end of ``t``
-    (median over the span's last tenth): the test deltaflow applies to its own models before it reports a
-    Lyapunov time."""
+    spread at its initial state as :func:`~pipeline.discovery.scoring.sensitive` asks by the end of ``t``: the
+    test deltaflow applies to its own models before it reports a Lyapunov time."""
     truth = simulate_truth(system, t)
     spread = np.where(truth.std(axis=0) > 0, truth.std(axis=0), 1.0)
     nudged = simulate_truth(system, t, tuple(np.asarray(system.x0) + PERTURBATION * spread))
     separation = np.max(np.abs(nudged - truth) / spread, axis=1)
-    return bool(np.median(separation[-max(1, len(t) // 10) :]) >= SENSITIVE_GROWTH * PERTURBATION)
+    return sensitive(separation)
 
 
 def _structure(library: Library, coef: np.ndarray, system: KnownSystem) -> tuple[bool, float]:

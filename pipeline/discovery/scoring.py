@@ -35,6 +35,7 @@ __all__ = [
     "forecast_horizon",
     "lyapunov_time",
     "held_out_scores",
+    "sensitive",
     "r2",
     "score_model",
     "simulation_scores",
@@ -190,6 +191,13 @@ def held_out_scores(
     return {"trajectory_r2_fit": score(fit_obs, fit_sim), "trajectory_r2_heldout": score(late_obs, late_sim)}
 
 
+def sensitive(separation: np.ndarray) -> bool:
+    """Whether a nudge of :data:`PERTURBATION` of the spread, followed as its separation (n,) in shares of the
+    spread, ends the span :data:`SENSITIVE_GROWTH` times larger (its median over the span's last tenth)."""
+    final = float(np.median(separation[-max(1, separation.shape[0] // 10) :]))
+    return final >= SENSITIVE_GROWTH * PERTURBATION
+
+
 def lyapunov_time(model: DiscoveryResult, data: Trajectories, start: np.ndarray) -> float | None:
     """The model's Lyapunov time on the record (time units), when it is chaotic there; None when it is not.
 
@@ -208,8 +216,7 @@ def lyapunov_time(model: DiscoveryResult, data: Trajectories, start: np.ndarray)
     except SimulationError:
         return None
     separation = np.max(np.abs(paths[1] - paths[0]) / spread, axis=1)
-    final = float(np.median(separation[-max(1, separation.shape[0] // 10) :]))
-    if not final >= SENSITIVE_GROWTH * PERTURBATION:
+    if not sensitive(separation):
         return None
     saturated = np.flatnonzero(separation >= SATURATION)
     rows = slice(0, int(saturated[0]) + 1 if saturated.size else separation.shape[0])
