@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -110,6 +112,29 @@ def test_total_variation_keeps_a_kink() -> None:
     slope = differentiate(t, x, method="total_variation")
     assert np.median(slope[t < -0.2]) == pytest.approx(-1, abs=0.05)
     assert np.median(slope[t > 0.2]) == pytest.approx(1, abs=0.05)
+
+
+def _grid_spanning_nine_decades() -> tuple[np.ndarray, np.ndarray]:
+    """19 sampling steps from 1e-6 to 1e3 (found by the fuzz test: the trend filter's equations are singular in
+    floating point at some weights, and SuperLU answered with a warning and NaN or an arbitrary vector)."""
+    rng = np.random.default_rng(0)
+    steps = 10.0 ** rng.uniform(-6, 3, 19)
+    return np.concatenate([[0.0], np.cumsum(steps)]), rng.standard_normal(20)
+
+
+def test_total_variation_skips_weights_its_grid_makes_singular() -> None:
+    t, x = _grid_spanning_nine_decades()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # SuperLU's MatrixRankWarning no longer reaches the user
+        slope = differentiate(t, x, method="total_variation")
+    assert np.all(np.isfinite(slope))
+
+
+def test_total_variation_at_a_fixed_weight_its_grid_makes_singular_is_a_clear_error() -> None:
+    t, x = _grid_spanning_nine_decades()
+    expected = r"total_variation: .*singular on this time grid .*3\.43e-08 to 8\.44"
+    with pytest.raises(DifferentiationError, match=expected):
+        differentiate(t, x, method="total_variation", alpha=1.0)
 
 
 def test_spectral_on_a_periodic_signal_has_no_edge_effect() -> None:

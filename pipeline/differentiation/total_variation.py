@@ -11,9 +11,11 @@ data, i.e. smooth as much as the noise allows and no more.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import sparse
-from scipy.sparse.linalg import spsolve
+from scipy.sparse.linalg import MatrixRankWarning, spsolve
 
 from pipeline.differentiation.base import ColumnFit, Differentiator
 from pipeline.differentiation.noise import estimate_noise_sd
@@ -36,14 +38,35 @@ def _difference_matrix(u: np.ndarray, order: int) -> sparse.csr_matrix:
     return d.tocsr()
 
 
-def _trend_filter(y: np.ndarray, d: sparse.csr_matrix, alpha: float) -> np.ndarray:
+def _solve(matrix: sparse.spmatrix, y: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The solution (n,) of one reweighted least-squares system, or a DifferentiationError when the grid ``u``
+    (n,) makes it singular in floating point: SuperLU then returns NaN or an arbitrary vector, and a smooth built on
+    either would be silently wrong."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MatrixRankWarning)
+        try:
+            x = spsolve(matrix.tocsc(), y)
+        except MatrixRankWarning:
+            x = np.full_like(y, np.nan)
+    if not np.all(np.isfinite(x)):
+        steps = np.diff(u)
+        raise DifferentiationError(
+            "total_variation: the trend filter's equations are singular on this time grid (sampling steps range"
+            f" from {steps.min():.3g} to {steps.max():.3g} times the mean step); resample the series or choose"
+            " another method"
+        )
+    return x
+
+
+def _trend_filter(y: np.ndarray, d: sparse.csr_matrix, alpha: float, u: np.ndarray) -> np.ndarray:
+    """The ℓ1 trend filter of ``y`` (n,) with differences ``d`` on the grid ``u`` (n,) at weight ``alpha``."""
     n = y.shape[0]
     identity = sparse.identity(n, format="csc")
-    x = spsolve((identity + alpha * (d.T @ d)).tocsc(), y)
+    x = _solve(identity + alpha * (d.T @ d), y, u)
     eps = 1e-6 * (float(np.std(y)) + 1e-12)  # IRLS floor: |D x| below this counts as a knot-free stretch
     for _ in range(_ITERATIONS):
         weights = 1.0 / np.maximum(np.abs(d @ x), eps)
-        x_new = spsolve((identity + 0.5 * alpha * (d.T @ sparse.diags(weights) @ d)).tocsc(), y)
+        x_new = _solve(identity + 0.5 * alpha * (d.T @ sparse.diags(weights) @ d), y, u)
         if np.max(np.abs(x_new - x)) < 1e-9 * (np.max(np.abs(y)) + 1e-300):
             x = x_new
             break
@@ -52,10 +75,11 @@ def _trend_filter(y: np.ndarray, d: sparse.csr_matrix, alpha: float) -> np.ndarr
 
 
 class TotalVariation(Differentiator):
-    """ℓ1 trend filtering (piecewise-quadratic fit) with α chosen by GCV; irregular ``t`` allowed.
+    """ℓ1 trend filtering (piecewise-quadratic fit) with α chosen by the discrepancy principle; irregular ``t``
+    allowed.
 
     Args:
-        alpha: regularisation weight at unit mean spacing; None chooses it by GCV.
+        alpha: regularisation weight at unit mean spacing; None chooses it by the discrepancy principle.
     """
 
     min_samples = 8
@@ -73,22 +97,26 @@ class TotalVariation(Differentiator):
         d = _difference_matrix(u, _ORDER)
         if self.alpha is not None:
             alpha = float(self.alpha)
-            x = _trend_filter(z, d, alpha)
+            x = _trend_filter(z, d, alpha, u)
         else:
-            alpha, x = self._choose_alpha(z, d)
+            alpha, x = self._choose_alpha(z, d, u)
         smooth = x * scale + np.mean(y)
         first = np.gradient(smooth, t, edge_order=2)
         second = np.gradient(first, t, edge_order=2)
         return smooth, first, second, {"alpha": alpha}
 
     @staticmethod
-    def _choose_alpha(z: np.ndarray, d: sparse.csr_matrix) -> tuple[float, np.ndarray]:
+    def _choose_alpha(z: np.ndarray, d: sparse.csr_matrix, u: np.ndarray) -> tuple[float, np.ndarray]:
         target = z.shape[0] * estimate_noise_sd(z) ** 2
         low, high = -3.0, 8.0  # log10 α
-        best_alpha, best_x = 10.0**low, _trend_filter(z, d, 10.0**low)
+        best_alpha, best_x = 10.0**low, _trend_filter(z, d, 10.0**low, u)
         for _ in range(18):
             mid = 0.5 * (low + high)
-            x = _trend_filter(z, d, 10.0**mid)
+            try:
+                x = _trend_filter(z, d, 10.0**mid, u)
+            except DifferentiationError:  # singular at this weight: smoother than the grid's floats allow
+                high = mid
+                continue
             if float(np.sum((z - x) ** 2)) <= target:
                 low, best_alpha, best_x = mid, 10.0**mid, x
             else:
