@@ -23,7 +23,7 @@ from pipeline.discovery.conservation import eliminated_supports
 from pipeline.discovery.design import Design
 from pipeline.discovery.fitting import linear_fits
 from pipeline.discovery.paths import PathRule
-from pipeline.discovery.proposals import DENSE_PREFIX, Choice, Proposals
+from pipeline.discovery.proposals import DENSE_PREFIX, WINDOWED_PREFIX, Choice, Proposals
 from pipeline.discovery.shooting import ShootingProblem
 
 __all__ = [
@@ -89,10 +89,16 @@ class JudgedModel:
         return self.label.startswith(RUNNER_UP_PREFIX)
 
     @property
+    def windowed(self) -> bool:
+        """Whether the choice, or the rule-based choice its deletions started from, was ranked with the windowed
+        sample size (labelled :data:`~pipeline.discovery.proposals.WINDOWED_PREFIX`)."""
+        return self.label.split(" from ")[-1].startswith(WINDOWED_PREFIX)
+
+    @property
     def derived(self) -> bool:
-        """Whether the choice is derived from another rather than made by a rule (a runner-up swap or a deletion
-        neighbour): it may win, but it does not set the bar of admissibility."""
-        return self.runner_up or self.label.startswith(DELETION_PREFIX)
+        """Whether the choice is derived from another rather than made by a rule (a runner-up swap, a windowed
+        choice or a deletion neighbour): it may win, but it does not set the bar of admissibility."""
+        return self.runner_up or self.windowed or self.label.startswith(DELETION_PREFIX)
 
     @property
     def dense(self) -> bool:
@@ -125,14 +131,16 @@ class Judgement:
         conserved to within 5 % noise, and imposing that law drifts off the record, while an enzyme record at 1 %
         additive noise keeps its true law only through a law-keeping model that is the sparsest, not the closest.
         With a ``stable`` test (:class:`~pipeline.discovery.stability.StabilityCheck`), the sparsest admissible model
-        that passes it wins, if one does. Dense expansions (:data:`~pipeline.discovery.proposals.DENSE_PREFIX`) compete
+        that passes it wins, if one does (a windowed choice only when no admissible model is sparser:
+        :func:`_may_buy_stability`). Dense expansions (:data:`~pipeline.discovery.proposals.DENSE_PREFIX`) compete
         only when the best of them cuts the best other model's excess over the floor :data:`DENSE_GAIN` times; it
         then sets the bar, and when no model it admits is stable, the choice falls back to the other models.
         """
         pools = self.admissible(floor, n_residuals)
         if stable is not None:
             for pool in pools:
-                found = next((model for model in pool if stable(model)), None)
+                fewest = int(pool[0].supports.sum()) if pool else 0
+                found = next((model for model in pool if _may_buy_stability(model, fewest) and stable(model)), None)
                 if found is not None:
                     return found
         return pools[0][0]
@@ -176,12 +184,20 @@ def _slack(floor: float, n_residuals: int) -> float:
     return 2.0 * np.sqrt(2.0 / n_residuals) * floor if n_residuals > 0 else 0.0
 
 
+def _may_buy_stability(model: JudgedModel, fewest: int) -> bool:
+    """Whether ``model`` may win by the stability preference in a pool whose sparsest model has ``fewest`` terms: any
+    model may, except a windowed one with more terms. The windowed choices propose many richer models; letting them
+    trade terms for stability made stable overfits win over exact unstable laws (Rössler's, which runs away from some
+    starts around its record) on the 34-system suite."""
+    return not model.windowed or int(model.supports.sum()) <= fewest
+
+
 def _bar(models: list[JudgedModel], floor: float, slack: float) -> float:
     """The shooting error that sets the bar of admissibility among ``models``: the best rule-based choice's, or a
     runner-up's that fits to within the noise, as a perfect model would, when every rule-based choice misses the
-    record by more than the noise does (its error above twice the floor)."""
+    record by more than the noise does (its error above twice the floor). Windowed choices never set it."""
     best_rule = min(model.shooting for model in [m for m in models if not m.derived] or models)
-    best_any = min(model.shooting for model in models)
+    best_any = min(model.shooting for model in [m for m in models if not m.windowed] or models)
     within_noise = floor > 0.0 and best_any <= floor + slack
     return best_any if within_noise and best_rule > 2.0 * floor + slack else best_rule
 
@@ -294,8 +310,8 @@ def judge_deletions(
     ``n_residuals`` and ``stable``), and the new winner's neighbours are judged, until the winner stays. The bar of
     admissibility stays set by the rule-based choices, so deletions cannot walk away from the record step by step.
     A term whose deletion from a winner cost more than the tolerance is needed by the record, and is not tried
-    again in later rounds (deleting others only makes the rest carry more). Costs one shooting error per term of
-    the first parents, then one per term still open; none for a dense winner."""
+    again in the winners of later rounds (deleting others only makes the rest carry more). Costs one shooting error
+    per term of the first parents, then one per term still open; none for a dense winner."""
     seen = {model.supports.tobytes() for model in judgement.models}
     terms = design.library.feature_names()
     tolerance = deletion_tolerance(floor, n_residuals)
@@ -312,7 +328,10 @@ def judge_deletions(
         for parent in parents:
             keeping = laws if parent.conserving else None
             rows = np.any(parent.supports != current.supports, axis=1, keepdims=True) if parent is not current else True
-            for choice in _deletions(parent, seen, names, terms, np.logical_and(rows, ~needed)):
+            # the terms the winner's deletions showed it needs are skipped in the winner only: another parent carries
+            # other terms, and may not need them
+            where = np.logical_and(rows, ~needed) if parent is current else np.broadcast_to(rows, needed.shape)
+            for choice in _deletions(parent, seen, names, terms, where):
                 model = judge_model(choice, design, problem, keeping, parent.fit)
                 if model.shooting <= parent.shooting + tolerance:
                     kept.append(model)

@@ -10,7 +10,7 @@ import pytest
 from benchmarks.generalisation import noisy_record, trajectory_scores
 from pipeline.discovery import discover
 from pipeline.discovery.judging import DELETION_PREFIX, RUNNER_UP_PREFIX, JudgedModel, Judgement, misfits
-from pipeline.discovery.proposals import DENSE_PREFIX
+from pipeline.discovery.proposals import DENSE_PREFIX, WINDOWED_PREFIX
 from pipeline.systems import simulate_truth
 from pipeline.systems_published import PUBLISHED
 
@@ -191,3 +191,38 @@ def test_the_exact_law_one_deletion_from_a_denser_admissible_model_is_found() ->
             "y^2": pytest.approx(-1.0, rel=0.05),
         },
     }
+
+
+def test_a_windowed_choice_does_not_set_the_bar_even_when_it_fits_to_within_the_noise() -> None:
+    floor = 1.0e-3
+    rule = _model("aicc", 3, 3.0e-3)  # misses the record by more than the noise: a runner-up within it sets the bar
+    windowed = _model(f"{WINDOWED_PREFIX}_rank2.x", 6, 1.0e-3)
+    assert Judgement((rule, windowed)).winner(floor) is rule
+    within_noise = _model(f"{RUNNER_UP_PREFIX}2.x", 6, 1.0e-3)
+    assert Judgement((rule, within_noise)).winner(floor) is within_noise  # the rule the windowed choice is kept from
+
+
+def test_a_windowed_choice_wins_stability_only_without_extra_terms() -> None:
+    unstable = _model("one_se", 3, 1.0e-3)
+    richer = _model(f"{WINDOWED_PREFIX}_rank4.x", 5, 0.9e-3)
+    as_sparse = _model(f"without3.x.y from {WINDOWED_PREFIX}", 3, 1.1e-3)  # a deletion from a windowed choice
+    richer_rule = _model("best_cv", 5, 0.9e-3)
+
+    def stable(model: JudgedModel) -> bool:
+        return model is not unstable
+
+    assert Judgement((unstable, richer)).winner(stable=stable) is unstable
+    assert Judgement((unstable, richer, as_sparse)).winner(stable=stable) is as_sparse
+    assert Judgement((unstable, richer_rule)).winner(stable=stable) is richer_rule  # other choices still may
+
+
+def test_a_linear_relaxation_is_found_through_the_windowed_choices() -> None:
+    """Richardson's arms race (a 2-state linear relaxation to a fixed point), 1 % noise: the derivative residuals'
+    lag-1 correlation puts the AR(1) sample size at its floor, so the AICc choice is a constant per state and the
+    linear law is never proposed by it; ranked with the windowed sample size it is, and wins."""
+    system = PUBLISHED["richardson_arms_race"].system
+    t, x = noisy_record(system, 0.01, 0)
+    result = discover(t, x, feature_names=system.names)
+    truth = {"x": {"1": 1.0, "x": -0.5, "y": 0.3}, "y": {"1": 0.5, "x": 0.2, "y": -0.4}}
+    assert {state: set(terms) for state, terms in result.terms().items()} == {s: set(t) for s, t in truth.items()}
+    assert trajectory_scores(result.library, result.coefficients, system, system.x0_alt)[0] > 0.95

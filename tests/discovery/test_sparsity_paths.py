@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from pipeline.discovery.selection import effective_sample_size, windowed_sample_size
 from pipeline.systems import sample_system
 
 
@@ -62,3 +64,15 @@ def test_a_support_whose_held_out_error_overflows_scores_as_unboundedly_bad() ->
     assert score.cv_se == np.inf and score.cv_mse > 1e300
     problem.squares[0] = np.nan
     assert problem.score(np.array([True, True])).cv_mse == np.inf
+
+
+def test_the_windowed_sample_size_counts_a_smoother_window_as_one_sample_where_ar1_counts_almost_none() -> None:
+    rng = np.random.default_rng(0)
+    folds = np.repeat(np.arange(5), 400)
+    white = rng.standard_normal(2000)
+    assert windowed_sample_size(white, folds) == pytest.approx(2000, rel=0.25)
+    window = np.exp(-0.5 * (np.arange(-60, 61) / 10.0) ** 2)  # a Gaussian of sd 10 samples: τ ≈ 35
+    smooth = np.concatenate([np.convolve(block, window, mode="same") for block in np.split(white, 5)])
+    windowed = windowed_sample_size(smooth, folds)
+    assert 2000 / 80 < windowed < 2000 / 10
+    assert effective_sample_size(smooth, folds) < windowed / 5
