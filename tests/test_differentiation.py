@@ -116,7 +116,7 @@ def test_total_variation_keeps_a_kink() -> None:
 
 def _grid_spanning_nine_decades() -> tuple[np.ndarray, np.ndarray]:
     """19 sampling steps from 1e-6 to 1e3 (found by the fuzz test: the trend filter's equations are singular in
-    floating point at some weights, and SuperLU answered with a warning and NaN or an arbitrary vector)."""
+    floating point at some weights, and SuperLU answered with a warning and NaN)."""
     rng = np.random.default_rng(0)
     steps = 10.0 ** rng.uniform(-6, 3, 19)
     return np.concatenate([[0.0], np.cumsum(steps)]), rng.standard_normal(20)

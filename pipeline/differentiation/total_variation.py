@@ -40,8 +40,7 @@ def _difference_matrix(u: np.ndarray, order: int) -> sparse.csr_matrix:
 
 def _solve(matrix: sparse.spmatrix, y: np.ndarray, u: np.ndarray) -> np.ndarray:
     """The solution (n,) of one reweighted least-squares system, or a DifferentiationError when the grid ``u``
-    (n,) makes it singular in floating point: SuperLU then returns NaN or an arbitrary vector, and a smooth built on
-    either would be silently wrong."""
+    (n,) makes it singular in floating point: SuperLU then warns and returns NaN, which must not become a smooth."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", MatrixRankWarning)
         try:

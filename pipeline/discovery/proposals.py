@@ -23,6 +23,7 @@ import numpy as np
 from pipeline.discovery.design import Design
 from pipeline.discovery.paths import PathRule
 from pipeline.discovery.selection import (
+    SampleSize,
     SupportScore,
     aicc_ranking,
     nested_library_choices,
@@ -136,11 +137,13 @@ time, as extra choices to judge: a law the cross-validation ranks second or fift
 tuning half of benchmarks/generalisation.py: 1, 3, 6 and 12 tried; 6 gained the most there)."""
 
 
-def _runners_up(design: Design, j: int, chosen: SupportScore, candidates: list[SupportScore]) -> list[SupportScore]:
-    """State j's next :data:`RUNNERS_UP` candidates by effective AICc after the chosen one."""
+def _runners_up(
+    design: Design, j: int, chosen: SupportScore, candidates: list[SupportScore], sample_size: SampleSize | None = None
+) -> list[SupportScore]:
+    """State j's next :data:`RUNNERS_UP` candidates by effective AICc (with ``sample_size``) after the chosen one."""
     if not candidates:
         return []
-    ranked = aicc_ranking(design.theta, design.x_dot[:, j], design.folds, candidates)
+    ranked = aicc_ranking(design.theta, design.x_dot[:, j], design.folds, candidates, sample_size)
     return [c for c in ranked if not np.array_equal(c.support, chosen.support)][:RUNNERS_UP]
 
 
@@ -182,12 +185,10 @@ def _windowed_choices(
         if not state:
             runners_up.append([])
             continue
-        y = design.x_dot[:, j]
         inside = sufficient_library(state, design.column_sets)
-        first = aicc_ranking(design.theta, y, design.folds, inside, windowed_sample_size)[0]
-        ranked = aicc_ranking(design.theta, y, design.folds, state, windowed_sample_size)
+        first = aicc_ranking(design.theta, design.x_dot[:, j], design.folds, inside, windowed_sample_size)[0]
         supports[j] = first.support
-        runners_up.append([c for c in ranked if not np.array_equal(c.support, first.support)][:RUNNERS_UP])
+        runners_up.append(_runners_up(design, j, first, state, windowed_sample_size))
     windowed = Choice(WINDOWED_PREFIX, supports, (None,) * d)
     return [windowed, *_swapped_choices(windowed, runners_up, names, prefix=f"{WINDOWED_PREFIX}_rank")]
 

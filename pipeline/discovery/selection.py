@@ -22,6 +22,7 @@ from pipeline.discovery.paths import PathRule, backward_path, forward_path
 from pipeline.discovery.stlsq import NormalEquations, stlsq_gram
 
 __all__ = [
+    "SampleSize",
     "SupportScore",
     "nested_library_choices",
     "one_se_choice",
