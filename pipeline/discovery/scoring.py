@@ -15,7 +15,7 @@ record): a forecast that holds for a few Lyapunov times is as good as any model'
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -34,6 +34,7 @@ __all__ = [
     "fit_metrics",
     "forecast_horizon",
     "lyapunov_time",
+    "lyapunov_time_along",
     "held_out_scores",
     "sensitive",
     "r2",
@@ -199,20 +200,28 @@ def sensitive(separation: np.ndarray) -> bool:
 
 
 def lyapunov_time(model: DiscoveryResult, data: Trajectories, start: np.ndarray) -> float | None:
-    """The model's Lyapunov time on the record (time units), when it is chaotic there; None when it is not.
-
-    A nudge of :data:`PERTURBATION` of the spread at ``start`` (d,) is followed over the first trajectory's span.
-    When it ends the span :data:`SENSITIVE_GROWTH` times larger (a chaotic record, on which a simulation over the
-    whole span cannot follow the data however right the model is), its growth rate, the slope of the logarithm of
-    the separation in time until it reaches :data:`SATURATION`, estimates the largest Lyapunov exponent λ; the
-    Lyapunov time is 1/λ, the time over which any error grows e-fold."""
+    """The model's Lyapunov time on the record (time units), when it is chaotic there; None when it is not
+    (:func:`lyapunov_time_along` over the first trajectory's times from ``start`` (d,))."""
     if data.us is not None:
         return None
     spread = data.stacked().std(axis=0)
+    return lyapunov_time_along(lambda x0: model.simulate(x0, data.ts[0]), start, data.ts[0], spread)
+
+
+def lyapunov_time_along(
+    simulate: Callable[[np.ndarray], np.ndarray], start: np.ndarray, t: np.ndarray, spread: np.ndarray
+) -> float | None:
+    """A model's Lyapunov time over the times ``t`` (n,), when it is chaotic there; None when it is not.
+
+    A nudge of :data:`PERTURBATION` of the ``spread`` (d,) at ``start`` (d,) is followed over ``t`` (``simulate``
+    maps an initial state (d,) to the states at ``t``, (n, d)). When it ends the span :data:`SENSITIVE_GROWTH` times
+    larger (a chaotic record, on which a simulation over the whole span cannot follow the data however right the
+    model is), its growth rate, the slope of the logarithm of the separation in time until it reaches
+    :data:`SATURATION`, estimates the largest Lyapunov exponent λ; the Lyapunov time is 1/λ, the time over which any
+    error grows e-fold. A model that cannot be simulated over ``t`` is not called chaotic."""
     spread = np.where(spread > 0, spread, 1.0)
-    t = data.ts[0]
     try:
-        paths = [model.simulate(start + offset, t) for offset in (0.0, PERTURBATION * spread)]
+        paths = [simulate(start + offset) for offset in (0.0, PERTURBATION * spread)]
     except SimulationError:
         return None
     separation = np.max(np.abs(paths[1] - paths[0]) / spread, axis=1)

@@ -134,6 +134,12 @@ class ShootingProblem:
         than either tolerance leaves (about 10 % less discovery time on 3-state, 512-point records)."""
         return replace(self, tolerance=judging_tolerance(self.noise_floor(noise_sd)))
 
+    def with_blocks_within(self, span: float) -> ShootingProblem:
+        """The same problem with enough blocks per trajectory (at least as many as now) that none spans more than
+        ``span`` time units on the longest trajectory."""
+        longest = max(float(t[-1] - t[0]) for t in self.ts)
+        return replace(self, n_blocks=max(self.n_blocks, math.ceil(longest / span)))
+
     def plan(self) -> tuple[ShootingBlock, ...]:
         """Every block: each trajectory cut into ``n_blocks`` (fewer for a short one, so that every block
         holds at least 3 samples), blocks of fewer than 3 samples dropped."""

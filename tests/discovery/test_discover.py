@@ -244,6 +244,12 @@ def test_a_chaotic_record_and_a_poor_fit_carry_cautions() -> None:
     assert 1.0 < result.metrics["forecast_horizon"] < 10.0
     assert result.metrics["lyapunov_time"] == pytest.approx(1 / 0.906, rel=0.2)
     assert any("forecast horizon" in caution for caution in result.chosen["cautions"])
+    # Judged on blocks half a Lyapunov time long (not the 5 blocks of 2 time units a calm record gets), where the
+    # true law follows the record to within a few times the noise: exactly Lorenz's terms are found
+    assert result.chosen["shooting_blocks"] >= 15  # 10 time units over half of a Lyapunov time within 20 %
+    assert {name: set(terms) for name, terms in result.terms().items()} == {
+        name: set(terms) for name, terms in SYSTEMS["lorenz"].terms.items()
+    }
     # White noise has no law: whatever is found describes it badly, and the result says so.
     t = np.linspace(0.0, 10.0, 300)
     noise = np.random.default_rng(1).standard_normal((300, 1))
@@ -255,6 +261,7 @@ def test_a_chaotic_record_and_a_poor_fit_carry_cautions() -> None:
     ).t_list()
     span = float(np.median([t[-1] - t[0] for t in times]))
     assert calm.metrics["forecast_horizon"] == pytest.approx(span)  # it follows the whole record
+    assert calm.chosen["shooting_blocks"] == DiscoveryConfig().n_folds * len(times)  # n_folds per trajectory
 
 
 def test_automatic_families_are_chosen_where_the_smoothed_states_lie_too() -> None:

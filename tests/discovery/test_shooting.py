@@ -62,3 +62,14 @@ def test_relative_noise_weighs_each_residual_alike_in_a_batch_and_block_by_block
     assert np.isclose(problem.error(model), np.mean(np.square(blocks)), rtol=1e-4)
     doubled = ShootingProblem(library, [t], [x], [x], None, n_blocks=5, noise_scale=[2.0 * scale[0]])
     assert np.isclose(doubled.error(model), problem.error(model) / 4.0, rtol=1e-9)
+
+
+def test_blocks_within_a_span_only_ever_add_blocks() -> None:
+    """Blocks at most 0.55 time units long on a 10-unit record: 19 of them, each within the span; a span longer
+    than the record's blocks already are leaves the 5 blocks as they were."""
+    t = np.linspace(0.0, 10.0, 512)
+    short = _problem(t).with_blocks_within(0.55)
+    assert len(short.plan()) == 19
+    assert max(float(t[b.last] - t[b.first]) for b in short.plan()) <= 0.55
+    assert len(_problem(t).with_blocks_within(3.0).plan()) == 5
+
