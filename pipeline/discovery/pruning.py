@@ -14,7 +14,7 @@ pruned one, so deletions cannot walk away from the record step by step) and, if 
 stability check, the pruned one passes it too; the cheapest such deletion goes first. With conservation laws every
 refit keeps them. The search stops when no deletion is taken or its budget of solver evaluations
 (:data:`PRUNING_EVALUATIONS`) is spent (checked before each refit, so the last may overrun it by one refit's share;
-the error and stability simulations of each trial are not counted), so its cost does not depend on the machine.
+its error simulations count too, its stability simulations do not), so its cost does not depend on the machine.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def prune_by_shooting(
             refit = refine_by_shooting(
                 trial, problem, laws=laws, noise_sd=noise_sd, evaluations=TRIAL_EVALUATIONS, count=spent
             ).coefficients
-            trial_error = problem.error(refit)
+            trial_error = problem.error(refit, spent)
             if np.isfinite(trial_error):
                 trials.append((trial_error, refit))
         passing = (

@@ -205,27 +205,30 @@ class ShootingProblem:
             count=count,
         )
 
-    def error(self, coefficients: np.ndarray) -> float:
-        """Mean over blocks of the spread-scaled mean squared error of block simulations (inf if one fails).
+    def error(self, coefficients: np.ndarray, count: EvaluationCount | None = None) -> float:
+        """Mean over blocks of the spread-scaled mean squared error of block simulations (inf if one fails); the
+        simulations' right-hand-side evaluations are added to ``count`` when given.
 
         Blocks on one relative time grid (:meth:`shared_grid`) are simulated together, as one system of B x d
         states: one solver run instead of B, each block cut to the shortest block's samples."""
         shared = self.shared_grid()
         if shared is not None and len(self.plan()) > 1:
-            return self._batched_error(coefficients, *shared)
+            return self._batched_error(coefficients, *shared, count=count)
         errors = []
         for block in self.plan():
             try:
-                simulated = self.simulate_block(coefficients, block)
+                simulated = self.simulate_block(coefficients, block, count)
             except SimulationError:
                 return float("inf")
             errors.append(np.mean(((simulated - self.observed(block)) / self.scale(block)) ** 2))
         return float(np.mean(errors)) if errors else float("inf")
 
-    def _batched_error(self, coefficients: np.ndarray, relative: np.ndarray, length: int) -> float:
+    def _batched_error(
+        self, coefficients: np.ndarray, relative: np.ndarray, length: int, count: EvaluationCount | None = None
+    ) -> float:
         """:meth:`error` with every block simulated in one batch over the shared ``relative`` times (m,)."""
         try:
-            simulated = self.simulate_batch(coefficients, relative, length)
+            simulated = self.simulate_batch(coefficients, relative, length, count)
         except SimulationError:
             return float("inf")
         return float(np.mean(((simulated - self.batched_observed(length)) / self.batched_scale(length)) ** 2))

@@ -6,6 +6,7 @@ import numpy as np
 
 from pipeline.discovery.library import Library
 from pipeline.discovery.shooting import ShootingProblem
+from pipeline.discovery.simulate import EvaluationCount
 
 
 def _problem(t: np.ndarray) -> ShootingProblem:
@@ -73,3 +74,15 @@ def test_blocks_within_a_span_only_ever_add_blocks() -> None:
     assert max(float(t[b.last] - t[b.first]) for b in short.plan()) <= 0.55
     assert len(_problem(t).with_blocks_within(3.0).plan()) == 5
 
+
+def test_an_error_counts_its_solver_evaluations_when_asked() -> None:
+    """Pruning bounds its cost by solver evaluations, the scoring of each trial included: a stiff trial's error
+    simulation can cost more than its refit."""
+    t = np.linspace(0.0, 10.0, 512)
+    count = EvaluationCount()
+    error = _problem(t).error(np.array([[0.0, -0.3]]), count)
+    assert error < 1e-10 and count.calls > 0
+    irregular = np.sort(np.random.default_rng(0).uniform(0.0, 10.0, 512))  # blocks simulated one by one
+    one_by_one = EvaluationCount()
+    _problem(irregular).error(np.array([[0.0, -0.3]]), one_by_one)
+    assert one_by_one.calls > 0
