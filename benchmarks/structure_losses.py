@@ -52,9 +52,9 @@ def classify(system: Any, noise: float) -> str:
     original = chain._judge
 
     def recording(*args: Any, **kwargs: Any) -> Any:
-        judgement, winner = original(*args, **kwargs)
-        judged.extend(model.supports for model in judgement.models)
-        return judgement, winner
+        judged_all = original(*args, **kwargs)  # the judgement first, then what the chain needs besides
+        judged.extend(model.supports for model in judged_all[0].models)
+        return judged_all
 
     chain._judge = recording
     try:
