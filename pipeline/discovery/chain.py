@@ -29,6 +29,7 @@ from pipeline.discovery.judging import (
 from pipeline.discovery.noise_level import relative_noise_scale
 from pipeline.discovery.proposals import Proposals, propose_models
 from pipeline.discovery.pruning import prune_by_shooting, small_terms
+from pipeline.discovery.refined_choice import sparser_refined
 from pipeline.discovery.refinement import Refinement, refine_by_shooting
 from pipeline.discovery.result import DiscoveryResult
 from pipeline.discovery.scaling import UnitScaling, fit_scaling
@@ -97,7 +98,9 @@ def discover(
     problem = _shooting_problem(data, derivatives, design)
     judgement, winner, judged_on = _judge(data, design, proposals, problem, laws, _noise_sd(derivatives))
     laws = laws if winner.conserving else laws[:0]
-    winner, refinement = _refine(data, design, winner, problem, laws, derivatives, config.refine_by_simulation)
+    winner, refinement = _refine(
+        data, design, judgement, winner, problem, laws, derivatives, config.refine_by_simulation
+    )
     uncertainty = _uncertainty(design, winner, laws, config.n_bootstrap, refinement)
     model = _model(data, design, proposals, refinement, uncertainty, config.max_simulation_evaluations)
     scores = score_model(model, data, derivatives, design, winner.supports, laws)
@@ -218,13 +221,15 @@ def _stability_check(data: Trajectories) -> StabilityCheck | None:
 def _refine(
     data: Trajectories,
     design: Design,
+    judgement: Judgement,
     winner: JudgedModel,
     problem: ShootingProblem,
     laws: np.ndarray,
     derivatives: list[DerivativeResult],
     enabled: bool,
 ) -> tuple[JudgedModel, Refinement]:
-    """The winner's coefficients refined by multiple shooting, then its small terms pruned by shooting
+    """The winner's coefficients refined by multiple shooting, replaced by a sparser judged model's that refinement
+    makes admissible (:mod:`~pipeline.discovery.refined_choice`), then its small terms pruned by shooting
     (:mod:`~pipeline.discovery.pruning`); the winner comes back with the terms it keeps. Unchanged when ``enabled``
     is false, and for a dense expansion: it fits the record already, and each of its many coefficients would cost a
     simulation per step."""
@@ -232,12 +237,28 @@ def _refine(
         return winner, Refinement(winner.coefficients, float("nan"), float("nan"))
     keeping, noise_sd = (laws if winner.conserving else None), _noise_sd(derivatives)
     refinement = refine_by_shooting(winner.coefficients, problem, laws=keeping, noise_sd=noise_sd)
+    floor, n_residuals = problem.noise_floor(noise_sd), problem.residual_count()
+    sparser = sparser_refined(
+        winner,
+        refinement,
+        judgement,
+        problem,
+        floor=floor,
+        n_residuals=n_residuals,
+        laws=keeping,
+        noise_sd=noise_sd,
+        stable=_stability_test(data, design),
+        theta=design.theta,
+        x_dot=design.x_dot,
+    )
+    if sparser is not None:
+        winner, refinement = sparser
     check = _stability_check(data)
     pruned = prune_by_shooting(
         refinement.coefficients,
         problem,
         small_terms(refinement.coefficients, design.theta, design.x_dot),
-        tolerance=deletion_tolerance(problem.noise_floor(noise_sd), problem.residual_count()),
+        tolerance=deletion_tolerance(floor, n_residuals),
         laws=keeping,
         noise_sd=noise_sd,
         stable=None if check is None else (lambda coefficients: check.is_stable(coefficients, design.library)),

@@ -27,6 +27,7 @@ from pipeline.discovery.proposals import DENSE_PREFIX, WINDOWED_PREFIX, Choice, 
 from pipeline.discovery.shooting import ShootingProblem
 
 __all__ = [
+    "admissible_limit",
     "SHOOTING_TOLERANCE",
     "JudgedModel",
     "Judgement",
@@ -151,7 +152,7 @@ class Judgement:
         slack = _slack(floor, n_residuals)
 
         def limit(best: float) -> float:
-            return max(floor + SHOOTING_TOLERANCE * max(best - floor, 0.0) + slack, best, SHOOTING_RESOLUTION)
+            return admissible_limit(best, floor, n_residuals)
 
         def law_limit(best: float) -> float:
             return max(best + slack, SHOOTING_RESOLUTION)
@@ -177,6 +178,14 @@ class Judgement:
         sparse = [model for model in self.models if not model.dense]
         best_dense = min((model.shooting for model in self.models if model.dense), default=np.inf)
         return bool(sparse) and DENSE_GAIN * max(best_dense - floor, 0.0) <= _bar(sparse, floor, slack) - floor - slack
+
+
+def admissible_limit(best: float, floor: float, n_residuals: int) -> float:
+    """The largest shooting error admissible against a best error ``best`` (:meth:`Judgement.winner`): an excess over
+    the noise ``floor`` within :data:`SHOOTING_TOLERANCE` times the best's, plus two standard errors of a mean of
+    ``n_residuals`` squared noise values; never below ``best`` or :data:`SHOOTING_RESOLUTION`."""
+    slack = _slack(floor, n_residuals)
+    return max(floor + SHOOTING_TOLERANCE * max(best - floor, 0.0) + slack, best, SHOOTING_RESOLUTION)
 
 
 def _slack(floor: float, n_residuals: int) -> float:
