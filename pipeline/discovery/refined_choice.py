@@ -11,8 +11,9 @@ So once the winner is refined, the judged models whose terms are a strict subset
 same conservation laws) are tried, fewest terms first, when the winner's terms they leave out add up to a small
 part of its rates (:func:`_small_group`: under :data:`~pipeline.discovery.pruning.SMALL_SHARE` of each equation's
 rate over the record, root mean square, as pruning asks of one term). Each is refined by shooting, and the first
-whose refined shooting error is admissible against the refined winner's (:func:`~pipeline.discovery.judging.
-admissible_limit`), and that passes the stability check when there is one, replaces it. Without the small-group
+whose refined shooting error is admissible against the refined winner's
+(:func:`~pipeline.discovery.judging.admissible_limit`), and that passes the stability check when there is one,
+replaces it. Without the small-group
 condition a sparser model with a different law wins wherever the noise makes it admissible (on the tuning half of
 the published corpus at 5 % noise, a hoop bead's sin x dropped and its x and x³ refitted: second-state R² 0.98 ->
 0.70). The refinements share :data:`SUBSET_EVALUATIONS` solver evaluations, so the cost does not depend on the
