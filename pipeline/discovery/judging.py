@@ -151,18 +151,17 @@ class Judgement:
         when they compete, then the pool the sparse models' bar admits."""
         slack = _slack(floor, n_residuals)
 
-        def limit(best: float) -> float:
-            return admissible_limit(best, floor, n_residuals)
-
         def law_limit(best: float) -> float:
             return max(best + slack, SHOOTING_RESOLUTION)
 
         def admissible(models: list[JudgedModel], best: float) -> list[JudgedModel]:
-            every = [model for model in models if model.shooting <= limit(best)]
+            every = [model for model in models if model.shooting <= admissible_limit(best, floor, n_residuals)]
             keeping = [model for model in every if model.conserving]
             imposed = bool(keeping) and min(model.shooting for model in keeping) <= law_limit(best)
-            chosen = [m for m in keeping if m.shooting <= limit(_bar(keeping, floor, slack))] if imposed else every
-            return sorted(chosen, key=_preference)
+            if not imposed:
+                return sorted(every, key=_preference)
+            bar = admissible_limit(_bar(keeping, floor, slack), floor, n_residuals)
+            return sorted([m for m in keeping if m.shooting <= bar], key=_preference)
 
         sparse = [model for model in self.models if not model.dense]
         pools = [admissible(sparse, _bar(sparse, floor, slack))]

@@ -66,8 +66,7 @@ def sparser_refined(
         stable: the stability check, or None for none.
         theta: the library over the record (n, p); ``x_dot`` the states' derivatives there (n, d).
     """
-    best = refinement.after if np.isfinite(refinement.after) else problem.error(refinement.coefficients)
-    limit = admissible_limit(best, floor, n_residuals)
+    limit = admissible_limit(_error(refinement, problem), floor, n_residuals)
     spent = EvaluationCount()
     for candidate in _small_subsets(winner, refinement.coefficients, judgement, theta, x_dot):
         if spent.calls >= SUBSET_EVALUATIONS:
@@ -80,12 +79,16 @@ def sparser_refined(
             evaluations=min(EVALUATIONS, SUBSET_EVALUATIONS - spent.calls),
             count=spent,
         )
-        error = refined.after if np.isfinite(refined.after) else problem.error(refined.coefficients)
         label = f"{candidate.label}, refined (a subset of the {int(winner.supports.sum())}-term winner)"
         chosen = replace(candidate, label=label, coefficients=refined.coefficients)
-        if error <= limit and (stable is None or stable(chosen)):
+        if _error(refined, problem) <= limit and (stable is None or stable(chosen)):
             return chosen, refined
     return None
+
+
+def _error(refinement: Refinement, problem: ShootingProblem) -> float:
+    """The refined model's shooting error on ``problem``: the refinement's own when it measured one."""
+    return refinement.after if np.isfinite(refinement.after) else problem.error(refinement.coefficients)
 
 
 def _small_subsets(
