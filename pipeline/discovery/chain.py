@@ -96,10 +96,11 @@ def discover(
     design = build_design(data, derivatives, config, scaling.variables())
     proposals = propose_models(design, data.names, config.threshold)
     problem = _shooting_problem(data, derivatives, design)
-    judgement, winner, judged_on = _judge(data, design, proposals, problem, laws, _noise_sd(derivatives))
+    stable = _stability_test(data, design)
+    judgement, winner, judged_on = _judge(data, design, proposals, problem, laws, _noise_sd(derivatives), stable)
     laws = laws if winner.conserving else laws[:0]
     winner, refinement = _refine(
-        data, design, judgement, winner, problem, laws, derivatives, config.refine_by_simulation
+        data, design, judgement, winner, problem, laws, derivatives, config.refine_by_simulation, stable
     )
     uncertainty = _uncertainty(design, winner, laws, config.n_bootstrap, refinement)
     model = _model(data, design, proposals, refinement, uncertainty, config.max_simulation_evaluations)
@@ -123,6 +124,7 @@ def _judge(
     problem: ShootingProblem,
     laws: np.ndarray,
     noise_sd: np.ndarray,
+    stable: Callable[[JudgedModel], bool] | None,
 ) -> tuple[Judgement, JudgedModel, ShootingProblem]:
     """Every model judged by simulation, and the winner: the proposals, the dense expansions when nothing else
     follows the record, then the winner's deletion neighbours (:mod:`~pipeline.discovery.judging`). On a chaotic
@@ -131,7 +133,7 @@ def _judge(
     the noise is low, long blocks pin a chaotic model's coefficients more tightly (Lorenz at 0 % noise: R² over
     10 time units 0.975 refined on 5 blocks, 0.888 on half-Lyapunov-time blocks; the same terms, both within
     0.05 % of the true coefficients, which a chaotic record amplifies)."""
-    floor, stable = problem.noise_floor(noise_sd), _stability_test(data, design)
+    floor = problem.noise_floor(noise_sd)
     judgement = judge_proposals(proposals, design, problem.for_judging(noise_sd), laws, data.names)
     chaotic = _chaotic_blocks(problem, design, judgement.winner(floor, problem.residual_count(), stable))
     if chaotic is not problem:
@@ -227,6 +229,7 @@ def _refine(
     laws: np.ndarray,
     derivatives: list[DerivativeResult],
     enabled: bool,
+    stable: Callable[[JudgedModel], bool] | None,
 ) -> tuple[JudgedModel, Refinement]:
     """The winner's coefficients refined by multiple shooting, replaced by a sparser judged model's that refinement
     makes admissible (:mod:`~pipeline.discovery.refined_choice`), then its small terms pruned by shooting
@@ -247,7 +250,7 @@ def _refine(
         n_residuals=n_residuals,
         laws=keeping,
         noise_sd=noise_sd,
-        stable=_stability_test(data, design),
+        stable=stable,
         theta=design.theta,
         x_dot=design.x_dot,
     )
