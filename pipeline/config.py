@@ -510,7 +510,7 @@ def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | None = 
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a mapping of config fields, got {type(raw).__name__}")
     kind = raw.get("kind", "discovery")
-    if kind not in CONFIG_KINDS:
+    if not isinstance(kind, str) or kind not in CONFIG_KINDS:  # a list or mapping is no kind, and not hashable
         raise ConfigError(f"{source}: field 'kind': unknown kind {kind!r}; expected one of {list(CONFIG_KINDS)}")
     try:
         config = CONFIG_KINDS[kind].model_validate(raw)

@@ -80,3 +80,10 @@ def test_config_accepts_exactly_the_differentiation_methods_that_exist() -> None
     from pipeline.differentiation import METHODS
 
     assert set(get_args(DifferentiationMethod)) == set(METHODS)
+
+
+@pytest.mark.parametrize("kind", [[], {"a": 1}])
+def test_a_kind_that_is_a_list_or_mapping_is_a_config_error(kind: object) -> None:
+    # found by the fuzz test: an unhashable kind raised TypeError from the lookup of known kinds
+    with pytest.raises(ConfigError, match="field 'kind': unknown kind"):
+        parse_config({"kind": kind})
