@@ -36,7 +36,7 @@ from pipeline.discovery.scaling import UnitScaling, fit_scaling
 from pipeline.discovery.scoring import lyapunov_time_along, score_model
 from pipeline.discovery.shooting import ShootingProblem
 from pipeline.discovery.simulate import simulate_model
-from pipeline.discovery.stability import StabilityCheck
+from pipeline.discovery.stability import Stability, StabilityCheck
 from pipeline.discovery.trajectories import Trajectories, as_trajectories
 from pipeline.errors import DataError
 
@@ -124,7 +124,7 @@ def _judge(
     problem: ShootingProblem,
     laws: np.ndarray,
     noise_sd: np.ndarray,
-    stable: Callable[[JudgedModel], bool] | None,
+    stable: Callable[[JudgedModel], Stability] | None,
 ) -> tuple[Judgement, JudgedModel, ShootingProblem]:
     """Every model judged by simulation, and the winner: the proposals, the dense expansions when nothing else
     follows the record, then the winner's deletion neighbours (:mod:`~pipeline.discovery.judging`). On a chaotic
@@ -195,8 +195,8 @@ def _shooting_problem(data: Trajectories, derivatives: list[DerivativeResult], d
     )
 
 
-def _stability_test(data: Trajectories, design: Design) -> Callable[[JudgedModel], bool] | None:
-    """The stability check around the data (:mod:`~pipeline.discovery.stability`); None with known inputs,
+def _stability_test(data: Trajectories, design: Design) -> Callable[[JudgedModel], Stability] | None:
+    """The grade of the stability check around the data (:mod:`~pipeline.discovery.stability`); None with known inputs,
     which are unknown away from the record. A dense expansion is only asked to stay bounded from the records' own
     starts: it is a surrogate of the data where they were taken, not a law to run from elsewhere. Each model is
     checked once: the winner is picked again after every round of deletions, over mostly the same models."""
@@ -204,12 +204,12 @@ def _stability_test(data: Trajectories, design: Design) -> Callable[[JudgedModel
     if check is None:
         return None
     along = check.from_record_starts(data.xs)
-    verdicts: dict[tuple[bool, bytes], bool] = {}
+    verdicts: dict[tuple[bool, bytes], Stability] = {}
 
-    def stable(model: JudgedModel) -> bool:
+    def stable(model: JudgedModel) -> Stability:
         key = (model.dense, model.coefficients.tobytes())
         if key not in verdicts:
-            verdicts[key] = (along if model.dense else check).is_stable(model.coefficients, design.library)
+            verdicts[key] = (along if model.dense else check).grade(model.coefficients, design.library)
         return verdicts[key]
 
     return stable
@@ -229,7 +229,7 @@ def _refine(
     laws: np.ndarray,
     derivatives: list[DerivativeResult],
     enabled: bool,
-    stable: Callable[[JudgedModel], bool] | None,
+    stable: Callable[[JudgedModel], Stability] | None,
 ) -> tuple[JudgedModel, Refinement]:
     """The winner's coefficients refined by multiple shooting, replaced by a sparser judged model's that refinement
     makes admissible (:mod:`~pipeline.discovery.refined_choice`), then its small terms pruned by shooting
@@ -264,7 +264,7 @@ def _refine(
         tolerance=deletion_tolerance(floor, n_residuals),
         laws=keeping,
         noise_sd=noise_sd,
-        stable=None if check is None else (lambda coefficients: check.is_stable(coefficients, design.library)),
+        stable=None if check is None else (lambda coefficients: check.grade(coefficients, design.library)),
     )
     if np.array_equal(pruned != 0, refinement.coefficients != 0):
         return winner, refinement

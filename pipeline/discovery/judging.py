@@ -25,6 +25,7 @@ from pipeline.discovery.fitting import linear_fits
 from pipeline.discovery.paths import PathRule
 from pipeline.discovery.proposals import DENSE_PREFIX, WINDOWED_PREFIX, Choice, Proposals
 from pipeline.discovery.shooting import ShootingProblem
+from pipeline.discovery.stability import Stability
 
 __all__ = [
     "admissible_limit",
@@ -114,7 +115,7 @@ class Judgement:
     models: tuple[JudgedModel, ...]
 
     def winner(
-        self, floor: float = 0.0, n_residuals: int = 0, stable: Callable[[JudgedModel], bool] | None = None
+        self, floor: float = 0.0, n_residuals: int = 0, stable: Callable[[JudgedModel], int] | None = None
     ) -> JudgedModel:
         """The sparsest admissible model, ties broken by shooting error.
 
@@ -131,19 +132,22 @@ class Judgement:
         any other (one may still win as the sparsest admissible): a relaxation along a nearly straight path looks
         conserved to within 5 % noise, and imposing that law drifts off the record, while an enzyme record at 1 %
         additive noise keeps its true law only through a law-keeping model that is the sparsest, not the closest.
-        With a ``stable`` test (:class:`~pipeline.discovery.stability.StabilityCheck`), the sparsest admissible model
-        that passes it wins, if one does (a windowed choice only when no admissible model is sparser:
-        :func:`_may_buy_stability`). Dense expansions (:data:`~pipeline.discovery.proposals.DENSE_PREFIX`) compete
-        only when the best of them cuts the best other model's excess over the floor :data:`DENSE_GAIN` times; it
-        then sets the bar, and when no model it admits is stable, the choice falls back to the other models.
+        With a ``stable`` grade (:class:`~pipeline.discovery.stability.Stability`; True counts as bounded), the
+        sparsest admissible model of the highest grade above :attr:`~pipeline.discovery.stability.Stability.LEAVES`
+        wins, if one has such a grade (a windowed choice only when no admissible model is sparser:
+        :func:`_may_buy_stability`): one that keeps the signs of the positive states, else one that stays bounded.
+        Dense expansions (:data:`~pipeline.discovery.proposals.DENSE_PREFIX`) compete only when the best of them cuts
+        the best other model's excess over the floor :data:`DENSE_GAIN` times; it then sets the bar, and when no model
+        it admits is stable, the choice falls back to the other models.
         """
         pools = self.admissible(floor, n_residuals)
         if stable is not None:
             for pool in pools:
                 fewest = int(pool[0].supports.sum()) if pool else 0
-                found = next((model for model in pool if _may_buy_stability(model, fewest) and stable(model)), None)
-                if found is not None:
-                    return found
+                for grade in (Stability.KEEPS_SIGNS, Stability.BOUNDED):
+                    found = next((m for m in pool if _may_buy_stability(m, fewest) and stable(m) >= grade), None)
+                    if found is not None:
+                        return found
         return pools[0][0]
 
     def admissible(self, floor: float = 0.0, n_residuals: int = 0) -> list[list[JudgedModel]]:
@@ -304,7 +308,7 @@ def judge_deletions(
     names: tuple[str, ...],
     floor: float,
     n_residuals: int,
-    stable: Callable[[JudgedModel], bool] | None = None,
+    stable: Callable[[JudgedModel], int] | None = None,
     laws: np.ndarray | None = None,
 ) -> Judgement:
     """The judgement with deletion neighbours judged, repeatedly: backward elimination by simulation.

@@ -62,7 +62,7 @@ def prune_by_shooting(
     tolerance: float,
     laws: np.ndarray | None = None,
     noise_sd: np.ndarray | None = None,
-    stable: Callable[[np.ndarray], bool] | None = None,
+    stable: Callable[[np.ndarray], int] | None = None,
 ) -> np.ndarray:
     """The refined ``coefficients`` (d, p) with the ``candidates`` the record does not need deleted, the rest refitted.
 
@@ -73,12 +73,14 @@ def prune_by_shooting(
         tolerance: how much a deletion may raise the shooting error and still be taken.
         laws: conservation laws (r, d) the refits keep.
         noise_sd: the states' noise sd (d,) (a refit already at the noise floor is skipped).
-        stable: the stability check, held to when the refined model passes it; None for none.
+        stable: the stability check's grade (:class:`~pipeline.discovery.stability.Stability`; True counts as
+            bounded): a pruned model keeps the refined model's grade when that is above ``LEAVES``; None for none.
     """
     current, error = coefficients, problem.error(coefficients)
     if not np.isfinite(error):
         return coefficients  # a model that cannot be simulated gives no evidence for any deletion
-    if stable is not None and not stable(current):
+    grade = stable(current) if stable is not None else 0
+    if not grade:
         stable = None  # a model outside the check's envelope already is not held to it when pruned
     bar = error + tolerance  # against the refined model: deletions cannot walk away from the record step by step
     spent = EvaluationCount()
@@ -98,7 +100,7 @@ def prune_by_shooting(
         passing = (
             (trial_error, refit)
             for trial_error, refit in sorted(trials, key=lambda pair: pair[0])
-            if trial_error <= bar and (stable is None or stable(refit))
+            if trial_error <= bar and (stable is None or stable(refit) >= grade)
         )
         taken = next(passing, None)
         if taken is None:

@@ -32,6 +32,7 @@ from pipeline.discovery.pruning import SMALL_SHARE
 from pipeline.discovery.refinement import EVALUATIONS, Refinement, refine_by_shooting
 from pipeline.discovery.shooting import ShootingProblem
 from pipeline.discovery.simulate import EvaluationCount
+from pipeline.discovery.stability import Stability
 
 __all__ = ["SUBSET_EVALUATIONS", "sparser_refined"]
 
@@ -50,7 +51,7 @@ def sparser_refined(
     n_residuals: int,
     laws: np.ndarray | None,
     noise_sd: np.ndarray,
-    stable: Callable[[JudgedModel], bool] | None,
+    stable: Callable[[JudgedModel], int] | None,
     theta: np.ndarray,
     x_dot: np.ndarray,
 ) -> tuple[JudgedModel, Refinement] | None:
@@ -63,10 +64,12 @@ def sparser_refined(
         floor: the noise floor (shooting error of a perfect model); ``n_residuals`` the residuals behind an error.
         laws: the conservation laws (r, d) the winner keeps, or None.
         noise_sd: the states' noise sd (d,).
-        stable: the stability check, or None for none.
+        stable: the stability check's grade (:class:`~pipeline.discovery.stability.Stability`), or None for none: a
+            subset must have the winner's grade, and at least stay bounded.
         theta: the library over the record (n, p); ``x_dot`` the states' derivatives there (n, d).
     """
     limit = admissible_limit(_error(refinement, problem), floor, n_residuals)
+    grade = max(Stability.BOUNDED, stable(winner)) if stable is not None else Stability.LEAVES
     spent = EvaluationCount()
     for candidate in _small_subsets(winner, refinement.coefficients, judgement, theta, x_dot):
         if spent.calls >= SUBSET_EVALUATIONS:
@@ -81,7 +84,7 @@ def sparser_refined(
         )
         label = f"{candidate.label}, refined (a subset of the {int(winner.supports.sum())}-term winner)"
         chosen = replace(candidate, label=label, coefficients=refined.coefficients)
-        if _error(refined, problem) <= limit and (stable is None or stable(chosen)):
+        if _error(refined, problem) <= limit and (stable is None or stable(chosen) >= grade):
             return chosen, refined
     return None
 

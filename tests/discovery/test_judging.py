@@ -11,6 +11,7 @@ from benchmarks.generalisation import noisy_record, trajectory_scores
 from pipeline.discovery import discover
 from pipeline.discovery.judging import DELETION_PREFIX, RUNNER_UP_PREFIX, JudgedModel, Judgement, misfits
 from pipeline.discovery.proposals import DENSE_PREFIX, WINDOWED_PREFIX
+from pipeline.discovery.stability import Stability
 from pipeline.systems import simulate_truth
 from pipeline.systems_published import PUBLISHED
 
@@ -214,6 +215,20 @@ def test_a_windowed_choice_wins_stability_only_without_extra_terms() -> None:
     assert Judgement((unstable, richer)).winner(stable=stable) is unstable
     assert Judgement((unstable, richer, as_sparse)).winner(stable=stable) is as_sparse
     assert Judgement((unstable, richer_rule)).winner(stable=stable) is richer_rule  # other choices still may
+
+
+def test_keeping_the_signs_of_positive_states_comes_before_sparsity_and_staying_bounded_before_that() -> None:
+    crosses_zero = _model("one_se", 2, 1.0e-3)
+    keeps_signs = _model("aicc", 3, 1.0e-3)
+    runs_away = _model("best_cv", 4, 1.0e-3)
+    grades = {id(crosses_zero): Stability.BOUNDED, id(keeps_signs): Stability.KEEPS_SIGNS}
+
+    def stable(model: JudgedModel) -> Stability:
+        return grades.get(id(model), Stability.LEAVES)
+
+    assert Judgement((crosses_zero, keeps_signs, runs_away)).winner(stable=stable) is keeps_signs
+    grades[id(keeps_signs)] = Stability.LEAVES
+    assert Judgement((crosses_zero, keeps_signs, runs_away)).winner(stable=stable) is crosses_zero
 
 
 def test_a_linear_relaxation_is_found_through_the_windowed_choices() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.discovery.library import Library
-from pipeline.discovery.stability import N_STARTS, StabilityCheck, angle_states
+from pipeline.discovery.stability import N_STARTS, Stability, StabilityCheck, angle_states
 
 POWERS = np.array([[0, 0], [1, 0], [0, 1], [2, 0]])  # 1, x, y, x^2
 LIBRARY = Library(("x", "y"), POWERS, (("sin", 0), ("cos", 1), ("sin", 1, 0)), None)  # + sin x, cos y, x sin y
@@ -41,10 +41,21 @@ def test_a_rotating_pendulum_is_stable_and_exponential_growth_is_not() -> None:
     end while the speed stays bounded) passes; x' = x, y' = y leaves every box and fails."""
     check = _check()
     rotating = _model(x_Y=1.0, y_ONE=0.5, y_Y=-0.1, y_SIN_X=-1.0)
-    assert check.is_stable(rotating, LIBRARY)
-    assert not check.is_stable(_model(x_X=1.0, y_Y=1.0), LIBRARY)
+    assert check.grade(rotating, LIBRARY)
+    assert not check.grade(_model(x_X=1.0, y_Y=1.0), LIBRARY)
     bounded_but_not_angle = _model(x_Y=1.0, y_ONE=0.5, y_Y=-0.1, y_SIN_X=-1.0, y_XX=1e-9)
-    assert not check.is_stable(bounded_but_not_angle, LIBRARY)  # x^2 makes x bounded by the check again
+    assert not check.grade(bounded_but_not_angle, LIBRARY)  # x^2 makes x bounded by the check again
+
+
+def test_a_positive_state_driven_through_zero_is_bounded_but_does_not_keep_its_sign() -> None:
+    """A relaxation x = 0.5 + 0.5 exp(-t), all positive: x' = 0.5 - x keeps x positive from every start;
+    x' = -0.2 - x settles at -0.2, inside the envelope but below zero; x' = -1 - x settles outside the envelope."""
+    t = np.linspace(0.0, 10.0, 200)
+    check = StabilityCheck.around([0.5 + 0.5 * np.exp(-t)[:, None]], [t])
+    library = Library(("x",), np.array([[0], [1]]), (), None)  # 1, x
+    assert check.grade(np.array([[0.5, -1.0]]), library) is Stability.KEEPS_SIGNS
+    assert check.grade(np.array([[-0.2, -1.0]]), library) is Stability.BOUNDED
+    assert check.grade(np.array([[-1.0, -1.0]]), library) is Stability.LEAVES
 
 
 def test_every_record_starts_the_check_too() -> None:
