@@ -47,6 +47,15 @@ _DENSE_CAUTION = (
     " the data where they were taken, but its terms are not the law behind them; add the functions the law needs"
     " (library.functions, library.combinations) or read it as a surrogate"
 )
+_RUNAWAY_CAUTION = (
+    "from some states near the data the model runs away (beyond twice the data's range within the record's span): it"
+    " may be the law (growth without bound), or a fit that holds only along the record; check it before simulating"
+    " it from other initial states"
+)
+_SIGN_CAUTION = (
+    "the model drives {} below zero from some states near the data, though every observed value is positive: trust"
+    " it near the record, not as the law from other initial states"
+)
 
 
 CHAOTIC_BLOCK_LYAPUNOV_TIMES = 0.5
@@ -54,6 +63,7 @@ CHAOTIC_BLOCK_LYAPUNOV_TIMES = 0.5
 e-fold over a block, and the mean over the block of the squared error from the smoothed start is about 1.7 times
 that start's (at most twice it, the factor beyond which :func:`~pipeline.discovery.judging.misfits` says no model
 follows the record, up to about 0.63 Lyapunov times)."""
+
 
 
 def discover(
@@ -110,11 +120,28 @@ def discover(
     }
     if scores.simulation_error is not None:
         chosen["simulation_error"] = scores.simulation_error
-    cautions = list(scores.cautions) + ([_DENSE_CAUTION.format(int(winner.supports.sum()))] if winner.dense else [])
+    cautions = list(scores.cautions) + _model_cautions(data, design, winner, refinement.coefficients)
     if cautions:
         chosen["cautions"] = cautions
     result = replace(model, metrics=scores.metrics | _selection_metrics(judgement, winner, uncertainty), chosen=chosen)
     return scaling.restore(_with_laws(result, laws, scaling, data.names))
+
+
+def _model_cautions(data: Trajectories, design: Design, winner: JudgedModel, coefficients: np.ndarray) -> list[str]:
+    """What the user should know about the reported model (d, p) away from the record: that it is a dense surrogate,
+    or what the stability check found from the states around the data (:mod:`~pipeline.discovery.stability`)."""
+    if winner.dense:
+        return [_DENSE_CAUTION.format(int(winner.supports.sum()))]
+    check = _stability_check(data)
+    if check is None:
+        return []
+    verdict = check.verdict(coefficients, design.library)
+    if verdict.grade is Stability.LEAVES:
+        return [_RUNAWAY_CAUTION]
+    if verdict.grade is Stability.BOUNDED:
+        states = ", ".join(name for name, below in zip(data.names, verdict.below) if below)
+        return [_SIGN_CAUTION.format(states)]
+    return []
 
 
 def _judge(

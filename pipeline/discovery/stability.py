@@ -37,7 +37,7 @@ from pipeline.discovery.shooting import evaluation_budget
 from pipeline.discovery.simulate import simulate_model
 from pipeline.errors import SimulationError
 
-__all__ = ["Stability", "StabilityCheck", "angle_states"]
+__all__ = ["Stability", "StabilityCheck", "Verdict", "angle_states"]
 
 PERIODIC_FAMILIES = frozenset(family for family in FAMILIES if family.rstrip("0123456789") in ("sin", "cos"))
 """Function families periodic in their state: sin, cos and the Fourier harmonics sin(k x), cos(k x)."""
@@ -69,6 +69,15 @@ class Stability(IntEnum):
     KEEPS_SIGNS = 2
     """It stays in the envelope and keeps every state whose data are positive above minus :data:`SIGN_MARGIN` of its
     range."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A model's grade by the check, and the states (d,) whose data are all positive that it drives below their sign
+    floor from some start (none unless the grade is :attr:`Stability.BOUNDED`)."""
+
+    grade: Stability
+    below: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -109,6 +118,10 @@ class StabilityCheck:
     def grade(self, coefficients: np.ndarray, library: Library) -> Stability:
         """The model's (d, p) grade (:class:`Stability`) from every start over the whole span; its angles
         (:func:`angle_states`) are neither bounded nor held to a sign."""
+        return self.verdict(coefficients, library).grade
+
+    def verdict(self, coefficients: np.ndarray, library: Library) -> Verdict:
+        """The model's (d, p) grade, and which states it drives below their sign floor (:meth:`grade`)."""
         angles = angle_states(coefficients, library)
         lower = np.where(angles, -np.inf, self.lower)
         upper = np.where(angles, np.inf, self.upper)
@@ -123,11 +136,11 @@ class StabilityCheck:
                 max_evaluations=self.budget,
             )  # (m, k, d)
         except SimulationError:
-            return Stability.LEAVES
+            return Verdict(Stability.LEAVES, np.zeros(coefficients.shape[0], dtype=bool))
         if not np.all((paths >= lower) & (paths <= upper)):
-            return Stability.LEAVES
-        keeps = bool(np.all(paths >= np.where(angles, -np.inf, self.sign_floor)))
-        return Stability.KEEPS_SIGNS if keeps else Stability.BOUNDED
+            return Verdict(Stability.LEAVES, np.zeros(coefficients.shape[0], dtype=bool))
+        below = np.any(paths < np.where(angles, -np.inf, self.sign_floor), axis=(0, 1))
+        return Verdict(Stability.BOUNDED if below.any() else Stability.KEEPS_SIGNS, below)
 
 
 def angle_states(coefficients: np.ndarray, library: Library) -> np.ndarray:

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 from discovery_cases import ROOT, assert_structure_and_coefficients, discover_config, trajectories
 
+from benchmarks.generalisation import noisy_record
 from pipeline.config import DiscoveryConfig, LibraryConfig
 from pipeline.data import load_timeseries
 from pipeline.discovery import DiscoveryResult, discover
 from pipeline.errors import DataError, DiscoveryError
 from pipeline.systems import SYSTEMS, sample_system
+from pipeline.systems_published import PUBLISHED
 
 
 def test_exponential_decay_from_the_seed_example() -> None:
@@ -262,6 +264,19 @@ def test_a_chaotic_record_and_a_poor_fit_carry_cautions() -> None:
     span = float(np.median([t[-1] - t[0] for t in times]))
     assert calm.metrics["forecast_horizon"] == pytest.approx(span)  # it follows the whole record
     assert calm.chosen["shooting_blocks"] == DiscoveryConfig().n_folds * len(times)  # n_folds per trajectory
+
+
+def test_a_model_that_runs_away_or_crosses_zero_near_the_data_carries_a_caution() -> None:
+    # exponential growth x' = 0.23 x, 1 % noise: found exactly, and it runs away from larger starts, as the law does
+    growth = PUBLISHED["odebench_02_exponential_growth"].system
+    found = discover(*noisy_record(growth, 0.01, 0), feature_names=growth.names)
+    assert found.terms() == {"x": {"x": pytest.approx(0.23, rel=0.02)}}
+    assert [caution for caution in found.chosen["cautions"] if caution.startswith("from some states near the data")]
+    # Haldane's substrate inhibition at 5 % noise: only models with a constant rate fit the record, and from small
+    # substrate levels they drive it below zero; the caution names the state
+    haldane = PUBLISHED["haldane_substrate_inhibition"].system
+    crossing = discover(*noisy_record(haldane, 0.05, 0), feature_names=haldane.names)
+    assert any(caution.startswith("the model drives x below zero") for caution in crossing.chosen["cautions"])
 
 
 def test_automatic_families_are_chosen_where_the_smoothed_states_lie_too() -> None:

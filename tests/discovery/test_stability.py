@@ -56,6 +56,8 @@ def test_a_positive_state_driven_through_zero_is_bounded_but_does_not_keep_its_s
     assert check.grade(np.array([[0.5, -1.0]]), library) is Stability.KEEPS_SIGNS
     assert check.grade(np.array([[-0.2, -1.0]]), library) is Stability.BOUNDED
     assert check.grade(np.array([[-1.0, -1.0]]), library) is Stability.LEAVES
+    np.testing.assert_array_equal(check.verdict(np.array([[-0.2, -1.0]]), library).below, [True])
+    np.testing.assert_array_equal(check.verdict(np.array([[0.5, -1.0]]), library).below, [False])
 
 
 def test_every_record_starts_the_check_too() -> None:
