@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
+from pipeline.discovery import pruning
 from pipeline.discovery.library import Library
 from pipeline.discovery.pruning import SMALL_SHARE, prune_by_shooting, small_terms
 from pipeline.discovery.shooting import ShootingProblem
+from pipeline.discovery.simulate import EvaluationCount
 
 LIBRARY = Library(("x",), np.array([[0], [1], [2]]))  # 1, x, x^2
 
@@ -36,6 +38,17 @@ def test_a_spurious_small_term_is_deleted_and_the_rest_refitted() -> None:
     pruned = prune_by_shooting(offset, problem, np.array([[True, False, False]]), tolerance=1e-6)
     np.testing.assert_array_equal(pruned != 0, [[False, True, False]])
     assert pruned[0, 1] == pytest.approx(-1.0, abs=1e-3)
+
+
+def test_a_model_whose_refit_step_overruns_a_trials_budget_is_not_pruned(monkeypatch: pytest.MonkeyPatch) -> None:
+    problem = _problem(-1.0, 0.0)
+    offset = np.array([[0.02, -1.03, 0.0]])
+    one_simulation = EvaluationCount()
+    problem.error(offset, one_simulation)
+    # a budget that one simulation per coefficient (the Jacobian of one refit step) just overruns
+    monkeypatch.setattr(pruning, "TRIAL_EVALUATIONS", 2 * one_simulation.calls - 1)
+    kept = prune_by_shooting(offset, problem, np.array([[True, False, False]]), tolerance=1e-6)
+    np.testing.assert_array_equal(kept, offset)  # the deletion would fit (the test above), but is not tried
 
 
 def test_a_small_term_the_record_needs_stays() -> None:
