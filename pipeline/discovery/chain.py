@@ -65,7 +65,6 @@ that start's (at most twice it, the factor beyond which :func:`~pipeline.discove
 follows the record, up to about 0.63 Lyapunov times)."""
 
 
-
 def discover(
     t: np.ndarray | Sequence[np.ndarray],
     x: np.ndarray | Sequence[np.ndarray],

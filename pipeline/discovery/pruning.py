@@ -11,10 +11,11 @@ record): a large term the record does not need was deleted in judging already, a
 would cost a refit each. A deletion is taken when the refitted model's shooting error exceeds the refined model's by
 no more than the deletion tolerance (what the noise explains; measured against the refined model, not the last
 pruned one, so deletions cannot walk away from the record step by step) and, if the refined model passes the
-stability check, the pruned one passes it too; the cheapest such deletion goes first. With conservation laws every
-refit keeps them. The search stops when no deletion is taken or its budget of solver evaluations
-(:data:`PRUNING_EVALUATIONS`) is spent (checked before each refit, so the last may overrun it by one refit's share;
-its error simulations count too, its stability simulations do not), so its cost does not depend on the machine.
+stability check, the pruned one keeps its grade (:class:`~pipeline.discovery.stability.Stability`); the cheapest such
+deletion goes first. With conservation laws every refit keeps them. The search stops when no deletion is taken or its
+budget of solver evaluations (:data:`PRUNING_EVALUATIONS`) is spent (checked before each refit, so the last may
+overrun it by one refit's share; its error simulations count too, its stability simulations do not), so its cost
+does not depend on the machine. A model whose one refit step would overrun a trial's budget is not pruned at all.
 """
 
 from __future__ import annotations
