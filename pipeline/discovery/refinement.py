@@ -30,8 +30,11 @@ from pipeline.errors import SimulationError
 __all__ = ["Refinement", "refine_by_shooting"]
 
 ITERATIONS = 10
-"""Residual evaluations outside Jacobian estimates (about one per Levenberg–Marquardt iteration); each Jacobian
-costs one more per free coefficient."""
+"""The cap on the Levenberg–Marquardt search's residual evaluations, passed as scipy's ``max_nfev``, which for method
+``lm`` counts the Jacobian's finite differences too (one per free coefficient): with k free coefficients the search
+makes about 10/(k + 1) iterations, at least one. Honouring 10 full iterations (``max_nfev`` 10 (k + 1)) changed no
+outcome on the tuning half of benchmarks/generalisation.py and cost 20-38 % more fit time (Hodgkin-Huxley 13.8 s at
+1 % noise), so the cap stays."""
 EVALUATIONS = 100_000
 """Right-hand-side evaluations the search may use in all (:func:`_affordable_iterations`), 1 to 2 s of a 2020s
 core: a stiff model with many free coefficients gets fewer iterations. On the tuning half of the published corpus
@@ -90,8 +93,10 @@ def _residual_function(problem: ShootingProblem, model: Callable[[np.ndarray], n
 
 
 def _affordable_iterations(per_residual: int, n_free: int, evaluations: int = EVALUATIONS) -> int:
-    """Iterations (at most :data:`ITERATIONS`, at least 1) whose residuals, each costing ``per_residual``
-    evaluations, and Jacobians (``n_free`` residuals each) fit in ``evaluations``."""
+    """The search's cap on residual evaluations: :data:`ITERATIONS`, lowered to the number of full iterations (a
+    residual and a Jacobian of ``n_free`` residuals, each costing ``per_residual`` evaluations) that fit in
+    ``evaluations``; at least 1. The first Jacobian is always taken, so a model with many free coefficients may
+    overrun ``evaluations`` by up to one Jacobian (:data:`~pipeline.discovery.pruning.TRIAL_EVALUATIONS`)."""
     per_iteration = max(per_residual, 1) * (n_free + 1)
     return int(np.clip(evaluations // per_iteration, 1, ITERATIONS))
 
