@@ -105,11 +105,12 @@ def discover(
     design = build_design(data, derivatives, config, scaling.variables())
     proposals = propose_models(design, data.names, config.threshold)
     problem = _shooting_problem(data, derivatives, design)
-    stable = _stability_test(data, design)
+    check = _stability_check(data)
+    stable = _stability_test(check, data, design)
     judgement, winner, judged_on = _judge(data, design, proposals, problem, laws, _noise_sd(derivatives), stable)
     laws = laws if winner.conserving else laws[:0]
     winner, refinement = _refine(
-        data, design, judgement, winner, problem, laws, derivatives, config.refine_by_simulation, stable
+        data, design, judgement, winner, problem, laws, derivatives, config.refine_by_simulation, stable, check
     )
     uncertainty = _uncertainty(design, winner, laws, config.n_bootstrap, refinement)
     model = _model(data, design, proposals, refinement, uncertainty, config.max_simulation_evaluations)
@@ -119,26 +120,28 @@ def discover(
     }
     if scores.simulation_error is not None:
         chosen["simulation_error"] = scores.simulation_error
-    cautions = list(scores.cautions) + _model_cautions(data, design, winner, refinement.coefficients)
+    cautions = list(scores.cautions) + _model_cautions(check, data.names, design, winner, refinement.coefficients)
     if cautions:
         chosen["cautions"] = cautions
     result = replace(model, metrics=scores.metrics | _selection_metrics(judgement, winner, uncertainty), chosen=chosen)
     return scaling.restore(_with_laws(result, laws, scaling, data.names))
 
 
-def _model_cautions(data: Trajectories, design: Design, winner: JudgedModel, coefficients: np.ndarray) -> list[str]:
-    """What the user should know about the reported model (d, p) away from the record: that it is a dense surrogate,
-    or what the stability check found from the states around the data (:mod:`~pipeline.discovery.stability`)."""
+def _model_cautions(
+    check: StabilityCheck | None, names: tuple[str, ...], design: Design, winner: JudgedModel, coefficients: np.ndarray
+) -> list[str]:
+    """What the user should know about the reported model (d, p) of the states ``names`` away from the record: that
+    it is a dense surrogate, or what the stability ``check`` found from the states around the data
+    (:mod:`~pipeline.discovery.stability`)."""
     if winner.dense:
         return [_DENSE_CAUTION.format(int(winner.supports.sum()))]
-    check = _stability_check(data)
     if check is None:
         return []
     verdict = check.verdict(coefficients, design.library)
     if verdict.grade is Stability.LEAVES:
         return [_RUNAWAY_CAUTION]
     if verdict.grade is Stability.BOUNDED:
-        states = ", ".join(name for name, below in zip(data.names, verdict.below) if below)
+        states = ", ".join(name for name, below in zip(names, verdict.below) if below)
         return [_SIGN_CAUTION.format(states)]
     return []
 
@@ -249,12 +252,14 @@ def _shooting_problem(data: Trajectories, derivatives: list[DerivativeResult], d
     )
 
 
-def _stability_test(data: Trajectories, design: Design) -> Callable[[JudgedModel], Stability] | None:
-    """The grade of the stability check around the data (:mod:`~pipeline.discovery.stability`); None with known inputs,
-    which are unknown away from the record. A dense expansion is only asked to stay bounded from the records' own
-    starts: it is a surrogate of the data where they were taken, not a law to run from elsewhere. Each model is
-    checked once: the winner is picked again after every round of deletions, over mostly the same models."""
-    check = _stability_check(data)
+def _stability_test(
+    check: StabilityCheck | None, data: Trajectories, design: Design
+) -> Callable[[JudgedModel], Stability] | None:
+    """The grade of the stability ``check`` around the data (:mod:`~pipeline.discovery.stability`); None without one
+    (with known inputs, which are unknown away from the record). A dense expansion is only asked to stay bounded
+    from the records' own starts: it is a surrogate of the data where they were taken, not a law to run from
+    elsewhere. Each model is checked once: the winner is picked again after every round of deletions, over mostly the
+    same models."""
     if check is None:
         return None
     along = check.from_record_starts(data.xs)
@@ -284,6 +289,7 @@ def _refine(
     derivatives: list[DerivativeResult],
     enabled: bool,
     stable: Callable[[JudgedModel], Stability] | None,
+    check: StabilityCheck | None,
 ) -> tuple[JudgedModel, Refinement]:
     """The winner's coefficients refined by multiple shooting, replaced by a sparser judged model's that refinement
     makes admissible (:mod:`~pipeline.discovery.refined_choice`), then its small terms pruned by shooting
@@ -310,7 +316,6 @@ def _refine(
     )
     if sparser is not None:
         winner, refinement = sparser
-    check = _stability_check(data)
     pruned = prune_by_shooting(
         refinement.coefficients,
         problem,

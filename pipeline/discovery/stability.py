@@ -26,7 +26,7 @@ rates depend only on the bounded states and on periodic functions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 
 import numpy as np
@@ -112,8 +112,7 @@ class StabilityCheck:
 
     def from_record_starts(self, xs: list[np.ndarray]) -> StabilityCheck:
         """The same check started from each record's first observed state instead of the states around the data."""
-        starts = np.vstack([x[:1] for x in xs])
-        return StabilityCheck(starts, self.times, self.lower, self.upper, self.budget, self.sign_floor)
+        return replace(self, starts=np.vstack([x[:1] for x in xs]))
 
     def grade(self, coefficients: np.ndarray, library: Library) -> Stability:
         """The model's (d, p) grade (:class:`Stability`) from every start over the whole span; its angles
