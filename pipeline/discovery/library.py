@@ -33,6 +33,8 @@ FAMILIES: dict[str, tuple[Any, str, str, str]] = {
     "inverse": (lambda v: 1.0 / v, "1/{s}", r"\frac{{1}}{{{s}}}", "1/{s}"),
     "log": (np.log, "log({s})", r"\log({s})", "log({s})"),
     "saturation": (lambda v: v / (1.0 + v), "{s}/(1+{s})", r"\frac{{{s}}}{{1+{s}}}", "{s}/(1 + {s})"),
+    "hill": (lambda v: v * v / (1.0 + v * v), "{s}^2/(1+{s}^2)", r"\frac{{{s}^2}}{{1+{s}^2}}", "{s}**2/(1 + {s}**2)"),
+    "inhibition": (lambda v: v / (1.0 + v * v), "{s}/(1+{s}^2)", r"\frac{{{s}}}{{1+{s}^2}}", "{s}/(1 + {s}**2)"),
 }
 FUNCTION_FAMILIES = tuple(FAMILIES)
 """The families a config may name in ``discovery.library.functions`` (Fourier harmonics have their own field)."""
@@ -66,6 +68,9 @@ def evaluate_terms(x: np.ndarray, powers: np.ndarray) -> np.ndarray:
 RATED_PATTERNS: dict[str, tuple[str, str, str]] = {
     # family: (text, LaTeX, sympy) of f(r x) when r != 1, with {s} the state and {K} = 1/r
     "saturation": ("{s}/({K}+{s})", r"\frac{{{s}}}{{{K}+{s}}}", "{s}/({K} + {s})"),  # r x/(1 + r x) = x/(1/r + x)
+    # (r x)^2/(1 + (r x)^2) = x^2/(K^2 + x^2) and r x/(1 + (r x)^2) = K x/(K^2 + x^2)
+    "hill": ("{s}^2/({K}^2+{s}^2)", r"\frac{{{s}^2}}{{{K}^2+{s}^2}}", "{s}**2/({K}**2 + {s}**2)"),
+    "inhibition": ("{K} {s}/({K}^2+{s}^2)", r"\frac{{{K} {s}}}{{{K}^2+{s}^2}}", "{K}*{s}/({K}**2 + {s}**2)"),
 }
 
 

@@ -46,6 +46,18 @@ def test_rates_render_evaluate_and_survive_json() -> None:
     assert again.rates == library.rates and again.feature_names() == library.feature_names()
 
 
+def test_rated_hill_and_inhibition_terms_print_what_they_evaluate() -> None:
+    import sympy
+
+    library = Library(("x", "y"), np.array([[0, 0]]), (("hill", 0), ("inhibition", 0, 1)), rates=(0.5, 2.0))
+    assert library.feature_names() == ["1", "x^2/(2^2+x^2)", "y 0.5 x/(0.5^2+x^2)"]
+    point = {"x": 2.0, "y": 3.0}
+    expected = [1.0, 4.0 / (4.0 + 4.0), 3.0 * 0.5 * 2.0 / (0.25 + 4.0)]
+    np.testing.assert_allclose(library.evaluate(np.array([2.0, 3.0])), expected)
+    printed = [float(sympy.sympify(name).subs(point)) for name in library.sympy_names()]
+    np.testing.assert_allclose(printed, expected)
+
+
 def test_a_holling_type_ii_predator_prey_is_found_by_default_and_holds_from_another_state() -> None:
     # Rosenzweig-MacArthur: x' = x (1 - x/3) - 2 x y/(0.5 + x), y' = x y/(0.5 + x) - 0.4 y; 1 % noise
     def rhs(_t: float, v: np.ndarray) -> list[float]:

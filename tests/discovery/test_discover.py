@@ -165,6 +165,22 @@ def test_rational_saturation_terms() -> None:
     assert result.terms() == {"s": pytest.approx({"1": 0.8, "s/(1+s)": -1.5}, rel=0.02)}
 
 
+def test_hill_terms_find_a_gene_switch() -> None:
+    # Strogatz's gene switch (Nonlinear Dynamics and Chaos, ex. 3.7.4): x' = s - r x + x^2/(1 + x^2).
+    ts, xs = trajectories(lambda _t, x: 0.1 - 0.4 * x + x**2 / (1 + x**2), (0.0, 1.0, 3.0))
+    result = discover(ts, xs, feature_names=["g"], config=DiscoveryConfig(library={"degree": 1, "functions": ["hill"]}))
+    assert result.terms() == {"g": pytest.approx({"1": 0.1, "g": -0.4, "g^2/(1+g^2)": 1.0}, rel=0.02)}
+    assert result.equations_sympy[0].endswith("*g**2/(1 + g**2)")
+
+
+def test_inhibition_terms_find_substrate_inhibition() -> None:
+    # Uptake inhibited by its own substrate (Lengyel-Epstein's x/(1 + x^2) form): x' = a - x - b x/(1 + x^2).
+    ts, xs = trajectories(lambda _t, x: 2.0 - 0.5 * x - 3.0 * x / (1 + x**2), (0.2, 4.0, 8.0))
+    config = DiscoveryConfig(library={"degree": 1, "functions": ["inhibition"]})
+    result = discover(ts, xs, feature_names=["c"], config=config)
+    assert result.terms() == {"c": pytest.approx({"1": 2.0, "c": -0.5, "c/(1+c^2)": -3.0}, rel=0.02)}
+
+
 def test_fourier_library_finds_a_second_harmonic() -> None:
     ts, xs = trajectories(lambda _t, x: 0.4 - np.sin(2 * x), (0.1, 1.5, 2.5))
     result = discover(
