@@ -14,7 +14,7 @@ import numpy as np
 from scipy.integrate import cumulative_trapezoid
 
 from pipeline.differentiation import DerivativeResult
-from pipeline.discovery.automatic_terms import automatic_function_terms
+from pipeline.discovery.automatic_terms import automatic_function_terms, listed_rates
 from pipeline.discovery.library import FunctionTerm, Library, evaluate_terms
 from pipeline.discovery.sindy import build_library
 from pipeline.discovery.trajectories import Trajectories
@@ -22,7 +22,7 @@ from pipeline.discovery.weak import WeakSystem, weak_system
 from pipeline.errors import DiscoveryError
 
 if TYPE_CHECKING:
-    from pipeline.config import DiscoveryConfig
+    from pipeline.config import DiscoveryConfig, LibraryConfig
 
 __all__ = ["MAX_POLYNOMIAL_TERMS", "Design", "affordable_degree", "block_folds", "build_design", "integrate_library"]
 
@@ -102,20 +102,65 @@ def affordable_degree(max_degree: int, n_variables: int, n_samples: int, include
     return max(affordable, default=1)
 
 
-def _automatic_terms(
+def _rate_inputs(
     data: Trajectories,
     derivatives: Sequence[DerivativeResult],
     smoothed: np.ndarray,
     variable_scale: np.ndarray | None,
     powers: np.ndarray,
-) -> tuple[tuple[FunctionTerm, ...], tuple[float, ...]]:
-    """The automatic function terms and their rates (:mod:`~pipeline.discovery.automatic_terms`), in the data's
-    units, from the ``smoothed`` states (n, d) stacked over the ``derivatives``. The library is evaluated on the
-    smoothed states: a family's domain must hold there as on the data."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What function terms' rates are chosen from (:mod:`~pipeline.discovery.automatic_terms`), in the data's
+    units: the domain (data and ``smoothed`` states: the library is evaluated on the smoothed states, so a family's
+    domain must hold there as on the data), the smoothed states (n, d), their derivatives (n, d) stacked over
+    ``derivatives``, and the library's polynomial terms in the states there."""
     scale = 1.0 if variable_scale is None else variable_scale[: data.d]
     domain = np.vstack([data.stacked(), smoothed]) * scale
     polynomials = evaluate_terms(smoothed, powers[:, : data.d][~np.any(powers[:, data.d :], axis=1)])
-    return automatic_function_terms(domain, smoothed * scale, np.vstack([r.first for r in derivatives]), polynomials)
+    return domain, smoothed * scale, np.vstack([r.first for r in derivatives]), polynomials
+
+
+def _design_library(
+    data: Trajectories,
+    derivatives: Sequence[DerivativeResult],
+    spec: LibraryConfig,
+    top_degree: int,
+    smoothed: np.ndarray,
+    variable_scale: np.ndarray | None,
+) -> tuple[Library, tuple[FunctionTerm, ...]]:
+    """The library ``spec`` describes up to ``top_degree``, with the listed families' scales and the automatic
+    function terms chosen from the ``smoothed`` states (n, d) and the ``derivatives``; and those automatic terms
+    (none when the data cannot afford them)."""
+    scales: dict[tuple[str, int], float] = {}
+
+    def library_with(terms: tuple[FunctionTerm, ...], term_rates: tuple[float, ...]) -> Library:
+        return build_library(
+            data.names + data.controls,
+            degree=top_degree,
+            include_bias=spec.include_bias,
+            functions=spec.all_functions,
+            combinations=spec.combinations,
+            extra_terms=terms,
+            extra_rates=term_rates,
+            scales=scales,
+        )
+
+    base = library_with((), ())
+    automatic: tuple[FunctionTerm, ...] = ()
+    rates: tuple[float, ...] = ()
+    if spec.functions == "auto":
+        found = automatic_function_terms(*_rate_inputs(data, derivatives, smoothed, variable_scale, base.powers))
+        kept = [k for k, term in enumerate(found[0]) if term[0] not in spec.all_functions]  # a listed harmonic
+        automatic, rates = tuple(found[0][k] for k in kept), tuple(found[1][k] for k in kept)
+    elif base.functions:  # listed families with a scale take it from what they explain beyond 1 and the states
+        inputs = _rate_inputs(data, derivatives, smoothed, variable_scale, base.powers[base.powers.sum(axis=1) <= 1])
+        scales.update(listed_rates(spec.all_functions, spec.combinations, *inputs))
+        base = library_with((), ())
+    library = library_with(automatic, rates) if automatic else base
+    if automatic and sum(data.lengths) <= library.size + 1:  # the data cannot afford them
+        automatic, library = (), base
+    if library.functions and variable_scale is not None:
+        library = replace(library, argument_scale=np.asarray(variable_scale, dtype=float))
+    return library, automatic
 
 
 def build_design(
@@ -137,30 +182,8 @@ def build_design(
         spec.max_degree, len(data.names) + len(data.controls), sum(data.lengths), spec.include_bias
     )
 
-    def library_with(terms: tuple[FunctionTerm, ...], term_rates: tuple[float, ...]) -> Library:
-        return build_library(
-            data.names + data.controls,
-            degree=top_degree,
-            include_bias=spec.include_bias,
-            functions=spec.all_functions,
-            combinations=spec.combinations,
-            extra_terms=terms,
-            extra_rates=term_rates,
-        )
-
     smoothed = np.vstack([r.smoothed for r in derivatives])
-    base = library_with((), ())
-    automatic: tuple[FunctionTerm, ...] = ()
-    rates: tuple[float, ...] = ()
-    if spec.functions == "auto":
-        found = _automatic_terms(data, derivatives, smoothed, variable_scale, base.powers)
-        kept = [k for k, term in enumerate(found[0]) if term[0] not in spec.all_functions]  # a listed family: rate 1
-        automatic, rates = tuple(found[0][k] for k in kept), tuple(found[1][k] for k in kept)
-    library = library_with(automatic, rates) if automatic else base
-    if automatic and sum(data.lengths) <= library.size + 1:  # the data cannot afford them
-        automatic, library = (), base
-    if library.functions and variable_scale is not None:
-        library = replace(library, argument_scale=np.asarray(variable_scale, dtype=float))
+    library, automatic = _design_library(data, derivatives, spec, top_degree, smoothed, variable_scale)
     theta = library.evaluate(smoothed if data.us is None else np.hstack([smoothed, np.vstack(data.us)]))
     n, p = theta.shape
     if not np.all(np.isfinite(theta)):

@@ -6,7 +6,7 @@ pysindy's errors are translated into :class:`~pipeline.errors.DiscoveryError` he
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pysindy as ps
@@ -26,13 +26,15 @@ def build_library(
     combinations: bool = False,
     extra_terms: Sequence[FunctionTerm] = (),
     extra_rates: Sequence[float] = (),
+    scales: Mapping[tuple[str, int], float] | None = None,
 ) -> Library:
     """pysindy's polynomial library over the states ``names``, plus function terms of each state.
 
     The exponents (and so the term order and names, ``"1"``, ``"u"``, ``"u v"``, ``"u^2"``)
-    are pysindy's; the function families (``sin``, ``cos``, ``exp``, ``inverse``) follow, then
-    ``extra_terms`` (family, state index) at their ``extra_rates`` (one each, or none for all 1; see
-    :attr:`Library.rates`), and with ``combinations`` every product x_k · f(x_j).
+    are pysindy's; the function families (``sin``, ``cos``, ``exp``, ``inverse``) follow, at the rates ``scales``
+    gives (family, state index) (1 elsewhere), then ``extra_terms`` (family, state index) at their ``extra_rates``
+    (one each, or none for all 1; see :attr:`Library.rates`), and with ``combinations`` every product x_k · f(x_j)
+    at the rate of f(x_j).
     """
     polynomial = ps.PolynomialLibrary(degree=degree, include_bias=include_bias)
     try:
@@ -41,16 +43,18 @@ def build_library(
         raise DiscoveryError(f"cannot build a degree-{degree} polynomial library: {exc}") from exc
     powers = np.asarray(polynomial.powers_, dtype=int)
     d = len(names)
+    scales = scales or {}
     extra: list[FunctionTerm] = [(family, j) for family in functions for j in range(d)]
-    rates = [1.0] * len(extra)
+    rates = [scales.get(term, 1.0) for term in extra]
     given = dict(zip(extra_terms, extra_rates or [1.0] * len(extra_terms), strict=True))
     for term, rate in given.items():
         if term not in extra:
             extra.append(term)
             rates.append(rate)
     if combinations:
-        extra += [(family, j, k) for family in functions for j in range(d) for k in range(d)]
-        rates += [1.0] * (len(extra) - len(rates))
+        products = [(family, j, k) for family in functions for j in range(d) for k in range(d)]
+        extra += products
+        rates += [scales.get((family, j), 1.0) for family, j, _ in products]
     return Library(tuple(names), powers, tuple(extra), rates=tuple(rates) if any(r != 1.0 for r in rates) else ())
 
 
