@@ -22,7 +22,7 @@ from flows.records import describe_run, publish, record_dataset, recorded_run, t
 from flows.runtime import deltaflow_flow, retry_on_io_error, run_stage
 from flows.settings import data_roots
 from flows.tracking import RUN_ID_MARK, metric_part, tracker_for
-from pipeline.config import DifferentiationConfig, DiscoveryConfig, RunConfig, check_data_path
+from pipeline.config import DataConfig, DifferentiationConfig, DiscoveryConfig, RunConfig, check_data_path
 from pipeline.data import TimeSeries
 from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
 from pipeline.discovery import DiscoveryResult, discover
@@ -151,12 +151,13 @@ def coefficient_metrics(result: DiscoveryResult) -> dict[str, float]:
     return metrics
 
 
-def _series_frame(series: TimeSeries, time_column: str) -> pd.DataFrame:
-    """The series as read, one row per sample: time, (trajectory), states, controls."""
+def _series_frame(series: TimeSeries, data: DataConfig) -> pd.DataFrame:
+    """The series as read, one row per sample, under the file's column names: time, (trajectory), states, controls.
+    The trajectory labels are kept as text, so MLflow's schema of the dataset has no integer column to warn about."""
     frame = pd.DataFrame(np.asarray(series.x, dtype=float), columns=list(series.names))
-    frame.insert(0, time_column, np.asarray(series.t, dtype=float))
+    frame.insert(0, data.time_column, np.asarray(series.t, dtype=float))
     if series.trajectory is not None:
-        frame.insert(1, "trajectory", series.trajectory)
+        frame.insert(1, data.trajectory_column or "trajectory", [str(label) for label in series.trajectory])
     if series.u is not None:
         frame[list(series.control_names)] = np.asarray(series.u, dtype=float)
     return frame
@@ -193,7 +194,7 @@ def record_results(
     A plain function, not a task: in-memory work whose task-run bookkeeping would cost more than it shows."""
     record.metrics |= result.metrics | coefficient_metrics(result)
     record.steps |= _pareto_steps(result)
-    record_dataset(record, _series_frame(series, config.data.time_column), name=config.data.path.name,
+    record_dataset(record, _series_frame(series, config.data), name=config.data.path.name,
                    source=config.data.path)  # fmt: skip
     cautions = _headline(record, config, result, derivatives[0].method)
     if config.tracking.log_model:

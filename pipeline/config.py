@@ -485,12 +485,34 @@ def _resolved(path: Path, field: str, source: str) -> Path:
         raise ConfigError(f"{source}: field '{field}': cannot resolve {path} ({exc})") from exc
 
 
+_TYPE_TAGS = frozenset({"int", "float", "str", "bool", "none", "list", "dict"})
+"""Location parts pydantic adds for the branch of a union it tried (besides tags with brackets, literal['auto'])."""
+
+
+def _location(loc: tuple[str | int, ...]) -> tuple[str, int | None]:
+    """A field path as a config's reader writes it (``a.b[0]``), and where in ``loc`` a union's branch tag was
+    (None when there is none)."""
+    text, branch = "", None
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif "[" in part or part in _TYPE_TAGS:
+            branch = i if branch is None else branch
+        else:
+            text += f".{part}" if text else part
+    return text or "<top level>", branch
+
+
 def _describe(error: ValidationError, source: str) -> str:
-    """One line per problem: ``<source>: field 'a.b': what was wrong``."""
-    lines = []
+    """One line per problem: ``<source>: field 'a.b': what was wrong``. A field that may take one of several forms
+    (a list of names or 'auto') is one problem: the form whose check went deepest, then what the others expect."""
+    lines: list[str] = []
+    unions: dict[tuple[str | int, ...], list[dict[str, Any]]] = {}
     for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "<top level>"
-        if item["type"] == "extra_forbidden":
+        where, branch = _location(item["loc"])
+        if branch is not None:
+            unions.setdefault(tuple(item["loc"][:branch]), []).append(item)
+        elif item["type"] == "extra_forbidden":
             replaced = REPLACED_KEYS.get(where)
             hint = f"replaced by '{replaced}'" if replaced else "not a field of the config"
             lines.append(f"{source}: unknown key '{where}' ({hint})")
@@ -498,6 +520,11 @@ def _describe(error: ValidationError, source: str) -> str:
             lines.append(f"{source}: missing required field '{where}'")
         else:
             lines.append(f"{source}: field '{where}': {item['msg']} (got {_abbreviated(item.get('input'))})")
+    for items in unions.values():
+        first = max(items, key=lambda item: len(item["loc"]))
+        others = "".join(f"; or, as a whole: {item['msg']}" for item in items if item is not first)
+        where = _location(first["loc"])[0]
+        lines.append(f"{source}: field '{where}': {first['msg']} (got {_abbreviated(first.get('input'))}){others}")
     return "; ".join(lines)
 
 

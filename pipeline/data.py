@@ -182,7 +182,15 @@ def _time_column(values: pd.Series, source: str, column: str, unit: str) -> tupl
     return _numeric_column(frame, column, source), None
 
 
-def validate_timeseries(t: np.ndarray, x: np.ndarray, names: Sequence[str], source: str) -> None:
+def validate_timeseries(
+    t: np.ndarray,
+    x: np.ndarray,
+    names: Sequence[str],
+    source: str,
+    *,
+    rows: np.ndarray | None = None,
+    order_hint: str = "",
+) -> None:
     """Check finiteness, time order and sample count of one trajectory.
 
     Args:
@@ -190,10 +198,17 @@ def validate_timeseries(t: np.ndarray, x: np.ndarray, names: Sequence[str], sour
         x: states, shape (n, d).
         names: d state names, for messages.
         source: file or trajectory description, for messages.
+        rows: where each sample is among the file's data rows (0-based, (n,)): messages then name the file's data
+            row; without it, the row within ``t``.
+        order_hint: added to the message when times do not increase.
 
     Raises:
         DataError: naming the column and the first offending row.
     """
+
+    def where(i: int) -> str:
+        return f"row {i + 1}" if rows is None else f"data row {int(rows[i]) + 1}"
+
     if t.shape[0] < MIN_SAMPLES:
         raise DataError(f"{source}: {t.shape[0]} samples; at least {MIN_SAMPLES} are needed")
     if x.ndim != 2 or x.shape[0] != t.shape[0]:
@@ -203,7 +218,7 @@ def validate_timeseries(t: np.ndarray, x: np.ndarray, names: Sequence[str], sour
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise DataError(
-                f"{source}: column '{column}' has {values[row]} at row {row + 1} (expected finite numbers;"
+                f"{source}: column '{column}' has {values[row]} at {where(row)} (expected finite numbers;"
                 " drop or interpolate missing values first)"
             )
     for column, values in [("time", t), *((name, x[:, j]) for j, name in enumerate(names))]:
@@ -218,11 +233,27 @@ def validate_timeseries(t: np.ndarray, x: np.ndarray, names: Sequence[str], sour
         row = int(np.flatnonzero(steps <= 0)[0]) + 1
         kind = "duplicate" if steps[row - 1] == 0 else "decreasing"
         raise DataError(
-            f"{source}: {kind} time {t[row]} at row {row + 1} (after {t[row - 1]}); times must strictly increase"
+            f"{source}: {kind} time {t[row]} at {where(row)} (after {t[row - 1]}); times must strictly increase"
+            + order_hint
         )
     for j, name in enumerate(names):
         if np.ptp(x[:, j]) == 0.0:
             raise DataError(f"{source}: column '{name}' is constant ({x[0, j]}); a state must vary to be modelled")
+
+
+def _check_roles(
+    source: str, time_column: str, trajectory_column: str | None, states: Sequence[str], controls: Sequence[str]
+) -> None:
+    """Raise a :class:`DataError` when one column is given two roles (time, trajectory, state, control)."""
+    roles: dict[str, str] = {}
+    named = [("time", time_column), ("trajectory", trajectory_column), *(("state", c) for c in states)]
+    for role, column in [*named, *(("control", c) for c in controls)]:
+        if column is None:
+            continue
+        if column in roles:
+            given = f"twice as a {role} column" if roles[column] == role else f"as both {roles[column]} and {role}"
+            raise DataError(f"{source}: column '{column}' is given {given} (expected each column in one role)")
+        roles[column] = role
 
 
 def load_timeseries(
@@ -270,8 +301,7 @@ def load_timeseries(
         state_columns = [c for c in columns if c not in {time_column, trajectory_column, *controls}]
         if not state_columns:
             raise DataError(f"{source}: no state columns besides '{time_column}'; the file has {columns}")
-    if len(set(state_columns)) != len(state_columns) or set(state_columns) & set(controls):
-        raise DataError(f"{source}: state columns {list(state_columns)} and controls {controls} name a column twice")
+    _check_roles(source, time_column, trajectory_column, state_columns, controls)
     t, axis = _time_column(frame[time_column], source, time_column, time_unit)
     x = np.column_stack([_numeric_column(frame, c, source) for c in state_columns])
     trajectory = frame[trajectory_column].to_numpy() if trajectory_column else None
@@ -294,9 +324,12 @@ def load_timeseries(
         control_names=tuple(controls),
         time_axis=axis,
     )
+    hint = (
+        "" if trajectory_column else "; if the file holds several trajectories, name their column in trajectory_column"
+    )
     for label, rows in series._groups:
-        where = source if label is None else f"{source} (trajectory {label!r})"
-        validate_timeseries(t[rows], x[rows], series.names, where)
+        where = source if label is None else f"{source} (trajectory {repr(label) if isinstance(label, str) else label})"
+        validate_timeseries(t[rows], x[rows], series.names, where, rows=rows, order_hint=hint)
     return series
 
 

@@ -50,6 +50,15 @@ def test_out_of_range_and_unknown_method_are_rejected() -> None:
         parse_config({"name": "a", "data": {"path": "d.csv"}, "differentiation": {"method": "magic"}})
 
 
+def test_a_field_of_several_forms_reports_one_problem_at_the_entry_that_is_wrong() -> None:
+    config = {"name": "a", "data": {"path": "d.csv"}, "discovery": {"library": {"functions": ["sin", "hil"]}}}
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config)
+    message = str(raised.value)
+    assert "field 'discovery.library.functions[1]': Input should be 'sin'" in message and "(got 'hil')" in message
+    assert message.endswith("; or, as a whole: Input should be 'auto'") and "literal[" not in message
+
+
 def test_missing_field_and_non_mapping() -> None:
     with pytest.raises(ConfigError, match="missing required field 'data'"):
         parse_config({"name": "a"})

@@ -52,11 +52,11 @@ def test_irregular_sampling_is_allowed(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("t,u\n0,1\n1,2\n1,3\n2,4\n3,5\n", r"duplicate time 1.0 at row 3"),
-        ("t,u\n0,1\n2,2\n1,3\n3,4\n4,5\n", r"decreasing time 1.0 at row 3"),
+        ("t,u\n0,1\n1,2\n1,3\n2,4\n3,5\n", r"duplicate time 1.0 at data row 3"),
+        ("t,u\n0,1\n2,2\n1,3\n3,4\n4,5\n", r"decreasing time 1.0 at data row 3"),
         ("t,u\n0,1\n1,2\n2,x\n3,4\n4,5\n", r"column 'u' has a non-numeric value 'x' at data row 3"),
-        ("t,u\n0,1\n1,\n2,3\n3,4\n4,5\n", r"column 'u' has nan at row 2"),
-        ("t,u\n0,1\n1,inf\n2,3\n3,4\n4,5\n", r"column 'u' has inf at row 2"),
+        ("t,u\n0,1\n1,\n2,3\n3,4\n4,5\n", r"column 'u' has nan at data row 2"),
+        ("t,u\n0,1\n1,inf\n2,3\n3,4\n4,5\n", r"column 'u' has inf at data row 2"),
         ("t,u\n0,1\n1,1\n2,1\n3,1\n4,1\n", r"column 'u' is constant"),
         ("t,u\n0,1\n1,2\n", r"2 samples; at least 5"),
         ("t,u\n", r"no data rows"),
@@ -66,6 +66,30 @@ def test_irregular_sampling_is_allowed(tmp_path: Path) -> None:
 def test_bad_tables_raise_data_errors_naming_the_problem(tmp_path: Path, text: str, match: str) -> None:
     with pytest.raises(DataError, match=match):
         load_timeseries(_write(tmp_path, text), time_column="t")
+
+
+def test_a_column_in_two_roles_is_refused_before_reading_values(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t,x,traj\n" + "".join(f"{k},{k * k},0\n" for k in range(6)))
+    with pytest.raises(DataError, match=r"column 't' is given as both time and state"):
+        load_timeseries(path, time_column="t", state_columns=["t", "x"])
+    with pytest.raises(DataError, match=r"column 'traj' is given as both trajectory and control"):
+        load_timeseries(path, time_column="t", state_columns=["x"], trajectory_column="traj", control_columns=["traj"])
+    with pytest.raises(DataError, match=r"column 'x' is given twice as a state column"):
+        load_timeseries(path, time_column="t", state_columns=["x", "x"])
+
+
+def test_an_error_inside_a_trajectory_names_its_label_and_the_file_row(tmp_path: Path) -> None:
+    rows = [f"{k},{1 + k},7" for k in range(6)] + [f"{k},{1 + k},8" for k in range(6)]
+    rows[9] = "3,,8"  # data row 10: trajectory 8's fourth sample
+    path = _write(tmp_path, "t,x,traj\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match=r"\(trajectory 8\): column 'x' has nan at data row 10 "):
+        load_timeseries(path, time_column="t", trajectory_column="traj")
+
+
+def test_times_that_restart_hint_at_a_trajectory_column(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t,x\n" + "".join(f"{k % 5},{k + 1}\n" for k in range(10)))
+    with pytest.raises(DataError, match=r"decreasing time 0.0 at data row 6 .*name their column in trajectory_column"):
+        load_timeseries(path, time_column="t")
 
 
 def test_missing_columns_are_listed(tmp_path: Path) -> None:

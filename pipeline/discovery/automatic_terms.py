@@ -45,6 +45,8 @@ RELATIVE_RATES: dict[str, tuple[float, ...]] = {
     "inhibition": (0.25, 0.5, 1.0, 2.0, 4.0, 8.0),  # K x/(K^2 + x^2), peak at x = K = 1/r: the same range
 }
 """The families whose inner rate is chosen from the data, and the grid it is chosen on (r = 1 is tried first)."""
+SAME_RATE = 0.1
+"""For a listed family, grid rates within this relative distance of r = 1 are left out: the same term as r = 1."""
 COMBINED_FAMILIES = frozenset({"saturation"})
 """Families also tried as products with every other state, x_k · f(x_j), k ≠ j (Holling's x y/(K + x)); with
 k = j the product x · x/(K + x) = x − K x/(K + x) adds nothing."""
@@ -74,10 +76,13 @@ def _usable(family: str, rate: float, *, values: np.ndarray, new: bool = True) -
 def _usable_rates(family: str, values: np.ndarray, *, listed: bool = False) -> list[float]:
     """The rates of 1 and the family's grid (:data:`RELATIVE_RATES`, relative to the largest |value|) at which
     f(r x) is defined well on a state's ``values`` (n,) and is not a cubic there (:func:`_usable`); for a
-    ``listed`` family, r = 1 (the family as the config names it) even where it is cubic-like."""
+    ``listed`` family, r = 1 (the family as the config names it) even where it is cubic-like, and no grid rate
+    within :data:`SAME_RATE` of it (the same term, which a config's reader would not expect to see as 0.998)."""
     largest = float(np.max(np.abs(values))) or 1.0
     grid = [c / largest for c in RELATIVE_RATES.get(family, ())]
     first = [1.0] if _usable(family, 1.0, values=values, new=not listed) else []
+    if listed and first:
+        grid = [r for r in grid if abs(r - 1.0) > SAME_RATE]
     return first + [r for r in grid if _usable(family, r, values=values)]
 
 

@@ -68,7 +68,7 @@ def test_bad_data_is_reported_before_any_run_exits_2_and_leaves_no_run(tmp_path:
     out = _cli("run", "c.yaml", cwd=tmp_path)
     assert out.returncode == 2
     assert "Traceback" not in out.stderr + out.stdout
-    assert "column 'u' has inf at row 5" in out.stderr
+    assert "column 'u' has inf at data row 5" in out.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "d.csv"]  # no store, no experiment, no run
 
 

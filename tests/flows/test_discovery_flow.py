@@ -168,3 +168,25 @@ def test_dated_data_are_discovered_per_hour_and_the_run_says_so(mlflow_uri: str,
     assert run.data.params["data.time_unit"] == "auto"
     assert (run.data.tags["data.time_unit"], run.data.tags["data.time_origin"]) == ("h", "2024-03-30T23:00:00+00:00")
     assert "u' = -0.2" in run.data.tags["result.equations"]
+
+
+def test_a_state_named_like_our_trajectory_label_is_logged_under_the_files_columns(
+    mlflow_uri: str, tmp_path: Path
+) -> None:
+    import warnings
+
+    import yaml
+
+    t = np.linspace(0.0, 5.0, 40)
+    rows = [f"{tk:.6g},{k},{x0 * np.exp(-0.5 * tk):.10g}" for k, x0 in enumerate((1.0, 2.0, 3.0)) for tk in t]
+    (tmp_path / "d.csv").write_text("t,run,trajectory\n" + "\n".join(rows) + "\n")
+    config = {"name": "named", "data": {"path": "d.csv", "trajectory_column": "run", "state_columns": ["trajectory"]}}
+    config |= {"discovery": {"n_bootstrap": 0}, "tracking": {"log_model": False}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*integer column", category=UserWarning)  # labels logged as text
+        discover_equations(str(tmp_path / "c.yaml"))
+    (run,) = runs_of(mlflow_uri, "named")
+    assert "trajectory' = -0.5" in run.data.tags["result.equations"]
+    (dataset,) = [item.dataset for item in run.inputs.dataset_inputs]
+    assert [field["name"] for field in json.loads(dataset.schema)["mlflow_colspec"]] == ["t", "run", "trajectory"]
