@@ -219,7 +219,7 @@ def _run_kind(
 
     ``log``: the command's :class:`flows.library_log.LibraryLog`, re-installed once Prefect (which configures
     logging on import) is imported."""
-    from flows.console import BatchProgress
+    from flows.console import BatchProgress, StageProgress
     from flows.disk import check_free_space, check_writable, local_folders
     from flows.stores import check_local_stores
 
@@ -233,8 +233,8 @@ def _run_kind(
     _quiet_run_logs(verbose)
     if log is not None:
         log.install()
-    spinner = console.status(f"[bold]{name}[/]: {kind.doing}…")
-    with _interruptible(), BatchProgress(console, name, total) if kind.name == "batch" else spinner:
+    progress = BatchProgress(console, name, total) if kind.name == "batch" else StageProgress(console, name, kind.doing)
+    with _interruptible(), progress:
         outcome = start()
     code = kind.presenter()(outcome, console)
     if code:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import shlex
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from rich.table import Table
 
 __all__ = [
     "BatchProgress",
+    "StageProgress",
     "mlflow_run_links",
     "mlflow_ui_command",
     "show_batch",
@@ -225,4 +227,61 @@ class BatchProgress(logging.Handler):
         self.progress.stop()
         logger = logging.getLogger("deltaflow.batch")
         logger.removeHandler(self)
+        logger.propagate = True
+
+
+STAGE_TEXT = {
+    "load-data": "reading the data",
+    "differentiate": "smoothing and differentiating",
+    "discover": "discovering the model",
+    "publish-run": "logging to MLflow",
+    "load-samples": "reading the samples",
+    "analyze": "estimating the sensitivities",
+    "record-sensitivity": "recording the results",
+}
+"""What the progress line says while each stage (a Prefect task, by name) runs."""
+
+
+class StageProgress(logging.Handler):
+    """The run's stage and the time since it started: a live line on a terminal, one plain line per stage in a
+    log (``flows.runtime.STAGE_LOGGER`` records feed it)."""
+
+    def __init__(self, console: Console, name: str, doing: str) -> None:
+        super().__init__(logging.DEBUG)
+        self.console, self.name, self.started = console, name, time.monotonic()
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn(f"[bold]{escape(name)}[/]:"), TextColumn("{task.description}…"),
+            TimeElapsedColumn(), console=console, transient=True,
+        )  # fmt: skip
+        self.task = self.progress.add_task(f"starting: {doing}", total=None)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        stage = getattr(record, "stage", None)
+        if stage is None:
+            return
+        text = STAGE_TEXT.get(stage, stage)
+        if self.console.is_terminal:
+            self.progress.update(self.task, description=text)
+        else:
+            elapsed = time.monotonic() - self.started
+            self.console.print(f"{self.name}: {text}… ({elapsed:.0f} s)", highlight=False, markup=False)
+
+    def __enter__(self) -> StageProgress:
+        from flows.runtime import STAGE_LOGGER
+
+        logger = logging.getLogger(STAGE_LOGGER)
+        logger.addHandler(self)
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+        if self.console.is_terminal:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from flows.runtime import STAGE_LOGGER
+
+        self.progress.stop()
+        logger = logging.getLogger(STAGE_LOGGER)
+        logger.removeHandler(self)
+        logger.setLevel(logging.NOTSET)
         logger.propagate = True

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +25,9 @@ from flows.parameters import compact_parameters
 from flows.settings import prefect_home, prepare_environment
 from pipeline.errors import DeltaflowError
 
-__all__ = ["PreparedFlow", "deltaflow_flow", "prepare_run", "retry_on_io_error", "run_stage", "start_temporary_server"]
+__all__ = [
+    "STAGE_LOGGER",
+    "PreparedFlow", "deltaflow_flow", "prepare_run", "retry_on_io_error", "run_stage", "start_temporary_server"]
 
 R = TypeVar("R")
 
@@ -96,6 +99,11 @@ def deltaflow_flow(name: str) -> Callable[[Callable[..., R]], PreparedFlow]:
     return wrap
 
 
+STAGE_LOGGER = "deltaflow.stage"
+"""Each stage's start is a DEBUG record of this logger with the stage's name (attribute ``stage``): the CLI shows it
+as progress (:class:`flows.console.StageProgress`)."""
+
+
 def run_stage(stage: Task, *args: Any) -> tuple[Any, bool]:
     """Run ``stage(*args)``; returns (its result, whether the result came from Prefect's cache).
 
@@ -103,6 +111,7 @@ def run_stage(stage: Task, *args: Any) -> tuple[Any, bool]:
     in the Prefect UI. Elsewhere it is called as the plain function (``stage.fn``), never cached.
     An error of the stage propagates unchanged.
     """
+    logging.getLogger(STAGE_LOGGER).debug("stage %s", stage.name, extra={"stage": stage.name})
     if FlowRunContext.get() is None or TaskRunContext.get() is not None:
         return stage.fn(*args), False
     state = stage(*args, return_state=True)
