@@ -92,6 +92,37 @@ def _print_tracking(console: Console, outcome: Any) -> None:
         )
 
 
+METRIC_MEANINGS = {
+    "derivative_r2": "R² against the smoothed derivatives",
+    "trajectory_r2": "R² of the simulation against the record",
+    "trajectory_r2_short": "the same over each trajectory's first 20 %",
+    "forecast_horizon": "time the simulation follows the record",
+    "trajectory_r2_heldout": "R² on the last 20 %, refitted on the rest",
+    "complexity": "terms in the model",
+    "aicc": "lower is better, on the same data only",
+}
+"""The metrics the CLI's summary shows, in order, and what each says."""
+COEFFICIENT_ROWS = 30
+"""Coefficients printed in the summary; a longer model's are in the run's coefficients.csv."""
+
+
+def _print_coefficients(console: Console, result: Any) -> None:
+    """The model's coefficients with their 95 % intervals (when bagged), up to :data:`COEFFICIENT_ROWS` rows."""
+    rows = result.coefficient_table()
+    intervals = any("ci_low" in row for row in rows)
+    columns = ["state", "term", "coefficient", *(["95 % interval"] if intervals else [])]
+    table = _table(None, columns, left=("state", "term"))
+    for row in rows[:COEFFICIENT_ROWS]:
+        cells = [escape(str(row["state"])), escape(str(row["term"])), f"{row['coefficient']:.4g}"]
+        if intervals:
+            cells.append(f"{row['ci_low']:.4g} to {row['ci_high']:.4g}" if "ci_low" in row else "")
+        table.add_row(*cells)
+    if rows:
+        console.print(table)
+    if len(rows) > COEFFICIENT_ROWS:
+        console.print(f"  ... {len(rows) - COEFFICIENT_ROWS} more coefficients in the run's coefficients.csv")
+
+
 def show_discovery(outcome: Any, console: Console) -> int:
     """The equations, the key metrics and where the run was logged."""
     result = outcome.result
@@ -103,18 +134,12 @@ def show_discovery(outcome: Any, console: Console) -> int:
     if axis is not None:
         time = axis.describe(outcome.config.data.time_column)
         console.print(f"  time: {time}; rates are per {axis.unit}", highlight=False)
-    table = _table(None, ["metric", "value"], left=("metric",))
-    for key in (
-        "derivative_r2",
-        "trajectory_r2",
-        "trajectory_r2_short",
-        "forecast_horizon",
-        "trajectory_r2_heldout",
-        "complexity",
-        "aicc",
-    ):
+    _print_coefficients(console, result)
+    table = _table(None, ["metric", "value", "meaning"], left=("metric", "meaning"))
+    for key, meaning in METRIC_MEANINGS.items():
         if key in result.metrics:
-            table.add_row(key, f"{result.metrics[key]:.4g}")
+            unit = f" {axis.unit}" if key == "forecast_horizon" and axis is not None else ""  # else: the time column's
+            table.add_row(key, f"{result.metrics[key]:.4g}{unit}", meaning)
     console.print(table)
     if "simulation_error" in result.chosen:
         console.print(f"[yellow]note:[/] {result.chosen['simulation_error']}")
