@@ -109,7 +109,8 @@ class LibraryConfig(_Strict):
     functions: list[FunctionFamily] | Literal["auto"] = Field(
         default="auto",
         description="Function terms of each state added to the polynomials (saturation is x/(1+x), hill x^2/(1+x^2),"
-        " inhibition x/(1+x^2); listed exp, saturation, hill and inhibition take their scale from the data);"
+        " inhibition x/(1+x^2), sigmoid 1/(1+exp(-x)); listed exp, saturation, hill, inhibition and sigmoid take"
+        " their scale (and the sigmoid its center) from the data);"
         " 'auto' tries"
         " sin, cos, exp, log and saturation where the data make them well defined, exp(r x) and x/(K+x) at a rate"
         " chosen from the data and x/(K+x) also times another state, adopted only where they beat the polynomials;"

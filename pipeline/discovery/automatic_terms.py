@@ -6,8 +6,8 @@ x/(K + x)) is tried at one rate r, f(r · x_j), chosen from the data: among r = 
 state's largest value, the one whose term best explains what the library's polynomial terms leave of the
 derivatives (the largest squared partial correlation with one state's derivative beyond them). The saturation
 is also tried as products x_k · x_j/(K + x_j) with the other states. The judge then decides, as for every
-candidate term, whether the law needs it. Families a config lists take their scale from the data the same way
-(:func:`listed_rates`).
+candidate term, whether the law needs it. Families a config lists take their scale from the data the same way,
+then refined continuously, and the sigmoid its center too (:func:`listed_scales`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from scipy.optimize import minimize
 
 from pipeline.discovery.library import FAMILIES, FunctionTerm
 
-__all__ = ["AUTO_FAMILIES", "DOMAINS", "RELATIVE_RATES", "automatic_function_terms", "listed_rates"]
+__all__ = [
+    "AUTO_FAMILIES", "CENTERED_RATES", "DOMAINS", "RELATIVE_RATES", "Scale", "automatic_function_terms", "listed_scales"
+]  # fmt: skip
 
 DOMAINS: dict[str, Callable[[np.ndarray], bool]] = {
     # family: a test of its argument's values in the data's units: finite and well conditioned there (no pole, no
@@ -30,6 +33,7 @@ DOMAINS: dict[str, Callable[[np.ndarray], bool]] = {
     "saturation": lambda v: float(np.min(v)) > -0.9,
     "hill": lambda v: True,
     "inhibition": lambda v: True,
+    "sigmoid": lambda v: True,
 }
 """Where each family with a domain test is defined well, as a test of its argument's values."""
 AUTO_FAMILIES = ("sin", "cos", "exp", "log", "saturation")
@@ -46,6 +50,15 @@ RELATIVE_RATES: dict[str, tuple[float, ...]] = {
     "inhibition": (0.25, 0.5, 1.0, 2.0, 4.0, 8.0),  # K x/(K^2 + x^2), peak at x = K = 1/r: the same range
 }
 """The families whose inner rate is chosen from the data, and the grid it is chosen on (r = 1 is tried first)."""
+CENTERED_RATES: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
+    # family: (rates r as multiples of 1 / (the state's range), centers c as quantiles of its values); the term is
+    # f(r (x - c)): a logistic whose rise (12 % to 88 %) spans the whole range (r = 4/range) to a sixteenth of it,
+    # centred at a decile of the values
+    "sigmoid": ((4.0, 8.0, 16.0, 32.0, 64.0), (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),
+}
+"""The families with a center as well as a rate, both chosen from the data on this grid."""
+REFINE_ITERATIONS = 200
+"""Nelder-Mead iterations refining a listed family's scale (:func:`_refined_scale`)."""
 SAME_RATE = 0.1
 """For a listed family, grid rates within this relative distance of r = 1 are left out: the same term as r = 1."""
 COMBINED_FAMILIES = frozenset({"saturation"})
@@ -64,27 +77,43 @@ def _polynomial_like(values: np.ndarray, state: np.ndarray) -> bool:
     return bool(np.sqrt(np.mean(residual**2)) <= POLYNOMIAL_LIKE * (np.sqrt(np.mean(values**2)) or 1.0))
 
 
-def _usable(family: str, rate: float, *, values: np.ndarray, new: bool = True) -> bool:
-    """Whether f(rate · values) is defined well on a state's ``values`` (n,) and, if it must be ``new``, is not a
+Scale = tuple[float, float]
+"""A function term's (rate r, center c): the term is f(r · (x − c))."""
+
+
+def _usable(family: str, scale: Scale, *, values: np.ndarray, new: bool = True) -> bool:
+    """Whether f(r · (values − c)) is defined well on a state's ``values`` (n,) and, if it must be ``new``, is not a
     cubic there."""
-    argument = rate * values
+    rate, center = scale
+    argument = rate * (values - center)
     if not DOMAINS[family](argument):
         return False
     term = FAMILIES[family][0](argument)
     return bool(np.all(np.isfinite(term))) and not (new and _polynomial_like(term, values))
 
 
-def _usable_rates(family: str, values: np.ndarray, *, listed: bool = False) -> list[float]:
-    """The rates of 1 and the family's grid (:data:`RELATIVE_RATES`, relative to the largest |value|) at which
-    f(r x) is defined well on a state's ``values`` (n,) and is not a cubic there (:func:`_usable`); for a
-    ``listed`` family, r = 1 (the family as the config names it) even where it is cubic-like, and no grid rate
-    within :data:`SAME_RATE` of it (the same term, which a config's reader would not expect to see as 0.998)."""
+def _grid(family: str, values: np.ndarray) -> list[Scale]:
+    """The family's grid of scales on a state's ``values`` (n,): :data:`RELATIVE_RATES` (center 0) or
+    :data:`CENTERED_RATES`."""
+    if family in CENTERED_RATES:
+        multiples, quantiles = CENTERED_RATES[family]
+        spread = float(np.ptp(values)) or 1.0
+        centers = np.quantile(values, quantiles)
+        return [(m / spread, float(c)) for m in multiples for c in centers]
     largest = float(np.max(np.abs(values))) or 1.0
-    grid = [c / largest for c in RELATIVE_RATES.get(family, ())]
-    first = [1.0] if _usable(family, 1.0, values=values, new=not listed) else []
+    return [(c / largest, 0.0) for c in RELATIVE_RATES.get(family, ())]
+
+
+def _usable_scales(family: str, values: np.ndarray, *, listed: bool = False) -> list[Scale]:
+    """(1, 0) and the family's grid (:func:`_grid`) where f(r (x − c)) is defined well on a state's ``values`` (n,)
+    and is not a cubic there (:func:`_usable`); for a ``listed`` family, (1, 0) (the family as the config names it)
+    even where it is cubic-like, and no grid rate within :data:`SAME_RATE` of it (the same term, which a config's
+    reader would not expect to see as 0.998)."""
+    grid = _grid(family, values)
+    first = [(1.0, 0.0)] if _usable(family, (1.0, 0.0), values=values, new=not listed) else []
     if listed and first:
-        grid = [r for r in grid if abs(r - 1.0) > SAME_RATE]
-    return first + [r for r in grid if _usable(family, r, values=values)]
+        grid = [(r, c) for r, c in grid if c != 0.0 or abs(r - 1.0) > SAME_RATE]
+    return first + [scale for scale in grid if _usable(family, scale, values=values)]
 
 
 def _unexplained(basis: np.ndarray, columns: np.ndarray) -> np.ndarray:
@@ -104,25 +133,26 @@ def _profile(candidates: np.ndarray, basis: np.ndarray, derivatives: np.ndarray)
     return squared.max(axis=1)
 
 
-def _best_rate(
+def _best_scale(
     family: str,
-    usable: list[float],
+    usable: list[Scale],
     j: int,
     others: list[int],
     states: np.ndarray,
     basis: np.ndarray,
     derivatives: np.ndarray,
-) -> float:
-    """The rate among ``usable`` whose term f(r x_j), or a product x_k f(r x_j) with a state k of ``others``,
-    best explains the ``derivatives`` beyond the ``basis`` (:func:`_profile`); the first on ties.
+) -> Scale:
+    """The scale among ``usable`` whose term f(r (x_j − c)), or a product x_k f(r (x_j − c)) with a state k of
+    ``others``, best explains the ``derivatives`` beyond the ``basis`` (:func:`_profile`); the first on ties.
 
     The grid is not refined continuously: a rate fitted closer to what the polynomials leave of the smoothed
     derivatives let function terms mimic polynomial laws more often (on the tuning half, 5 % noise: 46 -> 43
     successes)."""
     if len(usable) == 1:
         return usable[0]
-    values = FAMILIES[family][0](np.multiply.outer(states[:, j], usable))  # (n, rates)
-    products = values[:, :, None] * states[:, None, others]  # (n, rates, others)
+    rates, centers = (np.array(values) for values in zip(*usable))
+    values = FAMILIES[family][0](rates * (states[:, j : j + 1] - centers))  # (n, scales)
+    products = values[:, :, None] * states[:, None, others]  # (n, scales, others)
     columns = np.concatenate([values[:, :, None], products], axis=2).reshape(len(states), -1)
     scores = _profile(columns, basis, derivatives).reshape(len(usable), len(others) + 1)
     return usable[int(np.argmax(scores.max(axis=1)))]
@@ -130,63 +160,97 @@ def _best_rate(
 
 def automatic_function_terms(
     domain: np.ndarray, states: np.ndarray, derivatives: np.ndarray, polynomials: np.ndarray
-) -> tuple[tuple[FunctionTerm, ...], tuple[float, ...]]:
-    """The terms f(r · x_j) of :data:`AUTO_FAMILIES` worth trying (and x_k · f(r · x_j), k ≠ j, for
-    :data:`COMBINED_FAMILIES`), and their rates r.
+) -> tuple[tuple[FunctionTerm, ...], tuple[Scale, ...]]:
+    """The terms f(r · (x_j − c)) of :data:`AUTO_FAMILIES` worth trying (and x_k · f(r · (x_j − c)), k ≠ j, for
+    :data:`COMBINED_FAMILIES`), and their scales (r, c).
 
     Args:
         domain: states (n0, d) in the data's units where every term must be defined (data and smoothed).
         states: smoothed states (n, d) in the data's units, rows matching ``derivatives``.
         derivatives: their time derivatives (n, d), in any units.
-        polynomials: the library's polynomial terms at those rows (n, q): a rate is chosen by what its term
+        polynomials: the library's polynomial terms at those rows (n, q): a scale is chosen by what its term
             explains beyond them.
 
     Returns:
-        The terms (family, j) or (family, j, k) and one rate each (1 for a family without a scale).
+        The terms (family, j) or (family, j, k) and one scale each ((1, 0) for a family without one).
     """
     terms: list[FunctionTerm] = []
-    rates: list[float] = []
+    scales: list[Scale] = []
     basis = np.linalg.qr(polynomials)[0]
     d = domain.shape[1]
     with np.errstate(all="ignore"):
         for family in AUTO_FAMILIES:
             for j in range(d):
-                usable = _usable_rates(family, domain[:, j])
+                usable = _usable_scales(family, domain[:, j])
                 if not usable:
                     continue
                 others = [k for k in range(d) if k != j] if family in COMBINED_FAMILIES else []
-                rate = _best_rate(family, usable, j, others, states, basis, derivatives)
+                scale = _best_scale(family, usable, j, others, states, basis, derivatives)
                 for term in [(family, j)] + [(family, j, k) for k in others]:
                     terms.append(term)
-                    rates.append(rate)
-    return tuple(terms), tuple(rates)
+                    scales.append(scale)
+    return tuple(terms), tuple(scales)
 
 
-def listed_rates(
+def listed_scales(
     families: Sequence[str],
     combined: bool,
     domain: np.ndarray,
     states: np.ndarray,
     derivatives: np.ndarray,
     polynomials: np.ndarray,
-) -> dict[tuple[str, int], float]:
-    """The rate of each listed family with a scale (:data:`RELATIVE_RATES`) on each state j, chosen from the data
-    as for the automatic terms (:func:`_best_rate`; with ``combined``, also by the products x_k · f(r x_j)), with
-    r = 1 tried even where the term is cubic-like (the config asks for the family as named); 1 where no rate is
-    usable.
-    Arguments as for :func:`automatic_function_terms`; the ``polynomials`` the caller passes set what a term must
-    explain beyond.
+) -> dict[tuple[str, int], Scale]:
+    """The scale (r, c) of each listed family with one (:data:`RELATIVE_RATES`, :data:`CENTERED_RATES`) on each
+    state j, chosen from the data as for the automatic terms (:func:`_best_scale`; with ``combined``, also by the
+    products x_k · f(r (x_j − c))), with (1, 0) tried even where the term is cubic-like (the config asks for the
+    family as named); (1, 0) where no scale is usable. Arguments as for :func:`automatic_function_terms`; the
+    ``polynomials`` the caller passes set what a term must explain beyond.
 
     Returns:
-        {(family, j): rate}; a product x_k · f(x_j) takes the rate of (family, j).
+        {(family, j): (rate, center)}; a product x_k · f(x_j) takes the scale of (family, j).
     """
     basis = np.linalg.qr(polynomials)[0]
     d = domain.shape[1]
-    rates: dict[tuple[str, int], float] = {}
+    scales: dict[tuple[str, int], Scale] = {}
     with np.errstate(all="ignore"):
-        for family in (family for family in families if family in RELATIVE_RATES):
+        for family in (family for family in families if family in RELATIVE_RATES or family in CENTERED_RATES):
             for j in range(d):
-                usable = _usable_rates(family, domain[:, j], listed=True) or [1.0]
+                usable = _usable_scales(family, domain[:, j], listed=True) or [(1.0, 0.0)]
                 others = [k for k in range(d) if k != j] if combined else []
-                rates[(family, j)] = _best_rate(family, usable, j, others, states, basis, derivatives)
-    return rates
+                best = _best_scale(family, usable, j, others, states, basis, derivatives)
+                scales[(family, j)] = _refined_scale(family, best, j, others, states, basis, derivatives)
+    return scales
+
+
+def _refined_scale(
+    family: str, start: Scale, j: int, others: list[int], states: np.ndarray, basis: np.ndarray, derivatives: np.ndarray
+) -> Scale:
+    """``start`` refined continuously (Nelder-Mead on log r, and c for a centered family) to the scale whose term
+    best explains the derivatives beyond the basis, as :func:`_best_scale` scores it; ``start`` when that is no
+    better or the term is not defined there. For listed families only: for the automatic ones a continuous rate let
+    function terms mimic polynomial laws (:func:`_best_scale`), but a config that lists a family asks for it."""
+    centered = family in CENTERED_RATES
+    if start == (1.0, 0.0) or start[0] <= 0.0:
+        return start  # the family as the config names it, or a negative exp rate: kept as chosen
+
+    def scale_of(point: np.ndarray) -> Scale:
+        return float(np.exp(point[0])), float(point[1]) if centered else start[1]
+
+    def loss(point: np.ndarray) -> float:
+        scale = scale_of(point)
+        if not _usable(family, scale, values=states[:, j], new=False):
+            return 1.0
+        return -float(_best_scale_score(family, scale, j, others, states, basis, derivatives))
+
+    x0 = np.array([np.log(start[0]), start[1]] if centered else [np.log(start[0])])
+    found = minimize(loss, x0, method="Nelder-Mead", options={"maxiter": REFINE_ITERATIONS, "xatol": 1e-4})
+    return scale_of(found.x) if found.fun < loss(x0) else start
+
+
+def _best_scale_score(
+    family: str, scale: Scale, j: int, others: list[int], states: np.ndarray, basis: np.ndarray, derivatives: np.ndarray
+) -> float:
+    """The score :func:`_best_scale` ranks one ``scale`` by."""
+    values = FAMILIES[family][0](scale[0] * (states[:, j : j + 1] - scale[1]))  # (n, 1)
+    columns = np.concatenate([values, values * states[:, others]], axis=1)
+    return float(_profile(columns, basis, derivatives).max())

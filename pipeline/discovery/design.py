@@ -14,7 +14,7 @@ import numpy as np
 from scipy.integrate import cumulative_trapezoid
 
 from pipeline.differentiation import DerivativeResult
-from pipeline.discovery.automatic_terms import automatic_function_terms, listed_rates
+from pipeline.discovery.automatic_terms import Scale, automatic_function_terms, listed_scales
 from pipeline.discovery.library import FunctionTerm, Library, evaluate_terms
 from pipeline.discovery.sindy import build_library
 from pipeline.discovery.trajectories import Trajectories
@@ -109,7 +109,7 @@ def _rate_inputs(
     variable_scale: np.ndarray | None,
     powers: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """What function terms' rates are chosen from (:mod:`~pipeline.discovery.automatic_terms`), in the data's
+    """What function terms' scales are chosen from (:mod:`~pipeline.discovery.automatic_terms`), in the data's
     units: the domain (data and ``smoothed`` states: the library is evaluated on the smoothed states, so a family's
     domain must hold there as on the data), the smoothed states (n, d), their derivatives (n, d) stacked over
     ``derivatives``, and the library's polynomial terms in the states there."""
@@ -130,9 +130,9 @@ def _design_library(
     """The library ``spec`` describes up to ``top_degree``, with the listed families' scales and the automatic
     function terms chosen from the ``smoothed`` states (n, d) and the ``derivatives``; and those automatic terms
     (none when the data cannot afford them)."""
-    scales: dict[tuple[str, int], float] = {}
+    scales: dict[tuple[str, int], Scale] = {}
 
-    def library_with(terms: tuple[FunctionTerm, ...], term_rates: tuple[float, ...]) -> Library:
+    def library_with(terms: tuple[FunctionTerm, ...], term_scales: tuple[Scale, ...]) -> Library:
         return build_library(
             data.names + data.controls,
             degree=top_degree,
@@ -140,22 +140,22 @@ def _design_library(
             functions=spec.all_functions,
             combinations=spec.combinations,
             extra_terms=terms,
-            extra_rates=term_rates,
+            extra_scales=term_scales,
             scales=scales,
         )
 
     base = library_with((), ())
     automatic: tuple[FunctionTerm, ...] = ()
-    rates: tuple[float, ...] = ()
+    found_scales: tuple[Scale, ...] = ()
     if spec.functions == "auto":
         found = automatic_function_terms(*_rate_inputs(data, derivatives, smoothed, variable_scale, base.powers))
         kept = [k for k, term in enumerate(found[0]) if term[0] not in spec.all_functions]  # a listed harmonic
-        automatic, rates = tuple(found[0][k] for k in kept), tuple(found[1][k] for k in kept)
+        automatic, found_scales = tuple(found[0][k] for k in kept), tuple(found[1][k] for k in kept)
     elif base.functions:  # listed families with a scale take it from what they explain beyond 1 and the states
         inputs = _rate_inputs(data, derivatives, smoothed, variable_scale, base.powers[base.powers.sum(axis=1) <= 1])
-        scales.update(listed_rates(spec.all_functions, spec.combinations, *inputs))
+        scales.update(listed_scales(spec.all_functions, spec.combinations, *inputs))
         base = library_with((), ())
-    library = library_with(automatic, rates) if automatic else base
+    library = library_with(automatic, found_scales) if automatic else base
     if automatic and sum(data.lengths) <= library.size + 1:  # the data cannot afford them
         automatic, library = (), base
     if library.functions and variable_scale is not None:

@@ -25,6 +25,11 @@ __all__ = [
 FunctionTerm = tuple[str, int] | tuple[str, int, int]
 """(family, j) is f(x_j); (family, j, k) is the product x_k · f(x_j)."""
 
+def _logistic(v: np.ndarray) -> np.ndarray:
+    """The logistic 1/(1 + e^-v), as 0.5 (1 + tanh(v/2)): the same values without exp's overflow at large |v|."""
+    return 0.5 * (1.0 + np.tanh(0.5 * v))
+
+
 FAMILIES: dict[str, tuple[Any, str, str, str]] = {
     # family: (numpy function, text pattern, LaTeX pattern, sympy pattern); {s} is the state name
     "sin": (np.sin, "sin({s})", r"\sin({s})", "sin({s})"),
@@ -35,6 +40,7 @@ FAMILIES: dict[str, tuple[Any, str, str, str]] = {
     "saturation": (lambda v: v / (1.0 + v), "{s}/(1+{s})", r"\frac{{{s}}}{{1+{s}}}", "{s}/(1 + {s})"),
     "hill": (lambda v: v * v / (1.0 + v * v), "{s}^2/(1+{s}^2)", r"\frac{{{s}^2}}{{1+{s}^2}}", "{s}**2/(1 + {s}**2)"),
     "inhibition": (lambda v: v / (1.0 + v * v), "{s}/(1+{s}^2)", r"\frac{{{s}}}{{1+{s}^2}}", "{s}/(1 + {s}**2)"),
+    "sigmoid": (lambda v: _logistic(v), "1/(1+exp(-{s}))", r"\frac{{1}}{{1+e^{{-{s}}}}}", "1/(1 + exp(-{s}))"),
 }
 FUNCTION_FAMILIES = tuple(FAMILIES)
 """The families a config may name in ``discovery.library.functions`` (Fourier harmonics have their own field)."""
@@ -74,9 +80,21 @@ RATED_PATTERNS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _function_text(family: str, name: str, rate: float, style: str) -> str:
-    """f(r · name) in ``style`` (text, latex, sympy)."""
+def _shifted(name: str, center: float, style: str) -> str:
+    """``name`` − ``center`` in ``style``, parenthesised; ``name`` itself when the center is 0."""
+    if center == 0.0:
+        return name
+    value = repr(abs(center)) if style == "sympy" else f"{abs(center):.4g}"
+    return f"({name} {'-' if center > 0 else '+'} {value})"
+
+
+def _function_text(family: str, name: str, rate: float, style: str, center: float = 0.0) -> str:
+    """f(r · (name − center)) in ``style`` (text, latex, sympy)."""
     column = {"text": 0, "latex": 1, "sympy": 2}[style]
+    name = _shifted(name, center, style)
+    if rate != 1.0 and family == "sigmoid":  # 1/(1 + exp(-(x - c)/w)), w = 1/r the width of its rise
+        width = repr(1.0 / rate) if style == "sympy" else f"{1.0 / rate:.4g}"
+        return FAMILIES[family][column + 1].format(s=f"{name}/{width}")
     if rate != 1.0 and family in RATED_PATTERNS:
         inverse = 1.0 / rate
         return RATED_PATTERNS[family][column].format(s=name, K=repr(inverse) if style == "sympy" else f"{inverse:.4g}")
@@ -122,21 +140,32 @@ class Library:
     functions: tuple[FunctionTerm, ...] = ()
     argument_scale: np.ndarray | None = None
     rates: tuple[float, ...] = ()
+    centers: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.rates and len(self.rates) != len(self.functions):
-            raise ValueError(f"{len(self.rates)} rates for {len(self.functions)} function terms")
+        for name, values in (("rates", self.rates), ("centers", self.centers)):
+            if values and len(values) != len(self.functions):
+                raise ValueError(f"{len(values)} {name} for {len(self.functions)} function terms")
 
     def rate(self, k: int) -> float:
         """The inner rate of function term ``k`` (1 unless set)."""
         return float(self.rates[k]) if self.rates else 1.0
 
+    def center(self, k: int) -> float:
+        """The center of function term ``k`` in the data's units (0 unless set): the term is f(r · (x_j − c))."""
+        return float(self.centers[k]) if self.centers else 0.0
+
+    def term_offsets(self) -> np.ndarray:
+        """Each function term's r · c (p_functions,): its argument is r · x_j − r · c."""
+        return np.array([self.rate(k) * self.center(k) for k in range(len(self.functions))])
+
     def term_arguments(self, x: np.ndarray) -> np.ndarray:
-        """Each function term's argument r · x_j in the data's own units, at states ``x`` (n, d) → (n, p_functions)."""
+        """Each function term's argument r · (x_j − c) in the data's own units, at states ``x`` (n, d)
+        → (n, p_functions)."""
         columns = [term[1] for term in self.functions]
         scale = np.ones(len(self.names)) if self.argument_scale is None else np.asarray(self.argument_scale, float)
         rates = np.array([self.rate(k) for k in range(len(self.functions))])
-        return x[:, columns] * (scale[columns] * rates)
+        return x[:, columns] * (scale[columns] * rates) - self.term_offsets()
 
     @property
     def size(self) -> int:
@@ -152,7 +181,7 @@ class Library:
         out = [_monomial_text(p, self.names, style) for p in self.powers]
         joiner = {"text": " ", "latex": " ", "sympy": "*"}[style]
         for k, (family, j, *multiplier) in enumerate(self.functions):
-            text = _function_text(family, self.names[j], self.rate(k), style)
+            text = _function_text(family, self.names[j], self.rate(k), style, self.center(k))
             out.append(joiner.join([self.names[multiplier[0]], text]) if multiplier else text)
         return out
 
@@ -190,7 +219,8 @@ class Library:
         """JSON-safe description."""
         functions = [list(f) for f in self.functions]
         out = {"names": list(self.names), "powers": self.powers.tolist(), "functions": functions}
-        return out | ({"rates": [float(r) for r in self.rates]} if self.rates else {})
+        out |= {"rates": [float(r) for r in self.rates]} if self.rates else {}
+        return out | ({"centers": [float(c) for c in self.centers]} if self.centers else {})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Library:
@@ -199,4 +229,5 @@ class Library:
         powers = np.asarray(data["powers"], dtype=int).reshape(-1, len(names))
         functions = tuple((str(f[0]), *(int(v) for v in f[1:])) for f in data.get("functions", []))
         rates = tuple(float(r) for r in data.get("rates", []))
-        return cls(names, powers, functions, rates=rates)  # type: ignore[arg-type]
+        centers = tuple(float(c) for c in data.get("centers", []))
+        return cls(names, powers, functions, rates=rates, centers=centers)  # type: ignore[arg-type]

@@ -93,6 +93,7 @@ def _compiled_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
     columns = np.array([term[1] for term in terms])
     scale = np.ones(len(library.names)) if library.argument_scale is None else library.argument_scale
     column_scale = np.asarray(scale, dtype=float)[columns] * np.array([library.rate(k) for k in order])
+    offsets = library.term_offsets()[order]  # r · c: a centered term's argument is r x − r c
     slices: list[tuple[Callable[[np.ndarray], np.ndarray], slice]] = []
     for family in dict.fromkeys(term[0] for term in terms):
         members = [k for k, term in enumerate(terms) if term[0] == family]
@@ -104,7 +105,7 @@ def _compiled_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
     def evaluate(states: np.ndarray) -> np.ndarray:
         values = np.empty(states.shape[:-1] + (size,))
         values[..., :n_powers] = monomials(states)
-        arguments = states[..., columns] * column_scale
+        arguments = states[..., columns] * column_scale - offsets
         functions = np.empty_like(arguments)
         for function, where in slices:
             functions[..., where] = function(arguments[..., where])
@@ -223,6 +224,7 @@ def _active_terms(coefficients: np.ndarray, library: Library) -> tuple[Library, 
         tuple(library.functions[k] for k in functions),
         library.argument_scale,
         tuple(library.rates[k] for k in functions) if library.rates else (),
+        tuple(library.centers[k] for k in functions) if library.centers else (),
     )
     return reduced, coefficients[:, active]
 

@@ -25,16 +25,16 @@ def build_library(
     functions: Sequence[str] = (),
     combinations: bool = False,
     extra_terms: Sequence[FunctionTerm] = (),
-    extra_rates: Sequence[float] = (),
-    scales: Mapping[tuple[str, int], float] | None = None,
+    extra_scales: Sequence[tuple[float, float]] = (),
+    scales: Mapping[tuple[str, int], tuple[float, float]] | None = None,
 ) -> Library:
     """pysindy's polynomial library over the states ``names``, plus function terms of each state.
 
     The exponents (and so the term order and names, ``"1"``, ``"u"``, ``"u v"``, ``"u^2"``)
-    are pysindy's; the function families (``sin``, ``cos``, ``exp``, ``inverse``) follow, at the rates ``scales``
-    gives (family, state index) (1 elsewhere), then ``extra_terms`` (family, state index) at their ``extra_rates``
-    (one each, or none for all 1; see :attr:`Library.rates`), and with ``combinations`` every product x_k · f(x_j)
-    at the rate of f(x_j).
+    are pysindy's; the function families (``sin``, ``cos``, ``exp``, ``inverse``) follow, at the (rate, center)
+    ``scales`` gives (family, state index) ((1, 0) elsewhere), then ``extra_terms`` (family, state index) at their
+    ``extra_scales`` (one each, or none for all (1, 0); see :attr:`Library.rates`, :attr:`Library.centers`), and
+    with ``combinations`` every product x_k · f(x_j) at the scale of f(x_j).
     """
     polynomial = ps.PolynomialLibrary(degree=degree, include_bias=include_bias)
     try:
@@ -45,17 +45,21 @@ def build_library(
     d = len(names)
     scales = scales or {}
     extra: list[FunctionTerm] = [(family, j) for family in functions for j in range(d)]
-    rates = [scales.get(term, 1.0) for term in extra]
-    given = dict(zip(extra_terms, extra_rates or [1.0] * len(extra_terms), strict=True))
-    for term, rate in given.items():
+    chosen = [scales.get(term, (1.0, 0.0)) for term in extra]
+    given = dict(zip(extra_terms, extra_scales or [(1.0, 0.0)] * len(extra_terms), strict=True))
+    for term, scale in given.items():
         if term not in extra:
             extra.append(term)
-            rates.append(rate)
+            chosen.append(scale)
     if combinations:
         products = [(family, j, k) for family in functions for j in range(d) for k in range(d)]
         extra += products
-        rates += [scales.get((family, j), 1.0) for family, j, _ in products]
-    return Library(tuple(names), powers, tuple(extra), rates=tuple(rates) if any(r != 1.0 for r in rates) else ())
+        chosen += [scales.get((family, j), (1.0, 0.0)) for family, j, _ in products]
+    rates, centers = tuple(float(r) for r, _ in chosen), tuple(float(c) for _, c in chosen)
+    return Library(
+        tuple(names), powers, tuple(extra),
+        rates=rates if any(r != 1.0 for r in rates) else (), centers=centers if any(centers) else (),
+    )  # fmt: skip
 
 
 def stlsq_support(theta: np.ndarray, y: np.ndarray, threshold: float) -> np.ndarray:

@@ -22,18 +22,18 @@ def test_the_saturation_constant_comes_from_the_data_not_from_their_unit() -> No
     # K = 0.4 (r = 2.5) is nearest r = 2 (K = 0.5); the profile must not settle on K = 1 (the data's unit)
     t, x = _record(lambda _t, v: -3.0 * v / (0.4 + v), [4.0], t_end=3.0)
     x_dot = np.gradient(x[:, 0], t)[:, None]
-    terms, rates = automatic_function_terms(x, x, x_dot, evaluate_terms(x, CUBIC))
-    chosen = dict(zip(terms, rates, strict=True))
-    assert chosen[("saturation", 0)] == 8.0 / 4.0
+    terms, scales = automatic_function_terms(x, x, x_dot, evaluate_terms(x, CUBIC))
+    chosen = dict(zip(terms, scales, strict=True))
+    assert chosen[("saturation", 0)] == (8.0 / 4.0, 0.0)
     assert set(RELATIVE_RATES) & set(AUTO_FAMILIES) <= {family for family, *_ in terms}
 
 
 def test_a_family_without_a_scale_keeps_rate_one_and_an_undefined_one_is_not_tried() -> None:
     t, x = _record(lambda _t, v: [v[1], -np.sin(v[0])], [-2.0, 0.5])  # pendulum: x takes negative values
     x_dot = np.gradient(x, t, axis=0)
-    terms, rates = automatic_function_terms(x, x, x_dot, evaluate_terms(x, np.array([[0, 0], [1, 0], [0, 1]])))
-    chosen = dict(zip(terms, rates, strict=True))
-    assert chosen[("sin", 0)] == 1.0 and chosen[("cos", 0)] == 1.0
+    terms, scales = automatic_function_terms(x, x, x_dot, evaluate_terms(x, np.array([[0, 0], [1, 0], [0, 1]])))
+    chosen = dict(zip(terms, scales, strict=True))
+    assert chosen[("sin", 0)] == (1.0, 0.0) and chosen[("cos", 0)] == (1.0, 0.0)
     assert ("log", 0) not in chosen  # log of a negative angle
 
 

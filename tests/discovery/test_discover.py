@@ -191,6 +191,24 @@ def test_a_listed_hill_family_takes_its_constant_from_the_data_not_from_their_un
     assert max(errors) < 0.02 * np.ptp(np.vstack(clean)), (result.equations, errors)
 
 
+def test_a_listed_sigmoid_takes_its_center_and_width_from_the_data() -> None:
+    # A firing-rate unit with a logistic gain: r' = 2/(1 + exp(-(r - 3)/0.5)) - 0.2 r, from four starts
+    def rhs(_t: float, x: np.ndarray) -> np.ndarray:
+        return 2.0 / (1 + np.exp(-(x - 3.0) / 0.5)) - 0.2 * x
+
+    starts = (1.0, 2.0, 3.5, 5.0)
+    ts, xs = trajectories(rhs, starts)
+    config = DiscoveryConfig(library={"degree": 1, "functions": ["sigmoid"]})
+    result = discover(ts, xs, feature_names=["r"], config=config)
+    ((rate, center),) = zip(result.library.rates, result.library.centers)
+    assert (1 / rate, center) == (pytest.approx(0.5, rel=0.1), pytest.approx(3.0, rel=0.05)), result.equations
+    assert result.terms()["r"]["r"] == pytest.approx(-0.2, rel=0.05)
+    _, clean = trajectories(rhs, starts, noise=0.0)
+    errors = [np.max(np.abs(result.simulate(x[0], t)[:, 0] - x[:, 0])) for t, x in zip(ts, clean)]
+    assert max(errors) < 0.01 * np.ptp(np.vstack(clean)), (result.equations, errors)
+    assert "1/(1+exp(-(r - " in result.equations[0]
+
+
 def test_inhibition_terms_find_substrate_inhibition() -> None:
     # Uptake inhibited by its own substrate (Lengyel-Epstein's x/(1 + x^2) form): x' = a - x - b x/(1 + x^2).
     def rhs(_t: float, x: np.ndarray) -> np.ndarray:

@@ -13,18 +13,23 @@ POWERS = np.array([[0, 0], [1, 0], [0, 1], [2, 1], [0, 3], [1, 1]])
 
 
 @pytest.mark.parametrize(
-    "functions, scale, rates",
+    "functions, scale, rates, centers",
     [
-        ((), None, ()),
-        ((("sin", 0), ("exp", 1, 0), ("saturation", 1), ("cos3", 1)), np.array([2.0, 0.5]), ()),
+        ((), None, (), ()),
+        ((("sin", 0), ("exp", 1, 0), ("saturation", 1), ("cos3", 1)), np.array([2.0, 0.5]), (), ()),
         # families interleaved, plain and combined terms of one family mixed: the evaluator reorders them by family
-        ((("exp", 0), ("sin", 1, 0), ("exp", 1, 1), ("sin", 0), ("cos", 1), ("exp", 1)), np.array([0.7, 3.0]), ()),
+        ((("exp", 0), ("sin", 1, 0), ("exp", 1, 1), ("sin", 0), ("cos", 1), ("exp", 1)), np.array([0.7, 3.0]), (), ()),
         # inner rates f(r x_j), one per term, reordered with their terms
-        ((("saturation", 0), ("exp", 1), ("saturation", 1, 0), ("exp", 0)), np.array([0.7, 3.0]), (4, -0.5, 0.2, 1)),
+        ((("saturation", 0), ("exp", 1), ("saturation", 1, 0), ("exp", 0)), np.array([0.7, 3.0]), (4, -0.5, 0.2, 1),
+         ()),
+        # centers f(r (x_j - c)), reordered with their terms
+        ((("sigmoid", 1), ("hill", 0), ("sigmoid", 0, 1)), np.array([0.7, 3.0]), (4, 0.5, 2), (0.3, 0.0, -1.0)),
     ],
 )
-def test_compiled_terms_equal_the_library_evaluator_on_one_state_and_on_a_batch(functions, scale, rates) -> None:
-    library = Library(("x", "y"), POWERS, functions, scale, rates)
+def test_compiled_terms_equal_the_library_evaluator_on_one_state_and_on_a_batch(
+    functions, scale, rates, centers
+) -> None:
+    library = Library(("x", "y"), POWERS, functions, scale, rates, centers)
     states = np.random.default_rng(0).uniform(-1.5, 1.5, size=(4, 3, 2))
     compiled = _compiled_terms(library)
     np.testing.assert_allclose(compiled(states), library.evaluate(states.reshape(-1, 2)).reshape(4, 3, -1), rtol=1e-14)
