@@ -150,9 +150,12 @@ def show_discovery(outcome: Any, console: Console) -> int:
 
 
 def show_sensitivity(outcome: Any, console: Console) -> int:
-    """Per output: mean gradient, mean |gradient|, first and total indices and rank of every feature."""
+    """The verdict, then per output: mean gradient, mean |gradient|, first and total indices and rank of every
+    feature; a key to the columns, the cautions and where the run was logged."""
     result = outcome.result
     console.rule(f"[bold]{outcome.config.name}[/]")
+    for line in getattr(outcome, "verdict", ()):
+        console.print(escape(line), highlight=False)
     for j, out in enumerate(result.outputs):
         columns = ["feature", "mean d/dx", "mean |d/dx|", "S1", "±95%", "ST", "±95%", "rank"]
         table = _table(f"sensitivity of {out}", columns, left=("feature",))
@@ -169,8 +172,28 @@ def show_sensitivity(outcome: Any, console: Console) -> int:
         if indices is not None and "clipped" in indices and indices["clipped"].any():
             console.print("  * an index estimated below 0 was set to 0", highlight=False)
         console.print(f"  estimator: {result.chosen[out]}", highlight=False, soft_wrap=True)
+    for line in _sensitivity_key(outcome):
+        console.print(f"  {line}", highlight=False)
+    for caution in getattr(outcome, "cautions", ()):
+        console.print(f"[yellow]caution:[/] {escape(caution)}", highlight=False)
     _print_tracking(console, outcome)
     return 0
+
+
+def _sensitivity_key(outcome: Any) -> list[str]:
+    """What the sensitivity table's columns mean, where its gradients were taken, and where the Hessians are."""
+    result = outcome.result
+    at = outcome.config.gradient.at
+    every = isinstance(at, str) and at == "samples"
+    where = "every sample" if every else f"the {len(result.points)} points of gradient.at"
+    lines = [
+        f"mean d/dx, mean |d/dx|: the gradient and its size, averaged over {where} (output units per feature unit)",
+        "S1: share of the output's variance due to the feature alone; ST: with all its interactions;"
+        " ±95%: half-width of the 95 % interval; rank: 1 = most influential by ST (S1 where ST is missing)",
+    ]
+    if result.hessians is not None:
+        lines.append("Hessians (second derivatives, mixed ones included) at each point: the run's hessians.csv")
+    return lines
 
 
 def _show_check(outcome: Any, console: Console, table: Table) -> int:
@@ -260,7 +283,7 @@ STAGE_TEXT = {
     "differentiate": "smoothing and differentiating",
     "discover": "discovering the model",
     "publish-run": "logging to MLflow",
-    "load-samples": "reading the samples",
+    "load-samples": "reading the samples, or loading and sampling the model",
     "analyze": "estimating the sensitivities",
     "record-sensitivity": "recording the results",
 }

@@ -13,7 +13,7 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.examples import load_model_or_example
+from flows.examples import EXAMPLES, load_model_or_example
 from flows.inputs import gradient_points
 from flows.kinds import resolve_config
 from flows.outbox import RunRecord
@@ -42,6 +42,8 @@ class SensitivityRun:
     experiment_id: str | None
     tracking_uri: str | None
     outbox: Path | None = None
+    verdict: tuple[str, ...] = ()
+    cautions: tuple[str, ...] = ()
 
     def summary_lines(self) -> tuple[str, ...]:
         """What a batch's summary shows for this run: the ranked indices per output."""
@@ -59,11 +61,46 @@ def _space(cfg: SensitivityConfig) -> InputSpace:
     return InputSpace(tuple(marginals))
 
 
+def check_signature(signature: Any, names: list[str], uri: str) -> None:
+    """Raise a :class:`ModelError` naming ``model.inputs`` when the model's ``signature`` (None: no check) names
+    inputs and ``names`` (the config's inputs) are not exactly those."""
+    schema = getattr(signature, "inputs", None)
+    if schema is None or not schema.has_input_names():
+        return
+    expected = list(schema.input_names())
+    missing, unknown = [n for n in expected if n not in names], [n for n in names if n not in expected]
+    if missing or unknown:
+        raise ModelError(
+            f"model.inputs: the model '{uri}' takes {expected} (its signature);"
+            + (f" missing {missing}" if missing else "")
+            + (";" if missing and unknown else "")
+            + (f" not inputs of the model: {unknown}" if unknown else "")
+        )
+
+
+def check_model(cfg: SensitivityConfig) -> None:
+    """What can be checked of a model-sampling config before its run starts, so that a wrong URI or wrong input
+    names start no MLflow run (the CLI calls it): the URI names a model in the store, and its signature, if it has
+    one, takes the configured inputs. A bundled example's URI is not checked: the run trains it on demand.
+
+    Raises:
+        ModelError: naming ``model.uri`` or ``model.inputs``.
+    """
+    if cfg.model is None:
+        return
+    registered, train = EXAMPLES.get(cfg.model.example, ("", None))
+    if train is not None and cfg.model.uri.startswith((f"models:/{registered}/", f"models:/{registered}@")):
+        return
+    info = Tracker().model_info(cfg.model.uri)
+    check_signature(info.signature, list(cfg.model.inputs), cfg.model.uri)
+
+
 class MlflowPredictor:
     """A loaded pyfunc model as a callable (m, d) -> (m,): inputs as a named DataFrame, one output picked."""
 
     def __init__(self, model: Any, names: list[str], output: str | None, uri: str) -> None:
         self.model, self.names, self.output, self.uri = model, names, output, uri
+        check_signature(getattr(getattr(model, "metadata", None), "signature", None), names, uri)
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         pred = self.model.predict(pd.DataFrame(X, columns=self.names))
@@ -219,7 +256,8 @@ def analyze_sensitivity(
         header = _report_header(cfg, record, tracker, frame, result)
         tracker.describe(lambda: run_stage(record_sensitivity, record, result, header))
     run_id, _, queued = publish(tracker, record)
-    return SensitivityRun(cfg, result, run_id, record.experiment_id, tracker.uri, queued)
+    verdict, cautions = header.verdict, header.cautions
+    return SensitivityRun(cfg, result, run_id, record.experiment_id, tracker.uri, queued, verdict, cautions)
 
 
 def index_summary(result: SensitivityResult) -> tuple[str, ...]:

@@ -552,6 +552,24 @@ class Tracker:
         except (MlflowException, OSError, ValueError) as exc:
             raise ModelError(f"model.uri '{uri}': cannot load a model from MLflow at {self.uri} ({exc})") from exc
 
+    def model_info(self, uri: str) -> Any:
+        """The model's ``mlflow.models.ModelInfo`` (its MLmodel file only, not the model): whether the URI names a
+        model in this store, and its signature.
+
+        Raises:
+            ModelError: the URI names no model, naming the URI.
+        """
+        import mlflow
+
+        mlflow.set_tracking_uri(self.uri)
+        mlflow.set_registry_uri(self.uri)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return mlflow.models.get_model_info(uri)
+        except (MlflowException, OSError, ValueError) as exc:
+            raise ModelError(f"model.uri '{uri}': no model there in MLflow at {self.uri} ({exc})") from exc
+
     def _artifact(self, write: Any, name: str) -> None:
         try:
             write()

@@ -323,6 +323,19 @@ PointsOrFile = Annotated[
 """A list of points (one list of values each), or a file holding them ('samples' only where allowed)."""
 
 
+def _equal_lengths(points: Any) -> Any:
+    """``points`` unchanged when they are not a list or all have as many values as the first; else a ValueError
+    naming the first that differs."""
+    if isinstance(points, list) and points:
+        for k, point in enumerate(points[1:], start=2):
+            if len(point) != len(points[0]):
+                raise ValueError(
+                    f"point {k} has {len(point)} values, point 1 has {len(points[0])}; each point needs one value per"
+                    " feature"
+                )
+    return points
+
+
 class GradientConfig(_Strict):
     """Local sensitivities: where and how gradients (and Hessians) are estimated."""
 
@@ -336,6 +349,8 @@ class GradientConfig(_Strict):
         " config file's folder. Large lists belong in a file.",
     )
     hessian: bool = Field(default=False, description="Also estimate Hessians (with mixed partials).")
+
+    _points = field_validator("at")(classmethod(lambda cls, value: _equal_lengths(value)))
 
 
 class IndicesConfig(_Strict):
@@ -427,6 +442,8 @@ class GradientCheckConfig(TrackedRunBase):
     )
     tolerance: float = Field(default=1e-5, gt=0.0, description="Largest accepted relative error.")
     data: None = None
+
+    _points = field_validator("points")(classmethod(lambda cls, value: _equal_lengths(value)))
 
     @model_validator(mode="after")
     def _consistent(self) -> GradientCheckConfig:

@@ -59,6 +59,12 @@ def test_a_field_of_several_forms_reports_one_problem_at_the_entry_that_is_wrong
     assert message.endswith("; or, as a whole: Input should be 'auto'") and "literal[" not in message
 
 
+def test_gradient_points_of_unequal_length_are_refused_naming_the_point() -> None:
+    config = {"name": "a", "kind": "sensitivity", "data": {"path": "d.csv", "outputs": ["y"]}}
+    with pytest.raises(ConfigError, match=r"field 'gradient.at': .*point 2 has 2 values, point 1 has 3"):
+        parse_config(config | {"gradient": {"at": [[0, 0, 0], [1, 1], [2, 2, 2]]}})
+
+
 def test_missing_field_and_non_mapping() -> None:
     with pytest.raises(ConfigError, match="missing required field 'data'"):
         parse_config({"name": "a"})

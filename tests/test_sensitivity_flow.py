@@ -79,6 +79,18 @@ def test_registered_sklearn_model_is_analysed_by_its_uri(mlflow_uri: str, tmp_pa
     top = table.sort_values("rank").index[0]
     assert f"{table.loc[top, 'ST']:.3f} ± {table.loc[top, 'ST_conf']:.3f}" in report
     assert report.count("data:image/png;base64,") == 2  # indices and gradients embedded
+    from flows.sensitivity import MlflowPredictor, check_model
+    from flows.tracking import Tracker
+    from pipeline.config import parse_config
+
+    names = list(raw["model"]["inputs"])
+    wrong = {**{n: raw["model"]["inputs"][n] for n in names[1:]}, "age_years": raw["model"]["inputs"][names[0]]}
+    message = rf"model.inputs: the model '{model_uri}' takes .*missing \['{names[0]}'\]; not inputs .*\['age_years'\]"
+    with pytest.raises(ModelError, match=message):  # from the signature, before any prediction
+        model = {key: value for key, value in raw["model"].items() if key != "example"}  # trained: check it
+        check_model(parse_config({**raw, "model": {**model, "inputs": wrong}}))
+    with pytest.raises(ModelError, match=message):
+        MlflowPredictor(Tracker().load_model(model_uri), list(wrong), None, model_uri)
 
 
 def test_missing_model_uri_is_a_typed_error_and_a_failed_run(mlflow_uri: str, tmp_path: Path) -> None:
@@ -91,8 +103,14 @@ def test_missing_model_uri_is_a_typed_error_and_a_failed_run(mlflow_uri: str, tm
     )
     with pytest.raises(ModelError, match="models:/no-such-model/1"):
         analyze_sensitivity(config)
-    (run,) = runs_of(mlflow_uri, "missing-model")
+    (run,) = runs_of(mlflow_uri, "missing-model")  # from Python (a scheduled run): a FAILED run says what happened
     assert run.info.status == "FAILED" and "ModelError" in run.data.tags["error"]
+    config.write_text(config.read_text().replace("name: missing-model", "name: missing-model-cli"))
+    out = subprocess.run(
+        [sys.executable, "-m", "flows", "run", str(config)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 2 and "model.uri 'models:/no-such-model/1': no model there" in out.stderr, out.stderr
+    assert not runs_of(mlflow_uri, "missing-model-cli")  # from the CLI, a user error: no run
 
 
 def test_discovery_config_is_refused_by_the_sensitivity_flow(mlflow_uri: str) -> None:
@@ -113,5 +131,7 @@ def test_cli_prints_the_sensitivity_table(mlflow_uri: str, tmp_path: Path) -> No
     )
     assert out.returncode == 0, out.stderr
     assert "sensitivity of y" in out.stdout and "MLflow run id" in out.stdout
+    assert "y is driven most by x1" in out.stdout and "S1: share of the output's variance" in out.stdout
+    assert "estimator: " in out.stdout and "np.float64" not in out.stdout and "Choice(" not in out.stdout
     row = next(line for line in out.stdout.splitlines() if line.strip().startswith("x1"))
     assert float(row.split()[1]) == pytest.approx(2.0, abs=0.02)

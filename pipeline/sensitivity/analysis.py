@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,23 @@ from pipeline.sensitivity.gradients import GradientMethod, fit_gradient_model
 from pipeline.sensitivity.indices import IndexMethod, global_indices
 from pipeline.sensitivity.space import InputSpace
 
-__all__ = ["SensitivityResult", "analyze_samples"]
+__all__ = ["SensitivityResult", "analyze_samples", "describe_choice"]
+
+
+def _readable(value: object) -> str:
+    """A number to 4 significant digits (numpy scalars as plain numbers), a tuple of them, or the value's text."""
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.4g}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_readable(v) for v in value) + ")"
+    return str(value)
+
+
+def describe_choice(choice: object) -> str:
+    """What an estimator chose, for people: ``length_scales=(275.1, 24.87), noise_variance=3.197e-12, ...``."""
+    if is_dataclass(choice):
+        return ", ".join(f"{item.name}={_readable(getattr(choice, item.name))}" for item in fields(choice))
+    return str(choice)
 
 
 @dataclass(frozen=True)
@@ -104,7 +120,7 @@ def analyze_samples(
         g, s = fitted.gradient(points, return_std=True)
         grads.append(g)
         stds.append(s)
-        chosen[out] = f"{type(fitted).__name__}: {fitted.choice_}"
+        chosen[out] = f"{type(fitted).__name__}: {describe_choice(fitted.choice_)}"
         metrics[f"{out}.cv_rmse"] = float(np.sqrt(fitted.choice_.cv_mse))
         for i, feat in enumerate(features):
             metrics[f"{out}.mean_abs_gradient.{feat}"] = float(np.mean(np.abs(g[:, i])))

@@ -158,6 +158,10 @@ class InputSpace:
         return self.transform(U)
 
 
+MAX_ERROR_TEXT = 400
+"""How much of a model's own error message a ModelError quotes (some print the whole input table)."""
+
+
 def evaluate_model(model: Model, X: np.ndarray, *, name: str = "model", batch_size: int = 8192) -> np.ndarray:
     """Predict in batches and check the result: (n, d) -> (n,) finite outputs, else SensitivityError."""
     out = []
@@ -168,7 +172,8 @@ def evaluate_model(model: Model, X: np.ndarray, *, name: str = "model", batch_si
         except SensitivityError:
             raise
         except Exception as exc:  # the model is user code: report what it raised, typed
-            raise ModelError(f"{name} failed to predict a batch of shape {batch.shape}: {exc}") from exc
+            said = str(exc) if len(str(exc)) <= MAX_ERROR_TEXT else str(exc)[:MAX_ERROR_TEXT] + " …"
+            raise ModelError(f"{name} failed to predict a batch of shape {batch.shape}: {said}") from exc
         pred = pred.reshape(len(batch), -1) if pred.ndim == 2 else pred
         if pred.ndim == 2 and pred.shape[1] == 1:
             pred = pred[:, 0]
