@@ -165,7 +165,8 @@ class Library:
         columns = [term[1] for term in self.functions]
         scale = np.ones(len(self.names)) if self.argument_scale is None else np.asarray(self.argument_scale, float)
         rates = np.array([self.rate(k) for k in range(len(self.functions))])
-        return x[:, columns] * (scale[columns] * rates) - self.term_offsets()
+        arguments = x[:, columns] * (scale[columns] * rates)
+        return arguments - self.term_offsets() if self.centers else arguments
 
     @property
     def size(self) -> int:

@@ -93,7 +93,7 @@ def _compiled_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
     columns = np.array([term[1] for term in terms])
     scale = np.ones(len(library.names)) if library.argument_scale is None else library.argument_scale
     column_scale = np.asarray(scale, dtype=float)[columns] * np.array([library.rate(k) for k in order])
-    offsets = library.term_offsets()[order]  # r · c: a centered term's argument is r x − r c
+    offsets = library.term_offsets()[order] if library.centers else None  # r · c: a centered term's is r x − r c
     slices: list[tuple[Callable[[np.ndarray], np.ndarray], slice]] = []
     for family in dict.fromkeys(term[0] for term in terms):
         members = [k for k, term in enumerate(terms) if term[0] == family]
@@ -105,7 +105,9 @@ def _compiled_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
     def evaluate(states: np.ndarray) -> np.ndarray:
         values = np.empty(states.shape[:-1] + (size,))
         values[..., :n_powers] = monomials(states)
-        arguments = states[..., columns] * column_scale - offsets
+        arguments = states[..., columns] * column_scale
+        if offsets is not None:
+            arguments = arguments - offsets
         functions = np.empty_like(arguments)
         for function, where in slices:
             functions[..., where] = function(arguments[..., where])
