@@ -543,14 +543,7 @@ class Tracker:
         """
         import mlflow
 
-        mlflow.set_tracking_uri(self.uri)
-        mlflow.set_registry_uri(self.uri)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return mlflow.pyfunc.load_model(uri)
-        except (MlflowException, OSError, ValueError) as exc:
-            raise ModelError(f"model.uri '{uri}': cannot load a model from MLflow at {self.uri} ({exc})") from exc
+        return self._from_store(lambda: mlflow.pyfunc.load_model(uri), uri, "cannot load a model from")
 
     def model_info(self, uri: str) -> Any:
         """The model's ``mlflow.models.ModelInfo`` (its MLmodel file only, not the model): whether the URI names a
@@ -561,14 +554,21 @@ class Tracker:
         """
         import mlflow
 
+        return self._from_store(lambda: mlflow.models.get_model_info(uri), uri, "no model there in")
+
+    def _from_store(self, read: Callable[[], Any], uri: str, failure: str) -> Any:
+        """``read()`` with this store as MLflow's tracking and registry store, its warnings silenced; a
+        :class:`ModelError` ``model.uri '<uri>': <failure> MLflow at <store> (why)`` when it fails."""
+        import mlflow
+
         mlflow.set_tracking_uri(self.uri)
         mlflow.set_registry_uri(self.uri)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return mlflow.models.get_model_info(uri)
+                return read()
         except (MlflowException, OSError, ValueError) as exc:
-            raise ModelError(f"model.uri '{uri}': no model there in MLflow at {self.uri} ({exc})") from exc
+            raise ModelError(f"model.uri '{uri}': {failure} MLflow at {self.uri} ({exc})") from exc
 
     def _artifact(self, write: Any, name: str) -> None:
         try:

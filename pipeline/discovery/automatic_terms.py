@@ -151,12 +151,25 @@ def _best_scale(
     successes)."""
     if len(usable) == 1:
         return usable[0]
-    rates, centers = (np.array(values) for values in zip(*usable))
+    return usable[int(np.argmax(_scores(family, usable, j, others, states, basis, derivatives)))]
+
+
+def _scores(
+    family: str,
+    scales: list[Scale],
+    j: int,
+    others: list[int],
+    states: np.ndarray,
+    basis: np.ndarray,
+    derivatives: np.ndarray,
+) -> np.ndarray:
+    """Per scale (k,), how well its term f(r (x_j − c)), or a product with a state of ``others``, explains the
+    ``derivatives`` beyond the ``basis``: the largest of their :func:`_profile` scores."""
+    rates, centers = (np.array(values) for values in zip(*scales))
     values = FAMILIES[family][0](rates * (states[:, j : j + 1] - centers))  # (n, scales)
     products = values[:, :, None] * states[:, None, others]  # (n, scales, others)
     columns = np.concatenate([values[:, :, None], products], axis=2).reshape(len(states), -1)
-    scores = _profile(columns, basis, derivatives).reshape(len(usable), len(others) + 1)
-    return usable[int(np.argmax(scores.max(axis=1)))]
+    return _profile(columns, basis, derivatives).reshape(len(scales), len(others) + 1).max(axis=1)
 
 
 def automatic_function_terms(
@@ -241,17 +254,9 @@ def _refined_scale(
         scale = scale_of(point)
         if not _usable(family, scale, values=states[:, j], new=False):
             return 1.0
-        return -float(_best_scale_score(family, scale, j, others, states, basis, derivatives))
+        return -float(_scores(family, [scale], j, others, states, basis, derivatives)[0])
 
     x0 = np.array([np.log(start[0]), start[1]] if centered else [np.log(start[0])])
     found = minimize(loss, x0, method="Nelder-Mead", options={"maxiter": REFINE_ITERATIONS, "xatol": 1e-4})
     return scale_of(found.x) if found.fun < loss(x0) else start
 
-
-def _best_scale_score(
-    family: str, scale: Scale, j: int, others: list[int], states: np.ndarray, basis: np.ndarray, derivatives: np.ndarray
-) -> float:
-    """The score :func:`_best_scale` ranks one ``scale`` by."""
-    values = FAMILIES[family][0](scale[0] * (states[:, j : j + 1] - scale[1]))  # (n, 1)
-    columns = np.concatenate([values, values * states[:, others]], axis=1)
-    return float(_profile(columns, basis, derivatives).max())
