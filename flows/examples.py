@@ -14,7 +14,7 @@ from typing import Any
 from flows.settings import apply_environment_defaults, tracking_uri
 from pipeline.errors import ModelError
 
-__all__ = ["DIABETES_MODEL", "EXAMPLES", "load_model_or_example", "train_diabetes_model"]
+__all__ = ["DIABETES_MODEL", "EXAMPLES", "example_of", "load_model_or_example", "train_diabetes_model"]
 
 DIABETES_MODEL = "diabetes-regressor"
 
@@ -68,6 +68,15 @@ EXAMPLES: dict[str, tuple[str, Callable[..., str]]] = {"diabetes": (DIABETES_MOD
 """Bundled example models: config name -> (registered model name, function that trains and registers it)."""
 
 
+def example_of(source: Any) -> tuple[str, Callable[..., str]] | None:
+    """(registered name, trainer) of the bundled example ``source.example`` names, when ``source.uri`` uses that
+    registered name; else None."""
+    registered, train = EXAMPLES.get(source.example, ("", None))
+    if train is None or not source.uri.startswith((f"models:/{registered}/", f"models:/{registered}@")):
+        return None
+    return registered, train
+
+
 def load_model_or_example(tracker: Any, source: Any) -> Any:
     """Load ``source.uri``; if it names no model yet and ``source.example`` names a bundled example whose
     registered name the URI uses, train and register that example first, then load it.
@@ -78,9 +87,10 @@ def load_model_or_example(tracker: Any, source: Any) -> Any:
     try:
         return tracker.load_model(source.uri)
     except ModelError:
-        registered, train = EXAMPLES.get(source.example, ("", None))
-        if train is None or not source.uri.startswith((f"models:/{registered}/", f"models:/{registered}@")):
+        example = example_of(source)
+        if example is None:
             raise
+    registered, train = example
     train(register_as=registered, uri=tracker.uri or None)
     return tracker.load_model(source.uri)
 

@@ -26,8 +26,9 @@ from flows.settings import prefect_home, prepare_environment
 from pipeline.errors import DeltaflowError
 
 __all__ = [
-    "STAGE_LOGGER",
-    "PreparedFlow", "deltaflow_flow", "prepare_run", "retry_on_io_error", "run_stage", "start_temporary_server"]
+    "STAGE_LOGGER", "PreparedFlow", "deltaflow_flow", "prepare_run", "retry_on_io_error", "run_stage",
+    "start_temporary_server",
+]  # fmt: skip
 
 R = TypeVar("R")
 

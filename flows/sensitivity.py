@@ -13,7 +13,7 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.examples import EXAMPLES, load_model_or_example
+from flows.examples import example_of, load_model_or_example
 from flows.inputs import gradient_points
 from flows.kinds import resolve_config
 from flows.outbox import RunRecord
@@ -88,8 +88,7 @@ def check_model(cfg: SensitivityConfig) -> None:
     """
     if cfg.model is None:
         return
-    registered, train = EXAMPLES.get(cfg.model.example, ("", None))
-    if train is not None and cfg.model.uri.startswith((f"models:/{registered}/", f"models:/{registered}@")):
+    if example_of(cfg.model) is not None:
         return
     info = Tracker().model_info(cfg.model.uri)
     check_signature(info.signature, list(cfg.model.inputs), cfg.model.uri)

@@ -350,7 +350,10 @@ class GradientConfig(_Strict):
     )
     hessian: bool = Field(default=False, description="Also estimate Hessians (with mixed partials).")
 
-    _points = field_validator("at")(classmethod(lambda cls, value: _equal_lengths(value)))
+    @field_validator("at")
+    @classmethod
+    def _points_of_one_length(cls, value: Any) -> Any:
+        return _equal_lengths(value)
 
 
 class IndicesConfig(_Strict):
@@ -443,7 +446,10 @@ class GradientCheckConfig(TrackedRunBase):
     tolerance: float = Field(default=1e-5, gt=0.0, description="Largest accepted relative error.")
     data: None = None
 
-    _points = field_validator("points")(classmethod(lambda cls, value: _equal_lengths(value)))
+    @field_validator("points")
+    @classmethod
+    def _points_of_one_length(cls, value: Any) -> Any:
+        return _equal_lengths(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> GradientCheckConfig:

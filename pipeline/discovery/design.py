@@ -130,9 +130,10 @@ def _design_library(
     """The library ``spec`` describes up to ``top_degree``, with the listed families' scales and the automatic
     function terms chosen from the ``smoothed`` states (n, d) and the ``derivatives``; and those automatic terms
     (none when the data cannot afford them)."""
-    scales: dict[tuple[str, int], Scale] = {}
 
-    def library_with(terms: tuple[FunctionTerm, ...], term_scales: tuple[Scale, ...]) -> Library:
+    def library_with(
+        terms: tuple[FunctionTerm, ...], term_scales: tuple[Scale, ...], scales: dict[tuple[str, int], Scale]
+    ) -> Library:
         return build_library(
             data.names + data.controls,
             degree=top_degree,
@@ -144,7 +145,7 @@ def _design_library(
             scales=scales,
         )
 
-    base = library_with((), ())
+    base = library_with((), (), {})
     automatic: tuple[FunctionTerm, ...] = ()
     found_scales: tuple[Scale, ...] = ()
     if spec.functions == "auto":
@@ -153,9 +154,8 @@ def _design_library(
         automatic, found_scales = tuple(found[0][k] for k in kept), tuple(found[1][k] for k in kept)
     elif base.functions:  # listed families with a scale take it from what they explain beyond 1 and the states
         inputs = _rate_inputs(data, derivatives, smoothed, variable_scale, base.powers[base.powers.sum(axis=1) <= 1])
-        scales.update(listed_scales(spec.all_functions, spec.combinations, *inputs))
-        base = library_with((), ())
-    library = library_with(automatic, found_scales) if automatic else base
+        base = library_with((), (), listed_scales(spec.all_functions, spec.combinations, *inputs))
+    library = library_with(automatic, found_scales, {}) if automatic else base
     if automatic and sum(data.lengths) <= library.size + 1:  # the data cannot afford them
         automatic, library = (), base
     if library.functions and variable_scale is not None:

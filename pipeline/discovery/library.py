@@ -40,7 +40,7 @@ FAMILIES: dict[str, tuple[Any, str, str, str]] = {
     "saturation": (lambda v: v / (1.0 + v), "{s}/(1+{s})", r"\frac{{{s}}}{{1+{s}}}", "{s}/(1 + {s})"),
     "hill": (lambda v: v * v / (1.0 + v * v), "{s}^2/(1+{s}^2)", r"\frac{{{s}^2}}{{1+{s}^2}}", "{s}**2/(1 + {s}**2)"),
     "inhibition": (lambda v: v / (1.0 + v * v), "{s}/(1+{s}^2)", r"\frac{{{s}}}{{1+{s}^2}}", "{s}/(1 + {s}**2)"),
-    "sigmoid": (lambda v: _logistic(v), "1/(1+exp(-{s}))", r"\frac{{1}}{{1+e^{{-{s}}}}}", "1/(1 + exp(-{s}))"),
+    "sigmoid": (_logistic, "1/(1+exp(-{s}))", r"\frac{{1}}{{1+e^{{-{s}}}}}", "1/(1 + exp(-{s}))"),
 }
 FUNCTION_FAMILIES = tuple(FAMILIES)
 """The families a config may name in ``discovery.library.functions`` (Fourier harmonics have their own field)."""
