@@ -191,16 +191,22 @@ def record_sensitivity(record: RunRecord, result: SensitivityResult, header: Rep
 
 
 def _report_header(
-    cfg: SensitivityConfig, record: RunRecord, tracker: Tracker, frame: pd.DataFrame, result: SensitivityResult
+    cfg: SensitivityConfig,
+    record: RunRecord,
+    tracker: Tracker,
+    frame: pd.DataFrame,
+    result: SensitivityResult,
+    notes: tuple[str, ...] = (),
 ) -> ReportHeader:
     """The report's header, the verdict and cautions also as the run's description and ``deltaflow.caution`` tag.
 
     Args:
         frame: the samples analysed (n rows x features and outputs), for the outputs' variance and a digest.
+        notes: what reading the samples decided (:attr:`~pipeline.data.SampleTable.notes`), first among the cautions.
     """
     verdict = sensitivity_headline(result)
     variance = {out: float(np.var(frame[out].to_numpy())) for out in result.outputs}
-    cautions = sensitivity_cautions(result, variance)
+    cautions = notes + sensitivity_cautions(result, variance)
     if cautions:
         record.tags["deltaflow.caution"] = " | ".join(cautions)[:5000]
     describe_run(
@@ -252,7 +258,7 @@ def analyze_sensitivity(
             record_dataset(record, frame, name=f"samples of {cfg.model.uri}", source=None)
         result, _ = run_stage(analyze, cfg, table, model, space)
         record.tags["result.summary"] = " ; ".join(index_summary(result))[:5000]
-        header = _report_header(cfg, record, tracker, frame, result)
+        header = _report_header(cfg, record, tracker, frame, result, table.notes)
         tracker.describe(lambda: run_stage(record_sensitivity, record, result, header))
     run_id, _, queued = publish(tracker, record)
     verdict, cautions = header.verdict, header.cautions

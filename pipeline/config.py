@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -51,6 +51,7 @@ __all__ = [
     "ResidualConfig",
     "SensitivityConfig",
     "TableConfig",
+    "ModelTrackingConfig",
     "TrackingConfig",
     "load_config",
     "parse_config",
@@ -182,6 +183,11 @@ class TrackingConfig(_Strict):
         default=None, min_length=1, max_length=500, description="MLflow experiment (at most 500 characters, MLflow's"
         " limit); defaults to the config's name.",
     )  # fmt: skip
+
+
+class ModelTrackingConfig(TrackingConfig):
+    """MLflow tracking options of a run that logs a model (discovery): :class:`TrackingConfig` plus the model's."""
+
     log_model: bool = Field(default=True, description="Log the discovered ODE as an mlflow.pyfunc model.")
     register_as: str | None = Field(default=None, description="Register the logged model under this name.")
     alias: str = Field(
@@ -251,6 +257,7 @@ class RunConfig(TrackedRunBase):
     """One pipeline run: what to read, how to differentiate, what to discover, where to log."""
 
     kind: Literal["discovery"] = "discovery"
+    tracking: ModelTrackingConfig = Field(default_factory=ModelTrackingConfig)
     data: DataConfig
     differentiation: DifferentiationConfig = Field(default_factory=DifferentiationConfig)
     discovery: DiscoveryConfig = Field(default_factory=DiscoveryConfig)
@@ -527,9 +534,22 @@ def _location(loc: tuple[str | int, ...]) -> tuple[str, int | None]:
     return text or "<top level>", branch
 
 
-def _describe(error: ValidationError, source: str) -> str:
+def _accepted_keys(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str] | None:
+    """The keys the group at ``loc`` (a path of field names into ``model``) accepts; None where the path leaves
+    plain models (a list, a union of forms)."""
+    for part in loc:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        forms = [a for a in get_args(field.annotation) or (field.annotation,) if a is not type(None)] if field else []
+        if not (len(forms) == 1 and isinstance(forms[0], type) and issubclass(forms[0], BaseModel)):
+            return None  # a list, or a union of several forms
+        model = forms[0]
+    return list(model.model_fields)
+
+
+def _describe(error: ValidationError, source: str, model: type[BaseModel] | None = None) -> str:
     """One line per problem: ``<source>: field 'a.b': what was wrong``. A field that may take one of several forms
-    (a list of names or 'auto') is one problem: the form whose check went deepest, then what the others expect."""
+    (a list of names or 'auto') is one problem: the form whose check went deepest, then what the others expect.
+    An unknown key of a ``model`` group is named with the keys that group accepts."""
     lines: list[str] = []
     unions: dict[tuple[str | int, ...], list[dict[str, Any]]] = {}
     for item in error.errors():
@@ -538,7 +558,11 @@ def _describe(error: ValidationError, source: str) -> str:
             unions.setdefault(tuple(item["loc"][:branch]), []).append(item)
         elif item["type"] == "extra_forbidden":
             replaced = REPLACED_KEYS.get(where)
+            accepted = _accepted_keys(model, tuple(item["loc"][:-1])) if model is not None else None
             hint = f"replaced by '{replaced}'" if replaced else "not a field of the config"
+            if not replaced and accepted:
+                group = ".".join(str(part) for part in item["loc"][:-1]) or "this kind of config"
+                hint += f"; {group} takes {', '.join(accepted)}"
             lines.append(f"{source}: unknown key '{where}' ({hint})")
         elif item["type"] == "missing":
             lines.append(f"{source}: missing required field '{where}'")
@@ -568,7 +592,7 @@ def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | None = 
     try:
         config = CONFIG_KINDS[kind].model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, source)) from exc
+        raise ConfigError(_describe(exc, source, CONFIG_KINDS[kind])) from exc
     if base_dir is not None and isinstance(config, BatchConfig):
         resolved = [p if p.is_absolute() else _resolved(base_dir / p, "configs", source) for p in config.configs]
         return config.model_copy(update={"configs": resolved})

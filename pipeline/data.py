@@ -343,6 +343,7 @@ class SampleTable:
         features: d feature names.
         outputs: q output names.
         source: where it came from, for messages.
+        notes: what reading the table decided that a reader should know (a column left out, ...).
     """
 
     X: np.ndarray
@@ -350,6 +351,7 @@ class SampleTable:
     features: tuple[str, ...]
     outputs: tuple[str, ...]
     source: str = "<memory>"
+    notes: tuple[str, ...] = ()
 
 
 def load_table(path: str | Path, *, outputs: Sequence[str], features: Sequence[str] | None = None) -> SampleTable:
@@ -372,7 +374,17 @@ def load_table(path: str | Path, *, outputs: Sequence[str], features: Sequence[s
     if frame.empty:
         raise DataError(f"{source}: no data rows (expected a header row and sample rows)")
     outputs = list(outputs)
-    features = [c for c in columns if c not in outputs] if features is None else list(features)
+    notes: tuple[str, ...] = ()
+    if features is None:
+        index = [c for c in columns if c not in outputs and _saved_index(frame[c])]
+        features = [c for c in columns if c not in outputs and c not in index]
+        notes = tuple(
+            f"{source}: column '{c}' is a saved row index (0, 1, 2, ... unnamed), not a feature; it was left out"
+            " (list data.features to use it)"
+            for c in index
+        )
+    else:
+        features = list(features)
     missing = [c for c in [*features, *outputs] if c not in columns]
     if missing:
         raise DataError(f"{source}: missing column(s) {missing}; the file has {columns}")
@@ -397,7 +409,17 @@ def load_table(path: str | Path, *, outputs: Sequence[str], features: Sequence[s
     for name, values in zip(features, X.T):
         if np.ptp(values) == 0:
             raise DataError(f"{source}: feature column '{name}' is constant ({values[0]}); it must vary")
-    return SampleTable(X=X, Y=Y, features=tuple(features), outputs=tuple(outputs), source=source)
+    return SampleTable(X=X, Y=Y, features=tuple(features), outputs=tuple(outputs), source=source, notes=notes)
+
+
+def _saved_index(column: pd.Series) -> bool:
+    """Whether ``column`` is a row index a table writer saved (pandas' ``to_csv`` default): unnamed (pandas reads
+    it as ``Unnamed: 0``) and counting the rows from 0 or 1."""
+    if not (str(column.name).startswith("Unnamed: ") or str(column.name) == "") or len(column) < 2:
+        return False
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    rows = np.arange(len(values), dtype=float)
+    return bool(np.array_equal(values, rows) or np.array_equal(values, rows + 1))
 
 
 def _point_array(path: Path, names: Sequence[str], field: str) -> np.ndarray:

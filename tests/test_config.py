@@ -26,8 +26,17 @@ def test_relative_data_path_is_taken_from_the_config_folder(tmp_path: Path) -> N
 def test_unknown_key_is_named(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text("name: a\ndata:\n  path: d.csv\n  colour: red\n")
-    with pytest.raises(ConfigError, match=r"unknown key 'data.colour'"):
+    with pytest.raises(ConfigError, match=r"unknown key 'data.colour' \(.*; data takes path, time_column, "):
         load_config(path)
+
+
+def test_model_options_belong_to_discovery_runs_alone() -> None:
+    table = {"path": "t.csv", "outputs": ["y"]}
+    for kind, extra in [("sensitivity", {"data": table}), ("residual", {}), ("gradient_check", {})]:
+        with pytest.raises(ConfigError, match=r"unknown key 'tracking.log_model' .*tracking takes enabled, experiment"):
+            parse_config({"name": "a", "kind": kind, **extra, "tracking": {"log_model": False}})
+    config = parse_config({"name": "a", "data": {"path": "d.csv"}, "tracking": {"register_as": "m", "alias": "prod"}})
+    assert (config.tracking.log_model, config.tracking.register_as, config.tracking.alias) == (True, "m", "prod")
 
 
 def test_a_key_earlier_versions_accepted_names_what_replaced_it() -> None:

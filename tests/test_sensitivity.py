@@ -430,3 +430,20 @@ def test_input_space_fit_recognises_families():
     assert kinds == ["uniform", "normal", "empirical"]
     emp = InputSpace.fit(X).marginals[2]
     assert np.var(X[:, 2]) <= emp.poincare_constant <= 4.0  # exponential(1): Var 1, Poincaré constant 4
+
+
+def test_a_saved_row_index_is_left_out_of_the_features_with_a_note(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.random(20), "b": rng.random(20)})
+    frame["y"] = 2 * frame["a"] - frame["b"]
+    frame.to_csv(tmp_path / "saved.csv")  # pandas' default writes the index as an unnamed first column
+    table = load_table(tmp_path / "saved.csv", outputs=["y"])
+    assert table.features == ("a", "b")
+    (note,) = table.notes
+    assert "'Unnamed: 0' is a saved row index" in note and "saved.csv" in note and "data.features" in note
+    listed = load_table(tmp_path / "saved.csv", outputs=["y"], features=["Unnamed: 0", "a", "b"])
+    assert listed.features == ("Unnamed: 0", "a", "b") and listed.notes == ()  # listed: the config decides
+    shuffled = frame.sample(frac=1.0, random_state=0)  # an unnamed column that does not count the rows is data
+    shuffled.to_csv(tmp_path / "shuffled.csv")
+    kept = load_table(tmp_path / "shuffled.csv", outputs=["y"])
+    assert kept.features == ("Unnamed: 0", "a", "b") and kept.notes == ()

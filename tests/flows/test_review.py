@@ -100,3 +100,22 @@ def test_metric_names_follow_one_scheme() -> None:
     assert _metric_key("shooting_error.aicc, law-keeping") == "shooting_error.aicc_law-keeping"
     assert _metric_key("a b.c(d)") == "a_b.c_d"
     assert metric_part("x^2 y") == "xpow2_y" and metric_part("sin(x)") == "sin_x" and metric_part("1") == "1"
+
+
+def test_a_saved_row_index_left_out_of_a_sensitivity_table_is_a_caution(mlflow_uri: str, tmp_path: Path) -> None:
+    from flows import analyze_sensitivity
+
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"a": rng.uniform(-1, 1, 200), "b": rng.uniform(-1, 1, 200)})
+    frame["y"] = 3 * frame["a"] + 0.5 * frame["b"]
+    frame.to_csv(tmp_path / "samples.csv")  # with pandas' default unnamed index column
+    config = tmp_path / "s.yaml"
+    config.write_text(
+        "name: saved_index\nkind: sensitivity\ndata: {path: samples.csv, outputs: [y]}\n"
+        "gradient: {method: local_linear}\nindices: {enabled: false}\n"
+    )
+    done = analyze_sensitivity(config)
+    assert done.result.features == ["a", "b"]
+    assert any("'Unnamed: 0' is a saved row index" in caution for caution in done.cautions)
+    run = MlflowClient(mlflow_uri).get_run(done.mlflow_run_id)
+    assert "saved row index" in run.data.tags["deltaflow.caution"]
