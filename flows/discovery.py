@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +261,9 @@ def discover_stages(cfg: RunConfig) -> tuple[TimeSeries, list[DerivativeResult],
     series, _ = run_stage(load_data, cfg)
     derivatives, differentiate_hit = run_stage(differentiate_series, series, cfg.differentiation)
     result, discover_hit = run_stage(discover_model, series, derivatives, cfg.discovery)
+    if series.notes:  # what reading the file decided comes first among the cautions
+        cautions = [*series.notes, *result.chosen.get("cautions", [])]
+        result = replace(result, chosen={**result.chosen, "cautions": cautions})
     return series, derivatives, result, {"differentiate": differentiate_hit, "discover": discover_hit}
 
 

@@ -47,6 +47,7 @@ class TimeSeries:
         control_names: the m input names.
         time_axis: for a time column of dates/datetimes, the unit of ``t`` and its origin timestamp;
             None when the times were numbers (in the file's own unit).
+        notes: what reading the file decided that a reader should know (a column left out, ...).
     """
 
     t: np.ndarray
@@ -57,6 +58,7 @@ class TimeSeries:
     u: np.ndarray | None = None
     control_names: tuple[str, ...] = ()
     time_axis: TimeAxis | None = None
+    notes: tuple[str, ...] = ()
     _groups: tuple[tuple[object, np.ndarray], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -297,8 +299,11 @@ def load_timeseries(
     missing = [c for c in wanted if c not in columns]
     if missing:
         raise DataError(f"{source}: missing column(s) {missing}; the file has {columns}")
+    notes: tuple[str, ...] = ()
     if state_columns is None:
-        state_columns = [c for c in columns if c not in {time_column, trajectory_column, *controls}]
+        others = [c for c in columns if c not in {time_column, trajectory_column, *controls}]
+        state_columns = [c for c in others if not _saved_index(frame[c])]
+        notes = tuple(_index_note(source, c, "data.state_columns") for c in others if c not in state_columns)
         if not state_columns:
             raise DataError(f"{source}: no state columns besides '{time_column}'; the file has {columns}")
     _check_roles(source, time_column, trajectory_column, state_columns, controls)
@@ -323,6 +328,7 @@ def load_timeseries(
         u=u,
         control_names=tuple(controls),
         time_axis=axis,
+        notes=notes,
     )
     hint = (
         "" if trajectory_column else "; if the file holds several trajectories, name their column in trajectory_column"
@@ -378,11 +384,7 @@ def load_table(path: str | Path, *, outputs: Sequence[str], features: Sequence[s
     if features is None:
         index = [c for c in columns if c not in outputs and _saved_index(frame[c])]
         features = [c for c in columns if c not in outputs and c not in index]
-        notes = tuple(
-            f"{source}: column '{c}' is a saved row index (0, 1, 2, ... unnamed), not a feature; it was left out"
-            " (list data.features to use it)"
-            for c in index
-        )
+        notes = tuple(_index_note(source, c, "data.features") for c in index)
     else:
         features = list(features)
     missing = [c for c in [*features, *outputs] if c not in columns]
@@ -410,6 +412,14 @@ def load_table(path: str | Path, *, outputs: Sequence[str], features: Sequence[s
         if np.ptp(values) == 0:
             raise DataError(f"{source}: feature column '{name}' is constant ({values[0]}); it must vary")
     return SampleTable(X=X, Y=Y, features=tuple(features), outputs=tuple(outputs), source=source, notes=notes)
+
+
+def _index_note(source: str, column: str, option: str) -> str:
+    """The note that ``column`` of ``source`` was left out as a saved row index, and the ``option`` that uses it."""
+    return (
+        f"{source}: column '{column}' is a saved row index (unnamed, counting the rows); it was left out"
+        f" (list it in {option} to use it)"
+    )
 
 
 def _saved_index(column: pd.Series) -> bool:

@@ -167,3 +167,14 @@ def test_dated_trajectories_share_one_origin(tmp_path: Path) -> None:
     assert series.time_axis.origin == "2024-01-03T00:00:00"
     assert [list(t) for t in series.t_list()] == [[0, 1, 2, 3, 4, 5], [1, 2, 3, 4, 5]]
     assert all(part.time_axis == series.time_axis for part in series.trajectories())
+
+
+def test_a_saved_row_index_is_no_state(tmp_path: Path) -> None:
+    t = np.linspace(0.0, 5.0, 40)
+    pd.DataFrame({"t": t, "u": np.exp(-t)}).to_csv(tmp_path / "saved.csv")  # with pandas' unnamed index column
+    series = load_timeseries(tmp_path / "saved.csv", time_column="t")
+    assert series.names == ("u",)
+    (note,) = series.notes
+    assert "saved.csv: column 'Unnamed: 0' is a saved row index" in note and "in data.state_columns" in note
+    listed = load_timeseries(tmp_path / "saved.csv", time_column="t", state_columns=["Unnamed: 0", "u"])
+    assert listed.names == ("Unnamed: 0", "u") and listed.notes == ()

@@ -440,7 +440,7 @@ def test_a_saved_row_index_is_left_out_of_the_features_with_a_note(tmp_path):
     table = load_table(tmp_path / "saved.csv", outputs=["y"])
     assert table.features == ("a", "b")
     (note,) = table.notes
-    assert "'Unnamed: 0' is a saved row index" in note and "saved.csv" in note and "data.features" in note
+    assert "'Unnamed: 0' is a saved row index" in note and "saved.csv" in note and "in data.features" in note
     listed = load_table(tmp_path / "saved.csv", outputs=["y"], features=["Unnamed: 0", "a", "b"])
     assert listed.features == ("Unnamed: 0", "a", "b") and listed.notes == ()  # listed: the config decides
     shuffled = frame.sample(frac=1.0, random_state=0)  # an unnamed column that does not count the rows is data

@@ -119,3 +119,18 @@ def test_a_saved_row_index_left_out_of_a_sensitivity_table_is_a_caution(mlflow_u
     assert any("'Unnamed: 0' is a saved row index" in caution for caution in done.cautions)
     run = MlflowClient(mlflow_uri).get_run(done.mlflow_run_id)
     assert "saved row index" in run.data.tags["deltaflow.caution"]
+
+
+def test_a_saved_row_index_left_out_of_a_record_is_a_caution_of_the_discovery(mlflow_uri: str, tmp_path: Path) -> None:
+    record = pd.read_csv(ROOT / "data" / "hudson-bay-lynx-hare.csv")
+    record.to_csv(tmp_path / "pelts.csv")  # a notebook's to_csv: the row index becomes an unnamed first column
+    config = tmp_path / "pelts.yaml"
+    config.write_text(
+        "name: pelts_saved_index\ndata: {path: pelts.csv, time_column: year}\n"
+        "discovery: {n_bootstrap: 0, library: {degree: 2, include_bias: false}}\ntracking: {log_model: false}\n"
+    )
+    done = discover_equations(config)
+    assert list(done.result.names) == ["lynx", "hare"]  # the row number is no third state
+    assert "'Unnamed: 0' is a saved row index" in done.result.chosen["cautions"][0]
+    run = MlflowClient(mlflow_uri).get_run(done.mlflow_run_id)
+    assert "saved row index" in run.data.tags["deltaflow.caution"]
