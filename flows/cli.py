@@ -358,7 +358,7 @@ def serve(
 def sync(verbose: bool = VERBOSE) -> None:
     """Replay runs queued in the outbox (MLflow was unreachable) into the tracking store, oldest first.
 
-    Damaged records and values MLflow refuses are moved to the outbox's ``.quarantine/`` and reported;
+    Damaged records and values MLflow refuses are moved to the outbox's .quarantine/ and reported;
     exit 1 if any was, or if MLflow is still unreachable.
     """
     with _reported(verbose):
@@ -398,6 +398,9 @@ def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of 
 
     from pipeline.config import load_config
 
+    with _reported(False):
+        if not folder.is_dir():
+            raise ConfigError(f"{folder}: no such folder (expected a folder of YAML run configs)")
     table = Table(show_header=True, header_style="bold")
     for column in ("config", "name", "kind", "data", "description"):
         table.add_column(column)

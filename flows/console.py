@@ -74,6 +74,8 @@ def _print_tracking(console: Console, outcome: Any) -> None:
         console.print(f"[yellow]MLflow at {uri} was unreachable:[/] the run is queued in {queued}", highlight=False)
         console.print("Replay it when MLflow is back with: python -m flows sync", highlight=False)
     if not run_id:
+        if not queued and not outcome.config.tracking.enabled:
+            console.print("Not logged to MLflow (tracking.enabled: false).", highlight=False)
         return
     uri = uri or ""
     console.print(f"MLflow run id: [bold]{run_id}[/] (experiment '{outcome.config.experiment_name}')")

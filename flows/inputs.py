@@ -42,11 +42,20 @@ def gradient_points(config: Any, features: list[str]) -> np.ndarray | None:
 
     Raises:
         DataError: a point file is missing, unreadable, lacks a feature's column or holds a non-finite value.
+        ConfigError: a listed point has not one value per feature.
     """
     at = config.gradient.at
     if isinstance(at, Path):
         return load_points(at, features, field="gradient.at")
-    return None if at == "samples" else np.asarray(at, dtype=float)
+    if at == "samples":
+        return None
+    points = np.atleast_2d(np.asarray(at, dtype=float))
+    if points.shape[1] != len(features):
+        raise ConfigError(
+            f"config '{config.name}': field 'gradient.at': each point needs {len(features)} values, one per feature"
+            f" {features} (got {points.shape[1]})"
+        )
+    return points
 
 
 def check_points(config: Any) -> Any:

@@ -21,11 +21,12 @@ from pydantic import (
     Field,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from pipeline.differentiation.registry import METHODS
+from pipeline.differentiation.registry import METHODS, method_class
 from pipeline.discovery.library import FUNCTION_FAMILIES
 from pipeline.discovery.simulate import SIMULATION_EVALUATIONS
 from pipeline.errors import ConfigError, DataFileNotFoundError
@@ -97,6 +98,18 @@ class DifferentiationConfig(_Strict):
         default_factory=dict,
         description="Method parameters, e.g. {window: 21} for savgol; chosen from data when omitted.",
     )
+
+    @field_validator("params")
+    @classmethod
+    def _known_params(cls, params: dict[str, float | int | str], info: ValidationInfo) -> dict[str, float | int | str]:
+        method = info.data.get("method")
+        if method is None:  # the method itself is invalid, and named so
+            return params
+        valid = sorted(method_class(method)._get_param_names())
+        unknown = sorted(set(params) - set(valid))
+        if unknown:
+            raise ValueError(f"method '{method}' has no parameter(s) {unknown}; it takes {valid}")
+        return params
 
 
 class LibraryConfig(_Strict):
@@ -567,7 +580,8 @@ def _describe(error: ValidationError, source: str, model: type[BaseModel] | None
         elif item["type"] == "missing":
             lines.append(f"{source}: missing required field '{where}'")
         else:
-            lines.append(f"{source}: field '{where}': {item['msg']} (got {_abbreviated(item.get('input'))})")
+            message = item["msg"].removeprefix("Value error, ")
+            lines.append(f"{source}: field '{where}': {message} (got {_abbreviated(item.get('input'))})")
     for items in unions.values():
         first = max(items, key=lambda item: len(item["loc"]))
         others = "".join(f"; or, as a whole: {item['msg']}" for item in items if item is not first)
@@ -620,6 +634,8 @@ def load_config(path: str | Path) -> AnyConfig:
         ConfigError: the file is missing, is not YAML, or does not validate.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path}: a folder, not a config file (name one of its YAML configs; `batch` runs a folder)")
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     size = path.stat().st_size

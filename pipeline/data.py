@@ -150,8 +150,10 @@ def _read_table(path: Path) -> pd.DataFrame:
         if suffix in TEXT_SUFFIXES:
             sep = "\t" if suffix == ".tsv" else ","
             frame = pd.read_csv(path, sep=sep)  # compression inferred from the name
+            if sep == "," and frame.shape[1] == 1 and ";" in str(frame.columns[0]):
+                sep, frame = ";", _read_semicolon_csv(path)
             _check_unique_header(frame, path, sep)
-            return frame
+            return _stripped_names(frame)
     except DataError:
         raise
     except pd.errors.EmptyDataError as exc:
@@ -164,16 +166,52 @@ def _read_table(path: Path) -> pd.DataFrame:
     )
 
 
-def _numeric_column(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
+DECIMAL_COMMA = r"\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*"
+"""A number written with a decimal comma (1,5 or -0,25e-3), as spreadsheets in many locales save it."""
+
+
+def _read_semicolon_csv(path: Path) -> pd.DataFrame:
+    """A CSV separated by semicolons (a spreadsheet's export in locales whose decimal mark is a comma), read with
+    decimal commas when a text column holds nothing but such numbers."""
+    frame = pd.read_csv(path, sep=";")
+    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if any(frame[c].dropna().astype(str).str.fullmatch(DECIMAL_COMMA).all() for c in text):
+        frame = pd.read_csv(path, sep=";", decimal=",")
+    return frame
+
+
+def _stripped_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with spaces around its column names removed (``t, x, y`` written with spaces after the commas),
+    unless that would make two names alike."""
+    names = [str(c).strip() for c in frame.columns]
+    if len(set(names)) == len(names):
+        frame.columns = names
+    return frame
+
+
+def _numeric_column(frame: pd.DataFrame, column: str, source: str, *, hint: str = "") -> np.ndarray:
+    """The ``column`` of ``frame`` as floats.
+
+    Raises:
+        DataError: a value is not a number, naming the column, the value, its data row, and ``hint``."""
     values = pd.to_numeric(frame[column], errors="coerce")
     bad = values.isna() & frame[column].notna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
             f"{source}: column '{column}' has a non-numeric value {frame[column].iloc[row]!r} at data row {row + 1}"
-            " (expected numbers)"
+            f" (expected numbers){hint}"
         )
     return values.to_numpy(dtype=float)
+
+
+def _default_role(role: str, field: str, others: str) -> str:
+    """The hint that a column took ``role`` by default: every column but ``others`` does unless ``field`` lists
+    them."""
+    return (
+        f"; it was taken as a {role} because {field} is not given (every column but {others} is):"
+        f" name the {role}s in {field}"
+    )
 
 
 def _time_column(values: pd.Series, source: str, column: str, unit: str) -> tuple[np.ndarray, TimeAxis | None]:
@@ -261,7 +299,7 @@ def _check_roles(
 def load_timeseries(
     path: str | Path,
     *,
-    time_column: str,
+    time_column: str = "t",
     state_columns: Sequence[str] | None = None,
     trajectory_column: str | None = None,
     control_columns: Sequence[str] | None = None,
@@ -295,11 +333,19 @@ def load_timeseries(
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     controls = list(control_columns or [])
-    wanted = [time_column, *(state_columns or []), *([trajectory_column] if trajectory_column else []), *controls]
-    missing = [c for c in wanted if c not in columns]
-    if missing:
-        raise DataError(f"{source}: missing column(s) {missing}; the file has {columns}")
+    roles = {
+        "data.time_column, 't' unless the config names another": [time_column],
+        "data.state_columns": list(state_columns or []),
+        "data.trajectory_column": [trajectory_column] if trajectory_column else [],
+        "data.control_columns": controls,
+    }
+    missing = {field: [c for c in wanted if c not in columns] for field, wanted in roles.items()}
+    if any(missing.values()):
+        named = "; ".join(f"{names} ({field})" for field, names in missing.items() if names)
+        raise DataError(f"{source}: missing column(s) {named}; the file has {columns}")
     notes: tuple[str, ...] = ()
+    by_default = state_columns is None
+    hint = _default_role("state", "data.state_columns", "time, trajectory and controls") if by_default else ""
     if state_columns is None:
         others = [c for c in columns if c not in {time_column, trajectory_column, *controls}]
         state_columns = [c for c in others if not _saved_index(frame[c])]
@@ -308,7 +354,12 @@ def load_timeseries(
             raise DataError(f"{source}: no state columns besides '{time_column}'; the file has {columns}")
     _check_roles(source, time_column, trajectory_column, state_columns, controls)
     t, axis = _time_column(frame[time_column], source, time_column, time_unit)
-    x = np.column_stack([_numeric_column(frame, c, source) for c in state_columns])
+    if axis is None and time_unit != "auto":
+        notes += (
+            f"{source}: data.time_unit '{time_unit}' applies to dates and datetimes; the numeric times of"
+            f" '{time_column}' are used as they are (rates are per their unit)",
+        )
+    x = np.column_stack([_numeric_column(frame, c, source, hint=hint) for c in state_columns])
     trajectory = frame[trajectory_column].to_numpy() if trajectory_column else None
     if trajectory is not None and pd.isna(trajectory).any():
         row = int(np.flatnonzero(pd.isna(trajectory))[0])
@@ -381,6 +432,7 @@ def load_table(path: str | Path, *, outputs: Sequence[str], features: Sequence[s
         raise DataError(f"{source}: no data rows (expected a header row and sample rows)")
     outputs = list(outputs)
     notes: tuple[str, ...] = ()
+    by_default = features is None
     if features is None:
         index = [c for c in columns if c not in outputs and _saved_index(frame[c])]
         features = [c for c in columns if c not in outputs and c not in index]
@@ -395,7 +447,8 @@ def load_table(path: str | Path, *, outputs: Sequence[str], features: Sequence[s
     overlap = sorted(set(features) & set(outputs))
     if overlap or len(set(features)) != len(features) or len(set(outputs)) != len(outputs):
         raise DataError(f"{source}: a column is named twice among features {features} and outputs {outputs}")
-    X = np.column_stack([_numeric_column(frame, c, source) for c in features])
+    hint = _default_role("feature", "data.features", "the outputs") if by_default else ""
+    X = np.column_stack([_numeric_column(frame, c, source, hint=hint) for c in features])
     Y = np.column_stack([_numeric_column(frame, c, source) for c in outputs])
     for name, values in [*zip(features, X.T), *zip(outputs, Y.T)]:
         bad = ~np.isfinite(values)

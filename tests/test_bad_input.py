@@ -102,7 +102,7 @@ CASES = [
     Case("unknown-time-unit", ConfigError, r"field 'data.time_unit'.*'weeks'", files={"data.csv": DATED}, config=_discovery(data={"time_unit": "weeks"}), started=False),
     Case("more-terms-than-samples", DiscoveryError, r"library has 56 terms but there are only 12 samples", files={"data.csv": _rows([("t", "a", "b", "c"), *((i, np.exp(-i / 5), np.cos(i), np.sin(i)) for i in range(12))])}, config=_discovery(discovery={"library": {"degree": 5}})),
     Case("negative-noise-level", DifferentiationError, r"noise_sd must be >= 0, got -0.1", config=_discovery(differentiation={"method": "spectral", "params": {"noise_sd": -0.1}})),
-    Case("unknown-method-parameter", DifferentiationError, r"method 'savgol' has no parameter\(s\) \['width'\]", config=_discovery(differentiation={"method": "savgol", "params": {"width": 5}})),
+    Case("unknown-method-parameter", ConfigError, r"field 'differentiation.params': method 'savgol' has no parameter\(s\) \['width'\]", config=_discovery(differentiation={"method": "savgol", "params": {"width": 5}}), started=False),
     Case("unknown-config-key", ConfigError, r"unknown key 'discovery.treshold'", config=_discovery(discovery={"treshold": 0.1}), started=False),
     Case("wrong-type", ConfigError, r"field 'discovery.n_folds'.*'five'", config=_discovery(discovery={"n_folds": "five"}), started=False),
     Case("unknown-method-name", ConfigError, r"field 'differentiation.method'.*'magic'", config=_discovery(differentiation={"method": "magic"}), started=False),

@@ -111,3 +111,13 @@ def test_a_kind_that_is_a_list_or_mapping_is_a_config_error(kind: object) -> Non
     # found by the fuzz test: an unhashable kind raised TypeError from the lookup of known kinds
     with pytest.raises(ConfigError, match="field 'kind': unknown kind"):
         parse_config({"kind": kind})
+
+
+def test_a_differentiation_parameter_typo_names_the_field_and_what_the_method_takes() -> None:
+    raw = {"name": "a", "data": {"path": "d.csv"}, "differentiation": {"method": "savgol", "params": {"windw": 21}}}
+    with pytest.raises(
+        ConfigError,
+        match=r"field 'differentiation.params': method 'savgol' has no parameter\(s\) \['windw'\]; it takes "
+        r"\['polyorder', 'window'\] \(got \{'windw': 21\}\)$",
+    ):
+        parse_config(raw)

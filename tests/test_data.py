@@ -94,8 +94,17 @@ def test_times_that_restart_hint_at_a_trajectory_column(tmp_path: Path) -> None:
 
 def test_missing_columns_are_listed(tmp_path: Path) -> None:
     path = _write(tmp_path, "time,u\n0,1\n1,2\n2,3\n3,4\n4,5\n")
-    with pytest.raises(DataError, match=r"missing column\(s\) \['t', 'w'\]; the file has \['time', 'u'\]"):
+    expected = r"missing column\(s\) \['t'\] \(data.time_column, 't' unless .*\); \['w'\] \(data.state_columns\)"
+    with pytest.raises(DataError, match=expected):
         load_timeseries(path, time_column="t", state_columns=["w"])
+
+
+def test_a_semicolon_csv_with_decimal_commas_and_spaced_names_is_read(tmp_path: Path) -> None:
+    t = np.arange(12.0)
+    rows = "".join(f"{a:g};{np.exp(-a / 4):.4f}\n".replace(".", ",") for a in t)
+    series = load_timeseries(_write(tmp_path, "t; u\n" + rows), time_column="t")  # a spreadsheet's export
+    assert series.names == ("u",)
+    np.testing.assert_allclose(series.x[:, 0], np.exp(-t / 4), atol=1e-4)
 
 
 def test_missing_file_and_unsupported_type(tmp_path: Path) -> None:
@@ -178,3 +187,19 @@ def test_a_saved_row_index_is_no_state(tmp_path: Path) -> None:
     assert "saved.csv: column 'Unnamed: 0' is a saved row index" in note and "in data.state_columns" in note
     listed = load_timeseries(tmp_path / "saved.csv", time_column="t", state_columns=["Unnamed: 0", "u"])
     assert listed.names == ("Unnamed: 0", "u") and listed.notes == ()
+
+
+def test_a_text_column_taken_as_a_state_by_default_says_how_to_leave_it_out(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t,site,u\n" + "".join(f"{k},s{k},{k * k}\n" for k in range(8)))
+    with pytest.raises(DataError, match=r"column 'site' has a non-numeric value 's0' .*name the states in data.state"):
+        load_timeseries(path)
+    series = load_timeseries(path, state_columns=["u"])
+    assert series.names == ("u",)
+
+
+def test_a_time_unit_for_numeric_times_is_noted_not_applied(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t,u\n" + "".join(f"{k},{k * k}\n" for k in range(8)))
+    series = load_timeseries(path, time_unit="h")
+    np.testing.assert_array_equal(series.t, np.arange(8.0))
+    (note,) = series.notes
+    assert "data.time_unit 'h' applies to dates and datetimes; the numeric times of 't' are used as they are" in note

@@ -106,3 +106,17 @@ def test_bad_point_files_are_one_line_errors_naming_the_file(tmp_path: Path, wri
     assert result.exit_code == 2, result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and str(tmp_path / name) in lines[0] and re.search(message, lines[0]), result.stderr
+
+
+def test_listed_gradient_points_of_the_wrong_length_fail_before_any_run(tmp_path: Path) -> None:
+    import yaml
+
+    from flows.inputs import load_checked
+    from pipeline.errors import ConfigError
+
+    config = yaml.safe_load((ROOT / "configs" / "sensitivity_linear.yaml").read_text())
+    config["data"]["path"] = str(ROOT / "data" / "sensitivity_linear.csv")
+    config["gradient"] = {"at": [[1.0, 0.0]]}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError, match=r"field 'gradient.at': each point needs 3 values, one per feature .*got 2"):
+        load_checked(tmp_path / "c.yaml")

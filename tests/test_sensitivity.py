@@ -447,3 +447,11 @@ def test_a_saved_row_index_is_left_out_of_the_features_with_a_note(tmp_path):
     shuffled.to_csv(tmp_path / "shuffled.csv")
     kept = load_table(tmp_path / "shuffled.csv", outputs=["y"])
     assert kept.features == ("Unnamed: 0", "a", "b") and kept.notes == ()
+
+
+def test_a_text_column_taken_as_a_feature_by_default_says_how_to_leave_it_out(tmp_path):
+    frame = pd.DataFrame({"id": [f"p{k}" for k in range(10)], "a": np.arange(10.0), "y": np.arange(10.0) ** 2})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(DataError, match=r"column 'id' has a non-numeric value .*name the features in data.features"):
+        load_table(tmp_path / "t.csv", outputs=["y"])
+    assert load_table(tmp_path / "t.csv", outputs=["y"], features=["a"]).features == ("a",)

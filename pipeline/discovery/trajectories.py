@@ -46,9 +46,26 @@ class Trajectories:
         return np.vstack(self.xs)
 
 
+def _float_arrays(value: object, name: str) -> list[np.ndarray]:
+    """``value`` as float arrays, one per trajectory (a list or tuple holds several).
+
+    Raises:
+        DataError: ``value`` is not numbers (a method not called, text), naming ``name``."""
+    if callable(value):
+        raise DataError(f"{name} is a function or method, not data (call it: e.g. series.{name}_list())")
+    try:
+        if isinstance(value, (list, tuple)):
+            return [np.asarray(item, dtype=float) for item in value]
+        return [np.asarray(value, dtype=float)]
+    except (TypeError, ValueError) as exc:
+        raise DataError(
+            f"{name} must hold numbers: an array, or a list of arrays, one per trajectory"
+            f" ({' '.join(str(exc).split())})"
+        ) from None
+
+
 def _as_lists(t: object, x: object) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    ts = [np.asarray(ti, dtype=float) for ti in t] if isinstance(t, (list, tuple)) else [np.asarray(t, dtype=float)]
-    xs = [np.asarray(xi, dtype=float) for xi in x] if isinstance(x, (list, tuple)) else [np.asarray(x, dtype=float)]
+    ts, xs = _float_arrays(t, "t"), _float_arrays(x, "x")
     if len(ts) != len(xs):
         raise DataError(f"got {len(ts)} time arrays but {len(xs)} state arrays; pass one per trajectory")
     xs = [xi[:, None] if xi.ndim == 1 else xi for xi in xs]
@@ -100,7 +117,9 @@ def as_trajectories(
     names = tuple(feature_names) if feature_names is not None else tuple(f"x{j}" for j in range(d))
     if len(names) != d:
         raise DataError(f"feature_names has {len(names)} names for {d} state columns")
+    several = "; if the arrays hold several trajectories, pass one array per trajectory in lists (TimeSeries.t_list())"
+    hint = "" if isinstance(t, (list, tuple)) else several
     for k, (ti, xi) in enumerate(zip(ts, xs)):
-        validate_timeseries(ti, xi, names, f"trajectory {k}")
+        validate_timeseries(ti, xi, names, f"trajectory {k}", order_hint=hint)
     us, controls = _controls(ts, u, control_names, names)
     return Trajectories(ts, xs, names, us, controls)

@@ -359,3 +359,14 @@ def test_the_forecast_horizon_ends_where_the_simulation_departs_from_the_record(
     assert forecast_horizon(t, departing, reference, spread) == 12.0
     departing[5:8, 0] = np.nan  # ... a simulation that is no longer finite for several samples does
     assert forecast_horizon(t, departing, reference, spread) == 5.0
+
+
+def test_inputs_that_are_not_numbers_or_hold_several_trajectories_are_named() -> None:
+    t = np.linspace(0, 5, 40)
+    with pytest.raises(DataError, match=r"t is a function or method, not data \(call it"):
+        discover(t.tolist, np.exp(-t))
+    with pytest.raises(DataError, match="x must hold numbers: an array, or a list of arrays"):
+        discover(t, ["a"] * 40)
+    both = np.r_[t, t]  # two trajectories stacked in one array
+    with pytest.raises(DataError, match="decreasing time .* pass one array per trajectory in lists"):
+        discover(both, np.exp(-both))

@@ -76,11 +76,27 @@ def test_bad_data_is_reported_before_any_run_exits_2_and_leaves_no_run(tmp_path:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "d.csv"]  # no store, no experiment, no run
 
 
+def test_a_run_not_tracked_says_so(tmp_path: Path) -> None:
+    raw = (ROOT / "configs" / "exp_decay.yaml").read_text().replace("../data/", f"{ROOT / 'data'}/")
+    (tmp_path / "c.yaml").write_text(raw + "\ntracking: {enabled: false}\n")
+    out = _cli("run", "c.yaml", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Not logged to MLflow (tracking.enabled: false)." in out.stdout and "MLflow run id" not in out.stdout
+
+
 def test_list_shows_the_shipped_configs() -> None:
     out = _cli("list", "configs", cwd=ROOT)
     assert out.returncode == 0
     for name in ("exp_decay", "lorenz", "lotka_volterra", "lynx_hare"):
         assert name in out.stdout
+
+
+def test_a_folder_that_is_missing_or_given_as_a_config_is_a_one_line_error(tmp_path: Path) -> None:
+    listed = _cli("list", "nosuchdir", cwd=tmp_path)
+    assert (listed.returncode, listed.stdout) == (2, "")
+    assert listed.stderr.strip() == "error: nosuchdir: no such folder (expected a folder of YAML run configs)"
+    run = _cli("run", ".", cwd=tmp_path)
+    assert run.returncode == 2 and "a folder, not a config file" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_batch_reports_each_item_and_exits_1_when_one_failed(tmp_path: Path) -> None:
@@ -112,7 +128,8 @@ def test_a_bad_column_is_reported_before_prefect_or_mlflow_is_imported(tmp_path:
     out = _cli("-X", "importtime", "run", "c.yaml", cwd=tmp_path, python_flags=True)
     assert out.returncode == 2
     lines = [line for line in out.stderr.splitlines() if line.strip() and "|" not in line]
-    assert lines == [f"error: {(tmp_path / 'd.csv').resolve()}: missing column(s) ['nope']; the file has ['t', 'u']"]
+    assert lines == [f"error: {(tmp_path / 'd.csv').resolve()}: missing column(s) ['nope'] (data.state_columns);"
+                     " the file has ['t', 'u']"]
     assert not {"prefect", "mlflow"} & _imported(out.stderr)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "d.csv"]  # no store, no experiment, no run
 
