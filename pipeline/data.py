@@ -296,6 +296,37 @@ def _check_roles(
         roles[column] = role
 
 
+def _unused_time_unit(source: str, time_column: str, time_unit: str, axis: TimeAxis | None) -> tuple[str, ...]:
+    """The note that a ``time_unit`` was given for numeric times (no ``axis``), which it does not apply to."""
+    if axis is not None or time_unit == "auto":
+        return ()
+    return (
+        f"{source}: data.time_unit '{time_unit}' applies to dates and datetimes; the numeric times of"
+        f" '{time_column}' are used as they are (rates are per their unit)",
+    )
+
+
+def _check_present(
+    source: str,
+    columns: list[str],
+    time_column: str,
+    state_columns: Sequence[str] | None,
+    trajectory_column: str | None,
+    controls: list[str],
+) -> None:
+    """Raise a DataError naming every column of a role that the file's ``columns`` lack, with the config field."""
+    roles = {
+        "data.time_column, 't' unless the config names another": [time_column],
+        "data.state_columns": list(state_columns or []),
+        "data.trajectory_column": [trajectory_column] if trajectory_column else [],
+        "data.control_columns": controls,
+    }
+    missing = {field: [c for c in wanted if c not in columns] for field, wanted in roles.items()}
+    if any(missing.values()):
+        named = "; ".join(f"{names} ({field})" for field, names in missing.items() if names)
+        raise DataError(f"{source}: missing column(s) {named}; the file has {columns}")
+
+
 def load_timeseries(
     path: str | Path,
     *,
@@ -333,16 +364,7 @@ def load_timeseries(
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     controls = list(control_columns or [])
-    roles = {
-        "data.time_column, 't' unless the config names another": [time_column],
-        "data.state_columns": list(state_columns or []),
-        "data.trajectory_column": [trajectory_column] if trajectory_column else [],
-        "data.control_columns": controls,
-    }
-    missing = {field: [c for c in wanted if c not in columns] for field, wanted in roles.items()}
-    if any(missing.values()):
-        named = "; ".join(f"{names} ({field})" for field, names in missing.items() if names)
-        raise DataError(f"{source}: missing column(s) {named}; the file has {columns}")
+    _check_present(source, columns, time_column, state_columns, trajectory_column, controls)
     notes: tuple[str, ...] = ()
     by_default = state_columns is None
     hint = _default_role("state", "data.state_columns", "time, trajectory and controls") if by_default else ""
@@ -354,11 +376,7 @@ def load_timeseries(
             raise DataError(f"{source}: no state columns besides '{time_column}'; the file has {columns}")
     _check_roles(source, time_column, trajectory_column, state_columns, controls)
     t, axis = _time_column(frame[time_column], source, time_column, time_unit)
-    if axis is None and time_unit != "auto":
-        notes += (
-            f"{source}: data.time_unit '{time_unit}' applies to dates and datetimes; the numeric times of"
-            f" '{time_column}' are used as they are (rates are per their unit)",
-        )
+    notes += _unused_time_unit(source, time_column, time_unit, axis)
     x = np.column_stack([_numeric_column(frame, c, source, hint=hint) for c in state_columns])
     trajectory = frame[trajectory_column].to_numpy() if trajectory_column else None
     if trajectory is not None and pd.isna(trajectory).any():
