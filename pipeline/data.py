@@ -340,13 +340,15 @@ def load_timeseries(
 
     Args:
         path: a ``.csv``, ``.tsv`` or ``.parquet`` file.
-        time_column: the column of sample times: numbers (any unit; derivatives are per that unit) or ISO 8601
-            dates/datetimes (measured from the earliest in ``time_unit``, see :mod:`pipeline.time_axis`).
-        state_columns: the state columns, in order; every column but time and trajectory when None.
+        time_column: the column of sample times (``t`` unless named): numbers (any unit; derivatives are per that
+            unit) or ISO 8601 dates/datetimes (measured from the earliest in ``time_unit``, see
+            :mod:`pipeline.time_axis`).
+        state_columns: the state columns, in order; every column but time, trajectory and controls when None (and
+            but a saved row index, left out with a note in :attr:`TimeSeries.notes`).
         trajectory_column: the column telling trajectories apart, if the file holds several.
         control_columns: known inputs (controls) the dynamics may depend on; not modelled themselves.
         time_unit: for dates/datetimes, ``s``, ``min``, ``h``, ``d`` or ``auto`` (from the median spacing);
-            numeric times are used as they are.
+            numeric times are used as they are (a unit given for them is noted in :attr:`TimeSeries.notes`).
 
     Returns:
         A validated :class:`TimeSeries`; rows keep their file order; ``time_axis`` set for datetimes.
@@ -368,7 +370,7 @@ def load_timeseries(
     notes: tuple[str, ...] = ()
     by_default = state_columns is None
     hint = _default_role("state", "data.state_columns", "time, trajectory and controls") if by_default else ""
-    if state_columns is None:
+    if by_default:
         others = [c for c in columns if c not in {time_column, trajectory_column, *controls}]
         state_columns = [c for c in others if not _saved_index(frame[c])]
         notes = tuple(_index_note(source, c, "data.state_columns") for c in others if c not in state_columns)
@@ -451,7 +453,7 @@ def load_table(path: str | Path, *, outputs: Sequence[str], features: Sequence[s
     outputs = list(outputs)
     notes: tuple[str, ...] = ()
     by_default = features is None
-    if features is None:
+    if by_default:
         index = [c for c in columns if c not in outputs and _saved_index(frame[c])]
         features = [c for c in columns if c not in outputs and c not in index]
         notes = tuple(_index_note(source, c, "data.features") for c in index)
