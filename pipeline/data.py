@@ -341,8 +341,7 @@ def load_timeseries(
     Args:
         path: a ``.csv``, ``.tsv`` or ``.parquet`` file.
         time_column: the column of sample times (``t`` unless named): numbers (any unit; derivatives are per that
-            unit) or ISO 8601 dates/datetimes (measured from the earliest in ``time_unit``, see
-            :mod:`pipeline.time_axis`).
+            unit) or ISO 8601 dates/datetimes (from the earliest, in ``time_unit``; :mod:`pipeline.time_axis`).
         state_columns: the state columns, in order; every column but time, trajectory and controls when None (and
             but a saved row index, left out with a note in :attr:`TimeSeries.notes`).
         trajectory_column: the column telling trajectories apart, if the file holds several.
