@@ -193,9 +193,13 @@ def _deltaflow_with_intervals(
     t: np.ndarray, x: np.ndarray, names: tuple[str, ...]
 ) -> tuple[Library, np.ndarray, np.ndarray | None, dict[str, float]]:
     """deltaflow with default settings: its library, coefficients (d, p), 95 % intervals (d, p, 2) and what it
-    reports about chaos: its forecast horizon, and its Lyapunov time when it finds the model chaotic."""
+    reports about chaos (its forecast horizon, and its Lyapunov time when it finds the model chaotic) and about the
+    fit (1.0 under ``poor_fit`` and ``weak_forecast`` when it carries those cautions)."""
     result = discover(t, x, feature_names=names)
     reported = {key: result.metrics[key] for key in ("forecast_horizon", "lyapunov_time") if key in result.metrics}
+    cautions = [str(caution) for caution in result.chosen.get("cautions", [])]
+    for key, opening in (("poor_fit", "poor fit"), ("weak_forecast", "weak forecast")):
+        reported[key] = float(any(caution.startswith(opening) for caution in cautions))
     return result.library, result.coefficients, result.intervals, reported
 
 
@@ -318,6 +322,38 @@ def chaos_table(records: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def caution_table(records: list[dict[str, Any]]) -> list[str]:
+    """How well deltaflow's weak-forecast caution marks the models that fail away from the record, per half and
+    noise, over the records whose published regime is not chaotic."""
+    rows = [r for r in records if r["method"] == "deltaflow" and "weak_forecast" in r and not r["chaotic"]]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## deltaflow's weak-forecast caution",
+        "",
+        "A model refitted on the first 80 % of its record that forecasts the last 20 % with R² below 0.9 carries a"
+        " *weak forecast* caution. Non-chaotic published regimes; failing = R² <= 0.9 from the clean first or the"
+        " second initial state; models with a *poor fit* caution are counted apart (they carry that one instead).",
+        "",
+        "| half | noise | records | flagged weak forecast | of which failing | failing, not flagged | poor fit |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for half in ("tuning", "validation"):
+        for noise in sorted({r["noise"] for r in rows}):
+            cell = [r for r in rows if r["half"] == half and r["noise"] == noise]
+            if not cell:
+                continue
+            failing = [r for r in cell if not ((r["r2"] or -np.inf) > 0.9 and (r["r2_alt"] or -np.inf) > 0.9)]
+            flagged = [r for r in cell if r["weak_forecast"]]
+            lines.append(
+                f"| {half} | {noise:.0%} | {len(cell)} | {len(flagged)} | {sum(r in failing for r in flagged)} |"
+                f" {sum(not r['weak_forecast'] and not r['poor_fit'] for r in failing)} |"
+                f" {sum(r['poor_fit'] for r in cell)} |"
+            )
+    return lines
+
+
 def render_equations(names: tuple[str, ...], terms: dict[str, dict[str, float]]) -> str:
     """``x' = +0.5 x -0.2 x^2; y' = ...`` from ``{state: {term: coefficient}}``."""
     parts = []
@@ -382,6 +418,8 @@ def run_case(case: Case) -> dict[str, Any]:
         record["lyapunov_time"] = extra[1].get("lyapunov_time", np.nan)
         record["horizon_reported"] = extra[1].get("forecast_horizon", np.nan)
         record["horizon_true"] = true_horizon(library, coef, system)
+        record["poor_fit"] = bool(extra[1].get("poor_fit", 0.0))
+        record["weak_forecast"] = bool(extra[1].get("weak_forecast", 0.0))
     record["model"] = render_equations(system.names, model_terms(library, coef, system.names))
     return record
 
@@ -671,6 +709,7 @@ def write_report(records: list[dict[str, Any]], command: str, path: Path) -> Non
     ]
     lines += coverage_note(records) + summary_tables(records) + second_state_tables(records) + interval_table(records)
     lines += chaos_table(records)
+    lines += caution_table(records)
     lines += system_table(records) + failure_list(records)
     path.write_text("\n".join(lines) + "\n")
 
