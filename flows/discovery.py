@@ -245,6 +245,7 @@ def record_results(
         "equations.tex": "\n".join(f"\\[ {e} \\]" for e in result.equations_latex) + "\n",
         "coefficients.csv": _coefficient_table(result),
         "candidates.csv": pd.DataFrame(result.pareto).to_csv(index=False),
+        "judged_models.csv": pd.DataFrame(result.judged).to_csv(index=False),
         "report.html": render_report(
             config.name, result, captions, facts=facts, description=config.description, cautions=cautions
         ),

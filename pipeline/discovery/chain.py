@@ -123,7 +123,12 @@ def discover(
     cautions = list(scores.cautions) + _model_cautions(check, data.names, design, winner, refinement.coefficients)
     if cautions:
         chosen["cautions"] = cautions
-    result = replace(model, metrics=scores.metrics | _selection_metrics(judgement, winner, uncertainty), chosen=chosen)
+    result = replace(
+        model,
+        metrics=scores.metrics | _selection_metrics(winner, uncertainty),
+        chosen=chosen,
+        judged=_judged_rows(judgement, winner, design.library.feature_names(), data.names),
+    )
     return scaling.restore(_with_laws(result, laws, scaling, data.names))
 
 
@@ -331,6 +336,10 @@ def _refine(
     return _pruned_winner(winner, refinement.coefficients, pruned, data.names, design), pruned_refinement
 
 
+PRUNED_LABEL = ", pruned by shooting"
+"""What a winner's label gains when refinement by shooting pruned small terms from it."""
+
+
 def _pruned_winner(
     winner: JudgedModel, refined: np.ndarray, pruned: np.ndarray, names: tuple[str, ...], design: Design
 ) -> JudgedModel:
@@ -343,7 +352,7 @@ def _pruned_winner(
     )
     terms = design.library.feature_names()
     named = ", ".join(f"{names[j]}: {terms[k]}" for j, k in zip(*np.nonzero(deleted)))
-    label = f"{winner.label}, pruned by shooting ({named})"
+    label = f"{winner.label}{PRUNED_LABEL} ({named})"
     functions = int(supports[:, design.library.powers.shape[0] :].sum())
     return replace(winner, label=label, supports=supports, rules=rules, coefficients=pruned, function_terms=functions)
 
@@ -392,9 +401,32 @@ def _model(
     )
 
 
-def _selection_metrics(judgement: Judgement, winner: JudgedModel, uncertainty: Uncertainty | None) -> dict[str, float]:
-    """Every judged model's shooting error, and the chosen terms' lowest inclusion probability."""
-    metrics = {f"shooting_error.{judged.label}": judged.shooting for judged in judgement.models}
+def _judged_rows(
+    judgement: Judgement, winner: JudgedModel, terms: list[str], names: tuple[str, ...]
+) -> list[dict[str, object]]:
+    """Every judged model as a row of :attr:`~pipeline.discovery.result.DiscoveryResult.judged`, best first; chosen:
+    the one the reported model comes from (before its refinement by shooting pruned small terms, if it did)."""
+    origin = winner.label.split(PRUNED_LABEL)[0]
+    return [
+        {
+            "label": model.label,
+            "terms": "; ".join(f"{name}: {' + '.join(terms[k] for k in np.flatnonzero(row)) or '0'}"
+                               for name, row in zip(names, model.supports)),
+            "n_terms": int(model.supports.sum()),
+            "function_terms": model.function_terms,
+            "fit": model.fit,
+            "shooting_error": float(model.shooting),
+            "law_keeping": model.conserving,
+            "chosen": model.label == origin,
+        }
+        for model in sorted(judgement.models, key=lambda model: model.shooting)
+    ]  # fmt: skip
+
+
+def _selection_metrics(winner: JudgedModel, uncertainty: Uncertainty | None) -> dict[str, float]:
+    """The chosen terms' lowest inclusion probability (every judged model's shooting error is in
+    :attr:`~pipeline.discovery.result.DiscoveryResult.judged`, not among the metrics)."""
+    metrics: dict[str, float] = {}
     if uncertainty is not None:
         metrics["min_inclusion_probability"] = uncertainty.min_inclusion(winner.supports)
     return metrics

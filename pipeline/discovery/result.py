@@ -54,6 +54,9 @@ class DiscoveryResult:
         metrics: scalar scores (derivative R², trajectory R², complexity, AICc, ...).
         chosen: what was selected (differentiation, library degree, selection rule, ...).
         pareto: scored candidate models per state: ``{"state", "complexity", "cv_mse", "terms", "chosen"}``.
+        judged: every joint model the judge simulated: ``{"label", "terms", "n_terms", "function_terms", "fit",
+            "shooting_error", "law_keeping", "chosen"}``, by shooting error (the spread-scaled mean squared error of
+            block simulations against the record).
         inclusion: bootstrap inclusion probability of every term, (d, p), or None.
         intervals: bootstrap 95 % intervals of every coefficient, (d, p, 2), or None.
         max_simulation_evaluations: cap on the right-hand-side evaluations of one :meth:`simulate`.
@@ -66,6 +69,7 @@ class DiscoveryResult:
     metrics: dict[str, float] = field(default_factory=dict)
     chosen: dict[str, Any] = field(default_factory=dict)
     pareto: list[dict[str, Any]] = field(default_factory=list)
+    judged: list[dict[str, Any]] = field(default_factory=list)
     inclusion: np.ndarray | None = None
     intervals: np.ndarray | None = None
     max_simulation_evaluations: int = SIMULATION_EVALUATIONS
@@ -173,6 +177,8 @@ class DiscoveryResult:
             "metrics": {k: (None if not np.isfinite(v) else float(v)) for k, v in self.metrics.items()},
             "chosen": self.chosen,
             "pareto": self.pareto,
+            "judged": [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
+                       for row in self.judged],
             "inclusion": None if self.inclusion is None else self.inclusion.tolist(),
             "intervals": None if self.intervals is None else self.intervals.tolist(),
             "max_simulation_evaluations": self.max_simulation_evaluations,
@@ -189,6 +195,7 @@ class DiscoveryResult:
             metrics={k: (float("nan") if v is None else float(v)) for k, v in data.get("metrics", {}).items()},
             chosen=dict(data.get("chosen", {})),
             pareto=list(data.get("pareto", [])),
+            judged=list(data.get("judged", [])),
             inclusion=None if data.get("inclusion") is None else np.asarray(data["inclusion"], dtype=float),
             intervals=None if data.get("intervals") is None else np.asarray(data["intervals"], dtype=float),
             max_simulation_evaluations=int(data.get("max_simulation_evaluations", SIMULATION_EVALUATIONS)),

@@ -376,3 +376,14 @@ def test_inputs_that_are_not_numbers_or_hold_several_trajectories_are_named() ->
     both = np.r_[t, t]  # two trajectories stacked in one array
     with pytest.raises(DataError, match="decreasing time .* pass one array per trajectory in lists"):
         discover(both, np.exp(-both))
+
+
+def test_the_judged_models_are_a_table_of_their_own_not_metrics() -> None:
+    result = discover_config("lotka_volterra")
+    assert not [key for key in result.metrics if key.startswith("shooting_error")]  # 14 metrics, not 40
+    errors = [row["shooting_error"] for row in result.judged]
+    assert len(errors) > 10 and errors == sorted(errors)
+    (chosen,) = [row for row in result.judged if row["chosen"]]
+    assert chosen["label"] == result.chosen["model_choice"]
+    assert chosen["terms"] == "hare: hare + hare lynx; lynx: lynx + hare lynx" and chosen["n_terms"] == 4
+    assert DiscoveryResult.from_dict(json.loads(json.dumps(result.to_dict()))).judged == result.judged

@@ -41,8 +41,12 @@ def test_flow_logs_params_metrics_and_artifacts(mlflow_uri: str) -> None:
     assert min(front, key=lambda m: m.step).step == 1
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     expected = {"equations.txt", "equations.tex", "equations.json", "coefficients.csv", "candidates.csv", "plots"}
-    expected |= {"report.html"}
+    expected |= {"report.html", "judged_models.csv"}
     assert expected <= artifacts
+    judged = Path(client.download_artifacts(run.info.run_id, "judged_models.csv")).read_text().splitlines()
+    assert judged[0] == "label,terms,n_terms,function_terms,fit,shooting_error,law_keeping,chosen"
+    assert sum(line.endswith(",True") for line in judged[1:]) == 1
+    assert not [key for key in run.data.metrics if key.startswith("shooting_error")]  # a table, not 20 metrics
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert plots == {"plots/data_vs_model.png", "plots/derivatives.png", "plots/pareto.png", "plots/inclusion.png"}
     table = Path(client.download_artifacts(run.info.run_id, "coefficients.csv")).read_text().splitlines()
