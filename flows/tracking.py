@@ -62,7 +62,7 @@ def _metric_key(key: str) -> str:
     """The one metric naming scheme: dot-separated parts of alphanumerics, ``_`` and ``-``.
 
     Anything else (spaces, commas, brackets, ``^``, ``/``) becomes one ``_`` and ``_`` at a part's ends
-    is dropped, so ``shooting_error.aicc, law-keeping`` is ``shooting_error.aicc_law-keeping`` in every run.
+    is dropped, so ``pareto.x (mol/l).cv_mse`` is ``pareto.x_mol_l.cv_mse`` in every run.
     """
     parts = (re.sub(r"[^A-Za-z0-9_\-]+", "_", part).strip("_") for part in key.split("."))
     return ".".join(part for part in parts if part) or "unnamed"
