@@ -304,22 +304,28 @@ def chaos_table(records: list[dict[str, Any]]) -> list[str]:
         " reported / true |",
         "|---|---|---|---|---|---|---|",
     ]
-    for half in ("tuning", "validation"):
-        for noise in sorted({r["noise"] for r in rows}):
-            cell = [r for r in rows if r["half"] == half and r["noise"] == noise]
-            if not cell:
-                continue
-            chaotic = [r for r in cell if r["chaotic"]]
-            reported = [r["horizon_reported"] for r in chaotic]
-            true = [r["horizon_true"] for r in chaotic]
-            ratio = [a / b for a, b in zip(reported, true) if b > 0 and np.isfinite(a)]
-            lines.append(
-                f"| {half} | {noise:.0%} | {_share([r['detected_chaotic'] for r in chaotic])} |"
-                f" {_share([r['detected_chaotic'] for r in cell if not r['chaotic']])} |"
-                f" {np.nanmedian(reported):.2f} | {np.nanmedian(true):.2f} |"
-                f" {np.median(ratio) if ratio else float('nan'):.2f} |"
-            )
+    for half, noise, cell in _cells(rows):
+        chaotic = [r for r in cell if r["chaotic"]]
+        reported = [r["horizon_reported"] for r in chaotic]
+        true = [r["horizon_true"] for r in chaotic]
+        ratio = [a / b for a, b in zip(reported, true) if b > 0 and np.isfinite(a)]
+        lines.append(
+            f"| {half} | {noise:.0%} | {_share([r['detected_chaotic'] for r in chaotic])} |"
+            f" {_share([r['detected_chaotic'] for r in cell if not r['chaotic']])} |"
+            f" {np.nanmedian(reported):.2f} | {np.nanmedian(true):.2f} |"
+            f" {np.median(ratio) if ratio else float('nan'):.2f} |"
+        )
     return lines
+
+
+def _cells(rows: list[dict[str, Any]]) -> list[tuple[str, float, list[dict[str, Any]]]]:
+    """The ``rows`` grouped by half and noise level, (half, noise, rows) in report order, empty groups left out."""
+    groups = [
+        (half, noise, [r for r in rows if r["half"] == half and r["noise"] == noise])
+        for half in ("tuning", "validation")
+        for noise in sorted({r["noise"] for r in rows})
+    ]
+    return [group for group in groups if group[2]]
 
 
 def caution_table(records: list[dict[str, Any]]) -> list[str]:
@@ -339,18 +345,14 @@ def caution_table(records: list[dict[str, Any]]) -> list[str]:
         "| half | noise | records | flagged weak forecast | of which failing | failing, not flagged | poor fit |",
         "|---|---|---|---|---|---|---|",
     ]
-    for half in ("tuning", "validation"):
-        for noise in sorted({r["noise"] for r in rows}):
-            cell = [r for r in rows if r["half"] == half and r["noise"] == noise]
-            if not cell:
-                continue
-            failing = [r for r in cell if not ((r["r2"] or -np.inf) > 0.9 and (r["r2_alt"] or -np.inf) > 0.9)]
-            flagged = [r for r in cell if r["weak_forecast"]]
-            lines.append(
-                f"| {half} | {noise:.0%} | {len(cell)} | {len(flagged)} | {sum(r in failing for r in flagged)} |"
-                f" {sum(not r['weak_forecast'] and not r['poor_fit'] for r in failing)} |"
-                f" {sum(r['poor_fit'] for r in cell)} |"
-            )
+    for half, noise, cell in _cells(rows):
+        failing = [r for r in cell if not ((r["r2"] or -np.inf) > 0.9 and (r["r2_alt"] or -np.inf) > 0.9)]
+        flagged = [r for r in cell if r["weak_forecast"]]
+        lines.append(
+            f"| {half} | {noise:.0%} | {len(cell)} | {len(flagged)} | {sum(r in failing for r in flagged)} |"
+            f" {sum(not r['weak_forecast'] and not r['poor_fit'] for r in failing)} |"
+            f" {sum(r['poor_fit'] for r in cell)} |"
+        )
     return lines
 
 
