@@ -81,8 +81,7 @@ def _controls(
     """Known inputs per trajectory, validated against the times, and their names."""
     if u is None:
         return None, ()
-    us = [np.asarray(ui, dtype=float) for ui in u] if isinstance(u, (list, tuple)) else [np.asarray(u, dtype=float)]
-    us = [ui[:, None] if ui.ndim == 1 else ui for ui in us]
+    us = [ui[:, None] if ui.ndim == 1 else ui for ui in _float_arrays(u, "u")]
     if len(us) != len(ts) or any(ui.ndim != 2 or ui.shape[0] != ti.shape[0] for ui, ti in zip(us, ts)):
         raise DataError(f"u must give (n, m) inputs per trajectory matching the times; got {[ui.shape for ui in us]}")
     m = us[0].shape[1]
