@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.discovery.library import Library
-from pipeline.discovery.stability import N_STARTS, Stability, StabilityCheck, angle_states
+from pipeline.discovery.stability import N_STARTS, Stability, StabilityCheck, angle_states, escaping_sides
 
 POWERS = np.array([[0, 0], [1, 0], [0, 1], [2, 0]])  # 1, x, y, x^2
 LIBRARY = Library(("x", "y"), POWERS, (("sin", 0), ("cos", 1), ("sin", 1, 0)), None)  # + sin x, cos y, x sin y
@@ -90,3 +90,26 @@ def test_a_chaotic_law_whose_far_starts_escape_is_not_passed_over_for_a_bounded_
         "y": {"z"},
         "z": {"x", "y", "z", "x^3"},
     }
+
+
+def test_a_record_still_growing_at_its_end_shows_no_bound_on_that_side() -> None:
+    """Exponential growth x = exp(0.23 t) over 10 time units is still rising fastest at its end: the check sets no
+    upper bound, so x' = 0.23 x keeps its grade (before, it left the box from the starts above the data and a bounded
+    cubic fit won over the law). A finite-time blow-up still fails, and saturating, oscillating and decaying records
+    keep their bounds; a decline still at its full pace when the record ends escapes below."""
+    t = np.linspace(0.0, 10.0, 512)
+    growth = np.exp(0.23 * t)[:, None]
+    check = StabilityCheck.around([growth], [t])
+    library = Library(("x",), np.array([[0], [1], [2]]), (), None)  # 1, x, x^2
+    assert check.grade(np.array([[0.0, 0.23, 0.0]]), library) is Stability.KEEPS_SIGNS
+    assert check.grade(np.array([[0.0, 0.0, 0.23]]), library) is Stability.LEAVES  # x' = 0.23 x^2 blows up
+    np.testing.assert_array_equal(escaping_sides([growth], growth.min(axis=0), growth.max(axis=0)), [[False], [True]])
+    logistic = (1.0 / (1.0 + 9.0 * np.exp(-t)))[:, None]
+    oscillation = np.column_stack([np.sin(t), np.cos(t)])
+    decay = np.exp(-0.23 * t)[:, None]
+    for record in (logistic, oscillation, decay):
+        below, above = escaping_sides([record], record.min(axis=0), record.max(axis=0))
+        assert not below.any() and not above.any()
+    decline = (1.0 - 0.09 * t)[:, None]  # still falling at its full pace when the record ends
+    sides = escaping_sides([decline], decline.min(axis=0), decline.max(axis=0))
+    np.testing.assert_array_equal(sides, [[True], [False]])
