@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 from discovery_cases import ROOT, assert_structure_and_coefficients, discover_config, trajectories
+from scipy.integrate import solve_ivp
 
 from benchmarks.generalisation import noisy_record
 from pipeline.config import DiscoveryConfig, LibraryConfig
@@ -330,11 +331,20 @@ def test_a_chaotic_record_and_a_poor_fit_carry_cautions() -> None:
 
 
 def test_a_model_that_runs_away_or_crosses_zero_near_the_data_carries_a_caution() -> None:
-    # exponential growth x' = 0.23 x, 1 % noise: found exactly, and it runs away from larger starts, as the law does
+    # x' = x^2 - 1 from x = 0.9, 1 % noise: the record falls to the stable state -1, and from starts above the
+    # unstable state +1, near the data, the law itself blows up: found exactly, with the caution
+    t = np.linspace(0.0, 5.0, 400)
+    path = solve_ivp(lambda _t, x: x**2 - 1.0, (0.0, 5.0), [0.9], t_eval=t, rtol=1e-10, atol=1e-12).y.T
+    noisy = path * (1.0 + 0.01 * np.random.default_rng(0).standard_normal(path.shape))
+    blowing_up = discover(t, noisy, feature_names=["x"])
+    assert blowing_up.terms() == {"x": {"1": pytest.approx(-1.0, rel=0.02), "x^2": pytest.approx(1.0, rel=0.02)}}
+    assert any(caution.startswith("from some states near the data") for caution in blowing_up.chosen["cautions"])
+    # exponential growth x' = 0.23 x, 1 % noise: found exactly, and though it runs away from starts above the data,
+    # so does the record itself (still rising at its end): no caution
     growth = PUBLISHED["odebench_02_exponential_growth"].system
     found = discover(*noisy_record(growth, 0.01, 0), feature_names=growth.names)
     assert found.terms() == {"x": {"x": pytest.approx(0.23, rel=0.02)}}
-    assert [caution for caution in found.chosen["cautions"] if caution.startswith("from some states near the data")]
+    assert not any(caution.startswith("from some states near") for caution in found.chosen.get("cautions", []))
     # Haldane's substrate inhibition at 5 % noise: only models with a constant rate fit the record, and from small
     # substrate levels they drive it below zero; the caution names the state
     haldane = PUBLISHED["haldane_substrate_inhibition"].system
