@@ -314,7 +314,7 @@ class StageProgress(logging.Handler):
             self.progress.update(self.task, description=text)
         else:
             elapsed = time.monotonic() - self.started
-            self.console.print(f"{self.name}: {text}… ({elapsed:.0f} s)", highlight=False, markup=False)
+            self.console.print(f"{self.name}: {text}… (at {elapsed:.0f} s)", highlight=False, markup=False)
 
     def __enter__(self) -> StageProgress:
         from flows.runtime import STAGE_LOGGER

@@ -35,7 +35,7 @@ def test_run_prints_equations_run_id_and_ui_command_and_uses_the_local_store(tmp
     assert f"ui --backend-store-uri {uri}" in out.stdout
     assert re.search(r"^ u +u +-(0\.9[5-9]\d*|1\.0[0-4]\d*) +-?[\d.]+ to -?[\d.]+ *$", out.stdout, flags=re.MULTILINE)
     assert re.search(r"^ complexity +1 +terms in the model", out.stdout, flags=re.MULTILINE), out.stdout
-    stages = re.findall(r"^exp_decay: (.+)… \(\d+ s\)$", out.stdout, flags=re.MULTILINE)  # progress in a log, too
+    stages = re.findall(r"^exp_decay: (.+)… \(at \d+ s\)$", out.stdout, flags=re.MULTILINE)  # progress in a log, too
     assert stages == ["reading the data", "smoothing and differentiating", "discovering the model", "logging to MLflow"]
     (run_line,) = [line for line in out.stdout.splitlines() if line.startswith("then the run: ")]
     assert re.fullmatch(r"then the run: http://127\.0\.0\.1:5000/#/experiments/\d+/runs/\w{32}\?workflowType=machine_learning",
