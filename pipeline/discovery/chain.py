@@ -37,6 +37,7 @@ from pipeline.discovery.scoring import lyapunov_time_along, score_model
 from pipeline.discovery.shooting import ShootingProblem
 from pipeline.discovery.simulate import simulate_model
 from pipeline.discovery.stability import Stability, StabilityCheck
+from pipeline.discovery.swaps import judge_swaps
 from pipeline.discovery.trajectories import Trajectories, as_trajectories
 from pipeline.errors import DataError
 
@@ -162,7 +163,8 @@ def _judge(
 ) -> tuple[Judgement, JudgedModel, ShootingProblem]:
     """Every model judged by simulation, and the winner: the proposals, the dense expansions when nothing else
     follows the record (and, when one of them would win, the sparse models' winner refined by shooting:
-    :func:`_with_refined_sparse_winner`), then the winner's deletion neighbours (:mod:`~pipeline.discovery.judging`).
+    :func:`_with_refined_sparse_winner`), then the winner's deletion neighbours (:mod:`~pipeline.discovery.judging`),
+    then its swap neighbours (:mod:`~pipeline.discovery.swaps`).
     On a chaotic record (:func:`_chaotic_blocks`) the proposals are judged again, and every later model judged, on
     blocks half a Lyapunov time long; the problem judged on comes back too. The refinement keeps the record's own
     blocks: where the noise is low, long blocks pin a chaotic model's coefficients more tightly (Lorenz at 0 % noise:
@@ -180,6 +182,7 @@ def _judge(
         if judgement.dense_competes(floor, n_residuals):
             judgement = _with_refined_sparse_winner(judgement, problem, floor, n_residuals, stable, laws, noise_sd)
     judgement = judge_deletions(judgement, design, judging, data.names, floor, n_residuals, stable, laws)
+    judgement = judge_swaps(judgement, design, judging, data.names, floor, n_residuals, stable, laws)
     return judgement, judgement.winner(floor, n_residuals, stable), problem
 
 

@@ -9,7 +9,8 @@ factor :data:`SHOOTING_TOLERANCE` of the best rule-based choice's, the one with 
 When every model misses the record by more than the noise does, the dense expansions are judged too
 (:func:`judge_dense`); they compete only when one of them comes :data:`DENSE_GAIN` times closer to the noise.
 Last, the winner's terms are deleted one at a time (:func:`judge_deletions`): a deletion the record cannot tell
-from the winner (the shooting error rises by less than the noise explains) makes the next winner.
+from the winner (the shooting error rises by less than the noise explains) makes the next winner; then
+:mod:`pipeline.discovery.swaps` exchanges single terms.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pipeline.discovery.stability import Stability
 __all__ = [
     "admissible_limit",
     "SHOOTING_TOLERANCE",
+    "SWAP_PREFIX",
     "JudgedModel",
     "Judgement",
     "deletion_tolerance",
@@ -49,6 +51,8 @@ fitting the record a little closer does not push the sparse law out."""
 DELETION_PREFIX = "without"
 """Labels of deletion neighbours (:func:`judge_deletions`): like runner-up swaps, they may win but do not set the
 bar."""
+SWAP_PREFIX = "swap"
+"""Labels of swap neighbours (:mod:`~pipeline.discovery.swaps`): like deletions, they may win but do not set the bar."""
 DENSE_GAIN = 5.0
 """A dense expansion sets the bar only when it cuts the best other model's excess over the noise floor this many
 times: the sparse laws then miss the record by far more than the noise explains (10 and 5 tried on the tuning half of
@@ -100,7 +104,7 @@ class JudgedModel:
     def derived(self) -> bool:
         """Whether the choice is derived from another rather than made by a rule (a runner-up swap, a windowed
         choice or a deletion neighbour): it may win, but it does not set the bar of admissibility."""
-        return self.runner_up or self.windowed or self.label.startswith(DELETION_PREFIX)
+        return self.runner_up or self.windowed or self.label.startswith((DELETION_PREFIX, SWAP_PREFIX))
 
     @property
     def dense(self) -> bool:

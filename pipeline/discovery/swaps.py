@@ -1,0 +1,105 @@
+"""Swap neighbours: the winner with one term exchanged for the library term that best stands in for it.
+
+Every rule proposes whole supports, and deletions only remove terms, so a winner that carries a wrong term in place
+of a right one keeps it when the two are nearly collinear on the record (Lorenz: y' with ``y z`` instead of ``y``,
+z staying near its mean; a Rössler z' with ``x`` instead of ``x z``). Here each term of the winner is exchanged in
+turn for the :data:`STAND_INS` library terms whose part not explained by the equation's other terms is most
+correlated with its own (:func:`stand_ins`), and each exchange is refitted by the winner's fit form and judged by
+simulation. An exchange joins the judgement only when it fits the record so much better that the winner would not be
+admissible against it (:func:`~pipeline.discovery.judging.admissible_limit`): with as many terms as the winner, it
+then wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from pipeline.discovery.design import Design
+from pipeline.discovery.judging import (
+    SWAP_PREFIX,
+    JudgedModel,
+    Judgement,
+    admissible_limit,
+    judge_model,
+)
+from pipeline.discovery.proposals import Choice
+from pipeline.discovery.shooting import ShootingProblem
+
+__all__ = ["STAND_INS", "judge_swaps", "stand_ins"]
+
+STAND_INS = 2
+"""Library terms tried in place of each term of the winner."""
+
+
+def stand_ins(
+    theta: np.ndarray, support: np.ndarray, k: int, allowed: np.ndarray | None = None, count: int = STAND_INS
+) -> list[int]:
+    """The ``count`` columns outside ``support`` (p,), and among the ``allowed`` ones (p,) when given, that best stand
+    in for column ``k`` of ``theta`` (n, p): by the correlation of their parts not explained (least squares) by the
+    support's other columns with column k's part. Columns that the other columns explain entirely are never chosen."""
+    others = np.flatnonzero(support)
+    others = others[others != k]
+    outside = np.flatnonzero(~support if allowed is None else ~support & allowed)
+    if outside.size == 0:
+        return []
+
+    def unexplained(columns: np.ndarray) -> np.ndarray:
+        block = theta[:, columns]
+        if others.size == 0:
+            return block
+        basis = theta[:, others]
+        return block - basis @ np.linalg.lstsq(basis, block, rcond=None)[0]
+
+    target, candidates = unexplained(np.array([k]))[:, 0], unexplained(outside)
+    norms = np.linalg.norm(candidates, axis=0)
+    scale = np.linalg.norm(theta[:, outside], axis=0)
+    target_norm = np.linalg.norm(target)
+    if target_norm == 0.0:
+        return []
+    usable = norms > 1e-8 * np.maximum(scale, 1e-300)
+    correlation = np.where(usable, np.abs(target @ candidates) / (target_norm * np.where(usable, norms, 1.0)), -1.0)
+    order = np.argsort(-correlation, kind="stable")
+    return [int(outside[i]) for i in order[:count] if correlation[i] > 0.0]
+
+
+def judge_swaps(
+    judgement: Judgement,
+    design: Design,
+    problem: ShootingProblem,
+    names: tuple[str, ...],
+    floor: float,
+    n_residuals: int,
+    stable: Callable[[JudgedModel], int] | None = None,
+    laws: np.ndarray | None = None,
+) -> Judgement:
+    """The judgement with the winner's swap neighbours against which the winner is not admissible (labelled
+    ``swap.<state>.<term>><stand-in> from <rule>``); the same judgement when there are none, the winner is a dense
+    expansion or it fits to within the noise. Costs one shooting error per term of the winner and stand-in."""
+    current = judgement.winner(floor, n_residuals, stable)
+    if current.dense:
+        return judgement
+    seen = {model.supports.tobytes() for model in judgement.models}
+    terms = design.library.feature_names()
+    keeping = laws if current.conserving else None
+    if current.shooting <= admissible_limit(0.0, floor, n_residuals):
+        return judgement  # no model can fit so much better that the winner stops being admissible
+    root = current.label.split(" from ")[-1]
+    p, monomials = current.supports.shape[1], design.library.powers.shape[0]
+    better = []
+    for j, k in zip(*np.nonzero(current.supports)):
+        # a monomial's stand-in is a monomial: one more function term ranks a model of the same size below the winner
+        allowed = np.arange(p) < monomials if k < monomials else np.ones(p, dtype=bool)
+        for c in stand_ins(design.theta, current.supports[j], int(k), allowed):
+            supports = current.supports.copy()
+            supports[j, k], supports[j, c] = False, True
+            if supports.tobytes() in seen:
+                continue
+            seen.add(supports.tobytes())
+            rules = tuple(None if i == j else rule for i, rule in enumerate(current.rules))
+            label = f"{SWAP_PREFIX}.{names[j]}.{terms[k]}>{terms[c]} from {root}"
+            model = judge_model(Choice(label, supports, rules), design, problem, keeping, current.fit)
+            if current.shooting > admissible_limit(model.shooting, floor, n_residuals):
+                better.append(model)
+    return Judgement(judgement.models + tuple(better)) if better else judgement
