@@ -24,7 +24,7 @@ from flows.settings import data_roots
 from flows.tracking import RUN_ID_MARK, metric_part, tracker_for
 from pipeline.config import DataConfig, DifferentiationConfig, DiscoveryConfig, RunConfig, check_data_path
 from pipeline.data import TimeSeries
-from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
+from pipeline.differentiation import DerivativeResult, differentiate_trajectories
 from pipeline.discovery import DiscoveryResult, discover
 from pipeline.plots import plot_derivatives, plot_inclusion, plot_model_fit, plot_pareto
 from pipeline.report import render_figures, render_report
@@ -100,10 +100,7 @@ def _discovery_key(context: object, parameters: dict[str, Any]) -> str:
 @task(name="differentiate", cache_key_fn=_differentiation_key, persist_result=True)
 def differentiate_series(series: TimeSeries, config: DifferentiationConfig) -> list[DerivativeResult]:
     """Smooth and differentiate every trajectory."""
-    return [
-        smooth_and_differentiate(t, x, method=config.method, **config.params)
-        for t, x in zip(series.t_list(), series.x_list())
-    ]
+    return differentiate_trajectories(series, config.method, **config.params)
 
 
 @task(name="discover", cache_key_fn=_discovery_key, persist_result=True)

@@ -105,6 +105,12 @@ class TimeSeries:
             for label, rows in self._groups
         ]
 
+    def place(self, k: int) -> str:
+        """Where the k-th trajectory is, for messages: the source, with the trajectory's label when it has one."""
+        label = self._groups[k][0]
+        shown = repr(label) if isinstance(label, str) else label
+        return self.source if label is None else f"{self.source} (trajectory {shown})"
+
     def t_list(self) -> list[np.ndarray]:
         """Times per trajectory."""
         return [self.t[rows] for _, rows in self._groups]
@@ -400,13 +406,23 @@ def load_timeseries(
         time_axis=axis,
         notes=notes,
     )
-    hint = (
-        "" if trajectory_column else "; if the file holds several trajectories, name their column in trajectory_column"
-    )
-    for label, rows in series._groups:
-        where = source if label is None else f"{source} (trajectory {repr(label) if isinstance(label, str) else label})"
-        validate_timeseries(t[rows], x[rows], series.names, where, rows=rows, order_hint=hint)
+    _validate_trajectories(series, named=trajectory_column is not None)
     return series
+
+
+def _validate_trajectories(series: TimeSeries, named: bool) -> None:
+    """:func:`validate_timeseries` on each trajectory of a series read from a file; first, when several are too
+    short, one message that names the first and counts them. Without a ``named`` trajectory column, a message
+    about times that do not increase suggests one."""
+    hint = "" if named else "; if the file holds several trajectories, name their column in trajectory_column"
+    short = [k for k, (_, rows) in enumerate(series._groups) if len(rows) < MIN_SAMPLES]
+    if short and series.n_trajectories > 1:
+        raise DataError(
+            f"{series.place(short[0])}: {len(series._groups[short[0]][1])} samples; at least {MIN_SAMPLES} are needed"
+            f" per trajectory ({len(short)} of {series.n_trajectories} trajectories have fewer)"
+        )
+    for k, (_, rows) in enumerate(series._groups):
+        validate_timeseries(series.t[rows], series.x[rows], series.names, series.place(k), rows=rows, order_hint=hint)
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,7 @@ CASES = [
     Case("binary-garbage", DataError, r"cannot be read as CSV", files={"data.csv": b"\x00\xff\xfe\x01garbage\x00\n\x01\x02"}),
     Case("unsupported-file-type", DataError, r"unsupported file type '.xlsx'", files={"data.xlsx": b"PK\x03\x04"}, config=_discovery(data={"path": "data.xlsx"})),
     Case("short-trajectory", DataError, r"trajectory 'b'.*3 samples; at least 5", files={"data.csv": _rows([("t", "u", "run"), *((i, np.exp(-i), "a") for i in range(10)), *((i, np.exp(-i), "b") for i in range(3))])}, config=_discovery(data={"trajectory_column": "run"})),
+    Case("trajectory-short-for-method", DataError, r"trajectory 'b'\): 5 samples; differentiation method 'kalman' needs at least 6 \(1 of 2 trajectories have fewer\)", files={"data.csv": _rows([("t", "u", "run"), *((i, np.exp(-i), "a") for i in range(10)), *((i, np.exp(-i), "b") for i in range(5))])}, config=_discovery(data={"trajectory_column": "run"}, differentiation={"method": "kalman"})),
     Case("empty-trajectory-cell", DataError, r"column 'run' is empty at data row 4", files={"data.csv": _rows([("t", "u", "run"), *((i, np.exp(-i), "a" if i != 3 else "") for i in range(10))])}, config=_discovery(data={"trajectory_column": "run"})),
     Case("number-among-dates", DataError, r"column 't' has '7' at data row 4, not an ISO 8601 date", files={"data.csv": _dated_row(4, "7,0.4")}),
     Case("date-among-numbers", DataError, r"column 't' has a non-numeric value '2024-01-04' at data row 4", files={"data.csv": _replace_row(4, "2024-01-04,0.7")}),

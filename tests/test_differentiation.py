@@ -166,6 +166,14 @@ def test_auto_on_short_and_irregular_series_uses_the_kalman_smoother() -> None:
     assert smooth_and_differentiate(t, np.exp(t)).params[0]["method"] == "kalman"
 
 
+@pytest.mark.parametrize(("samples", "method"), [(5, "spline"), (4, "finite_difference"), (3, "finite_difference")])
+def test_auto_on_series_too_short_for_the_kalman_smoother(samples: int, method: str) -> None:
+    t = np.sort(np.random.default_rng(0).uniform(0.0, 1.0, samples))
+    result = smooth_and_differentiate(t, np.exp(-0.7 * t))
+    assert result.params[0]["method"] == method
+    np.testing.assert_allclose(result.first[:, 0], -0.7 * np.exp(-0.7 * t), rtol=0.1)
+
+
 def test_plug_in_window_grows_with_noise() -> None:
     t = np.linspace(0, 4 * np.pi, 1000)
     windows = [plug_in_window(_noisy(np.sin(t), level), deriv=1) for level in (0.001, 0.01, 0.1)]

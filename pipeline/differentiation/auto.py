@@ -16,6 +16,9 @@ interpolation from the fitted values *and first derivatives* at their neighbours
 vice versa. A wrong derivative bends the interpolant away from the held-out data, so
 the score ranks candidates by how well they track both the signal and its slope. The
 winner is then refitted on all samples.
+
+Series too short to judge (under 24 samples) take the Kalman smoother; under the 6 samples it needs (panel
+data of many short trajectories), the spline, and under the spline's 5, finite differences.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import numpy as np
 from scipy.interpolate import CubicHermiteSpline
 
 from pipeline.differentiation.base import ColumnFit, Differentiator, checked, is_uniform
+from pipeline.differentiation.finite_difference import FiniteDifference
 from pipeline.differentiation.kalman import KalmanSmoother
 from pipeline.differentiation.savgol import SavitzkyGolay
 from pipeline.differentiation.spectral import Spectral
@@ -94,6 +98,17 @@ def interleaved_cv_scores(t: np.ndarray, y: np.ndarray, names: list[str] | None 
     return {name: float(np.mean(values)) for name, values in errors.items() if len(values) == 2}
 
 
+def _fit_very_short(t: np.ndarray, y: np.ndarray) -> ColumnFit:
+    """A series too short for the Kalman smoother (panel data: many trajectories of a few samples each): the
+    GCV smoothing spline where it fits, else finite differences."""
+    if t.shape[0] >= SmoothingSpline.min_samples:
+        with contextlib.suppress(DifferentiationError):
+            fit = checked(SmoothingSpline()._fit_column(t, y), "spline")
+            return (*fit[:3], {"method": "spline", **fit[3]})
+    fit = FiniteDifference()._fit_column(t, y)
+    return (*fit[:3], {"method": "finite_difference", **fit[3]})
+
+
 class AutoDifferentiator(Differentiator):
     """Chooses, per column, the candidate with the best interleaved cross-validation score.
 
@@ -101,9 +116,11 @@ class AutoDifferentiator(Differentiator):
     candidate's score (``cv.<name>``).
     """
 
-    min_samples = 6
+    min_samples = FiniteDifference.min_samples
 
     def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
+        if t.shape[0] < KalmanSmoother.min_samples:
+            return _fit_very_short(t, y)
         if t.shape[0] < MIN_SAMPLES_FOR_CHOICE:
             fit = KalmanSmoother()._fit_column(t, y)
             return (*fit[:3], {"method": "kalman", **fit[3]})

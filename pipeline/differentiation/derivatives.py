@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pipeline.differentiation.base import as_2d
 from pipeline.differentiation.nan_policy import apply_nan_policy
 from pipeline.differentiation.noise import estimate_noise_sd
-from pipeline.differentiation.registry import make_differentiator
+from pipeline.differentiation.registry import make_differentiator, method_class
 from pipeline.differentiation.result import DerivativeResult
-from pipeline.errors import DifferentiationError
+from pipeline.errors import DataError, DifferentiationError
 
-__all__ = ["differentiate", "smooth_and_differentiate"]
+if TYPE_CHECKING:
+    from pipeline.data import TimeSeries
+
+__all__ = ["check_trajectory_lengths", "differentiate", "differentiate_trajectories", "smooth_and_differentiate"]
 
 
 def smooth_and_differentiate(
@@ -78,3 +81,38 @@ def differentiate(
     result = smooth_and_differentiate(t, x_arr, method=method, nan_policy=nan_policy, **params)
     out = result.first if order == 1 else result.second
     return out[:, 0] if x_arr.ndim == 1 else out
+
+
+def check_trajectory_lengths(series: TimeSeries, method: str) -> None:
+    """Check that every trajectory of ``series`` has the samples differentiation ``method`` needs.
+
+    Raises:
+        DataError: naming the first short trajectory (file and label), the method, and how many are short.
+    """
+    needed = method_class(method).min_samples
+    lengths = [t.shape[0] for t in series.t_list()]
+    short = [k for k, n in enumerate(lengths) if n < needed]
+    if short:
+        total = series.n_trajectories
+        count = f" ({len(short)} of {total} trajectories have fewer)" if total > 1 else ""
+        raise DataError(
+            f"{series.place(short[0])}: {lengths[short[0]]} samples; differentiation method '{method}' needs at"
+            f" least {needed}{count}; method 'auto' takes short trajectories"
+        )
+
+
+def differentiate_trajectories(series: TimeSeries, method: str = "auto", **params: Any) -> list[DerivativeResult]:
+    """:func:`smooth_and_differentiate` on every trajectory of ``series``, one result each.
+
+    Raises:
+        DataError: a trajectory is too short for ``method`` (:func:`check_trajectory_lengths`).
+        DifferentiationError: as :func:`smooth_and_differentiate`, the message led by the trajectory's place.
+    """
+    check_trajectory_lengths(series, method)
+    results = []
+    for k, (t, x) in enumerate(zip(series.t_list(), series.x_list())):
+        try:
+            results.append(smooth_and_differentiate(t, x, method=method, **params))
+        except DifferentiationError as exc:
+            raise DifferentiationError(f"{series.place(k)}: {exc}") from exc
+    return results
