@@ -4,6 +4,7 @@ and the batch's progress bar. Presenters take the flow's outcome and return the 
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import sys
 import time
@@ -31,7 +32,7 @@ __all__ = [
 
 def mlflow_ui_command(uri: str) -> str:
     """The exact shell command that opens the MLflow UI on the store ``uri`` (loopback only)."""
-    mlflow = Path(sys.executable).parent / "mlflow"
+    mlflow = Path(os.path.abspath(sys.executable)).parent / "mlflow"  # '..' folded, symlinks kept (a venv's python)
     executable = str(mlflow) if mlflow.exists() else "mlflow"
     return (
         f"MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false {shlex.quote(executable)} ui"
@@ -78,8 +79,9 @@ def _print_tracking(console: Console, outcome: Any) -> None:
             console.print("Not logged to MLflow (tracking.enabled: false).", highlight=False)
         return
     uri = uri or ""
-    console.print(f"MLflow run id: [bold]{run_id}[/] (experiment '{outcome.config.experiment_name}')")
-    console.print(f"Tracking store: {uri}", highlight=False)
+    experiment = escape(outcome.config.experiment_name)
+    console.print(f"MLflow run id: [bold]{run_id}[/] (experiment '{experiment}')", highlight=False, soft_wrap=True)
+    console.print(f"Tracking store: {uri}", highlight=False, soft_wrap=True)
     server = uri.startswith(("http://", "https://"))
     if not server:
         console.print("Open the MLflow UI with:", highlight=False)

@@ -1,0 +1,40 @@
+"""The run summary's MLflow lines: whole when the output is not a terminal, and a UI command with a tidy path."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from rich.console import Console
+
+from flows.console import _print_tracking, mlflow_ui_command
+
+
+def test_the_run_id_line_is_not_wrapped_on_a_narrow_output() -> None:
+    out = io.StringIO()
+    config = SimpleNamespace(experiment_name="panel5_finite_difference_[long]", tracking=SimpleNamespace(enabled=True))
+    outcome = SimpleNamespace(
+        mlflow_run_id="0d5797873d53400d9718ff54446f6671",
+        tracking_uri="sqlite:////tmp/somewhere/mlflow.db",
+        outbox=None,
+        config=config,
+        experiment_id="3",
+    )
+    _print_tracking(Console(file=out, width=40, force_terminal=False), outcome)
+    lines = out.getvalue().splitlines()
+    assert "MLflow run id: 0d5797873d53400d9718ff54446f6671 (experiment 'panel5_finite_difference_[long]')" in lines
+    assert "Tracking store: sqlite:////tmp/somewhere/mlflow.db" in lines
+
+
+def test_the_ui_command_names_the_mlflow_beside_python_without_dot_dots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "mlflow").touch()
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "work" / ".." / "venv" / "bin" / "python"))
+    command = mlflow_ui_command("sqlite:////x/mlflow.db")
+    assert f" {bin_dir / 'mlflow'} ui " in command and ".." not in command
