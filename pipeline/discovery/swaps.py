@@ -1,8 +1,8 @@
 """Swap neighbours: the winner with one term exchanged for the library term that best stands in for it.
 
 Every rule proposes whole supports, and deletions only remove terms, so a winner that carries a wrong term in place
-of a right one keeps it when the two are nearly collinear on the record (Lorenz: y' with ``y z`` instead of ``y``,
-z staying near its mean; a Rössler z' with ``x`` instead of ``x z``). Here each term of the winner is exchanged in
+of a right one keeps it when the two are nearly collinear on the record (Rössler's fixed-point regime: z stays near
+a constant, and z' takes ``x`` instead of ``x z``). Here each term of the winner is exchanged in
 turn for the :data:`STAND_INS` library terms whose part not explained by the equation's other terms is most
 correlated with its own (:func:`stand_ins`), and each exchange is refitted by the winner's fit form and judged by
 simulation. An exchange joins the judgement only when it fits the record so much better that the winner would not be
