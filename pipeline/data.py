@@ -27,7 +27,7 @@ __all__ = [
     "validate_timeseries",
 ]
 
-MIN_SAMPLES = 5
+MIN_SAMPLES = 3
 """Fewest samples per trajectory any stage can work with."""
 MAX_MAGNITUDE = 1e150
 """Largest |value| accepted: squares and products of such values stay finite in float64."""

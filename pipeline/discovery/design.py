@@ -190,7 +190,7 @@ def build_design(
         raise DiscoveryError("the library has non-finite values on these data (e.g. 1/x at x = 0); drop that family")
     if n <= p + 1:
         raise DiscoveryError(
-            f"the library has {p} terms but there are only {n} samples;"
+            f"the library has {p} terms, which needs at least {p + 2} samples, and there are {n};"
             " lower discovery.library.degree (or max_degree) or provide more data"
         )
     n_folds = min(config.n_folds, min(data.lengths))
