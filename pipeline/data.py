@@ -111,6 +111,20 @@ class TimeSeries:
         shown = repr(label) if isinstance(label, str) else label
         return self.source if label is None else f"{self.source} (trajectory {shown})"
 
+    def require_samples(self, needed: int, needs: str, advice: str = "") -> None:
+        """Check that every trajectory has at least ``needed`` samples.
+
+        Raises:
+            DataError: naming the first short trajectory, what ``needs`` them, how many trajectories are short
+                (when there are several), then the ``advice``.
+        """
+        lengths = [len(rows) for _, rows in self._groups]
+        short = [k for k, n in enumerate(lengths) if n < needed]
+        if short:
+            total = self.n_trajectories
+            count = f" ({len(short)} of {total} trajectories have fewer)" if total > 1 else ""
+            raise DataError(f"{self.place(short[0])}: {lengths[short[0]]} samples; {needs}{count}{advice}")
+
     def t_list(self) -> list[np.ndarray]:
         """Times per trajectory."""
         return [self.t[rows] for _, rows in self._groups]
@@ -415,12 +429,8 @@ def _validate_trajectories(series: TimeSeries, named: bool) -> None:
     short, one message that names the first and counts them. Without a ``named`` trajectory column, a message
     about times that do not increase suggests one."""
     hint = "" if named else "; if the file holds several trajectories, name their column in trajectory_column"
-    short = [k for k, (_, rows) in enumerate(series._groups) if len(rows) < MIN_SAMPLES]
-    if short and series.n_trajectories > 1:
-        raise DataError(
-            f"{series.place(short[0])}: {len(series._groups[short[0]][1])} samples; at least {MIN_SAMPLES} are needed"
-            f" per trajectory ({len(short)} of {series.n_trajectories} trajectories have fewer)"
-        )
+    if series.n_trajectories > 1:
+        series.require_samples(MIN_SAMPLES, f"at least {MIN_SAMPLES} are needed per trajectory")
     for k, (_, rows) in enumerate(series._groups):
         validate_timeseries(series.t[rows], series.x[rows], series.names, series.place(k), rows=rows, order_hint=hint)
 

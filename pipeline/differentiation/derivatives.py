@@ -11,7 +11,7 @@ from pipeline.differentiation.nan_policy import apply_nan_policy
 from pipeline.differentiation.noise import estimate_noise_sd
 from pipeline.differentiation.registry import make_differentiator, method_class
 from pipeline.differentiation.result import DerivativeResult
-from pipeline.errors import DataError, DifferentiationError
+from pipeline.errors import DifferentiationError
 
 if TYPE_CHECKING:
     from pipeline.data import TimeSeries
@@ -90,15 +90,8 @@ def check_trajectory_lengths(series: TimeSeries, method: str) -> None:
         DataError: naming the first short trajectory (file and label), the method, and how many are short.
     """
     needed = method_class(method).min_samples
-    lengths = [t.shape[0] for t in series.t_list()]
-    short = [k for k, n in enumerate(lengths) if n < needed]
-    if short:
-        total = series.n_trajectories
-        count = f" ({len(short)} of {total} trajectories have fewer)" if total > 1 else ""
-        raise DataError(
-            f"{series.place(short[0])}: {lengths[short[0]]} samples; differentiation method '{method}' needs at"
-            f" least {needed}{count}; method 'auto' takes short trajectories"
-        )
+    needs = f"differentiation method '{method}' needs at least {needed}"
+    series.require_samples(needed, needs, "; method 'auto' takes short trajectories")
 
 
 def differentiate_trajectories(series: TimeSeries, method: str = "auto", **params: Any) -> list[DerivativeResult]:
