@@ -26,6 +26,7 @@ from pipeline.config import DataConfig, DifferentiationConfig, DiscoveryConfig, 
 from pipeline.data import TimeSeries
 from pipeline.differentiation import DerivativeResult, differentiate_trajectories
 from pipeline.discovery import DiscoveryResult, discover
+from pipeline.discovery.library_size import check_library_samples
 from pipeline.plots import plot_derivatives, plot_inclusion, plot_model_fit, plot_pareto
 from pipeline.report import render_figures, render_report
 from pipeline.time_axis import TimeAxis
@@ -257,6 +258,7 @@ def discover_stages(cfg: RunConfig) -> tuple[TimeSeries, list[DerivativeResult],
         (series, derivatives per trajectory, result, per stage whether it came from the cache).
     """
     series, _ = run_stage(load_data, cfg)
+    check_library_samples(series, cfg.discovery.library)
     derivatives, differentiate_hit = run_stage(differentiate_series, series, cfg.differentiation)
     result, discover_hit = run_stage(discover_model, series, derivatives, cfg.discovery)
     if series.notes:  # what reading the file decided comes first among the cautions

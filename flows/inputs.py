@@ -16,6 +16,7 @@ from flows.settings import data_roots
 from pipeline.config import DataConfig, TableConfig, check_data_path, load_config
 from pipeline.data import TimeSeries, load_points, load_table, load_timeseries
 from pipeline.differentiation.derivatives import check_trajectory_lengths
+from pipeline.discovery.library_size import check_library_samples
 from pipeline.errors import ConfigError
 
 __all__ = ["check_inputs", "check_points", "expand_configs", "gradient_points", "load_checked", "read_timeseries"]
@@ -92,6 +93,8 @@ def check_inputs(config: Any) -> None:
         series = read_timeseries(config)
         if getattr(config, "differentiation", None) is not None:
             check_trajectory_lengths(series, config.differentiation.method)
+        if getattr(config, "discovery", None) is not None:
+            check_library_samples(series, config.discovery.library)
     elif isinstance(config.data, TableConfig):
         table = load_table(config.data.path, outputs=config.data.outputs, features=config.data.features)
         gradient_points(config, list(table.features))

@@ -17,7 +17,6 @@ from pipeline.errors import (
     DataFileNotFoundError,
     DeltaflowError,
     DifferentiationError,
-    DiscoveryError,
     ModelError,
 )
 from tests.conftest import runs_of
@@ -101,7 +100,8 @@ CASES = [
     Case("impossible-date", DataError, r"column 't' has '2024-02-30' at data row 3, not a valid date", files={"data.csv": _dated_row(3, "2024-02-30,0.5")}),
     Case("naive-among-aware-datetimes", DataError, r"'2024-01-03T00:00:00' at data row 3 without a time zone, but data row 1 is with", files={"data.csv": "t,u\n" + "".join(f"{day}T00:00:00{'+01:00' if i != 2 else ''},{np.exp(-i / 3):.6g}\n" for i, day in enumerate(DAYS))}),
     Case("unknown-time-unit", ConfigError, r"field 'data.time_unit'.*'weeks'", files={"data.csv": DATED}, config=_discovery(data={"time_unit": "weeks"}), started=False),
-    Case("more-terms-than-samples", DiscoveryError, r"library has 56 terms, which needs at least 58 samples, and there are 12", files={"data.csv": _rows([("t", "a", "b", "c"), *((i, np.exp(-i / 5), np.cos(i), np.sin(i)) for i in range(12))])}, config=_discovery(discovery={"library": {"degree": 5}})),
+    Case("more-terms-than-samples", DataError, r"library has 56 terms, which needs at least 58 samples, and there are 12", files={"data.csv": _rows([("t", "a", "b", "c"), *((i, np.exp(-i / 5), np.cos(i), np.sin(i)) for i in range(12))])}, config=_discovery(discovery={"library": {"degree": 5}})),
+    Case("three-samples-two-states", DataError, r"library has 3 terms, which needs at least 5 samples, and there are 3; provide more data$", files={"data.csv": _rows([("t", "a", "b"), (0, 1.0, 0.5), (0.5, 1.2, 0.4), (1.1, 1.5, 0.35)])}),
     Case("negative-noise-level", DifferentiationError, r"noise_sd must be >= 0, got -0.1", config=_discovery(differentiation={"method": "spectral", "params": {"noise_sd": -0.1}})),
     Case("unknown-method-parameter", ConfigError, r"field 'differentiation.params': method 'savgol' has no parameter\(s\) \['width'\]", config=_discovery(differentiation={"method": "savgol", "params": {"width": 5}}), started=False),
     Case("unknown-config-key", ConfigError, r"unknown key 'discovery.treshold'", config=_discovery(discovery={"treshold": 0.1}), started=False),

@@ -5,7 +5,6 @@ Everything here is computed once from the (unit-scaled) data and read by every l
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from scipy.integrate import cumulative_trapezoid
 from pipeline.differentiation import DerivativeResult
 from pipeline.discovery.automatic_terms import Scale, automatic_function_terms, listed_scales
 from pipeline.discovery.library import FunctionTerm, Library, evaluate_terms
+from pipeline.discovery.library_size import polynomial_terms, too_few_samples
 from pipeline.discovery.sindy import build_library
 from pipeline.discovery.trajectories import Trajectories
 from pipeline.discovery.weak import WeakSystem, weak_system
@@ -29,6 +29,9 @@ __all__ = ["MAX_POLYNOMIAL_TERMS", "Design", "affordable_degree", "block_folds",
 MAX_POLYNOMIAL_TERMS = 1000
 """The most polynomial terms an automatically chosen degree may give (50 states: degree 1, 51 terms; degree 2
 would give 1,326): beyond that, memory and selection time grow faster than anything the data can tell."""
+
+LOWER_DEGREE = "lower discovery.library.degree (or max_degree)"
+NO_FUNCTIONS = "drop function terms (discovery.library.functions: [])"
 
 
 @dataclass(frozen=True)
@@ -93,12 +96,8 @@ def affordable_degree(max_degree: int, n_variables: int, n_samples: int, include
     Affordable: fewer terms than ``n_samples`` − 2 (a least-squares fit with residual degrees of freedom) and at
     most :data:`MAX_POLYNOMIAL_TERMS`. Degree 1 when even that is not affordable (the design then says why).
     """
-
-    def n_terms(degree: int) -> int:
-        return math.comb(n_variables + degree, degree) - (0 if include_bias else 1)
-
     limit = min(n_samples - 3, MAX_POLYNOMIAL_TERMS)
-    affordable = [g for g in range(1, max_degree + 1) if n_terms(g) <= limit]
+    affordable = [g for g in range(1, max_degree + 1) if polynomial_terms(g, n_variables, include_bias) <= limit]
     return max(affordable, default=1)
 
 
@@ -189,10 +188,8 @@ def build_design(
     if not np.all(np.isfinite(theta)):
         raise DiscoveryError("the library has non-finite values on these data (e.g. 1/x at x = 0); drop that family")
     if n <= p + 1:
-        raise DiscoveryError(
-            f"the library has {p} terms, which needs at least {p + 2} samples, and there are {n};"
-            " lower discovery.library.degree (or max_degree) or provide more data"
-        )
+        remedies = [LOWER_DEGREE] * (top_degree > 1) + [NO_FUNCTIONS] * bool(library.functions)
+        raise DiscoveryError(too_few_samples(p, n, " or ".join([*remedies, "provide more data"])))
     n_folds = min(config.n_folds, min(data.lengths))
     degrees = [top_degree] if spec.degree is not None else list(range(1, top_degree + 1))
     listed = np.ones(library.size, dtype=bool)  # all but the automatic function terms

@@ -14,6 +14,7 @@ from benchmarks.generalisation import noisy_record
 from pipeline.config import DiscoveryConfig, LibraryConfig
 from pipeline.data import load_timeseries
 from pipeline.discovery import DiscoveryResult, discover
+from pipeline.discovery.library_size import check_library_samples
 from pipeline.errors import DataError, DiscoveryError
 from pipeline.systems import SYSTEMS, sample_system
 from pipeline.systems_published import PUBLISHED
@@ -67,6 +68,26 @@ def test_more_terms_than_samples_is_a_clear_error() -> None:
     x = np.column_stack([np.exp(-t), np.exp(-2 * t), np.cos(t)])
     with pytest.raises(DiscoveryError, match="library has 20 terms, which needs at least 22 samples, and there are 8"):
         discover(t, x, config=DiscoveryConfig(library=LibraryConfig(degree=3)))
+
+
+def test_too_few_samples_names_only_remedies_that_apply() -> None:
+    """At degree 1 lowering the degree cannot help; with listed functions, dropping them can."""
+    t = np.linspace(0, 1, 5)
+    x = np.exp(-t)[:, None]
+    spec = LibraryConfig(degree=1, functions=["sin", "cos"])
+    with pytest.raises(DiscoveryError, match=r"4 terms.*6 samples.*there are 5; drop function terms") as caught:
+        discover(t, x, config=DiscoveryConfig(library=spec))
+    assert "degree" not in str(caught.value)
+
+
+def test_the_smallest_library_is_checked_against_the_file_before_anything_runs(tmp_path) -> None:
+    path = tmp_path / "three.csv"
+    path.write_text("t,x,y\n0,1.0,0.5\n0.5,1.2,0.4\n1.1,1.5,0.35\n")
+    series = load_timeseries(path, time_column="t")
+    with pytest.raises(DataError, match=rf"{path}: the library has 3 terms, which needs at least 5 samples.*; provide"):
+        check_library_samples(series, LibraryConfig())
+    path.write_text("t,x,y\n0,1.0,0.5\n0.5,1.2,0.4\n1.1,1.5,0.35\n1.4,1.6,0.3\n")
+    check_library_samples(load_timeseries(path, time_column="t"), LibraryConfig(include_bias=False))  # 2 terms, 4
 
 
 def test_mismatched_inputs_are_data_errors() -> None:
