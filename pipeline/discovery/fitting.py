@@ -18,7 +18,7 @@ import numpy as np
 from pipeline.discovery.conservation import constrained_fit
 from pipeline.discovery.design import Design
 
-__all__ = ["derivative_fit", "fit_integral_form", "fit_support", "linear_fits"]
+__all__ = ["derivative_fit", "fit_integral_form", "fit_support", "linear_fits", "trajectory_centred"]
 
 
 def fit_support(theta: np.ndarray, y: np.ndarray, support: np.ndarray) -> np.ndarray:
@@ -38,7 +38,7 @@ def derivative_fit(
     return np.vstack([fit_support(theta, x_dot[:, j], supports[j]) for j in range(supports.shape[0])])
 
 
-def _centred(values: np.ndarray, lengths: list[int]) -> np.ndarray:
+def trajectory_centred(values: np.ndarray, lengths: list[int]) -> np.ndarray:
     """Rows minus their trajectory's mean (removes the integral form's free offsets)."""
     out = np.empty_like(values)
     start = 0
@@ -56,7 +56,7 @@ def fit_integral_form(design: Design, supports: np.ndarray, laws: np.ndarray | N
     """
     integrated, lengths, observed = design.integrated, design.lengths, design.observed
     if laws is not None and len(laws):
-        a, b = _centred(integrated, lengths), _centred(observed, lengths)
+        a, b = trajectory_centred(integrated, lengths), trajectory_centred(observed, lengths)
         return constrained_fit(a.T @ a, b.T @ a, supports, laws)
     offsets = np.zeros((integrated.shape[0], len(lengths)))
     start = 0

@@ -24,7 +24,7 @@ from pipeline.discovery.conservation import eliminated_supports
 from pipeline.discovery.design import Design
 from pipeline.discovery.fitting import linear_fits
 from pipeline.discovery.paths import PathRule
-from pipeline.discovery.proposals import DENSE_PREFIX, WINDOWED_PREFIX, Choice, Proposals
+from pipeline.discovery.proposals import DENSE_PREFIX, EXPLORATORY_PREFIXES, Choice, Proposals
 from pipeline.discovery.shooting import ShootingProblem
 from pipeline.discovery.stability import Stability
 
@@ -95,16 +95,17 @@ class JudgedModel:
         return self.label.startswith(RUNNER_UP_PREFIX)
 
     @property
-    def windowed(self) -> bool:
-        """Whether the choice, or the rule-based choice its deletions started from, was ranked with the windowed
-        sample size (labelled :data:`~pipeline.discovery.proposals.WINDOWED_PREFIX`)."""
-        return self.label.split(" from ")[-1].startswith(WINDOWED_PREFIX)
+    def exploratory(self) -> bool:
+        """Whether the choice, or the choice its deletions started from, was ranked by another criterion than the
+        primary AICc: the windowed sample size or the integral form (labelled with one of
+        :data:`~pipeline.discovery.proposals.EXPLORATORY_PREFIXES`)."""
+        return self.label.split(" from ")[-1].startswith(EXPLORATORY_PREFIXES)
 
     @property
     def derived(self) -> bool:
-        """Whether the choice is derived from another rather than made by a rule (a runner-up swap, a windowed
+        """Whether the choice is derived from another rather than made by a rule (a runner-up swap, an exploratory
         choice, a deletion or a swap neighbour): it may win, but it does not set the bar of admissibility."""
-        return self.runner_up or self.windowed or self.label.startswith((DELETION_PREFIX, SWAP_PREFIX))
+        return self.runner_up or self.exploratory or self.label.startswith((DELETION_PREFIX, SWAP_PREFIX))
 
     @property
     def dense(self) -> bool:
@@ -138,7 +139,7 @@ class Judgement:
         additive noise keeps its true law only through a law-keeping model that is the sparsest, not the closest.
         With a ``stable`` grade (:class:`~pipeline.discovery.stability.Stability`; True counts as bounded), the
         sparsest admissible model of the highest grade above :attr:`~pipeline.discovery.stability.Stability.LEAVES`
-        wins, if one has such a grade (a windowed choice only when no admissible model is sparser:
+        wins, if one has such a grade (an exploratory choice only when no admissible model is sparser:
         :func:`_may_buy_stability`): one that keeps the signs of the positive states, else one that stays bounded.
         Dense expansions (:data:`~pipeline.discovery.proposals.DENSE_PREFIX`) compete only when the best of them cuts
         the best other model's excess over the floor :data:`DENSE_GAIN` times; it then sets the bar, and when no model
@@ -202,18 +203,18 @@ def _slack(floor: float, n_residuals: int) -> float:
 
 def _may_buy_stability(model: JudgedModel, fewest: int) -> bool:
     """Whether ``model`` may win by the stability preference in a pool whose sparsest model has ``fewest`` terms: any
-    model may, except a windowed one with more terms. The windowed choices propose many richer models; letting them
+    model may, except an exploratory one with more terms. The windowed choices propose many richer models; letting them
     trade terms for stability made stable overfits win over exact unstable laws (Rössler's, which runs away from some
     starts around its record) on the 34-system suite."""
-    return not model.windowed or int(model.supports.sum()) <= fewest
+    return not model.exploratory or int(model.supports.sum()) <= fewest
 
 
 def _bar(models: list[JudgedModel], floor: float, slack: float) -> float:
     """The shooting error that sets the bar of admissibility among ``models``: the best rule-based choice's, or a
     runner-up's that fits to within the noise, as a perfect model would, when every rule-based choice misses the
-    record by more than the noise does (its error above twice the floor). Windowed choices never set it."""
+    record by more than the noise does (its error above twice the floor). Exploratory choices never set it."""
     best_rule = min(model.shooting for model in [m for m in models if not m.derived] or models)
-    best_any = min(model.shooting for model in [m for m in models if not m.windowed] or models)
+    best_any = min(model.shooting for model in [m for m in models if not m.exploratory] or models)
     within_noise = floor > 0.0 and best_any <= floor + slack
     return best_any if within_noise and best_rule > 2.0 * floor + slack else best_rule
 

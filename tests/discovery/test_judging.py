@@ -10,7 +10,7 @@ import pytest
 from benchmarks.generalisation import noisy_record, trajectory_scores
 from pipeline.discovery import discover
 from pipeline.discovery.judging import DELETION_PREFIX, RUNNER_UP_PREFIX, JudgedModel, Judgement, misfits
-from pipeline.discovery.proposals import DENSE_PREFIX, WINDOWED_PREFIX
+from pipeline.discovery.proposals import DENSE_PREFIX, EXPLORATORY_PREFIXES
 from pipeline.discovery.stability import Stability
 from pipeline.systems import simulate_truth
 from pipeline.systems_published import PUBLISHED
@@ -209,19 +209,21 @@ def test_the_exact_law_one_deletion_from_a_denser_admissible_model_is_found() ->
     }
 
 
-def test_a_windowed_choice_does_not_set_the_bar_even_when_it_fits_to_within_the_noise() -> None:
+@pytest.mark.parametrize("prefix", EXPLORATORY_PREFIXES)
+def test_an_exploratory_choice_does_not_set_the_bar_even_when_it_fits_to_within_the_noise(prefix: str) -> None:
     floor = 1.0e-3
     rule = _model("aicc", 3, 3.0e-3)  # misses the record by more than the noise: a runner-up within it sets the bar
-    windowed = _model(f"{WINDOWED_PREFIX}_rank2.x", 6, 1.0e-3)
+    windowed = _model(f"{prefix}_rank2.x", 6, 1.0e-3)
     assert Judgement((rule, windowed)).winner(floor) is rule
     within_noise = _model(f"{RUNNER_UP_PREFIX}2.x", 6, 1.0e-3)
     assert Judgement((rule, within_noise)).winner(floor) is within_noise  # the rule the windowed choice is kept from
 
 
-def test_a_windowed_choice_wins_stability_only_without_extra_terms() -> None:
+@pytest.mark.parametrize("prefix", EXPLORATORY_PREFIXES)
+def test_an_exploratory_choice_wins_stability_only_without_extra_terms(prefix: str) -> None:
     unstable = _model("one_se", 3, 1.0e-3)
-    richer = _model(f"{WINDOWED_PREFIX}_rank4.x", 5, 0.9e-3)
-    as_sparse = _model(f"without3.x.y from {WINDOWED_PREFIX}", 3, 1.1e-3)  # a deletion from a windowed choice
+    richer = _model(f"{prefix}_rank4.x", 5, 0.9e-3)
+    as_sparse = _model(f"without3.x.y from {prefix}", 3, 1.1e-3)  # a deletion from an exploratory choice
     richer_rule = _model("best_cv", 5, 0.9e-3)
 
     def stable(model: JudgedModel) -> bool:
