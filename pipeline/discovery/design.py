@@ -30,9 +30,6 @@ MAX_POLYNOMIAL_TERMS = 1000
 """The most polynomial terms an automatically chosen degree may give (50 states: degree 1, 51 terms; degree 2
 would give 1,326): beyond that, memory and selection time grow faster than anything the data can tell."""
 
-LOWER_DEGREE = "lower discovery.library.degree (or max_degree)"
-NO_FUNCTIONS = "drop function terms (discovery.library.functions: [])"
-
 
 @dataclass(frozen=True)
 class Design:
@@ -188,8 +185,7 @@ def build_design(
     if not np.all(np.isfinite(theta)):
         raise DiscoveryError("the library has non-finite values on these data (e.g. 1/x at x = 0); drop that family")
     if n <= p + 1:
-        remedies = [LOWER_DEGREE] * (top_degree > 1) + [NO_FUNCTIONS] * bool(library.functions)
-        raise DiscoveryError(too_few_samples(p, n, " or ".join([*remedies, "provide more data"])))
+        raise DiscoveryError(too_few_samples(p, n, lower_degree=top_degree > 1, drop_functions=bool(library.functions)))
     n_folds = min(config.n_folds, min(data.lengths))
     degrees = [top_degree] if spec.degree is not None else list(range(1, top_degree + 1))
     listed = np.ones(library.size, dtype=bool)  # all but the automatic function terms

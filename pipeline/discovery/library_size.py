@@ -23,9 +23,13 @@ def polynomial_terms(degree: int, n_variables: int, include_bias: bool = True) -
     return math.comb(n_variables + degree, degree) - (0 if include_bias else 1)
 
 
-def too_few_samples(p: int, n: int, advice: str) -> str:
+def too_few_samples(p: int, n: int, *, lower_degree: bool, drop_functions: bool) -> str:
     """The message for a library of ``p`` terms on ``n`` samples, fewer than the p + 2 a fit with residual degrees
-    of freedom needs, ending in ``advice``."""
+    of freedom needs, with the remedies that apply: a lower degree (when it is above 1), no function terms (when
+    there are some), more data."""
+    remedies = ["lower discovery.library.degree (or max_degree)"] * lower_degree
+    remedies += ["drop function terms (discovery.library.functions: [])"] * drop_functions
+    advice = " or ".join([*remedies, "provide more data"])
     return f"the library has {p} terms, which needs at least {p + 2} samples, and there are {n}; {advice}"
 
 
@@ -40,5 +44,5 @@ def check_library_samples(series: TimeSeries, spec: LibraryConfig) -> None:
     degree = spec.degree or 1
     p = polynomial_terms(degree, n_variables, spec.include_bias)
     if series.n_samples <= p + 1:
-        advice = "lower discovery.library.degree or provide more data" if degree > 1 else "provide more data"
-        raise DataError(f"{series.source}: {too_few_samples(p, series.n_samples, advice)}")
+        message = too_few_samples(p, series.n_samples, lower_degree=degree > 1, drop_functions=False)
+        raise DataError(f"{series.source}: {message}")
