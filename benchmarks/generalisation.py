@@ -194,11 +194,11 @@ def _deltaflow_with_intervals(
 ) -> tuple[Library, np.ndarray, np.ndarray | None, dict[str, float]]:
     """deltaflow with default settings: its library, coefficients (d, p), 95 % intervals (d, p, 2) and what it
     reports about chaos (its forecast horizon, and its Lyapunov time when it finds the model chaotic) and about the
-    fit (1.0 under ``poor_fit`` and ``weak_forecast`` when it carries those cautions)."""
+    fit (1.0 under ``poor_fit``, ``weak_forecast`` and ``ambiguous`` when it carries those cautions)."""
     result = discover(t, x, feature_names=names)
     reported = {key: result.metrics[key] for key in ("forecast_horizon", "lyapunov_time") if key in result.metrics}
     cautions = [str(caution) for caution in result.chosen.get("cautions", [])]
-    for key, opening in (("poor_fit", "poor fit"), ("weak_forecast", "weak forecast")):
+    for key, opening in (("poor_fit", "poor fit"), ("weak_forecast", "weak forecast"), ("ambiguous", "ambiguous")):
         reported[key] = float(any(caution.startswith(opening) for caution in cautions))
     return result.library, result.coefficients, result.intervals, reported
 
@@ -329,29 +329,36 @@ def _cells(rows: list[dict[str, Any]]) -> list[tuple[str, float, list[dict[str, 
 
 
 def caution_table(records: list[dict[str, Any]]) -> list[str]:
-    """How well deltaflow's weak-forecast caution marks the models that fail away from the record, per half and
-    noise, over the records whose published regime is not chaotic."""
+    """How well deltaflow's weak-forecast and ambiguous-structure cautions mark the models that fail away from the
+    record, per half and noise, over the records whose published regime is not chaotic."""
     rows = [r for r in records if r["method"] == "deltaflow" and "weak_forecast" in r and not r["chaotic"]]
     if not rows:
         return []
     lines = [
         "",
-        "## deltaflow's weak-forecast caution",
+        "## deltaflow's weak-forecast and ambiguous-structure cautions",
         "",
         "A model refitted on the first 80 % of its record that forecasts the last 20 % with R² below 0.9 carries a"
-        " *weak forecast* caution. Non-chaotic published regimes; failing = R² <= 0.9 from the clean first or the"
-        " second initial state; models with a *poor fit* caution are counted apart (they carry that one instead).",
+        " *weak forecast* caution; one with an admissible rival of other terms whose paths from the states around the"
+        " data explain less than 90 % of its own (R² < 0.9) an *ambiguous structure* caution"
+        " (`pipeline/discovery/ambiguity.py`). Non-chaotic published regimes; failing = R² <= 0.9 from the clean"
+        " first or the second initial state; models with a *poor fit* caution are counted apart (they carry that one"
+        " instead).",
         "",
-        "| half | noise | records | flagged weak forecast | of which failing | failing, not flagged | poor fit |",
-        "|---|---|---|---|---|---|---|",
+        "| half | noise | records | failing | flagged weak forecast | of which failing | flagged ambiguous | of which"
+        " failing | flagged either | of which failing | failing, not flagged | poor fit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for half, noise, cell in _cells(rows):
         failing = [r for r in cell if not ((r["r2"] or -np.inf) > 0.9 and (r["r2_alt"] or -np.inf) > 0.9)]
-        flagged = [r for r in cell if r["weak_forecast"]]
+        weak = [r for r in cell if r["weak_forecast"]]
+        ambiguous = [r for r in cell if r.get("ambiguous")]
+        either = [r for r in cell if r["weak_forecast"] or r.get("ambiguous")]
         lines.append(
-            f"| {half} | {noise:.0%} | {len(cell)} | {len(flagged)} | {sum(r in failing for r in flagged)} |"
-            f" {sum(not r['weak_forecast'] and not r['poor_fit'] for r in failing)} |"
-            f" {sum(r['poor_fit'] for r in cell)} |"
+            f"| {half} | {noise:.0%} | {len(cell)} | {len(failing)} | {len(weak)} | {sum(r in failing for r in weak)}"
+            f" | {len(ambiguous)} | {sum(r in failing for r in ambiguous)} | {len(either)} |"
+            f" {sum(r in failing for r in either)} |"
+            f" {sum(r not in either and not r['poor_fit'] for r in failing)} | {sum(r['poor_fit'] for r in cell)} |"
         )
     return lines
 
@@ -422,6 +429,7 @@ def run_case(case: Case) -> dict[str, Any]:
         record["horizon_true"] = true_horizon(library, coef, system)
         record["poor_fit"] = bool(extra[1].get("poor_fit", 0.0))
         record["weak_forecast"] = bool(extra[1].get("weak_forecast", 0.0))
+        record["ambiguous"] = bool(extra[1].get("ambiguous", 0.0))
     record["model"] = render_equations(system.names, model_terms(library, coef, system.names))
     return record
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from pipeline.config import DifferentiationConfig, DiscoveryConfig
 from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
+from pipeline.discovery.ambiguity import Rival, ambiguous_rival
 from pipeline.discovery.conservation import describe_law, detect_laws
 from pipeline.discovery.design import Design, build_design
 from pipeline.discovery.ensemble import Uncertainty, bagging
@@ -52,6 +53,11 @@ _RUNAWAY_CAUTION = (
     "from some states near the data the model runs away (beyond twice the data's range within the record's span): it"
     " may be the law (growth without bound), or a fit that holds only along the record; check it before simulating"
     " it from other initial states"
+)
+_AMBIGUITY_CAUTION = (
+    "ambiguous structure: a model with other terms ({}) follows the record as closely, and from states around the"
+    " data the two part ways (R² {:.2f} between their paths): the record does not decide between them; trust the"
+    " terms near the record only, or add a record from another initial state"
 )
 _SIGN_CAUTION = (
     "the model drives {} below zero from some states near the data, though every observed value is positive: trust"
@@ -108,7 +114,8 @@ def discover(
     problem = _shooting_problem(data, derivatives, design)
     check = _stability_check(data)
     stable = _stability_test(check, data, design)
-    judgement, winner, judged_on = _judge(data, design, proposals, problem, laws, _noise_sd(derivatives), stable)
+    noise_sd = _noise_sd(derivatives)
+    judgement, winner, judged_on = _judge(data, design, proposals, problem, laws, noise_sd, stable)
     laws = laws if winner.conserving else laws[:0]
     winner, refinement = _refine(
         data, design, judgement, winner, problem, laws, derivatives, config.refine_by_simulation, stable, check
@@ -122,6 +129,11 @@ def discover(
     if scores.simulation_error is not None:
         chosen["simulation_error"] = scores.simulation_error
     cautions = list(scores.cautions) + _model_cautions(check, data.names, design, winner, refinement.coefficients)
+    if check is not None and not winner.dense and "lyapunov_time" not in scores.metrics:
+        tolerance = deletion_tolerance(judged_on.noise_floor(noise_sd), judged_on.residual_count())
+        origin = winner.label.split(PRUNED_LABEL)[0]
+        rival = ambiguous_rival(judgement, origin, refinement.coefficients, design.library, check, tolerance)
+        cautions += [_ambiguity_caution(rival, refinement.coefficients != 0.0, design, data.names)] if rival else []
     if cautions:
         chosen["cautions"] = cautions
     result = replace(
@@ -150,6 +162,22 @@ def _model_cautions(
         states = ", ".join(name for name, below in zip(names, verdict.below) if below)
         return [_SIGN_CAUTION.format(states)]
     return []
+
+
+def _ambiguity_caution(rival: Rival, reported: np.ndarray, design: Design, names: tuple[str, ...]) -> str:
+    """The :data:`_AMBIGUITY_CAUTION` for a ``rival`` of the reported model's terms (d, p): the states whose terms
+    differ, with the rival's terms and the reported ones (named as in the judged models' table)."""
+    terms = design.library.feature_names()
+
+    def listed(row: np.ndarray) -> str:
+        return " + ".join(terms[k] for k in np.flatnonzero(row)) or "0"
+
+    differing = [
+        f"{name}' with {listed(other)} instead of {listed(own)}"
+        for name, other, own in zip(names, rival.model.supports, reported)
+        if not np.array_equal(other, own)
+    ]
+    return _AMBIGUITY_CAUTION.format("; ".join(differing), rival.agreement)
 
 
 def _judge(

@@ -1,0 +1,50 @@
+"""The ambiguous-structure caution: a rival with other terms that follows the record as closely but parts from the
+reported model away from it (pipeline/discovery/ambiguity.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from pipeline.discovery import discover
+from pipeline.discovery.ambiguity import _agreement
+
+AMBIGUOUS = "ambiguous structure"
+
+
+def _coupled_decay(x0: tuple[float, float], noise: float = 0.005) -> tuple[np.ndarray, np.ndarray]:
+    """x' = -2x + y, y' = x - 2y from ``x0`` over [0, 5] (200 samples), 0.5 % multiplicative noise: slow mode
+    (1, 1) decays as e^-t, fast mode (1, -1) as e^-3t."""
+    t = np.linspace(0.0, 5.0, 200)
+    solution = solve_ivp(
+        lambda _, z: [-2 * z[0] + z[1], z[0] - 2 * z[1]], (0.0, 5.0), x0, t_eval=t, rtol=1e-10, atol=1e-12
+    )
+    x = solution.y.T * (1.0 + noise * np.random.default_rng(0).standard_normal(solution.y.T.shape))
+    return t, x
+
+
+def _cautions(x0: tuple[float, float]) -> list[str]:
+    t, x = _coupled_decay(x0)
+    return [str(caution) for caution in discover(t, x, feature_names=["x", "y"]).chosen.get("cautions", [])]
+
+
+def test_a_record_along_one_mode_is_ambiguous() -> None:
+    # started on the slow mode, x = y all along: x' = -x and x' = -y (and the law, -2x + y) fit alike, and from
+    # states off the diagonal they part
+    cautions = [c for c in _cautions((1.0, 1.0)) if c.startswith(AMBIGUOUS)]
+    assert len(cautions) == 1
+    assert "instead of" in cautions[0] and "another initial state" in cautions[0]
+
+
+def test_a_record_that_excites_both_modes_is_not() -> None:
+    assert not [c for c in _cautions((1.0, 0.0)) if c.startswith(AMBIGUOUS)]
+
+
+def test_agreement_is_the_worst_state_r2_of_the_paths() -> None:
+    reference = np.linspace(0.0, 1.0, 40).reshape(10, 2, 2)  # (times, starts, states)
+    assert _agreement(reference, reference) == pytest.approx(1.0)
+    shifted = reference.copy()
+    shifted[..., 1] += 0.5
+    r2_shifted = 1.0 - np.sum(0.5**2 * np.ones((10, 2))) / np.sum((reference[..., 1] - reference[..., 1].mean()) ** 2)
+    assert _agreement(reference, shifted) == pytest.approx(r2_shifted)
