@@ -339,8 +339,9 @@ def caution_table(records: list[dict[str, Any]]) -> list[str]:
         "## deltaflow's weak-forecast and ambiguous-structure cautions",
         "",
         "A model refitted on the first 80 % of its record that forecasts the last 20 % with R² below 0.9 carries a"
-        " *weak forecast* caution; one with an admissible rival of other terms whose paths from the states around the"
-        " data explain less than 90 % of its own (R² < 0.9) an *ambiguous structure* caution"
+        " *weak forecast* caution; one with a rival of other terms that follows the record as closely and stays bounded"
+        " around the data, but whose paths from the states around it explain less than 90 % of its own (R² < 0.9), an"
+        " *ambiguous structure* caution"
         " (`pipeline/discovery/ambiguity.py`). Non-chaotic published regimes; failing = R² <= 0.9 from the clean"
         " first or the second initial state; models with a *poor fit* caution are counted apart (they carry that one"
         " instead).",
