@@ -129,6 +129,7 @@ def discover(
     if scores.simulation_error is not None:
         chosen["simulation_error"] = scores.simulation_error
     cautions = list(scores.cautions) + _model_cautions(check, data.names, design, winner, refinement.coefficients)
+    rival = None
     if check is not None and not winner.dense and "lyapunov_time" not in scores.metrics:
         tolerance = deletion_tolerance(judged_on.noise_floor(noise_sd), judged_on.residual_count())
         origin = winner.label.split(PRUNED_LABEL)[0]
@@ -140,7 +141,7 @@ def discover(
         model,
         metrics=scores.metrics | _selection_metrics(winner, uncertainty),
         chosen=chosen,
-        judged=_judged_rows(judgement, winner, design.library.feature_names(), data.names),
+        judged=_judged_rows(judgement, winner, design.library.feature_names(), data.names, rival),
     )
     return scaling.restore(_with_laws(result, laws, scaling, data.names))
 
@@ -433,10 +434,11 @@ def _model(
 
 
 def _judged_rows(
-    judgement: Judgement, winner: JudgedModel, terms: list[str], names: tuple[str, ...]
+    judgement: Judgement, winner: JudgedModel, terms: list[str], names: tuple[str, ...], rival: Rival | None = None
 ) -> list[dict[str, object]]:
     """Every judged model as a row of :attr:`~pipeline.discovery.result.DiscoveryResult.judged`, best first; chosen:
-    the one the reported model comes from (before its refinement by shooting pruned small terms, if it did)."""
+    the one the reported model comes from (before its refinement by shooting pruned small terms, if it did); rival:
+    the one the ambiguous-structure caution names (:mod:`~pipeline.discovery.ambiguity`)."""
     origin = winner.label.split(PRUNED_LABEL)[0]
     return [
         {
@@ -449,6 +451,7 @@ def _judged_rows(
             "shooting_error": float(model.shooting),
             "law_keeping": model.conserving,
             "chosen": model.label == origin,
+            "rival": rival is not None and model.label == rival.model.label,
         }
         for model in sorted(judgement.models, key=lambda model: model.shooting)
     ]  # fmt: skip

@@ -24,21 +24,28 @@ def _coupled_decay(x0: tuple[float, float], noise: float = 0.005) -> tuple[np.nd
     return t, x
 
 
-def _cautions(x0: tuple[float, float]) -> list[str]:
+def _discovered(x0: tuple[float, float]) -> tuple[list[str], list[dict[str, object]]]:
+    """The cautions and judged-model rows of the default discovery on the record from ``x0``."""
     t, x = _coupled_decay(x0)
-    return [str(caution) for caution in discover(t, x, feature_names=["x", "y"]).chosen.get("cautions", [])]
+    result = discover(t, x, feature_names=["x", "y"])
+    return [str(caution) for caution in result.chosen.get("cautions", [])], result.judged
 
 
 def test_a_record_along_one_mode_is_ambiguous() -> None:
     # started on the slow mode, x = y all along: x' = -x and x' = -y (and the law, -2x + y) fit alike, and from
     # states off the diagonal they part
-    cautions = [c for c in _cautions((1.0, 1.0)) if c.startswith(AMBIGUOUS)]
-    assert len(cautions) == 1
-    assert "instead of" in cautions[0] and "another initial state" in cautions[0]
+    cautions, judged = _discovered((1.0, 1.0))
+    ambiguous = [c for c in cautions if c.startswith(AMBIGUOUS)]
+    assert len(ambiguous) == 1
+    assert "instead of" in ambiguous[0] and "another initial state" in ambiguous[0]
+    rivals = [row for row in judged if row["rival"]]
+    assert len(rivals) == 1 and not rivals[0]["chosen"]
 
 
 def test_a_record_that_excites_both_modes_is_not() -> None:
-    assert not [c for c in _cautions((1.0, 0.0)) if c.startswith(AMBIGUOUS)]
+    cautions, judged = _discovered((1.0, 0.0))
+    assert not [c for c in cautions if c.startswith(AMBIGUOUS)]
+    assert not [row for row in judged if row["rival"]]
 
 
 def test_agreement_is_the_worst_state_r2_of_the_paths() -> None:

@@ -44,8 +44,8 @@ def test_flow_logs_params_metrics_and_artifacts(mlflow_uri: str) -> None:
     expected |= {"report.html", "judged_models.csv"}
     assert expected <= artifacts
     judged = Path(client.download_artifacts(run.info.run_id, "judged_models.csv")).read_text().splitlines()
-    assert judged[0] == "label,terms,n_terms,function_terms,fit,shooting_error,law_keeping,chosen"
-    assert sum(line.endswith(",True") for line in judged[1:]) == 1
+    assert judged[0] == "label,terms,n_terms,function_terms,fit,shooting_error,law_keeping,chosen,rival"
+    assert sum(line.endswith(",True,False") for line in judged[1:]) == 1  # chosen; no rival on this record
     assert not [key for key in run.data.metrics if key.startswith("shooting_error")]  # a table, not 20 metrics
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert plots == {"plots/data_vs_model.png", "plots/derivatives.png", "plots/pareto.png", "plots/inclusion.png"}
