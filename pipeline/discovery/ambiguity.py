@@ -19,9 +19,7 @@ import numpy as np
 
 from pipeline.discovery.judging import JudgedModel, Judgement
 from pipeline.discovery.library import Library
-from pipeline.discovery.simulate import simulate_model
 from pipeline.discovery.stability import StabilityCheck
-from pipeline.errors import SimulationError
 
 __all__ = ["AGREEMENT", "MAX_RIVALS", "Rival", "ambiguous_rival"]
 
@@ -29,12 +27,13 @@ AGREEMENT = 0.9
 """Two models agree away from the record when, from the states around the data, one's paths explain this share of the
 variance of the other's in every state (R² > 0.9, the success bar of benchmarks/generalisation.py)."""
 MAX_RIVALS = 4
-"""The most admissible rivals simulated, in the judge's order of preference (sparsest first)."""
+"""The most rivals simulated, sparsest first."""
 
 
 @dataclass(frozen=True)
 class Rival:
-    """An admissible model with other terms that parts from the reported one away from the record.
+    """A model with other terms that follows the record as closely as the reported one and parts from it away from
+    the record.
 
     Attributes:
         model: the rival as judged.
@@ -44,25 +43,6 @@ class Rival:
 
     model: JudgedModel
     agreement: float
-
-
-def _paths(coefficients: np.ndarray, library: Library, check: StabilityCheck) -> np.ndarray | None:
-    """Paths (m, k, d) of the model (d, p) from the check's starts over its times; None when it cannot be simulated
-    there or leaves the check's envelope."""
-    try:
-        paths = simulate_model(
-            coefficients,
-            library,
-            check.starts,
-            check.times,
-            bound=np.inf,
-            box=(check.lower, check.upper),
-            max_evaluations=check.budget,
-        )
-    except SimulationError:
-        return None
-    inside = np.all(np.isfinite(paths)) and np.all((paths >= check.lower) & (paths <= check.upper))
-    return paths if inside else None
 
 
 def _agreement(reference: np.ndarray, other: np.ndarray) -> float:
@@ -104,12 +84,12 @@ def ambiguous_rival(
     :data:`AGREEMENT`); None when every rival agrees, when there is none, or when the reported model itself cannot be
     simulated around the data (the stability caution then says so). ``tolerance``: the rise in shooting error the
     noise explains (:func:`~pipeline.discovery.judging.deletion_tolerance`)."""
-    reference = _paths(coefficients, library, check)
+    reference = check.bounded_paths(coefficients, library)
     if reference is None:
         return None
     worst: Rival | None = None
     for model in _rivals(judgement, origin, coefficients != 0.0, tolerance):
-        paths = _paths(model.coefficients, library, check)
+        paths = check.bounded_paths(model.coefficients, library)
         if paths is None:
             continue  # a rival that runs away from states near the data is not a law the judge would prefer
         agreement = _agreement(reference, paths)

@@ -133,8 +133,9 @@ class StabilityCheck:
         (:func:`angle_states`) are neither bounded nor held to a sign."""
         return self.verdict(coefficients, library).grade
 
-    def verdict(self, coefficients: np.ndarray, library: Library) -> Verdict:
-        """The model's (d, p) grade, and which states it drives below their sign floor (:meth:`grade`)."""
+    def bounded_paths(self, coefficients: np.ndarray, library: Library) -> np.ndarray | None:
+        """The model's (d, p) paths (m, k, d) from every start over the whole span, or None when it leaves the
+        envelope from some start (or cannot be simulated); its angles (:func:`angle_states`) are not bounded."""
         angles = angle_states(coefficients, library)
         lower = np.where(angles, -np.inf, self.lower)
         upper = np.where(angles, np.inf, self.upper)
@@ -149,9 +150,15 @@ class StabilityCheck:
                 max_evaluations=self.budget,
             )  # (m, k, d)
         except SimulationError:
+            return None
+        return paths if np.all((paths >= lower) & (paths <= upper)) else None
+
+    def verdict(self, coefficients: np.ndarray, library: Library) -> Verdict:
+        """The model's (d, p) grade, and which states it drives below their sign floor (:meth:`grade`)."""
+        paths = self.bounded_paths(coefficients, library)
+        if paths is None:
             return Verdict(Stability.LEAVES, np.zeros(coefficients.shape[0], dtype=bool))
-        if not np.all((paths >= lower) & (paths <= upper)):
-            return Verdict(Stability.LEAVES, np.zeros(coefficients.shape[0], dtype=bool))
+        angles = angle_states(coefficients, library)
         below = np.any(paths < np.where(angles, -np.inf, self.sign_floor), axis=(0, 1))
         return Verdict(Stability.BOUNDED if below.any() else Stability.KEEPS_SIGNS, below)
 
