@@ -34,7 +34,7 @@ from pipeline.discovery.refined_choice import sparser_refined
 from pipeline.discovery.refinement import Refinement, refine_by_shooting
 from pipeline.discovery.result import DiscoveryResult
 from pipeline.discovery.scaling import UnitScaling, fit_scaling
-from pipeline.discovery.scoring import lyapunov_time_along, score_model
+from pipeline.discovery.scoring import ModelScores, lyapunov_time_along, score_model
 from pipeline.discovery.shooting import ShootingProblem
 from pipeline.discovery.simulate import simulate_model
 from pipeline.discovery.stability import Stability, StabilityCheck
@@ -114,8 +114,7 @@ def discover(
     problem = _shooting_problem(data, derivatives, design)
     check = _stability_check(data)
     stable = _stability_test(check, data, design)
-    noise_sd = _noise_sd(derivatives)
-    judgement, winner, judged_on = _judge(data, design, proposals, problem, laws, noise_sd, stable)
+    judgement, winner, judged_on = _judge(data, design, proposals, problem, laws, _noise_sd(derivatives), stable)
     laws = laws if winner.conserving else laws[:0]
     winner, refinement = _refine(
         data, design, judgement, winner, problem, laws, derivatives, config.refine_by_simulation, stable, check
@@ -128,13 +127,12 @@ def discover(
     }
     if scores.simulation_error is not None:
         chosen["simulation_error"] = scores.simulation_error
-    cautions = list(scores.cautions) + _model_cautions(check, data.names, design, winner, refinement.coefficients)
-    rival = None
-    if check is not None and not winner.dense and "lyapunov_time" not in scores.metrics:
-        tolerance = deletion_tolerance(judged_on.noise_floor(noise_sd), judged_on.residual_count())
-        origin = winner.label.split(PRUNED_LABEL)[0]
-        rival = ambiguous_rival(judgement, origin, refinement.coefficients, design.library, check, tolerance)
-        cautions += [_ambiguity_caution(rival, refinement.coefficients != 0.0, design, data.names)] if rival else []
+    rival = _rival(check, judgement, winner, refinement.coefficients, design, judged_on, _noise_sd(derivatives), scores)
+    cautions = [
+        *scores.cautions,
+        *_model_cautions(check, data.names, design, winner, refinement.coefficients),
+        *_ambiguity_cautions(rival, refinement.coefficients != 0.0, design, data.names),
+    ]
     if cautions:
         chosen["cautions"] = cautions
     result = replace(
@@ -165,9 +163,31 @@ def _model_cautions(
     return []
 
 
-def _ambiguity_caution(rival: Rival, reported: np.ndarray, design: Design, names: tuple[str, ...]) -> str:
-    """The :data:`_AMBIGUITY_CAUTION` for a ``rival`` of the reported model's terms (d, p): the states whose terms
-    differ, with the rival's terms and the reported ones (named as in the judged models' table)."""
+def _rival(
+    check: StabilityCheck | None,
+    judgement: Judgement,
+    winner: JudgedModel,
+    coefficients: np.ndarray,
+    design: Design,
+    judged_on: ShootingProblem,
+    noise_sd: np.ndarray,
+    scores: ModelScores,
+) -> Rival | None:
+    """The rival of the reported model (coefficients (d, p)) that the record cannot tell from it and that parts from
+    it around the data (:mod:`~pipeline.discovery.ambiguity`); None without one, and for a chaotic model (whose paths
+    from nearby states part anyway), a dense surrogate, or a record with known inputs (no check)."""
+    if check is None or winner.dense or "lyapunov_time" in scores.metrics:
+        return None
+    tolerance = deletion_tolerance(judged_on.noise_floor(noise_sd), judged_on.residual_count())
+    origin = winner.label.split(PRUNED_LABEL)[0]
+    return ambiguous_rival(judgement, origin, coefficients, design.library, check, tolerance)
+
+
+def _ambiguity_cautions(rival: Rival | None, reported: np.ndarray, design: Design, names: tuple[str, ...]) -> list[str]:
+    """The :data:`_AMBIGUITY_CAUTION` for a ``rival`` of the reported model's terms (d, p), none without one: the
+    states whose terms differ, with the rival's terms and the reported ones (named as in the judged models' table)."""
+    if rival is None:
+        return []
     terms = design.library.feature_names()
 
     def listed(row: np.ndarray) -> str:
@@ -178,7 +198,7 @@ def _ambiguity_caution(rival: Rival, reported: np.ndarray, design: Design, names
         for name, other, own in zip(names, rival.model.supports, reported)
         if not np.array_equal(other, own)
     ]
-    return _AMBIGUITY_CAUTION.format("; ".join(differing), rival.agreement)
+    return [_AMBIGUITY_CAUTION.format("; ".join(differing), rival.agreement)]
 
 
 def _judge(
