@@ -74,21 +74,28 @@ def _rivals(judgement: Judgement, origin: str, reported: np.ndarray, tolerance: 
 def ambiguous_rival(
     judgement: Judgement,
     origin: str,
-    coefficients: np.ndarray,
+    reference: np.ndarray,
+    reported: np.ndarray,
     library: Library,
     check: StabilityCheck,
     tolerance: float,
 ) -> Rival | None:
-    """The rival (:func:`_rivals`) that parts most from the reported model (coefficients (d, p) in the fitting units
-    of ``library``, judged as ``origin``) away from the record, when one parts from it (agreement below
-    :data:`AGREEMENT`); None when every rival agrees, when there is none, or when the reported model itself cannot be
-    simulated around the data (the stability caution then says so). ``tolerance``: the rise in shooting error the
-    noise explains (:func:`~pipeline.discovery.judging.deletion_tolerance`)."""
-    reference = check.bounded_paths(coefficients, library)
-    if reference is None:
-        return None
+    """The rival (:func:`_rivals`) that parts most from the reported model away from the record, when one parts from it
+    (agreement below :data:`AGREEMENT`); None when every rival agrees or there is none.
+
+    Args:
+        judgement: every model judged.
+        origin: the label the reported model was judged under.
+        reference: the reported model's paths (m, k, d) from the ``check``'s starts
+            (:meth:`~pipeline.discovery.stability.StabilityCheck.bounded_paths`).
+        reported: its terms (d, p).
+        library: the terms' library, in fitting units.
+        check: the stability check around the data.
+        tolerance: the rise in shooting error the noise explains
+            (:func:`~pipeline.discovery.judging.deletion_tolerance`).
+    """
     worst: Rival | None = None
-    for model in _rivals(judgement, origin, coefficients != 0.0, tolerance):
+    for model in _rivals(judgement, origin, reported, tolerance):
         paths = check.bounded_paths(model.coefficients, library)
         if paths is None:
             continue  # a rival that runs away from states near the data is not a law the judge would prefer

@@ -34,7 +34,7 @@ from pipeline.discovery.refined_choice import sparser_refined
 from pipeline.discovery.refinement import Refinement, refine_by_shooting
 from pipeline.discovery.result import DiscoveryResult
 from pipeline.discovery.scaling import UnitScaling, fit_scaling
-from pipeline.discovery.scoring import ModelScores, lyapunov_time_along, score_model
+from pipeline.discovery.scoring import lyapunov_time_along, score_model
 from pipeline.discovery.shooting import ShootingProblem
 from pipeline.discovery.simulate import simulate_model
 from pipeline.discovery.stability import Stability, StabilityCheck
@@ -127,12 +127,12 @@ def discover(
     }
     if scores.simulation_error is not None:
         chosen["simulation_error"] = scores.simulation_error
-    rival = _rival(check, judgement, winner, refinement.coefficients, design, judged_on, _noise_sd(derivatives), scores)
-    cautions = [
-        *scores.cautions,
-        *_model_cautions(check, data.names, design, winner, refinement.coefficients),
-        *_ambiguity_cautions(rival, refinement.coefficients != 0.0, design, data.names),
-    ]
+    away, rival = _model_cautions(
+        check, data.names, design, judgement, winner, refinement.coefficients,
+        deletion_tolerance(judged_on.noise_floor(_noise_sd(derivatives)), judged_on.residual_count()),
+        chaotic="lyapunov_time" in scores.metrics,
+    )  # fmt: skip
+    cautions = [*scores.cautions, *away]
     if cautions:
         chosen["cautions"] = cautions
     result = replace(
@@ -145,42 +145,37 @@ def discover(
 
 
 def _model_cautions(
-    check: StabilityCheck | None, names: tuple[str, ...], design: Design, winner: JudgedModel, coefficients: np.ndarray
-) -> list[str]:
-    """What the user should know about the reported model (d, p) of the states ``names`` away from the record: that
-    it is a dense surrogate, or what the stability ``check`` found from the states around the data
-    (:mod:`~pipeline.discovery.stability`)."""
-    if winner.dense:
-        return [_DENSE_CAUTION.format(int(winner.supports.sum()))]
-    if check is None:
-        return []
-    verdict = check.verdict(coefficients, design.library)
-    if verdict.grade is Stability.LEAVES:
-        return [_RUNAWAY_CAUTION]
-    if verdict.grade is Stability.BOUNDED:
-        states = ", ".join(name for name, below in zip(names, verdict.below) if below)
-        return [_SIGN_CAUTION.format(states)]
-    return []
-
-
-def _rival(
     check: StabilityCheck | None,
+    names: tuple[str, ...],
+    design: Design,
     judgement: Judgement,
     winner: JudgedModel,
     coefficients: np.ndarray,
-    design: Design,
-    judged_on: ShootingProblem,
-    noise_sd: np.ndarray,
-    scores: ModelScores,
-) -> Rival | None:
-    """The rival of the reported model (coefficients (d, p)) that the record cannot tell from it and that parts from
-    it around the data (:mod:`~pipeline.discovery.ambiguity`); None without one, and for a chaotic model (whose paths
-    from nearby states part anyway), a dense surrogate, or a record with known inputs (no check)."""
-    if check is None or winner.dense or "lyapunov_time" in scores.metrics:
-        return None
-    tolerance = deletion_tolerance(judged_on.noise_floor(noise_sd), judged_on.residual_count())
+    tolerance: float,
+    *,
+    chaotic: bool,
+) -> tuple[list[str], Rival | None]:
+    """What the user should know about the reported model (d, p) of the states ``names`` away from the record: that
+    it is a dense surrogate, or what the stability ``check`` found from the states around the data
+    (:mod:`~pipeline.discovery.stability`), and, unless it is ``chaotic`` (its paths from nearby states part anyway),
+    the rival the record cannot tell from it by more than ``tolerance`` that parts from it there
+    (:mod:`~pipeline.discovery.ambiguity`), returned too. Its paths from the check's starts are simulated once."""
+    if winner.dense:
+        return [_DENSE_CAUTION.format(int(winner.supports.sum()))], None
+    if check is None:
+        return [], None
+    paths = check.bounded_paths(coefficients, design.library)
+    verdict = check.verdict_of(paths, coefficients, design.library)
+    if verdict.grade is Stability.LEAVES:
+        return [_RUNAWAY_CAUTION], None
+    below = ", ".join(name for name, low in zip(names, verdict.below) if low)
+    cautions = [_SIGN_CAUTION.format(below)] if verdict.grade is Stability.BOUNDED else []
+    if chaotic:
+        return cautions, None
     origin = winner.label.split(PRUNED_LABEL)[0]
-    return ambiguous_rival(judgement, origin, coefficients, design.library, check, tolerance)
+    reported = coefficients != 0.0
+    rival = ambiguous_rival(judgement, origin, paths, reported, design.library, check, tolerance)
+    return cautions + _ambiguity_cautions(rival, reported, design, names), rival
 
 
 def _ambiguity_cautions(rival: Rival | None, reported: np.ndarray, design: Design, names: tuple[str, ...]) -> list[str]:

@@ -155,7 +155,10 @@ class StabilityCheck:
 
     def verdict(self, coefficients: np.ndarray, library: Library) -> Verdict:
         """The model's (d, p) grade, and which states it drives below their sign floor (:meth:`grade`)."""
-        paths = self.bounded_paths(coefficients, library)
+        return self.verdict_of(self.bounded_paths(coefficients, library), coefficients, library)
+
+    def verdict_of(self, paths: np.ndarray | None, coefficients: np.ndarray, library: Library) -> Verdict:
+        """The :meth:`verdict` of the model (d, p) whose :meth:`bounded_paths` are ``paths``."""
         if paths is None:
             return Verdict(Stability.LEAVES, np.zeros(coefficients.shape[0], dtype=bool))
         angles = angle_states(coefficients, library)
