@@ -1,4 +1,4 @@
-"""Integrating a discovered model: vectorised right-hand side, a bounded count of evaluations, divergence detected.
+"""Integrating a discovered model: a compiled right-hand side, a bounded count of evaluations, divergence detected.
 
 Every simulation is bounded by a count of right-hand-side evaluations, never by wall time: the same model
 simulates (or fails) the same way on an idle machine and on a busy one."""
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import ODEintWarning, odeint
 
-from pipeline.discovery.library import FAMILIES, Library
+from pipeline.discovery.compiled_rhs import compile_model
+from pipeline.discovery.library import Library
 from pipeline.errors import SimulationError
 
 __all__ = ["SIMULATION_EVALUATIONS", "SOLVER_TOLERANCE", "EvaluationCount", "interpolated_control", "simulate_model"]
@@ -34,89 +35,6 @@ def interpolated_control(t: np.ndarray, u: np.ndarray) -> Control:
     u = np.asarray(u, dtype=float).reshape(t.shape[0], -1)
     columns = range(u.shape[1])
     return lambda when: np.array([np.interp(when, t, u[:, k]) for k in columns])
-
-
-def _monomial_gather(powers: np.ndarray) -> np.ndarray | None:
-    """Exponents (p, d) as index rows into ``[1, x_1 .. x_d]`` whose product is each monomial: (degree, p) ints.
-
-    None when some exponent is negative or fractional (the caller falls back to a power-and-product).
-    """
-    if powers.size and (np.any(powers < 0) or np.any(powers != np.round(powers))):
-        return None
-    counts = powers.astype(int)
-    degree = int(counts.sum(axis=1).max(initial=0))
-    rows = np.zeros((max(degree, 1), counts.shape[0]), dtype=int)
-    for term, exponents in enumerate(counts):
-        factors = np.repeat(np.arange(1, counts.shape[1] + 1), exponents)
-        rows[: factors.shape[0], term] = factors
-    return rows
-
-
-def _monomials(powers: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """The monomials of ``powers`` (p, d) at states (..., d) → (..., p): every factor gathered in one ``take`` and
-    multiplied in one ``multiply.reduce``, about 5x faster than a power-and-product at one state vector (an ODE
-    solver calls this ~1e5 times per discovery). The evaluator reuses one ``[1, x]`` buffer per states' shape: make
-    one per simulation, never share it between threads."""
-    gather = _monomial_gather(powers)
-    if gather is None:
-        exponents = powers.astype(float)
-        return lambda states: np.prod(states[..., None, :] ** exponents, axis=-1)
-    flat, shape = gather.ravel(), gather.shape
-    padded_by_shape: dict[tuple[int, ...], np.ndarray] = {}  # [1, x] per states' shape, its 1s written once
-
-    def evaluate(states: np.ndarray) -> np.ndarray:
-        lead = states.shape[:-1]
-        padded = padded_by_shape.get(lead)
-        if padded is None:
-            padded = padded_by_shape[lead] = np.ones(lead + (states.shape[-1] + 1,))
-        padded[..., 1:] = states
-        return np.multiply.reduce(padded.take(flat, axis=-1).reshape(lead + shape), axis=-2)
-
-    return evaluate
-
-
-def _compiled_terms(library: Library) -> Callable[[np.ndarray], np.ndarray]:
-    """The library's term values at states (..., d) → (..., p), without the general evaluator's overhead.
-
-    Monomials are gathered products (:func:`_monomials`). Function terms are ordered by family once, so that a step
-    costs one gather of their arguments, one numpy call per family on a contiguous slice, one multiply by the
-    combination terms' state factors and one scatter into place (about 3x fewer numpy calls than a pass per family,
-    and 10x faster than :meth:`Library.evaluate` on the few states a solver step passes).
-    """
-    monomials = _monomials(library.powers)
-    if not library.functions:
-        return monomials
-    n_powers = library.powers.shape[0]
-    order = sorted(range(len(library.functions)), key=lambda k: library.functions[k][0])  # grouped by family
-    terms = [library.functions[k] for k in order]
-    position = n_powers + np.array(order)  # where each ordered term goes among the p values
-    columns = np.array([term[1] for term in terms])
-    scale = np.ones(len(library.names)) if library.argument_scale is None else library.argument_scale
-    column_scale = np.asarray(scale, dtype=float)[columns] * np.array([library.rate(k) for k in order])
-    offsets = library.term_offsets()[order] if library.centers else None  # r · c: a centered term's is r x − r c
-    slices: list[tuple[Callable[[np.ndarray], np.ndarray], slice]] = []
-    for family in dict.fromkeys(term[0] for term in terms):
-        members = [k for k, term in enumerate(terms) if term[0] == family]
-        slices.append((FAMILIES[family][0], slice(members[0], members[-1] + 1)))
-    combined = np.array([k for k, term in enumerate(terms) if len(term) > 2], dtype=int)
-    factors = np.array([terms[k][2] for k in combined], dtype=int)
-    size = library.size
-
-    def evaluate(states: np.ndarray) -> np.ndarray:
-        values = np.empty(states.shape[:-1] + (size,))
-        values[..., :n_powers] = monomials(states)
-        arguments = states[..., columns] * column_scale
-        if offsets is not None:
-            arguments = arguments - offsets
-        functions = np.empty_like(arguments)
-        for function, where in slices:
-            functions[..., where] = function(arguments[..., where])
-        if combined.size:
-            functions[..., combined] *= states[..., factors]
-        values[..., position] = functions
-        return values
-
-    return evaluate
 
 
 class _EvaluationsExceeded(Exception):
@@ -215,22 +133,6 @@ MAX_STEPS = 10**7
 """LSODA's own cap on steps between two output times: out of the way of the evaluation budget, which is the cap."""
 
 
-def _active_terms(coefficients: np.ndarray, library: Library) -> tuple[Library, np.ndarray]:
-    """The library reduced to the terms some equation uses, and their coefficients (d, p_active)."""
-    active = np.flatnonzero(np.any(coefficients != 0.0, axis=0))
-    n_powers = library.powers.shape[0]
-    functions = [k - n_powers for k in active if k >= n_powers]
-    reduced = Library(
-        library.names,
-        library.powers[active[active < n_powers]],
-        tuple(library.functions[k] for k in functions),
-        library.argument_scale,
-        tuple(library.rates[k] for k in functions) if library.rates else (),
-        tuple(library.centers[k] for k in functions) if library.centers else (),
-    )
-    return reduced, coefficients[:, active]
-
-
 def _solve(
     rhs: Callable[[float, np.ndarray], np.ndarray],
     x0: np.ndarray,
@@ -315,15 +217,13 @@ def simulate_model(
         raise ValueError("a batch of initial states cannot share one control input")
     limit = bound if bound is not None else 1e6 * max(1.0, float(np.max(np.abs(x0))))
     guard = _Guard(limit, box, x0.size, max_evaluations, (float(t[0]), float(t[-1])))
-    reduced, weights = _active_terms(coefficients, library)
-    terms = _compiled_terms(reduced)
-    transposed = np.ascontiguousarray(weights.T)  # (p_active, d): (B, p) terms @ it is (B, d), raveled without a copy
+    model = compile_model(coefficients, library)
 
     def rhs(now: float, x: np.ndarray) -> np.ndarray:
         guard.check(now, x)
         if batch is not None:
-            return (terms(x.reshape(batch)) @ transposed).ravel()
-        return weights @ terms(x if control is None else np.concatenate([x, control(now)]))
+            return model(x.reshape(batch)).ravel()
+        return model((x if control is None else np.concatenate([x, control(now)]))[None, :])[0]
 
     x = _solve(rhs, x0.ravel(), t, rtol, guard, count)
     return x if batch is None else x.reshape(t.shape[0], *batch)

@@ -1,12 +1,13 @@
-"""The simulator's fast term evaluation and divergence guard agree with the reference evaluators."""
+"""The simulator's compiled right-hand side and divergence guard agree with the reference evaluators."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from pipeline.discovery.library import Library
-from pipeline.discovery.simulate import EvaluationCount, _compiled_terms, simulate_model
+from pipeline.discovery.compiled_rhs import compile_model
+from pipeline.discovery.library import FAMILIES, Library
+from pipeline.discovery.simulate import EvaluationCount, simulate_model
 from pipeline.errors import SimulationError
 
 POWERS = np.array([[0, 0], [1, 0], [0, 1], [2, 1], [0, 3], [1, 1]])
@@ -26,14 +27,31 @@ POWERS = np.array([[0, 0], [1, 0], [0, 1], [2, 1], [0, 3], [1, 1]])
         ((("sigmoid", 1), ("hill", 0), ("sigmoid", 0, 1)), np.array([0.7, 3.0]), (4, 0.5, 2), (0.3, 0.0, -1.0)),
     ],
 )
-def test_compiled_terms_equal_the_library_evaluator_on_one_state_and_on_a_batch(
+def test_the_compiled_model_equals_the_library_evaluator_on_a_batch_and_one_state(
     functions, scale, rates, centers
 ) -> None:
     library = Library(("x", "y"), POWERS, functions, scale, rates, centers)
-    states = np.random.default_rng(0).uniform(-1.5, 1.5, size=(4, 3, 2))
-    compiled = _compiled_terms(library)
-    np.testing.assert_allclose(compiled(states), library.evaluate(states.reshape(-1, 2)).reshape(4, 3, -1), rtol=1e-14)
-    np.testing.assert_allclose(compiled(states[0, 0]), library.evaluate(states[0, 0]), rtol=1e-14)
+    rng = np.random.default_rng(0)
+    states = rng.uniform(-1.5, 1.5, size=(12, 2))
+    coefficients = rng.normal(size=(2, library.size)) * (rng.uniform(size=(2, library.size)) < 0.6)
+    compiled = compile_model(coefficients, library)
+    np.testing.assert_allclose(compiled(states), library.evaluate(states) @ coefficients.T, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(compiled(states[:1]), library.evaluate(states[:1]) @ coefficients.T, rtol=1e-12)
+
+
+def test_every_library_family_compiles_to_numpys_values_also_at_poles_and_outside_its_domain() -> None:
+    """sin(k x) harmonics, 1/0 = inf, log 0 = -inf, log of a negative = nan: the kernel must not raise, and must
+    give what the library's numpy functions give (the solver's guard then sees the non-finite state)."""
+    functions = tuple((family, 0) for family in FAMILIES)
+    library = Library(("x",), np.zeros((0, 1)), functions, None, tuple(np.linspace(0.5, 2.0, len(functions))))
+    states = np.array([[0.7], [-1.3], [2.9], [0.0]])
+    with np.errstate(all="ignore"):
+        expected = library.evaluate(states)
+    for k in range(len(functions)):
+        coefficients = np.zeros((1, len(functions)))
+        coefficients[0, k] = 1.0
+        got = compile_model(coefficients, library)(states)[:, 0]
+        np.testing.assert_allclose(got, expected[:, k], rtol=1e-13, err_msg=functions[k][0])
 
 
 def test_a_batch_of_starts_integrates_like_each_start_alone() -> None:

@@ -1,0 +1,151 @@
+"""A discovered model's right-hand side as machine code: one numba kernel, compiled once, evaluates every model.
+
+An ODE solver calls the right-hand side ~1e3 times per simulation and discovery simulates hundreds of models,
+so the call's overhead decides the cost of judging them: numpy spends ~20-35 µs per call on a dozen small-array
+operations, this kernel 2-9 µs for the same terms (``benchmarks/results/rhs_speed.md``). A model is not
+compiled: its terms are data (exponents, family codes, columns, scales) that the one kernel reads, so a new
+model costs nothing to build. The kernel is cached on disk where numba finds a writable place (next to this
+file, or numba's user-wide cache), else compiled once per process (~1 s).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numba
+import numpy as np
+
+from pipeline.discovery.library import FAMILIES, FOURIER_MAX, Library
+
+__all__ = ["FAMILY_CODES", "compile_model"]
+
+FAMILY_CODES: dict[str, tuple[int, float]] = {
+    "sin": (1, 1.0),
+    "cos": (2, 1.0),
+    "exp": (3, 1.0),
+    "inverse": (4, 1.0),
+    "log": (5, 1.0),
+    "saturation": (6, 1.0),
+    "hill": (7, 1.0),
+    "inhibition": (8, 1.0),
+    "sigmoid": (9, 1.0),
+    **{f"{wave}{k}": (code, float(k)) for wave, code in (("sin", 1), ("cos", 2)) for k in range(2, FOURIER_MAX + 1)},
+}
+"""Each family of :data:`~pipeline.discovery.library.FAMILIES` as (the kernel's code, a harmonic factor k):
+sin(k v) is the sine of k v, so a harmonic is the sine or cosine with its argument multiplied by k."""
+if set(FAMILY_CODES) != set(FAMILIES):  # a family added to the library must be added to the kernel too
+    raise ImportError(f"the compiled right-hand side lacks families {sorted(set(FAMILIES) - set(FAMILY_CODES))}")
+
+
+def _family_value(code: int, v: float) -> float:
+    """Family ``code`` of :data:`FAMILY_CODES` at the argument v, with numpy's values at poles and outside domains
+    (1/0 = inf, log 0 = -inf, log of a negative = nan)."""
+    if code == 1:
+        return math.sin(v)
+    if code == 2:
+        return math.cos(v)
+    if code == 3:
+        return math.exp(v)
+    if code == 4:
+        return 1.0 / v
+    if code == 5:
+        return math.log(v) if v > 0.0 else (-math.inf if v == 0.0 else math.nan)
+    if code == 6:
+        return v / (1.0 + v)
+    if code == 7:
+        return v * v / (1.0 + v * v)
+    if code == 8:
+        return v / (1.0 + v * v)
+    return 0.5 * (1.0 + math.tanh(0.5 * v))  # the logistic, as the library computes it
+
+
+def _monomial_value(state: np.ndarray, exponents: np.ndarray) -> float:
+    """prod_j state[j] ** exponents[j], small non-negative integer exponents as repeated products (exact, fast)."""
+    value = 1.0
+    for j in range(exponents.shape[0]):
+        e = exponents[j]
+        if e == 0.0:
+            continue
+        if 0.0 < e <= 4.0 and e == math.floor(e):
+            for _ in range(int(e)):
+                value *= state[j]
+        else:
+            value *= state[j] ** e
+    return value
+
+
+def _evaluate(
+    states: np.ndarray,
+    powers: np.ndarray,
+    codes: np.ndarray,
+    columns: np.ndarray,
+    scales: np.ndarray,
+    offsets: np.ndarray,
+    factors: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """sum_k weights[k, i] · term_k(states[b]) for states (B, d_all) → (B, d_out); the monomials ``powers``
+    (p_m, d_all) come first in ``weights`` (p_m + p_f, d_out), then the function terms, each
+    f_code(scales · x_column − offsets), times x_factor when factors >= 0."""
+    n_monomials = powers.shape[0]
+    out = np.zeros((states.shape[0], weights.shape[1]))
+    for b in range(states.shape[0]):
+        state = states[b]
+        for k in range(n_monomials):
+            value = _monomial_value(state, powers[k])
+            for i in range(weights.shape[1]):
+                out[b, i] += weights[k, i] * value
+        for f in range(codes.shape[0]):
+            value = _family_value(codes[f], state[columns[f]] * scales[f] - offsets[f])
+            if factors[f] >= 0:
+                value *= state[factors[f]]
+            for i in range(weights.shape[1]):
+                out[b, i] += weights[n_monomials + f, i] * value
+    return out
+
+
+def _machine_code(function):  # noqa: ANN001, ANN202 (numba's dispatcher has no useful type)
+    """``function`` compiled in nopython mode with numpy's inf and nan at poles (not ZeroDivisionError), cached on
+    disk when numba finds a writable place, else compiled once per process."""
+    try:
+        return numba.njit(nogil=True, error_model="numpy", cache=True)(function)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return numba.njit(nogil=True, error_model="numpy")(function)
+
+
+_family_value = _machine_code(_family_value)
+_monomial_value = _machine_code(_monomial_value)
+_kernel = _machine_code(_evaluate)
+
+
+def compile_model(coefficients: np.ndarray, library: Library) -> Callable[[np.ndarray], np.ndarray]:
+    """The model dx/dt = coefficients (d, p) @ theta(x) over ``library`` as a function of states (B, d_all) →
+    (B, d): the kernel with the model's arrays bound (terms no equation uses left out). The states hold the
+    library's states, then any control inputs."""
+    active = np.flatnonzero(np.any(coefficients != 0.0, axis=0))
+    n_powers = library.powers.shape[0]
+    monomials = active[active < n_powers]
+    functions = [int(k - n_powers) for k in active if k >= n_powers]
+    scale = np.ones(len(library.names)) if library.argument_scale is None else np.asarray(library.argument_scale)
+    offsets = library.term_offsets() if library.centers else np.zeros(len(library.functions))
+    codes, columns, scales, shifts, factors = [], [], [], [], []
+    for k in functions:
+        family, column, *multiplier = library.functions[k]
+        code, harmonic = FAMILY_CODES[family]
+        codes.append(code)
+        columns.append(column)
+        scales.append(harmonic * float(scale[column]) * library.rate(k))  # f(k (s r x − r c)) as f(S x − O)
+        shifts.append(harmonic * float(offsets[k]))
+        factors.append(multiplier[0] if multiplier else -1)
+    order = np.concatenate([monomials, n_powers + np.array(functions, dtype=int)])  # the weights' rows
+    arrays = (
+        np.ascontiguousarray(library.powers[monomials], dtype=float),
+        np.array(codes, dtype=np.int64),
+        np.array(columns, dtype=np.int64),
+        np.array(scales, dtype=float),
+        np.array(shifts, dtype=float),
+        np.array(factors, dtype=np.int64),
+        np.ascontiguousarray(coefficients[:, order].T),
+    )
+    return lambda states: _kernel(states, *arrays)
