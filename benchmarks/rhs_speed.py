@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,9 +79,9 @@ def _replaced_evaluator() -> Callable[[Library], Callable[[np.ndarray], np.ndarr
         ).stdout  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         return None
-    namespace: dict = {"__name__": "replaced_simulate"}
-    exec(compile(source, f"simulate.py@{REPLACED_AT}", "exec"), namespace)  # noqa: S102 (our own past code)
-    return namespace["_compiled_terms"]
+    module = sys.modules["replaced_simulate"] = types.ModuleType("replaced_simulate")  # dataclasses look it up
+    exec(compile(source, f"simulate.py@{REPLACED_AT}", "exec"), module.__dict__)  # noqa: S102 (our own past code)
+    return module._compiled_terms
 
 
 def _per_call(evaluate: Callable[[np.ndarray], np.ndarray], states: np.ndarray, calls: int) -> float:

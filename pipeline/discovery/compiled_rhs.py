@@ -62,23 +62,18 @@ def _family_value(code: int, v: float) -> float:
 
 
 def _monomial_value(state: np.ndarray, exponents: np.ndarray) -> float:
-    """prod_j state[j] ** exponents[j], small non-negative integer exponents as repeated products (exact, fast)."""
+    """prod_j state[j] ** exponents[j] for any real exponents (the general path: negative or fractional powers)."""
     value = 1.0
     for j in range(exponents.shape[0]):
-        e = exponents[j]
-        if e == 0.0:
-            continue
-        if 0.0 < e <= 4.0 and e == math.floor(e):
-            for _ in range(int(e)):
-                value *= state[j]
-        else:
-            value *= state[j] ** e
+        if exponents[j] != 0.0:
+            value *= state[j] ** exponents[j]
     return value
 
 
 def _evaluate(
     states: np.ndarray,
     powers: np.ndarray,
+    orders: np.ndarray,
     codes: np.ndarray,
     columns: np.ndarray,
     scales: np.ndarray,
@@ -86,15 +81,28 @@ def _evaluate(
     factors: np.ndarray,
     weights: np.ndarray,
 ) -> np.ndarray:
-    """sum_k weights[k, i] · term_k(states[b]) for states (B, d_all) → (B, d_out); the monomials ``powers``
-    (p_m, d_all) come first in ``weights`` (p_m + p_f, d_out), then the function terms, each
-    f_code(scales · x_column − offsets), times x_factor when factors >= 0."""
-    n_monomials = powers.shape[0]
+    """sum_k weights[k, i] · term_k(states[b]) for states (B, d_all) → (B, d_out). The monomials ``powers``
+    (p_m, d_all) come first in ``weights`` (p_m + p_f, d_out); when their exponents are non-negative integers,
+    ``orders`` holds them as int64 (p_m, d_all) and each monomial is a product of d_all entries of a table of the
+    state's powers x_j^0 .. x_j^max (exact, no branch); else ``orders`` is empty and the general power is used.
+    Then the function terms, each f_code(scales · x_column − offsets), times x_factor when factors >= 0."""
+    n_monomials, d_all = powers.shape
+    tabled = orders.shape[0] == n_monomials and n_monomials > 0
+    highest = orders.max() if tabled else 0
+    table = np.ones((d_all, highest + 1))
     out = np.zeros((states.shape[0], weights.shape[1]))
     for b in range(states.shape[0]):
         state = states[b]
+        for j in range(d_all):
+            for e in range(1, highest + 1):
+                table[j, e] = table[j, e - 1] * state[j]
         for k in range(n_monomials):
-            value = _monomial_value(state, powers[k])
+            if tabled:
+                value = 1.0
+                for j in range(d_all):
+                    value *= table[j, orders[k, j]]
+            else:
+                value = _monomial_value(state, powers[k])
             for i in range(weights.shape[1]):
                 out[b, i] += weights[k, i] * value
         for f in range(codes.shape[0]):
@@ -120,8 +128,8 @@ _family_value = _machine_code(_family_value, "float64(int64, float64)")
 _monomial_value = _machine_code(_monomial_value, "float64(float64[::1], float64[::1])")
 _kernel = _machine_code(
     _evaluate,
-    "float64[:, ::1](float64[:, ::1], float64[:, ::1], int64[::1], int64[::1], float64[::1], float64[::1], "
-    "int64[::1], float64[:, ::1])",
+    "float64[:, ::1](float64[:, ::1], float64[:, ::1], int64[:, ::1], int64[::1], int64[::1], float64[::1], "
+    "float64[::1], int64[::1], float64[:, ::1])",
 )
 
 
@@ -145,8 +153,11 @@ def compile_model(coefficients: np.ndarray, library: Library) -> Callable[[np.nd
         shifts.append(harmonic * float(offsets[k]))
         factors.append(multiplier[0] if multiplier else -1)
     order = np.concatenate([monomials, n_powers + np.array(functions, dtype=int)])  # the weights' rows
+    powers = np.ascontiguousarray(library.powers[monomials], dtype=float)
+    integer = np.all(powers >= 0.0) and np.all(powers == np.round(powers))
     arrays = (
-        np.ascontiguousarray(library.powers[monomials], dtype=float),
+        powers,
+        powers.astype(np.int64) if integer else np.zeros((0, powers.shape[1]), dtype=np.int64),
         np.array(codes, dtype=np.int64),
         np.array(columns, dtype=np.int64),
         np.array(scales, dtype=float),
