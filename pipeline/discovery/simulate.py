@@ -111,7 +111,8 @@ class _Guard:
 
 SIMULATION_EVALUATIONS = 1_000_000
 """Default cap on one simulation's right-hand-side evaluations: a few seconds of solver work at the 5-15 µs a
-solver call takes here (the kernel's 2-9 µs, the guard and the solver), and far above what a model that tracks a 512-point record needs (a few thousand)."""
+solver call takes here (the kernel's 2-9 µs, the guard and the solver), and far above what a model that tracks a
+512-point record needs (a few thousand)."""
 
 
 STALL_WINDOW = 1 / 16
