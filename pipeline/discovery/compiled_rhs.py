@@ -1,12 +1,12 @@
 """A discovered model's right-hand side as machine code: one numba kernel, compiled once, evaluates every model.
 
 An ODE solver calls the right-hand side ~1e3 times per simulation and discovery simulates hundreds of models,
-so the call's overhead decides the cost of judging them: numpy spends ~20-35 µs per call on a dozen small-array
-operations, this kernel 2-9 µs for the same terms (``benchmarks/results/rhs_speed.md``). A model is not
-compiled: its terms are data (exponents, family codes, columns, scales) that the one kernel reads, so a new
-model costs nothing to build. The kernel is compiled when this module is imported: loaded from numba's disk
-cache (~0.5 s with numba's import; next to this file, or in numba's user-wide cache), or compiled (~2 s) where
-no cache can be written or the first time.
+so the call's overhead decides the cost of judging them: the numpy evaluator this replaced spent 5-11 µs per
+call on a polynomial model and 23-36 µs on one with function terms (a dozen small-array operations), this kernel
+2-8 µs on the same (``benchmarks/results/rhs_speed.md``). A model is not compiled: its terms are data (exponents,
+family codes, columns, scales) that the one kernel reads, so a new model costs nothing to build. The kernel is
+compiled when this module is imported: loaded from numba's disk cache (~0.5 s with numba's import; next to this
+file, or in numba's user-wide cache), or compiled (~2 s) the first time and where no cache can be written.
 """
 
 from __future__ import annotations
