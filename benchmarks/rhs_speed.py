@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from benchmarks.publish_cost import commit_label  # noqa: E402
 from pipeline.discovery.compiled_rhs import compile_model  # noqa: E402
 from pipeline.discovery.library import Library  # noqa: E402
 from pipeline.discovery.simulate import simulate_model  # noqa: E402
@@ -140,7 +141,7 @@ def _write(rows: list[tuple[str, int, str, float]], whole: float) -> None:
     lines = [
         "# One right-hand-side call: the numba kernel against numpy",
         "",
-        f"`python benchmarks/rhs_speed.py` at commit {_commit()}: microseconds per call (median of 5 repeats, "
+        f"`python benchmarks/rhs_speed.py` at commit {commit_label()}: microseconds per call (median of 5 repeats, "
         "one BLAS thread), the same models and states for every method, results checked equal to the reference "
         "to 1e-10. Batch = states evaluated in one call (1: one simulation; 5 and 24: a shooting check's "
         "segments integrated together).",
@@ -157,11 +158,6 @@ def _write(rows: list[tuple[str, int, str, float]], whole: float) -> None:
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "rhs_speed.md").write_text("\n".join(lines))
     print("\n".join(lines))
-
-
-def _commit() -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    return out.stdout.strip() or "unknown"
 
 
 if __name__ == "__main__":
