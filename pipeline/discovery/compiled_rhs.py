@@ -142,7 +142,7 @@ def compile_model(coefficients: np.ndarray, library: Library) -> Callable[[np.nd
     monomials = active[active < n_powers]
     functions = [int(k - n_powers) for k in active if k >= n_powers]
     scale = np.ones(len(library.names)) if library.argument_scale is None else np.asarray(library.argument_scale)
-    offsets = library.term_offsets() if library.centers else np.zeros(len(library.functions))
+    offsets = library.term_offsets()  # r c per function term, 0 where uncentered
     codes, columns, scales, shifts, factors = [], [], [], [], []
     for k in functions:
         family, column, *multiplier = library.functions[k]
