@@ -172,7 +172,7 @@ def _model_cautions(
     cautions = [_SIGN_CAUTION.format(below)] if verdict.grade is Stability.BOUNDED else []
     if chaotic:
         return cautions, None
-    origin = winner.label.split(PRUNED_LABEL)[0]
+    origin = _origin(winner)
     reported = coefficients != 0.0
     rival = ambiguous_rival(judgement, origin, paths, reported, design.library, check, tolerance)
     return cautions + _ambiguity_cautions(rival, reported, design, names), rival
@@ -387,6 +387,11 @@ PRUNED_LABEL = ", pruned by shooting"
 """What a winner's label gains when refinement by shooting pruned small terms from it."""
 
 
+def _origin(winner: JudgedModel) -> str:
+    """The label the reported model was judged under: the winner's, before refinement's pruning renamed it."""
+    return winner.label.split(PRUNED_LABEL)[0]
+
+
 def _pruned_winner(
     winner: JudgedModel, refined: np.ndarray, pruned: np.ndarray, names: tuple[str, ...], design: Design
 ) -> JudgedModel:
@@ -454,7 +459,7 @@ def _judged_rows(
     """Every judged model as a row of :attr:`~pipeline.discovery.result.DiscoveryResult.judged`, best first; chosen:
     the one the reported model comes from (before its refinement by shooting pruned small terms, if it did); rival:
     the one the ambiguous-structure caution names (:mod:`~pipeline.discovery.ambiguity`)."""
-    origin = winner.label.split(PRUNED_LABEL)[0]
+    origin = _origin(winner)
     return [
         {
             "label": model.label,
