@@ -133,15 +133,17 @@ class _Residuals:
                 parts.append(np.full(observed.size, FAILED_RESIDUAL))
         return np.concatenate(parts)
 
-    def jacobian(self, free: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    def jacobian(self, free: np.ndarray, starts: np.ndarray, allowed: int) -> np.ndarray:
         """The residuals' derivatives (m, k + B d) at the free values (k,) and ``starts`` (B, d), the starts' columns
-        block by block; zero where a simulation fails (the search then sees only the failed residuals)."""
+        block by block, from sensitivity solves that may use ``allowed`` evaluations as counted (each call 1 + k + d
+        times); zero where a simulation fails or needs more (the search then stops there)."""
         k, (n_blocks, d) = free.shape[0], starts.shape
+        calls = max(allowed // (1 + k + d), 1)  # the solver calls the count allows
         coefficients = self.model(free)
         jacobian = np.zeros((self.owner.shape[0], k + n_blocks * d))
         if self.shared is not None:
             relative, length = self.shared
-            budget, tolerance = evaluation_budget(length) * (k + d + 1), self.problem.tolerance
+            budget, tolerance = min(evaluation_budget(length) * (k + d + 1), calls), self.problem.tolerance
             try:
                 _, by_free, by_start = simulate_with_sensitivities(
                     coefficients, self.problem.library, self.slots, self.basis, starts, relative,
@@ -158,16 +160,16 @@ class _Residuals:
             return jacobian
         for b, (block, start) in enumerate(zip(self.problem.plan(), starts)):
             rows = self.owner == b
-            by_free, by_start = self._block_jacobian(coefficients, block, start)
+            by_free, by_start = self._block_jacobian(coefficients, block, start, max(calls // n_blocks, 1))
             jacobian[rows, :k] = by_free.reshape(-1, k)
             jacobian[rows, k + b * d : k + (b + 1) * d] = by_start.reshape(-1, d)
         return jacobian
 
     def _block_jacobian(
-        self, coefficients: np.ndarray, block: ShootingBlock, start: np.ndarray
+        self, coefficients: np.ndarray, block: ShootingBlock, start: np.ndarray, calls: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """One block's residuals' derivatives by the free values (m, d, k) and by its start (m, d, d); zero when its
-        simulation fails."""
+        """One block's residuals' derivatives by the free values (m, d, k) and by its start (m, d, d), from a solve of
+        at most ``calls`` right-hand-side calls; zero when it fails."""
         problem, k, d = self.problem, self.basis.shape[1], start.shape[0]
         a, b = block.first, block.last
         t = problem.ts[block.trajectory][a : b + 1]
@@ -175,7 +177,8 @@ class _Residuals:
         try:
             _, by_free, by_start = simulate_with_sensitivities(
                 coefficients, problem.library, self.slots, self.basis, start[None], t, control=control,
-                max_evaluations=evaluation_budget(t.shape[0]) * (k + d + 1), rtol=problem.tolerance, count=self.count,
+                max_evaluations=min(evaluation_budget(t.shape[0]) * (k + d + 1), calls), rtol=problem.tolerance,
+                count=self.count,
             )  # fmt: skip
         except SimulationError:
             return np.zeros((t.shape[0], d, k)), np.zeros((t.shape[0], d, d))
@@ -263,7 +266,7 @@ def _search(
     def jac(values: np.ndarray) -> np.ndarray:
         if residuals.count.calls > budget:
             raise _OverBudget
-        jacobian = residuals.jacobian(*split(values))
+        jacobian = residuals.jacobian(*split(values), allowed=budget - residuals.count.calls)
         return jacobian if moving else jacobian[:, :k]
 
     with contextlib.suppress(_OverBudget):
