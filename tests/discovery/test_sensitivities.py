@@ -27,7 +27,8 @@ def test_sensitivities_match_finite_differences_by_coefficients_through_a_basis_
     states, by_free, by_start = simulate_with_sensitivities(
         coefficients, library, slots, basis, starts, t, max_evaluations=10**6, rtol=1e-9
     )
-    assert states.shape == (61, 2, 2) and by_free.shape == (61, 2, 2, basis.shape[1]) and by_start.shape == (61, 2, 2, 2)
+    assert states.shape == (61, 2, 2) and by_start.shape == (61, 2, 2, 2)
+    assert by_free.shape == (61, 2, 2, basis.shape[1])
     np.testing.assert_allclose(states, simulate_model(coefficients, library, starts, t, rtol=1e-11), atol=1e-6)
     step = 1e-6
     for m in range(basis.shape[1]):
