@@ -250,6 +250,7 @@ def validate_timeseries(
     *,
     rows: np.ndarray | None = None,
     order_hint: str = "",
+    time_column: str = "t",
 ) -> None:
     """Check finiteness, time order and sample count of one trajectory.
 
@@ -261,6 +262,7 @@ def validate_timeseries(
         rows: where each sample is among the file's data rows (0-based, (n,)): messages then name the file's data
             row; without it, the row within ``t``.
         order_hint: added to the message when times do not increase.
+        time_column: the name of the times in messages (the file's time column; ``t`` for arrays).
 
     Raises:
         DataError: naming the column and the first offending row.
@@ -273,7 +275,7 @@ def validate_timeseries(
         raise DataError(f"{source}: {t.shape[0]} samples; at least {MIN_SAMPLES} are needed")
     if x.ndim != 2 or x.shape[0] != t.shape[0]:
         raise DataError(f"{source}: states have shape {x.shape}, expected ({t.shape[0]}, d) to match the times")
-    for column, values in [("time", t), *((name, x[:, j]) for j, name in enumerate(names))]:
+    for column, values in [(time_column, t), *((name, x[:, j]) for j, name in enumerate(names))]:
         bad = ~np.isfinite(values)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
@@ -281,7 +283,7 @@ def validate_timeseries(
                 f"{source}: column '{column}' has {values[row]} at {where(row)} (expected finite numbers;"
                 " drop or interpolate missing values first)"
             )
-    for column, values in [("time", t), *((name, x[:, j]) for j, name in enumerate(names))]:
+    for column, values in [(time_column, t), *((name, x[:, j]) for j, name in enumerate(names))]:
         peak = float(np.max(np.abs(values)))
         if peak > MAX_MAGNITUDE or 0 < peak < 1 / MAX_MAGNITUDE:
             raise DataError(
@@ -407,7 +409,8 @@ def load_timeseries(
     if u is not None and not np.all(np.isfinite(u)):
         row, col = np.argwhere(~np.isfinite(u))[0]
         raise DataError(
-            f"{source}: control column '{controls[col]}' has {u[row, col]} at row {row + 1} (expected finite numbers)"
+            f"{source}: control column '{controls[col]}' has {u[row, col]} at data row {row + 1} (expected finite"
+            " numbers)"
         )
     series = TimeSeries(
         t=t,
@@ -420,19 +423,22 @@ def load_timeseries(
         time_axis=axis,
         notes=notes,
     )
-    _validate_trajectories(series, named=trajectory_column is not None)
+    _validate_trajectories(series, time_column, named=trajectory_column is not None)
     return series
 
 
-def _validate_trajectories(series: TimeSeries, named: bool) -> None:
-    """:func:`validate_timeseries` on each trajectory of a series read from a file; first, when several are too
-    short, one message that names the first and counts them. Without a ``named`` trajectory column, a message
-    about times that do not increase suggests one."""
+def _validate_trajectories(series: TimeSeries, time_column: str, named: bool) -> None:
+    """:func:`validate_timeseries` on each trajectory of a series read from a file (messages name the file's
+    ``time_column``); first, when several are too short, one message that names the first and counts them.
+    Without a ``named`` trajectory column, a message about times that do not increase suggests one."""
     hint = "" if named else "; if the file holds several trajectories, name their column in trajectory_column"
     if series.n_trajectories > 1:
         series.require_samples(MIN_SAMPLES, f"at least {MIN_SAMPLES} are needed per trajectory")
     for k, (_, rows) in enumerate(series._groups):
-        validate_timeseries(series.t[rows], series.x[rows], series.names, series.place(k), rows=rows, order_hint=hint)
+        validate_timeseries(
+            series.t[rows], series.x[rows], series.names, series.place(k), rows=rows, order_hint=hint,
+            time_column=time_column,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,22 @@ def test_an_error_inside_a_trajectory_names_its_label_and_the_file_row(tmp_path:
         load_timeseries(path, time_column="t", trajectory_column="traj")
 
 
+def test_a_blank_time_cell_names_the_files_own_time_column(tmp_path: Path) -> None:
+    rows = [f"{k / 10},{np.exp(-k / 10)},{k}" for k in range(20)]
+    rows[9] = f",{np.exp(-0.9)},9"  # data row 10
+    path = _write(tmp_path, "when,u,c\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match=r"column 'when' has nan at data row 10 ") as caught:
+        load_timeseries(path, time_column="when", state_columns=["u"])
+    assert "'time'" not in str(caught.value)
+    huge = _write(tmp_path, "when,u\n" + "".join(f"{k}e200,{np.exp(-k)}\n" for k in range(1, 9)), "huge.csv")
+    with pytest.raises(DataError, match=r"column 'when' has magnitude 8e\+200"):
+        load_timeseries(huge, time_column="when")
+    rows[9] = "0.9,0.4,"  # now the control is blank in data row 10
+    controlled = _write(tmp_path, "t,u,c\n" + "\n".join(rows) + "\n", "controlled.csv")
+    with pytest.raises(DataError, match=r"control column 'c' has nan at data row 10 "):
+        load_timeseries(controlled, control_columns=["c"])
+
+
 def test_times_that_restart_hint_at_a_trajectory_column(tmp_path: Path) -> None:
     path = _write(tmp_path, "t,x\n" + "".join(f"{k % 5},{k + 1}\n" for k in range(10)))
     with pytest.raises(DataError, match=r"decreasing time 0.0 at data row 6 .*name their column in trajectory_column"):
