@@ -260,7 +260,8 @@ def validate_timeseries(
         names: d state names, for messages.
         source: file or trajectory description, for messages.
         rows: where each sample is among the file's data rows (0-based, (n,)): messages then name the file's data
-            row; without it, the row within ``t``.
+            row (counted from 1 below the header, as a spreadsheet shows it); without it, the row within ``t`` as
+            numpy indexes it ("0-based row 10", as :func:`pipeline.differentiation.differentiate` names it).
         order_hint: added to the message when times do not increase.
         time_column: the name of the times in messages (the file's time column; ``t`` for arrays).
 
@@ -269,7 +270,7 @@ def validate_timeseries(
     """
 
     def where(i: int) -> str:
-        return f"row {i + 1}" if rows is None else f"data row {int(rows[i]) + 1}"
+        return f"0-based row {i}" if rows is None else f"data row {int(rows[i]) + 1}"
 
     if t.shape[0] < MIN_SAMPLES:
         raise DataError(f"{source}: {t.shape[0]} samples; at least {MIN_SAMPLES} are needed")

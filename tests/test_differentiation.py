@@ -180,6 +180,26 @@ def test_plug_in_window_grows_with_noise() -> None:
     assert windows == sorted(windows) and windows[0] < windows[-1]
 
 
+def test_array_apis_name_a_missing_value_by_the_same_0_based_row() -> None:
+    """``x[10, 0] = nan`` is "0-based row 10" from differentiate, an estimator and discover alike (a file's rows
+    are "data row N", counted from 1 below the header)."""
+    from pipeline.discovery import discover
+    from pipeline.errors import DataError
+
+    t = np.linspace(0, 2, 40)
+    x = np.column_stack([np.exp(-t), np.cos(t)])
+    x[10, 0] = np.nan
+    with pytest.raises(DifferentiationError, match=r"x has nan at 0-based row 10, column 0;"):
+        differentiate(t, x)
+    with pytest.raises(DifferentiationError, match=r"x has nan at 0-based row 10, column 0 "):
+        SavitzkyGolay().fit(t, x)
+    with pytest.raises(DataError, match=r"column 'x0' has nan at 0-based row 10 "):
+        discover(t, x)
+    t[10] = np.nan
+    with pytest.raises(DataError, match=r"column 't' has nan at 0-based row 10 "):
+        discover(t, np.nan_to_num(x))
+
+
 def test_nan_policy_raise_names_the_row_and_interpolate_fills(sine) -> None:
     t, x = sine
     x = x.copy()

@@ -70,8 +70,10 @@ class Differentiator(BaseEstimator, ABC):
         if not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
             raise DifferentiationError(f"{name}: t must be finite and strictly increasing")
         if not np.all(np.isfinite(x2)):
-            row = int(np.flatnonzero(~np.isfinite(x2).all(axis=1))[0])
-            raise DifferentiationError(f"{name}: x has a non-finite value at row {row} (use nan_policy='interpolate')")
+            row, col = (int(i) for i in np.argwhere(~np.isfinite(x2))[0])
+            raise DifferentiationError(
+                f"{name}: x has {x2[row, col]} at 0-based row {row}, column {col} (use nan_policy='interpolate')"
+            )
         fits = [checked(self._fit_column(t, x2[:, j]), name) for j in range(x2.shape[1])]
         self.t_ = t
         self.smoothed_ = np.column_stack([f[0] for f in fits])
