@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import DataError, DataFileNotFoundError
-from pipeline.time_axis import TimeAxis, looks_like_datetime, parse_datetime_column
+from pipeline.time_axis import TIME_UNITS, TimeAxis, looks_like_datetime, parse_datetime_column
 
 __all__ = [
     "MIN_SAMPLES",
@@ -161,6 +161,8 @@ def _check_unique_header(frame: pd.DataFrame, path: Path, sep: str) -> None:
 
 
 def _read_table(path: Path) -> pd.DataFrame:
+    if path.is_dir():
+        raise DataError(f"{path}: a folder, not a data file (expected a .csv, .tsv or .parquet file)")
     if not path.is_file():
         raise DataFileNotFoundError(f"{path}: data file not found")
     suffix = _text_suffix(path)
@@ -377,11 +379,18 @@ def load_timeseries(
 
     Raises:
         DataFileNotFoundError: the file does not exist.
-        DataError: a column is missing or non-numeric, a value is not finite, times do
-            not strictly increase within a trajectory, or there are too few samples.
+        DataError: the path is a folder; ``time_unit`` is not one of the units above; a column is missing or
+            non-numeric, a value is not finite, times do not strictly increase within a trajectory, or there are
+            too few samples.
     """
     path = Path(path)
     source = str(path)
+    units = ["auto", *TIME_UNITS]
+    if time_unit not in units:
+        raise DataError(
+            f"{source}: time_unit {time_unit!r} is not a unit dates are measured in; expected one of {units}"
+            f" (for the dates or datetimes of column '{time_column}')"
+        )
     frame = _read_table(path)
     if frame.empty:
         raise DataError(f"{source}: no data rows (expected a header row and at least {MIN_SAMPLES} rows)")
@@ -579,6 +588,8 @@ def load_points(path: str | Path, names: Sequence[str], *, field: str = "points"
         DataError: unreadable, a column missing, a value non-numeric or not finite, or no rows.
     """
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: {field} names a folder, not a file of points")
     if not path.is_file():
         raise DataFileNotFoundError(f"{path}: {field} file not found")
     points = _point_array(path, names, field)

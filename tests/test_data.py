@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -219,3 +220,20 @@ def test_a_time_unit_for_numeric_times_is_noted_not_applied(tmp_path: Path) -> N
     np.testing.assert_array_equal(series.t, np.arange(8.0))
     (note,) = series.notes
     assert "data.time_unit 'h' applies to dates and datetimes; the numeric times of 't' are used as they are" in note
+
+
+def test_an_unknown_time_unit_is_a_data_error_listing_the_units(tmp_path: Path) -> None:
+    path = _write(tmp_path, "when,u\n" + "".join(f"2024-01-{d:02d},{1 / d}\n" for d in range(1, 9)))
+    units = re.escape("['auto', 's', 'min', 'h', 'd']")
+    with pytest.raises(DataError, match=rf"time_unit 'weeks' is not a unit .*; expected one of {units}"):
+        load_timeseries(path, time_column="when", time_unit="weeks")
+    assert load_timeseries(path, time_column="when", time_unit="d").time_axis.unit == "d"
+
+
+def test_a_folder_given_as_a_data_file_is_named_a_folder(tmp_path: Path) -> None:
+    from pipeline.data import load_points, load_table
+
+    for read in (load_timeseries, lambda p: load_table(p, outputs=["y"]), lambda p: load_points(p, ["a"])):
+        with pytest.raises(DataError, match="folder") as caught:
+            read(tmp_path)
+        assert not isinstance(caught.value, DataFileNotFoundError) and "not found" not in str(caught.value)
