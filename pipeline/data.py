@@ -108,7 +108,7 @@ class TimeSeries:
     def place(self, k: int) -> str:
         """Where the k-th trajectory is, for messages: the source, with the trajectory's label when it has one."""
         label = self._groups[k][0]
-        shown = repr(label) if isinstance(label, str) else label
+        shown = repr(str(label)) if isinstance(label, str) else label  # numpy's str labels too: 'b', not np.str_('b')
         return self.source if label is None else f"{self.source} (trajectory {shown})"
 
     def require_samples(self, needed: int, needs: str, advice: str = "") -> None:

@@ -237,3 +237,11 @@ def test_a_folder_given_as_a_data_file_is_named_a_folder(tmp_path: Path) -> None
         with pytest.raises(DataError, match="folder") as caught:
             read(tmp_path)
         assert not isinstance(caught.value, DataFileNotFoundError) and "not found" not in str(caught.value)
+
+
+def test_a_trajectory_label_from_a_numpy_array_is_shown_as_text() -> None:
+    from pipeline.data import TimeSeries
+
+    t = np.arange(6.0)
+    series = TimeSeries(t=t, x=t[:, None], names=("u",), trajectory=np.array(["a"] * 3 + ["b"] * 3), source="d.csv")
+    assert series.place(1) == "d.csv (trajectory 'b')"
