@@ -229,6 +229,51 @@ def test_bad_requests_are_named() -> None:
         differentiate(t[:3], t[:3], method="kalman")
 
 
+@pytest.mark.parametrize(
+    ("method", "params", "parameter", "message"),
+    [
+        ("savgol", {"window": -4, "polyorder": 9}, "window", r"window must be odd, > polyorder \(9\) .*got -4"),
+        ("savgol", {"window": 100001}, "window", r"window must be odd, .*samples \(50\); got 100001"),
+        ("savgol", {"window": "abc"}, "window", r"window must be odd, .*got 'abc'"),
+        ("savgol", {"polyorder": 1}, "polyorder", r"polyorder must be a whole number >= 2, got 1"),
+        ("spectral", {"noise_sd": -1.0}, "noise_sd", r"noise_sd must be >= 0"),
+        ("kalman", {"q": 7}, "q", r"q must be 2 or 3"),
+        ("local_polynomial", {"half_width": 40}, "half_width", r"half_width must be a whole number in \[4, 24\]"),
+        ("spline", {"lam": -1.0}, "lam", r"lam must be >= 0"),
+        ("total_variation", {"alpha": 0.0}, "alpha", r"alpha must be > 0"),
+    ],
+)
+def test_settings_are_checked_from_the_times_alone_naming_the_parameter(
+    method: str, params: dict, parameter: str, message: str
+) -> None:
+    """check_settings refuses, before smoothing anything, exactly what fitting would: the same parameter."""
+    from pipeline.data import TimeSeries
+    from pipeline.differentiation import check_settings
+
+    t = np.linspace(0, 1, 50)
+    series = TimeSeries(t=t, x=np.sin(t)[:, None], names=("u",), source="d.csv")
+    with pytest.raises(DifferentiationError, match=rf"^method '{method}' on d.csv: {message}") as checked:
+        check_settings(series, method, params)
+    with pytest.raises(DifferentiationError, match=message) as fitted:
+        differentiate(t, np.sin(t), method=method, **params)
+    assert checked.value.parameter == fitted.value.parameter == parameter
+
+
+def test_a_method_that_needs_a_uniform_grid_is_refused_as_a_method_before_smoothing() -> None:
+    from pipeline.data import TimeSeries
+    from pipeline.differentiation import check_settings
+
+    t = np.sort(np.random.default_rng(0).uniform(0, 10, 200))
+    labels = np.repeat(["a", "b"], 100)
+    t = np.concatenate([np.linspace(0, 10, 100), t[::2]])  # trajectory 'a' uniform, 'b' irregular
+    series = TimeSeries(t=t, x=np.cos(t)[:, None], names=("u",), trajectory=labels, source="d.csv")
+    for method in UNIFORM_ONLY:
+        with pytest.raises(DifferentiationError, match=r"on d.csv \(trajectory 'b'\): needs uniformly sampled t") as e:
+            check_settings(series, method, {})
+        assert e.value.parameter is None
+    check_settings(series, "kalman", {"q": 3})  # takes any grid
+
+
 def test_estimators_follow_the_sklearn_contract() -> None:
     assert clone(SavitzkyGolay(window=11)).get_params() == {"window": 11, "polyorder": 3}
     assert SmoothingSpline().get_params() == {"lam": None}

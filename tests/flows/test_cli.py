@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT, runs_of
@@ -76,6 +77,31 @@ def test_bad_data_is_reported_before_any_run_exits_2_and_leaves_no_run(tmp_path:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "d.csv"]  # no store, no experiment, no run
 
 
+@pytest.mark.parametrize(
+    ("data", "settings", "message"),
+    [
+        ("irregular", "{method: spectral}", r"field 'differentiation.method': method 'spectral' on .*irregular.csv:"
+         r" needs uniformly sampled t"),
+        ("lorenz", "{method: savgol, params: {window: -4, polyorder: 9}}", r"field 'differentiation.params.window':"
+         r" method 'savgol' on .*lorenz.csv: window must be odd, > polyorder \(9\) .*\(2000\); got -4$"),
+        ("lorenz", "{method: savgol, params: {window: 100000}}", r"field 'differentiation.params.window': .*100000$"),
+    ],
+)  # fmt: skip
+def test_derivative_settings_the_data_refuse_are_named_by_field_before_any_run(
+    tmp_path: Path, data: str, settings: str, message: str
+) -> None:
+    times = np.sort(np.random.default_rng(0).uniform(0, 10, 200))
+    (tmp_path / "irregular.csv").write_text("t,u\n" + "".join(f"{t},{np.exp(-t / 3)}\n" for t in times))
+    path = tmp_path / "irregular.csv" if data == "irregular" else ROOT / "data" / "lorenz.csv"
+    (tmp_path / "c.yaml").write_text(f"name: probe\ndata: {{path: {path}}}\ndifferentiation: {settings}\n")
+    out = _cli("run", "c.yaml", cwd=tmp_path)
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert out.returncode == 2 and len(lines) == 1, out.stderr
+    assert re.search(r"^error: config 'probe': " + message, lines[0]), lines[0]
+    assert "SavitzkyGolay" not in lines[0]  # the config's words, not a class name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "irregular.csv"]  # no store, no run
+
+
 def test_a_run_not_tracked_says_so(tmp_path: Path) -> None:
     raw = (ROOT / "configs" / "exp_decay.yaml").read_text().replace("../data/", f"{ROOT / 'data'}/")
     (tmp_path / "c.yaml").write_text(raw + "\ntracking: {enabled: false}\n")
@@ -128,8 +154,10 @@ def test_a_bad_column_is_reported_before_prefect_or_mlflow_is_imported(tmp_path:
     out = _cli("-X", "importtime", "run", "c.yaml", cwd=tmp_path, python_flags=True)
     assert out.returncode == 2
     lines = [line for line in out.stderr.splitlines() if line.strip() and "|" not in line]
-    assert lines == [f"error: {(tmp_path / 'd.csv').resolve()}: missing column(s) ['nope'] (data.state_columns);"
-                     " the file has ['t', 'u']"]
+    assert lines == [
+        f"error: {(tmp_path / 'd.csv').resolve()}: missing column(s) ['nope'] (data.state_columns);"
+        " the file has ['t', 'u']"
+    ]
     assert not {"prefect", "mlflow"} & _imported(out.stderr)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "d.csv"]  # no store, no experiment, no run
 
