@@ -219,12 +219,12 @@ def _run_kind(
     total: int | None,
     verbose: bool,
     log: Any = None,
-    preflight: Callable[[], None] | None = None,
 ) -> None:
     """Run a flow under a spinner (a batch: under a progress bar), then print it with the kind's presenter.
 
     ``log``: the command's :class:`flows.library_log.LibraryLog`, re-installed once Prefect (which configures
-    logging on import) is imported. ``preflight``: checks that need MLflow, made before the flow starts."""
+    logging on import) is imported. The flow itself makes the checks that need MLflow (a sensitivity config's
+    model) before it starts (:class:`flows.runtime.PreparedFlow`)."""
     from flows.console import BatchProgress, StageProgress
     from flows.disk import check_free_space, check_writable, local_folders
     from flows.stores import check_local_stores
@@ -239,8 +239,6 @@ def _run_kind(
     _quiet_run_logs(verbose)
     if log is not None:
         log.install()
-    if preflight is not None:
-        preflight()
     progress = BatchProgress(console, name, total) if kind.name == "batch" else StageProgress(console, name, kind.doing)
     with _interruptible(), progress:
         outcome = start()
@@ -276,21 +274,8 @@ def run(
             cfg = load_checked(config)
             kind = run_kind(cfg.kind)
             total = len(expand_configs(cfg.configs)) if cfg.kind == "batch" else None
-            _run_kind(kind, lambda: kind.flow()(cfg), cfg.name, total, verbose, log, _preflight(cfg))
+            _run_kind(kind, lambda: kind.flow()(cfg), cfg.name, total, verbose, log)
         _say_library_warnings(log)
-
-
-def _preflight(cfg: Any) -> Callable[[], None] | None:
-    """The checks of ``cfg`` that need MLflow, made before its run starts: a sensitivity config's model."""
-    if cfg.kind != "sensitivity" or cfg.model is None:
-        return None
-
-    def check() -> None:
-        from flows.sensitivity import check_model
-
-        check_model(cfg)
-
-    return check
 
 
 @app.command()

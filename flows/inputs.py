@@ -6,12 +6,14 @@ typo or a bad column is reported in a second, and creates no MLflow experiment a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
+from flows.kinds import resolve_config
 from flows.settings import data_roots
 from pipeline.config import DataConfig, TableConfig, check_data_path, load_config
 from pipeline.data import TimeSeries, load_points, load_table, load_timeseries
@@ -20,8 +22,8 @@ from pipeline.discovery.library_size import check_library_samples
 from pipeline.errors import ConfigError, DifferentiationError
 
 __all__ = [
-    "check_differentiation", "check_inputs", "check_points", "expand_configs", "gradient_points", "load_checked",
-    "read_timeseries",
+    "check_differentiation", "check_inputs", "check_points", "expand_configs", "gradient_points", "inputs_check",
+    "load_checked", "read_timeseries",
 ]  # fmt: skip
 
 
@@ -159,3 +161,19 @@ def load_checked(path: str | Path) -> Any:
     config = load_config(path)
     check_inputs(config)
     return config
+
+
+def inputs_check(kind: str) -> Callable[..., None]:
+    """The fail-fast step of a flow of run kind ``kind`` called from Python (:class:`flows.runtime.PreparedFlow`):
+    ``check(config, ...)`` resolves the flow's ``config`` argument (a config, a YAML path, a config file reference)
+    and checks its inputs (:func:`check_inputs`), as the CLI does. It reads the data once more than the run itself
+    does (0.4 s for a million rows).
+
+    Raises (from ``check``):
+        ConfigError, DataError: as the flow would raise them, before anything was started.
+    """
+
+    def check(config: Any, *args: Any, **kwargs: Any) -> None:
+        check_inputs(resolve_config(config, kind))
+
+    return check

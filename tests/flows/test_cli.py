@@ -67,7 +67,7 @@ def test_user_errors_exit_2_with_one_line_and_no_traceback(tmp_path: Path, confi
 
 def test_bad_data_is_reported_before_any_run_exits_2_and_leaves_no_run(tmp_path: Path) -> None:
     # The CLI reads and validates the data before it starts anything (issue 15): a user error creates no
-    # experiment and no run. (From Python, a flow given bad data records a FAILED run: test_discovery_flow.py.)
+    # experiment and no run. (From Python too; a scheduled run records a FAILED run: test_discovery_flow.py.)
     (tmp_path / "d.csv").write_text("t,u\n0,1\n1,2\n2,1\n3,1\n4,inf\n5,1\n")
     (tmp_path / "c.yaml").write_text("name: bad\ndata:\n  path: d.csv\n")
     out = _cli("run", "c.yaml", cwd=tmp_path)
