@@ -340,11 +340,16 @@ def serve(
 
 
 @app.command()
-def sync(verbose: bool = VERBOSE) -> None:
-    """Replay runs queued in the outbox (MLflow was unreachable) into the tracking store, oldest first.
+def sync(
+    to: str = typer.Option(
+        None, "--to", help="Replay every queued run into this tracking URI instead of the store it was queued for."
+    ),
+    verbose: bool = VERBOSE,
+) -> None:
+    """Replay runs queued in the outbox (MLflow was unreachable) into the store each was queued for, oldest first.
 
     Damaged records and values MLflow refuses are moved to the outbox's .quarantine/ and reported;
-    exit 1 if any was, or if MLflow is still unreachable.
+    exit 1 if any was, or if a store is still unreachable.
     """
     with _reported(verbose):
         from flows.outbox import default_outbox
@@ -362,18 +367,39 @@ def sync(verbose: bool = VERBOSE) -> None:
         with library_log(verbose) as log:
             if log is not None:
                 log.install()  # after the imports above configured logging
-            tracker = Tracker()
-            report = sync_outbox(tracker, box)
-        for folder, run_id in report.published:
-            console.print(f"synced {folder} -> run {run_id}", highlight=False)
-        console.print(f"{len(report.published)} run(s) written to {tracker.uri}", highlight=False)
-        for _folder, reason, moved in report.skipped:
-            _say_error(f"{reason}; skipped, moved to {moved}")
-        if report.stopped_by is not None:
-            _say_error(f"{report.stopped_by}; {len(box.pending())} run(s) still queued in {box.root}")
+            report = sync_outbox(Tracker(to) if to else None, box)
+        _say_synced(report, box, redirected=bool(to))
         if report.skipped or report.stopped_by is not None:
             raise typer.Exit(1)
         _say_library_warnings(log)
+
+
+def _say_synced(report: Any, box: Any, redirected: bool) -> None:
+    """What a sync did: each run and its store, a count per store, a note for runs written to a store other than
+    the current one (the store they were queued for), each record skipped, and why the sync stopped, if it did."""
+    from flows.outbox import without_password
+    from flows.settings import tracking_uri
+
+    for folder, run_id in report.published:
+        console.print(f"synced {folder} -> run {run_id} in {report.stores[folder]}", highlight=False, soft_wrap=True)
+    stores = list(dict.fromkeys(report.stores.values()))
+    counts = [f"{list(report.stores.values()).count(uri)} run(s) written to {uri}" for uri in stores]
+    console.print("; ".join(counts) or "0 runs written", highlight=False, soft_wrap=True)
+    current = without_password(tracking_uri())
+    elsewhere = [uri for uri in stores if uri != current]
+    if elsewhere and not redirected:
+        errors.print(
+            f"[yellow]note:[/] replayed into {escape(', '.join(elsewhere))}, the store(s) those runs were queued for,"
+            f" not the current tracking URI {escape(current)} (--to URI chooses another)",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    for _folder, reason, moved in report.skipped:
+        _say_error(f"{reason}; skipped, moved to {moved}")
+    if report.stopped_by is not None:
+        _say_error(
+            f"{report.stopped_by}; {len(box.pending())} run(s) still queued in {box.root} (run sync again once that"
+            " store answers, or replay them elsewhere with --to URI)"
+        )
 
 
 @app.command(name="list")
