@@ -291,16 +291,11 @@ def batch(
 ) -> None:
     """Run many configs under one parent MLflow run; failures are reported, not fatal."""
     with _reported(verbose):
-        from pydantic import ValidationError
-
         from flows.inputs import expand_configs
         from flows.kinds import run_kind
-        from pipeline.config import ExecutorConfig, load_config
+        from pipeline.config import load_config
 
-        try:
-            spec = ExecutorConfig(kind=executor, n_workers=workers, address=address, chunk_size=chunk)
-        except ValidationError as exc:
-            raise ConfigError(f"batch options: {exc.errors()[0]['msg']}") from None
+        spec = _executor_options(executor, workers, address, chunk)
         if len(paths) == 1 and paths[0].is_file() and load_config(paths[0]).kind == "batch":
             run(paths[0], verbose)
             return
@@ -314,6 +309,35 @@ def batch(
         with library_log(verbose) as log:
             _run_kind(run_kind("batch"), start, name, len(items), verbose, log)
         _say_library_warnings(log)
+
+
+_EXECUTOR_OPTIONS = {
+    "kind": "--executor", "n_workers": "--workers", "address": "--address", "chunk_size": "--chunk-size"
+}  # fmt: skip
+"""The batch option behind each field of :class:`pipeline.config.ExecutorConfig`."""
+
+
+def _executor_options(executor: str, workers: int, address: str | None, chunk: int | None) -> Any:
+    """The batch's :class:`~pipeline.config.ExecutorConfig` from its options.
+
+    Raises:
+        ConfigError: naming each option at fault, the value given and what it should be.
+    """
+    from pydantic import ValidationError
+
+    from pipeline.config import ExecutorConfig
+
+    given = {"kind": executor, "n_workers": workers, "address": address, "chunk_size": chunk}
+    try:
+        return ExecutorConfig(**given)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "address"  # the model's own checks are the address's
+            message = str(error["msg"]).removeprefix("Value error, ").replace(f"executor.address {address!r} ", "")
+            message = message.replace("executor.address ", "").replace("kind: dask", "--executor dask")
+            problems.append(f"{_EXECUTOR_OPTIONS[field]} {given[field]!r}: {message[:1].lower()}{message[1:]}")
+        raise ConfigError(f"batch option {'; '.join(problems)}") from None
 
 
 @app.command()

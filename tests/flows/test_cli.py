@@ -125,6 +125,21 @@ def test_a_folder_that_is_missing_or_given_as_a_config_is_a_one_line_error(tmp_p
     assert run.returncode == 2 and "a folder, not a config file" in run.stderr and "Traceback" not in run.stderr
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["-w", "0", "-e", "dask"], "batch option --workers 0: input should be greater than or equal to 1"),
+        (["--chunk-size", "-1"], "batch option --chunk-size -1: input should be greater than or equal to 1"),
+        (["-e", "dsk"], "batch option --executor 'dsk': input should be 'local' or 'dask'"),
+        (["--address", "tcp://h:8786"], "batch option --address 'tcp://h:8786': needs --executor dask"),
+    ],
+)
+def test_a_bad_batch_option_is_named_with_the_value_given(tmp_path: Path, options: list[str], message: str) -> None:
+    out = _cli("batch", str(ROOT / "configs" / "exp_decay.yaml"), *options, cwd=tmp_path)
+    assert (out.returncode, out.stderr.strip(), out.stdout) == (2, f"error: {message}", "")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_batch_reports_each_item_and_exits_1_when_one_failed(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("name: bad\ndata:\n  path: missing.csv\n")
     out = _cli("batch", str(ROOT / "configs" / "exp_decay.yaml"), "bad.yaml", "--name", "nightly", cwd=tmp_path)
