@@ -25,6 +25,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
 
 from flows.library_log import library_log
 from flows.settings import prefect_home, prepare_environment
@@ -34,8 +35,29 @@ from pipeline.errors import ConfigError, DeltaflowError, DiskWriteError, StoreCo
 
 __all__ = ["EXIT_ENVIRONMENT", "EXIT_INTERRUPTED", "EXIT_USER_ERROR", "app", "main"]
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="deltaflow: learn the laws behind data.")
-server_app = typer.Typer(no_args_is_help=True, help="A reusable local Prefect server for this folder.")
+
+class _PlainFlags:
+    """Help that shows a flag as it is typed (``--verbose``), not as taking a value: Typer's help panels print a
+    type after every option, ``<bool>`` for flags too (``--help <bool>``), as if ``--verbose true`` were meant."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""  # the help panel prints the metavar, when set, instead of the type
+        return params
+
+
+class _Command(_PlainFlags, TyperCommand):
+    """A command whose help shows flags plainly."""
+
+
+class _Group(_PlainFlags, TyperGroup):
+    """A command group whose help shows flags plainly."""
+
+
+app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True, help="deltaflow: learn the laws behind data.")
+server_app = typer.Typer(cls=_Group, no_args_is_help=True, help="A reusable local Prefect server for this folder.")
 app.add_typer(server_app, name="server")
 console = Console()
 errors = Console(stderr=True)
@@ -260,7 +282,7 @@ def _main(
     """deltaflow: learn the laws behind data."""
 
 
-@app.command()
+@app.command(cls=_Command)
 def run(
     config: Path = typer.Argument(..., help="YAML run config, e.g. configs/exp_decay.yaml"),
     verbose: bool = VERBOSE,
@@ -278,7 +300,7 @@ def run(
         _say_library_warnings(log)
 
 
-@app.command()
+@app.command(cls=_Command)
 def batch(
     paths: list[Path] = typer.Argument(..., help="YAML configs and/or folders of them, or one kind: batch config"),
     name: str = typer.Option("batch", "--name", "-n", help="MLflow experiment of the batch"),
@@ -340,7 +362,7 @@ def _executor_options(executor: str, workers: int, address: str | None, chunk: i
         raise ConfigError(f"batch option {'; '.join(problems)}") from None
 
 
-@app.command()
+@app.command(cls=_Command)
 def serve(
     paths: list[Path] = typer.Argument(..., help="YAML configs and/or folders of them"),
     only_scheduled: bool = typer.Option(False, "--only-scheduled", help="Serve only configs with a schedule."),
@@ -363,7 +385,7 @@ def serve(
         serve_deployments(deployments, limit=limit)
 
 
-@app.command()
+@app.command(cls=_Command)
 def sync(
     to: str = typer.Option(
         None, "--to", help="Replay every queued run into this tracking URI instead of the store it was queued for."
@@ -426,7 +448,7 @@ def _say_synced(report: Any, box: Any, redirected: bool) -> None:
         )
 
 
-@app.command(name="list")
+@app.command(name="list", cls=_Command)
 def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of YAML run configs")) -> None:
     """List the run configs in a folder with their kind and description."""
     from rich.table import Table
@@ -456,7 +478,7 @@ def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of 
     console.print(table)
 
 
-@server_app.command("start")
+@server_app.command("start", cls=_Command)
 def server_start(port: int = typer.Option(None, "--port", help="Port on 127.0.0.1 (default: a free one).")) -> None:
     """Start Prefect's server in the background for this folder (same .state/prefect database)."""
     from flows.server import start_local_server
@@ -467,7 +489,7 @@ def server_start(port: int = typer.Option(None, "--port", help="Port on 127.0.0.
     console.print("Runs started in this folder now use it; stop it with: python -m flows server stop", highlight=False)
 
 
-@server_app.command("stop")
+@server_app.command("stop", cls=_Command)
 def server_stop() -> None:
     """Stop this folder's background Prefect server."""
     from flows.server import stop_local_server
@@ -476,7 +498,7 @@ def server_stop() -> None:
     console.print("Prefect server stopped" if stopped else "no Prefect server was running for this folder")
 
 
-@server_app.command("status")
+@server_app.command("status", cls=_Command)
 def server_status() -> None:
     """Say whether this folder's background Prefect server runs (exit 1 if not)."""
     from flows.server import server_status as status

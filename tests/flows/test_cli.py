@@ -150,6 +150,15 @@ def test_batch_reports_each_item_and_exits_1_when_one_failed(tmp_path: Path) -> 
     assert len(runs_of(uri, "nightly")) == 3  # the parent, a finished child, a failed child
 
 
+@pytest.mark.parametrize("args", [("--help",), ("run", "--help"), ("batch", "--help"), ("server", "--help")])
+def test_help_shows_flags_as_typed_not_as_taking_a_value(tmp_path: Path, args: tuple[str, ...]) -> None:
+    out = _cli(*args, cwd=tmp_path)
+    assert out.returncode == 0 and "<bool>" not in out.stdout, out.stdout
+    flags = re.findall(r"(--help|--version|--verbose +-v|--resume +--no-resume) *(\S*)", out.stdout)
+    assert flags and all(after[:1] != "<" for _, after in flags), flags  # the help text follows, no type
+    assert re.search(r"--name +-n +<str>", out.stdout) or args[0] != "batch"  # options with a value keep their type
+
+
 def _imported(importtime_stderr: str) -> set[str]:
     """Top-level packages named in ``python -X importtime`` output."""
     return {line.split("|")[-1].strip().split(".")[0] for line in importtime_stderr.splitlines() if "|" in line}
