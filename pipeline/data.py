@@ -321,6 +321,16 @@ def _check_roles(
         roles[column] = role
 
 
+def _check_time_unit(source: str, time_column: str, time_unit: str) -> None:
+    """Raise a :class:`DataError` listing the units when ``time_unit`` is none of them."""
+    units = ["auto", *TIME_UNITS]
+    if time_unit not in units:
+        raise DataError(
+            f"{source}: time_unit {time_unit!r} is not a unit dates are measured in; expected one of {units}"
+            f" (for the dates or datetimes of column '{time_column}')"
+        )
+
+
 def _unused_time_unit(source: str, time_column: str, time_unit: str, axis: TimeAxis | None) -> tuple[str, ...]:
     """The note that a ``time_unit`` was given for numeric times (no ``axis``), which it does not apply to."""
     if axis is not None or time_unit == "auto":
@@ -385,12 +395,7 @@ def load_timeseries(
     """
     path = Path(path)
     source = str(path)
-    units = ["auto", *TIME_UNITS]
-    if time_unit not in units:
-        raise DataError(
-            f"{source}: time_unit {time_unit!r} is not a unit dates are measured in; expected one of {units}"
-            f" (for the dates or datetimes of column '{time_column}')"
-        )
+    _check_time_unit(source, time_column, time_unit)
     frame = _read_table(path)
     if frame.empty:
         raise DataError(f"{source}: no data rows (expected a header row and at least {MIN_SAMPLES} rows)")
