@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from flows.discovery import load_data
-from flows.inputs import check_points
+from flows.inputs import check_differentiation, check_points, inputs_check
 from flows.kinds import resolve_config
 from flows.records import publish, record_dataset, recorded_run, time_axis_tags
 from flows.runtime import deltaflow_flow, run_stage
@@ -71,7 +71,7 @@ def _residual_results(record: Any, cfg: ResidualConfig, t: np.ndarray, report: R
     }
 
 
-@deltaflow_flow("check-residual")
+@deltaflow_flow("check-residual", check=inputs_check("residual"))
 def check_residual(
     config: ResidualConfig | str | Path, parent_run_id: str | None = None, parent_record_id: str | None = None
 ) -> CheckRun:
@@ -84,6 +84,7 @@ def check_residual(
     tracker = tracker_for(cfg)
     with recorded_run(tracker, cfg, data_path, data_path.stem, parent_run_id, parent_record_id) as record:
         series, _ = run_stage(load_data, cfg)
+        check_differentiation(cfg, series)
         frame = pd.DataFrame(series.x, columns=list(series.names)).assign(**{cfg.data.time_column: series.t})
         record_dataset(record, frame, name=cfg.data.path.name, source=cfg.data.path)
         record.tags |= time_axis_tags(series)
@@ -125,7 +126,7 @@ def _gradient_results(record: Any, cfg: GradientCheckConfig, checks: list[Gradie
     record.files["gradient_check.json"] = json.dumps(rows, indent=2)
 
 
-@deltaflow_flow("check-gradient")
+@deltaflow_flow("check-gradient", check=inputs_check("gradient_check"))
 def check_gradient_flow(
     config: GradientCheckConfig | str | Path, parent_run_id: str | None = None, parent_record_id: str | None = None
 ) -> CheckRun:
@@ -133,7 +134,7 @@ def check_gradient_flow(
     cfg = resolve_config(config, "gradient_check")
     tracker = tracker_for(cfg)
     with recorded_run(tracker, cfg, None, "gradient-check", parent_run_id, parent_record_id) as record:
-        cfg = check_points(cfg)  # points named by a file: read here, so the run records a bad file FAILED
+        cfg = check_points(cfg)  # points named by a file: read in the run too, so a scheduled run records a bad one
         f, grad = _gradient_callables(cfg)
         checks = [check_gradient(f, grad, np.asarray(p), tolerance=cfg.tolerance) for p in cfg.points]
         passed = all(c.passed for c in checks)

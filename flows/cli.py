@@ -25,6 +25,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
 
 from flows.library_log import library_log
 from flows.settings import prefect_home, prepare_environment
@@ -34,8 +35,29 @@ from pipeline.errors import ConfigError, DeltaflowError, DiskWriteError, StoreCo
 
 __all__ = ["EXIT_ENVIRONMENT", "EXIT_INTERRUPTED", "EXIT_USER_ERROR", "app", "main"]
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="deltaflow: learn the laws behind data.")
-server_app = typer.Typer(no_args_is_help=True, help="A reusable local Prefect server for this folder.")
+
+class _PlainFlags:
+    """Help that shows a flag as it is typed (``--verbose``), not as taking a value: Typer's help panels print a
+    type after every option, ``<bool>`` for flags too (``--help <bool>``), as if ``--verbose true`` were meant."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""  # the help panel prints the metavar, when set, instead of the type
+        return params
+
+
+class _Command(_PlainFlags, TyperCommand):
+    """A command whose help shows flags plainly."""
+
+
+class _Group(_PlainFlags, TyperGroup):
+    """A command group whose help shows flags plainly."""
+
+
+app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True, help="deltaflow: learn the laws behind data.")
+server_app = typer.Typer(cls=_Group, no_args_is_help=True, help="A reusable local Prefect server for this folder.")
 app.add_typer(server_app, name="server")
 console = Console()
 errors = Console(stderr=True)
@@ -219,12 +241,12 @@ def _run_kind(
     total: int | None,
     verbose: bool,
     log: Any = None,
-    preflight: Callable[[], None] | None = None,
 ) -> None:
     """Run a flow under a spinner (a batch: under a progress bar), then print it with the kind's presenter.
 
     ``log``: the command's :class:`flows.library_log.LibraryLog`, re-installed once Prefect (which configures
-    logging on import) is imported. ``preflight``: checks that need MLflow, made before the flow starts."""
+    logging on import) is imported. The flow itself makes the checks that need MLflow (a sensitivity config's
+    model) before it starts (:class:`flows.runtime.PreparedFlow`)."""
     from flows.console import BatchProgress, StageProgress
     from flows.disk import check_free_space, check_writable, local_folders
     from flows.stores import check_local_stores
@@ -239,8 +261,6 @@ def _run_kind(
     _quiet_run_logs(verbose)
     if log is not None:
         log.install()
-    if preflight is not None:
-        preflight()
     progress = BatchProgress(console, name, total) if kind.name == "batch" else StageProgress(console, name, kind.doing)
     with _interruptible(), progress:
         outcome = start()
@@ -262,7 +282,7 @@ def _main(
     """deltaflow: learn the laws behind data."""
 
 
-@app.command()
+@app.command(cls=_Command)
 def run(
     config: Path = typer.Argument(..., help="YAML run config, e.g. configs/exp_decay.yaml"),
     verbose: bool = VERBOSE,
@@ -276,24 +296,11 @@ def run(
             cfg = load_checked(config)
             kind = run_kind(cfg.kind)
             total = len(expand_configs(cfg.configs)) if cfg.kind == "batch" else None
-            _run_kind(kind, lambda: kind.flow()(cfg), cfg.name, total, verbose, log, _preflight(cfg))
+            _run_kind(kind, lambda: kind.flow()(cfg), cfg.name, total, verbose, log)
         _say_library_warnings(log)
 
 
-def _preflight(cfg: Any) -> Callable[[], None] | None:
-    """The checks of ``cfg`` that need MLflow, made before its run starts: a sensitivity config's model."""
-    if cfg.kind != "sensitivity" or cfg.model is None:
-        return None
-
-    def check() -> None:
-        from flows.sensitivity import check_model
-
-        check_model(cfg)
-
-    return check
-
-
-@app.command()
+@app.command(cls=_Command)
 def batch(
     paths: list[Path] = typer.Argument(..., help="YAML configs and/or folders of them, or one kind: batch config"),
     name: str = typer.Option("batch", "--name", "-n", help="MLflow experiment of the batch"),
@@ -306,16 +313,11 @@ def batch(
 ) -> None:
     """Run many configs under one parent MLflow run; failures are reported, not fatal."""
     with _reported(verbose):
-        from pydantic import ValidationError
-
         from flows.inputs import expand_configs
         from flows.kinds import run_kind
-        from pipeline.config import ExecutorConfig, load_config
+        from pipeline.config import load_config
 
-        try:
-            spec = ExecutorConfig(kind=executor, n_workers=workers, address=address, chunk_size=chunk)
-        except ValidationError as exc:
-            raise ConfigError(f"batch options: {exc.errors()[0]['msg']}") from None
+        spec = _executor_options(executor, workers, address, chunk)
         if len(paths) == 1 and paths[0].is_file() and load_config(paths[0]).kind == "batch":
             run(paths[0], verbose)
             return
@@ -331,7 +333,36 @@ def batch(
         _say_library_warnings(log)
 
 
-@app.command()
+_EXECUTOR_OPTIONS = {
+    "kind": "--executor", "n_workers": "--workers", "address": "--address", "chunk_size": "--chunk-size"
+}  # fmt: skip
+"""The batch option behind each field of :class:`pipeline.config.ExecutorConfig`."""
+
+
+def _executor_options(executor: str, workers: int, address: str | None, chunk: int | None) -> Any:
+    """The batch's :class:`~pipeline.config.ExecutorConfig` from its options.
+
+    Raises:
+        ConfigError: naming each option at fault, the value given and what it should be.
+    """
+    from pydantic import ValidationError
+
+    from pipeline.config import ExecutorConfig
+
+    given = {"kind": executor, "n_workers": workers, "address": address, "chunk_size": chunk}
+    try:
+        return ExecutorConfig(**given)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "address"  # the model's own checks are the address's
+            message = str(error["msg"]).removeprefix("Value error, ").replace(f"executor.address {address!r} ", "")
+            message = message.replace("executor.address ", "").replace("kind: dask", "--executor dask")
+            problems.append(f"{_EXECUTOR_OPTIONS[field]} {given[field]!r}: {message[:1].lower()}{message[1:]}")
+        raise ConfigError(f"batch option {'; '.join(problems)}") from None
+
+
+@app.command(cls=_Command)
 def serve(
     paths: list[Path] = typer.Argument(..., help="YAML configs and/or folders of them"),
     only_scheduled: bool = typer.Option(False, "--only-scheduled", help="Serve only configs with a schedule."),
@@ -354,12 +385,17 @@ def serve(
         serve_deployments(deployments, limit=limit)
 
 
-@app.command()
-def sync(verbose: bool = VERBOSE) -> None:
-    """Replay runs queued in the outbox (MLflow was unreachable) into the tracking store, oldest first.
+@app.command(cls=_Command)
+def sync(
+    to: str = typer.Option(
+        None, "--to", help="Replay every queued run into this tracking URI instead of the store it was queued for."
+    ),
+    verbose: bool = VERBOSE,
+) -> None:
+    """Replay runs queued in the outbox (MLflow was unreachable) into the store each was queued for, oldest first.
 
     Damaged records and values MLflow refuses are moved to the outbox's .quarantine/ and reported;
-    exit 1 if any was, or if MLflow is still unreachable.
+    exit 1 if any was, or if a store is still unreachable.
     """
     with _reported(verbose):
         from flows.outbox import default_outbox
@@ -377,21 +413,42 @@ def sync(verbose: bool = VERBOSE) -> None:
         with library_log(verbose) as log:
             if log is not None:
                 log.install()  # after the imports above configured logging
-            tracker = Tracker()
-            report = sync_outbox(tracker, box)
-        for folder, run_id in report.published:
-            console.print(f"synced {folder} -> run {run_id}", highlight=False)
-        console.print(f"{len(report.published)} run(s) written to {tracker.uri}", highlight=False)
-        for _folder, reason, moved in report.skipped:
-            _say_error(f"{reason}; skipped, moved to {moved}")
-        if report.stopped_by is not None:
-            _say_error(f"{report.stopped_by}; {len(box.pending())} run(s) still queued in {box.root}")
+            report = sync_outbox(Tracker(to) if to else None, box)
+        _say_synced(report, box, redirected=bool(to))
         if report.skipped or report.stopped_by is not None:
             raise typer.Exit(1)
         _say_library_warnings(log)
 
 
-@app.command(name="list")
+def _say_synced(report: Any, box: Any, redirected: bool) -> None:
+    """What a sync did: each run and its store, a count per store, a note for runs written to a store other than
+    the current one (the store they were queued for), each record skipped, and why the sync stopped, if it did."""
+    from flows.outbox import without_password
+    from flows.settings import tracking_uri
+
+    for folder, run_id in report.published:
+        console.print(f"synced {folder} -> run {run_id} in {report.stores[folder]}", highlight=False, soft_wrap=True)
+    stores = list(dict.fromkeys(report.stores.values()))
+    counts = [f"{list(report.stores.values()).count(uri)} run(s) written to {uri}" for uri in stores]
+    console.print("; ".join(counts) or "0 runs written", highlight=False, soft_wrap=True)
+    current = without_password(tracking_uri())
+    elsewhere = [uri for uri in stores if uri != current]
+    if elsewhere and not redirected:
+        errors.print(
+            f"[yellow]note:[/] replayed into {escape(', '.join(elsewhere))}, the store(s) those runs were queued for,"
+            f" not the current tracking URI {escape(current)} (--to URI chooses another)",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    for _folder, reason, moved in report.skipped:
+        _say_error(f"{reason}; skipped, moved to {moved}")
+    if report.stopped_by is not None:
+        _say_error(
+            f"{report.stopped_by}; {len(box.pending())} run(s) still queued in {box.root} (run sync again once that"
+            " store answers, or replay them elsewhere with --to URI)"
+        )
+
+
+@app.command(name="list", cls=_Command)
 def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of YAML run configs")) -> None:
     """List the run configs in a folder with their kind and description."""
     from rich.table import Table
@@ -421,7 +478,7 @@ def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of 
     console.print(table)
 
 
-@server_app.command("start")
+@server_app.command("start", cls=_Command)
 def server_start(port: int = typer.Option(None, "--port", help="Port on 127.0.0.1 (default: a free one).")) -> None:
     """Start Prefect's server in the background for this folder (same .state/prefect database)."""
     from flows.server import start_local_server
@@ -432,7 +489,7 @@ def server_start(port: int = typer.Option(None, "--port", help="Port on 127.0.0.
     console.print("Runs started in this folder now use it; stop it with: python -m flows server stop", highlight=False)
 
 
-@server_app.command("stop")
+@server_app.command("stop", cls=_Command)
 def server_stop() -> None:
     """Stop this folder's background Prefect server."""
     from flows.server import stop_local_server
@@ -441,7 +498,7 @@ def server_stop() -> None:
     console.print("Prefect server stopped" if stopped else "no Prefect server was running for this folder")
 
 
-@server_app.command("status")
+@server_app.command("status", cls=_Command)
 def server_status() -> None:
     """Say whether this folder's background Prefect server runs (exit 1 if not)."""
     from flows.server import server_status as status

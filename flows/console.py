@@ -17,6 +17,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from flows.outbox import without_password
+
 __all__ = [
     "BatchProgress",
     "StageProgress",
@@ -72,8 +74,9 @@ def mlflow_run_links(base: str, experiment_id: str | None, run_id: str) -> tuple
 def _print_tracking(console: Console, outcome: Any) -> None:
     run_id, uri, queued = outcome.mlflow_run_id, getattr(outcome, "tracking_uri", None), outcome.outbox
     if queued:
-        console.print(f"[yellow]MLflow at {uri} was unreachable:[/] the run is queued in {queued}", highlight=False)
-        console.print("Replay it when MLflow is back with: python -m flows sync", highlight=False)
+        shown = escape(without_password(uri or ""))
+        console.print(f"[yellow]MLflow at {shown} was unreachable:[/] the run is queued in {queued}", highlight=False)
+        console.print(f"Replay it into {shown} when that store is back with: python -m flows sync", highlight=False)
     if not run_id:
         if not queued and not outcome.config.tracking.enabled:
             console.print("Not logged to MLflow (tracking.enabled: false).", highlight=False)

@@ -14,7 +14,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from flows.cache_keys import cache_key
-from flows.inputs import read_timeseries
+from flows.inputs import check_differentiation, inputs_check, read_timeseries
 from flows.kinds import resolve_config
 from flows.outbox import RunRecord
 from flows.provenance import code_version, config_hash
@@ -33,7 +33,7 @@ from pipeline.time_axis import TimeAxis
 
 __all__ = [
     "DiscoveryRun", "coefficient_metrics", "discover_equations", "discover_stages", "load_data", "record_results"
-]
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -258,6 +258,7 @@ def discover_stages(cfg: RunConfig) -> tuple[TimeSeries, list[DerivativeResult],
         (series, derivatives per trajectory, result, per stage whether it came from the cache).
     """
     series, _ = run_stage(load_data, cfg)
+    check_differentiation(cfg, series)  # as the pre-check words it (a scheduled run makes no pre-check)
     check_library_samples(series, cfg.discovery.library)
     derivatives, differentiate_hit = run_stage(differentiate_series, series, cfg.differentiation)
     result, discover_hit = run_stage(discover_model, series, derivatives, cfg.discovery)
@@ -267,7 +268,7 @@ def discover_stages(cfg: RunConfig) -> tuple[TimeSeries, list[DerivativeResult],
     return series, derivatives, result, {"differentiate": differentiate_hit, "discover": discover_hit}
 
 
-@deltaflow_flow("discover-equations")
+@deltaflow_flow("discover-equations", check=inputs_check("discovery"))
 def discover_equations(
     config: RunConfig | str | Path, parent_run_id: str | None = None, parent_record_id: str | None = None
 ) -> DiscoveryRun:
@@ -283,7 +284,9 @@ def discover_equations(
 
     Raises:
         ConfigError: the config is invalid.
-        DataError: the data file is missing or unusable (the run is recorded FAILED with the error).
+        DataError: the data file is missing or unusable. Called from Python, the flow checks its inputs as the
+            CLI does before it starts, so such an error starts no run; an error met once the run has started (a
+            deployment's scheduled run does not make that check) is recorded on it, FAILED.
     """
     cfg = resolve_config(config, "discovery")
     data_path = check_data_path(cfg, data_roots())

@@ -6,20 +6,25 @@ typo or a bad column is reported in a second, and creates no MLflow experiment a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
+from flows.kinds import resolve_config
 from flows.settings import data_roots
 from pipeline.config import DataConfig, TableConfig, check_data_path, load_config
 from pipeline.data import TimeSeries, load_points, load_table, load_timeseries
-from pipeline.differentiation.derivatives import check_trajectory_lengths
+from pipeline.differentiation.derivatives import check_settings
 from pipeline.discovery.library_size import check_library_samples
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, DifferentiationError
 
-__all__ = ["check_inputs", "check_points", "expand_configs", "gradient_points", "load_checked", "read_timeseries"]
+__all__ = [
+    "check_differentiation", "check_inputs", "check_points", "expand_configs", "gradient_points", "inputs_check",
+    "load_checked", "read_timeseries",
+]  # fmt: skip
 
 
 def read_timeseries(config: Any) -> TimeSeries:
@@ -72,11 +77,30 @@ def check_points(config: Any) -> Any:
     return config.model_copy(update={"points": points.tolist()})
 
 
+def check_differentiation(config: Any, series: TimeSeries) -> None:
+    """Check the config's ``differentiation`` settings against its series before anything is smoothed
+    (:func:`~pipeline.differentiation.derivatives.check_settings`): enough samples per trajectory for the method,
+    parameters in range, a grid the method takes.
+
+    Raises:
+        DataError: a trajectory is too short for the method.
+        ConfigError: naming the field at fault (``differentiation.params.window``, or ``differentiation.method``
+            when the method does not suit the data's sampling), the data file and what was expected.
+    """
+    settings = config.differentiation
+    try:
+        check_settings(series, settings.method, dict(settings.params))
+    except DifferentiationError as exc:
+        field = "differentiation.method" if exc.parameter is None else f"differentiation.params.{exc.parameter}"
+        raise ConfigError(f"config '{config.name}': field '{field}': {exc}") from exc
+
+
 def check_inputs(config: Any) -> None:
     """Everything about a run's inputs that can be checked without running it.
 
     The data path (existence, ``DELTAFLOW_DATA_ROOTS``) and the data themselves: a time series is read
-    and validated, a table of samples too, and a file of points (``gradient.at``, ``points``). A batch's
+    and validated (and the differentiation settings checked against it), a table of samples too, and a
+    file of points (``gradient.at``, ``points``). A batch's
     items are not read: each item that fails is a FAILED child of the batch, the others run. A model URI
     is checked when the model is loaded.
 
@@ -92,7 +116,7 @@ def check_inputs(config: Any) -> None:
     if isinstance(config.data, DataConfig):
         series = read_timeseries(config)
         if getattr(config, "differentiation", None) is not None:
-            check_trajectory_lengths(series, config.differentiation.method)
+            check_differentiation(config, series)
         if getattr(config, "discovery", None) is not None:
             check_library_samples(series, config.discovery.library)
     elif isinstance(config.data, TableConfig):
@@ -137,3 +161,19 @@ def load_checked(path: str | Path) -> Any:
     config = load_config(path)
     check_inputs(config)
     return config
+
+
+def inputs_check(kind: str) -> Callable[..., None]:
+    """The fail-fast step of a flow of run kind ``kind`` called from Python (:class:`flows.runtime.PreparedFlow`):
+    ``check(config, ...)`` resolves the flow's ``config`` argument (a config, a YAML path, a config file reference)
+    and checks its inputs (:func:`check_inputs`), as the CLI does. It reads the data once more than the run itself
+    does (0.4 s for a million rows).
+
+    Raises (from ``check``):
+        ConfigError, DataError: as the flow would raise them, before anything was started.
+    """
+
+    def check(config: Any, *args: Any, **kwargs: Any) -> None:
+        check_inputs(resolve_config(config, kind))
+
+    return check

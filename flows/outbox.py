@@ -3,9 +3,9 @@
 A flow accumulates everything it will log for one MLflow run in a :class:`RunRecord` (tags,
 params, metrics, stepped metrics, artifact files, the discovered model) and publishes it at the
 end in a handful of batched calls. If MLflow stays unreachable after the tracker's retries, the
-record is written to the outbox folder (``record.json`` plus the artifact files) and
-``python -m flows sync`` replays it later, in creation order, into a fresh run. A run that was
-left half-written by the failure is marked FAILED and points to its replacement.
+record is written to the outbox folder (``record.json`` plus the artifact files, and the tracking URI it
+was meant for) and ``python -m flows sync`` replays it later, in creation order, into a fresh run in that
+store. A run that was left half-written by the failure is marked FAILED and points to its replacement.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flows.disk import disk_write_error
 from pipeline.errors import InvalidRecordError
 
-__all__ = ["Outbox", "RunRecord", "default_outbox", "interrupt_behind", "validate_record"]
+__all__ = ["Outbox", "RunRecord", "default_outbox", "interrupt_behind", "validate_record", "without_password"]
 
 _os_write = os.write  # the one OS write call of the outbox (tests make it fail as a full disk would)
 
@@ -56,6 +57,8 @@ class RunRecord:
         parent_run_id / parent_record_id: nest under a published run, or under a record still queued.
         record_id: stable identity across retries and syncs; created: creation time (s since epoch).
         experiment_id: set when published.
+        tracking_uri: the MLflow store the run is for (without a password), set when it is queued: ``sync``
+            replays it there. None in records queued by earlier versions: replayed into the current store.
     """
 
     experiment: str
@@ -75,6 +78,7 @@ class RunRecord:
     record_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     created: float = field(default_factory=time.time)
     experiment_id: str | None = None
+    tracking_uri: str | None = None
 
     def fail(self, exc: BaseException) -> None:
         """Mark the record FAILED with the error recorded (``error`` tag and field).
@@ -90,6 +94,16 @@ class RunRecord:
             error = f"{type(interrupt).__name__}{said} (then {error})"
         self.error = error[:5000]
         self.tags["error"] = self.error
+
+
+def without_password(uri: str) -> str:
+    """``uri`` without the password of a ``user:password@`` part, as it is written to the outbox and printed
+    (``https://me:secret@host`` -> ``https://me@host``); other URIs unchanged."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}@{host}" if parts.username else host))
 
 
 def interrupt_behind(exc: BaseException) -> BaseException | None:

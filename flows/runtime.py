@@ -1,7 +1,10 @@
 """How deltaflow's flows run.
 
 - :func:`deltaflow_flow` makes a Prefect flow that prepares the embedded defaults
-  (:func:`flows.settings.prepare_environment`) on its first call, so importing a flow changes nothing.
+  (:func:`flows.settings.prepare_environment`) on its first call, so importing a flow changes nothing;
+  called from Python, it checks its inputs first (the CLI's checks), so a user error starts no Prefect
+  and no MLflow run. A run Prefect starts itself (a deployment on its schedule) does not call the flow
+  object: its errors are met in the body and recorded as a FAILED run, the only record a scheduled run has.
 - :func:`run_stage` calls a stage (a Prefect task) as a task run inside a flow run, and as a plain
   function anywhere else (inside a Dask chunk task, or a flow's body called with ``.fn``): each flow's
   body is written once and serves both.
@@ -35,10 +38,26 @@ R = TypeVar("R")
 
 class PreparedFlow(Flow):
     """A Prefect flow that prepares deltaflow's environment before its first run (then costs nothing), and
-    passes a large config by reference (:mod:`flows.parameters`: Prefect refuses parameters over 512 KB)."""
+    passes a large config by reference (:mod:`flows.parameters`: Prefect refuses parameters over 512 KB).
+
+    Args:
+        check: called with the flow's arguments when the flow is called directly (not as a subflow: a batch
+            records each failing item as a FAILED child), before the environment is prepared, Prefect's server
+            started or any run created; it raises the user's error (a bad config, data file or model), so nothing
+            is half-started.
+    """
+
+    def __init__(self, *args: Any, check: Callable[..., None] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.check = check
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        prepare_run()
+        top_level = FlowRunContext.get() is None
+        if top_level and self.check is not None:
+            self.check(*args, **kwargs)  # first: a user error creates nothing, not even PREFECT_HOME
+        prepare_environment()
+        if top_level:
+            start_temporary_server()
         args, kwargs = compact_parameters(args, kwargs, prefect_home())
         return super().__call__(*args, **kwargs)
 
@@ -88,14 +107,15 @@ def _interrupts_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def deltaflow_flow(name: str) -> Callable[[Callable[..., R]], PreparedFlow]:
-    """Decorator: ``@deltaflow_flow("discover-equations")`` turns a function into a :class:`PreparedFlow`.
+def deltaflow_flow(name: str, check: Callable[..., None] | None = None) -> Callable[[Callable[..., R]], PreparedFlow]:
+    """Decorator: ``@deltaflow_flow("discover-equations", check=...)`` turns a function into a :class:`PreparedFlow`
+    that runs ``check`` on its arguments before it starts (see there).
 
     Parameters are not validated by Prefect (the configs are pydantic models validated by deltaflow).
     """
 
     def wrap(fn: Callable[..., R]) -> PreparedFlow:
-        return PreparedFlow(fn=fn, name=name, validate_parameters=False)
+        return PreparedFlow(fn=fn, name=name, validate_parameters=False, check=check)
 
     return wrap
 

@@ -14,12 +14,12 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.examples import example_of, load_model_or_example
-from flows.inputs import gradient_points
+from flows.inputs import check_inputs, gradient_points
 from flows.kinds import resolve_config
 from flows.outbox import RunRecord
 from flows.records import describe_run, publish, record_dataset, recorded_run, utc_stamp
 from flows.runtime import deltaflow_flow, run_stage
-from flows.settings import data_roots
+from flows.settings import data_roots, prepare_environment
 from flows.tracking import RUN_ID_MARK, Tracker, tracker_for
 from pipeline.config import SensitivityConfig, check_data_path
 from pipeline.data import SampleTable, load_table
@@ -92,6 +92,16 @@ def check_model(cfg: SensitivityConfig) -> None:
         return
     info = Tracker().model_info(cfg.model.uri)
     check_signature(info.signature, list(cfg.model.inputs), cfg.model.uri)
+
+
+def _check_before_run(config: Any, *args: Any, **kwargs: Any) -> None:
+    """The sensitivity flow's fail-fast step when called from Python: the CLI's checks of the config's data or points
+    (:func:`flows.inputs.check_inputs`) and of its model (:func:`check_model`)."""
+    cfg = resolve_config(config, "sensitivity")
+    check_inputs(cfg)
+    if cfg.model is not None:
+        prepare_environment()  # MLflow's HTTP retries bounded before the model is looked up
+        check_model(cfg)
 
 
 class MlflowPredictor:
@@ -229,7 +239,7 @@ def _report_header(
     return ReportHeader(cfg.name, cfg.description, verdict, cautions, facts)
 
 
-@deltaflow_flow("analyze-sensitivity")
+@deltaflow_flow("analyze-sensitivity", check=_check_before_run)
 def analyze_sensitivity(
     config: SensitivityConfig | str | Path, parent_run_id: str | None = None, parent_record_id: str | None = None
 ) -> SensitivityRun:
@@ -241,7 +251,9 @@ def analyze_sensitivity(
         parent_record_id: nest under a parent still queued in the outbox.
 
     Raises:
-        ConfigError, DataError, SensitivityError (ModelError for an unusable model); the run is recorded FAILED.
+        ConfigError, DataError, SensitivityError (ModelError for an unusable model). Called from Python, the
+        inputs and the model are checked before the run starts (no run for such an error); an error met once the
+        run has started (a deployment's scheduled run makes no such check) is recorded on it, FAILED.
     """
     cfg = resolve_config(config, "sensitivity")
     data_path = check_data_path(cfg, data_roots())

@@ -7,6 +7,10 @@
 - A record that cannot be read, or holds a value MLflow refuses, is moved to ``<outbox>/.quarantine/``
   and reported in one line; the others are still replayed. MLflow being unreachable stops the sync
   (the rest stay queued, in order).
+- Each record goes to the store it was queued for (its ``tracking_uri``), whatever ``MLFLOW_TRACKING_URI``
+  says now: a run queued while a tracking server was down belongs on that server, not in the local
+  SQLite file a plain shell would default to. Records queued by earlier versions, which did not note
+  their store, go to the current one. ``sync --to URI`` sends every record to ``URI`` instead.
 """
 
 from __future__ import annotations
@@ -15,21 +19,60 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.locks import file_lock
-from flows.outbox import Outbox, RunRecord, validate_record
+from flows.outbox import Outbox, RunRecord, validate_record, without_password
+from flows.settings import tracking_uri
+from flows.stores import check_sqlite_file
 from flows.tracking import Tracker, refusal
 from pipeline.errors import InvalidRecordError, TrackingError
 
-__all__ = ["SyncReport", "sync_outbox"]
+__all__ = ["SyncReport", "sync_outbox", "target_uri"]
 
 
 @dataclass
 class SyncReport:
-    """What a sync did: published (folder name, run id), skipped (folder name, reason, quarantine folder),
-    and the error that stopped it (MLflow unreachable), if any."""
+    """What a sync did: published (folder name, run id), the store each was written to (folder name -> tracking
+    URI, without a password), skipped (folder name, reason, quarantine folder), and the error that stopped it
+    (MLflow unreachable, naming its URI), if any."""
 
     published: list[tuple[str, str]] = field(default_factory=list)
+    stores: dict[str, str] = field(default_factory=dict)
     skipped: list[tuple[str, str, Path]] = field(default_factory=list)
     stopped_by: TrackingError | None = None
+
+
+def target_uri(record: RunRecord, current: str) -> str:
+    """The tracking URI ``record`` is replayed into: the store it was queued for, or ``current`` (the configured
+    one) when the record does not say (an earlier version queued it) or names the same store (``current`` may
+    carry the password the record was written without)."""
+    if record.tracking_uri is None or record.tracking_uri == without_password(current):
+        return current
+    return record.tracking_uri
+
+
+class _Trackers:
+    """One :class:`Tracker` per store a sync writes to, made on first use; a local SQLite store is checked first
+    (:func:`flows.stores.check_sqlite_file`), as the current one is before a sync starts."""
+
+    def __init__(self, redirect: Tracker | None) -> None:
+        self.redirect = redirect
+        self.current = tracking_uri()
+        self.made: dict[str, Tracker] = {}
+
+    def for_record(self, record: RunRecord) -> Tracker:
+        if self.redirect is not None:
+            return self.redirect
+        uri = target_uri(record, self.current)
+        if uri not in self.made:
+            database = Path(uri.removeprefix("sqlite:///"))
+            if uri.startswith("sqlite:///") and database.is_file():
+                check_sqlite_file(database, "MLflow")
+            try:
+                self.made[uri] = Tracker(uri)
+            except TrackingError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - MLflow refusing the URI itself: the store cannot be reached
+                raise TrackingError(f"MLflow at {without_password(uri)}: cannot open the store ({exc})") from exc
+        return self.made[uri]
 
 
 def _already_published(tracker: Tracker, record: RunRecord) -> str | None:
@@ -44,10 +87,12 @@ def _already_published(tracker: Tracker, record: RunRecord) -> str | None:
     return finished[0] if finished else None
 
 
-def _replay(tracker: Tracker, box: Outbox, folder: Path) -> tuple[str, str]:
-    """Publish one queued record (or find it published already); returns (its record id, its run id)."""
+def _replay(trackers: _Trackers, box: Outbox, folder: Path) -> tuple[str, str, str]:
+    """Publish one queued record (or find it published already) into its store; returns (its record id, its run
+    id, the store's URI without a password)."""
     record = box.load(folder)
     validate_record(record)
+    tracker = trackers.for_record(record)
     if record.parent_record_id and not record.parent_run_id:
         record.parent_run_id = box.published().get(record.parent_record_id)
     try:
@@ -63,18 +108,25 @@ def _replay(tracker: Tracker, box: Outbox, folder: Path) -> tuple[str, str]:
             if refusal(exc) == "invalid":
                 raise InvalidRecordError(f"{folder}: MLflow refused the record ({exc})") from exc
             raise
-    return record.record_id, done
+    return record.record_id, done, without_password(tracker.uri)
 
 
-def sync_outbox(tracker: Tracker, box: Outbox) -> SyncReport:
-    """Replay ``box`` oldest first under its sync lock; see the module docstring for what is skipped."""
+def sync_outbox(tracker: Tracker | None, box: Outbox) -> SyncReport:
+    """Replay ``box`` oldest first under its sync lock; see the module docstring for what is skipped.
+
+    Args:
+        tracker: None replays each record into the store it was queued for (the current store for a record that
+            does not name one); a :class:`Tracker` replays every record into its store instead.
+        box: the outbox.
+    """
     report = SyncReport()
+    trackers = _Trackers(tracker)
     with file_lock(box.root / ".sync.lock"):
         for folder in box.pending():
             if not folder.is_dir():
                 continue
             try:
-                record_id, run_id = _replay(tracker, box, folder)
+                record_id, run_id, uri = _replay(trackers, box, folder)
             except InvalidRecordError as exc:  # damaged, or refused by MLflow: retrying cannot help
                 report.skipped.append((folder.name, str(exc), box.quarantine(folder)))
                 continue
@@ -84,4 +136,5 @@ def sync_outbox(tracker: Tracker, box: Outbox) -> SyncReport:
             box.mark_published(record_id, run_id)
             box.remove(folder)
             report.published.append((folder.name, run_id))
+            report.stores[folder.name] = uri
     return report

@@ -29,7 +29,7 @@ from mlflow.tracking import MlflowClient
 
 from flows.locks import file_lock
 from flows.model_files import save_discovered_model
-from flows.outbox import Outbox, RunRecord, default_outbox, validate_record
+from flows.outbox import Outbox, RunRecord, default_outbox, validate_record, without_password
 from flows.settings import default_artifact_root, tracking_uri
 from flows.uploads import upload_folder
 from pipeline.errors import InvalidRecordError, ModelError, TrackingError
@@ -522,10 +522,12 @@ class Tracker:
                     raise _invalid(record, exc) from exc
                 if verdict == "final":
                     break
+        record.tracking_uri = without_password(self.uri)  # sync replays it into this store
         folder = (outbox or default_outbox()).put(record)
         _log.warning(
-            "MLflow at %s unreachable (%s); run queued in %s (replay: python -m flows sync)", self.uri, last, folder
-        )
+            "MLflow at %s unreachable (%s); run queued in %s (replay into that store: python -m flows sync)",
+            record.tracking_uri, last, folder,
+        )  # fmt: skip
         return None, None, folder
 
     def _run_exists(self, run_id: str) -> bool:

@@ -29,7 +29,7 @@ from pydantic import (
 from pipeline.differentiation.registry import METHODS, method_class
 from pipeline.discovery.library import FUNCTION_FAMILIES
 from pipeline.discovery.simulate import SIMULATION_EVALUATIONS
-from pipeline.errors import ConfigError, DataFileNotFoundError
+from pipeline.errors import ConfigError, DataError, DataFileNotFoundError
 
 __all__ = [
     "DataConfig",
@@ -627,17 +627,39 @@ def _resolve_point_files(config: AnyConfig, base_dir: Path, source: str) -> AnyC
     return config
 
 
+DATA_FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".npy", ".gz", ".bz2", ".xz", ".zst")
+"""Suffixes of the data files deltaflow reads (:mod:`pipeline.data`): such a file given as a config gets a hint."""
+
+
 def load_config(path: str | Path) -> AnyConfig:
     """Read and validate a YAML run config.
 
     Raises:
-        ConfigError: the file is missing, is not YAML, or does not validate.
+        ConfigError: the file is missing, is not YAML, or does not validate (with a hint when it looks like a data
+            file given where a config was expected).
     """
     path = Path(path)
     if path.is_dir():
         raise ConfigError(f"{path}: a folder, not a config file (name one of its YAML configs; `batch` runs a folder)")
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
+    try:
+        return parse_config(_read_yaml(path), source=str(path), base_dir=path.resolve().parent)
+    except ConfigError as exc:
+        if path.suffix.lower() not in DATA_FILE_SUFFIXES:
+            raise
+        raise ConfigError(
+            f"{exc}; {path.name} looks like a data file, and a run config is expected here: a YAML file that names"
+            " the data file under data.path (e.g. configs/exp_decay.yaml)"
+        ) from exc
+
+
+def _read_yaml(path: Path) -> Any:
+    """The YAML of the config file ``path``, within the size and expansion limits.
+
+    Raises:
+        ConfigError: the file is too large, is not YAML, or expands to too many values.
+    """
     size = path.stat().st_size
     if size > MAX_CONFIG_BYTES:
         raise ConfigError(
@@ -653,7 +675,7 @@ def load_config(path: str | Path) -> AnyConfig:
         raise ConfigError(f"{path}: not valid YAML ({' '.join(str(exc).split())})") from exc
     if _expanded_size(raw, MAX_CONFIG_NODES) > MAX_CONFIG_NODES:
         raise ConfigError(f"{path}: more than {MAX_CONFIG_NODES} values once YAML aliases are expanded")
-    return parse_config(raw, source=str(path), base_dir=path.resolve().parent)
+    return raw
 
 
 def check_data_path(config: AnyConfig, allowed_roots: Sequence[Path] | None = None) -> Path | None:
@@ -664,6 +686,7 @@ def check_data_path(config: AnyConfig, allowed_roots: Sequence[Path] | None = No
 
     Raises:
         ConfigError: the path is outside the allowed roots.
+        DataError: the path is a folder.
         DataFileNotFoundError: the file does not exist.
     """
     if config.data is None:
@@ -676,6 +699,11 @@ def check_data_path(config: AnyConfig, allowed_roots: Sequence[Path] | None = No
                 f"data.path {config.data.path} of config '{config.name}' is outside the allowed data roots"
                 f" {[str(r) for r in roots]} (DELTAFLOW_DATA_ROOTS)"
             )
+    if config.data.path.is_dir():
+        raise DataError(
+            f"{config.data.path}: a folder, not a data file (data.path of config '{config.name}' must name a .csv,"
+            " .tsv or .parquet file)"
+        )
     if not config.data.path.is_file():
         raise DataFileNotFoundError(f"{config.data.path}: data file not found (data.path of config '{config.name}')")
     return config.data.path

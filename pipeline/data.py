@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import DataError, DataFileNotFoundError
-from pipeline.time_axis import TimeAxis, looks_like_datetime, parse_datetime_column
+from pipeline.time_axis import TIME_UNITS, TimeAxis, looks_like_datetime, parse_datetime_column
 
 __all__ = [
     "MIN_SAMPLES",
@@ -108,7 +108,7 @@ class TimeSeries:
     def place(self, k: int) -> str:
         """Where the k-th trajectory is, for messages: the source, with the trajectory's label when it has one."""
         label = self._groups[k][0]
-        shown = repr(label) if isinstance(label, str) else label
+        shown = repr(str(label)) if isinstance(label, str) else label  # numpy's str labels too: 'b', not np.str_('b')
         return self.source if label is None else f"{self.source} (trajectory {shown})"
 
     def require_samples(self, needed: int, needs: str, advice: str = "") -> None:
@@ -161,6 +161,8 @@ def _check_unique_header(frame: pd.DataFrame, path: Path, sep: str) -> None:
 
 
 def _read_table(path: Path) -> pd.DataFrame:
+    if path.is_dir():
+        raise DataError(f"{path}: a folder, not a data file (expected a .csv, .tsv or .parquet file)")
     if not path.is_file():
         raise DataFileNotFoundError(f"{path}: data file not found")
     suffix = _text_suffix(path)
@@ -250,6 +252,7 @@ def validate_timeseries(
     *,
     rows: np.ndarray | None = None,
     order_hint: str = "",
+    time_column: str = "t",
 ) -> None:
     """Check finiteness, time order and sample count of one trajectory.
 
@@ -259,21 +262,23 @@ def validate_timeseries(
         names: d state names, for messages.
         source: file or trajectory description, for messages.
         rows: where each sample is among the file's data rows (0-based, (n,)): messages then name the file's data
-            row; without it, the row within ``t``.
+            row (counted from 1 below the header, as a spreadsheet shows it); without it, the row within ``t`` as
+            numpy indexes it ("0-based row 10", as :func:`pipeline.differentiation.differentiate` names it).
         order_hint: added to the message when times do not increase.
+        time_column: the name of the times in messages (the file's time column; ``t`` for arrays).
 
     Raises:
         DataError: naming the column and the first offending row.
     """
 
     def where(i: int) -> str:
-        return f"row {i + 1}" if rows is None else f"data row {int(rows[i]) + 1}"
+        return f"0-based row {i}" if rows is None else f"data row {int(rows[i]) + 1}"
 
     if t.shape[0] < MIN_SAMPLES:
         raise DataError(f"{source}: {t.shape[0]} samples; at least {MIN_SAMPLES} are needed")
     if x.ndim != 2 or x.shape[0] != t.shape[0]:
         raise DataError(f"{source}: states have shape {x.shape}, expected ({t.shape[0]}, d) to match the times")
-    for column, values in [("time", t), *((name, x[:, j]) for j, name in enumerate(names))]:
+    for column, values in [(time_column, t), *((name, x[:, j]) for j, name in enumerate(names))]:
         bad = ~np.isfinite(values)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
@@ -281,7 +286,7 @@ def validate_timeseries(
                 f"{source}: column '{column}' has {values[row]} at {where(row)} (expected finite numbers;"
                 " drop or interpolate missing values first)"
             )
-    for column, values in [("time", t), *((name, x[:, j]) for j, name in enumerate(names))]:
+    for column, values in [(time_column, t), *((name, x[:, j]) for j, name in enumerate(names))]:
         peak = float(np.max(np.abs(values)))
         if peak > MAX_MAGNITUDE or 0 < peak < 1 / MAX_MAGNITUDE:
             raise DataError(
@@ -314,6 +319,16 @@ def _check_roles(
             given = f"twice as a {role} column" if roles[column] == role else f"as both {roles[column]} and {role}"
             raise DataError(f"{source}: column '{column}' is given {given} (expected each column in one role)")
         roles[column] = role
+
+
+def _check_time_unit(source: str, time_column: str, time_unit: str) -> None:
+    """Raise a :class:`DataError` listing the units when ``time_unit`` is none of them."""
+    units = ["auto", *TIME_UNITS]
+    if time_unit not in units:
+        raise DataError(
+            f"{source}: time_unit {time_unit!r} is not a unit dates are measured in; expected one of {units}"
+            f" (for the dates or datetimes of column '{time_column}')"
+        )
 
 
 def _unused_time_unit(source: str, time_column: str, time_unit: str, axis: TimeAxis | None) -> tuple[str, ...]:
@@ -374,11 +389,13 @@ def load_timeseries(
 
     Raises:
         DataFileNotFoundError: the file does not exist.
-        DataError: a column is missing or non-numeric, a value is not finite, times do
-            not strictly increase within a trajectory, or there are too few samples.
+        DataError: the path is a folder; ``time_unit`` is not one of the units above; a column is missing or
+            non-numeric, a value is not finite, times do not strictly increase within a trajectory, or there are
+            too few samples.
     """
     path = Path(path)
     source = str(path)
+    _check_time_unit(source, time_column, time_unit)
     frame = _read_table(path)
     if frame.empty:
         raise DataError(f"{source}: no data rows (expected a header row and at least {MIN_SAMPLES} rows)")
@@ -407,7 +424,8 @@ def load_timeseries(
     if u is not None and not np.all(np.isfinite(u)):
         row, col = np.argwhere(~np.isfinite(u))[0]
         raise DataError(
-            f"{source}: control column '{controls[col]}' has {u[row, col]} at row {row + 1} (expected finite numbers)"
+            f"{source}: control column '{controls[col]}' has {u[row, col]} at data row {row + 1} (expected finite"
+            " numbers)"
         )
     series = TimeSeries(
         t=t,
@@ -420,19 +438,22 @@ def load_timeseries(
         time_axis=axis,
         notes=notes,
     )
-    _validate_trajectories(series, named=trajectory_column is not None)
+    _validate_trajectories(series, time_column, named=trajectory_column is not None)
     return series
 
 
-def _validate_trajectories(series: TimeSeries, named: bool) -> None:
-    """:func:`validate_timeseries` on each trajectory of a series read from a file; first, when several are too
-    short, one message that names the first and counts them. Without a ``named`` trajectory column, a message
-    about times that do not increase suggests one."""
+def _validate_trajectories(series: TimeSeries, time_column: str, named: bool) -> None:
+    """:func:`validate_timeseries` on each trajectory of a series read from a file (messages name the file's
+    ``time_column``); first, when several are too short, one message that names the first and counts them.
+    Without a ``named`` trajectory column, a message about times that do not increase suggests one."""
     hint = "" if named else "; if the file holds several trajectories, name their column in trajectory_column"
     if series.n_trajectories > 1:
         series.require_samples(MIN_SAMPLES, f"at least {MIN_SAMPLES} are needed per trajectory")
     for k, (_, rows) in enumerate(series._groups):
-        validate_timeseries(series.t[rows], series.x[rows], series.names, series.place(k), rows=rows, order_hint=hint)
+        validate_timeseries(
+            series.t[rows], series.x[rows], series.names, series.place(k), rows=rows, order_hint=hint,
+            time_column=time_column,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -572,6 +593,8 @@ def load_points(path: str | Path, names: Sequence[str], *, field: str = "points"
         DataError: unreadable, a column missing, a value non-numeric or not finite, or no rows.
     """
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: {field} names a folder, not a file of points")
     if not path.is_file():
         raise DataFileNotFoundError(f"{path}: {field} file not found")
     points = _point_array(path, names, field)

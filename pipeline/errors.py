@@ -66,7 +66,16 @@ class DataFileNotFoundError(DataError, FileNotFoundError):
 
 
 class DifferentiationError(DeltaflowError, ValueError):
-    """Derivatives cannot be computed with the requested method or parameters."""
+    """Derivatives cannot be computed with the requested method or parameters.
+
+    ``parameter`` names the method's parameter at fault (``window``) when a setting is out of range, and is None
+    otherwise (the method does not suit the data's sampling, or the data are wrong), so a caller can name the
+    config field (``differentiation.params.window`` or ``differentiation.method``).
+    """
+
+    def __init__(self, *args: object, parameter: str | None = None) -> None:
+        super().__init__(*args)
+        self.parameter = parameter
 
 
 class DiscoveryError(DeltaflowError, RuntimeError):

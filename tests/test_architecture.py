@@ -193,3 +193,55 @@ def test_importing_every_flows_module_changes_no_prefect_setting_and_no_environm
     workdir, out = _run_in_empty_folder(code, tmp_path)
     assert out.stdout.strip().splitlines()[-1] == "True []"
     assert list(workdir.iterdir()) == []
+
+
+def _module_named(path: Path, doc: str, text: str) -> bool:
+    """Whether ``doc`` names the module at ``path`` by its path from the root, or its section ``text`` (a section
+    names the modules of its own package by file name) as `name.py`, or as `name.attribute` for a core module."""
+    if path.relative_to(ROOT).as_posix() in doc:
+        return True
+    if path.parent == ROOT / "pipeline":
+        return f"`{path.name}`" in text or f"`{path.stem}." in text
+    return f"`{path.name}`" in text or f"`{path.name}`," in text
+
+
+def test_the_architecture_map_names_every_module() -> None:
+    """docs/architecture.md lists every module (the README says so): a subpackage's in its own section."""
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    sections = {title.split("\n")[0]: title for title in doc.split("\n## ")}
+    where = {
+        ROOT / "pipeline" / "discovery": next(s for t, s in sections.items() if t.startswith("Discovery")),
+        ROOT / "pipeline" / "differentiation": sections["Differentiation"],
+        ROOT / "pipeline" / "sensitivity": sections["Sensitivity"],
+        ROOT / "flows": next(s for t, s in sections.items() if t.startswith("Flows")),
+    }
+    modules = [*(ROOT / "pipeline").rglob("*.py"), *(ROOT / "flows").glob("*.py")]
+    missing = [
+        path.relative_to(ROOT).as_posix()
+        for path in sorted(modules)
+        if path.name not in {"__init__.py", "__main__.py"} and not _module_named(path, doc, where.get(path.parent, doc))
+    ]
+    assert not missing, f"docs/architecture.md does not name {missing}"
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/architecture.md", "docs/reliability.md", "docs/scaling.md"])
+def test_every_test_a_document_cites_exists(doc: str) -> None:
+    """A cited ``tests/...py`` file exists, and each ``::test_name`` after it is defined in it."""
+    import re
+
+    missing = []
+    for line in (ROOT / doc).read_text(encoding="utf-8").splitlines():
+        cited = None
+        for match in re.finditer(r"(tests/[\w/]+\.py)|`::(test_\w+)", line):
+            if match.group(1):
+                cited = ROOT / match.group(1)
+                name = re.match(r"::(test_\w+)", line[match.end() :])
+                names = [name.group(1)] if name else []
+            else:
+                names = [match.group(2)]
+            if cited is None or not cited.is_file():
+                missing.append(match.group(0))
+                continue
+            source = cited.read_text(encoding="utf-8")
+            missing += [f"{cited.relative_to(ROOT)}::{n}" for n in names if f"def {n}(" not in source]
+    assert not missing, f"{doc} cites {missing}"

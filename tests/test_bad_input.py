@@ -1,5 +1,6 @@
-"""The bad-input catalogue: every case a typed DeltaflowError naming what is wrong, a one-line CLI exit 2,
-and a FAILED MLflow run with the error when the run had started. Nothing half-written looks like a success."""
+"""The bad-input catalogue: every case a typed DeltaflowError naming what is wrong, a one-line CLI exit 2, no run
+when a flow is called from Python (it checks its inputs first, as the CLI does), and a FAILED MLflow run with the
+error when a scheduled run (which makes no such check) had started. Nothing half-written looks like a success."""
 
 from __future__ import annotations
 
@@ -16,10 +17,9 @@ from pipeline.errors import (
     DataError,
     DataFileNotFoundError,
     DeltaflowError,
-    DifferentiationError,
     ModelError,
 )
-from tests.conftest import runs_of
+from tests.conftest import run_as_scheduled, runs_of
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -39,7 +39,8 @@ def _replace_row(row: int, text: str) -> str:
 
 @dataclass
 class Case:
-    """One bad input: files to write, the config (mapping or raw YAML), what must be raised, whether a run starts."""
+    """One bad input: files to write, the config (mapping or raw YAML), what must be raised, and whether a scheduled
+    run (no check before it starts) meets it once started, so records a FAILED run."""
 
     id: str
     error: type[DeltaflowError]
@@ -102,7 +103,8 @@ CASES = [
     Case("unknown-time-unit", ConfigError, r"field 'data.time_unit'.*'weeks'", files={"data.csv": DATED}, config=_discovery(data={"time_unit": "weeks"}), started=False),
     Case("more-terms-than-samples", DataError, r"library has 56 terms, which needs at least 58 samples, and there are 12", files={"data.csv": _rows([("t", "a", "b", "c"), *((i, np.exp(-i / 5), np.cos(i), np.sin(i)) for i in range(12))])}, config=_discovery(discovery={"library": {"degree": 5}})),
     Case("three-samples-two-states", DataError, r"library has 3 terms, which needs at least 5 samples, and there are 3; provide more data$", files={"data.csv": _rows([("t", "a", "b"), (0, 1.0, 0.5), (0.5, 1.2, 0.4), (1.1, 1.5, 0.35)])}),
-    Case("negative-noise-level", DifferentiationError, r"noise_sd must be >= 0, got -0.1", config=_discovery(differentiation={"method": "spectral", "params": {"noise_sd": -0.1}})),
+    Case("negative-noise-level", ConfigError, r"field 'differentiation.params.noise_sd': method 'spectral' on .*data.csv: noise_sd must be >= 0, got -0.1", config=_discovery(differentiation={"method": "spectral", "params": {"noise_sd": -0.1}})),
+    Case("savgol-window-beyond-the-data", ConfigError, r"field 'differentiation.params.window': method 'savgol' on .*data.csv: window must be odd, > polyorder \(3\) and <= the number of samples \(40\); got 41", config=_discovery(differentiation={"method": "savgol", "params": {"window": 41}})),
     Case("unknown-method-parameter", ConfigError, r"field 'differentiation.params': method 'savgol' has no parameter\(s\) \['width'\]", config=_discovery(differentiation={"method": "savgol", "params": {"width": 5}}), started=False),
     Case("unknown-config-key", ConfigError, r"unknown key 'discovery.treshold'", config=_discovery(discovery={"treshold": 0.1}), started=False),
     Case("wrong-type", ConfigError, r"field 'discovery.n_folds'.*'five'", config=_discovery(discovery={"n_folds": "five"}), started=False),
@@ -144,11 +146,16 @@ def test_the_catalogue_is_complete():
     assert len(CASES) >= 25 and len({c.id for c in CASES}) == len(CASES)
 
 
+def _flow(config: object) -> object:
+    from flows import analyze_sensitivity, discover_equations
+
+    return analyze_sensitivity if config.kind == "sensitivity" else discover_equations
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_input_is_a_typed_error_and_a_failed_run(
+def test_bad_input_from_python_is_a_typed_error_before_any_run(
     case: Case, tmp_path: Path, mlflow_uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows import analyze_sensitivity, discover_equations
     from pipeline.config import load_config
 
     for key, value in case.env.items():
@@ -156,16 +163,26 @@ def test_bad_input_is_a_typed_error_and_a_failed_run(
     path = _write(case, tmp_path)
     with pytest.raises(case.error, match=case.message) as caught:
         config = load_config(path)
-        (analyze_sensitivity if config.kind == "sensitivity" else discover_equations)(config)
+        _flow(config)(config)
     if issubclass(case.error, DataError):
         assert str(tmp_path) in str(caught.value)  # the message names the file
-    runs = runs_of(mlflow_uri, "bad-input")
-    if case.started:
-        (run,) = runs
-        assert run.info.status == "FAILED" and case.error.__name__ in run.data.tags["error"]
-        assert caught.value.run_id == run.info.run_id
-    else:
-        assert runs == []  # rejected before anything was written
+    assert caught.value.run_id is None and runs_of(mlflow_uri, "bad-input") == []  # no experiment, no run
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.started], ids=[c.id for c in CASES if c.started])
+def test_bad_input_met_by_a_scheduled_run_is_a_failed_run(
+    case: Case, tmp_path: Path, mlflow_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.config import load_config
+
+    for key, value in case.env.items():
+        monkeypatch.setenv(key, value)
+    config = load_config(_write(case, tmp_path))
+    with pytest.raises(case.error, match=case.message) as caught:
+        run_as_scheduled(_flow(config), config)
+    (run,) = runs_of(mlflow_uri, "bad-input")
+    assert run.info.status == "FAILED" and case.error.__name__ in run.data.tags["error"]
+    assert caught.value.run_id == run.info.run_id
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

@@ -121,3 +121,29 @@ def test_a_differentiation_parameter_typo_names_the_field_and_what_the_method_ta
         r"\['polyorder', 'window'\] \(got \{'windw': 21\}\)$",
     ):
         parse_config(raw)
+
+
+def test_a_data_file_given_as_a_config_gets_a_hint(tmp_path: Path) -> None:
+    csv = tmp_path / "osc.csv"
+    csv.write_text("t,x\n0,1\n1,0.5\n2,0.25\n")
+    with pytest.raises(ConfigError, match=r"got str; osc.csv looks like a data file, .* under data.path"):
+        load_config(csv)
+    parquet = tmp_path / "osc.parquet"
+    parquet.write_bytes(b"PAR1\xff\xfe\x00\x01PAR1")
+    with pytest.raises(ConfigError, match=r"not valid YAML .*osc.parquet looks like a data file"):
+        load_config(parquet)
+    yaml_typo = tmp_path / "c.yaml"
+    yaml_typo.write_text("- a\n")
+    with pytest.raises(ConfigError, match=r"got list$"):  # a YAML config gets no such hint
+        load_config(yaml_typo)
+
+
+def test_a_data_path_naming_a_folder_says_so(tmp_path: Path) -> None:
+    from pipeline.config import check_data_path
+    from pipeline.errors import DataError, DataFileNotFoundError
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "c.yaml").write_text("name: a\ndata:\n  path: data\n")
+    with pytest.raises(DataError, match=r"data: a folder, not a data file \(data.path of config 'a'") as caught:
+        check_data_path(load_config(tmp_path / "c.yaml"))
+    assert not isinstance(caught.value, DataFileNotFoundError)

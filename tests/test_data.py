@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,22 @@ def test_an_error_inside_a_trajectory_names_its_label_and_the_file_row(tmp_path:
     path = _write(tmp_path, "t,x,traj\n" + "\n".join(rows) + "\n")
     with pytest.raises(DataError, match=r"\(trajectory 8\): column 'x' has nan at data row 10 "):
         load_timeseries(path, time_column="t", trajectory_column="traj")
+
+
+def test_a_blank_time_cell_names_the_files_own_time_column(tmp_path: Path) -> None:
+    rows = [f"{k / 10},{np.exp(-k / 10)},{k}" for k in range(20)]
+    rows[9] = f",{np.exp(-0.9)},9"  # data row 10
+    path = _write(tmp_path, "when,u,c\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match=r"column 'when' has nan at data row 10 ") as caught:
+        load_timeseries(path, time_column="when", state_columns=["u"])
+    assert "'time'" not in str(caught.value)
+    huge = _write(tmp_path, "when,u\n" + "".join(f"{k}e200,{np.exp(-k)}\n" for k in range(1, 9)), "huge.csv")
+    with pytest.raises(DataError, match=r"column 'when' has magnitude 8e\+200"):
+        load_timeseries(huge, time_column="when")
+    rows[9] = "0.9,0.4,"  # now the control is blank in data row 10
+    controlled = _write(tmp_path, "t,u,c\n" + "\n".join(rows) + "\n", "controlled.csv")
+    with pytest.raises(DataError, match=r"control column 'c' has nan at data row 10 "):
+        load_timeseries(controlled, control_columns=["c"])
 
 
 def test_times_that_restart_hint_at_a_trajectory_column(tmp_path: Path) -> None:
@@ -203,3 +220,28 @@ def test_a_time_unit_for_numeric_times_is_noted_not_applied(tmp_path: Path) -> N
     np.testing.assert_array_equal(series.t, np.arange(8.0))
     (note,) = series.notes
     assert "data.time_unit 'h' applies to dates and datetimes; the numeric times of 't' are used as they are" in note
+
+
+def test_an_unknown_time_unit_is_a_data_error_listing_the_units(tmp_path: Path) -> None:
+    path = _write(tmp_path, "when,u\n" + "".join(f"2024-01-{d:02d},{1 / d}\n" for d in range(1, 9)))
+    units = re.escape("['auto', 's', 'min', 'h', 'd']")
+    with pytest.raises(DataError, match=rf"time_unit 'weeks' is not a unit .*; expected one of {units}"):
+        load_timeseries(path, time_column="when", time_unit="weeks")
+    assert load_timeseries(path, time_column="when", time_unit="d").time_axis.unit == "d"
+
+
+def test_a_folder_given_as_a_data_file_is_named_a_folder(tmp_path: Path) -> None:
+    from pipeline.data import load_points, load_table
+
+    for read in (load_timeseries, lambda p: load_table(p, outputs=["y"]), lambda p: load_points(p, ["a"])):
+        with pytest.raises(DataError, match="folder") as caught:
+            read(tmp_path)
+        assert not isinstance(caught.value, DataFileNotFoundError) and "not found" not in str(caught.value)
+
+
+def test_a_trajectory_label_from_a_numpy_array_is_shown_as_text() -> None:
+    from pipeline.data import TimeSeries
+
+    t = np.arange(6.0)
+    series = TimeSeries(t=t, x=t[:, None], names=("u",), trajectory=np.array(["a"] * 3 + ["b"] * 3), source="d.csv")
+    assert series.place(1) == "d.csv (trajectory 'b')"

@@ -180,6 +180,26 @@ def test_plug_in_window_grows_with_noise() -> None:
     assert windows == sorted(windows) and windows[0] < windows[-1]
 
 
+def test_array_apis_name_a_missing_value_by_the_same_0_based_row() -> None:
+    """``x[10, 0] = nan`` is "0-based row 10" from differentiate, an estimator and discover alike (a file's rows
+    are "data row N", counted from 1 below the header)."""
+    from pipeline.discovery import discover
+    from pipeline.errors import DataError
+
+    t = np.linspace(0, 2, 40)
+    x = np.column_stack([np.exp(-t), np.cos(t)])
+    x[10, 0] = np.nan
+    with pytest.raises(DifferentiationError, match=r"x has nan at 0-based row 10, column 0;"):
+        differentiate(t, x)
+    with pytest.raises(DifferentiationError, match=r"x has nan at 0-based row 10, column 0 "):
+        SavitzkyGolay().fit(t, x)
+    with pytest.raises(DataError, match=r"column 'x0' has nan at 0-based row 10 "):
+        discover(t, x)
+    t[10] = np.nan
+    with pytest.raises(DataError, match=r"column 't' has nan at 0-based row 10 "):
+        discover(t, np.nan_to_num(x))
+
+
 def test_nan_policy_raise_names_the_row_and_interpolate_fills(sine) -> None:
     t, x = sine
     x = x.copy()
@@ -207,6 +227,51 @@ def test_bad_requests_are_named() -> None:
         differentiate(t[::-1], t)
     with pytest.raises(DifferentiationError, match="at least"):
         differentiate(t[:3], t[:3], method="kalman")
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "parameter", "message"),
+    [
+        ("savgol", {"window": -4, "polyorder": 9}, "window", r"window must be odd, > polyorder \(9\) .*got -4"),
+        ("savgol", {"window": 100001}, "window", r"window must be odd, .*samples \(50\); got 100001"),
+        ("savgol", {"window": "abc"}, "window", r"window must be odd, .*got 'abc'"),
+        ("savgol", {"polyorder": 1}, "polyorder", r"polyorder must be a whole number >= 2, got 1"),
+        ("spectral", {"noise_sd": -1.0}, "noise_sd", r"noise_sd must be >= 0"),
+        ("kalman", {"q": 7}, "q", r"q must be 2 or 3"),
+        ("local_polynomial", {"half_width": 40}, "half_width", r"half_width must be a whole number in \[4, 24\]"),
+        ("spline", {"lam": -1.0}, "lam", r"lam must be >= 0"),
+        ("total_variation", {"alpha": 0.0}, "alpha", r"alpha must be > 0"),
+    ],
+)
+def test_settings_are_checked_from_the_times_alone_naming_the_parameter(
+    method: str, params: dict, parameter: str, message: str
+) -> None:
+    """check_settings refuses, before smoothing anything, exactly what fitting would: the same parameter."""
+    from pipeline.data import TimeSeries
+    from pipeline.differentiation import check_settings
+
+    t = np.linspace(0, 1, 50)
+    series = TimeSeries(t=t, x=np.sin(t)[:, None], names=("u",), source="d.csv")
+    with pytest.raises(DifferentiationError, match=rf"^method '{method}' on d.csv: {message}") as checked:
+        check_settings(series, method, params)
+    with pytest.raises(DifferentiationError, match=message) as fitted:
+        differentiate(t, np.sin(t), method=method, **params)
+    assert checked.value.parameter == fitted.value.parameter == parameter
+
+
+def test_a_method_that_needs_a_uniform_grid_is_refused_as_a_method_before_smoothing() -> None:
+    from pipeline.data import TimeSeries
+    from pipeline.differentiation import check_settings
+
+    t = np.sort(np.random.default_rng(0).uniform(0, 10, 200))
+    labels = np.repeat(["a", "b"], 100)
+    t = np.concatenate([np.linspace(0, 10, 100), t[::2]])  # trajectory 'a' uniform, 'b' irregular
+    series = TimeSeries(t=t, x=np.cos(t)[:, None], names=("u",), trajectory=labels, source="d.csv")
+    for method in UNIFORM_ONLY:
+        with pytest.raises(DifferentiationError, match=r"on d.csv \(trajectory 'b'\): needs uniformly sampled t") as e:
+            check_settings(series, method, {})
+        assert e.value.parameter is None
+    check_settings(series, "kalman", {"q": 3})  # takes any grid
 
 
 def test_estimators_follow_the_sklearn_contract() -> None:

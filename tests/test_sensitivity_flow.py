@@ -13,7 +13,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from pipeline.errors import ConfigError, ModelError
-from tests.conftest import ROOT, runs_of
+from tests.conftest import ROOT, run_as_scheduled, runs_of
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -101,9 +101,12 @@ def test_missing_model_uri_is_a_typed_error_and_a_failed_run(mlflow_uri: str, tm
         "name: missing-model\nkind: sensitivity\n"
         "model: {uri: 'models:/no-such-model/1', inputs: {a: {low: 0, high: 1}, b: {low: 0, high: 1}}}\n"
     )
-    with pytest.raises(ModelError, match="models:/no-such-model/1"):
+    with pytest.raises(ModelError, match="models:/no-such-model/1"):  # from Python: checked before the run starts
         analyze_sensitivity(config)
-    (run,) = runs_of(mlflow_uri, "missing-model")  # from Python (a scheduled run): a FAILED run says what happened
+    assert not runs_of(mlflow_uri, "missing-model")
+    with pytest.raises(ModelError, match="models:/no-such-model/1"):
+        run_as_scheduled(analyze_sensitivity, config)
+    (run,) = runs_of(mlflow_uri, "missing-model")  # a scheduled run: a FAILED run says what happened
     assert run.info.status == "FAILED" and "ModelError" in run.data.tags["error"]
     config.write_text(config.read_text().replace("name: missing-model", "name: missing-model-cli"))
     out = subprocess.run(

@@ -26,6 +26,7 @@ __all__ = [
     "SmoothingSpline",
     "Spectral",
     "TotalVariation",
+    "check_settings",
     "check_trajectory_lengths",
     "differentiate",
     "differentiate_trajectories",

@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator
 
 from pipeline.errors import DifferentiationError
 
-__all__ = ["ColumnFit", "Differentiator", "as_2d", "checked", "is_uniform"]
+__all__ = ["ColumnFit", "Differentiator", "as_2d", "checked", "is_uniform", "is_whole", "require_uniform"]
 
 ColumnFit = tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]
 """(smoothed, first derivative, second derivative, chosen parameters) of one column, each (n,)."""
@@ -29,6 +29,21 @@ def is_uniform(t: np.ndarray, rtol: float = 1e-6) -> bool:
     """True when the sampling steps of ``t`` are equal to within ``rtol`` of the mean step."""
     steps = np.diff(t)
     return bool(np.all(np.abs(steps - steps.mean()) <= rtol * abs(steps.mean())))
+
+
+def require_uniform(t: np.ndarray) -> None:
+    """Raise a :class:`DifferentiationError` (about the method, not a parameter) unless ``t`` is a uniform grid
+    (steps equal to within 0.1 %)."""
+    if not is_uniform(t, rtol=1e-3):
+        raise DifferentiationError(
+            "needs uniformly sampled t (steps equal to within 0.1 %); use method 'kalman' (or 'auto') for irregular t"
+        )
+
+
+def is_whole(value: object) -> bool:
+    """Whether ``value`` is a whole number (``5`` or ``5.0``; not ``True``, not ``"5"``)."""
+    numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    return numeric and float(value).is_integer()
 
 
 def checked(fit: ColumnFit, name: str) -> ColumnFit:
@@ -56,6 +71,16 @@ class Differentiator(BaseEstimator, ABC):
     def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
         """Smooth one column ``y`` (n,) sampled at ``t`` (n,)."""
 
+    def check_sampling(self, t: np.ndarray) -> None:
+        """Raise what :meth:`fit` would raise for these parameters and the sample times ``t`` ((n,), finite and
+        increasing) alone, before any value is smoothed: a parameter out of range, or a grid the method refuses.
+        Cheap (one pass over ``t``), so inputs can be checked before a run starts. The default accepts everything.
+
+        Raises:
+            DifferentiationError: its ``parameter`` names the parameter at fault (None: the method does not suit
+                ``t``); the message does not name the estimator (:meth:`fit` adds it).
+        """
+
     def fit(self, t: np.ndarray, x: np.ndarray) -> Differentiator:
         """Smooth and differentiate every column of ``x`` ((n,) or (n, d)) against ``t`` ((n,))."""
         t = np.asarray(t, dtype=float)
@@ -70,8 +95,14 @@ class Differentiator(BaseEstimator, ABC):
         if not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
             raise DifferentiationError(f"{name}: t must be finite and strictly increasing")
         if not np.all(np.isfinite(x2)):
-            row = int(np.flatnonzero(~np.isfinite(x2).all(axis=1))[0])
-            raise DifferentiationError(f"{name}: x has a non-finite value at row {row} (use nan_policy='interpolate')")
+            row, col = (int(i) for i in np.argwhere(~np.isfinite(x2))[0])
+            raise DifferentiationError(
+                f"{name}: x has {x2[row, col]} at 0-based row {row}, column {col} (use nan_policy='interpolate')"
+            )
+        try:
+            self.check_sampling(t)
+        except DifferentiationError as exc:
+            raise DifferentiationError(f"{name}: {exc}", parameter=exc.parameter) from None
         fits = [checked(self._fit_column(t, x2[:, j]), name) for j in range(x2.shape[1])]
         self.t_ = t
         self.smoothed_ = np.column_stack([f[0] for f in fits])

@@ -16,7 +16,10 @@ from pipeline.errors import DifferentiationError
 if TYPE_CHECKING:
     from pipeline.data import TimeSeries
 
-__all__ = ["check_trajectory_lengths", "differentiate", "differentiate_trajectories", "smooth_and_differentiate"]
+__all__ = [
+    "check_settings", "check_trajectory_lengths", "differentiate", "differentiate_trajectories",
+    "smooth_and_differentiate",
+]  # fmt: skip
 
 
 def smooth_and_differentiate(
@@ -94,14 +97,40 @@ def check_trajectory_lengths(series: TimeSeries, method: str) -> None:
     series.require_samples(needed, needs, "; method 'auto' takes short trajectories")
 
 
+def check_settings(series: TimeSeries, method: str, params: dict[str, Any]) -> None:
+    """Check, before anything is smoothed, that differentiation ``method`` with ``params`` suits every trajectory
+    of ``series``: enough samples (:func:`check_trajectory_lengths`), parameters in range, and a sampling grid the
+    method takes (savgol and spectral need uniform times): each estimator's
+    :meth:`~pipeline.differentiation.base.Differentiator.check_sampling`, one pass over the times.
+
+    Raises:
+        DataError: a trajectory is too short for ``method``.
+        DifferentiationError: an unknown method or parameter, a parameter out of range, or a grid the method
+            refuses; ``parameter`` names the parameter at fault (None: the method); the message names the method
+            and the trajectory's place.
+    """
+    check_trajectory_lengths(series, method)
+    estimator = make_differentiator(method, **params)
+    for k, t in enumerate(series.t_list()):
+        try:
+            estimator.check_sampling(np.asarray(t, dtype=float))
+        except DifferentiationError as exc:
+            raise DifferentiationError(
+                f"method '{method}' on {series.place(k)}: {exc}", parameter=exc.parameter
+            ) from None
+        except TypeError as exc:  # a parameter of the wrong type (a text where a number belongs)
+            raise DifferentiationError(f"method '{method}': invalid parameter ({exc})") from exc
+
+
 def differentiate_trajectories(series: TimeSeries, method: str = "auto", **params: Any) -> list[DerivativeResult]:
     """:func:`smooth_and_differentiate` on every trajectory of ``series``, one result each.
 
     Raises:
         DataError: a trajectory is too short for ``method`` (:func:`check_trajectory_lengths`).
-        DifferentiationError: as :func:`smooth_and_differentiate`, the message led by the trajectory's place.
+        DifferentiationError: the settings do not suit the series (:func:`check_settings`), or as
+            :func:`smooth_and_differentiate`, the message led by the trajectory's place.
     """
-    check_trajectory_lengths(series, method)
+    check_settings(series, method, params)
     results = []
     for k, (t, x) in enumerate(zip(series.t_list(), series.x_list())):
         try:

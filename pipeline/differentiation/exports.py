@@ -16,6 +16,7 @@ __getattr__, __dir__ = lazy_exports(
         "SmoothingSpline": "pipeline.differentiation.spline",
         "Spectral": "pipeline.differentiation.spectral",
         "TotalVariation": "pipeline.differentiation.total_variation",
+        "check_settings": "pipeline.differentiation.derivatives",
         "check_trajectory_lengths": "pipeline.differentiation.derivatives",
         "differentiate": "pipeline.differentiation.derivatives",
         "differentiate_trajectories": "pipeline.differentiation.derivatives",

@@ -193,9 +193,12 @@ class KalmanSmoother(Differentiator):
         self.q = q
         self.log_lambda = log_lambda
 
-    def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
+    def check_sampling(self, t: np.ndarray) -> None:
+        """``q`` is 2 or 3 (see :meth:`Differentiator.check_sampling`); any grid."""
         if self.q not in (2, 3):
-            raise DifferentiationError(f"KalmanSmoother: q must be 2 or 3, got {self.q}")
+            raise DifferentiationError(f"q must be 2 or 3, got {self.q!r}", parameter="q")
+
+    def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
         step = float(np.mean(np.diff(t)))
         u = (t - t[0]) / step
         centre, scale = float(np.mean(y)), float(np.std(y)) or 1.0

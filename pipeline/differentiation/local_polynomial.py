@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.differentiation.base import ColumnFit, Differentiator
+from pipeline.differentiation.base import ColumnFit, Differentiator, is_whole
 from pipeline.errors import DifferentiationError
 
 __all__ = ["LocalPolynomial"]
@@ -57,14 +57,23 @@ class LocalPolynomial(Differentiator):
         self.half_width = half_width
         self.degree = degree
 
-    def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
+    def check_sampling(self, t: np.ndarray) -> None:
+        """``degree`` 2 or 3 and a given ``half_width`` a whole number in [degree + 1, (n - 1) // 2] (see
+        :meth:`Differentiator.check_sampling`); any grid."""
         if self.degree not in (2, 3):
-            raise DifferentiationError(f"LocalPolynomial: degree must be 2 or 3, got {self.degree}")
+            raise DifferentiationError(f"degree must be 2 or 3, got {self.degree!r}", parameter="degree")
+        low, high = int(self.degree) + 1, (t.shape[0] - 1) // 2
+        if self.half_width is not None and not (is_whole(self.half_width) and low <= self.half_width <= high):
+            raise DifferentiationError(
+                f"half_width must be a whole number in [{low}, {high}] for {t.shape[0]} samples, got"
+                f" {self.half_width!r}",
+                parameter="half_width",
+            )
+
+    def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
         n = t.shape[0]
-        low, high = self.degree + 1, max(self.degree + 1, min((n - 1) // 2, 400))
+        low, high = int(self.degree) + 1, max(int(self.degree) + 1, min((n - 1) // 2, 400))
         if self.half_width is not None:
-            if not low <= self.half_width <= (n - 1) // 2:
-                raise DifferentiationError(f"LocalPolynomial: half_width must be in [{low}, {(n - 1) // 2}]")
             half = int(self.half_width)
             derivatives, _ = _local_fits(t, y, half, self.degree)
         else:

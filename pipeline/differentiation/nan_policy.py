@@ -26,7 +26,7 @@ def apply_nan_policy(t: np.ndarray, x: np.ndarray, policy: str) -> np.ndarray:
     if policy == "raise":
         row, col = np.argwhere(bad)[0]
         raise DifferentiationError(
-            f"x has a non-finite value at row {row}, column {col}; pass nan_policy='interpolate' to fill it"
+            f"x has {x[row, col]} at 0-based row {row}, column {col}; pass nan_policy='interpolate' to fill it"
         )
     filled = x.copy()
     for j in range(x.shape[1]):

@@ -23,7 +23,7 @@ from math import factorial
 import numpy as np
 from scipy.signal import oaconvolve, savgol_coeffs
 
-from pipeline.differentiation.base import ColumnFit, Differentiator, is_uniform
+from pipeline.differentiation.base import ColumnFit, Differentiator, is_whole, require_uniform
 from pipeline.differentiation.noise import estimate_noise_sd
 from pipeline.errors import DifferentiationError
 
@@ -139,24 +139,34 @@ class SavitzkyGolay(Differentiator):
         self.window = window
         self.polyorder = polyorder
 
-    def _check_window(self, window: int, n: int) -> None:
-        if window % 2 == 0 or window <= self.polyorder or window > n:
+    def _check_window(self, window: object, n: int) -> None:
+        if not is_whole(window) or int(window) % 2 == 0 or window <= self.polyorder or window > n:
             raise DifferentiationError(
-                f"SavitzkyGolay: window must be odd, > polyorder ({self.polyorder}) and <= n ({n}); got {window}"
+                f"window must be odd, > polyorder ({self.polyorder}) and <= the number of samples ({n}); got"
+                f" {window!r}",
+                parameter="window",
             )
 
+    def check_sampling(self, t: np.ndarray) -> None:
+        """A uniform grid, ``polyorder`` a whole number >= 2, and a given ``window`` odd, above ``polyorder`` and
+        at most the samples (see :meth:`Differentiator.check_sampling`)."""
+        require_uniform(t)
+        if not is_whole(self.polyorder) or self.polyorder < 2:
+            raise DifferentiationError(
+                f"polyorder must be a whole number >= 2, got {self.polyorder!r}", parameter="polyorder"
+            )
+        if self.window is not None:
+            self._check_window(self.window, t.shape[0])
+
     def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
-        if not is_uniform(t, rtol=1e-3):
-            raise DifferentiationError("SavitzkyGolay: needs uniformly sampled t; use method='kalman' for irregular t")
-        if self.polyorder < 2:
-            raise DifferentiationError(f"SavitzkyGolay: polyorder must be >= 2, got {self.polyorder}")
-        n = y.shape[0]
+        self.check_sampling(t)  # also here: the auto method fits columns without fit()
+        n, polyorder = y.shape[0], int(self.polyorder)
         sigma = estimate_noise_sd(y)
         windows = {}
         for order in (0, 1, 2):
-            window = self.window if self.window is not None else plug_in_window(y, order, self.polyorder, sigma)
+            window = int(self.window) if self.window is not None else plug_in_window(y, order, polyorder, sigma)
             self._check_window(window, n)
             windows[order] = window
         dt = float(np.mean(np.diff(t)))
-        out = [apply_savgol(y, windows[k], self.polyorder, k, dt) for k in (0, 1, 2)]
+        out = [apply_savgol(y, windows[k], polyorder, k, dt) for k in (0, 1, 2)]
         return out[0], out[1], out[2], {"window_0": windows[0], "window_1": windows[1], "window_2": windows[2]}

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 from scipy.stats import gamma
 
-from pipeline.differentiation.base import ColumnFit, Differentiator, is_uniform
+from pipeline.differentiation.base import ColumnFit, Differentiator, require_uniform
 from pipeline.differentiation.noise import estimate_noise_sd
 from pipeline.errors import DifferentiationError
 
@@ -43,11 +43,14 @@ class Spectral(Differentiator):
     def __init__(self, noise_sd: float | None = None) -> None:
         self.noise_sd = noise_sd
 
-    def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
-        if not is_uniform(t, rtol=1e-3):
-            raise DifferentiationError("Spectral: needs uniformly sampled t; use method='kalman' for irregular t")
+    def check_sampling(self, t: np.ndarray) -> None:
+        """A uniform grid and ``noise_sd`` >= 0 (see :meth:`Differentiator.check_sampling`)."""
+        require_uniform(t)
         if self.noise_sd is not None and self.noise_sd < 0:
-            raise DifferentiationError(f"Spectral: noise_sd must be >= 0, got {self.noise_sd}")
+            raise DifferentiationError(f"noise_sd must be >= 0, got {self.noise_sd}", parameter="noise_sd")
+
+    def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
+        self.check_sampling(t)  # also here: the auto method fits columns without fit()
         n = y.shape[0]
         dt = float(np.mean(np.diff(t)))
         slope = (y[-1] - y[0]) / (t[-1] - t[0])

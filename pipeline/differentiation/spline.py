@@ -23,9 +23,12 @@ class SmoothingSpline(Differentiator):
     def __init__(self, lam: float | None = None) -> None:
         self.lam = lam
 
-    def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
+    def check_sampling(self, t: np.ndarray) -> None:
+        """``lam`` >= 0 (see :meth:`Differentiator.check_sampling`); any grid."""
         if self.lam is not None and self.lam < 0:
-            raise DifferentiationError(f"SmoothingSpline: lam must be >= 0, got {self.lam}")
+            raise DifferentiationError(f"lam must be >= 0, got {self.lam}", parameter="lam")
+
+    def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
         try:
             spline = make_smoothing_spline(t, y, lam=self.lam)
         except (ValueError, np.linalg.LinAlgError) as exc:

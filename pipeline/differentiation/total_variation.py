@@ -86,9 +86,12 @@ class TotalVariation(Differentiator):
     def __init__(self, alpha: float | None = None) -> None:
         self.alpha = alpha
 
-    def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
+    def check_sampling(self, t: np.ndarray) -> None:
+        """``alpha`` > 0 (see :meth:`Differentiator.check_sampling`); any grid."""
         if self.alpha is not None and self.alpha <= 0:
-            raise DifferentiationError(f"TotalVariation: alpha must be > 0, got {self.alpha}")
+            raise DifferentiationError(f"alpha must be > 0, got {self.alpha}", parameter="alpha")
+
+    def _fit_column(self, t: np.ndarray, y: np.ndarray) -> ColumnFit:
         step = float(np.mean(np.diff(t)))
         u = (t - t[0]) / step
         scale = float(np.std(y)) or 1.0

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT, runs_of
@@ -66,7 +67,7 @@ def test_user_errors_exit_2_with_one_line_and_no_traceback(tmp_path: Path, confi
 
 def test_bad_data_is_reported_before_any_run_exits_2_and_leaves_no_run(tmp_path: Path) -> None:
     # The CLI reads and validates the data before it starts anything (issue 15): a user error creates no
-    # experiment and no run. (From Python, a flow given bad data records a FAILED run: test_discovery_flow.py.)
+    # experiment and no run. (From Python too; a scheduled run records a FAILED run: test_discovery_flow.py.)
     (tmp_path / "d.csv").write_text("t,u\n0,1\n1,2\n2,1\n3,1\n4,inf\n5,1\n")
     (tmp_path / "c.yaml").write_text("name: bad\ndata:\n  path: d.csv\n")
     out = _cli("run", "c.yaml", cwd=tmp_path)
@@ -74,6 +75,31 @@ def test_bad_data_is_reported_before_any_run_exits_2_and_leaves_no_run(tmp_path:
     assert "Traceback" not in out.stderr + out.stdout
     assert "column 'u' has inf at data row 5" in out.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "d.csv"]  # no store, no experiment, no run
+
+
+@pytest.mark.parametrize(
+    ("data", "settings", "message"),
+    [
+        ("irregular", "{method: spectral}", r"field 'differentiation.method': method 'spectral' on .*irregular.csv:"
+         r" needs uniformly sampled t"),
+        ("lorenz", "{method: savgol, params: {window: -4, polyorder: 9}}", r"field 'differentiation.params.window':"
+         r" method 'savgol' on .*lorenz.csv: window must be odd, > polyorder \(9\) .*\(2000\); got -4$"),
+        ("lorenz", "{method: savgol, params: {window: 100000}}", r"field 'differentiation.params.window': .*100000$"),
+    ],
+)  # fmt: skip
+def test_derivative_settings_the_data_refuse_are_named_by_field_before_any_run(
+    tmp_path: Path, data: str, settings: str, message: str
+) -> None:
+    times = np.sort(np.random.default_rng(0).uniform(0, 10, 200))
+    (tmp_path / "irregular.csv").write_text("t,u\n" + "".join(f"{t},{np.exp(-t / 3)}\n" for t in times))
+    path = tmp_path / "irregular.csv" if data == "irregular" else ROOT / "data" / "lorenz.csv"
+    (tmp_path / "c.yaml").write_text(f"name: probe\ndata: {{path: {path}}}\ndifferentiation: {settings}\n")
+    out = _cli("run", "c.yaml", cwd=tmp_path)
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert out.returncode == 2 and len(lines) == 1, out.stderr
+    assert re.search(r"^error: config 'probe': " + message, lines[0]), lines[0]
+    assert "SavitzkyGolay" not in lines[0]  # the config's words, not a class name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "irregular.csv"]  # no store, no run
 
 
 def test_a_run_not_tracked_says_so(tmp_path: Path) -> None:
@@ -99,6 +125,21 @@ def test_a_folder_that_is_missing_or_given_as_a_config_is_a_one_line_error(tmp_p
     assert run.returncode == 2 and "a folder, not a config file" in run.stderr and "Traceback" not in run.stderr
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["-w", "0", "-e", "dask"], "batch option --workers 0: input should be greater than or equal to 1"),
+        (["--chunk-size", "-1"], "batch option --chunk-size -1: input should be greater than or equal to 1"),
+        (["-e", "dsk"], "batch option --executor 'dsk': input should be 'local' or 'dask'"),
+        (["--address", "tcp://h:8786"], "batch option --address 'tcp://h:8786': needs --executor dask"),
+    ],
+)
+def test_a_bad_batch_option_is_named_with_the_value_given(tmp_path: Path, options: list[str], message: str) -> None:
+    out = _cli("batch", str(ROOT / "configs" / "exp_decay.yaml"), *options, cwd=tmp_path)
+    assert (out.returncode, out.stderr.strip(), out.stdout) == (2, f"error: {message}", "")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_batch_reports_each_item_and_exits_1_when_one_failed(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("name: bad\ndata:\n  path: missing.csv\n")
     out = _cli("batch", str(ROOT / "configs" / "exp_decay.yaml"), "bad.yaml", "--name", "nightly", cwd=tmp_path)
@@ -107,6 +148,15 @@ def test_batch_reports_each_item_and_exits_1_when_one_failed(tmp_path: Path) -> 
     assert "Traceback" not in out.stdout + out.stderr
     uri = f"sqlite:///{(tmp_path / 'mlflow.db').resolve().as_posix()}"
     assert len(runs_of(uri, "nightly")) == 3  # the parent, a finished child, a failed child
+
+
+@pytest.mark.parametrize("args", [("--help",), ("run", "--help"), ("batch", "--help"), ("server", "--help")])
+def test_help_shows_flags_as_typed_not_as_taking_a_value(tmp_path: Path, args: tuple[str, ...]) -> None:
+    out = _cli(*args, cwd=tmp_path)
+    assert out.returncode == 0 and "<bool>" not in out.stdout, out.stdout
+    flags = re.findall(r"(--help|--version|--verbose +-v|--resume +--no-resume) *(\S*)", out.stdout)
+    assert flags and all(after[:1] != "<" for _, after in flags), flags  # the help text follows, no type
+    assert re.search(r"--name +-n +<str>", out.stdout) or args[0] != "batch"  # options with a value keep their type
 
 
 def _imported(importtime_stderr: str) -> set[str]:
@@ -128,8 +178,10 @@ def test_a_bad_column_is_reported_before_prefect_or_mlflow_is_imported(tmp_path:
     out = _cli("-X", "importtime", "run", "c.yaml", cwd=tmp_path, python_flags=True)
     assert out.returncode == 2
     lines = [line for line in out.stderr.splitlines() if line.strip() and "|" not in line]
-    assert lines == [f"error: {(tmp_path / 'd.csv').resolve()}: missing column(s) ['nope'] (data.state_columns);"
-                     " the file has ['t', 'u']"]
+    assert lines == [
+        f"error: {(tmp_path / 'd.csv').resolve()}: missing column(s) ['nope'] (data.state_columns);"
+        " the file has ['t', 'u']"
+    ]
     assert not {"prefect", "mlflow"} & _imported(out.stderr)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "d.csv"]  # no store, no experiment, no run
 

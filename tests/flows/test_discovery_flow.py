@@ -16,7 +16,7 @@ from flows import discover_equations
 from pipeline.config import load_config
 from pipeline.errors import ConfigError, DataError, DataFileNotFoundError
 from pipeline.systems import sample_system
-from tests.conftest import ROOT, runs_of
+from tests.conftest import ROOT, run_as_scheduled, runs_of
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -66,14 +66,24 @@ def test_flow_accepts_a_config_object_and_can_skip_tracking(mlflow_uri: str) -> 
     assert set(outcome.result.terms()["hare"]) == {"hare", "hare lynx"}
 
 
-def test_bad_data_marks_the_run_failed_with_the_error(mlflow_uri: str, tmp_path: Path) -> None:
+def test_bad_data_fails_a_python_call_before_any_run_and_a_scheduled_run_is_marked_failed(
+    mlflow_uri: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     (tmp_path / "d.csv").write_text("t,u\n0,1\n1,2\n2,oops\n3,4\n4,5\n5,6\n")
-    (tmp_path / "c.yaml").write_text("name: broken\ndata:\n  path: d.csv\n")
-    with pytest.raises(DataError, match="non-numeric value 'oops'"):
+    (tmp_path / "c.yaml").write_text("name: broken\ndata:\n  path: d.csv\n  state_columns: [u]\n")
+    for config in (str(tmp_path / "c.yaml"), load_config(tmp_path / "c.yaml")):
+        with pytest.raises(DataError, match="non-numeric value 'oops'"):  # checked first, as the CLI does
+            discover_equations(config)
+    assert not [r for r in caplog.records if r.name.startswith("prefect")]  # no flow run failed in Prefect's log
+    assert runs_of(mlflow_uri, "broken") == []  # and no MLflow run
+    (tmp_path / "c.yaml").write_text("name: broken\ndata:\n  path: d.csv\n  state_columns: [v]\n")
+    with pytest.raises(DataError, match=r"missing column\(s\) \['v'\]"):
         discover_equations(str(tmp_path / "c.yaml"))
-    runs = runs_of(mlflow_uri, "broken")
-    assert len(runs) == 1 and runs[0].info.status == "FAILED"
-    assert "non-numeric value 'oops'" in runs[0].data.tags["error"]
+    assert runs_of(mlflow_uri, "broken") == []
+    with pytest.raises(DataError, match=r"missing column\(s\) \['v'\]"):  # Prefect's own run: met once started
+        run_as_scheduled(discover_equations, str(tmp_path / "c.yaml"))
+    (run,) = runs_of(mlflow_uri, "broken")
+    assert run.info.status == "FAILED" and "missing column(s) ['v']" in run.data.tags["error"]
 
 
 def test_config_and_missing_file_errors_start_no_run(mlflow_uri: str, tmp_path: Path) -> None:

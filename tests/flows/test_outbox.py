@@ -187,6 +187,56 @@ def test_two_concurrent_syncs_publish_each_run_once_and_a_missing_file_is_one_li
     assert sorted(proc.returncode for proc in procs) == [0, 1]  # the one that found the damaged record says so
 
 
+def test_sync_replays_each_run_into_the_store_it_was_queued_for_not_the_current_one(
+    tmp_path: Path, mlflow_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run queued while a tracking server was down is not replayed into whatever store the shell now defaults
+    to: it waits for its own store (one line naming it), goes there once it answers, or elsewhere with --to."""
+    from flows.outbox import Outbox
+    from flows.tracking import Tracker
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    env = _cli_env(tmp_path, mlflow_uri) | {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
+
+    def sync(*options: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "flows", "sync", *options], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=600)  # fmt: skip
+
+    server = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    box = Outbox(tmp_path / "outbox")
+    _, _, folder = Tracker(server).publish_or_queue(_record(0, "down"), box, delays=())
+    assert box.load(folder).tracking_uri == server
+    out = sync()
+    assert out.returncode == 1 and f"MLflow at {server}" in out.stderr and "still queued" in out.stderr, out.stderr
+    assert box.pending() == [folder] and runs_of(mlflow_uri, "down") == []  # not written to the current store
+    out = sync("--to", mlflow_uri)  # the user's explicit choice: replay it here
+    assert out.returncode == 0 and f"1 run(s) written to {mlflow_uri}" in out.stdout, out.stdout + out.stderr
+    assert box.pending() == [] and len(runs_of(mlflow_uri, "down")) == 1
+
+    original = f"sqlite:///{(tmp_path / 'original.db').as_posix()}"  # a store that answers again
+    record = _record(1, "elsewhere")
+    record.tracking_uri = original  # as publish_or_queue noted it when that store was unreachable
+    box.put(record)
+    out = sync()
+    assert out.returncode == 0, out.stderr
+    assert f"1 run(s) written to {original}" in out.stdout
+    assert f"note: replayed into {original}, the store(s) those runs were queued for, not the current" in out.stderr
+    assert len(runs_of(original, "elsewhere")) == 1 and runs_of(mlflow_uri, "elsewhere") == []
+
+
+def test_a_queued_record_notes_its_store_without_a_password() -> None:
+    from flows.outbox import RunRecord, without_password
+    from flows.sync import target_uri
+
+    assert without_password("https://me:secret@mlflow.example:5000/x") == "https://me@mlflow.example:5000/x"
+    assert without_password("sqlite:////tmp/mlflow.db") == "sqlite:////tmp/mlflow.db"
+    record = RunRecord(experiment="e", run_name="r", tracking_uri="https://me@mlflow.example:5000/x")
+    assert target_uri(record, "https://me:secret@mlflow.example:5000/x") == "https://me:secret@mlflow.example:5000/x"
+    assert target_uri(record, "sqlite:////tmp/mlflow.db") == "https://me@mlflow.example:5000/x"
+    assert target_uri(RunRecord(experiment="e", run_name="r"), "sqlite:////tmp/m.db") == "sqlite:////tmp/m.db"
+
+
 def test_a_failure_caused_by_an_interrupt_names_the_interrupt_first() -> None:
     """Ctrl-C landing while Prefect's engine sets up a task surfaces as the engine's follow-on ValueError: the run's
     error says it was interrupted, then what followed; an ordinary error is recorded as it is."""
