@@ -6,65 +6,68 @@ or coupling term changes where a simulation goes. Refinement keeps the terms and
 minimises the multiple-shooting residual itself (:class:`~pipeline.discovery.shooting.ShootingProblem`):
 the residual is (simulated − observed) / spread of each state over every block (and / the
 noise expected at each sample, where the noise varies along the record).
-
-The search moves the blocks' starts too, as multiple shooting's node values: each block starts from its smoothed
-state, whose own error is of the order of the noise, and with the starts held there the coefficients absorb that
-error (a Lorenz record at rho ≈ 100 and 1 % noise, the exact terms: rho 96.4 with the starts held, 100.2 with them
-free). Each start may move up to :data:`START_REACH` noise standard deviations per state, so a model that misses the
-record by more than its noise cannot hide the misfit in its starts (without noise the starts stay put). The Jacobian
-comes from the forward sensitivities (:mod:`~pipeline.discovery.sensitivities`): finite differences of adaptive
-solves resolve nothing below the solver's tolerance, and the search used to stop near its start.
-
-The search (scipy's ``least_squares``: trust-region reflective within the starts' bounds, Levenberg–Marquardt when
-the starts are held) starts from the best linear fit; the conservation laws, if any, hold throughout (it runs in the
-subspace of coefficients that keep them). The refined coefficients are kept only if they lower the residual from the
-smoothed starts too, so that a surrogate cannot trade its fit from the record's states for a fit from moved ones.
-Residual evaluations and the solver's right-hand-side evaluations are capped, so the cost is bounded and the result
-does not depend on the machine's speed.
-
-On the tuning half of benchmarks/generalisation.py (noise seeds 0 and 1, against the search with finite differences
-and held starts): median coefficient error of the polynomial systems 0.0058 -> 0.0033 and 0.0112 -> 0.0064 at 1 %
-noise, 0.054 -> 0.021 and 0.104 -> 0.044 at 5 %; successes / second-state successes / exact structures over 0/1/5 %
-noise 151/122/70 -> 151/122/69 and 152/116/65 -> 152/118/65. Tried and not kept: held starts with the sensitivities'
-Jacobian (no count changed at either seed, slowest fit 9.5 s); the moved starts' residual as the test of keeping
-(coefficient errors 0.0034/0.0050 at 1 %, 0.020/0.032 at 5 %, but 150/121/70 and 152/120/65, and on the validation
-half one success, three second-state successes and one exact structure fewer, surrogates mostly: Hindmarsh-Rose at 1 %
-R² 0.92 -> 0.82); free starts without bounds (Morris-Lecar without noise R² 1.00 -> 0.95: the surrogate's starts
-moved to fit the blocks).
+Levenberg–Marquardt (scipy's ``least_squares``) starts from the best linear fit; the
+conservation laws, if any, hold throughout (the search runs in the subspace of coefficients
+that keep them). The refined coefficients are kept only if they lower the shooting error.
+The number of residual evaluations is capped, and with it the number of the solver's
+right-hand-side evaluations, so the cost is bounded and the result does not depend on the
+machine's speed.
 """
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import least_squares
 
 from pipeline.discovery.conservation import law_basis
-from pipeline.discovery.sensitivities import simulate_with_sensitivities
-from pipeline.discovery.shooting import FAILED_RESIDUAL, ShootingBlock, ShootingProblem, evaluation_budget
-from pipeline.discovery.simulate import EvaluationCount, interpolated_control
+from pipeline.discovery.shooting import FAILED_RESIDUAL, ShootingProblem
+from pipeline.discovery.simulate import EvaluationCount
 from pipeline.errors import SimulationError
 
 __all__ = ["Refinement", "refine_by_shooting"]
 
 ITERATIONS = 10
-"""The cap on the search's residual evaluations (scipy's ``max_nfev``; the Jacobian is not counted): about as many
-iterations."""
+"""The cap on the Levenberg–Marquardt search's residual evaluations, passed as scipy's ``max_nfev``, which for method
+``lm`` counts the Jacobian's finite differences too (one per free coefficient): with k free coefficients the search
+makes about 10/(k + 1) iterations, at least one. Honouring 10 full iterations (``max_nfev`` 10 (k + 1)) changed no
+outcome on the tuning half of benchmarks/generalisation.py and cost 20-38 % more fit time (Hodgkin-Huxley 13.8 s at
+1 % noise), so the cap stays.
+
+The Jacobian's finite differences use scipy's step (about 1.5e-8 relative), below what the adaptive solver's own
+error (:data:`~pipeline.discovery.simulate.SOLVER_TOLERANCE` 1e-6) lets a difference resolve, so the search often
+stops near its start. A step matched to that tolerance (``diff_step`` sqrt(1e-6) = 1e-3, also 1e-4 and 1e-5) lets it
+converge much further (a Lorenz record at rho = 99.96 without noise: residual 0.0131 -> 0.0003), yet on the tuning
+half it lost a success (Morris-Lecar at 1 %: R² 0.99 -> 0.87) and gained a second-state one (Hodgkin-Huxley at
+1 %), with 10 full iterations or without; at noise seed 1 no count changed and the mean R² at 1 % fell 0.962 ->
+0.943. Closer fits to a noisy record do not simulate better from its start, so scipy's step stays.
+
+An exact Jacobian and moving starts were tried too and not kept. The Jacobian came from the forward sensitivities
+(the variational equations integrated with the states in one LSODA solve, ∂f/∂x by central differences of the
+compiled kernel; they matched tight finite differences to 1e-7), and each block's start moved as multiple shooting's
+node values within 2 noise sd of its smoothed value (held starts bias the coefficients: Lorenz at rho ≈ 100 and 1 %
+noise, exact terms, rho 96.4 held against 100.2 free after 300 iterations). On the tuning half (seeds 0 and 1) the
+median coefficient error of the polynomial systems halved (1 %: 0.0058 -> 0.0033 and 0.0112 -> 0.0064; 5 %: 0.054 ->
+0.021 and 0.104 -> 0.044) and the counts barely moved (151/122/70 -> 151/122/69, 152/116/65 -> 152/118/65); on the
+validation half the coefficient error at 1 % fell 0.046 -> 0.026 and the truth's coverage by the intervals of
+exact-structure systems rose, but successes / second-state successes / exact structures went 157/96/60 -> 156/94/58
+(exact at 1 % 20 -> 18 of 28), and the median fit took 10-15 %
+longer. Variants: held starts with the exact Jacobian changed no tuning count and made the slowest fit 9.5 s; keeping
+the refined coefficients by the moved starts' residual let surrogates fit from moved starts (validation 156/93/59,
+Hindmarsh-Rose at 1 % R² 0.92 -> 0.82); starts free without bounds lost Morris-Lecar without noise (R² 1.00 -> 0.95)."""
 EVALUATIONS = 100_000
-"""Right-hand-side evaluations the search may use in all, 1 to 2 s of a 2020s core (a sensitivity solve's evaluation
-counts 1 + k + d times: :func:`~pipeline.discovery.sensitivities.simulate_with_sensitivities`): a stiff model with
-many free coefficients gets fewer iterations."""
-START_REACH = 2.0
-"""How far a block's start may move from its smoothed value, in noise standard deviations of each state."""
+"""Right-hand-side evaluations the search may use in all (:func:`_affordable_iterations`), 1 to 2 s of a 2020s
+core: a stiff model with many free coefficients gets fewer iterations. On the tuning half of the published corpus
+this shortens 4 of 156 searches (a 4-state neuron model with over 30 terms, a chaotic flow at 5 % noise)."""
 AT_NOISE_FLOOR = 1.1
 """A residual within this factor of the noise floor (mean of (noise sd / spread)²) leaves nothing to refine."""
 
 
 @dataclass(frozen=True)
 class Refinement:
-    """The refined coefficients (d, p) and the mean squared shooting residual from the smoothed starts before and after.
+    """The refined coefficients (d, p) and the mean squared shooting residual before and after.
 
     ``coefficients`` are the starting ones (made to keep the laws) when refinement did not help (then
     ``after == before``).
@@ -80,112 +83,44 @@ class Refinement:
         return bool(self.after < self.before)
 
 
-class _Residuals:
-    """The shooting residuals as a function of the free coefficients and every block's start, with their Jacobian.
+def _residual_function(problem: ShootingProblem, model: Callable[[np.ndarray], np.ndarray], count: EvaluationCount):
+    """Residual vector of the free coefficients: every block's (simulated − observed) / its scale (the spread,
+    times the relative noise where the problem has one), flattened; the simulations' right-hand-side evaluations
+    are added to ``count``."""
+    plan = problem.plan()
+    shared = problem.shared_grid()
+    if shared is not None:  # every block on the same relative time grid: one batched simulation per residual
+        relative, length = shared
+        observed, scale = problem.batched_observed(length), problem.batched_scale(length)  # (m, B, d)
 
-    Calling it with the free values (k,) and the starts (B, d) gives every block's (simulated − observed) / its scale
-    (the spread, times the relative noise where the problem has one), flattened; :attr:`owner` names the block of each
-    entry. :meth:`jacobian` gives their derivatives by the free values and the starts, (m, k + B d), the starts'
-    columns block by block, from the forward sensitivities (:mod:`~pipeline.discovery.sensitivities`). The
-    simulations' right-hand-side evaluations are added to ``count``.
-    """
-
-    def __init__(
-        self,
-        problem: ShootingProblem,
-        template: np.ndarray,
-        slots: list[tuple[int, int]],
-        basis: np.ndarray,
-        count: EvaluationCount,
-    ) -> None:
-        self.problem, self.template, self.slots, self.basis, self.count = problem, template, slots, basis, count
-        self.shared = problem.shared_grid()
-        plan = problem.plan()
-        if self.shared is not None:  # every block on the same relative time grid: one batched simulation
-            length = self.shared[1]
-            self.observed, self.scale = problem.batched_observed(length), problem.batched_scale(length)  # (m, B, d)
-            self.owner = np.broadcast_to(np.arange(len(plan))[None, :, None], self.observed.shape).ravel()
-        else:
-            sizes = [problem.observed(block).size for block in plan]
-            self.owner = np.repeat(np.arange(len(plan)), sizes)
-
-    def model(self, free: np.ndarray) -> np.ndarray:
-        """The coefficients (d, p) the free values (k,) set."""
-        out = np.zeros_like(self.template)
-        for (j, k), value in zip(self.slots, self.basis @ free):
-            out[j, k] = value
-        return out
-
-    def __call__(self, free: np.ndarray, starts: np.ndarray) -> np.ndarray:
-        coefficients, problem = self.model(free), self.problem
-        if self.shared is not None:
-            relative, length = self.shared
+        def batched(free: np.ndarray) -> np.ndarray:
             try:
-                simulated = problem.simulate_batch(coefficients, relative, length, self.count, starts)
+                return ((problem.simulate_batch(model(free), relative, length, count) - observed) / scale).ravel()
             except SimulationError:
-                return np.full(self.observed.size, FAILED_RESIDUAL)
-            return ((simulated - self.observed) / self.scale).ravel()
-        parts = []
-        for block, start in zip(problem.plan(), starts):
-            observed = problem.observed(block)
+                return np.full(observed.size, FAILED_RESIDUAL)
+
+        return batched
+
+    def blockwise(free: np.ndarray) -> np.ndarray:
+        current, parts = model(free), []
+        for block in plan:
+            observed_block, scale = problem.observed(block), problem.scale(block)
             try:
-                simulated = problem.simulate_block(coefficients, block, self.count, start)
-                parts.append(((simulated - observed) / problem.scale(block)).ravel())
+                parts.append(((problem.simulate_block(current, block, count) - observed_block) / scale).ravel())
             except SimulationError:
-                parts.append(np.full(observed.size, FAILED_RESIDUAL))
+                parts.append(np.full(observed_block.size, FAILED_RESIDUAL))
         return np.concatenate(parts)
 
-    def jacobian(self, free: np.ndarray, starts: np.ndarray, allowed: int) -> np.ndarray:
-        """The residuals' derivatives (m, k + B d) at the free values (k,) and ``starts`` (B, d), the starts' columns
-        block by block, from sensitivity solves that may use ``allowed`` evaluations as counted (each call 1 + k + d
-        times); zero where a simulation fails or needs more (the search then stops there)."""
-        k, (n_blocks, d) = free.shape[0], starts.shape
-        calls = max(allowed // (1 + k + d), 1)  # the solver calls the count allows
-        coefficients = self.model(free)
-        jacobian = np.zeros((self.owner.shape[0], k + n_blocks * d))
-        if self.shared is not None:
-            relative, length = self.shared
-            budget, tolerance = min(evaluation_budget(length) * (k + d + 1), calls), self.problem.tolerance
-            try:
-                _, by_free, by_start = simulate_with_sensitivities(
-                    coefficients, self.problem.library, self.slots, self.basis, starts, relative,
-                    max_evaluations=budget, rtol=tolerance, count=self.count,
-                )  # fmt: skip
-            except SimulationError:
-                return jacobian
-            scale = np.broadcast_to(self.scale, self.observed.shape)[..., None]  # (m, B, d, 1)
-            jacobian[:, :k] = (by_free / scale).reshape(-1, k)
-            by_start = by_start / scale  # (m, B, d, d): entries in the (m, B, d) order of the residuals
-            for b in range(n_blocks):
-                rows = self.owner == b
-                jacobian[rows, k + b * d : k + (b + 1) * d] = by_start[:, b].reshape(-1, d)
-            return jacobian
-        for b, (block, start) in enumerate(zip(self.problem.plan(), starts)):
-            rows = self.owner == b
-            by_free, by_start = self._block_jacobian(coefficients, block, start, max(calls // n_blocks, 1))
-            jacobian[rows, :k] = by_free.reshape(-1, k)
-            jacobian[rows, k + b * d : k + (b + 1) * d] = by_start.reshape(-1, d)
-        return jacobian
+    return blockwise
 
-    def _block_jacobian(
-        self, coefficients: np.ndarray, block: ShootingBlock, start: np.ndarray, calls: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """One block's residuals' derivatives by the free values (m, d, k) and by its start (m, d, d), from a solve of
-        at most ``calls`` right-hand-side calls; zero when it fails."""
-        problem, k, d = self.problem, self.basis.shape[1], start.shape[0]
-        a, b = block.first, block.last
-        t = problem.ts[block.trajectory][a : b + 1]
-        control = None if problem.us is None else interpolated_control(t, problem.us[block.trajectory][a : b + 1])
-        try:
-            _, by_free, by_start = simulate_with_sensitivities(
-                coefficients, problem.library, self.slots, self.basis, start[None], t, control=control,
-                max_evaluations=min(evaluation_budget(t.shape[0]) * (k + d + 1), calls), rtol=problem.tolerance,
-                count=self.count,
-            )  # fmt: skip
-        except SimulationError:
-            return np.zeros((t.shape[0], d, k)), np.zeros((t.shape[0], d, d))
-        scale = np.broadcast_to(problem.scale(block), (t.shape[0], d))[..., None]
-        return by_free[:, 0] / scale, by_start[:, 0] / scale
+
+def _affordable_iterations(per_residual: int, n_free: int, evaluations: int = EVALUATIONS) -> int:
+    """The search's cap on residual evaluations: :data:`ITERATIONS`, lowered to the number of full iterations (a
+    residual and a Jacobian of ``n_free`` residuals, each costing ``per_residual`` evaluations) that fit in
+    ``evaluations``; at least 1. The first Jacobian is always taken, so a model with many free coefficients may
+    overrun ``evaluations`` by up to one Jacobian (:data:`~pipeline.discovery.pruning.TRIAL_EVALUATIONS`)."""
+    per_iteration = max(per_residual, 1) * (n_free + 1)
+    return int(np.clip(evaluations // per_iteration, 1, ITERATIONS))
 
 
 def refine_by_shooting(
@@ -205,9 +140,8 @@ def refine_by_shooting(
         problem: the blocks, data and library to simulate.
         laws: conservation laws (r, d) the coefficients must keep.
         noise_sd: the states' measurement noise sd (d,); when the residual is already at the noise
-            floor it implies, there is nothing to refine and the search is skipped. It also sets how far each
-            block's start may move (:data:`START_REACH`); without it the starts are held.
-        evaluations: right-hand-side evaluations the search may use.
+            floor it implies, there is nothing to refine and the search is skipped.
+        evaluations: right-hand-side evaluations the search may use (:func:`_affordable_iterations`).
         count: where the simulations' right-hand-side evaluations are added up (a fresh count when None).
     """
     d = coefficients.shape[0]
@@ -218,66 +152,25 @@ def refine_by_shooting(
     if basis.shape[1] == 0:  # the laws leave these terms no free value: only the zero model keeps them
         return Refinement(np.zeros_like(coefficients), float("nan"), float("nan"))
     start = np.array([coefficients[j, k] for j, k in slots])
+
+    def model(free: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(coefficients)
+        for (j, k), value in zip(slots, basis @ free):
+            out[j, k] = value
+        return out
+
     count = EvaluationCount() if count is None else count
     first = count.calls
-    residuals = _Residuals(problem, coefficients, slots, basis, count)
-    initial, smoothed = basis.T @ start, np.array(problem.starts())
-    kept = residuals.model(initial)  # the start made to keep the laws (itself when it keeps them, or there are none)
-    before = float(np.mean(residuals(initial, smoothed) ** 2))
+    residual = _residual_function(problem, model, count)
+    initial = basis.T @ start
+    kept = model(initial)  # the start made to keep the laws (itself when it keeps them, or there are none)
+    before = float(np.mean(residual(initial) ** 2))
     floor = 0.0 if noise_sd is None else problem.noise_floor(noise_sd)
     if not np.isfinite(before) or before >= FAILED_RESIDUAL**2 or before <= AT_NOISE_FLOOR * floor:
         return Refinement(kept, before, before)
-    reach = np.zeros(smoothed.shape[1]) if noise_sd is None else START_REACH * np.asarray(noise_sd, dtype=float)
-    moved, solution = _search(residuals, initial, smoothed, reach, first + evaluations)
-    after = float(np.mean(residuals(solution, smoothed) ** 2)) if moved < before else before
-    if not after < before:  # kept only if they also do better from the smoothed starts
+    iterations = _affordable_iterations(count.calls - first, initial.shape[0], evaluations)
+    solution = least_squares(residual, initial, method="lm", x_scale="jac", max_nfev=iterations)
+    after = float(np.mean(solution.fun**2))
+    if not after < before:
         return Refinement(kept, before, before)
-    return Refinement(residuals.model(solution), before, after)
-
-
-class _OverBudget(Exception):
-    """The search has used its right-hand-side evaluations."""
-
-
-def _search(
-    residuals: _Residuals, free: np.ndarray, starts: np.ndarray, reach: np.ndarray, budget: int
-) -> tuple[float, np.ndarray]:
-    """The search on the free values (k,) and the blocks' ``starts`` (B, d), each start within ``reach`` (d,) of its
-    value (held when a reach is 0), with the sensitivities' Jacobian, for at most :data:`ITERATIONS` residual
-    evaluations and until the count of right-hand-side evaluations passes ``budget`` (the simulation under way is
-    finished first) → the lowest mean squared residual seen and its free values."""
-    k, shape = free.shape[0], starts.shape
-    moving = bool(np.all(reach > 0.0))
-    best: list[tuple[float, np.ndarray]] = [(np.inf, free)]
-    last: dict[bytes, np.ndarray] = {}
-
-    def split(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return values[:k], (values[k:].reshape(shape) if moving else starts)
-
-    def fun(values: np.ndarray) -> np.ndarray:
-        if residuals.count.calls > budget:
-            raise _OverBudget
-        key = values.tobytes()
-        if key not in last:
-            last.clear()
-            last[key] = residuals(*split(values))
-            cost = float(np.mean(last[key] ** 2))
-            if cost < best[0][0]:
-                best[0] = (cost, values[:k].copy())
-        return last[key]
-
-    def jac(values: np.ndarray) -> np.ndarray:
-        if residuals.count.calls > budget:
-            raise _OverBudget
-        jacobian = residuals.jacobian(*split(values), allowed=budget - residuals.count.calls)
-        return jacobian if moving else jacobian[:, :k]
-
-    with contextlib.suppress(_OverBudget):
-        if moving:
-            lower = np.concatenate([np.full(k, -np.inf), (starts - reach).ravel()])
-            upper = np.concatenate([np.full(k, np.inf), (starts + reach).ravel()])
-            values = np.concatenate([free, starts.ravel()])
-            least_squares(fun, values, jac=jac, bounds=(lower, upper), method="trf", x_scale="jac", max_nfev=ITERATIONS)
-        else:
-            least_squares(fun, free, jac=jac, method="lm", x_scale="jac", max_nfev=ITERATIONS)
-    return best[0]
+    return Refinement(model(solution.x), before, after)

@@ -183,14 +183,10 @@ class ShootingProblem:
         return self.spread() * self.noise_scale[block.trajectory][block.first : block.last + 1]
 
     def simulate_block(
-        self,
-        coefficients: np.ndarray,
-        block: ShootingBlock,
-        count: EvaluationCount | None = None,
-        start: np.ndarray | None = None,
+        self, coefficients: np.ndarray, block: ShootingBlock, count: EvaluationCount | None = None
     ) -> np.ndarray:
-        """The model (d, p) simulated over ``block`` from ``start`` (d,), its smoothed start when None → (m, d); its
-        right-hand-side evaluations are added to ``count`` when given.
+        """The model (d, p) simulated over ``block`` from its smoothed start → (m, d); its right-hand-side
+        evaluations are added to ``count`` when given.
 
         Raises:
             SimulationError: as :func:`~pipeline.discovery.simulate.simulate_model`, or over the evaluation budget.
@@ -201,7 +197,7 @@ class ShootingProblem:
         return simulate_model(
             coefficients,
             self.library,
-            self.smoothed[k][a] if start is None else start,
+            self.smoothed[k][a],
             t,
             control=control,
             max_evaluations=evaluation_budget(t.shape[0]),
@@ -258,16 +254,10 @@ class ShootingProblem:
         return {}
 
     def simulate_batch(
-        self,
-        coefficients: np.ndarray,
-        relative: np.ndarray,
-        length: int,
-        count: EvaluationCount | None = None,
-        starts: np.ndarray | None = None,
+        self, coefficients: np.ndarray, relative: np.ndarray, length: int, count: EvaluationCount | None = None
     ) -> np.ndarray:
-        """The model (d, p) simulated from every block's start (``starts`` (B, d), the smoothed ones when None) over
-        the shared ``relative`` times (m,), all blocks in one solver run → (m, B, d); its right-hand-side evaluations
-        are added to ``count`` when given.
+        """The model (d, p) simulated from every block's smoothed start over the shared ``relative`` times (m,),
+        all blocks in one solver run → (m, B, d); its right-hand-side evaluations are added to ``count`` when given.
 
         Raises:
             SimulationError: as :meth:`simulate_block`.
@@ -275,16 +265,12 @@ class ShootingProblem:
         return simulate_model(
             coefficients,
             self.library,
-            self._starts if starts is None else starts,
+            self._starts,
             relative,
             max_evaluations=evaluation_budget(length),
             rtol=self.tolerance,
             count=count,
         )
-
-    def starts(self) -> np.ndarray:
-        """Every block's smoothed start (B, d), in the order of :meth:`plan` (read-only)."""
-        return self._starts
 
     @functools.cached_property
     def _starts(self) -> np.ndarray:

@@ -140,11 +140,9 @@ def _solve(
     rtol: float,
     guard: _Guard,
     count: EvaluationCount | None,
-    atol: float | np.ndarray | None = None,
 ) -> np.ndarray:
-    """LSODA on ``rhs`` from x0 (n,) over t (m,) → (m, n), to the relative tolerance ``rtol`` and the absolute one
-    ``atol`` (scalar or (n,); :data:`ABSOLUTE_SHARE` of ``rtol`` when None); the guard's stops and the solver's failures
-    raised as :class:`SimulationError`, the evaluations used added to ``count``."""
+    """LSODA on ``rhs`` from x0 (n,) over t (m,) → (m, n); the guard's stops and the solver's failures raised as
+    :class:`SimulationError`, the evaluations used added to ``count``."""
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", ODEintWarning)  # judged below from the solver's own report
@@ -154,7 +152,7 @@ def _solve(
                 t,
                 tfirst=True,
                 rtol=rtol,
-                atol=rtol * ABSOLUTE_SHARE if atol is None else atol,
+                atol=rtol * ABSOLUTE_SHARE,
                 full_output=True,
                 mxstep=MAX_STEPS,
             )
