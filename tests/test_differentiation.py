@@ -181,8 +181,8 @@ def test_plug_in_window_grows_with_noise() -> None:
 
 
 def test_array_apis_name_a_missing_value_by_the_same_0_based_row() -> None:
-    """``x[10, 0] = nan`` is "0-based row 10" from differentiate, an estimator and discover alike (a file's rows
-    are "data row N", counted from 1 below the header)."""
+    """``x[10, 0] = nan`` is "0-based row 10" from differentiate, an estimator and discover alike, and so is a bad
+    known input (a file's rows are "data row N", counted from 1 below the header)."""
     from pipeline.discovery import discover
     from pipeline.errors import DataError
 
@@ -195,6 +195,10 @@ def test_array_apis_name_a_missing_value_by_the_same_0_based_row() -> None:
         SavitzkyGolay().fit(t, x)
     with pytest.raises(DataError, match=r"column 'x0' has nan at 0-based row 10 "):
         discover(t, x)
+    u = np.sin(t)[:, None]
+    u[10, 0] = np.inf
+    with pytest.raises(DataError, match=r"input 'u0' has a non-finite value at 0-based row 10 of trajectory 0"):
+        discover(t, np.nan_to_num(x), u=u)
     t[10] = np.nan
     with pytest.raises(DataError, match=r"column 't' has nan at 0-based row 10 "):
         discover(t, np.nan_to_num(x))

@@ -94,7 +94,7 @@ def _controls(
         bad = np.argwhere(~np.isfinite(ui))
         if bad.size:
             raise DataError(
-                f"input '{controls[bad[0][1]]}' has a non-finite value at row {bad[0][0] + 1} of trajectory {k}"
+                f"input '{controls[bad[0][1]]}' has a non-finite value at 0-based row {bad[0][0]} of trajectory {k}"
             )
     return us, controls
 
