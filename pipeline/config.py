@@ -627,10 +627,6 @@ def _resolve_point_files(config: AnyConfig, base_dir: Path, source: str) -> AnyC
     return config
 
 
-DATA_FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".npy", ".gz", ".bz2", ".xz", ".zst")
-"""Suffixes of the data files deltaflow reads (:mod:`pipeline.data`): such a file given as a config gets a hint."""
-
-
 def load_config(path: str | Path) -> AnyConfig:
     """Read and validate a YAML run config.
 
@@ -646,6 +642,8 @@ def load_config(path: str | Path) -> AnyConfig:
     try:
         return parse_config(_read_yaml(path), source=str(path), base_dir=path.resolve().parent)
     except ConfigError as exc:
+        from pipeline.data import DATA_FILE_SUFFIXES  # pandas loads only on this error path
+
         if path.suffix.lower() not in DATA_FILE_SUFFIXES:
             raise
         raise ConfigError(

@@ -139,7 +139,10 @@ class TimeSeries:
 
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
 COMPRESSED_SUFFIXES = {".gz", ".bz2", ".xz", ".zst"}
+DATA_FILE_SUFFIXES = frozenset(TEXT_SUFFIXES | PARQUET_SUFFIXES | COMPRESSED_SUFFIXES | {".npy"})
+"""Every suffix of a file this module reads: tables (also compressed) and ``.npy`` point arrays."""
 
 
 def _text_suffix(path: Path) -> str:
@@ -167,7 +170,7 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise DataFileNotFoundError(f"{path}: data file not found")
     suffix = _text_suffix(path)
     try:
-        if suffix in {".parquet", ".pq"}:
+        if suffix in PARQUET_SUFFIXES:
             return pd.read_parquet(path)
         if suffix in TEXT_SUFFIXES:
             sep = "\t" if suffix == ".tsv" else ","
