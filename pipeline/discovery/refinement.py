@@ -53,10 +53,10 @@ median coefficient error of the polynomial systems halved (1 %: 0.0058 -> 0.0033
 0.021 and 0.104 -> 0.044) and the counts barely moved (151/122/70 -> 151/122/69, 152/116/65 -> 152/118/65); on the
 validation half the coefficient error at 1 % fell 0.046 -> 0.026 and the truth's coverage by the intervals of
 exact-structure systems rose, but successes / second-state successes / exact structures went 157/96/60 -> 156/94/58
-(exact at 1 % 20 -> 18 of 28), and the median fit took 10-15 %
-longer. Variants: held starts with the exact Jacobian changed no tuning count and made the slowest fit 9.5 s; keeping
-the refined coefficients by the moved starts' residual let surrogates fit from moved starts (validation 156/93/59,
-Hindmarsh-Rose at 1 % R² 0.92 -> 0.82); starts free without bounds lost Morris-Lecar without noise (R² 1.00 -> 0.95)."""
+(exact at 1 % 20 -> 18 of 28), and the median fit took 10-15 % longer. Variants: held starts with the exact Jacobian
+changed no tuning count and made the slowest fit 9.5 s; keeping the refined coefficients by the moved starts' residual
+let surrogates fit from moved starts (validation 156/93/59, Hindmarsh-Rose at 1 % R² 0.92 -> 0.82); starts free
+without bounds lost Morris-Lecar without noise (R² 1.00 -> 0.95)."""
 EVALUATIONS = 100_000
 """Right-hand-side evaluations the search may use in all (:func:`_affordable_iterations`), 1 to 2 s of a 2020s
 core: a stiff model with many free coefficients gets fewer iterations. On the tuning half of the published corpus
