@@ -289,14 +289,15 @@ def run(
 ) -> None:
     """Run the pipeline a config describes and print what it found."""
     with _reported(verbose):
-        from flows.inputs import expand_configs, load_checked
+        from flows.inputs import checked_already, expand_configs, load_checked
         from flows.kinds import run_kind
 
         with library_log(verbose) as log:
             cfg = load_checked(config)
             kind = run_kind(cfg.kind)
             total = len(expand_configs(cfg.configs)) if cfg.kind == "batch" else None
-            _run_kind(kind, lambda: kind.flow()(cfg), cfg.name, total, verbose, log)
+            with checked_already(cfg):
+                _run_kind(kind, lambda: kind.flow()(cfg), cfg.name, total, verbose, log)
         _say_library_warnings(log)
 
 

@@ -6,7 +6,9 @@ typo or a bad column is reported in a second, and creates no MLflow experiment a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,8 @@ from pipeline.discovery.library_size import check_library_samples
 from pipeline.errors import ConfigError, DifferentiationError
 
 __all__ = [
-    "check_differentiation", "check_inputs", "check_points", "expand_configs", "gradient_points", "inputs_check",
-    "load_checked", "read_timeseries",
+    "check_differentiation", "check_inputs", "check_points", "checked_already", "expand_configs", "gradient_points",
+    "inputs_check", "is_checked", "load_checked", "read_timeseries",
 ]  # fmt: skip
 
 
@@ -163,17 +165,39 @@ def load_checked(path: str | Path) -> Any:
     return config
 
 
+_CHECKED: ContextVar[Any] = ContextVar("deltaflow_checked_config", default=None)
+"""The config object whose inputs the caller has just checked (:func:`checked_already`), or None."""
+
+
+@contextmanager
+def checked_already(config: Any) -> Iterator[None]:
+    """Within this block, a flow called with this very ``config`` object skips its fail-fast check
+    (:func:`inputs_check`): the CLI has made it (:func:`load_checked`) and the data are not read a third time."""
+    token = _CHECKED.set(config)
+    try:
+        yield
+    finally:
+        _CHECKED.reset(token)
+
+
+def is_checked(config: Any) -> bool:
+    """Whether ``config`` is the object a caller has checked the inputs of (:func:`checked_already`)."""
+    return config is not None and config is _CHECKED.get()
+
+
 def inputs_check(kind: str) -> Callable[..., None]:
     """The fail-fast step of a flow of run kind ``kind`` called from Python (:class:`flows.runtime.PreparedFlow`):
     ``check(config, ...)`` resolves the flow's ``config`` argument (a config, a YAML path, a config file reference)
-    and checks its inputs (:func:`check_inputs`), as the CLI does. It reads the data once more than the run itself
-    does (0.4 s for a million rows).
+    and checks its inputs (:func:`check_inputs`), as the CLI does, unless the caller has checked that same config
+    object already (:func:`checked_already`). It reads the data once more than the run itself does (0.4 s for a
+    million rows).
 
     Raises (from ``check``):
         ConfigError, DataError: as the flow would raise them, before anything was started.
     """
 
     def check(config: Any, *args: Any, **kwargs: Any) -> None:
-        check_inputs(resolve_config(config, kind))
+        if not is_checked(config):
+            check_inputs(resolve_config(config, kind))
 
     return check

@@ -14,7 +14,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.examples import example_of, load_model_or_example
-from flows.inputs import check_inputs, gradient_points
+from flows.inputs import check_inputs, gradient_points, is_checked
 from flows.kinds import resolve_config
 from flows.outbox import RunRecord
 from flows.records import describe_run, publish, record_dataset, recorded_run, utc_stamp
@@ -98,7 +98,8 @@ def _check_before_run(config: Any, *args: Any, **kwargs: Any) -> None:
     """The sensitivity flow's fail-fast step when called from Python: the CLI's checks of the config's data or points
     (:func:`flows.inputs.check_inputs`) and of its model (:func:`check_model`)."""
     cfg = resolve_config(config, "sensitivity")
-    check_inputs(cfg)
+    if not is_checked(config):
+        check_inputs(cfg)
     if cfg.model is not None:
         prepare_environment()  # MLflow's HTTP retries bounded before the model is looked up
         check_model(cfg)

@@ -169,6 +169,23 @@ def test_bad_input_from_python_is_a_typed_error_before_any_run(
     assert caught.value.run_id is None and runs_of(mlflow_uri, "bad-input") == []  # no experiment, no run
 
 
+def test_a_config_the_cli_checked_is_not_checked_again_by_its_flow(tmp_path: Path) -> None:
+    """The CLI checks a config's inputs before it imports Prefect, then calls the flow with that config object: the
+    flow's own fail-fast step trusts that check instead of reading the data again; any other call checks."""
+    from flows.inputs import checked_already, inputs_check, load_checked
+
+    path = _write(Case("good", DeltaflowError, ""), tmp_path)
+    config = load_checked(path)
+    (tmp_path / "data.csv").unlink()  # what the flow's check would read is gone
+    check = inputs_check("discovery")
+    with checked_already(config):
+        check(config)  # the same object: the CLI's check stands, nothing is read
+        with pytest.raises(DataFileNotFoundError, match="data.csv"):
+            check(path)  # a path, not the checked object: read and checked
+    with pytest.raises(DataFileNotFoundError, match="data.csv"):
+        check(config)  # outside the block: read and checked
+
+
 @pytest.mark.parametrize("case", [c for c in CASES if c.started], ids=[c.id for c in CASES if c.started])
 def test_bad_input_met_by_a_scheduled_run_is_a_failed_run(
     case: Case, tmp_path: Path, mlflow_uri: str, monkeypatch: pytest.MonkeyPatch
