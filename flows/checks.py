@@ -23,7 +23,7 @@ from pipeline.errors import ConfigError
 from pipeline.expressions import evaluate_expression
 from pipeline.figure_layout import arrange_grid
 from pipeline.report import render_figures
-from pipeline.sensitivity import GradientCheck, ResidualReport, check_gradient, physics_residual
+from pipeline.sensitivity import GradientCheck, ResidualReport, check_gradient, series_residual
 
 __all__ = ["CheckRun", "check_gradient_flow", "check_residual"]
 
@@ -50,10 +50,13 @@ def _verdict(passed: bool) -> str:
     return "passed" if passed else "check failed"
 
 
-def _residual_figure(t: np.ndarray, report: ResidualReport) -> Any:
+def _residual_figure(report: ResidualReport) -> Any:
+    """The residual of each state against time, a line per trajectory."""
     fig, axes = plt.subplots(len(report.names), 1, figsize=(8, 2.2 * len(report.names) + 0.5), squeeze=False)
+    ends = np.cumsum(report.lengths)[:-1]
     for j, name in enumerate(report.names):
-        axes[j, 0].plot(t, report.residual[:, j], lw=1)
+        for t, residual in zip(np.split(report.t, ends), np.split(report.residual[:, j], ends)):
+            axes[j, 0].plot(t, residual, lw=1, color="C0")
         axes[j, 0].axhline(0, color="k", lw=0.5)
         axes[j, 0].set_ylabel(f"residual d{name}/dt")
         axes[j, 0].set_title(f"{name}: R² {report.r2[j]:.3f}, relative RMS {report.relative_rms[j]:.3f}", fontsize=9)
@@ -61,13 +64,13 @@ def _residual_figure(t: np.ndarray, report: ResidualReport) -> Any:
     return fig
 
 
-def _residual_results(record: Any, cfg: ResidualConfig, t: np.ndarray, report: ResidualReport, passed: bool) -> None:
+def _residual_results(record: Any, cfg: ResidualConfig, report: ResidualReport, passed: bool) -> None:
     """Per-state residual statistics, the verdict, the law, the report and its figure onto the record."""
     record.metrics |= {f"{name}.{k}": v for name, stats in report.to_dict().items() for k, v in stats.items()}
     record.tags |= {"check.passed": str(passed), "law": json.dumps(cfg.law.rhs), "result.summary": _verdict(passed)}
     record.files |= {
         "residual.json": json.dumps(report.to_dict(), indent=2),
-        **render_figures(lambda: {"plots/residual.png": _residual_figure(t, report)}),
+        **render_figures(lambda: {"plots/residual.png": _residual_figure(report)}),
     }
 
 
@@ -91,12 +94,12 @@ def check_residual(
         missing = [n for n in series.names if n not in cfg.law.rhs]
         if missing:
             raise ConfigError(f"law.rhs gives no expression for state(s) {missing} of {cfg.data.path}")
-        report = physics_residual(
-            series.t, series.x, dict(cfg.law.rhs), names=list(series.names), params=cfg.law.params,
-            method=cfg.differentiation.method,
+        report = series_residual(
+            series, dict(cfg.law.rhs), params=cfg.law.params, method=cfg.differentiation.method,
+            differentiation_params=dict(cfg.differentiation.params),
         )  # fmt: skip
         passed = bool(np.all(report.r2 >= 0.9))
-        tracker.describe(lambda: _residual_results(record, cfg, series.t, report, passed))
+        tracker.describe(lambda: _residual_results(record, cfg, report, passed))
     run_id, _, queued = publish(tracker, record)
     return CheckRun(cfg, report, passed, run_id, queued, record.experiment_id, tracker.uri)
 

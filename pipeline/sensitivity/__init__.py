@@ -3,11 +3,17 @@
 Local: :func:`estimate_gradient`, :func:`estimate_jacobian`, :func:`estimate_hessian` (true
 multivariate partials with standard errors). Global: :func:`global_indices` (Sobol S1/ST with
 intervals, DGSM at data-scale steps, rank; HDMR or GP surrogate from data).
-Checks: :func:`check_gradient`, :func:`physics_residual`.
+Checks: :func:`check_gradient`, :func:`physics_residual` (:func:`series_residual` for a multi-trajectory series).
 """
 
 from pipeline.sensitivity.analysis import SensitivityResult, analyze_samples
-from pipeline.sensitivity.checks import GradientCheck, ResidualReport, check_gradient, physics_residual
+from pipeline.sensitivity.checks import (
+    GradientCheck,
+    ResidualReport,
+    check_gradient,
+    physics_residual,
+    series_residual,
+)
 from pipeline.sensitivity.gaussian_process import GaussianProcessGradient
 from pipeline.sensitivity.gradients import (
     GradientMethod,
@@ -47,4 +53,5 @@ __all__ = [
     "physics_residual",
     "sensitivity_cautions",
     "sensitivity_headline",
+    "series_residual",
 ]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from pipeline.differentiation import smooth_and_differentiate
+from pipeline.data import TimeSeries
+from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
+from pipeline.differentiation.derivatives import differentiate_trajectories
 from pipeline.errors import SensitivityError
 from pipeline.expressions import evaluate_expression
 
-__all__ = ["GradientCheck", "ResidualReport", "check_gradient", "physics_residual"]
+__all__ = ["GradientCheck", "ResidualReport", "check_gradient", "physics_residual", "series_residual"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class ResidualReport:
     """How well data obey dx/dt = rhs(t, x): residual statistics per state (arrays of shape (d,)).
 
     ``relative_rms`` is rms(residual) / rms(dx/dt); ``r2`` is 1 - SS_res / SS_tot of dx/dt explained by the law.
+    ``residual`` (n, d) has a row per sample at times ``t`` (n,), trajectory after trajectory (``lengths`` rows each);
+    ``differentiation`` names the method(s) used.
     """
 
     names: list[str]
@@ -80,6 +85,8 @@ class ResidualReport:
     relative_rms: np.ndarray
     r2: np.ndarray
     differentiation: str
+    t: np.ndarray | None = None
+    lengths: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, dict[str, float]]:
         stats = ("mean", "mean_abs", "rms", "max_abs", "relative_rms", "r2")
@@ -94,6 +101,7 @@ def physics_residual(
     names: list[str] | None = None,
     params: Mapping[str, float] | None = None,
     method: str = "auto",
+    differentiation_params: Mapping[str, Any] | None = None,
 ) -> ResidualReport:
     """Residual of data against a candidate law dx/dt = rhs(t, x), derivatives estimated from the data.
 
@@ -104,27 +112,74 @@ def physics_residual(
         names: state names (default x1..xd, or the law's keys).
         params: constants the expressions use, e.g. {"k": 1.0}.
         method: differentiation method ("auto" chooses from the data).
+        differentiation_params: the method's parameters, e.g. {"window": 11} for savgol.
     """
-    t = np.asarray(t, dtype=float)
     x = np.asarray(x, dtype=float)
     x = x[:, None] if x.ndim == 1 else x
+    names = _state_names(law, names, x.shape[1])
+    deriv = smooth_and_differentiate(t, x, method=method, **dict(differentiation_params or {}))
+    return _residual_report([deriv], law, names, params)
+
+
+def series_residual(
+    series: TimeSeries,
+    law: Callable[[np.ndarray, np.ndarray], np.ndarray] | Mapping[str, str],
+    *,
+    params: Mapping[str, float] | None = None,
+    method: str = "auto",
+    differentiation_params: Mapping[str, Any] | None = None,
+) -> ResidualReport:
+    """:func:`physics_residual` of a (multi-trajectory) series: each trajectory differentiated on its own, the
+    statistics over all of them; the report's rows in trajectory order (``lengths`` rows each).
+
+    Raises:
+        SensitivityError: the law has no expression for a state of the series.
+        DataError, DifferentiationError: as :func:`~pipeline.differentiation.derivatives.differentiate_trajectories`.
+    """
+    names = _state_names(law, list(series.names), series.n_states)
+    derivatives = differentiate_trajectories(series, method, **dict(differentiation_params or {}))
+    return _residual_report(derivatives, law, names, params)
+
+
+def _state_names(law: Any, names: list[str] | None, d: int) -> list[str]:
+    """The states' names (given, the law's keys, or x1..xd), checked against the law and the d state columns."""
     if isinstance(law, Mapping):
         names = names or list(law)
         missing = [n for n in names if n not in law]
         if missing:
             raise SensitivityError(f"the law gives no expression for state(s) {missing}")
-    names = names or [f"x{i + 1}" for i in range(x.shape[1])]
-    if len(names) != x.shape[1]:
-        raise SensitivityError(f"{len(names)} state names for {x.shape[1]} state columns")
-    deriv = smooth_and_differentiate(t, x, method=method)
+    names = names or [f"x{i + 1}" for i in range(d)]
+    if len(names) != d:
+        raise SensitivityError(f"{len(names)} state names for {d} state columns")
+    return list(names)
+
+
+def _law_values(
+    law: Callable[[np.ndarray, np.ndarray], np.ndarray] | Mapping[str, str],
+    t: np.ndarray,
+    states: np.ndarray,
+    names: list[str],
+    params: Mapping[str, float] | None,
+) -> np.ndarray:
+    """The law's right-hand side at times ``t`` (n,) and states ``states`` (n, d) → (n, d)."""
     if isinstance(law, Mapping):
-        scope = {"t": t, **dict(params or {}), **{n: deriv.smoothed[:, i] for i, n in enumerate(names)}}
-        rhs = np.column_stack([np.broadcast_to(evaluate_expression(law[n], scope), t.shape) for n in names])
-    else:
-        rhs = np.asarray(law(t, deriv.smoothed), dtype=float).reshape(x.shape)
-    r = deriv.first - rhs
-    ss_tot = np.sum((deriv.first - deriv.first.mean(0)) ** 2, axis=0)
-    rms_d = np.sqrt(np.mean(deriv.first**2, axis=0))
+        scope = {"t": t, **dict(params or {}), **{n: states[:, i] for i, n in enumerate(names)}}
+        return np.column_stack([np.broadcast_to(evaluate_expression(law[n], scope), t.shape) for n in names])
+    return np.asarray(law(t, states), dtype=float).reshape(states.shape)
+
+
+def _residual_report(
+    derivatives: list[DerivativeResult],
+    law: Callable[[np.ndarray, np.ndarray], np.ndarray] | Mapping[str, str],
+    names: list[str],
+    params: Mapping[str, float] | None,
+) -> ResidualReport:
+    """The residual statistics over the rows of every trajectory's ``derivatives``, stacked in order."""
+    t = np.concatenate([d.t for d in derivatives])
+    first = np.vstack([d.first for d in derivatives])
+    r = first - _law_values(law, t, np.vstack([d.smoothed for d in derivatives]), names, params)
+    ss_tot = np.sum((first - first.mean(0)) ** 2, axis=0)
+    rms_d = np.sqrt(np.mean(first**2, axis=0))
     with np.errstate(divide="ignore", invalid="ignore"):
         return ResidualReport(
             names=list(names),
@@ -135,5 +190,7 @@ def physics_residual(
             max_abs=np.abs(r).max(0),
             relative_rms=np.sqrt(np.mean(r**2, axis=0)) / rms_d,
             r2=1.0 - np.sum(r**2, axis=0) / ss_tot,
-            differentiation=deriv.method,
+            differentiation=", ".join(dict.fromkeys(d.method for d in derivatives)),
+            t=t,
+            lengths=tuple(len(d.t) for d in derivatives),
         )

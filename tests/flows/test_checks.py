@@ -39,6 +39,32 @@ def test_physics_residual_rejects_a_wrong_constant(mlflow_uri: str, tmp_path: Pa
     assert run.data.tags["check.passed"] == "False" and run.data.metrics["u.r2"] < 0
 
 
+def test_physics_residual_of_several_trajectories_uses_the_configured_differentiation(
+    mlflow_uri: str, tmp_path: Path
+) -> None:
+    """Each trajectory is differentiated on its own (stacked, the restarting times are no single series), with the
+    method's parameters the config sets."""
+    import numpy as np
+    import pandas as pd
+
+    from flows.checks import check_residual
+
+    t = np.linspace(0.0, 5.0, 60)
+    frames = [pd.DataFrame({"run": run, "t": t, "u": u0 * np.exp(-0.7 * t)}) for run, u0 in (("a", 1.0), ("b", 2.0))]
+    pd.concat(frames).to_csv(tmp_path / "two.csv", index=False)
+    reports = {}
+    for window in (5, 31):
+        config = {"name": "two-runs", "kind": "residual", "data": {"path": "two.csv", "trajectory_column": "run"},
+                  "law": {"rhs": {"u": "-k*u"}, "params": {"k": 0.7}},
+                  "differentiation": {"method": "savgol", "params": {"window": window}}}  # fmt: skip
+        path = tmp_path / f"w{window}.yaml"
+        path.write_text(yaml.safe_dump(config))
+        reports[window] = check_residual(path).report
+    assert all(r.lengths == (60, 60) and r.r2[0] > 0.999 for r in reports.values())
+    assert reports[5].rms[0] != pytest.approx(reports[31].rms[0], rel=1e-3)  # the window reached the smoother
+    assert [r.data.tags["check.passed"] for r in runs_of(mlflow_uri, "two-runs")] == ["True", "True"]
+
+
 def test_gradient_check_config_passes_and_catches_a_wrong_gradient(mlflow_uri: str, tmp_path: Path) -> None:
     from flows.checks import check_gradient_flow
 
