@@ -18,8 +18,8 @@ successes / exact structures over 0/1/5 % noise) to 149/117/65 at noise seed 0 a
 seed 1 (one-term function fits of the same size won); added only to the integral-form choice's pool
 (:func:`~pipeline.discovery.proposals._integral_choice`), 152/121/67 and 152/117/65; only its monomial libraries
 there, 151/122/69 and 152/116/65; in every rule but on the monomial libraries only (degree <= 1, 2, 3; at most 25
-columns), 150/118/67 and 151/115/65, with fits 25 % slower (true laws lost to 3-term subsets that fit the smoothed
-derivatives better: the laser's photon count, Richardson's arms race).
+columns), 150/118/67 and 151/115/65, with fits 25 % slower (true laws lost to other subsets of two or three terms:
+the laser's x − x² to x − x³, Richardson's linear arms race to x' = y − x y + x y², y' = x − y²).
 """
 
 from __future__ import annotations
