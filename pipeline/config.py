@@ -399,6 +399,15 @@ class SensitivityConfig(TrackedRunBase):
             raise ValueError("give exactly one of 'data' (a table of samples) or 'model' (an MLflow model URI)")
         return self
 
+    @model_validator(mode="after")
+    def _sobol_needs_model(self) -> SensitivityConfig:
+        if self.data is not None and self.indices.enabled and self.indices.method == "sobol":
+            raise ValueError(
+                "indices.method 'sobol' queries a model, and this config gives samples ('data'); with samples use"
+                " 'auto', 'hdmr', 'surrogate' or 'rbd_fast'"
+            )
+        return self
+
 
 class ExecutorConfig(_Strict):
     """Where a batch's items run: ``{kind: local}``, ``{kind: dask, n_workers: N}`` (a LocalCluster of N
