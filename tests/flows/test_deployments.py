@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -49,6 +50,14 @@ def test_bad_schedules_and_duplicate_names_are_config_errors(tmp_path: Path) -> 
         load_config(_config(tmp_path, "both", {"cron": "0 3 * * *", "interval": 60}))
     with pytest.raises(ConfigError, match="needs 5 fields"):
         load_config(_config(tmp_path, "short", {"cron": "0 3 * * * * *"}))
+    with pytest.raises(ConfigError, match=r"field 'schedule.timezone': unknown time zone.*\(got 'Mars/Olympus'\)"):
+        load_config(_config(tmp_path, "mars", {"cron": "0 3 * * *", "timezone": "Mars/Olympus"}))
+    out_of_range = tmp_path / "range"
+    out_of_range.mkdir()
+    config = _config(out_of_range, "minute-99", {"cron": "99 3 * * *"})
+    expected = re.escape(f"{config}: field 'schedule.cron': '99 3 * * *' is not a cron expression")
+    with pytest.raises(ConfigError, match=expected):
+        build_deployments(out_of_range)
     dup = tmp_path / "dups"
     dup.mkdir()
     _config(dup, "same", None)
