@@ -66,6 +66,24 @@ def test_bad_schedules_and_duplicate_names_are_config_errors(tmp_path: Path) -> 
         build_deployments(dup)
 
 
+def test_serving_without_a_prefect_server_says_how_to_start_one(tmp_path: Path) -> None:
+    # Prefect's temporary server runs no scheduler and no other process can reach it: serving on it did nothing,
+    # silently, for as long as the command ran.
+    config = _config(tmp_path, "unserved", {"interval": 30})
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_TRACKING"))}
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "flows", "serve", str(config)], cwd=tmp_path, env=clean, capture_output=True,
+            text=True, timeout=120,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail("serve kept serving on Prefect's temporary server, where nothing is ever scheduled")
+    assert out.returncode == 2, out.stdout + out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "python -m flows server start" in lines[0], out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+
+
 @pytest.mark.integration
 def test_served_deployment_runs_when_triggered(prefect_harness: None, mlflow_uri: str, tmp_path: Path) -> None:
     from prefect.client.orchestration import get_client
