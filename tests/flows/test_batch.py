@@ -177,3 +177,29 @@ def test_check_items_nest_under_the_parent_named_after_their_configs_and_reused_
     again = run_batch([str(folder)], name="checks")
     assert [item.status for item in again.items] == ["REUSED", "REUSED"]
     assert [item.equations for item in again.items] == [item.equations for item in first.items] == [("passed",)] * 2
+
+
+def test_an_item_whose_points_file_changed_is_recomputed_not_reused(mlflow_uri: str, tmp_path: Path) -> None:
+    from flows import run_batch
+
+    grid = np.linspace(0, 1, 12)
+    a, b = (v.ravel() for v in np.meshgrid(grid, grid))
+    pd.DataFrame({"a": a, "b": b, "y": 2 * a + 3 * b**2}).to_csv(tmp_path / "ab.csv", index=False)
+    (tmp_path / "points.csv").write_text("a,b\n0.5,0.2\n")
+    config = {
+        "name": "at-points",
+        "kind": "sensitivity",
+        "data": {"path": "ab.csv", "outputs": ["y"]},
+        "gradient": {"at": "points.csv", "method": "local_quadratic"},
+        "indices": {"enabled": False},
+    }
+    (tmp_path / "at.yaml").write_text(yaml.safe_dump(config))
+    first = run_batch([str(tmp_path / "at.yaml")], name="points")
+    (tmp_path / "points.csv").write_text("a,b\n0.5,0.9\n")  # same config text, other points
+    again = run_batch([str(tmp_path / "at.yaml")], name="points")
+    assert [item.status for item in first.items] == [item.status for item in again.items] == ["FINISHED"]
+    assert again.items[0].mlflow_run_id != first.items[0].mlflow_run_id
+    path = MlflowClient(mlflow_uri).download_artifacts(again.items[0].mlflow_run_id, "gradients.csv", str(tmp_path))
+    gradients = pd.read_csv(path)
+    assert gradients[["a", "b"]].values.tolist() == [[0.5, 0.9]]
+    assert np.allclose(gradients[["dy/da", "dy/db"]].to_numpy(), [[2.0, 5.4]], atol=1e-3)  # y = 2a + 3b²
