@@ -63,6 +63,15 @@ def _top_overlap(out: str, table: pd.DataFrame) -> str | None:
     return None
 
 
+def _narrowing(table: pd.DataFrame) -> str:
+    """What narrows the intervals of ``table``: its route's design size (``sobol``, ``surrogate``: Saltelli designs
+    of ``indices.n_base``), or more samples (``hdmr``, ``rbd_fast``: computed from the samples themselves)."""
+    route = table.attrs.get("method")
+    if route in ("hdmr", "rbd_fast"):
+        return f"more samples would narrow them (the {route} estimate uses the samples; indices.n_base does not apply)"
+    return "raise indices.n_base"
+
+
 def sensitivity_cautions(result: SensitivityResult, output_variance: dict[str, float]) -> tuple[str, ...]:
     """Plain-language warnings about ``result``.
 
@@ -90,9 +99,7 @@ def sensitivity_cautions(result: SensitivityResult, output_variance: dict[str, f
         column = _column(table)
         widest = float(table[f"{column}_conf"].max())
         if widest > WIDE_INTERVAL:
-            cautions.append(
-                f"{out}: {column} intervals reach ± {widest:.2f}: too wide to rank by; raise indices.n_base"
-            )
+            cautions.append(f"{out}: {column} intervals reach ± {widest:.2f}: too wide to rank by; {_narrowing(table)}")
         if "clipped" in table and table["clipped"].any():
             names = ", ".join(str(f) for f in table.index[table["clipped"].astype(bool)])
             cautions.append(f"{out}: an index of {names} was estimated below 0 and set to 0 (it is within noise of 0)")
