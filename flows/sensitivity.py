@@ -216,7 +216,7 @@ def _report_header(
     """
     verdict = sensitivity_headline(result)
     variance = {out: float(np.var(frame[out].to_numpy())) for out in result.outputs}
-    cautions = notes + sensitivity_cautions(result, variance)
+    cautions = notes + sensitivity_cautions(result, variance, samples=frame[result.features].to_numpy())
     if cautions:
         record.tags["deltaflow.caution"] = " | ".join(cautions)[:5000]
     describe_run(
