@@ -180,7 +180,9 @@ def record_sensitivity(record: RunRecord, result: SensitivityResult, header: Rep
         table = result.indices.get(out)
         if table is not None:
             files[f"indices_{out}.csv"] = table.to_csv()
-            summary[out]["indices"] = table.reset_index().to_dict(orient="records")
+            # JSON has no NaN (a strict parser, as in the browser, refuses it): a missing value (DGSM_step from data,
+            # ST of rbd_fast) is null
+            summary[out]["indices"] = table.reset_index().replace({np.nan: None}).to_dict(orient="records")
 
         def figures(out: str = out, table: Any = table) -> dict[str, Any]:
             built = {f"plots/gradients_{out}.png": plot_gradients(result, out)}
