@@ -234,8 +234,7 @@ def _report_header(
     if cfg.data is not None:
         facts |= {"data": str(cfg.data.path), "data sha256": record.tags.get("data.sha256", "")}
     else:
-        model_id = tracker.logged_model_id(cfg.model.uri) if tracker.uri else None
-        facts |= {"model": cfg.model.uri, "logged model": model_id or "(not in this store)"}
+        facts |= {"model": cfg.model.uri, "logged model": record.tags.get("model.id") or "(not in this store)"}
     facts |= {"samples": f"{len(frame)} rows, sha256 {samples[:16]}", "config sha256": record.tags["config.sha256"]}
     facts["Prefect flow run"] = record.tags.get("prefect.flow_run_id", "")
     return ReportHeader(cfg.name, cfg.description, verdict, cautions, facts)
@@ -265,6 +264,9 @@ def analyze_sensitivity(
         if cfg.model is not None:
             record.tags["model.uri"] = cfg.model.uri
         (table, model, space), _ = run_stage(load_samples, cfg, tracker)
+        model_id = tracker.logged_model_id(cfg.model.uri) if cfg.model is not None and tracker.uri else None
+        if model_id:  # the version the URI named when the run was made (an alias moves): a batch's resume key
+            record.tags["model.id"] = model_id
         frame = pd.DataFrame(np.column_stack([table.X, table.Y]), columns=[*table.features, *table.outputs])
         if data_path is not None:
             record_dataset(record, frame, name=data_path.name, source=data_path)
