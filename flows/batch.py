@@ -86,7 +86,8 @@ def run_batch_config(config: str | BatchConfig) -> BatchRun:
 
 
 def _previous_results(tracker: Tracker, experiment_id: str) -> dict[tuple[str, str, str], tuple[str, str]]:
-    """FINISHED item runs of the experiment by (config hash, data hash, code hash) -> (run id, result summary)."""
+    """FINISHED item runs of the experiment by (config hash, data hash or model id, code hash) -> (run id, result
+    summary)."""
     found: dict[tuple[str, str, str], tuple[str, str]] = {}
     token = None
     while True:
@@ -98,15 +99,23 @@ def _previous_results(tracker: Tracker, experiment_id: str) -> dict[tuple[str, s
         )
         for run in page:
             tags = run.data.tags
-            key = (tags.get("config.sha256", ""), tags.get("data.sha256", ""), tags.get("code.sha256", ""))
+            source = tags.get("data.sha256") or tags.get("model.id", "")
+            key = (tags.get("config.sha256", ""), source, tags.get("code.sha256", ""))
             found.setdefault(key, (run.info.run_id, tags.get("result.equations") or tags.get("result.summary", "")))
         token = page.token
         if not token:
             return found
 
 
-def _item_key(config: AnyConfig, data_path: Path | None) -> tuple[str, str, str]:
-    return config_hash(config), file_sha256(data_path) if data_path else "", code_version()
+def _item_key(config: AnyConfig, data_path: Path | None, tracker: Tracker) -> tuple[str, str, str]:
+    """(config hash, data hash or the id of the model version a model URI names now, code hash): an alias moved to
+    another version is another model, whatever the config says."""
+    model = getattr(config, "model", None)
+    if data_path is not None:
+        source = file_sha256(data_path)
+    else:
+        source = (tracker.logged_model_id(model.uri) if model is not None and tracker.uri else None) or ""
+    return config_hash(config), source, code_version()
 
 
 Runner = Callable[[AnyConfig, dict[str, str | None]], Any]
@@ -122,7 +131,7 @@ def _in_task(config: AnyConfig, nest: dict[str, str | None]) -> Any:
     return run_kind(config.kind).flow().fn(config, **nest)
 
 
-def _prepare(path: Path, name: str) -> tuple[AnyConfig, tuple[str, str, str]]:
+def _prepare(path: Path, name: str, tracker: Tracker) -> tuple[AnyConfig, tuple[str, str, str]]:
     """The item's config with tracking pointed at the batch's experiment, and its resume key.
 
     Raises:
@@ -134,7 +143,7 @@ def _prepare(path: Path, name: str) -> tuple[AnyConfig, tuple[str, str, str]]:
     config = config.model_copy(
         update={"tracking": config.tracking.model_copy(update={"experiment": name, "enabled": True})}
     )
-    return config, _item_key(config, check_data_path(config, data_roots()))
+    return config, _item_key(config, check_data_path(config, data_roots()), tracker)
 
 
 def _failed_item(path: Path, name: str, nest: dict[str, str | None], tracker: Tracker, exc: Exception) -> BatchItem:
@@ -170,7 +179,7 @@ def _run_item(
     runner: Runner,
 ) -> BatchItem:
     try:
-        config, key = _prepare(path, name)
+        config, key = _prepare(path, name, tracker)
         if key in finished:  # same config, same data, same code: the earlier run is the answer
             run_id, summary = finished[key]
             return BatchItem(str(path), "REUSED", run_id, tuple(summary.split(" ; ")) if summary else ())

@@ -363,6 +363,20 @@ def _executor_options(executor: str, workers: int, address: str | None, chunk: i
         raise ConfigError(f"batch option {'; '.join(problems)}") from None
 
 
+def _require_server_for_serving() -> None:
+    """End ``serve`` with exit 2 and the fix when no Prefect server is configured (no ``PREFECT_API_URL``, no local
+    server running for this folder): the temporary server a run starts runs no scheduler service (no scheduled run
+    is ever created) and no other process can reach it to trigger a deployment, so serving on it does nothing."""
+    if os.environ.get("PREFECT_API_URL"):
+        return
+    _say_error(
+        "serve needs a Prefect server that runs schedules and takes triggers, and Prefect's temporary server does"
+        " neither. Fix: start this folder's with `python -m flows server start` (or set PREFECT_API_URL), then serve"
+        " again."
+    )
+    raise typer.Exit(EXIT_USER_ERROR)
+
+
 @app.command(cls=_Command)
 def serve(
     paths: list[Path] = typer.Argument(..., help="YAML configs and/or folders of them"),
@@ -377,6 +391,7 @@ def serve(
         from flows.deployments import build_deployments, describe_schedule, serve_deployments
 
         deployments = build_deployments(list(paths), only_scheduled=only_scheduled)
+        _require_server_for_serving()
         table = Table(show_header=True, header_style="bold", title="serving (Ctrl-C to stop)")
         table.add_column("deployment")
         table.add_column("schedule")

@@ -27,12 +27,23 @@ def deployment_name(config: AnyConfig) -> str:
     return f"{run_kind(config.kind).flow().name}/{config.name}"
 
 
-def _schedule(rule: ScheduleConfig | None) -> list[CronSchedule | IntervalSchedule]:
+def _schedule(rule: ScheduleConfig | None, path: Path) -> list[CronSchedule | IntervalSchedule]:
+    """Prefect's schedule for the config at ``path``.
+
+    Raises:
+        ConfigError: Prefect refuses the cron expression (a value out of range, a random or hashed field).
+    """
     if rule is None:
         return []
-    if rule.cron is not None:
+    if rule.cron is None:
+        return [IntervalSchedule(interval=timedelta(seconds=rule.interval))]
+    try:
         return [CronSchedule(cron=rule.cron, timezone=rule.timezone)]
-    return [IntervalSchedule(interval=timedelta(seconds=rule.interval))]
+    except ValueError as exc:  # pydantic's ValidationError of Prefect's cron check
+        raise ConfigError(
+            f"{path}: field 'schedule.cron': {rule.cron!r} is not a cron expression Prefect accepts (minute 0-59,"
+            " hour 0-23, day 1-31, month 1-12, weekday 0-6; e.g. '0 3 * * *')"
+        ) from exc
 
 
 def build_deployments(paths: list[str | Path] | str | Path, *, only_scheduled: bool = False) -> list[RunnerDeployment]:
@@ -55,7 +66,7 @@ def build_deployments(paths: list[str | Path] | str | Path, *, only_scheduled: b
             flow.to_deployment(
                 name=config.name,
                 parameters={"config": str(Path(path).resolve())},
-                schedules=_schedule(config.schedule),
+                schedules=_schedule(config.schedule, Path(path)),
                 description=config.description or None,
                 tags=["deltaflow", config.kind],
             )

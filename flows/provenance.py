@@ -44,10 +44,19 @@ def flatten_config(config: BaseModel) -> dict[str, str]:
     return flat
 
 
+def _point_files(config: BaseModel) -> list[Path]:
+    """The files of points a config names (``gradient.at``, a gradient check's ``points``)."""
+    named = (getattr(getattr(config, "gradient", None), "at", None), getattr(config, "points", None))
+    return [value for value in named if isinstance(value, Path)]
+
+
 def config_hash(config: BaseModel) -> str:
-    """A stable sha256 of the resolved config (hex)."""
+    """A stable sha256 of the resolved config (hex), the content of the point files it names included: the points
+    are part of what was asked, so a batch does not reuse a run made at other points (the data file has its own
+    hash, ``data.sha256``)."""
     payload = json.dumps(config.model_dump(mode="json"), sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    points = [file_sha256(path) for path in _point_files(config) if path.is_file()]
+    return hashlib.sha256((payload + "".join(points)).encode()).hexdigest()
 
 
 @functools.cache

@@ -181,7 +181,9 @@ def record_sensitivity(record: RunRecord, result: SensitivityResult, header: Rep
         table = result.indices.get(out)
         if table is not None:
             files[f"indices_{out}.csv"] = table.to_csv()
-            summary[out]["indices"] = table.reset_index().to_dict(orient="records")
+            # JSON has no NaN (a strict parser, as in the browser, refuses it): a missing value (DGSM_step from data,
+            # ST of rbd_fast) is null
+            summary[out]["indices"] = table.reset_index().replace({np.nan: None}).to_dict(orient="records")
 
         def figures(out: str = out, table: Any = table) -> dict[str, Any]:
             built = {f"plots/gradients_{out}.png": plot_gradients(result, out)}
@@ -217,7 +219,7 @@ def _report_header(
     """
     verdict = sensitivity_headline(result)
     variance = {out: float(np.var(frame[out].to_numpy())) for out in result.outputs}
-    cautions = notes + sensitivity_cautions(result, variance)
+    cautions = notes + sensitivity_cautions(result, variance, samples=frame[result.features].to_numpy())
     if cautions:
         record.tags["deltaflow.caution"] = " | ".join(cautions)[:5000]
     describe_run(
@@ -233,8 +235,7 @@ def _report_header(
     if cfg.data is not None:
         facts |= {"data": str(cfg.data.path), "data sha256": record.tags.get("data.sha256", "")}
     else:
-        model_id = tracker.logged_model_id(cfg.model.uri) if tracker.uri else None
-        facts |= {"model": cfg.model.uri, "logged model": model_id or "(not in this store)"}
+        facts |= {"model": cfg.model.uri, "logged model": record.tags.get("model.id") or "(not in this store)"}
     facts |= {"samples": f"{len(frame)} rows, sha256 {samples[:16]}", "config sha256": record.tags["config.sha256"]}
     facts["Prefect flow run"] = record.tags.get("prefect.flow_run_id", "")
     return ReportHeader(cfg.name, cfg.description, verdict, cautions, facts)
@@ -264,6 +265,9 @@ def analyze_sensitivity(
         if cfg.model is not None:
             record.tags["model.uri"] = cfg.model.uri
         (table, model, space), _ = run_stage(load_samples, cfg, tracker)
+        model_id = tracker.logged_model_id(cfg.model.uri) if cfg.model is not None and tracker.uri else None
+        if model_id:  # the version the URI named when the run was made (an alias moves): a batch's resume key
+            record.tags["model.id"] = model_id
         frame = pd.DataFrame(np.column_stack([table.X, table.Y]), columns=[*table.features, *table.outputs])
         if data_path is not None:
             record_dataset(record, frame, name=data_path.name, source=data_path)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
+from zoneinfo import available_timezones
 
 import yaml
 from pydantic import (
@@ -218,12 +220,25 @@ class ModelTrackingConfig(TrackingConfig):
         return value
 
 
+@cache
+def _timezones() -> frozenset[str]:
+    """The IANA time zone names this system knows (what Prefect's cron schedules accept)."""
+    return frozenset(available_timezones())
+
+
 class ScheduleConfig(_Strict):
     """When a served deployment runs the config: a cron expression or a fixed interval (seconds)."""
 
     cron: str | None = Field(default=None, min_length=9, description="Cron expression, e.g. '0 3 * * *'.")
     interval: float | None = Field(default=None, ge=10.0, description="Seconds between runs (at least 10).")
     timezone: str = Field(default="UTC", description="IANA time zone of the cron expression.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        if value not in _timezones():
+            raise ValueError("unknown time zone; expected an IANA name such as 'UTC' or 'Europe/Oslo'")
+        return value
 
     @model_validator(mode="after")
     def _one_rule(self) -> ScheduleConfig:
@@ -397,6 +412,15 @@ class SensitivityConfig(TrackedRunBase):
     def _one_source(self) -> SensitivityConfig:
         if (self.data is None) == (self.model is None):
             raise ValueError("give exactly one of 'data' (a table of samples) or 'model' (an MLflow model URI)")
+        return self
+
+    @model_validator(mode="after")
+    def _sobol_needs_model(self) -> SensitivityConfig:
+        if self.data is not None and self.indices.enabled and self.indices.method == "sobol":
+            raise ValueError(
+                "indices.method 'sobol' queries a model, and this config gives samples ('data'); with samples use"
+                " 'auto', 'hdmr', 'surrogate' or 'rbd_fast'"
+            )
         return self
 
 

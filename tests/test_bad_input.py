@@ -121,6 +121,7 @@ CASES = [
     Case("sensitivity-non-numeric-output", DataError, r"column 'y' has a non-numeric value 'bad'", files={"table.csv": _rows([("a", "b", "y"), *GRID[:-1], (3, 3, "bad")])}, config=_sensitivity()),
     Case("sensitivity-constant-feature", DataError, r"feature column 'b' is constant", files={"table.csv": _rows([("a", "b", "y"), *((i, 1, i) for i in range(12))])}, config=_sensitivity()),
     Case("sensitivity-both-sources", ConfigError, r"exactly one of 'data'", files={"table.csv": _rows([("a", "y"), (1, 2)])}, config=_sensitivity(model={"uri": "models:/m/1", "inputs": {"a": {"low": 0, "high": 1}}}), started=False),
+    Case("sensitivity-sobol-on-samples", ConfigError, r"indices.method 'sobol' queries a model, and this config gives samples", files={"table.csv": _rows([("a", "b", "y"), *GRID])}, config=_sensitivity(indices={"method": "sobol"}), started=False),
 ]  # fmt: skip
 
 

@@ -26,6 +26,10 @@ def _artifacts(uri: str, run_id: str, path: str = "") -> set[str]:
     return out
 
 
+def _refuse(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def test_table_analysis_logs_gradients_indices_and_plots(mlflow_uri: str) -> None:
     from flows import analyze_sensitivity
 
@@ -40,8 +44,9 @@ def test_table_analysis_logs_gradients_indices_and_plots(mlflow_uri: str) -> Non
     expected = {"gradients.csv", "hessians.csv", "indices_loss.csv", "sensitivity.json"}
     assert expected | {"plots/gradients_loss.png", "plots/indices_loss.png"} <= files
     local = MlflowClient(mlflow_uri).download_artifacts(run.info.run_id, "sensitivity.json")
-    summary = json.loads(Path(local).read_text())
+    summary = json.loads(Path(local).read_text(), parse_constant=_refuse)  # strict JSON, as a browser reads it
     assert summary["features"] == ["x", "y"] and "indices" in summary["loss"]
+    assert {row["DGSM_step"] for row in summary["loss"]["indices"]} == {None}  # no step from data: null
     assert "report.html" in files and "loss is driven most by" in run.data.tags["mlflow.note.content"]
 
 
@@ -138,3 +143,27 @@ def test_cli_prints_the_sensitivity_table(mlflow_uri: str, tmp_path: Path) -> No
     assert "estimator: " in out.stdout and "np.float64" not in out.stdout and "Choice(" not in out.stdout
     row = next(line for line in out.stdout.splitlines() if line.strip().startswith("x1"))
     assert float(row.split()[1]) == pytest.approx(2.0, abs=0.02)
+
+
+def test_points_outside_the_samples_are_a_caution_on_the_run(mlflow_uri: str, tmp_path: Path) -> None:
+    import pandas as pd
+
+    from flows import analyze_sensitivity
+
+    grid = np.linspace(0, 1, 12)
+    a, b = (v.ravel() for v in np.meshgrid(grid, grid))
+    pd.DataFrame({"a": a, "b": b, "y": 2 * a + 3 * b**2}).to_csv(tmp_path / "ab.csv", index=False)
+    config = {
+        "name": "outside",
+        "kind": "sensitivity",
+        "data": {"path": "ab.csv", "outputs": ["y"]},
+        "gradient": {"at": [[0.5, 0.5], [0.5, 1.5]], "method": "local_linear"},
+        "indices": {"enabled": False},
+    }
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    done = analyze_sensitivity(tmp_path / "c.yaml")
+    # a local line fitted at the edge says dy/db ≈ 5.7 at b = 1.5 (truth 9), with a standard error of a few %
+    (caution,) = [c for c in done.cautions if "outside" in c]
+    assert "1 of 2 gradient.at points (first: point 2) lie outside the samples' range (b 0 to 1)" in caution
+    (run,) = runs_of(mlflow_uri, "outside")
+    assert "extrapolated" in run.data.tags["deltaflow.caution"]

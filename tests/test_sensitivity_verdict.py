@@ -36,3 +36,17 @@ def test_overlapping_top_ranks_wide_intervals_and_a_rough_gradient_model_are_cau
     assert "a and b cannot be told apart at 95 %" in cautions
     assert "intervals reach ± 0.15" in cautions
     assert "cross-validated R² is 0.19" in cautions
+
+
+def test_wide_intervals_name_what_narrows_them_for_the_route_that_made_them() -> None:
+    result = _result([0.40, 0.20, 0.0], [0.05, 0.15, 0.01], cv_rmse=0.1)
+    for route, advice in [
+        ("sobol", "raise indices.n_base"),
+        ("surrogate", "raise indices.n_base"),
+        ("hdmr", "more samples would narrow them"),
+        ("rbd_fast", "more samples would narrow them"),
+    ]:
+        result.indices["y"].attrs["method"] = route
+        (wide,) = [c for c in sensitivity_cautions(result, {"y": 1.0}) if "too wide" in c]
+        assert advice in wide, (route, wide)
+        assert ("n_base does not apply" in wide) == (route in ("hdmr", "rbd_fast"))  # it changes nothing there

@@ -1,8 +1,8 @@
 """What a sensitivity result says in plain words: a headline per output and the cautions that qualify it.
 
 The headline ranks features by total index ST with its 95 % half-width; cautions name what a reader should
-not over-read: a gradient model that misses much of the output's variance, a top rank the intervals cannot
-separate, intervals too wide to rank by, indices clipped at 0.
+not over-read: gradient points outside the samples' range, a gradient model that misses much of the output's
+variance, a top rank the intervals cannot separate, intervals too wide to rank by, indices clipped at 0.
 """
 
 from __future__ import annotations
@@ -63,15 +63,44 @@ def _top_overlap(out: str, table: pd.DataFrame) -> str | None:
     return None
 
 
-def sensitivity_cautions(result: SensitivityResult, output_variance: dict[str, float]) -> tuple[str, ...]:
+def _narrowing(table: pd.DataFrame) -> str:
+    """What narrows the intervals of ``table``: its route's design size (``sobol``, ``surrogate``: Saltelli designs
+    of ``indices.n_base``), or more samples (``hdmr``, ``rbd_fast``: computed from the samples themselves)."""
+    route = table.attrs.get("method")
+    if route in ("hdmr", "rbd_fast"):
+        return f"more samples would narrow them (the {route} estimate uses the samples; indices.n_base does not apply)"
+    return "raise indices.n_base"
+
+
+def _outside_samples(result: SensitivityResult, samples: np.ndarray) -> str | None:
+    """A caution naming the ``gradient.at`` points outside the box the ``samples`` (n, d) span, if any: a local fit
+    extrapolates there, and its standard error does not show it (y = 2a + 3b² sampled on [0, 1]²: dy/db 5.66 ± 0.06
+    at b = 1.5, where it is 9)."""
+    low, high = samples.min(axis=0), samples.max(axis=0)
+    outside = (result.points < low) | (result.points > high)
+    if not outside.any():
+        return None
+    rows, columns = np.flatnonzero(outside.any(axis=1)), np.flatnonzero(outside.any(axis=0))
+    ranges = ", ".join(f"{result.features[i]} {low[i]:.4g} to {high[i]:.4g}" for i in columns)
+    return (
+        f"{rows.size} of {len(result.points)} gradient.at points (first: point {rows[0] + 1}) lie outside the"
+        f" samples' range ({ranges}): the gradients there are extrapolated, and their standard errors do not show it"
+    )
+
+
+def sensitivity_cautions(
+    result: SensitivityResult, output_variance: dict[str, float], samples: np.ndarray | None = None
+) -> tuple[str, ...]:
     """Plain-language warnings about ``result``.
 
     Args:
         result: the analysis.
         output_variance: per output, the variance of the sampled output (output units squared), which the
             gradient model's cross-validated RMSE (``<out>.cv_rmse`` metric) is compared with.
+        samples: the feature values analysed (n, d); when given, points of ``result`` outside their range are named.
     """
-    cautions = []
+    outside = _outside_samples(result, samples) if samples is not None else None
+    cautions = [outside] if outside else []
     for out in result.outputs:
         rmse, variance = result.metrics.get(f"{out}.cv_rmse"), output_variance.get(out, 0.0)
         if rmse is not None and variance > 0:
@@ -90,9 +119,7 @@ def sensitivity_cautions(result: SensitivityResult, output_variance: dict[str, f
         column = _column(table)
         widest = float(table[f"{column}_conf"].max())
         if widest > WIDE_INTERVAL:
-            cautions.append(
-                f"{out}: {column} intervals reach ± {widest:.2f}: too wide to rank by; raise indices.n_base"
-            )
+            cautions.append(f"{out}: {column} intervals reach ± {widest:.2f}: too wide to rank by; {_narrowing(table)}")
         if "clipped" in table and table["clipped"].any():
             names = ", ".join(str(f) for f in table.index[table["clipped"].astype(bool)])
             cautions.append(f"{out}: an index of {names} was estimated below 0 and set to 0 (it is within noise of 0)")

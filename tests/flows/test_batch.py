@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
@@ -30,6 +31,28 @@ def _decay(folder: Path, name: str, state: str = "u", rate: float = 0.7) -> Path
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+class _Weighted(mlflow.pyfunc.PythonModel):
+    """y = weights · (a, b): a registered model whose versions differ."""
+
+    def __init__(self, weights: tuple[float, float]) -> None:
+        self.weights = weights
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> np.ndarray:
+        return model_input[["a", "b"]].to_numpy() @ np.asarray(self.weights)
+
+
+def _register_champion(uri: str, weights: tuple[float, float]) -> None:
+    """A new version of the registered model 'weighted', with the alias 'champion' moved to it."""
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    with mlflow.start_run():
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=_Weighted(weights), registered_model_name="weighted",
+            input_example=pd.DataFrame({"a": [0.1], "b": [0.2]}),
+        )  # fmt: skip
+    MlflowClient(uri).set_registered_model_alias("weighted", "champion", info.registered_model_version)
 
 
 def _crash_on_state_boom(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,3 +200,52 @@ def test_check_items_nest_under_the_parent_named_after_their_configs_and_reused_
     again = run_batch([str(folder)], name="checks")
     assert [item.status for item in again.items] == ["REUSED", "REUSED"]
     assert [item.equations for item in again.items] == [item.equations for item in first.items] == [("passed",)] * 2
+
+
+def test_an_item_whose_points_file_changed_is_recomputed_not_reused(mlflow_uri: str, tmp_path: Path) -> None:
+    from flows import run_batch
+
+    grid = np.linspace(0, 1, 12)
+    a, b = (v.ravel() for v in np.meshgrid(grid, grid))
+    pd.DataFrame({"a": a, "b": b, "y": 2 * a + 3 * b**2}).to_csv(tmp_path / "ab.csv", index=False)
+    (tmp_path / "points.csv").write_text("a,b\n0.5,0.2\n")
+    config = {
+        "name": "at-points",
+        "kind": "sensitivity",
+        "data": {"path": "ab.csv", "outputs": ["y"]},
+        "gradient": {"at": "points.csv", "method": "local_quadratic"},
+        "indices": {"enabled": False},
+    }
+    (tmp_path / "at.yaml").write_text(yaml.safe_dump(config))
+    first = run_batch([str(tmp_path / "at.yaml")], name="points")
+    (tmp_path / "points.csv").write_text("a,b\n0.5,0.9\n")  # same config text, other points
+    again = run_batch([str(tmp_path / "at.yaml")], name="points")
+    assert [item.status for item in first.items] == [item.status for item in again.items] == ["FINISHED"]
+    assert again.items[0].mlflow_run_id != first.items[0].mlflow_run_id
+    path = MlflowClient(mlflow_uri).download_artifacts(again.items[0].mlflow_run_id, "gradients.csv", str(tmp_path))
+    gradients = pd.read_csv(path)
+    assert gradients[["a", "b"]].values.tolist() == [[0.5, 0.9]]
+    assert np.allclose(gradients[["dy/da", "dy/db"]].to_numpy(), [[2.0, 5.4]], atol=1e-3)  # y = 2a + 3b²
+
+
+def test_an_item_whose_model_alias_moved_is_recomputed_not_reused(mlflow_uri: str, tmp_path: Path) -> None:
+    from flows import run_batch
+
+    config = {
+        "name": "champion",
+        "kind": "sensitivity",
+        "model": {"uri": "models:/weighted@champion", "n_samples": 64, "inputs": {"a": {"low": 0, "high": 1},
+                  "b": {"low": 0, "high": 1}}},
+        "gradient": {"at": [[0.5, 0.5]], "method": "local_linear"},
+        "indices": {"n_base": 64},
+    }  # fmt: skip
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(config))
+    _register_champion(mlflow_uri, (1.0, 0.0))
+    first = run_batch([str(tmp_path / "m.yaml")], name="models")
+    _register_champion(mlflow_uri, (0.0, 1.0))  # same config, another model behind the alias
+    second = run_batch([str(tmp_path / "m.yaml")], name="models")
+    third = run_batch([str(tmp_path / "m.yaml")], name="models")
+    assert [i.status for b in (first, second, third) for i in b.items] == ["FINISHED", "FINISHED", "REUSED"]
+    assert first.items[0].equations[0].startswith("prediction: a ST=") and "b ST=0.00" in first.items[0].equations[0]
+    assert second.items[0].equations[0].startswith("prediction: b ST=") and "a ST=0.00" in second.items[0].equations[0]
+    assert third.items[0].mlflow_run_id == second.items[0].mlflow_run_id

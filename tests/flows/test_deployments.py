@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -49,12 +50,38 @@ def test_bad_schedules_and_duplicate_names_are_config_errors(tmp_path: Path) -> 
         load_config(_config(tmp_path, "both", {"cron": "0 3 * * *", "interval": 60}))
     with pytest.raises(ConfigError, match="needs 5 fields"):
         load_config(_config(tmp_path, "short", {"cron": "0 3 * * * * *"}))
+    with pytest.raises(ConfigError, match=r"field 'schedule.timezone': unknown time zone.*\(got 'Mars/Olympus'\)"):
+        load_config(_config(tmp_path, "mars", {"cron": "0 3 * * *", "timezone": "Mars/Olympus"}))
+    out_of_range = tmp_path / "range"
+    out_of_range.mkdir()
+    config = _config(out_of_range, "minute-99", {"cron": "99 3 * * *"})
+    expected = re.escape(f"{config}: field 'schedule.cron': '99 3 * * *' is not a cron expression")
+    with pytest.raises(ConfigError, match=expected):
+        build_deployments(out_of_range)
     dup = tmp_path / "dups"
     dup.mkdir()
     _config(dup, "same", None)
     (dup / "copy.yaml").write_text((dup / "same.yaml").read_text())
     with pytest.raises(ConfigError, match="deployment names must differ"):
         build_deployments(dup)
+
+
+def test_serving_without_a_prefect_server_says_how_to_start_one(tmp_path: Path) -> None:
+    # Prefect's temporary server runs no scheduler and no other process can reach it: serving on it did nothing,
+    # silently, for as long as the command ran.
+    config = _config(tmp_path, "unserved", {"interval": 30})
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_TRACKING"))}
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "flows", "serve", str(config)], cwd=tmp_path, env=clean, capture_output=True,
+            text=True, timeout=120,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail("serve kept serving on Prefect's temporary server, where nothing is ever scheduled")
+    assert out.returncode == 2, out.stdout + out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "python -m flows server start" in lines[0], out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
 
 
 @pytest.mark.integration
