@@ -172,7 +172,7 @@ def show_sensitivity(outcome: Any, console: Console) -> int:
             row = indices.loc[feat] if indices is not None else None
             cells = [""] * 5
             if row is not None:
-                cells = [f"{row[c]:.3f}" for c in ("S1", "S1_conf", "ST", "ST_conf")]
+                cells = [_index_cell(row[c]) for c in ("S1", "S1_conf", "ST", "ST_conf")]
                 cells.append(str(int(row["rank"])) + ("*" if row.get("clipped", False) else ""))
             table.add_row(feat, f"{g.mean():.4g}", f"{np.abs(g).mean():.4g}", *cells)
         console.print(table)
@@ -187,12 +187,18 @@ def show_sensitivity(outcome: Any, console: Console) -> int:
     return 0
 
 
+def _index_cell(value: float) -> str:
+    """An index or its half-width to 3 decimals; blank where the route gives none (ST of rbd_fast)."""
+    return "" if np.isnan(value) else f"{value:.3f}"
+
+
 def _sensitivity_key(outcome: Any) -> list[str]:
     """What the sensitivity table's columns mean, where its gradients were taken, and where the Hessians are."""
     result = outcome.result
     at = outcome.config.gradient.at
     every = isinstance(at, str) and at == "samples"
-    where = "every sample" if every else f"the {len(result.points)} points of gradient.at"
+    count = len(result.points)
+    where = "every sample" if every else (f"the {count} points" if count > 1 else "the point") + " of gradient.at"
     lines = [
         f"mean d/dx, mean |d/dx|: the gradient and its size, averaged over {where} (output units per feature unit)",
         "S1: share of the output's variance due to the feature alone; ST: with all its interactions;"

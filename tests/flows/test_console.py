@@ -38,3 +38,28 @@ def test_the_ui_command_names_the_mlflow_beside_python_without_dot_dots(
     monkeypatch.setattr(sys, "executable", str(tmp_path / "work" / ".." / "venv" / "bin" / "python"))
     command = mlflow_ui_command("sqlite:////x/mlflow.db")
     assert f" {bin_dir / 'mlflow'} ui " in command and ".." not in command
+
+
+def test_the_sensitivity_table_leaves_blank_what_the_route_does_not_estimate_and_counts_one_point() -> None:
+    """rbd_fast gives first-order indices only: its ST cells are blank, not 'nan'; one gradient point is 'the point'."""
+    import numpy as np
+
+    from flows.console import show_sensitivity
+    from pipeline.sensitivity import analyze_samples
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.0, 1.0, size=(400, 2))
+    y = 2.0 * X[:, 0] + 3.0 * X[:, 1] ** 2
+    result = analyze_samples(
+        X, y, features=["a", "b"], outputs=["y"], at=np.array([[0.5, 0.5]]), index_method="rbd_fast"
+    )
+    config = SimpleNamespace(
+        name="rbd", gradient=SimpleNamespace(at=[[0.5, 0.5]]), tracking=SimpleNamespace(enabled=False)
+    )
+    outcome = SimpleNamespace(result=result, config=config, mlflow_run_id=None, outbox=None, tracking_uri=None)
+    out = io.StringIO()
+    show_sensitivity(outcome, Console(file=out, width=160, force_terminal=False))
+    text = out.getvalue()
+    assert "nan" not in text and "averaged over the point of gradient.at" in text
+    row = next(line for line in text.splitlines() if line.strip().startswith("b "))
+    assert row.split()[1] == "3"  # dy/db = 6 b = 3 at b = 0.5; its S1 follows, its ST cells are empty
