@@ -8,6 +8,7 @@ expression.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "FunctionTerm",
     "Library",
     "evaluate_terms",
+    "latex_name",
 ]
 
 FunctionTerm = tuple[str, int] | tuple[str, int, int]
@@ -80,6 +82,32 @@ RATED_PATTERNS: dict[str, tuple[str, str, str]] = {
 }
 
 
+_GREEK_LETTERS = frozenset(
+    (
+        "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu",
+        "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
+        "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+    )
+)  # fmt: skip
+"""Names that LaTeX writes as Greek letters (``theta`` → θ)."""
+_LATEX_ESCAPES = {
+    "\\": r"\backslash ", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}",
+    "^": r"\hat{}", "~": r"\sim ", " ": r"\ ",
+}  # fmt: skip
+
+
+def latex_name(name: str) -> str:
+    """A state or input name as a LaTeX symbol: a letter with optional digits as it is (``x``, ``x0``), a Greek
+    letter's name as the letter (``theta`` → ``\\theta``), any other name upright with its special characters escaped
+    (``lynx`` → ``\\mathrm{lynx}``, ``O2 %`` → ``\\mathrm{O2\\ \\%}``): so ``lynx hare`` does not read as one
+    word, and a ``%`` or ``_`` in a column name does not break the equation."""
+    if re.fullmatch(r"[A-Za-z][0-9]*", name):
+        return name
+    if name in _GREEK_LETTERS:
+        return "\\" + name
+    return "\\mathrm{" + "".join(_LATEX_ESCAPES.get(c, c) for c in name) + "}"
+
+
 def _shifted(name: str, center: float, style: str) -> str:
     """``name`` − ``center`` in ``style``, parenthesised; ``name`` itself when the center is 0."""
     if center == 0.0:
@@ -116,7 +144,7 @@ def _monomial_text(powers: np.ndarray, names: tuple[str, ...], style: str) -> st
             factors.append(name if p == 1 else f"{name}**{p}")
     if not factors:
         return "1"
-    return {"text": " ", "latex": " ", "sympy": "*"}[style].join(factors)
+    return {"text": " ", "latex": " \\, ", "sympy": "*"}[style].join(factors)
 
 
 @dataclass(frozen=True)
@@ -179,11 +207,12 @@ class Library:
         return np.concatenate([self.powers.sum(axis=1), np.array([len(f) - 1 for f in self.functions], dtype=int)])
 
     def _render(self, style: str) -> list[str]:
-        out = [_monomial_text(p, self.names, style) for p in self.powers]
-        joiner = {"text": " ", "latex": " ", "sympy": "*"}[style]
+        names = tuple(latex_name(n) for n in self.names) if style == "latex" else self.names
+        out = [_monomial_text(p, names, style) for p in self.powers]
+        joiner = {"text": " ", "latex": " \\, ", "sympy": "*"}[style]
         for k, (family, j, *multiplier) in enumerate(self.functions):
-            text = _function_text(family, self.names[j], self.rate(k), style, self.center(k))
-            out.append(joiner.join([self.names[multiplier[0]], text]) if multiplier else text)
+            text = _function_text(family, names[j], self.rate(k), style, self.center(k))
+            out.append(joiner.join([names[multiplier[0]], text]) if multiplier else text)
         return out
 
     def feature_names(self) -> list[str]:

@@ -25,11 +25,30 @@ def test_equations_in_latex_and_sympy_forms() -> None:
     import sympy
 
     result = discover_config("lotka_volterra")
-    assert result.equations_latex[0].startswith(r"\dot{hare} = 0.5")
+    assert result.equations_latex[0].startswith(r"\dot{\mathrm{hare}} = 0.5")
     for expression, (state, terms) in zip(result.equations_sympy, result.terms().items(), strict=True):
         parsed = sympy.sympify(expression)
         hare, lynx = sympy.symbols("hare lynx")
         assert float(parsed.coeff(hare * lynx)) == pytest.approx(terms["hare lynx"], rel=1e-3), state
+
+
+def test_latex_sets_names_of_several_letters_apart_and_escapes_their_special_characters() -> None:
+    """``lynx hare`` in math mode reads as the one word "lynxhare", and a ``%`` in a column name comments out the rest
+    of equations.tex: names of several letters are upright, products get a thin space, specials are escaped."""
+    from matplotlib.mathtext import MathTextParser
+
+    names = ("lynx", "O2 %", "theta", "x", "T_C")
+    powers = np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 0], [0, 0, 0, 0, 2]])
+    library = Library(names, powers, (("sin", 2), ("saturation", 0, 3)), rates=(1.0, 0.5))
+    result = DiscoveryResult(names=names, library=library, coefficients=np.ones((5, 5)))
+    lynx, oxygen, theta, x, celsius = result.equations_latex
+    assert lynx.startswith(r"\dot{\mathrm{lynx}} = 1.000 \mathrm{lynx} \, \mathrm{O2\ \%} + 1.000 \theta \, x")
+    assert r"\mathrm{T\_C}^{2} + 1.000 \sin(\theta) + 1.000 x \, \frac{\mathrm{lynx}}{2+\mathrm{lynx}}" in lynx
+    sides = [equation.split(" = ")[0] for equation in (oxygen, theta, x)]
+    assert sides == [r"\dot{\mathrm{O2\ \%}}", r"\dot{\theta}", r"\dot{x}"]
+    assert celsius.startswith(r"\dot{\mathrm{T\_C}} = ")
+    for equation in result.equations_latex:
+        MathTextParser("path").parse(f"${equation}$")  # matplotlib's TeX subset reads each
 
 
 def test_simulation_is_bounded_by_the_results_evaluation_budget_not_by_wall_time() -> None:
