@@ -8,6 +8,7 @@ expression.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ __all__ = [
     "Library",
     "evaluate_terms",
     "latex_name",
+    "sympy_name",
 ]
 
 FunctionTerm = tuple[str, int] | tuple[str, int, int]
@@ -106,6 +108,23 @@ def latex_name(name: str) -> str:
     if name in _GREEK_LETTERS:
         return "\\" + name
     return "\\mathrm{" + "".join(_LATEX_ESCAPES.get(c, c) for c in name) + "}"
+
+
+@functools.cache
+def sympy_name(name: str) -> str:
+    """A state or input name as ``sympy.sympify`` reads back the symbol of that name: the name when it does (``x``,
+    ``hare``), else ``Symbol('name')``: a name sympy gives a meaning of its own (``S``, ``I``, ``E``, ``N``, ``Q``,
+    ``beta``, ``lambda``: an SIR model's ``S*I`` raised a TypeError) or no Python identifier (``O2 %``). Only an
+    identifier is handed to sympify, where it is a mere look-up."""
+    import sympy
+
+    if name.isidentifier():
+        try:
+            if sympy.sympify(name) == sympy.Symbol(name):
+                return name
+        except (sympy.SympifyError, TypeError, ValueError):
+            pass
+    return f"Symbol({name!r})"
 
 
 def _shifted(name: str, center: float, style: str) -> str:
@@ -207,7 +226,8 @@ class Library:
         return np.concatenate([self.powers.sum(axis=1), np.array([len(f) - 1 for f in self.functions], dtype=int)])
 
     def _render(self, style: str) -> list[str]:
-        names = tuple(latex_name(n) for n in self.names) if style == "latex" else self.names
+        spell = {"text": str, "latex": latex_name, "sympy": sympy_name}[style]
+        names = tuple(spell(n) for n in self.names)
         out = [_monomial_text(p, names, style) for p in self.powers]
         joiner = {"text": " ", "latex": " \\, ", "sympy": "*"}[style]
         for k, (family, j, *multiplier) in enumerate(self.functions):

@@ -96,7 +96,8 @@ class DiscoveryResult:
 
     @property
     def equations_sympy(self) -> list[str]:
-        """One right-hand side per state that ``sympy.sympify`` parses, e.g. ``-1.002*u``."""
+        """One right-hand side per state that ``sympy.sympify`` parses, e.g. ``-1.002*u`` (a name sympy gives another
+        meaning or that is no identifier as ``Symbol('S')``: :func:`~pipeline.discovery.library.sympy_name`)."""
         names = self.library.sympy_names()
         return [format_equation(n, c, names, style="sympy") for n, c in zip(self.names, self.coefficients)]
 

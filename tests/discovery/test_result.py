@@ -51,6 +51,27 @@ def test_latex_sets_names_of_several_letters_apart_and_escapes_their_special_cha
         MathTextParser("path").parse(f"${equation}$")  # matplotlib's TeX subset reads each
 
 
+def test_sympy_form_parses_to_the_states_symbols_whatever_their_names() -> None:
+    """An SIR model's ``-0.3*S*I`` raised a TypeError in sympify (S and I are sympy's singletons and imaginary unit),
+    and so did ``beta``, ``lambda`` or a column named ``O2 %``: such names are written ``Symbol('S')``."""
+    import sympy
+
+    names = ("S", "I", "beta", "lambda", "O2 %", "hare")
+    powers = np.array([[1, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0], [0, 0, 0, 1, 1, 0], [0, 0, 0, 0, 0, 1]])
+    library = Library(names, powers, (("saturation", 1, 0),), rates=(0.5,))
+    coefficients = np.array([[-0.3, 0.1, 0.2, 0.4, 0.5]] * len(names))
+    result = DiscoveryResult(names=names, library=library, coefficients=coefficients)
+    symbols = {name: sympy.Symbol(name) for name in names}
+    s, i, beta, lam, oxygen, hare = symbols.values()
+    expected = -0.3 * s * i + 0.1 * beta + 0.2 * lam * oxygen + 0.4 * hare + 0.5 * s * i / (2 + i)
+    parsed = sympy.sympify(result.equations_sympy[0])
+    assert parsed.free_symbols == set(symbols.values())
+    point = dict(zip(symbols.values(), [1.5, 0.7, 2.0, 0.3, 4.0, 9.0], strict=True))
+    assert float(parsed.subs(point)) == pytest.approx(float(expected.subs(point)))
+    assert float(parsed.subs(point)) == pytest.approx(result.predict(np.array([[1.5, 0.7, 2.0, 0.3, 4.0, 9.0]]))[0, 0])
+    assert result.equations_sympy[0].endswith("*hare + 0.5000*Symbol('S')*Symbol('I')/(2.0 + Symbol('I'))")
+
+
 def test_simulation_is_bounded_by_the_results_evaluation_budget_not_by_wall_time() -> None:
     """A stiff model (rates 1e4 apart) needs thousands of solver evaluations: over a result's small budget it
     fails naming the budget, within the default one it simulates; the budget survives the JSON round trip."""
