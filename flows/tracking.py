@@ -131,6 +131,13 @@ def _param_items(params: dict[str, Any]) -> list[Param]:
     return [Param(key, "***" if _SECRET.search(key) else str(value)[:_PARAM_LIMIT]) for key, value in params.items()]
 
 
+def _time_axis_metadata(tags: dict[str, str]) -> dict[str, str]:
+    """The run's ``data.time_unit`` and ``data.time_origin`` tags (a time column of dates) as the logged model's
+    metadata ``{"time_unit": "d", "time_origin": "2024-01-01T00:00:00"}``: a model's rates are per that unit and its
+    simulation times count from that origin; empty for numeric times."""
+    return {key.removeprefix("data."): tags[key] for key in ("data.time_unit", "data.time_origin") if key in tags}
+
+
 def _metric_items(
     metrics: dict[str, float], *, step: int = 0, series: dict[str, list[tuple[int, float]]] | None = None,
     model_id: str | None = None,
@@ -342,11 +349,12 @@ class Tracker:
 
     def _log_model(
         self, run_id: str, result: Any, *, register_as: str | None, name: str, params: dict[str, str] | None = None,
-        experiment_id: str | None = None,
+        experiment_id: str | None = None, metadata: dict[str, str] | None = None,
     ) -> tuple[str, str]:  # fmt: skip
         """:meth:`log_discovered_model`, returning (model URI, logged-model id). ``params`` are the logged model's
         own (the run's params, when its caller logs them later; without, those the run has), and it belongs to the
-        run's experiment (``experiment_id``, looked up when None).
+        run's experiment (``experiment_id``, looked up when None). ``metadata`` goes into its MLmodel file (what a
+        loaded model shows as ``model.metadata.metadata``): the time unit and origin of dated data.
 
         What ``mlflow.pyfunc.log_model`` does, in the requests it needs: the logged model is created here (so its
         artifact location is known), saved locally with ``mlflow.pyfunc.save_model``, linked to the run as its
@@ -366,7 +374,7 @@ class Tracker:
             mlflow.set_registry_uri(self.uri)  # not one an earlier caller in this process set
             logged = self._new_logged_model(run_id, metric_part(name), experiment_id, params)
             model = Model(artifact_path=logged.artifact_location, model_uuid=logged.model_id, run_id=run_id,
-                          model_id=logged.model_id)  # fmt: skip
+                          model_id=logged.model_id, metadata=metadata or None)  # fmt: skip
             try:
                 with tempfile.TemporaryDirectory(prefix="deltaflow-model-") as folder:
                     save_discovered_model(Path(folder) / "model", result, model)
@@ -444,7 +452,7 @@ class Tracker:
             model_uri, model_id = self._log_model(
                 run_id, DiscoveryResult.from_dict(record.model), register_as=record.register_as,
                 name=tags.get("config.name", "model"), params={p.key: p.value for p in params},
-                experiment_id=record.experiment_id,
+                experiment_id=record.experiment_id, metadata=_time_axis_metadata(tags),
             )  # fmt: skip
         # params and metrics in one log_batch (one request), after the model so the metrics can name it
         metrics = _metric_items(record.metrics, series=record.steps, model_id=model_id)

@@ -91,7 +91,7 @@ class TimeSeries:
         return [label for label, _ in self._groups]
 
     def trajectories(self) -> list[TimeSeries]:
-        """Each trajectory as its own single-trajectory :class:`TimeSeries`."""
+        """Each trajectory as its own single-trajectory :class:`TimeSeries`, with its known inputs."""
         if self.trajectory is None:
             return [self]
         return [
@@ -100,7 +100,10 @@ class TimeSeries:
                 x=self.x[rows],
                 names=self.names,
                 source=f"{self.source}[{label}]",
+                u=None if self.u is None else self.u[rows],
+                control_names=self.control_names,
                 time_axis=self.time_axis,
+                notes=self.notes,
             )
             for label, rows in self._groups
         ]

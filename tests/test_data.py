@@ -45,6 +45,17 @@ def test_trajectories_are_split_in_order_of_appearance(tmp_path: Path) -> None:
     np.testing.assert_allclose(series.trajectories()[0].x[:, 0], 2 * np.arange(6))
 
 
+def test_each_trajectory_keeps_its_known_inputs(tmp_path: Path) -> None:
+    """Split off a panel, a trajectory lost its input column: discovered on its own, it gave a model without u."""
+    rows = [f"{k},{i},{i * (k + 1)},{10 * k + i}" for k in (1, 0) for i in range(6)]
+    path = _write(tmp_path, "run,t,x,force\n" + "\n".join(rows) + "\n")
+    series = load_timeseries(path, time_column="t", trajectory_column="run", control_columns=["force"])
+    first, second = series.trajectories()
+    assert first.control_names == second.control_names == ("force",)
+    np.testing.assert_allclose(first.u[:, 0], 10 + np.arange(6))
+    np.testing.assert_allclose(second.u[:, 0], np.arange(6))
+
+
 def test_irregular_sampling_is_allowed(tmp_path: Path) -> None:
     path = _write(tmp_path, "t,u\n0,1\n0.1,2\n0.5,3\n0.6,4\n2,5\n")
     assert load_timeseries(path, time_column="t").n_samples == 5

@@ -8,6 +8,8 @@ expression.
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,8 @@ __all__ = [
     "FunctionTerm",
     "Library",
     "evaluate_terms",
+    "latex_name",
+    "sympy_name",
 ]
 
 FunctionTerm = tuple[str, int] | tuple[str, int, int]
@@ -80,6 +84,49 @@ RATED_PATTERNS: dict[str, tuple[str, str, str]] = {
 }
 
 
+_GREEK_LETTERS = frozenset(
+    (
+        "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu",
+        "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
+        "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+    )
+)  # fmt: skip
+"""Names that LaTeX writes as Greek letters (``theta`` → θ)."""
+_LATEX_ESCAPES = {
+    "\\": r"\backslash ", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}",
+    "^": r"\hat{}", "~": r"\sim ", " ": r"\ ",
+}  # fmt: skip
+
+
+def latex_name(name: str) -> str:
+    """A state or input name as a LaTeX symbol: a letter with optional digits as it is (``x``, ``x0``), a Greek
+    letter's name as the letter (``theta`` → ``\\theta``), any other name upright with its special characters escaped
+    (``lynx`` → ``\\mathrm{lynx}``, ``O2 %`` → ``\\mathrm{O2\\ \\%}``): so ``lynx hare`` does not read as one
+    word, and a ``%`` or ``_`` in a column name does not break the equation."""
+    if re.fullmatch(r"[A-Za-z][0-9]*", name):
+        return name
+    if name in _GREEK_LETTERS:
+        return "\\" + name
+    return "\\mathrm{" + "".join(_LATEX_ESCAPES.get(c, c) for c in name) + "}"
+
+
+@functools.cache
+def sympy_name(name: str) -> str:
+    """A state or input name as ``sympy.sympify`` reads back the symbol of that name: the name when it does (``x``,
+    ``hare``), else ``Symbol('name')``: a name sympy gives a meaning of its own (``S``, ``I``, ``E``, ``N``, ``Q``,
+    ``beta``, ``lambda``: an SIR model's ``S*I`` raised a TypeError) or no Python identifier (``O2 %``). Only an
+    identifier is handed to sympify, where it is a mere look-up."""
+    import sympy
+
+    if name.isidentifier():
+        try:
+            if sympy.sympify(name) == sympy.Symbol(name):
+                return name
+        except (sympy.SympifyError, TypeError, ValueError):
+            pass
+    return f"Symbol({name!r})"
+
+
 def _shifted(name: str, center: float, style: str) -> str:
     """``name`` − ``center`` in ``style``, parenthesised; ``name`` itself when the center is 0."""
     if center == 0.0:
@@ -116,7 +163,7 @@ def _monomial_text(powers: np.ndarray, names: tuple[str, ...], style: str) -> st
             factors.append(name if p == 1 else f"{name}**{p}")
     if not factors:
         return "1"
-    return {"text": " ", "latex": " ", "sympy": "*"}[style].join(factors)
+    return {"text": " ", "latex": " \\, ", "sympy": "*"}[style].join(factors)
 
 
 @dataclass(frozen=True)
@@ -179,11 +226,13 @@ class Library:
         return np.concatenate([self.powers.sum(axis=1), np.array([len(f) - 1 for f in self.functions], dtype=int)])
 
     def _render(self, style: str) -> list[str]:
-        out = [_monomial_text(p, self.names, style) for p in self.powers]
-        joiner = {"text": " ", "latex": " ", "sympy": "*"}[style]
+        spell = {"text": str, "latex": latex_name, "sympy": sympy_name}[style]
+        names = tuple(spell(n) for n in self.names)
+        out = [_monomial_text(p, names, style) for p in self.powers]
+        joiner = {"text": " ", "latex": " \\, ", "sympy": "*"}[style]
         for k, (family, j, *multiplier) in enumerate(self.functions):
-            text = _function_text(family, self.names[j], self.rate(k), style, self.center(k))
-            out.append(joiner.join([self.names[multiplier[0]], text]) if multiplier else text)
+            text = _function_text(family, names[j], self.rate(k), style, self.center(k))
+            out.append(joiner.join([names[multiplier[0]], text]) if multiplier else text)
         return out
 
     def feature_names(self) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.discovery.library import Library
+from pipeline.discovery.library import Library, latex_name
 from pipeline.discovery.simulate import SIMULATION_EVALUATIONS, interpolated_control, simulate_model
 from pipeline.errors import DataError
 
@@ -88,13 +88,16 @@ class DiscoveryResult:
 
     @property
     def equations_latex(self) -> list[str]:
-        """One LaTeX equation per state, e.g. ``\\dot{u} = -1.002 u``."""
+        """One LaTeX equation per state, e.g. ``\\dot{u} = -1.002 u`` (names of several letters upright:
+        ``\\dot{\\mathrm{hare}} = 0.5457 \\mathrm{hare} - 0.02634 \\mathrm{hare} \\, \\mathrm{lynx}``)."""
         names = self.library.latex_names()
-        return [format_equation(n, c, names, style="latex") for n, c in zip(self.names, self.coefficients)]
+        rows = zip(self.names, self.coefficients)
+        return [format_equation(latex_name(n), c, names, style="latex") for n, c in rows]
 
     @property
     def equations_sympy(self) -> list[str]:
-        """One right-hand side per state that ``sympy.sympify`` parses, e.g. ``-1.002*u``."""
+        """One right-hand side per state that ``sympy.sympify`` parses, e.g. ``-1.002*u`` (a name sympy gives another
+        meaning or that is no identifier as ``Symbol('S')``: :func:`~pipeline.discovery.library.sympy_name`)."""
         names = self.library.sympy_names()
         return [format_equation(n, c, names, style="sympy") for n, c in zip(self.names, self.coefficients)]
 

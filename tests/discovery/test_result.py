@@ -25,11 +25,51 @@ def test_equations_in_latex_and_sympy_forms() -> None:
     import sympy
 
     result = discover_config("lotka_volterra")
-    assert result.equations_latex[0].startswith(r"\dot{hare} = 0.5")
+    assert result.equations_latex[0].startswith(r"\dot{\mathrm{hare}} = 0.5")
     for expression, (state, terms) in zip(result.equations_sympy, result.terms().items(), strict=True):
         parsed = sympy.sympify(expression)
         hare, lynx = sympy.symbols("hare lynx")
         assert float(parsed.coeff(hare * lynx)) == pytest.approx(terms["hare lynx"], rel=1e-3), state
+
+
+def test_latex_sets_names_of_several_letters_apart_and_escapes_their_special_characters() -> None:
+    """``lynx hare`` in math mode reads as the one word "lynxhare", and a ``%`` in a column name comments out the rest
+    of equations.tex: names of several letters are upright, products get a thin space, specials are escaped."""
+    from matplotlib.mathtext import MathTextParser
+
+    names = ("lynx", "O2 %", "theta", "x", "T_C")
+    powers = np.array([[1, 1, 0, 0, 0], [0, 0, 1, 1, 0], [0, 0, 0, 0, 2]])
+    library = Library(names, powers, (("sin", 2), ("saturation", 0, 3)), rates=(1.0, 0.5))
+    result = DiscoveryResult(names=names, library=library, coefficients=np.ones((5, 5)))
+    lynx, oxygen, theta, x, celsius = result.equations_latex
+    assert lynx.startswith(r"\dot{\mathrm{lynx}} = 1.000 \mathrm{lynx} \, \mathrm{O2\ \%} + 1.000 \theta \, x")
+    assert r"\mathrm{T\_C}^{2} + 1.000 \sin(\theta) + 1.000 x \, \frac{\mathrm{lynx}}{2+\mathrm{lynx}}" in lynx
+    sides = [equation.split(" = ")[0] for equation in (oxygen, theta, x)]
+    assert sides == [r"\dot{\mathrm{O2\ \%}}", r"\dot{\theta}", r"\dot{x}"]
+    assert celsius.startswith(r"\dot{\mathrm{T\_C}} = ")
+    for equation in result.equations_latex:
+        MathTextParser("path").parse(f"${equation}$")  # matplotlib's TeX subset reads each
+
+
+def test_sympy_form_parses_to_the_states_symbols_whatever_their_names() -> None:
+    """An SIR model's ``-0.3*S*I`` raised a TypeError in sympify (S and I are sympy's singletons and imaginary unit),
+    and so did ``beta``, ``lambda`` or a column named ``O2 %``: such names are written ``Symbol('S')``."""
+    import sympy
+
+    names = ("S", "I", "beta", "lambda", "O2 %", "hare")
+    powers = np.array([[1, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0], [0, 0, 0, 1, 1, 0], [0, 0, 0, 0, 0, 1]])
+    library = Library(names, powers, (("saturation", 1, 0),), rates=(0.5,))
+    coefficients = np.array([[-0.3, 0.1, 0.2, 0.4, 0.5]] * len(names))
+    result = DiscoveryResult(names=names, library=library, coefficients=coefficients)
+    symbols = {name: sympy.Symbol(name) for name in names}
+    s, i, beta, lam, oxygen, hare = symbols.values()
+    expected = -0.3 * s * i + 0.1 * beta + 0.2 * lam * oxygen + 0.4 * hare + 0.5 * s * i / (2 + i)
+    parsed = sympy.sympify(result.equations_sympy[0])
+    assert parsed.free_symbols == set(symbols.values())
+    point = dict(zip(symbols.values(), [1.5, 0.7, 2.0, 0.3, 4.0, 9.0], strict=True))
+    assert float(parsed.subs(point)) == pytest.approx(float(expected.subs(point)))
+    assert float(parsed.subs(point)) == pytest.approx(result.predict(np.array([[1.5, 0.7, 2.0, 0.3, 4.0, 9.0]]))[0, 0])
+    assert result.equations_sympy[0].endswith("*hare + 0.5000*Symbol('S')*Symbol('I')/(2.0 + Symbol('I'))")
 
 
 def test_simulation_is_bounded_by_the_results_evaluation_budget_not_by_wall_time() -> None:

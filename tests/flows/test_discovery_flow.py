@@ -184,6 +184,26 @@ def test_dated_data_are_discovered_per_hour_and_the_run_says_so(mlflow_uri: str,
     assert "u' = -0.2" in run.data.tags["result.equations"]
 
 
+def test_a_model_of_dated_data_carries_its_time_unit_and_origin(mlflow_uri: str, tmp_path: Path) -> None:
+    """Daily samples measured in days, hourly in hours: a model loaded from the registry alone must say which, or its
+    rates and simulation times are read in the wrong unit."""
+    import mlflow
+    import pandas as pd
+    import yaml
+
+    days = np.arange(30)
+    stamps = pd.date_range("2024-01-01", periods=30, freq="D").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": stamps, "x": 10.0 * np.exp(-0.1 * days)}).to_csv(tmp_path / "d.csv", index=False)
+    config = {"name": "daily", "data": {"path": "d.csv", "time_column": "date"}, "discovery": {"n_bootstrap": 0}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    outcome = discover_equations(str(tmp_path / "c.yaml"))
+    mlflow.set_tracking_uri(mlflow_uri)
+    model = mlflow.pyfunc.load_model(outcome.model_uri)
+    assert model.metadata.metadata == {"time_unit": "d", "time_origin": "2024-01-01T00:00:00"}
+    path = model.predict(pd.DataFrame({"x": [10.0]}), params={"simulate": True, "t": [0.0, 10.0]})
+    assert path["x"].iloc[-1] == pytest.approx(10.0 * np.exp(-1.0), rel=1e-3)  # 10 days later
+
+
 def test_a_state_named_like_our_trajectory_label_is_logged_under_the_files_columns(
     mlflow_uri: str, tmp_path: Path
 ) -> None:
