@@ -303,9 +303,10 @@ def validate_timeseries(
     if (steps <= 0).any():
         row = int(np.flatnonzero(steps <= 0)[0]) + 1
         kind = "duplicate" if steps[row - 1] == 0 else "decreasing"
+        fix = " (sort the rows by time)" if kind == "decreasing" else ""
         raise DataError(
             f"{source}: {kind} time {t[row]} at {where(row)} (after {t[row - 1]}); times must strictly increase"
-            + order_hint
+            + fix + order_hint
         )
     for j, name in enumerate(names):
         if np.ptp(x[:, j]) == 0.0:

@@ -65,7 +65,7 @@ def test_irregular_sampling_is_allowed(tmp_path: Path) -> None:
     ("text", "match"),
     [
         ("t,u\n0,1\n1,2\n1,3\n2,4\n3,5\n", r"duplicate time 1.0 at data row 3"),
-        ("t,u\n0,1\n2,2\n1,3\n3,4\n4,5\n", r"decreasing time 1.0 at data row 3"),
+        ("t,u\n0,1\n2,2\n1,3\n3,4\n4,5\n", r"decreasing time 1.0 at data row 3 .*\(sort the rows by time\)"),
         ("t,u\n0,1\n1,2\n2,x\n3,4\n4,5\n", r"column 'u' has a non-numeric value 'x' at data row 3"),
         ("t,u\n0,1\n1,\n2,3\n3,4\n4,5\n", r"column 'u' has nan at data row 2"),
         ("t,u\n0,1\n1,inf\n2,3\n3,4\n4,5\n", r"column 'u' has inf at data row 2"),
