@@ -114,7 +114,8 @@ class StabilityCheck:
         x = np.vstack(xs)
         low, high = x.min(axis=0), x.max(axis=0)
         size = np.maximum(high - low, 1e-12)
-        start_low = np.where(low > 0, 0.5 * low, low - START_MARGIN * size)
+        start_low = low - START_MARGIN * size
+        start_low = np.where(low > 0, np.maximum(0.5 * low, start_low), start_low)  # positive states: kept positive
         start_high = high + START_MARGIN * size
         unit = qmc.Halton(d=x.shape[1], scramble=False).random(N_STARTS + 1)[1:]  # the first point is the origin
         records = np.unique(np.linspace(0, len(xs) - 1, min(len(xs), N_STARTS)).round().astype(int))

@@ -60,6 +60,16 @@ def test_a_positive_state_driven_through_zero_is_bounded_but_does_not_keep_its_s
     np.testing.assert_array_equal(check.verdict(np.array([[0.5, -1.0]]), library).below, [False])
 
 
+def test_starts_around_a_record_far_from_zero_lie_inside_its_envelope() -> None:
+    """A cooling curve 20 + 3 exp(-0.1 t), far from zero: the starts are the data's box widened by a quarter of its
+    size (not half-way to zero, which lay outside the envelope and made the true law x' = 2 - 0.1 x 'run away')."""
+    t = np.linspace(0.0, 30.0, 200)
+    check = StabilityCheck.around([(20.0 + 3.0 * np.exp(-0.1 * t))[:, None]], [t])
+    assert np.all(check.starts >= check.lower) and np.all(check.starts <= check.upper)
+    library = Library(("x",), np.array([[0], [1]]), (), None)  # 1, x
+    assert check.grade(np.array([[2.0, -0.1]]), library) is Stability.KEEPS_SIGNS
+
+
 def test_every_record_starts_the_check_too() -> None:
     """A law must stay bounded from where its own records start, whatever the points around the data say."""
     t = np.linspace(0.0, 10.0, 200)
