@@ -206,6 +206,7 @@ def record_results(
         **{f"chosen.{k}": str(v)[:5000] for k, v in result.chosen.items()},
     }
     axis = None if series.time_axis is None else series.time_axis.describe(config.data.time_column)
+    rates = None if series.time_axis is None else f"{axis}; rates are per {series.time_axis.unit}"
     pngs = render_figures(
         lambda: {
             "plots/data_vs_model.png": plot_model_fit(
@@ -235,10 +236,10 @@ def record_results(
         "data sha256": record.tags.get("data.sha256", ""),
         "Prefect flow run": record.tags.get("prefect.flow_run_id", ""),
         "differentiation": derivatives[0].method,
-        **({} if axis is None else {"time axis": axis}),
+        **({} if rates is None else {"time axis": rates}),
     }
     record.files |= {
-        "equations.txt": "\n".join(result.equations) + "\n",
+        "equations.txt": "\n".join(result.equations) + "\n" + ("" if rates is None else f"# time: {rates}\n"),
         "equations.json": json.dumps(result.to_dict(), indent=2, default=str),
         "equations.tex": "\n".join(f"\\[ {e} \\]" for e in result.equations_latex) + "\n",
         "coefficients.csv": _coefficient_table(result),
