@@ -122,7 +122,9 @@ class TotalVariation(Differentiator):
             except DifferentiationError:  # singular at this weight: smoother than the grid's floats allow
                 high = mid
                 continue
-            if float(np.sum((z - x) ** 2)) <= target:
+            with np.errstate(over="ignore"):  # an overflowing residual (inf) is above any target
+                close = float(np.sum((z - x) ** 2)) <= target
+            if close:
                 low, best_alpha, best_x = mid, 10.0**mid, x
             else:
                 high = mid
