@@ -246,7 +246,8 @@ def record_results(
         "candidates.csv": pd.DataFrame(result.pareto).to_csv(index=False),
         "judged_models.csv": pd.DataFrame(result.judged).to_csv(index=False),
         "report.html": render_report(
-            config.name, result, captions, facts=facts, description=config.description, cautions=cautions
+            config.name, result, captions, facts=facts, description=config.description, cautions=cautions,
+            metric_units=None if series.time_axis is None else {"forecast_horizon": series.time_axis.unit},
         ),
         **pngs,
     }

@@ -80,6 +80,7 @@ def render_report(
     facts: Mapping[str, object] | None = None,
     description: str = "",
     cautions: Sequence[str] = (),
+    metric_units: Mapping[str, str] | None = None,
 ) -> str:
     """The run as one HTML page with its figures embedded (no external files).
 
@@ -93,6 +94,7 @@ def render_report(
         facts: key/value lines of the header (run id, date, data file, config hash, ...).
         description: the config's description.
         cautions: plain-language warnings that qualify the scores.
+        metric_units: units shown after metrics' values, e.g. ``{"forecast_horizon": "d"}`` for dated data.
     """
     parts = _header(title, facts, description, cautions)
     parts.append("<h2>Discovered equations</h2><ul>")
@@ -114,7 +116,11 @@ def render_report(
             )
         parts.append("</table>")
     parts.append("<h2>Metrics</h2><table>")
-    parts += [f"<tr><td>{html.escape(k)}</td><td class='num'>{_number(v)}</td></tr>" for k, v in result.metrics.items()]
+    units = {key: f" {html.escape(unit)}" for key, unit in (metric_units or {}).items()}
+    parts += [
+        f"<tr><td>{html.escape(k)}</td><td class='num'>{_number(v)}{units.get(k, '')}</td></tr>"
+        for k, v in result.metrics.items()
+    ]
     parts.append("</table><h2>What was chosen</h2><table>")
     parts += [f"<tr><td>{html.escape(k)}</td><td>{_number(v)}</td></tr>" for k, v in result.chosen.items()]
     parts.append("</table>")

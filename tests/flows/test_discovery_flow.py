@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -206,7 +207,8 @@ def test_a_model_of_dated_data_carries_its_time_unit_and_origin(mlflow_uri: str,
     folder = client.download_artifacts(outcome.mlflow_run_id, "", str(tmp_path / "artifacts"))
     unit = "date (days since 2024-01-01T00:00:00); rates are per d"
     assert (Path(folder) / "equations.txt").read_text().endswith(f"# time: {unit}\n")
-    assert unit in (Path(folder) / "report.html").read_text()
+    report = (Path(folder) / "report.html").read_text()
+    assert unit in report and re.search(r"forecast_horizon</td><td class='num'>[0-9.]+ d</td>", report)
 
 
 def test_a_state_named_like_our_trajectory_label_is_logged_under_the_files_columns(
