@@ -85,8 +85,8 @@ class ResidualReport:
     relative_rms: np.ndarray
     r2: np.ndarray
     differentiation: str
-    t: np.ndarray | None = None
-    lengths: tuple[int, ...] = ()
+    t: np.ndarray
+    lengths: tuple[int, ...]
 
     def to_dict(self) -> dict[str, dict[str, float]]:
         stats = ("mean", "mean_abs", "rms", "max_abs", "relative_rms", "r2")
