@@ -211,7 +211,7 @@ def record_results(
         lambda: {
             "plots/data_vs_model.png": plot_model_fit(
                 series.t_list(), series.x_list(), derivatives, result, time_label=config.data.time_column,
-                us=series.u_list(), time_axis=axis,
+                us=series.u_list(), time_axis=axis, labels=series.trajectory_labels,
             ),
             "plots/derivatives.png": plot_derivatives(
                 series.t_list(), derivatives, result, time_label=config.data.time_column, us=series.u_list(),

@@ -26,6 +26,9 @@ from pipeline.figure_reuse import subplots  # noqa: E402
 __all__ = ["plot_derivatives", "plot_inclusion", "plot_model_fit", "plot_pareto"]
 
 P = ParamSpec("P")
+LABELLED_TRAJECTORIES = 12
+"""Up to this many trajectories, the data-against-model figure names each on its curves; beyond, the
+names would cover the curves and the title gives their count."""
 
 
 def plain_text(draw: Callable[P, Figure]) -> Callable[P, Figure]:
@@ -69,11 +72,14 @@ def plot_model_fit(
     time_label: str = "t",
     us: Sequence[np.ndarray] | None = None,
     time_axis: str | None = None,
+    labels: Sequence[object] | None = None,
 ) -> Figure:
     """Observed states, the smoothed signal and the model simulated from the first smoothed state.
 
-    One panel per state; trajectories share a panel. A model that cannot be simulated
-    is shown as a note in the title instead of a curve. Where a simulation departs from its record before the end
+    One panel per state; trajectories share a panel, each named by its entry of ``labels`` (the trajectory ids,
+    one per entry of ``ts``) where its curve stands farthest from the others when there are at most
+    :data:`LABELLED_TRAJECTORIES` of them, else counted in the title. A model that cannot be simulated is shown as a
+    note in the title instead of a curve. Where a simulation departs from its record before the end
     (:func:`~pipeline.discovery.scoring.forecast_horizon`: a chaotic record, or a model that drifts), a dotted line
     marks its forecast horizon.
     """
@@ -83,6 +89,9 @@ def plot_model_fit(
     spread = np.vstack(xs).std(axis=0)
     spread = np.where(spread > 0, spread, 1.0)
     marked = False
+    named = labels is not None and 1 < len(ts) <= LABELLED_TRAJECTORIES
+    if len(ts) > LABELLED_TRAJECTORIES:
+        note += f" ({len(ts)} trajectories)"
     for k, (t, x, r) in enumerate(zip(ts, xs, derivatives)):
         t_fine = np.linspace(t[0], t[-1], max(t.shape[0], 400))  # the model is continuous: draw it so
         u_fine = None if us is None else np.column_stack([np.interp(t_fine, t, col) for col in us[k].T])
@@ -105,6 +114,10 @@ def plot_model_fit(
             if horizon is not None and horizon < t[-1] - t[0]:
                 label = None if marked else "forecast horizon"
                 ax.axvline(t[0] + horizon, ls=":", lw=1.2, color="tab:purple", label=label)
+            if named:
+                i = _label_spot(t, r.smoothed[:, j], [(s, d.smoothed[:, j]) for s, d in zip(ts, derivatives)], k)
+                ax.annotate(str(labels[k]), (t[i], r.smoothed[i, j]), xytext=(0, 4), textcoords="offset points",
+                            fontsize=7, ha="center", va="bottom", color="tab:blue")  # fmt: skip
             ax.set_ylabel(result.names[j])
         marked = marked or (horizon is not None and horizon < t[-1] - t[0])
     for j, equation in enumerate(result.equations):
@@ -115,6 +128,19 @@ def plot_model_fit(
     fig.suptitle(f"Data against the discovered model{note}", fontsize=10)
     arrange_grid(fig, axes)
     return fig
+
+
+def _label_spot(t: np.ndarray, y: np.ndarray, curves: Sequence[tuple[np.ndarray, np.ndarray]], own: int) -> int:
+    """The sample of curve ``own`` (times ``t``, values ``y``, shape (n,)) where its label sits: the one farthest
+    from every other of ``curves`` ((times, values) pairs) at the same time, within the middle 90 % of the curve."""
+    gap = np.full(t.shape[0], np.inf)
+    for k, (times, values) in enumerate(curves):
+        if k != own:
+            inside = (t >= times[0]) & (t <= times[-1])
+            gap[inside] = np.minimum(gap[inside], np.abs(y[inside] - np.interp(t[inside], times, values)))
+    n = t.shape[0]
+    middle = slice(n // 20, max(n - n // 20, n // 20 + 1))
+    return int(np.argmax(gap[middle])) + middle.start
 
 
 @plain_text

@@ -63,7 +63,7 @@ def test_reused_figures_draw_exactly_what_new_ones_draw() -> None:
 
     def figures(ts: list, xs: list, derivatives: list, result: DiscoveryResult) -> dict:
         return {
-            "fit": plot_model_fit(ts, xs, derivatives, result),
+            "fit": plot_model_fit(ts, xs, derivatives, result, labels=[f"run {k}" for k in range(len(ts))]),
             "derivatives": plot_derivatives(ts, derivatives, result),
             "pareto": plot_pareto(result),
             "inclusion": plot_inclusion(result),
@@ -117,3 +117,20 @@ def test_the_fit_plot_marks_where_a_chaotic_simulation_departs_from_its_record()
     calm = discover([calm_t], [calm_x], feature_names=["u"], derivatives=calm_derivatives)
     calm_figure = plot_model_fit([calm_t], [calm_x], calm_derivatives, calm)
     assert not [line for line in calm_figure.axes[0].get_lines() if line.get_label() == "forecast horizon"]
+
+
+def test_the_fit_plot_names_each_of_a_few_trajectories_and_counts_many() -> None:
+    """Trajectories share a panel: with a few, each curve carries its trajectory's label, so two runs that cross can
+    be told apart; with more than LABELLED_TRAJECTORIES the labels would cover the curves, and the title counts
+    them instead."""
+    t = np.linspace(0.0, 4.0, 120)
+    starts = np.linspace(0.5, 3.0, 14)
+    xs = [np.column_stack([a * np.exp(-0.7 * t)]) for a in starts]
+    derivatives = [smooth_and_differentiate(t, x) for x in xs]
+    few = discover([t] * 3, xs[:3], feature_names=["c"], derivatives=derivatives[:3])
+    figure = plot_model_fit([t] * 3, xs[:3], derivatives[:3], few, labels=["A", "B", "C"])
+    texts = [text.get_text() for text in figure.axes[0].texts]
+    assert sorted(texts) == ["A", "B", "C"]
+    many = discover([t] * 14, xs, feature_names=["c"], derivatives=derivatives)
+    figure = plot_model_fit([t] * 14, xs, derivatives, many, labels=list(range(14)))
+    assert len(figure.axes[0].texts) == 0 and "(14 trajectories)" in figure._suptitle.get_text()
