@@ -61,6 +61,13 @@ class DiscoveredODE(PythonModel):
             t = np.asarray(params.get("t") or [], dtype=float)
             if t.ndim != 1 or t.shape[0] < 2:
                 raise DataError("params['t'] must list at least two increasing times to simulate")
+            steps = np.diff(t)
+            if not np.all(np.isfinite(t)) or not np.all(steps > 0):
+                k = int(np.argmax(~np.isfinite(t[1:]) | ~(steps > 0))) + 1
+                raise DataError(
+                    f"params['t'] must be finite, strictly increasing times from the start state; entry {k} "
+                    f"({float(t[k])!r}) follows {float(t[k - 1])!r}"
+                )
             if controls and len(frame) != len(t):
                 raise DataError(
                     f"to simulate a model with inputs {controls}, give one input row per time in params['t']"

@@ -203,6 +203,8 @@ def test_a_model_of_dated_data_carries_its_time_unit_and_origin(mlflow_uri: str,
     assert model.metadata.metadata == {"time_unit": "d", "time_origin": "2024-01-01T00:00:00"}
     path = model.predict(pd.DataFrame({"x": [10.0]}), params={"simulate": True, "t": [0.0, 10.0]})
     assert path["x"].iloc[-1] == pytest.approx(10.0 * np.exp(-1.0), rel=1e-3)  # 10 days later
+    with pytest.raises(DataError, match=r"strictly increasing .* entry 2 \(5.0\) follows 10.0"):
+        model.predict(pd.DataFrame({"x": [10.0]}), params={"simulate": True, "t": [0.0, 10.0, 5.0]})  # not backwards
     client = mlflow.MlflowClient(mlflow_uri)
     folder = client.download_artifacts(outcome.mlflow_run_id, "", str(tmp_path / "artifacts"))
     unit = "date (days since 2024-01-01T00:00:00); rates are per d"
