@@ -428,12 +428,7 @@ def load_timeseries(
         row = int(np.flatnonzero(pd.isna(trajectory))[0])
         raise DataError(f"{source}: column '{trajectory_column}' is empty at data row {row + 1}")
     u = np.column_stack([_numeric_column(frame, c, source) for c in controls]) if controls else None
-    if u is not None and not np.all(np.isfinite(u)):
-        row, col = np.argwhere(~np.isfinite(u))[0]
-        raise DataError(
-            f"{source}: control column '{controls[col]}' has {u[row, col]} at data row {row + 1} (expected finite"
-            " numbers)"
-        )
+    _check_controls(source, controls, u)
     series = TimeSeries(
         t=t,
         x=x,
@@ -447,6 +442,26 @@ def load_timeseries(
     )
     _validate_trajectories(series, time_column, named=trajectory_column is not None)
     return series
+
+
+def _check_controls(source: str, controls: list[str], u: np.ndarray | None) -> None:
+    """Raise a :class:`DataError` when a control column has a value that is not finite, or never changes in the
+    whole file: a constant input is indistinguishable from the constant term, and a model would attribute to it
+    an effect the data never showed."""
+    if u is None:
+        return
+    if not np.all(np.isfinite(u)):
+        row, col = np.argwhere(~np.isfinite(u))[0]
+        raise DataError(
+            f"{source}: control column '{controls[col]}' has {u[row, col]} at data row {row + 1} (expected finite"
+            " numbers)"
+        )
+    for j, name in enumerate(controls):
+        if np.ptp(u[:, j]) == 0.0:
+            raise DataError(
+                f"{source}: control column '{name}' is constant ({u[0, j]}) in every row; a known input must vary"
+                " for the data to show its effect (remove it from data.control_columns)"
+            )
 
 
 def _validate_trajectories(series: TimeSeries, time_column: str, named: bool) -> None:

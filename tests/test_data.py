@@ -114,6 +114,17 @@ def test_a_blank_time_cell_names_the_files_own_time_column(tmp_path: Path) -> No
         load_timeseries(controlled, control_columns=["c"])
 
 
+def test_a_control_column_constant_in_every_row_is_refused_naming_it(tmp_path: Path) -> None:
+    rows = [f"{k // 10},{k % 10},{np.exp(-(k % 10) / 10)},2.5,{k // 10}" for k in range(30)]
+    path = _write(tmp_path, "run,t,x,heat,dose\n" + "\n".join(rows) + "\n")
+    refused = r"control column 'heat' is constant \(2.5\) in every row.*data.control_columns"
+    with pytest.raises(DataError, match=refused):
+        load_timeseries(path, trajectory_column="run", state_columns=["x"], control_columns=["dose", "heat"])
+    # constant within each trajectory but not across them: the trajectories show its effect
+    series = load_timeseries(path, trajectory_column="run", state_columns=["x"], control_columns=["dose"])
+    assert series.control_names == ("dose",) and sorted(set(series.u[:, 0])) == [0.0, 1.0, 2.0]
+
+
 def test_times_that_restart_hint_at_a_trajectory_column(tmp_path: Path) -> None:
     path = _write(tmp_path, "t,x\n" + "".join(f"{k % 5},{k + 1}\n" for k in range(10)))
     with pytest.raises(DataError, match=r"decreasing time 0.0 at data row 6 .*name their column in trajectory_column"):
