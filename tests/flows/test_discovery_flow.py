@@ -177,6 +177,11 @@ def test_a_model_with_a_control_input_is_logged_and_predicts_with_it(mlflow_uri:
     np.testing.assert_allclose(model.predict(frame).to_numpy(), expected, rtol=1e-9)
     with pytest.raises(Exception, match="force"):
         model.predict(frame[["x", "v"]])
+    gap = pd.DataFrame({"x": [1.0] * 3, "v": [0.0] * 3, "force": [0.0, np.nan, 0.0]})  # a missing input reading
+    with pytest.raises(DataError, match=r"input 'force' is nan at 0-based row 1 \(expected finite numbers\)"):
+        model.predict(gap, params={"simulate": True, "t": [0.0, 0.5, 1.0]})  # was "simulation diverged"
+    with pytest.raises(DataError, match=r"model input has no rows; to simulate, give the start state \['x', 'v'\]"):
+        model.predict(gap.iloc[:0], params={"simulate": True, "t": [0.0, 0.5, 1.0]})
 
 
 def test_dated_data_are_discovered_per_hour_and_the_run_says_so(mlflow_uri: str, tmp_path: Path) -> None:
