@@ -259,6 +259,7 @@ def validate_timeseries(
     rows: np.ndarray | None = None,
     order_hint: str = "",
     time_column: str = "t",
+    written: np.ndarray | None = None,
 ) -> None:
     """Check finiteness, time order and sample count of one trajectory.
 
@@ -272,6 +273,8 @@ def validate_timeseries(
             numpy indexes it ("0-based row 10", as :func:`pipeline.differentiation.differentiate` names it).
         order_hint: added to the message when times do not increase.
         time_column: the name of the times in messages (the file's time column; ``t`` for arrays).
+        written: the times as the file wrote them, (n,) (dates and datetimes), for messages about their order;
+            None: ``t`` itself.
 
     Raises:
         DataError: naming the column and the first offending row.
@@ -304,9 +307,10 @@ def validate_timeseries(
         row = int(np.flatnonzero(steps <= 0)[0]) + 1
         kind = "duplicate" if steps[row - 1] == 0 else "decreasing"
         fix = " (sort the rows by time)" if kind == "decreasing" else ""
+        shown = t if written is None else [str(value) for value in written]
         raise DataError(
-            f"{source}: {kind} time {t[row]} at {where(row)} (after {t[row - 1]}); times must strictly increase"
-            + fix + order_hint
+            f"{source}: {kind} time {shown[row]} at {where(row)} (after {shown[row - 1]}); times must strictly"
+            " increase" + fix + order_hint
         )
     for j, name in enumerate(names):
         if np.ptp(x[:, j]) == 0.0:
@@ -440,7 +444,8 @@ def load_timeseries(
         time_axis=axis,
         notes=notes,
     )
-    _validate_trajectories(series, time_column, named=trajectory_column is not None)
+    written = frame[time_column].astype(str).to_numpy() if axis is not None else None
+    _validate_trajectories(series, time_column, named=trajectory_column is not None, written=written)
     return series
 
 
@@ -464,17 +469,20 @@ def _check_controls(source: str, controls: list[str], u: np.ndarray | None) -> N
             )
 
 
-def _validate_trajectories(series: TimeSeries, time_column: str, named: bool) -> None:
+def _validate_trajectories(
+    series: TimeSeries, time_column: str, named: bool, written: np.ndarray | None = None
+) -> None:
     """:func:`validate_timeseries` on each trajectory of a series read from a file (messages name the file's
     ``time_column``); first, when several are too short, one message that names the first and counts them.
-    Without a ``named`` trajectory column, a message about times that do not increase suggests one."""
+    Without a ``named`` trajectory column, a message about times that do not increase suggests one; it shows
+    dates and datetimes as ``written`` in the file (all its rows' time values), not as the numbers they became."""
     hint = "" if named else "; if the file holds several trajectories, name their column in trajectory_column"
     if series.n_trajectories > 1:
         series.require_samples(MIN_SAMPLES, f"at least {MIN_SAMPLES} are needed per trajectory")
     for k, (_, rows) in enumerate(series._groups):
         validate_timeseries(
             series.t[rows], series.x[rows], series.names, series.place(k), rows=rows, order_hint=hint,
-            time_column=time_column,
+            time_column=time_column, written=None if written is None else written[rows],
         )  # fmt: skip
 
 

@@ -125,6 +125,23 @@ def test_a_control_column_constant_in_every_row_is_refused_naming_it(tmp_path: P
     assert series.control_names == ("dose",) and sorted(set(series.u[:, 0])) == [0.0, 1.0, 2.0]
 
 
+def test_repeated_or_decreasing_dates_are_named_as_the_file_writes_them(tmp_path: Path) -> None:
+    """Not as the minutes since the earliest timestamp they became ("duplicate time 47.51 ...")."""
+    stamps = ["2024-03-01T00:00:00", "2024-03-01T00:10:00", "2024-03-01T00:21:30", "2024-03-01T00:21:30"]
+    rows = [f"a,{s},{k + 1}" for k, s in enumerate(stamps)] + [f"b,{s},{k + 1}" for k, s in enumerate(stamps[:3])]
+    path = _write(tmp_path, "run,when,x\n" + "\n".join(rows) + "\n")
+    repeated = r"\(trajectory 'a'\): duplicate time 2024-03-01T00:21:30 at data row 4 \(after 2024-03-01T00:21:30\)"
+    with pytest.raises(DataError, match=repeated):
+        load_timeseries(path, time_column="when", trajectory_column="run")
+    frame = pd.read_csv(path).drop(index=3)
+    frame["when"] = pd.to_datetime(frame["when"])
+    frame.iloc[[1, 2], 1] = frame.iloc[[2, 1], 1].to_numpy()  # trajectory a's second and third samples swapped
+    frame.to_parquet(tmp_path / "swapped.parquet")
+    swapped = r"decreasing time 2024-03-01 00:10:00 at data row 3 \(after 2024-03-01 00:21:30\); times must strictly"
+    with pytest.raises(DataError, match=swapped + r" increase \(sort the rows by time\)"):
+        load_timeseries(tmp_path / "swapped.parquet", time_column="when", trajectory_column="run")
+
+
 def test_times_that_restart_hint_at_a_trajectory_column(tmp_path: Path) -> None:
     path = _write(tmp_path, "t,x\n" + "".join(f"{k % 5},{k + 1}\n" for k in range(10)))
     with pytest.raises(DataError, match=r"decreasing time 0.0 at data row 6 .*name their column in trajectory_column"):
