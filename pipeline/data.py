@@ -65,9 +65,10 @@ class TimeSeries:
         if self.trajectory is None:
             groups: tuple[tuple[object, np.ndarray], ...] = ((None, np.arange(len(self.t))),)
         else:
-            labels, first = np.unique(self.trajectory, return_index=True)
-            ordered = labels[np.argsort(first)]
-            groups = tuple((label, np.flatnonzero(self.trajectory == label)) for label in ordered)
+            # factorize, not np.unique: labels in order of first appearance without sorting them, so labels of
+            # mixed types (1 and "b" from a Python frame) do not fail to compare
+            codes, labels = pd.factorize(self.trajectory, use_na_sentinel=False)
+            groups = tuple((label, np.flatnonzero(codes == k)) for k, label in enumerate(labels))
         object.__setattr__(self, "_groups", groups)
 
     @property

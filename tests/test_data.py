@@ -142,6 +142,19 @@ def test_repeated_or_decreasing_dates_are_named_as_the_file_writes_them(tmp_path
         load_timeseries(tmp_path / "swapped.parquet", time_column="when", trajectory_column="run")
 
 
+def test_trajectory_labels_of_mixed_types_are_told_apart_in_order_of_appearance() -> None:
+    """A Python frame's id column may hold 1 and "b": sorting them to group the rows raised a bare TypeError."""
+    from pipeline.data import TimeSeries
+
+    t = np.array([0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 3.0])
+    series = TimeSeries(
+        t=t, x=np.exp(-t)[:, None], names=("x",), trajectory=np.array(["b", "b", "b", 1, 1, 1, 1], dtype=object)
+    )
+    assert series.trajectory_labels == ["b", 1] and [len(ti) for ti in series.t_list()] == [3, 4]
+    with pytest.raises(DataError, match=r"<array> \(trajectory 'b'\): 3 samples; at least 5 are needed"):
+        series.require_samples(5, "at least 5 are needed")
+
+
 def test_times_that_restart_hint_at_a_trajectory_column(tmp_path: Path) -> None:
     path = _write(tmp_path, "t,x\n" + "".join(f"{k % 5},{k + 1}\n" for k in range(10)))
     with pytest.raises(DataError, match=r"decreasing time 0.0 at data row 6 .*name their column in trajectory_column"):
