@@ -234,6 +234,17 @@ def _numeric_column(frame: pd.DataFrame, column: str, source: str, *, hint: str 
     return values.to_numpy(dtype=float)
 
 
+def _state_column(frame: pd.DataFrame, column: str, source: str, hint: str) -> np.ndarray:
+    """A state column as floats; True/False values (a switch, a flag) are refused, not read as 0 and 1: a state
+    that jumps between two values has no derivative to model."""
+    if pd.api.types.is_bool_dtype(frame[column]):
+        raise DataError(
+            f"{source}: state column '{column}' holds True/False values (expected numbers measured over time; a known"
+            f" on/off input belongs in data.control_columns){hint}"
+        )
+    return _numeric_column(frame, column, source, hint=hint)
+
+
 def _default_role(role: str, field: str, others: str) -> str:
     """The hint that a column took ``role`` by default: every column but ``others`` does unless ``field`` lists
     them."""
@@ -427,7 +438,7 @@ def load_timeseries(
     _check_roles(source, time_column, trajectory_column, state_columns, controls)
     t, axis = _time_column(frame[time_column], source, time_column, time_unit)
     notes += _unused_time_unit(source, time_column, time_unit, axis)
-    x = np.column_stack([_numeric_column(frame, c, source, hint=hint) for c in state_columns])
+    x = np.column_stack([_state_column(frame, c, source, hint) for c in state_columns])
     trajectory = frame[trajectory_column].to_numpy() if trajectory_column else None
     if trajectory is not None and pd.isna(trajectory).any():
         row = int(np.flatnonzero(pd.isna(trajectory))[0])

@@ -155,6 +155,18 @@ def test_trajectory_labels_of_mixed_types_are_told_apart_in_order_of_appearance(
         series.require_samples(5, "at least 5 are needed")
 
 
+def test_a_true_false_state_column_is_refused_and_a_true_false_input_is_read_as_0_and_1(tmp_path: Path) -> None:
+    """A Parquet (or CSV) flag column was read as a 0/1 state and modelled without a word."""
+    t = np.linspace(0, 3, 12)
+    frame = pd.DataFrame({"t": t, "x": np.exp(-t), "valve": t > 1.5})
+    frame.to_parquet(tmp_path / "flags.parquet")
+    flag = r"state column 'valve' holds True/False values \(expected numbers .* data.control_columns\); it was taken"
+    with pytest.raises(DataError, match=flag + r" as a state because data.state_columns is not given"):
+        load_timeseries(tmp_path / "flags.parquet")
+    series = load_timeseries(tmp_path / "flags.parquet", control_columns=["valve"])
+    assert series.names == ("x",) and sorted(set(series.u[:, 0])) == [0.0, 1.0]
+
+
 def test_times_that_restart_hint_at_a_trajectory_column(tmp_path: Path) -> None:
     path = _write(tmp_path, "t,x\n" + "".join(f"{k % 5},{k + 1}\n" for k in range(10)))
     with pytest.raises(DataError, match=r"decreasing time 0.0 at data row 6 .*name their column in trajectory_column"):
