@@ -462,9 +462,9 @@ def load_timeseries(
 
 
 def _check_controls(source: str, controls: list[str], u: np.ndarray | None) -> None:
-    """Raise a :class:`DataError` when a control column has a value that is not finite, or never changes in the
-    whole file: a constant input is indistinguishable from the constant term, and a model would attribute to it
-    an effect the data never showed."""
+    """Raise a :class:`DataError` when a control column has a value that is not finite, a magnitude whose products
+    overflow (as for states), or never changes in the whole file: a constant input is indistinguishable from the
+    constant term, and a model would attribute to it an effect the data never showed."""
     if u is None:
         return
     if not np.all(np.isfinite(u)):
@@ -474,6 +474,12 @@ def _check_controls(source: str, controls: list[str], u: np.ndarray | None) -> N
             " numbers)"
         )
     for j, name in enumerate(controls):
+        peak = float(np.max(np.abs(u[:, j])))
+        if peak > MAX_MAGNITUDE or 0 < peak < 1 / MAX_MAGNITUDE:
+            raise DataError(
+                f"{source}: control column '{name}' has magnitude {peak:.3g}, outside [{1 / MAX_MAGNITUDE:g},"
+                f" {MAX_MAGNITUDE:g}] where float64 products stay finite; rescale it (e.g. express it in other units)"
+            )
         if np.ptp(u[:, j]) == 0.0:
             raise DataError(
                 f"{source}: control column '{name}' is constant ({u[0, j]}) in every row; a known input must vary"

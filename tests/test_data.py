@@ -120,6 +120,9 @@ def test_a_control_column_constant_in_every_row_is_refused_naming_it(tmp_path: P
     refused = r"control column 'heat' is constant \(2.5\) in every row.*data.control_columns"
     with pytest.raises(DataError, match=refused):
         load_timeseries(path, trajectory_column="run", state_columns=["x"], control_columns=["dose", "heat"])
+    (tmp_path / "huge.csv").write_text(path.read_text().replace(",2.5,", ",2.5e200,"))
+    with pytest.raises(DataError, match=r"control column 'heat' has magnitude 2.5e\+200, outside \[1e-150, 1e\+150\]"):
+        load_timeseries(tmp_path / "huge.csv", trajectory_column="run", state_columns=["x"], control_columns=["heat"])
     # constant within each trajectory but not across them: the trajectories show its effect
     series = load_timeseries(path, trajectory_column="run", state_columns=["x"], control_columns=["dose"])
     assert series.control_names == ("dose",) and sorted(set(series.u[:, 0])) == [0.0, 1.0, 2.0]
