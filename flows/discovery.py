@@ -74,10 +74,13 @@ def load_data(config: RunConfig) -> TimeSeries:
 
 
 def _series_hash(series: TimeSeries) -> str:
+    """Everything of the series a stage result depends on: times, states, known inputs, names, trajectories (a
+    changed input column must not reuse the model fitted to the old one)."""
     digest = hashlib.sha256()
-    for array in (series.t, series.x):
+    for array in (series.t, series.x, *(() if series.u is None else (series.u,))):
         digest.update(np.ascontiguousarray(array, dtype=float).tobytes())
-    digest.update(repr((series.names, None if series.trajectory is None else series.trajectory.tolist())).encode())
+    trajectory = None if series.trajectory is None else series.trajectory.tolist()
+    digest.update(repr((series.names, series.control_names, trajectory)).encode())
     return digest.hexdigest()
 
 

@@ -48,6 +48,8 @@ class DiscoveredODE(PythonModel):
         params = params or {}
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
         names = list(self.result.names)
+        if params.get("simulate") and frame.empty:
+            raise DataError(f"model input has no rows; to simulate, give the start state {names} in the first row")
         missing = [n for n in names if n not in frame.columns]
         if missing:
             raise DataError(f"model input lacks state column(s) {missing}; expected {names}")

@@ -65,9 +65,10 @@ class TimeSeries:
         if self.trajectory is None:
             groups: tuple[tuple[object, np.ndarray], ...] = ((None, np.arange(len(self.t))),)
         else:
-            labels, first = np.unique(self.trajectory, return_index=True)
-            ordered = labels[np.argsort(first)]
-            groups = tuple((label, np.flatnonzero(self.trajectory == label)) for label in ordered)
+            # factorize, not np.unique: labels in order of first appearance without sorting them, so labels of
+            # mixed types (1 and "b" from a Python frame) do not fail to compare
+            codes, labels = pd.factorize(self.trajectory, use_na_sentinel=False)
+            groups = tuple((label, np.flatnonzero(codes == k)) for k, label in enumerate(labels))
         object.__setattr__(self, "_groups", groups)
 
     @property
@@ -233,6 +234,17 @@ def _numeric_column(frame: pd.DataFrame, column: str, source: str, *, hint: str 
     return values.to_numpy(dtype=float)
 
 
+def _state_column(frame: pd.DataFrame, column: str, source: str, hint: str) -> np.ndarray:
+    """A state column as floats; True/False values (a switch, a flag) are refused, not read as 0 and 1: a state
+    that jumps between two values has no derivative to model."""
+    if pd.api.types.is_bool_dtype(frame[column]):
+        raise DataError(
+            f"{source}: state column '{column}' holds True/False values (expected numbers measured over time; a known"
+            f" on/off input belongs in data.control_columns){hint}"
+        )
+    return _numeric_column(frame, column, source, hint=hint)
+
+
 def _default_role(role: str, field: str, others: str) -> str:
     """The hint that a column took ``role`` by default: every column but ``others`` does unless ``field`` lists
     them."""
@@ -259,6 +271,7 @@ def validate_timeseries(
     rows: np.ndarray | None = None,
     order_hint: str = "",
     time_column: str = "t",
+    written: np.ndarray | None = None,
 ) -> None:
     """Check finiteness, time order and sample count of one trajectory.
 
@@ -272,6 +285,8 @@ def validate_timeseries(
             numpy indexes it ("0-based row 10", as :func:`pipeline.differentiation.differentiate` names it).
         order_hint: added to the message when times do not increase.
         time_column: the name of the times in messages (the file's time column; ``t`` for arrays).
+        written: the times as the file wrote them, (n,) (dates and datetimes), for messages about their order;
+            None: ``t`` itself.
 
     Raises:
         DataError: naming the column and the first offending row.
@@ -304,9 +319,10 @@ def validate_timeseries(
         row = int(np.flatnonzero(steps <= 0)[0]) + 1
         kind = "duplicate" if steps[row - 1] == 0 else "decreasing"
         fix = " (sort the rows by time)" if kind == "decreasing" else ""
+        shown = t if written is None else [str(value) for value in written]
         raise DataError(
-            f"{source}: {kind} time {t[row]} at {where(row)} (after {t[row - 1]}); times must strictly increase"
-            + fix + order_hint
+            f"{source}: {kind} time {shown[row]} at {where(row)} (after {shown[row - 1]}); times must strictly"
+            " increase" + fix + order_hint
         )
     for j, name in enumerate(names):
         if np.ptp(x[:, j]) == 0.0:
@@ -422,18 +438,13 @@ def load_timeseries(
     _check_roles(source, time_column, trajectory_column, state_columns, controls)
     t, axis = _time_column(frame[time_column], source, time_column, time_unit)
     notes += _unused_time_unit(source, time_column, time_unit, axis)
-    x = np.column_stack([_numeric_column(frame, c, source, hint=hint) for c in state_columns])
+    x = np.column_stack([_state_column(frame, c, source, hint) for c in state_columns])
     trajectory = frame[trajectory_column].to_numpy() if trajectory_column else None
     if trajectory is not None and pd.isna(trajectory).any():
         row = int(np.flatnonzero(pd.isna(trajectory))[0])
         raise DataError(f"{source}: column '{trajectory_column}' is empty at data row {row + 1}")
     u = np.column_stack([_numeric_column(frame, c, source) for c in controls]) if controls else None
-    if u is not None and not np.all(np.isfinite(u)):
-        row, col = np.argwhere(~np.isfinite(u))[0]
-        raise DataError(
-            f"{source}: control column '{controls[col]}' has {u[row, col]} at data row {row + 1} (expected finite"
-            " numbers)"
-        )
+    _check_controls(source, controls, u)
     series = TimeSeries(
         t=t,
         x=x,
@@ -445,21 +456,51 @@ def load_timeseries(
         time_axis=axis,
         notes=notes,
     )
-    _validate_trajectories(series, time_column, named=trajectory_column is not None)
+    written = frame[time_column].astype(str).to_numpy() if axis is not None else None
+    _validate_trajectories(series, time_column, named=trajectory_column is not None, written=written)
     return series
 
 
-def _validate_trajectories(series: TimeSeries, time_column: str, named: bool) -> None:
+def _check_controls(source: str, controls: list[str], u: np.ndarray | None) -> None:
+    """Raise a :class:`DataError` when a control column has a value that is not finite, a magnitude whose products
+    overflow (as for states), or never changes in the whole file: a constant input is indistinguishable from the
+    constant term, and a model would attribute to it an effect the data never showed."""
+    if u is None:
+        return
+    if not np.all(np.isfinite(u)):
+        row, col = np.argwhere(~np.isfinite(u))[0]
+        raise DataError(
+            f"{source}: control column '{controls[col]}' has {u[row, col]} at data row {row + 1} (expected finite"
+            " numbers)"
+        )
+    for j, name in enumerate(controls):
+        peak = float(np.max(np.abs(u[:, j])))
+        if peak > MAX_MAGNITUDE or 0 < peak < 1 / MAX_MAGNITUDE:
+            raise DataError(
+                f"{source}: control column '{name}' has magnitude {peak:.3g}, outside [{1 / MAX_MAGNITUDE:g},"
+                f" {MAX_MAGNITUDE:g}] where float64 products stay finite; rescale it (e.g. express it in other units)"
+            )
+        if np.ptp(u[:, j]) == 0.0:
+            raise DataError(
+                f"{source}: control column '{name}' is constant ({u[0, j]}) in every row; a known input must vary"
+                " for the data to show its effect (remove it from data.control_columns)"
+            )
+
+
+def _validate_trajectories(
+    series: TimeSeries, time_column: str, named: bool, written: np.ndarray | None = None
+) -> None:
     """:func:`validate_timeseries` on each trajectory of a series read from a file (messages name the file's
     ``time_column``); first, when several are too short, one message that names the first and counts them.
-    Without a ``named`` trajectory column, a message about times that do not increase suggests one."""
+    Without a ``named`` trajectory column, a message about times that do not increase suggests one; it shows
+    dates and datetimes as ``written`` in the file (all its rows' time values), not as the numbers they became."""
     hint = "" if named else "; if the file holds several trajectories, name their column in trajectory_column"
     if series.n_trajectories > 1:
         series.require_samples(MIN_SAMPLES, f"at least {MIN_SAMPLES} are needed per trajectory")
     for k, (_, rows) in enumerate(series._groups):
         validate_timeseries(
             series.t[rows], series.x[rows], series.names, series.place(k), rows=rows, order_hint=hint,
-            time_column=time_column,
+            time_column=time_column, written=None if written is None else written[rows],
         )  # fmt: skip
 
 

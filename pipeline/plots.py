@@ -160,13 +160,14 @@ def plot_derivatives(
     """
     d = len(result.names)
     fig, axes = subplots("derivatives", d, 1, figsize=(8, 2.2 * d + 0.6), sharex=True)
+    rhs = "model f(x, u)" if result.controls else "model f(x)"  # with known inputs u the model is f(x, u)
     for k, (t, r) in enumerate(zip(ts, derivatives)):
         model = result.predict(r.smoothed, None if us is None else us[k])
         for j in range(d):
             ax = axes[j, 0]
             first = k == 0
             ax.plot(t, r.first[:, j], "-", lw=1.2, color="tab:blue", label="from data (smoothed)" if first else None)
-            ax.plot(t, model[:, j], "--", lw=1.2, color="tab:red", label="model f(x)" if first else None)
+            ax.plot(t, model[:, j], "--", lw=1.2, color="tab:red", label=rhs if first else None)
             ax.set_ylabel(f"d{result.names[j]}/d{time_label}")
     # outside the axes, as in plot_model_fit: inside, it sat on the curves where they flatten out
     axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=8)

@@ -114,6 +114,62 @@ def test_a_blank_time_cell_names_the_files_own_time_column(tmp_path: Path) -> No
         load_timeseries(controlled, control_columns=["c"])
 
 
+def test_a_control_column_constant_in_every_row_is_refused_naming_it(tmp_path: Path) -> None:
+    rows = [f"{k // 10},{k % 10},{np.exp(-(k % 10) / 10)},2.5,{k // 10}" for k in range(30)]
+    path = _write(tmp_path, "run,t,x,heat,dose\n" + "\n".join(rows) + "\n")
+    refused = r"control column 'heat' is constant \(2.5\) in every row.*data.control_columns"
+    with pytest.raises(DataError, match=refused):
+        load_timeseries(path, trajectory_column="run", state_columns=["x"], control_columns=["dose", "heat"])
+    (tmp_path / "huge.csv").write_text(path.read_text().replace(",2.5,", ",2.5e200,"))
+    with pytest.raises(DataError, match=r"control column 'heat' has magnitude 2.5e\+200, outside \[1e-150, 1e\+150\]"):
+        load_timeseries(tmp_path / "huge.csv", trajectory_column="run", state_columns=["x"], control_columns=["heat"])
+    # constant within each trajectory but not across them: the trajectories show its effect
+    series = load_timeseries(path, trajectory_column="run", state_columns=["x"], control_columns=["dose"])
+    assert series.control_names == ("dose",) and sorted(set(series.u[:, 0])) == [0.0, 1.0, 2.0]
+
+
+def test_repeated_or_decreasing_dates_are_named_as_the_file_writes_them(tmp_path: Path) -> None:
+    """Not as the minutes since the earliest timestamp they became ("duplicate time 47.51 ...")."""
+    stamps = ["2024-03-01T00:00:00", "2024-03-01T00:10:00", "2024-03-01T00:21:30", "2024-03-01T00:21:30"]
+    rows = [f"a,{s},{k + 1}" for k, s in enumerate(stamps)] + [f"b,{s},{k + 1}" for k, s in enumerate(stamps[:3])]
+    path = _write(tmp_path, "run,when,x\n" + "\n".join(rows) + "\n")
+    repeated = r"\(trajectory 'a'\): duplicate time 2024-03-01T00:21:30 at data row 4 \(after 2024-03-01T00:21:30\)"
+    with pytest.raises(DataError, match=repeated):
+        load_timeseries(path, time_column="when", trajectory_column="run")
+    frame = pd.read_csv(path).drop(index=3)
+    frame["when"] = pd.to_datetime(frame["when"])
+    frame.iloc[[1, 2], 1] = frame.iloc[[2, 1], 1].to_numpy()  # trajectory a's second and third samples swapped
+    frame.to_parquet(tmp_path / "swapped.parquet")
+    swapped = r"decreasing time 2024-03-01 00:10:00 at data row 3 \(after 2024-03-01 00:21:30\); times must strictly"
+    with pytest.raises(DataError, match=swapped + r" increase \(sort the rows by time\)"):
+        load_timeseries(tmp_path / "swapped.parquet", time_column="when", trajectory_column="run")
+
+
+def test_trajectory_labels_of_mixed_types_are_told_apart_in_order_of_appearance() -> None:
+    """A Python frame's id column may hold 1 and "b": sorting them to group the rows raised a bare TypeError."""
+    from pipeline.data import TimeSeries
+
+    t = np.array([0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 3.0])
+    series = TimeSeries(
+        t=t, x=np.exp(-t)[:, None], names=("x",), trajectory=np.array(["b", "b", "b", 1, 1, 1, 1], dtype=object)
+    )
+    assert series.trajectory_labels == ["b", 1] and [len(ti) for ti in series.t_list()] == [3, 4]
+    with pytest.raises(DataError, match=r"<array> \(trajectory 'b'\): 3 samples; at least 5 are needed"):
+        series.require_samples(5, "at least 5 are needed")
+
+
+def test_a_true_false_state_column_is_refused_and_a_true_false_input_is_read_as_0_and_1(tmp_path: Path) -> None:
+    """A Parquet (or CSV) flag column was read as a 0/1 state and modelled without a word."""
+    t = np.linspace(0, 3, 12)
+    frame = pd.DataFrame({"t": t, "x": np.exp(-t), "valve": t > 1.5})
+    frame.to_parquet(tmp_path / "flags.parquet")
+    flag = r"state column 'valve' holds True/False values \(expected numbers .* data.control_columns\); it was taken"
+    with pytest.raises(DataError, match=flag + r" as a state because data.state_columns is not given"):
+        load_timeseries(tmp_path / "flags.parquet")
+    series = load_timeseries(tmp_path / "flags.parquet", control_columns=["valve"])
+    assert series.names == ("x",) and sorted(set(series.u[:, 0])) == [0.0, 1.0]
+
+
 def test_times_that_restart_hint_at_a_trajectory_column(tmp_path: Path) -> None:
     path = _write(tmp_path, "t,x\n" + "".join(f"{k % 5},{k + 1}\n" for k in range(10)))
     with pytest.raises(DataError, match=r"decreasing time 0.0 at data row 6 .*name their column in trajectory_column"):

@@ -35,6 +35,21 @@ def test_every_figure_renders_state_names_that_look_like_maths() -> None:
     assert any(r"$\nope$'" in title for title in titles)
 
 
+def test_the_derivative_figure_names_the_model_f_of_x_and_u_when_it_has_known_inputs() -> None:
+    from pipeline.discovery import Library
+
+    t = np.linspace(0.0, 5.0, 60)
+    heat = np.sin(t)
+    x = (np.exp(-t) + 0.5 * (np.sin(t) - np.cos(t) + np.exp(-t)))[:, None]  # x' = -x + heat, x(0) = 1
+    forced = DiscoveryResult(
+        names=("x",), library=Library(("x", "heat"), np.array([[1, 0], [0, 1]])), coefficients=np.array([[-1.0, 1.0]]),
+        controls=("heat",),
+    )  # fmt: skip
+    figure = plot_derivatives([t], [smooth_and_differentiate(t, x)], forced, us=[heat[:, None]])
+    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert labels == ["from data (smoothed)", "model f(x, u)"]
+
+
 def _rendered_fresh(figures: list) -> list[bytes]:
     import matplotlib.pyplot as plt
 

@@ -135,8 +135,40 @@ class DiscoveryResult:
         if self.controls:
             if u is None:
                 raise DataError(f"this model uses the inputs {list(self.controls)}: pass u with their values")
-            x = np.hstack([x, np.asarray(u, dtype=float).reshape(x.shape[0], -1)])
+            x = np.hstack([x, self._inputs(u, x.shape[0], "row of x", finite=False)])
+        if x.shape[0] == 0:
+            return np.zeros((0, len(self.names)))
         return self.library.evaluate(x) @ self.coefficients.T
+
+    def _inputs(self, u: np.ndarray, n: int, row: str, *, finite: bool = True) -> np.ndarray:
+        """``u`` as (n, n_controls), one row per ``row`` (for messages); with ``finite``, every value finite.
+
+        Raises:
+            DataError: another number of values, or (``finite``) one that is not finite, naming the input."""
+        u = np.asarray(u, dtype=float)
+        m = len(self.controls)
+        if u.size != n * m:
+            raise DataError(
+                f"u has shape {u.shape}; expected ({n}, {m}): one row per {row}, one column per input"
+                f" {list(self.controls)}"
+            )
+        u = u.reshape(n, m)
+        bad = np.argwhere(~np.isfinite(u)) if finite else []
+        if len(bad):
+            k, at = bad[0]
+            raise DataError(f"input '{self.controls[at]}' is {u[k, at]} at 0-based row {k} (expected finite numbers)")
+        return u
+
+    def _start(self, x0: np.ndarray) -> np.ndarray:
+        """``x0`` as (d,) finite numbers, or a :class:`DataError` naming the state."""
+        x0 = np.asarray(x0, dtype=float)
+        if x0.size != len(self.names):
+            raise DataError(f"x0 has {x0.size} values; expected one per state {list(self.names)}")
+        x0 = x0.reshape(-1)
+        bad = np.flatnonzero(~np.isfinite(x0))
+        if bad.size:
+            raise DataError(f"start state '{self.names[bad[0]]}' is {x0[bad[0]]} (expected a finite number)")
+        return x0
 
     def simulate(self, x0: np.ndarray, t: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
         """Integrate the model from ``x0`` (d,) over times ``t`` (m,) → (m, d).
@@ -147,21 +179,20 @@ class DiscoveryResult:
 
         Raises:
             SimulationError: divergence, non-finite values or over the evaluation budget.
-            DataError: inputs missing or of the wrong shape for a model with controls.
+            DataError: ``x0`` not one finite number per state; inputs missing, of the wrong shape or not finite
+                for a model with controls.
         """
         t = np.asarray(t, dtype=float)
+        x0 = self._start(x0)
         control = None
         if self.controls:
             if u is None:
                 raise DataError(f"this model uses the inputs {list(self.controls)}: pass u with their values at t")
-            u = np.asarray(u, dtype=float).reshape(t.shape[0], -1)
-            if u.shape[1] != len(self.controls):
-                raise DataError(f"u has {u.shape[1]} columns; the model's inputs are {list(self.controls)}")
-            control = interpolated_control(t, u)
+            control = interpolated_control(t, self._inputs(u, t.shape[0], "time in t"))
         return simulate_model(
             self.coefficients,
             self.library,
-            np.asarray(x0),
+            x0,
             t,
             max_evaluations=self.max_simulation_evaluations,
             control=control,

@@ -96,6 +96,9 @@ def _controls(
             raise DataError(
                 f"input '{controls[bad[0][1]]}' has a non-finite value at 0-based row {bad[0][0]} of trajectory {k}"
             )
+    for j, name in enumerate(controls):
+        if np.ptp(np.concatenate([ui[:, j] for ui in us])) == 0.0:
+            raise DataError(f"input '{name}' is constant ({us[0][0, j]}) in every trajectory; a known input must vary")
     return us, controls
 
 

@@ -179,6 +179,13 @@ def test_control_inputs_enter_the_model_and_the_simulation() -> None:
     )
 
 
+def test_an_input_constant_in_every_trajectory_is_refused_before_discovery() -> None:
+    ts = [np.linspace(0, 2, 30), np.linspace(0, 3, 40)]
+    xs = [np.exp(-t)[:, None] for t in ts]
+    with pytest.raises(DataError, match=r"input 'heater' is constant \(1.5\) in every trajectory"):
+        discover(ts, xs, u=[np.full(30, 1.5), np.full(40, 1.5)], control_names=["heater"])
+
+
 def test_rational_saturation_terms() -> None:
     ts, xs = trajectories(lambda _t, x: 0.8 - 1.5 * x / (1 + x), (0.05, 3.0, 6.0))
     result = discover(

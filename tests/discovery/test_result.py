@@ -9,7 +9,7 @@ import pytest
 from discovery_cases import discover_config
 
 from pipeline.discovery import DiscoveryResult, Library
-from pipeline.errors import SimulationError
+from pipeline.errors import DataError, SimulationError
 
 
 def test_result_round_trips_through_json() -> None:
@@ -91,6 +91,29 @@ def test_simulation_detects_divergence_instead_of_hanging() -> None:
     )
     with pytest.raises(SimulationError, match="diverged"):
         blow_up.simulate([1.0], np.linspace(0, 5, 50))  # u' = u^2 blows up at t = 1
+
+
+def test_a_start_or_input_that_is_not_finite_or_of_the_wrong_size_is_a_data_error_naming_it() -> None:
+    """A NaN in a control or the start state used to run the solver and come back as "simulation diverged"; a
+    start of the wrong size or inputs of the wrong length as a bare RuntimeError or ValueError from numpy."""
+    forced = DiscoveryResult(  # x' = -x + heat
+        names=("x",), library=Library(("x", "heat"), np.array([[1, 0], [0, 1]])), coefficients=np.array([[-1.0, 1.0]]),
+        controls=("heat",),
+    )  # fmt: skip
+    t = np.linspace(0, 2, 5)
+    heat = np.array([0.0, 1.0, np.nan, 1.0, 0.0])
+    with pytest.raises(DataError, match=r"input 'heat' is nan at 0-based row 2 \(expected finite numbers\)"):
+        forced.simulate([1.0], t, heat)
+    with pytest.raises(DataError, match=r"start state 'x' is nan \(expected a finite number\)"):
+        forced.simulate([np.nan], t, np.zeros(5))
+    with pytest.raises(DataError, match=r"x0 has 2 values; expected one per state \['x'\]"):
+        forced.simulate([1.0, 0.0], t, np.zeros(5))
+    with pytest.raises(DataError, match=r"u has shape \(4,\); expected \(5, 1\): one row per time in t"):
+        forced.simulate([1.0], t, np.zeros(4))
+    with pytest.raises(DataError, match=r"u has shape \(2,\); expected \(3, 1\): one row per row of x"):
+        forced.predict(np.ones((3, 1)), np.zeros(2))
+    assert forced.predict(np.zeros((0, 1)), np.zeros((0, 1))).shape == (0, 1)
+    np.testing.assert_allclose(forced.simulate([1.0], t, np.ones(5))[-1], [1.0])  # at rest where heat balances x
 
 
 def test_simulation_of_a_model_that_produces_nan_is_a_simulation_error() -> None:

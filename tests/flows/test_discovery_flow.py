@@ -144,6 +144,24 @@ def test_unchanged_rerun_reuses_cached_stages_and_changed_smoothing_recomputes_d
     assert tags["cache.differentiate"] == "hit" and tags["cache.discover"] == "hit"
 
 
+def test_changed_control_values_recompute_the_cached_stages(mlflow_uri: str, tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.read_csv(ROOT / "data" / "forced_oscillator.csv")
+    config = tmp_path / "forced.yaml"
+    config.write_text(
+        "name: forced_cache\ndata:\n  path: forced.csv\n  state_columns: [x, v]\n  control_columns: [force]\n"
+        "discovery:\n  n_bootstrap: 0\n  library: {degree: 2}\ntracking:\n  log_model: false\n"
+    )
+    frame.to_csv(tmp_path / "forced.csv", index=False)
+    first = discover_equations(str(config))
+    frame.assign(force=2 * frame["force"]).to_csv(tmp_path / "forced.csv", index=False)  # same states, input doubled
+    second = discover_equations(str(config))
+    assert second.cached == {"differentiate": False, "discover": False}  # the model fitted to the old input was reused
+    force_first, force_second = first.result.terms()["v"]["force"], second.result.terms()["v"]["force"]
+    assert force_second == pytest.approx(force_first / 2, rel=0.02)
+
+
 def test_a_model_with_a_control_input_is_logged_and_predicts_with_it(mlflow_uri: str) -> None:
     import mlflow
     import pandas as pd
@@ -159,6 +177,11 @@ def test_a_model_with_a_control_input_is_logged_and_predicts_with_it(mlflow_uri:
     np.testing.assert_allclose(model.predict(frame).to_numpy(), expected, rtol=1e-9)
     with pytest.raises(Exception, match="force"):
         model.predict(frame[["x", "v"]])
+    gap = pd.DataFrame({"x": [1.0] * 3, "v": [0.0] * 3, "force": [0.0, np.nan, 0.0]})  # a missing input reading
+    with pytest.raises(DataError, match=r"input 'force' is nan at 0-based row 1 \(expected finite numbers\)"):
+        model.predict(gap, params={"simulate": True, "t": [0.0, 0.5, 1.0]})  # was "simulation diverged"
+    with pytest.raises(DataError, match=r"model input has no rows; to simulate, give the start state \['x', 'v'\]"):
+        model.predict(gap.iloc[:0], params={"simulate": True, "t": [0.0, 0.5, 1.0]})
 
 
 def test_dated_data_are_discovered_per_hour_and_the_run_says_so(mlflow_uri: str, tmp_path: Path) -> None:
