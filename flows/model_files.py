@@ -51,7 +51,8 @@ def save_discovered_model(path: Path, result: Any, model: Any) -> None:
     inputs = names + list(getattr(result, "controls", ()))
     example = pd.DataFrame([[1.0] * len(inputs)], columns=inputs)
     output = pd.DataFrame({f"d{n}/dt": [0.0] for n in names})
-    signature = infer_signature(example, output, params={"simulate": False, "t": [0.0, 1.0]})
+    # t's default has one time: a simulation asked for without times is refused (with [0, 1] it ran over [0, 1])
+    signature = infer_signature(example, output, params={"simulate": False, "t": [0.0]})
     with tempfile.TemporaryDirectory(prefix="deltaflow-model-json-") as folder:
         model_json = Path(folder) / "model.json"
         model_json.write_text(json.dumps(result.to_dict()), encoding="utf-8")

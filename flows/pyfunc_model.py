@@ -62,7 +62,10 @@ class DiscoveredODE(PythonModel):
         if params.get("simulate"):
             t = np.asarray(params.get("t") or [], dtype=float)
             if t.ndim != 1 or t.shape[0] < 2:
-                raise DataError("params['t'] must list at least two increasing times to simulate")
+                raise DataError(
+                    "params['t'] must list at least two increasing times to simulate (the first is the start row's),"
+                    f" in the data's time unit; got {t.tolist()}"
+                )
             steps = np.diff(t)
             if not np.all(np.isfinite(t)) or not np.all(steps > 0):
                 k = int(np.argmax(~np.isfinite(t[1:]) | ~(steps > 0))) + 1

@@ -228,6 +228,8 @@ def test_a_model_of_dated_data_carries_its_time_unit_and_origin(mlflow_uri: str,
     assert path["x"].iloc[-1] == pytest.approx(10.0 * np.exp(-1.0), rel=1e-3)  # 10 days later
     with pytest.raises(DataError, match=r"strictly increasing .* entry 2 \(5.0\) follows 10.0"):
         model.predict(pd.DataFrame({"x": [10.0]}), params={"simulate": True, "t": [0.0, 10.0, 5.0]})  # not backwards
+    with pytest.raises(DataError, match=r"at least two increasing times"):
+        model.predict(pd.DataFrame({"x": [10.0]}), params={"simulate": True})  # no times: no silent [0, 1]
     client = mlflow.MlflowClient(mlflow_uri)
     folder = client.download_artifacts(outcome.mlflow_run_id, "", str(tmp_path / "artifacts"))
     unit = "date (days since 2024-01-01T00:00:00); rates are per d"
