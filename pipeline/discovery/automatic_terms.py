@@ -40,14 +40,14 @@ AUTO_FAMILIES = ("sin", "cos", "exp", "log", "saturation")
 """The families ``discovery.library.functions: auto`` tries, where :data:`DOMAINS` says they are defined. Hill's
 x^2/(K^2 + x^2) is not among them: tried so, on the tuning half of benchmarks/generalisation.py over 0/1/5 % noise it
 gained one success (148 -> 149), no second-state success (119) and lost one exact structure (67 -> 66); on the
-34-system suite one exact structure at 5 % noise. Tried again later over noise seeds 0-3 (the decision then rests
-on four draws, not one), the tuning half lost 6 successes, 4 second-state successes and 5 exact structures in sum
+34-system suite one exact structure at 5 % noise. Tried again later over noise seeds 0-3 (the decision then rests on
+four draws, not one), the tuning half lost 6 successes, 4 second-state successes and 5 exact structures in sum
 (607/472/266 -> 601/468/261): it found the negative autoregulation at 1 % at every seed, and lost neuron models
-(Morris-Lecar at 1 % at every seed) and exact polynomial laws at 5 %, its fits about 30 % slower. Nor is the sigmoid 1/(1 + exp(-(x - c)/w)) (w and c on its grid):
-tried so, the tuning half lost one success (148 -> 147) and three second-state successes (119 -> 116). Nor is a Hill
-term whose exponent the data choose (x^n/(K^n + x^n), n = 2, 3 or 4, one per state, the n and K whose term explains
-most): the tuning half lost one success, two second-state successes and two exact structures (151/122/70 ->
-150/120/68), though it found the negative autoregulation (n = 4) at 1 %."""
+(Morris-Lecar at 1 % at every seed) and exact polynomial laws at 5 %. Nor is the sigmoid 1/(1 + exp(-(x - c)/w)) (w
+and c on its grid): tried so, the tuning half lost one success (148 -> 147) and three second-state successes (119 ->
+116). Nor is a Hill term whose exponent the data choose (x^n/(K^n + x^n), n = 2, 3 or 4, one per state, the n and K
+whose term explains most): the tuning half lost one success, two second-state successes and two exact structures
+(151/122/70 -> 150/120/68), though it found the negative autoregulation (n = 4) at 1 %."""
 
 RELATIVE_RATES: dict[str, tuple[float, ...]] = {
     # family: rates r tried besides r = 1, as multiples of 1 / (the state's largest |value|)
