@@ -239,6 +239,9 @@ def record_results(
         "data sha256": record.tags.get("data.sha256", ""),
         "Prefect flow run": record.tags.get("prefect.flow_run_id", ""),
         "differentiation": derivatives[0].method,
+        "states": ", ".join(series.names),
+        **({"known inputs": ", ".join(series.control_names)} if series.control_names else {}),
+        **({} if series.n_trajectories == 1 else {"trajectories": str(series.n_trajectories)}),
         **({} if rates is None else {"time axis": rates}),
     }
     record.files |= {

@@ -170,6 +170,8 @@ def test_a_model_with_a_control_input_is_logged_and_predicts_with_it(mlflow_uri:
     assert outcome.result.controls == ("force",) and "force" in outcome.result.equations[1]
     (run,) = runs_of(mlflow_uri, "forced_oscillator")
     assert run.data.params["data.control_columns"] == '["force"]'
+    report = Path(MlflowClient(mlflow_uri).download_artifacts(run.info.run_id, "report.html")).read_text()
+    assert "<th>states</th><td>x, v</td>" in report and "<th>known inputs</th><td>force</td>" in report
     mlflow.set_tracking_uri(mlflow_uri)
     model = mlflow.pyfunc.load_model(outcome.model_uri)
     frame = pd.DataFrame({"x": [0.5, 1.0], "v": [0.0, -1.0], "force": [1.0, 0.0]})
