@@ -291,6 +291,31 @@ def test_noise_level_is_estimated_from_the_data() -> None:
     assert estimate_noise_sd(x) == pytest.approx(0.05, rel=0.15)
 
 
+def test_noise_level_of_an_irregular_grid_is_not_read_from_the_signal() -> None:
+    """Plain third differences of a signal sampled at random times keep its slope and curvature: 60 noise-free
+    samples read as noise of sd ~0.05, and 1 % noise as 3-5 %; given the times, the estimate cancels quadratics
+    at any spacing and returns the noise's sd. smooth_and_differentiate reports it so."""
+    from pipeline.differentiation import smooth_and_differentiate
+
+    rng = np.random.default_rng(1)
+    estimates = {0.0: [], 0.01: []}
+    for _ in range(20):
+        t = np.sort(rng.uniform(0.0, 10.0, 60))
+        signal = np.sin(t) + 0.5 * np.sin(2.3 * t)
+        for sd in estimates:
+            y = signal + sd * rng.standard_normal(t.shape)
+            estimates[sd].append((estimate_noise_sd(y), estimate_noise_sd(y, t)))
+    blind, timed = np.median(estimates[0.0], axis=0)
+    assert blind > 0.02 and timed < 0.003
+    blind, timed = np.median(estimates[0.01], axis=0)
+    assert blind > 0.03 and timed == pytest.approx(0.01, rel=0.3)
+    t = np.sort(rng.uniform(0.0, 10.0, 200))
+    y = np.column_stack([np.sin(t), np.cos(t)]) + 0.01 * rng.standard_normal((200, 2))
+    np.testing.assert_allclose(smooth_and_differentiate(t, y).noise_sd, 0.01, rtol=0.3)
+    uniform = np.linspace(0.0, 10.0, 200)
+    assert estimate_noise_sd(y[:, 0], uniform) == estimate_noise_sd(y[:, 0])  # a uniform grid: as before
+
+
 def test_auto_on_a_long_series_whose_thinned_grid_looks_uniform_fits_the_whole_grid() -> None:
     # Times written as a CSV does (8 significant digits): the thinned grid auto judges on (every 4th
     # sample) looks uniform to 1e-3, the full grid does not.

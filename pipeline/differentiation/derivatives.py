@@ -33,7 +33,7 @@ def smooth_and_differentiate(
         estimator.fit(t, x2)
     except TypeError as exc:  # a parameter of the wrong type reaching numpy/scipy
         raise DifferentiationError(f"method '{name}': invalid parameter ({exc})") from exc
-    noise = np.array([estimate_noise_sd(x2[:, j]) for j in range(x2.shape[1])])
+    noise = np.array([estimate_noise_sd(x2[:, j], t) for j in range(x2.shape[1])])
     return DerivativeResult(
         t=t,
         smoothed=estimator.smoothed_,

@@ -11,16 +11,41 @@ _THIRD_DIFF_VAR = 20.0
 _MAD_TO_SD = 1.4826
 
 
-def estimate_noise_sd(y: np.ndarray) -> float:
-    """Robust estimate of additive white-noise sd in a densely sampled smooth signal ``y`` (n,).
+def estimate_noise_sd(y: np.ndarray, t: np.ndarray | None = None) -> float:
+    """Robust estimate of additive white-noise sd in a densely sampled smooth signal ``y`` (n,) sampled at ``t``
+    ((n,), strictly increasing; None for a uniform grid).
 
     Third differences cancel any locally quadratic trend, leaving mostly noise; the
-    median absolute deviation keeps occasional sharp features from inflating it.
-    Returns 0.0 for fewer than 8 samples.
+    median absolute deviation keeps occasional sharp features from inflating it. On an irregular
+    grid, plain third differences do not cancel even a linear trend (a noise-free sin t + 0.5 sin 2.3t
+    sampled at 60 random times over [0, 10] read as noise of sd 0.056): each run of four samples is
+    combined with the weights of their third divided difference instead, which cancel quadratics at any
+    spacing, scaled to unit norm so that white noise keeps its sd. Returns 0.0 for fewer than 8 samples.
     """
     y = np.asarray(y, dtype=float)
     if y.shape[0] < 8:
         return 0.0
-    d3 = np.diff(y, n=3)
-    mad = np.median(np.abs(d3 - np.median(d3)))
-    return float(_MAD_TO_SD * mad / np.sqrt(_THIRD_DIFF_VAR))
+    if t is None or _uniform(np.asarray(t, dtype=float)):
+        residuals = np.diff(y, n=3) / np.sqrt(_THIRD_DIFF_VAR)
+    else:
+        residuals = _divided_third_differences(np.asarray(t, dtype=float), y)
+    mad = np.median(np.abs(residuals - np.median(residuals)))
+    return float(_MAD_TO_SD * mad)
+
+
+def _uniform(t: np.ndarray) -> bool:
+    """Steps equal to within 1e-6 of the mean step (as :func:`pipeline.differentiation.base.is_uniform`)."""
+    steps = np.diff(t)
+    return bool(np.all(np.abs(steps - steps.mean()) <= 1e-6 * abs(steps.mean())))
+
+
+def _divided_third_differences(t: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Σ w_i y_i over each run of four samples (n - 3,), w the third divided difference's weights
+    1 / Π_{j≠i} (t_i − t_j) scaled to unit norm: zero on any quadratic, sd σ on white noise of sd σ."""
+    n = t.shape[0] - 3
+    times = [t[k : k + n] for k in range(4)]
+    weights = np.stack(
+        [1.0 / np.prod([times[i] - times[j] for j in range(4) if j != i], axis=0) for i in range(4)]
+    )
+    weights /= np.linalg.norm(weights, axis=0)
+    return np.sum([weights[k] * y[k : k + n] for k in range(4)], axis=0)

@@ -109,7 +109,7 @@ class TotalVariation(Differentiator):
 
     @staticmethod
     def _choose_alpha(z: np.ndarray, d: sparse.csr_matrix, u: np.ndarray) -> tuple[float, np.ndarray]:
-        target = z.shape[0] * estimate_noise_sd(z) ** 2
+        target = z.shape[0] * estimate_noise_sd(z, u) ** 2  # u: the sample times in mean steps
         low, high = -3.0, 8.0  # log10 α
         try:
             best_alpha, best_x = 10.0**low, _trend_filter(z, d, 10.0**low, u)

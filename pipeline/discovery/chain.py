@@ -293,7 +293,7 @@ def _laws(data: Trajectories, derivatives: list[DerivativeResult], scaling: Unit
     """The conservation laws (r, d) the data keep, in fitting units; none when ``enabled`` is false."""
     if not enabled:
         return np.zeros((0, data.d))
-    return detect_laws(data.xs, [r.smoothed for r in derivatives], scaling.states)
+    return detect_laws(data.xs, [r.smoothed for r in derivatives], scaling.states, data.ts)
 
 
 def _shooting_problem(data: Trajectories, derivatives: list[DerivativeResult], design: Design) -> ShootingProblem:

@@ -53,9 +53,9 @@ def _within_spread(xs: Sequence[np.ndarray], weights: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.concatenate([v - v.mean() for v in values]) ** 2)))
 
 
-def _noise(xs: Sequence[np.ndarray], weights: np.ndarray) -> float:
+def _noise(xs: Sequence[np.ndarray], weights: np.ndarray, ts: Sequence[np.ndarray | None]) -> float:
     """Noise sd of cᵀx, estimated from its third differences (pooled over trajectories)."""
-    estimates = [estimate_noise_sd(x @ weights) for x in xs if x.shape[0] >= 8]
+    estimates = [estimate_noise_sd(x @ weights, t) for x, t in zip(xs, ts) if x.shape[0] >= 8]
     return float(np.sqrt(np.mean(np.square(estimates)))) if estimates else 0.0
 
 
@@ -74,14 +74,16 @@ def _whiteness_p_value(xs: Sequence[np.ndarray], weights: np.ndarray) -> float:
     return float(chi2.sf(q, dof)) if dof else 0.0
 
 
-def _holds(xs: Sequence[np.ndarray], weights: np.ndarray) -> bool:
+def _holds(xs: Sequence[np.ndarray], weights: np.ndarray, ts: Sequence[np.ndarray | None]) -> bool:
     spread = _within_spread(xs, weights)
     if spread <= EXACT_SPREAD * float(np.linalg.norm(weights)):
         return True
-    return spread <= LAW_NOISE_RATIO * _noise(xs, weights) and _whiteness_p_value(xs, weights) >= WHITENESS_LEVEL
+    return spread <= LAW_NOISE_RATIO * _noise(xs, weights, ts) and _whiteness_p_value(xs, weights) >= WHITENESS_LEVEL
 
 
-def _simplest(weights: np.ndarray, scale: np.ndarray, xs: Sequence[np.ndarray]) -> np.ndarray:
+def _simplest(
+    weights: np.ndarray, scale: np.ndarray, xs: Sequence[np.ndarray], ts: Sequence[np.ndarray | None]
+) -> np.ndarray:
     """The law with small-fraction weights in the data's units (e.g. 1, 1, 1) nearest ``weights`` that the data
     accept, else ``weights``.
 
@@ -99,7 +101,7 @@ def _simplest(weights: np.ndarray, scale: np.ndarray, xs: Sequence[np.ndarray]) 
     unit = weights / np.linalg.norm(weights)
     candidates = [c / np.linalg.norm(c) for c in candidates]
     for candidate in sorted(candidates, key=lambda c: -abs(float(c @ unit))):
-        if _holds(xs, candidate):
+        if _holds(xs, candidate, ts):
             return candidate
     return weights
 
@@ -119,13 +121,19 @@ def _fraction_neighbours(value: float) -> tuple[float, ...]:
     return tuple(sorted({float(below), float(above)}))
 
 
-def detect_laws(xs: Sequence[np.ndarray], smoothed: Sequence[np.ndarray], scale: np.ndarray) -> np.ndarray:
+def detect_laws(
+    xs: Sequence[np.ndarray],
+    smoothed: Sequence[np.ndarray],
+    scale: np.ndarray,
+    ts: Sequence[np.ndarray] | None = None,
+) -> np.ndarray:
     """Linear combinations of the states conserved within every trajectory, (r, d) with r ≥ 0.
 
     Args:
         xs: observed states per trajectory (n_k, d), in the units the model is fitted in.
         smoothed: the smoothed states, same shapes (they give cleaner directions to test).
         scale: the factor from those units back to the data's own (d,), to simplify weights there.
+        ts: the sample times per trajectory (n_k,), for the noise of an irregular grid; None: uniform grids.
 
     Returns:
         One row of weights c per law (unit norm in fitting units): cᵀx is constant within each
@@ -134,14 +142,15 @@ def detect_laws(xs: Sequence[np.ndarray], smoothed: Sequence[np.ndarray], scale:
     d = xs[0].shape[1]
     if d < 2:
         return np.zeros((0, d))
+    times: Sequence[np.ndarray | None] = [None] * len(xs) if ts is None else ts
     centred = np.vstack([s - s.mean(axis=0) for s in smoothed])
     _, vectors = np.linalg.eigh(centred.T @ centred)
     laws = []
     for k in range(d - 1):  # eigenvalues ascending: the least varying combinations first
         weights = vectors[:, k]
-        if not _holds(xs, weights):
+        if not _holds(xs, weights, times):
             break
-        laws.append(_simplest(weights, scale, xs))
+        laws.append(_simplest(weights, scale, xs, times))
     if not laws:
         return np.zeros((0, d))
     found = np.array(laws)
