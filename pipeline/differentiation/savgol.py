@@ -51,11 +51,17 @@ def _weights(window: int, polyorder: int, deriv: int) -> np.ndarray:
 
 @lru_cache(maxsize=4096)
 def _bias_moment(window: int, polyorder: int, deriv: int) -> tuple[int, float]:
-    """(r, B_r) for unit spacing: the first power r the filter misses and its moment Σ c_j j^r / r!."""
+    """(r, B_r) for unit spacing: the first power r the filter misses and its moment Σ c_j j^r / r!.
+
+    The centred filter of a ``deriv``-th derivative is even or odd as ``deriv`` is, so its moments of the other
+    parity are exactly zero: they are skipped, not computed (over windows of ~2300 samples and more their
+    round-off passed the zero test, and a first derivative's window grew to 15 583 samples of 100 000, R² 0)."""
     weights = _weights(window, polyorder, deriv)
     j = np.arange(-(window // 2), window // 2 + 1, dtype=float)
     scale = np.sum(np.abs(weights))
     for r in range(polyorder + 1, polyorder + 6):
+        if (r - deriv) % 2:
+            continue
         moment = float(np.sum(weights * j**r) / factorial(r))
         if abs(moment) > 1e-10 * scale * (window // 2) ** r / factorial(r):
             return r, moment
