@@ -86,8 +86,9 @@ def discover(
     """Discover a sparse ODE dx/dt = f(x, u) from one or several trajectories.
 
     Args:
-        t: times (n,), or a list with one array per trajectory.
-        x: states (n, d) (or (n,)), or a list matching ``t``.
+        t: times (n,) (an array, or a list of numbers), or a list with one array per trajectory.
+        x: states (n, d) (or (n,)): one row per time, one column per state (an array, or a list of n rows); or a
+            list with one array per trajectory, matching ``t``.
         config: library, selection and ensemble settings; defaults when None.
         feature_names: the d state names (``x0, x1, ...`` when None).
         differentiation: how to differentiate when ``derivatives`` is not given.

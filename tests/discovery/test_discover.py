@@ -420,6 +420,20 @@ def test_inputs_that_are_not_numbers_or_hold_several_trajectories_are_named() ->
         discover(both, np.exp(-both))
 
 
+def test_plain_lists_of_one_record_are_one_trajectory_and_a_transposed_x_or_a_name_string_is_named() -> None:
+    t = np.linspace(0, 5, 40)
+    x = np.c_[np.exp(-t), 2 * np.exp(-0.5 * t)]
+    config = DiscoveryConfig(n_bootstrap=0)
+    expected = discover(t, x, config=config, feature_names=["a", "b"]).equations
+    # a column's and a table's tolist(), as a notebook passes them: one record, not one trajectory per number or row
+    assert discover(t.tolist(), x.tolist(), config=config, feature_names=["a", "b"]).equations == expected
+    assert discover(tuple(t), x, config=config, feature_names=["a", "b"]).equations == expected
+    with pytest.raises(DataError, match=r"x has shape \(2, 40\), expected \(40, d\).*looks transposed \(pass x\.T\)"):
+        discover(t, x.T, feature_names=["a", "b"])  # named by its shape, not as 2 names for 40 columns
+    with pytest.raises(DataError, match="feature_names must be a list of 2 names.*got the string 'ab'"):
+        discover(t, x, feature_names="ab")  # not silently the states 'a' and 'b'
+
+
 def test_the_judged_models_are_a_table_of_their_own_not_metrics() -> None:
     result = discover_config("lotka_volterra")
     assert not [key for key in result.metrics if key.startswith("shooting_error")]  # 14 metrics, not 40
