@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from pipeline.config import CONFIG_KINDS, load_config
 from pipeline.errors import ConfigError
 
@@ -107,6 +109,11 @@ def resolve_config(config: Any, kind: str) -> Any:
     else:
         loaded = load_config(config) if isinstance(config, (str, Path)) else config
     expected = run_kind(kind).config_model
+    if not isinstance(loaded, expected) and not isinstance(loaded, BaseModel):
+        raise ConfigError(
+            f"config must be a {expected.__name__} or the path of a YAML config; got a {type(loaded).__name__}"
+            " (a mapping of config fields becomes one with pipeline.config.parse_config(mapping))"
+        )
     if not isinstance(loaded, expected):
         got = getattr(loaded, "kind", type(loaded).__name__)
         raise ConfigError(f"{config}: kind '{got}' is not a {kind} config")

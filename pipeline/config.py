@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, TypeVar, get_args
 from zoneinfo import available_timezones
 
 import yaml
@@ -55,6 +55,7 @@ __all__ = [
     "SensitivityConfig",
     "TableConfig",
     "ModelTrackingConfig",
+    "config_group",
     "TrackingConfig",
     "load_config",
     "parse_config",
@@ -506,6 +507,7 @@ class GradientCheckConfig(TrackedRunBase):
         return self
 
 
+GroupT = TypeVar("GroupT", bound=BaseModel)
 AnyConfig = RunConfig | SensitivityConfig | ResidualConfig | GradientCheckConfig
 CONFIG_KINDS: dict[str, type[BaseModel]] = {
     "discovery": RunConfig,
@@ -638,6 +640,26 @@ def parse_config(raw: Any, *, source: str = "<config>", base_dir: Path | None = 
         resolved = _resolved(base_dir / config.data.path, "data.path", source)
         config = config.model_copy(update={"data": config.data.model_copy(update={"path": resolved})})
     return _resolve_point_files(config, base_dir, source) if base_dir is not None else config
+
+
+def config_group(value: Any, model: type[GroupT], argument: str) -> GroupT:
+    """``value`` as the config group ``model`` (``DiscoveryConfig``, ``DifferentiationConfig``, ...), as a Python call
+    gives it: the group itself, a mapping of its fields, or None for the defaults.
+
+    Raises:
+        ConfigError: naming ``argument``: a mapping that does not validate (the field and what it takes), or
+            another type of value.
+    """
+    if value is None:
+        return model()
+    if isinstance(value, model):
+        return value
+    if isinstance(value, dict):
+        try:
+            return model.model_validate(value)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, argument, model)) from exc
+    raise ConfigError(f"{argument} must be a {model.__name__} or a dict of its fields; got {type(value).__name__}")
 
 
 def _resolve_point_files(config: AnyConfig, base_dir: Path, source: str) -> AnyConfig:

@@ -233,6 +233,23 @@ def test_bad_requests_are_named() -> None:
         differentiate(t[:3], t[:3], method="kalman")
 
 
+def test_a_transposed_x_text_values_and_bad_times_are_named_with_the_fix() -> None:
+    """Text in x was a bare ValueError from numpy, a list of numbers read as many trajectories; a transposed x and
+    unordered times did not say where or why."""
+    t = np.linspace(0, 1, 50)
+    x = np.c_[np.sin(t), np.cos(t)]
+    for call in (differentiate, smooth_and_differentiate):
+        with pytest.raises(DifferentiationError, match=r"x \(2, 50\); expected .*; x looks transposed \(pass x\.T\)"):
+            call(t, x.T)
+        with pytest.raises(DifferentiationError, match=r"x must hold numbers \(could not convert string to float"):
+            call(t, ["a"] * 50)
+    np.testing.assert_array_equal(differentiate(t.tolist(), x.tolist()), differentiate(t, x))  # one series, as lists
+    with pytest.raises(DifferentiationError, match=r"t repeats at 0-based row 3 \(0\.04\d* then 0\.04\d*\)"):
+        differentiate(np.r_[t[:3], t[2:49]], x)
+    with pytest.raises(DifferentiationError, match=r"t is nan at 0-based row 7"):
+        differentiate(np.where(np.arange(50) == 7, np.nan, t), x)
+
+
 @pytest.mark.parametrize(
     ("method", "params", "parameter", "message"),
     [

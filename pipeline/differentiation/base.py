@@ -25,6 +25,16 @@ def as_2d(x: np.ndarray) -> np.ndarray:
     return x[:, None] if x.ndim == 1 else x
 
 
+def _first_bad_time(t: np.ndarray) -> str:
+    """Where the times ``t`` (n,) first fail to be finite and strictly increasing, in words."""
+    bad = np.flatnonzero(~np.isfinite(t))
+    if bad.size:
+        return f"t is {t[bad[0]]} at 0-based row {bad[0]}"
+    row = int(np.flatnonzero(np.diff(t) <= 0)[0]) + 1
+    kind = "repeats" if t[row] == t[row - 1] else "decreases"
+    return f"t {kind} at 0-based row {row} ({float(t[row - 1])!r} then {float(t[row])!r})"
+
+
 def is_uniform(t: np.ndarray, rtol: float = 1e-6) -> bool:
     """True when the sampling steps of ``t`` are equal to within ``rtol`` of the mean step."""
     steps = np.diff(t)
@@ -87,13 +97,15 @@ class Differentiator(BaseEstimator, ABC):
         x2 = as_2d(np.asarray(x, dtype=float))
         name = type(self).__name__
         if t.ndim != 1 or x2.ndim != 2 or x2.shape[0] != t.shape[0]:
+            transposed = t.ndim == 1 and x2.ndim == 2 and x2.shape[1] == t.shape[0]
             raise DifferentiationError(
                 f"{name}: t has shape {t.shape} and x {np.shape(x)}; expected (n,) and (n,) or (n, d)"
+                + ("; x looks transposed (pass x.T)" if transposed else "")
             )
         if t.shape[0] < self.min_samples:
             raise DifferentiationError(f"{name}: {t.shape[0]} samples; this method needs at least {self.min_samples}")
         if not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
-            raise DifferentiationError(f"{name}: t must be finite and strictly increasing")
+            raise DifferentiationError(f"{name}: t must be finite and strictly increasing; {_first_bad_time(t)}")
         if not np.all(np.isfinite(x2)):
             row, col = (int(i) for i in np.argwhere(~np.isfinite(x2))[0])
             raise DifferentiationError(

@@ -25,9 +25,23 @@ __all__ = [
 def smooth_and_differentiate(
     t: np.ndarray, x: np.ndarray, *, method: str = "auto", nan_policy: str = "raise", **params: Any
 ) -> DerivativeResult:
-    """Smooth ``x`` ((n,) or (n, d)) sampled at ``t`` ((n,)) and return both derivatives and what was chosen."""
-    t = np.asarray(t, dtype=float)
-    x2 = apply_nan_policy(t, as_2d(np.asarray(x, dtype=float)), nan_policy)
+    """Smooth ``x`` ((n,) or (n, d)) sampled at ``t`` ((n,)) and return both derivatives and what was chosen.
+
+    One trajectory (for several, call it on each, or use :func:`differentiate` with lists). Arguments as
+    :func:`differentiate`.
+
+    Returns:
+        A :class:`~pipeline.differentiation.result.DerivativeResult`: ``smoothed``, ``first`` and ``second``
+        derivatives (n, d) in units of x per unit of t and per unit of t squared, ``noise_sd`` (d,) estimated from the
+        data, and ``method`` and ``params`` (per column, as chosen from the data where not fixed).
+
+    Raises:
+        DifferentiationError: an unknown method or parameter, a parameter out of range, a grid the method refuses
+            (``savgol`` and ``spectral`` need uniform times), too few samples, values that are not numbers,
+            shapes that do not match, times not strictly increasing, or a NaN under ``nan_policy='raise'``.
+    """
+    t, x = _numbers(t, "t"), _numbers(x, "x")
+    x2 = apply_nan_policy(t, as_2d(x), nan_policy)
     name, estimator = method, make_differentiator(method, **params)
     try:
         estimator.fit(t, x2)
@@ -45,6 +59,23 @@ def smooth_and_differentiate(
     )
 
 
+def _numbers(values: object, name: str) -> np.ndarray:
+    """``values`` as a float array, or a :class:`DifferentiationError` naming ``name``."""
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DifferentiationError(f"{name} must hold numbers ({' '.join(str(exc).split())})") from None
+
+
+def _one_series(values: object, name: str, n: int | None = None) -> object:
+    """``values`` as one array when a list holds one series rather than one array per trajectory: numbers (a
+    column's ``tolist()``), or, given the times' count ``n``, ``n`` rows of numbers (a table's ``tolist()``)."""
+    if not isinstance(values, list) or not values:
+        return values
+    rows = n is not None and len(values) == n > 1 and all(np.ndim(item) == 1 for item in values)
+    return _numbers(values, name) if rows or all(np.ndim(item) == 0 for item in values) else values
+
+
 def differentiate(
     t: np.ndarray | list[np.ndarray],
     x: np.ndarray | list[np.ndarray],
@@ -57,10 +88,13 @@ def differentiate(
     """Derivative of order 1 or 2 of ``x`` with respect to ``t``.
 
     Args:
-        t: times (n,), or a list of them for several trajectories.
-        x: values (n,) or (n, d), or a list matching ``t``.
+        t: times (n,) (an array, or a list of numbers), or a list of arrays for several trajectories.
+        x: values (n,) or (n, d): one row per time (an array, or a list of numbers or of n rows), or a list of arrays
+            matching ``t``.
         order: 1 or 2.
-        method: ``auto``, ``spline``, ``savgol`` or ``finite_difference``.
+        method: ``auto`` (chosen per column from the data), ``kalman``, ``savgol``, ``spectral``,
+            ``local_polynomial``, ``total_variation``, ``spline`` or ``finite_difference`` (the keys of
+            :data:`~pipeline.differentiation.registry.METHODS`).
         nan_policy: ``raise`` (naming the row) or ``interpolate`` linearly in t.
         **params: parameters of the method (chosen from the data when omitted).
 
@@ -72,13 +106,15 @@ def differentiate(
     """
     if order not in (1, 2):
         raise DifferentiationError(f"order must be 1 or 2, got {order!r}")
+    t = _one_series(t, "t")
+    x = _one_series(x, "x", None if isinstance(t, list) else np.shape(t)[0] if np.ndim(t) == 1 else None)
     if isinstance(t, list) or isinstance(x, list):
         if not (isinstance(t, list) and isinstance(x, list)) or len(t) != len(x):
             raise DifferentiationError("for several trajectories pass t and x as lists of equal length")
         return [
             differentiate(ti, xi, order=order, method=method, nan_policy=nan_policy, **params) for ti, xi in zip(t, x)
         ]
-    x_arr = np.asarray(x, dtype=float)
+    x_arr = _numbers(x, "x")
     if x_arr.ndim not in (1, 2):
         raise DifferentiationError(f"x must have shape (n,) or (n, d), got {x_arr.shape}")
     result = smooth_and_differentiate(t, x_arr, method=method, nan_policy=nan_policy, **params)

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from pipeline.config import DifferentiationConfig, DiscoveryConfig
+from pipeline.config import DifferentiationConfig, DiscoveryConfig, config_group
 from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
 from pipeline.discovery.ambiguity import Rival, ambiguous_rival
 from pipeline.discovery.conservation import describe_law, detect_laws
@@ -76,9 +76,9 @@ def discover(
     t: np.ndarray | Sequence[np.ndarray],
     x: np.ndarray | Sequence[np.ndarray],
     *,
-    config: DiscoveryConfig | None = None,
+    config: DiscoveryConfig | dict[str, object] | None = None,
     feature_names: Sequence[str] | None = None,
-    differentiation: DifferentiationConfig | None = None,
+    differentiation: DifferentiationConfig | dict[str, object] | None = None,
     derivatives: Sequence[DerivativeResult] | None = None,
     u: np.ndarray | Sequence[np.ndarray] | None = None,
     control_names: Sequence[str] | None = None,
@@ -86,11 +86,15 @@ def discover(
     """Discover a sparse ODE dx/dt = f(x, u) from one or several trajectories.
 
     Args:
-        t: times (n,), or a list with one array per trajectory.
-        x: states (n, d) (or (n,)), or a list matching ``t``.
-        config: library, selection and ensemble settings; defaults when None.
+        t: times (n,) (an array, or a list of numbers), or a list with one array per trajectory.
+        x: states (n, d) (or (n,)): one row per time, one column per state (an array, or a list of n rows); or a
+            list with one array per trajectory, matching ``t``.
+        config: library, selection and ensemble settings (a :class:`~pipeline.config.DiscoveryConfig`, or a dict of
+            its fields: ``{"n_bootstrap": 0, "library": {"degree": 2}}``); defaults when None.
         feature_names: the d state names (``x0, x1, ...`` when None).
-        differentiation: how to differentiate when ``derivatives`` is not given.
+        differentiation: how to differentiate when ``derivatives`` is not given (a
+            :class:`~pipeline.config.DifferentiationConfig` or a dict of its fields: ``{"method": "kalman"}``);
+            ``auto`` when None.
         derivatives: precomputed smoothing/derivatives, one per trajectory.
         u: known inputs (n, m) per trajectory (same layout as ``x``); the library then spans states and
             inputs, only the states' derivatives are modelled, and simulation needs the inputs.
@@ -100,12 +104,14 @@ def discover(
         The chosen model with its metrics, choices, candidate table and uncertainty, in the data's units.
 
     Raises:
+        ConfigError: ``config`` or ``differentiation`` is not such a setting, or a field of it is wrong.
         DataError: inconsistent shapes or unusable data.
+        DifferentiationError: the differentiation's method does not suit the data, or a parameter is out of range.
         DiscoveryError: the library has more terms than samples, or fitting failed.
     """
-    config = config or DiscoveryConfig()
+    config = config_group(config, DiscoveryConfig, "config")
     data = as_trajectories(t, x, feature_names, u, control_names)
-    derivatives = _derivatives(data, derivatives, differentiation or DifferentiationConfig())
+    derivatives = _derivatives(data, derivatives, differentiation)
     scaling = fit_scaling(data)
     data, derivatives = scaling.apply(data, derivatives)
     laws = _laws(data, derivatives, scaling, config.conservation_laws)
@@ -276,9 +282,11 @@ def _chaotic_blocks(problem: ShootingProblem, design: Design, model: JudgedModel
 
 
 def _derivatives(
-    data: Trajectories, given: Sequence[DerivativeResult] | None, differentiation: DifferentiationConfig
+    data: Trajectories, given: Sequence[DerivativeResult] | None, settings: DifferentiationConfig | dict | None
 ) -> list[DerivativeResult]:
-    """The given smoothing/derivatives (one per trajectory), or computed as ``differentiation`` says."""
+    """The given smoothing/derivatives (one per trajectory), or computed as the differentiation ``settings`` say
+    (:func:`~pipeline.config.config_group`: a config, a dict of its fields, or None for ``auto``)."""
+    differentiation = config_group(settings, DifferentiationConfig, "differentiation")
     if given is None:
         given = [
             smooth_and_differentiate(t, x, method=differentiation.method, **differentiation.params)

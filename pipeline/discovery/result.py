@@ -43,6 +43,30 @@ def format_equation(
     return f"{lhs} = {rhs}"
 
 
+def _times(t: object) -> np.ndarray:
+    """``t`` as (m,) finite times in one direction (repeats allowed, as the solver takes them).
+
+    Raises:
+        DataError: naming what is wrong with ``t``."""
+    try:
+        times = np.asarray(t, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"t must hold numbers: the times to simulate at, (m,) ({exc})") from None
+    if times.ndim != 1 or times.shape[0] == 0:
+        raise DataError(f"t must be a 1-D array of the times to simulate at, (m,); got shape {times.shape}")
+    bad = np.flatnonzero(~np.isfinite(times))
+    if bad.size:
+        raise DataError(f"t is {times[bad[0]]} at 0-based index {bad[0]} (expected finite times)")
+    steps = np.diff(times)
+    if (steps < 0).any() and (steps > 0).any():
+        turn = int(np.flatnonzero(np.sign(steps) != np.sign(steps[np.flatnonzero(steps)[0]]))[0]) + 1
+        raise DataError(
+            f"t turns back at 0-based index {turn} ({times[turn - 1]} then {times[turn]}): times must increase (or"
+            " decrease, to simulate backwards) throughout"
+        )
+    return times
+
+
 @dataclass(frozen=True)
 class DiscoveryResult:
     """A discovered ODE dx/dt = coefficients @ theta(x) and how it was found.
@@ -130,8 +154,15 @@ class DiscoveryResult:
         return rows
 
     def predict(self, x: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
-        """Right-hand side at states ``x`` (n, d) (and inputs ``u`` (n, n_controls)) → derivatives (n, d)."""
-        x = np.atleast_2d(np.asarray(x, dtype=float))
+        """Right-hand side at states ``x`` (n, d) (and inputs ``u`` (n, n_controls)) → derivatives (n, d).
+
+        ``x`` may be one state (d,), or a table with a column named for each state (taken by name, in the model's
+        order).
+
+        Raises:
+            DataError: ``x`` is not numbers with one column per state; inputs missing or of the wrong shape.
+        """
+        x = self._states(x)
         if self.controls:
             if u is None:
                 raise DataError(f"this model uses the inputs {list(self.controls)}: pass u with their values")
@@ -139,6 +170,27 @@ class DiscoveryResult:
         if x.shape[0] == 0:
             return np.zeros((0, len(self.names)))
         return self.library.evaluate(x) @ self.coefficients.T
+
+    def _states(self, x: object) -> np.ndarray:
+        """``x`` as (n, d) numbers: a table's state columns by name, a single state (d,) as one row.
+
+        Raises:
+            DataError: not numbers, or not one column per state (naming a transposed array as such)."""
+        columns = getattr(x, "columns", None)
+        if columns is not None and set(self.names) <= set(columns):
+            x = x[list(self.names)]  # by name: a table's columns in another order are not read as other states
+        try:
+            states = np.atleast_2d(np.asarray(x, dtype=float))
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"x must hold numbers, one column per state {list(self.names)} ({exc})") from None
+        d = len(self.names)
+        if states.ndim != 2 or states.shape[1] != d:
+            transposed = " (it looks transposed: pass x.T)" if states.ndim == 2 and states.shape[0] == d else ""
+            raise DataError(
+                f"x has shape {np.shape(x)}; expected (n, {d}): one row per point, one column per state"
+                f" {list(self.names)}{transposed}"
+            )
+        return states
 
     def _inputs(self, u: np.ndarray, n: int, row: str, *, finite: bool = True) -> np.ndarray:
         """``u`` as (n, n_controls), one row per ``row`` (for messages); with ``finite``, every value finite.
@@ -171,7 +223,7 @@ class DiscoveryResult:
         return x0
 
     def simulate(self, x0: np.ndarray, t: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
-        """Integrate the model from ``x0`` (d,) over times ``t`` (m,) → (m, d).
+        """Integrate the model from ``x0`` (d,) over times ``t`` (m,) → (m, d); the first row is ``x0`` at ``t[0]``.
 
         Args:
             u: the known inputs at the times ``t``, (m, n_controls), linearly interpolated in between;
@@ -179,11 +231,14 @@ class DiscoveryResult:
 
         Raises:
             SimulationError: divergence, non-finite values or over the evaluation budget.
-            DataError: ``x0`` not one finite number per state; inputs missing, of the wrong shape or not finite
-                for a model with controls.
+            DataError: ``x0`` not one finite number per state; ``t`` not a 1-D array of finite times that increase
+                (or decrease, to integrate backwards); inputs missing, of the wrong shape or not finite for a model
+                with controls.
         """
-        t = np.asarray(t, dtype=float)
+        t = _times(t)
         x0 = self._start(x0)
+        if t[0] == t[-1]:  # a single time (or the same time repeated): the start itself
+            return np.repeat(x0[None, :], t.shape[0], axis=0)
         control = None
         if self.controls:
             if u is None:
@@ -221,7 +276,22 @@ class DiscoveryResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DiscoveryResult:
-        """Rebuild a result from :meth:`to_dict` output."""
+        """Rebuild a result from :meth:`to_dict` output (a dict, as ``json.loads`` gives it back).
+
+        Raises:
+            DataError: ``data`` is not such a dict (a JSON string not yet parsed, a key missing).
+        """
+        if not isinstance(data, dict):
+            hint = ": parse it with json.loads first" if isinstance(data, (str, bytes)) else ""
+            raise DataError(f"from_dict takes the dict to_dict() made; got {type(data).__name__}{hint}")
+        try:
+            return cls._from_fields(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            missing = f"key {exc} missing" if isinstance(exc, KeyError) else str(exc)
+            raise DataError(f"from_dict takes the dict to_dict() made; this one does not fit ({missing})") from exc
+
+    @classmethod
+    def _from_fields(cls, data: dict[str, Any]) -> DiscoveryResult:
         return cls(
             names=tuple(data["names"]),
             library=Library.from_dict(data["library"]),

@@ -64,8 +64,26 @@ def _float_arrays(value: object, name: str) -> list[np.ndarray]:
         ) from None
 
 
+def _one_trajectory(value: object, n: int | None = None) -> object:
+    """``value`` as one array when a list or tuple holds one trajectory's values rather than one array per
+    trajectory: numbers (a column's ``tolist()``), or, given the times' count ``n``, ``n`` rows of numbers (a table's
+    ``tolist()``); else ``value`` unchanged."""
+    if not isinstance(value, (list, tuple)) or not value:
+        return value
+    numbers = all(np.ndim(item) == 0 for item in value)
+    rows = n is not None and len(value) == n > 1 and all(np.ndim(item) == 1 for item in value)
+    if not (numbers or rows):
+        return value
+    try:
+        return np.asarray(value)
+    except ValueError:  # rows of different lengths: left to the per-trajectory checks
+        return value
+
+
 def _as_lists(t: object, x: object) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    ts, xs = _float_arrays(t, "t"), _float_arrays(x, "x")
+    ts = _float_arrays(t, "t")
+    n = ts[0].shape[0] if len(ts) == 1 and ts[0].ndim == 1 else None
+    xs = _float_arrays(_one_trajectory(x, n), "x")
     if len(ts) != len(xs):
         raise DataError(f"got {len(ts)} time arrays but {len(xs)} state arrays; pass one per trajectory")
     xs = [xi[:, None] if xi.ndim == 1 else xi for xi in xs]
@@ -75,19 +93,32 @@ def _as_lists(t: object, x: object) -> tuple[list[np.ndarray], list[np.ndarray]]
     return ts, xs
 
 
+def _names(given: Sequence[str] | None, argument: str, prefix: str, count: int) -> tuple[str, ...]:
+    """The names ``given`` as a tuple, or ``<prefix>0, <prefix>1, ...`` for ``count`` columns when None.
+
+    Raises:
+        DataError: a single string where a list of names belongs (it would be split into letters)."""
+    if given is None:
+        return tuple(f"{prefix}{k}" for k in range(count))
+    if isinstance(given, str):
+        raise DataError(f"{argument} must be a list of {count} names, one per column; got the string {given!r}")
+    return tuple(given)
+
+
 def _controls(
     ts: list[np.ndarray], u: object, control_names: Sequence[str] | None, names: tuple[str, ...]
 ) -> tuple[list[np.ndarray] | None, tuple[str, ...]]:
     """Known inputs per trajectory, validated against the times, and their names."""
     if u is None:
         return None, ()
-    us = [ui[:, None] if ui.ndim == 1 else ui for ui in _float_arrays(u, "u")]
+    n = ts[0].shape[0] if len(ts) == 1 else None
+    us = [ui[:, None] if ui.ndim == 1 else ui for ui in _float_arrays(_one_trajectory(u, n), "u")]
     if len(us) != len(ts) or any(ui.ndim != 2 or ui.shape[0] != ti.shape[0] for ui, ti in zip(us, ts)):
         raise DataError(f"u must give (n, m) inputs per trajectory matching the times; got {[ui.shape for ui in us]}")
     m = us[0].shape[1]
     if any(ui.shape[1] != m for ui in us):
         raise DataError("every trajectory must have the same number of inputs")
-    controls = tuple(control_names) if control_names is not None else tuple(f"u{k}" for k in range(m))
+    controls = _names(control_names, "control_names", "u", m)
     if len(controls) != m or set(controls) & set(names):
         raise DataError(f"control_names {list(controls)} must name the {m} inputs and differ from the states")
     for k, ui in enumerate(us):
@@ -114,9 +145,16 @@ def as_trajectories(
     Raises:
         DataError: inconsistent shapes, names or inputs; non-finite, unordered or too few samples.
     """
+    t = _one_trajectory(t)
     ts, xs = _as_lists(t, x)
+    for k, (ti, xi) in enumerate(zip(ts, xs)):
+        if ti.ndim == 1 and xi.shape[0] != ti.shape[0] == xi.shape[1]:
+            raise DataError(
+                f"trajectory {k}: x has shape {xi.shape}, expected ({ti.shape[0]}, d): one row per time and one column"
+                " per state; it looks transposed (pass x.T)"
+            )
     d = xs[0].shape[1]
-    names = tuple(feature_names) if feature_names is not None else tuple(f"x{j}" for j in range(d))
+    names = _names(feature_names, "feature_names", "x", d)
     if len(names) != d:
         raise DataError(f"feature_names has {len(names)} names for {d} state columns")
     several = "; if the arrays hold several trajectories, pass one array per trajectory in lists (TimeSeries.t_list())"

@@ -11,11 +11,11 @@ from discovery_cases import ROOT, assert_structure_and_coefficients, discover_co
 from scipy.integrate import solve_ivp
 
 from benchmarks.generalisation import noisy_record
-from pipeline.config import DiscoveryConfig, LibraryConfig
+from pipeline.config import DifferentiationConfig, DiscoveryConfig, LibraryConfig
 from pipeline.data import load_timeseries
 from pipeline.discovery import DiscoveryResult, discover
 from pipeline.discovery.library_size import check_library_samples
-from pipeline.errors import DataError, DiscoveryError
+from pipeline.errors import ConfigError, DataError, DiscoveryError
 from pipeline.systems import SYSTEMS, sample_system
 from pipeline.systems_published import PUBLISHED
 
@@ -96,6 +96,27 @@ def test_mismatched_inputs_are_data_errors() -> None:
         discover([t, t], [np.exp(-t)])
     with pytest.raises(DataError, match="feature_names has 2 names for 1"):
         discover(t, np.exp(-t), feature_names=["a", "b"])
+
+
+def test_settings_may_be_dicts_of_their_fields_and_anything_else_is_a_config_error_naming_the_argument() -> None:
+    """A dict for config or differentiation (or a config of the other kind) was an AttributeError from inside."""
+    t = np.linspace(0, 5, 40)
+    x = np.exp(-t)
+    by_dict = discover(t, x, config={"n_bootstrap": 0, "library": {"degree": 1}}, differentiation={"method": "kalman"})
+    by_object = discover(
+        t, x, config=DiscoveryConfig(n_bootstrap=0, library=LibraryConfig(degree=1)),
+        differentiation=DifferentiationConfig(method="kalman"),
+    )  # fmt: skip
+    assert by_dict.equations == by_object.equations and by_dict.intervals is None
+    assert by_dict.chosen["differentiation_method"] == "kalman"
+    with pytest.raises(ConfigError, match=r"config: unknown key 'n_bootstrp' .*takes library, threshold"):
+        discover(t, x, config={"n_bootstrp": 0})
+    with pytest.raises(ConfigError, match=r"differentiation: field 'method': Input should be 'auto'.*got 'sgolay'"):
+        discover(t, x, differentiation={"method": "sgolay"})
+    with pytest.raises(ConfigError, match="config must be a DiscoveryConfig or a dict of its fields; got Differentiat"):
+        discover(t, x, config=DifferentiationConfig())
+    with pytest.raises(ConfigError, match="differentiation must be a DifferentiationConfig .*; got str"):
+        discover(t, x, differentiation="kalman")
 
 
 def test_bagging_gives_inclusion_probabilities_and_intervals_around_the_truth() -> None:
@@ -418,6 +439,20 @@ def test_inputs_that_are_not_numbers_or_hold_several_trajectories_are_named() ->
     both = np.r_[t, t]  # two trajectories stacked in one array
     with pytest.raises(DataError, match="decreasing time .* pass one array per trajectory in lists"):
         discover(both, np.exp(-both))
+
+
+def test_plain_lists_of_one_record_are_one_trajectory_and_a_transposed_x_or_a_name_string_is_named() -> None:
+    t = np.linspace(0, 5, 40)
+    x = np.c_[np.exp(-t), 2 * np.exp(-0.5 * t)]
+    config = DiscoveryConfig(n_bootstrap=0)
+    expected = discover(t, x, config=config, feature_names=["a", "b"]).equations
+    # a column's and a table's tolist(), as a notebook passes them: one record, not one trajectory per number or row
+    assert discover(t.tolist(), x.tolist(), config=config, feature_names=["a", "b"]).equations == expected
+    assert discover(tuple(t), x, config=config, feature_names=["a", "b"]).equations == expected
+    with pytest.raises(DataError, match=r"x has shape \(2, 40\), expected \(40, d\).*looks transposed \(pass x\.T\)"):
+        discover(t, x.T, feature_names=["a", "b"])  # named by its shape, not as 2 names for 40 columns
+    with pytest.raises(DataError, match="feature_names must be a list of 2 names.*got the string 'ab'"):
+        discover(t, x, feature_names="ab")  # not silently the states 'a' and 'b'
 
 
 def test_the_judged_models_are_a_table_of_their_own_not_metrics() -> None:

@@ -116,6 +116,57 @@ def test_a_start_or_input_that_is_not_finite_or_of_the_wrong_size_is_a_data_erro
     np.testing.assert_allclose(forced.simulate([1.0], t, np.ones(5))[-1], [1.0])  # at rest where heat balances x
 
 
+def _predator_prey() -> DiscoveryResult:
+    """hare' = 0.5 hare - 0.02 hare lynx, lynx' = -0.9 lynx + 0.03 hare lynx, built by hand."""
+    powers = np.array([[1, 0], [0, 1], [1, 1]])
+    coefficients = np.array([[0.5, 0.0, -0.02], [0.0, -0.9, 0.03]])
+    return DiscoveryResult(names=("hare", "lynx"), library=Library(("hare", "lynx"), powers), coefficients=coefficients)
+
+
+def test_predict_reads_one_column_per_state_by_name_and_names_a_wrong_shape() -> None:
+    """predict used to evaluate the library on whatever columns it got: x.T, or three columns for two states,
+    came back as numbers, and a table with its columns in another order as the other state's rates."""
+    import pandas as pd
+
+    model = _predator_prey()
+    x = np.array([[30.0, 4.0], [47.0, 6.0], [70.0, 10.0]])
+    expected = np.c_[0.5 * x[:, 0] - 0.02 * x[:, 0] * x[:, 1], -0.9 * x[:, 1] + 0.03 * x[:, 0] * x[:, 1]]
+    np.testing.assert_allclose(model.predict(x), expected, atol=1e-12)
+    np.testing.assert_allclose(model.predict(pd.DataFrame({"lynx": x[:, 1], "hare": x[:, 0]})), expected, atol=1e-12)
+    np.testing.assert_allclose(model.predict(x[0]), expected[:1], atol=1e-12)
+    with pytest.raises(DataError, match=r"x has shape \(2, 3\); expected \(n, 2\).*looks transposed: pass x\.T"):
+        model.predict(x.T)
+    with pytest.raises(DataError, match=r"x has shape \(3, 3\); expected \(n, 2\): one row per point"):
+        model.predict(np.ones((3, 3)))
+    with pytest.raises(DataError, match="x must hold numbers"):
+        model.predict([["a", "b"]])
+
+
+def test_simulation_times_not_a_one_way_array_of_numbers_are_a_data_error_and_one_time_is_the_start() -> None:
+    """A scalar t was an IndexError, a NaN or a turn in t a SimulationError quoting the solver, and a single time
+    "simulation failed: Nothing was done"."""
+    model = _predator_prey()
+    with pytest.raises(DataError, match=r"t must be a 1-D array of the times to simulate at, \(m,\); got shape \(\)"):
+        model.simulate([30.0, 4.0], 5.0)
+    with pytest.raises(DataError, match=r"t is nan at 0-based index 2 \(expected finite times\)"):
+        model.simulate([30.0, 4.0], [0.0, 1.0, np.nan])
+    with pytest.raises(DataError, match=r"t turns back at 0-based index 2 \(2.0 then 1.0\)"):
+        model.simulate([30.0, 4.0], [0.0, 2.0, 1.0])
+    np.testing.assert_array_equal(model.simulate([30.0, 4.0], [1900.0]), [[30.0, 4.0]])
+    backwards = model.simulate([30.0, 4.0], [2.0, 1.0, 0.0])  # decreasing times integrate backwards
+    forwards = model.simulate(backwards[-1], [0.0, 1.0, 2.0])
+    np.testing.assert_allclose(forwards[-1], [30.0, 4.0], rtol=1e-4)
+
+
+def test_from_dict_of_something_else_is_a_data_error_saying_what_it_takes() -> None:
+    text = json.dumps(_predator_prey().to_dict())
+    assert DiscoveryResult.from_dict(json.loads(text)).equations == _predator_prey().equations
+    with pytest.raises(DataError, match="got str: parse it with json.loads first"):
+        DiscoveryResult.from_dict(text)
+    with pytest.raises(DataError, match="this one does not fit \\(key 'library' missing\\)"):
+        DiscoveryResult.from_dict({"names": ["hare"]})
+
+
 def test_simulation_of_a_model_that_produces_nan_is_a_simulation_error() -> None:
     singular = DiscoveryResult(
         names=("u",),

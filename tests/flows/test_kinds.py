@@ -40,3 +40,6 @@ def test_a_config_of_another_kind_or_an_unknown_kind_is_refused() -> None:
         resolve_config(ROOT / "configs" / "exp_decay.yaml", "sensitivity")
     with pytest.raises(ConfigError, match="unknown run kind 'bogus'"):
         run_kind("bogus")
+    mapping = {"name": "decay", "data": {"path": str(ROOT / "data" / "exp_decay.csv")}}
+    with pytest.raises(ConfigError, match=r"config must be a RunConfig or the path of a YAML config; got a dict \(a"):
+        resolve_config(mapping, "discovery")  # was "{...}: kind 'dict' is not a discovery config"
