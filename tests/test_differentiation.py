@@ -376,3 +376,10 @@ def test_savgol_windows_on_a_long_dense_record_stay_narrow_enough_to_follow_it()
     result = smooth_and_differentiate(t, noisy, method="savgol")
     assert result.params[0]["window_1"] < 1000
     assert 1.0 - np.mean((result.first[:, 0] - dx) ** 2) / np.var(dx) > 0.99
+
+
+def test_errors_name_the_method_as_a_config_names_it() -> None:
+    """A user who wrote ``method: savgol`` reads about 'savgol', not about the class SavitzkyGolay."""
+    t = np.linspace(0.0, 1.0, 30) ** 2
+    with pytest.raises(DifferentiationError, match=r"^method 'savgol': needs uniformly sampled t"):
+        smooth_and_differentiate(t, np.sin(t), method="savgol")

@@ -91,11 +91,19 @@ class Differentiator(BaseEstimator, ABC):
                 ``t``); the message does not name the estimator (:meth:`fit` adds it).
         """
 
+    @classmethod
+    def method_name(cls) -> str:
+        """The name a config gives this method (``kalman`` for :class:`KalmanSmoother`), for messages; the class
+        name for a differentiator not in the registry."""
+        from pipeline.differentiation.registry import METHODS  # here: the registry imports the methods' modules
+
+        return next((key for key, path in METHODS.items() if path.endswith(f":{cls.__name__}")), cls.__name__)
+
     def fit(self, t: np.ndarray, x: np.ndarray) -> Differentiator:
         """Smooth and differentiate every column of ``x`` ((n,) or (n, d)) against ``t`` ((n,))."""
         t = np.asarray(t, dtype=float)
         x2 = as_2d(np.asarray(x, dtype=float))
-        name = type(self).__name__
+        name = f"method '{self.method_name()}'"
         if t.ndim != 1 or x2.ndim != 2 or x2.shape[0] != t.shape[0]:
             transposed = t.ndim == 1 and x2.ndim == 2 and x2.shape[1] == t.shape[0]
             raise DifferentiationError(
