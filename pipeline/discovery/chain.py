@@ -7,6 +7,7 @@ scoring → result (data units).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -70,6 +71,9 @@ CHAOTIC_BLOCK_LYAPUNOV_TIMES = 0.5
 e-fold over a block, and the mean over the block of the squared error from the smoothed start is about 1.7 times
 that start's (at most twice it, the factor beyond which :func:`~pipeline.discovery.judging.misfits` says no model
 follows the record, up to about 0.63 Lyapunov times)."""
+
+LOG = logging.getLogger(__name__)
+"""Progress of a long discovery, stage by stage, at INFO (``logging.basicConfig(level="INFO")`` shows it)."""
 
 
 def discover(
@@ -221,6 +225,8 @@ def _judge(
     R² over 10 time units 0.975 refined on 5 blocks, 0.888 on half-Lyapunov-time blocks; the same terms, both within
     0.05 % of the true coefficients, which a chaotic record amplifies)."""
     floor = problem.noise_floor(noise_sd)
+    LOG.info("judging %d proposed models by simulation (%d terms in the library)", len(proposals.choices),
+             design.theta.shape[1])  # fmt: skip
     judgement = judge_proposals(proposals, design, problem.for_judging(noise_sd), laws, data.names)
     chaotic = _chaotic_blocks(problem, design, judgement.winner(floor, problem.residual_count(), stable))
     if chaotic is not problem:
@@ -288,6 +294,8 @@ def _derivatives(
     (:func:`~pipeline.config.config_group`: a config, a dict of its fields, or None for ``auto``)."""
     differentiation = config_group(settings, DifferentiationConfig, "differentiation")
     if given is None:
+        LOG.info("smoothing and differentiating %d trajectories (%d samples, %d states; method %s)", len(data.xs),
+                 sum(x.shape[0] for x in data.xs), data.d, differentiation.method)  # fmt: skip
         given = [
             smooth_and_differentiate(t, x, method=differentiation.method, **differentiation.params)
             for t, x in zip(data.ts, data.xs)
@@ -359,6 +367,7 @@ def _refine(
     if not enabled or winner.dense:
         return winner, Refinement(winner.coefficients, float("nan"), float("nan"))
     keeping, noise_sd = (laws if winner.conserving else None), _noise_sd(derivatives)
+    LOG.info("refining the chosen model's %d coefficients by multiple shooting", int(winner.supports.sum()))
     refinement = refine_by_shooting(winner.coefficients, problem, laws=keeping, noise_sd=noise_sd)
     floor, n_residuals = problem.noise_floor(noise_sd), problem.residual_count()
     sparser = sparser_refined(
@@ -428,6 +437,7 @@ def _uncertainty(
     """Bagging's inclusion probabilities, and intervals that describe the reported (refined) coefficients."""
     if n_bootstrap <= 0:
         return None
+    LOG.info("bagging %d refits for inclusion probabilities and intervals", n_bootstrap)
     return bagging(
         design.theta,
         design.x_dot,

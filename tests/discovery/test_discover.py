@@ -464,3 +464,15 @@ def test_the_judged_models_are_a_table_of_their_own_not_metrics() -> None:
     assert chosen["label"] == result.chosen["model_choice"]
     assert chosen["terms"] == "hare: hare + hare lynx; lynx: lynx + hare lynx" and chosen["n_terms"] == 4
     assert DiscoveryResult.from_dict(json.loads(json.dumps(result.to_dict()))).judged == result.judged
+
+
+def test_a_long_discovery_reports_its_stages_at_info(caplog: pytest.LogCaptureFixture) -> None:
+    """From Python, logging at INFO shows where a long discovery is: differentiating, judging, refining, bagging."""
+    import logging
+
+    t = np.linspace(0.0, 5.0, 200)
+    x = np.column_stack([np.exp(-t), 2.0 * np.exp(-0.5 * t)])
+    with caplog.at_level(logging.INFO, logger="pipeline.discovery.chain"):
+        discover(t, x, feature_names=["a", "b"], config={"n_bootstrap": 5})
+    stages = [record.getMessage().split()[0] for record in caplog.records if record.name == "pipeline.discovery.chain"]
+    assert stages == ["smoothing", "judging", "refining", "bagging"]
