@@ -301,6 +301,8 @@ STAGE_TEXT = {
     "record-sensitivity": "recording the results",
 }
 """What the progress line says while each stage (a Prefect task, by name) runs."""
+DISCOVERY_LOGGER = "pipeline.discovery.chain"
+"""The logger discovery reports its steps to (differentiating, judging N models, refining, bagging) at INFO."""
 
 
 class StageProgress(logging.Handler):
@@ -317,6 +319,10 @@ class StageProgress(logging.Handler):
         self.task = self.progress.add_task(f"starting: {doing}", total=None)
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.name == DISCOVERY_LOGGER:  # a step inside discovery: the live line only, a log keeps one per stage
+            if self.console.is_terminal:
+                self.progress.update(self.task, description=f"{STAGE_TEXT['discover']}: {record.getMessage()}")
+            return
         stage = getattr(record, "stage", None)
         if stage is None:
             return
@@ -334,6 +340,9 @@ class StageProgress(logging.Handler):
         logger.addHandler(self)
         logger.setLevel(logging.DEBUG)
         logger.propagate = False
+        steps = logging.getLogger(DISCOVERY_LOGGER)
+        steps.addHandler(self)
+        steps.setLevel(logging.INFO)
         if self.console.is_terminal:
             self.progress.start()
         return self
@@ -346,3 +355,6 @@ class StageProgress(logging.Handler):
         logger.removeHandler(self)
         logger.setLevel(logging.NOTSET)
         logger.propagate = True
+        steps = logging.getLogger(DISCOVERY_LOGGER)
+        steps.removeHandler(self)
+        steps.setLevel(logging.NOTSET)

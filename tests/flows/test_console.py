@@ -63,3 +63,23 @@ def test_the_sensitivity_table_leaves_blank_what_the_route_does_not_estimate_and
     assert "nan" not in text and "averaged over the point of gradient.at" in text
     row = next(line for line in text.splitlines() if line.strip().startswith("b "))
     assert row.split()[1] == "3"  # dy/db = 6 b = 3 at b = 0.5; its S1 follows, its ST cells are empty
+
+
+def test_the_live_progress_line_follows_discovery_steps_and_a_log_keeps_one_line_per_stage() -> None:
+    """A long discovery is one Prefect stage; on a terminal the live line names its step (judging, refining, ...),
+    while a log (not a terminal) gets no line per step."""
+    import logging
+
+    from flows.console import DISCOVERY_LOGGER, StageProgress
+
+    steps = logging.getLogger(DISCOVERY_LOGGER)
+    terminal = Console(file=io.StringIO(), force_terminal=True, width=120)
+    with StageProgress(terminal, "lorenz", "discovery") as progress:
+        steps.info("judging %d proposed models by simulation", 47)
+        line = progress.progress.tasks[0].description
+        assert line == "discovering the model: judging 47 proposed models by simulation"
+    assert progress not in steps.handlers
+    log = io.StringIO()
+    with StageProgress(Console(file=log, force_terminal=False, width=120), "lorenz", "discovery"):
+        steps.info("refining the chosen model's %d coefficients by multiple shooting", 7)
+    assert "refining" not in log.getvalue()
