@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.differentiation.base import is_uniform
+
 __all__ = ["estimate_noise_sd"]
 
 # Var of the third difference of white noise is 20·σ²; 1.4826·MAD estimates a Gaussian sd robustly.
@@ -25,18 +27,12 @@ def estimate_noise_sd(y: np.ndarray, t: np.ndarray | None = None) -> float:
     y = np.asarray(y, dtype=float)
     if y.shape[0] < 8:
         return 0.0
-    if t is None or _uniform(np.asarray(t, dtype=float)):
+    if t is None or is_uniform(np.asarray(t, dtype=float)):
         residuals = np.diff(y, n=3) / np.sqrt(_THIRD_DIFF_VAR)
     else:
         residuals = _divided_third_differences(np.asarray(t, dtype=float), y)
     mad = np.median(np.abs(residuals - np.median(residuals)))
     return float(_MAD_TO_SD * mad)
-
-
-def _uniform(t: np.ndarray) -> bool:
-    """Steps equal to within 1e-6 of the mean step (as :func:`pipeline.differentiation.base.is_uniform`)."""
-    steps = np.diff(t)
-    return bool(np.all(np.abs(steps - steps.mean()) <= 1e-6 * abs(steps.mean())))
 
 
 def _divided_third_differences(t: np.ndarray, y: np.ndarray) -> np.ndarray:
