@@ -352,7 +352,7 @@ def _executor_options(executor: str, workers: int, address: str | None, chunk: i
 
     given = {"kind": executor, "n_workers": workers, "address": address, "chunk_size": chunk}
     try:
-        return ExecutorConfig(**given)
+        return ExecutorConfig.model_validate(given)  # pydantic's errors, each mapped to its option below
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

@@ -65,7 +65,19 @@ DifferentiationMethod = Literal[tuple(METHODS)]  # type: ignore[valid-type]  # o
 FunctionFamily = Literal[FUNCTION_FAMILIES]  # type: ignore[valid-type]
 
 
-class _Strict(BaseModel):
+class _RaisesConfigError(type(BaseModel)):  # pydantic's model metaclass
+    """A group built in Python (``DiscoveryConfig(threshold=0.1)``) fails like one read from YAML: a
+    :class:`ConfigError` naming the class, each field at fault and what it takes (pydantic's ValidationError is the
+    cause). Only a call of the class is wrapped: validation of a mapping (YAML, nested groups) does not call it."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, cls.__name__, cls)) from exc
+
+
+class _Strict(BaseModel, metaclass=_RaisesConfigError):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

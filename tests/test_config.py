@@ -30,6 +30,16 @@ def test_unknown_key_is_named(tmp_path: Path) -> None:
         load_config(path)
 
 
+def test_a_group_built_in_python_fails_with_the_same_typed_error() -> None:
+    from pipeline.config import DiscoveryConfig, LibraryConfig
+
+    with pytest.raises(ConfigError, match=r"DiscoveryConfig: unknown key 'treshold' \(.*takes library, threshold"):
+        DiscoveryConfig(treshold=0.1)
+    with pytest.raises(ConfigError, match=r"LibraryConfig: field 'degree'.*\(got 9\)"):
+        LibraryConfig(degree=9)
+    assert DiscoveryConfig(threshold=0.1).threshold == 0.1
+
+
 def test_model_options_belong_to_discovery_runs_alone() -> None:
     table = {"path": "t.csv", "outputs": ["y"]}
     for kind, extra in [("sensitivity", {"data": table}), ("residual", {}), ("gradient_check", {})]:
