@@ -7,7 +7,8 @@ signal's std, n = 1000. Relative RMSE = RMSE / std of the true derivative, on th
 interior (5 % dropped at each end) and on the full range; time per call. Every
 method sees only (t, noisy x): parameters come from the data. Anchors:
 
-- scipy make_smoothing_spline, GCV penalty (deltaflow's ``spline`` is exactly this);
+- scipy make_smoothing_spline, its own GCV penalty (deltaflow's ``spline`` is scipy's fit at a GML penalty,
+  benchmarks/spline_penalty.py);
 - pynumdiff 0.3 ``optimize`` without ground truth (its bandlimit-based tvgamma
   heuristic; the bandlimit is read off the data's power spectrum, see _bandlimit);
 - derivative 0.6.3: ``kalman`` with its default alpha, ``spline`` with s = n·σ̂²,
@@ -149,7 +150,7 @@ OURS: dict[str, Method] = {
     "ours finite difference": _ours("finite_difference"),
 }
 ANCHORS: dict[str, Method] = {
-    "scipy GCV spline (= ours spline)": _scipy_gcv,
+    "scipy GCV spline": _scipy_gcv,
     "pynumdiff spline+optimize": _pynumdiff("spline"),
     "pynumdiff savgol+optimize": _pynumdiff("savgol"),
     "pynumdiff spectral+optimize": _pynumdiff("spectral"),

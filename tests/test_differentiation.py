@@ -383,3 +383,31 @@ def test_errors_name_the_method_as_a_config_names_it() -> None:
     t = np.linspace(0.0, 1.0, 30) ** 2
     with pytest.raises(DifferentiationError, match=r"^method 'savgol': needs uniformly sampled t"):
         smooth_and_differentiate(t, np.sin(t), method="savgol")
+
+
+def test_the_spline_smooths_the_same_whatever_the_unit_of_t() -> None:
+    """The penalty comes from the data, not from the unit: the same record written in hours, seconds or thousandths
+    of an hour gives the same derivative (per hour), and the reported lam carries the unit's cube. scipy's own
+    choice (lam=None) over-smoothed the record in seconds to a derivative error many times larger."""
+    rng = np.random.default_rng(3)
+    t = np.sort(np.concatenate([[0.0, 10.0], rng.uniform(0, 10, 298)]))
+    y = np.sin(t) + 0.05 * rng.standard_normal(t.shape)
+    fits = {unit: smooth_and_differentiate(t * unit, y, method="spline") for unit in (1.0, 3600.0, 1e-3)}
+    per_hour = {unit: fit.first[:, 0] * unit for unit, fit in fits.items()}
+    assert _relative_rmse(per_hour[1.0], np.cos(t)) < 0.06
+    for unit in (3600.0, 1e-3):
+        np.testing.assert_allclose(per_hour[unit], per_hour[1.0], rtol=1e-6, atol=1e-6)
+        assert fits[unit].params[0]["lam"] == pytest.approx(fits[1.0].params[0]["lam"] * unit**3, rel=1e-6)
+
+
+def test_the_spline_penalty_is_the_maximum_likelihood_one() -> None:
+    """On a grid of penalties around the chosen one, none scores better on the GML criterion."""
+    from pipeline.differentiation.spline import gml_penalty, gml_scores
+
+    rng = np.random.default_rng(4)
+    t = np.sort(rng.uniform(0, 5, 120))
+    y = np.exp(-t) + 0.02 * rng.standard_normal(t.shape)
+    lam = gml_penalty(t, y)
+    around = lam * np.geomspace(0.1, 10, 41)
+    assert gml_scores(t, y, np.array([lam]))[0] <= np.min(gml_scores(t, y, around)) + 1e-6
+    assert _relative_rmse(SmoothingSpline(lam=lam).fit(t, y).derivatives_[1][:, 0], -np.exp(-t)) < 0.1

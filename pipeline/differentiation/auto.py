@@ -8,7 +8,8 @@ Candidates (each with its own data-chosen parameters):
 - ``kalman``: the linear-time Kalman/RTS smoother (any grid);
 - ``spectral`` (uniform grids): Wiener-filtered FFT differentiation, unbeatable on
   periodic or band-limited signals, poor at ends that do not match;
-- ``spline`` (irregular grids up to 5000 samples): scipy's GCV smoothing spline.
+- ``spline`` (irregular grids up to 5000 samples): the cubic smoothing spline, its penalty by GML
+  (:mod:`pipeline.differentiation.spline`).
 
 The score is two-fold interleaved cross-validation that exercises the derivative: each
 candidate is fitted to the even samples, the odd samples are predicted by cubic Hermite
@@ -42,7 +43,8 @@ __all__ = ["AutoDifferentiator", "interleaved_cv_scores"]
 MIN_SAMPLES_FOR_CHOICE = 24
 """Below this many samples the halves are too short to judge; the Kalman smoother is used."""
 MAX_SAMPLES_FOR_SPLINE = 5_000
-"""scipy's GCV spline joins the candidates on irregular grids up to this size (it costs ~0.3 s at 1000)."""
+"""The spline joins the candidates on irregular grids up to this size (its penalty search costs ~0.05 s at 5000; longer
+series take the linear-time Kalman smoother)."""
 MAX_SAMPLES_FOR_CHOICE = 20_000
 """Longer series are judged on every k-th sample (the same signal, thinned), then the winner fits them all."""
 
@@ -100,7 +102,7 @@ def interleaved_cv_scores(t: np.ndarray, y: np.ndarray, names: list[str] | None 
 
 def _fit_very_short(t: np.ndarray, y: np.ndarray) -> ColumnFit:
     """A series too short for the Kalman smoother (panel data: many trajectories of a few samples each): the
-    GCV smoothing spline where it fits, else finite differences."""
+    smoothing spline where it fits, else finite differences."""
     if t.shape[0] >= SmoothingSpline.min_samples:
         with contextlib.suppress(DifferentiationError):
             fit = checked(SmoothingSpline()._fit_column(t, y), "spline")
