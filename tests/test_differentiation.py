@@ -411,3 +411,16 @@ def test_the_spline_penalty_is_the_maximum_likelihood_one() -> None:
     around = lam * np.geomspace(0.1, 10, 41)
     assert gml_scores(t, y, np.array([lam]))[0] <= np.min(gml_scores(t, y, around)) + 1e-6
     assert _relative_rmse(SmoothingSpline(lam=lam).fit(t, y).derivatives_[1][:, 0], -np.exp(-t)) < 0.1
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_no_method_depends_on_the_unit_of_t(method: str) -> None:
+    """Every method, parameters from the data: the record in hours, seconds or thousandths of an hour gives the same
+    derivative error (per hour, to within 5 %)."""
+    rng = np.random.default_rng(5)
+    t = np.linspace(0, 10, 300)
+    if method not in UNIFORM_ONLY:  # jittered by up to 40 % of a step
+        t = t + np.append(0, np.append(rng.uniform(-0.4, 0.4, 298), 0)) * (t[1] - t[0])
+    y = np.sin(t) + 0.05 * rng.standard_normal(t.shape)
+    errors = [_relative_rmse(differentiate(t * unit, y, method=method) * unit, np.cos(t)) for unit in (1e-3, 1, 3600)]
+    assert max(errors) <= 1.05 * min(errors), errors
