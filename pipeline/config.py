@@ -8,6 +8,7 @@ the same from any working directory.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from functools import cache
@@ -372,8 +373,9 @@ PointsOrFile = Annotated[
 
 
 def _equal_lengths(points: Any) -> Any:
-    """``points`` unchanged when they are not a list or all have as many values as the first; else a ValueError
-    naming the first that differs."""
+    """``points`` unchanged when they are not a list, or all have as many values as the first and every value is a
+    finite number; else a ValueError naming the first point at fault (YAML reads ``.nan``, ``.inf`` and ``1e400`` as
+    floats, and a gradient at such a point is no number)."""
     if isinstance(points, list) and points:
         for k, point in enumerate(points[1:], start=2):
             if len(point) != len(points[0]):
@@ -381,6 +383,10 @@ def _equal_lengths(points: Any) -> Any:
                     f"point {k} has {len(point)} values, point 1 has {len(points[0])}; each point needs one value per"
                     " feature"
                 )
+        for k, point in enumerate(points, start=1):
+            bad = [value for value in point if not math.isfinite(value)]
+            if bad:
+                raise ValueError(f"point {k} holds {bad[0]}; expected finite numbers")
     return points
 
 

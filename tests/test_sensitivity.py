@@ -312,6 +312,34 @@ def test_sensitivity_config_validation(tmp_path):
         load_config(unknown)
 
 
+@pytest.mark.parametrize(
+    ("kind_lines", "field"),
+    [
+        (
+            "kind: sensitivity\ndata: {path: x.csv, outputs: [y]}\ngradient: {at: [[1.0, 0.5], [.nan, 0.5]]}\n",
+            "gradient.at",
+        ),
+        (
+            "kind: gradient_check\nvariables: [x]\nfunction: x^2\ngradient: {x: 2*x}\npoints: [[1.0], [.inf]]\n",
+            "points",
+        ),
+    ],
+    ids=["gradient-at-nan", "check-points-inf"],
+)
+def test_listed_points_that_are_not_finite_are_config_errors(tmp_path, kind_lines, field):
+    # a NaN point went through the checks and failed mid-run with scipy's bare "array must not contain infs or NaNs"
+    path = tmp_path / "c.yaml"
+    path.write_text("name: s\n" + kind_lines)
+    with pytest.raises(ConfigError, match=rf"field '{field}': point 2 holds (nan|inf); expected finite numbers"):
+        load_config(path)
+
+
+def test_analyze_samples_refuses_points_that_are_not_finite():
+    X = np.random.default_rng(0).uniform(0, 1, (60, 2))
+    with pytest.raises(SensitivityError, match=r"gradient.at point 2 holds \[inf, 0.5\]; expected finite numbers"):
+        analyze_samples(X, X[:, :1] * 3, features=["a", "b"], outputs=["y"], at=np.array([[0.5, 0.5], [np.inf, 0.5]]))
+
+
 @pytest.mark.parametrize("text", ["__import__('os').system('true')", "u.real", "[u]", "lambda: 1", "open('x')"])
 def test_expressions_cannot_run_code(text):
     with pytest.raises(ConfigError):

@@ -112,6 +112,9 @@ def analyze_samples(
     points = X if at is None else np.atleast_2d(np.asarray(at, dtype=float))
     if points.shape[1] != len(features):
         raise SensitivityError(f"gradient.at points need {len(features)} values each (features {features})")
+    if not np.all(np.isfinite(points)):
+        row = int(np.flatnonzero(~np.isfinite(points).all(axis=1))[0])
+        raise SensitivityError(f"gradient.at point {row + 1} holds {points[row].tolist()}; expected finite numbers")
     say = progress or (lambda _message: None)
     grads, stds, hess, tables, chosen, metrics = [], [], [], {}, {}, {}
     for j, out in enumerate(outputs):
