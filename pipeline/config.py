@@ -319,13 +319,25 @@ class InputConfig(_Strict):
     """One model input's distribution: uniform on [low, high] or normal(mean, std)."""
 
     dist: Literal["uniform", "normal"] = "uniform"
-    low: float | None = None
-    high: float | None = None
-    mean: float | None = None
-    std: float | None = Field(default=None, gt=0.0)
+    low: float | None = Field(default=None, allow_inf_nan=False)
+    high: float | None = Field(default=None, allow_inf_nan=False)
+    mean: float | None = Field(default=None, allow_inf_nan=False)
+    std: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _complete(self) -> InputConfig:
+        """The fields of the chosen ``dist`` given, and none of the other's (they were silently ignored)."""
+        own, other = (
+            (("low", "high"), ("mean", "std")) if self.dist == "uniform" else (("mean", "std"), ("low", "high"))
+        )
+        stray = [name for name in other if getattr(self, name) is not None]
+        if self.dist == "uniform" and stray and self.low is None and self.high is None:
+            raise ValueError(
+                f"a uniform input (dist defaults to uniform) takes low and high, not {' and '.join(stray)}; for a"
+                " normal input write {dist: normal, mean: ..., std: ...}"
+            )
+        if stray:
+            raise ValueError(f"a {self.dist} input takes {' and '.join(own)}, not {' and '.join(stray)}")
         if self.dist == "uniform" and (self.low is None or self.high is None or not self.low < self.high):
             raise ValueError("a uniform input needs low < high")
         if self.dist == "normal" and (self.mean is None or self.std is None):

@@ -313,6 +313,29 @@ def test_sensitivity_config_validation(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            "{mean: 1, std: 0.5}",
+            r"a uniform input \(dist defaults to uniform\) takes low and high, not mean and std; for"
+            r" a normal input write \{dist: normal",
+        ),
+        ("{dist: normal, mean: 0, std: 1, low: 5, high: 6}", "a normal input takes mean and std, not low and high"),
+        ("{low: 0, high: 1, std: 2}", "a uniform input takes low and high, not std"),
+        ("{low: 0, high: .inf}", r"model.inputs.a.high': Input should be a finite number"),
+    ],
+    ids=["normal-without-dist", "bounds-on-a-normal", "std-on-a-uniform", "infinite-bound"],
+)
+def test_model_inputs_of_mixed_or_infinite_fields_are_config_errors(tmp_path, spec, message):
+    # {mean, std} without dist said "a uniform input needs low < high"; low/high on a normal input (or std on a
+    # uniform one) were silently ignored, so the model was sampled over another range than the user wrote
+    path = tmp_path / "c.yaml"
+    path.write_text(f"name: s\nkind: sensitivity\nmodel: {{uri: 'models:/m/1', inputs: {{a: {spec}}}}}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
     ("kind_lines", "field"),
     [
         (
