@@ -506,3 +506,22 @@ def test_a_text_column_taken_as_a_feature_by_default_says_how_to_leave_it_out(tm
     with pytest.raises(DataError, match=r"column 'id' has a non-numeric value .*name the features in data.features"):
         load_table(tmp_path / "t.csv", outputs=["y"])
     assert load_table(tmp_path / "t.csv", outputs=["y"], features=["a"]).features == ("a",)
+
+
+def test_a_constant_output_is_named_before_the_run_and_its_gradients_are_still_available(tmp_path):
+    # it failed once the run had started with "the output is constant: sensitivity indices are undefined",
+    # naming neither the file nor the column, nor the way to get the gradients
+    from flows.inputs import load_checked
+
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"a": rng.random(30), "b": rng.random(30), "y": 5.0}).to_csv(tmp_path / "flat.csv", index=False)
+    config = tmp_path / "c.yaml"
+    config.write_text("name: s\nkind: sensitivity\ndata: {path: flat.csv, outputs: [y]}\n")
+    with pytest.raises(DataError, match=r"flat.csv: output column 'y' is constant \(5 in all 30 samples\).*indices."):
+        load_checked(config)
+    config.write_text("name: s\nkind: sensitivity\ndata: {path: flat.csv, outputs: [y]}\nindices: {enabled: false}\n")
+    table = load_checked(config) and load_table(tmp_path / "flat.csv", outputs=["y"])
+    with pytest.raises(DataError, match="output column 'y' is constant"):
+        analyze_samples(table.X, table.Y, features=["a", "b"], outputs=["y"])
+    result = analyze_samples(table.X, table.Y, features=["a", "b"], outputs=["y"], indices=False)
+    np.testing.assert_allclose(result.gradients, 0.0, atol=1e-6)
