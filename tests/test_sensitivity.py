@@ -202,6 +202,19 @@ def test_gradient_check_utility():
         check_gradient(f, lambda x: np.zeros(3), np.array([0.3, -0.7]))
 
 
+@pytest.mark.parametrize("unit", [1e-7, 1.0, 1e7])
+def test_gradient_check_is_relative_in_any_units_of_f(unit):
+    # measured against max(1, |analytic|), a gradient wrong by a factor 2 passed for f = 1e-7 x²
+    f = lambda x: unit * rosenbrock(x[None])[0]  # noqa: E731
+    grad = lambda x: unit * rosenbrock_gradient(x[None])[0]  # noqa: E731
+    for point in ([0.3, -0.7], [1.0, 1.0], [30.0, 900.0]):  # the minimum (gradient 0), a point on the valley floor
+        assert check_gradient(f, grad, np.array(point)).passed, point
+    half = check_gradient(f, lambda x: grad(x) / 2, np.array([0.3, -0.7]))
+    assert not half.passed and half.max_rel_error == pytest.approx(0.5, rel=1e-6)
+    off = check_gradient(f, lambda x: grad(x) + unit * np.array([1e-3, 0.0]), np.array([1.0, 1.0]))
+    assert not off.passed  # a claimed slope where f is flat
+
+
 def test_physics_residual_tells_the_right_law_from_a_wrong_one():
     config = load_config(ROOT / "configs" / "exp_decay.yaml")
     frame = pd.read_csv(config.data.path)
