@@ -19,6 +19,7 @@ from zoneinfo import available_timezones
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -368,6 +369,16 @@ class ModelSourceConfig(_Strict):
         return value
 
 
+def _number_as_text(value: Any) -> Any:
+    """A number written where an expression is expected (a constant partial ``y: 1``, a law ``u: 0``) as its text;
+    anything else unchanged (a bool stays a bool, and is refused as not a string)."""
+    return repr(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+Expression = Annotated[str, BeforeValidator(_number_as_text)]
+"""A safe arithmetic expression (:mod:`pipeline.expressions`); a plain number is one too."""
+
+
 def _points_kind(value: Any) -> str:
     """Which branch of :data:`PointsOrFile` a value is: a file name or a list of points ('samples' aside)."""
     if value == "samples":
@@ -493,7 +504,7 @@ class BatchConfig(RunBase):
 class LawConfig(_Strict):
     """A candidate law dx/dt = rhs(t, x): one safe arithmetic expression per state, with named constants."""
 
-    rhs: dict[str, str] = Field(min_length=1, description="State name -> right-hand side, e.g. {u: '-k*u'}.")
+    rhs: dict[str, Expression] = Field(min_length=1, description="State name -> right-hand side, e.g. {u: '-k*u'}.")
     params: dict[str, float] = Field(default_factory=dict, description="Constants the expressions use.")
 
 
@@ -511,8 +522,8 @@ class GradientCheckConfig(TrackedRunBase):
 
     kind: Literal["gradient_check"]
     variables: list[str] = Field(min_length=1, description="Input names, in order.")
-    function: str = Field(min_length=1, description="The scalar function, e.g. '(x-1)^2 + 10*(y-x^2)^2'.")
-    gradient: dict[str, str] = Field(min_length=1, description="Variable -> claimed partial derivative.")
+    function: Expression = Field(min_length=1, description="The scalar function, e.g. '(x-1)^2 + 10*(y-x^2)^2'.")
+    gradient: dict[str, Expression] = Field(min_length=1, description="Variable -> claimed partial derivative.")
     params: dict[str, float] = Field(default_factory=dict)
     points: PointsOrFile = Field(
         description="Where to check, one value per variable; or a file of points (a table with a column per"

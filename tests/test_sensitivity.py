@@ -215,6 +215,23 @@ def test_gradient_check_is_relative_in_any_units_of_f(unit):
     assert not off.passed  # a claimed slope where f is flat
 
 
+def test_a_constant_partial_or_law_may_be_written_as_a_number(tmp_path):
+    # "y: 1" (the partial of x^2 + y) was refused: "field 'gradient.y': Input should be a valid string (got 1)"
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "name: g\nkind: gradient_check\nvariables: [x, y]\nfunction: x^2 + y\ngradient: {x: 2*x, y: 1}\n"
+        "points: [[1.0, 2.0]]\n"
+    )
+    config = load_config(path)
+    assert config.gradient == {"x": "2*x", "y": "1"}
+    assert evaluate_expression(config.gradient["y"], {"x": 1.0, "y": 2.0}) == 1.0
+    path.write_text("name: r\nkind: residual\ndata: {path: d.csv}\nlaw: {rhs: {u: 0, v: 2.5e-3}}\n")
+    assert load_config(path).law.rhs == {"u": "0", "v": "0.0025"}
+    path.write_text("name: r\nkind: residual\ndata: {path: d.csv}\nlaw: {rhs: {u: true}}\n")
+    with pytest.raises(ConfigError, match="field 'law.rhs.u'"):
+        load_config(path)
+
+
 def test_physics_residual_tells_the_right_law_from_a_wrong_one():
     config = load_config(ROOT / "configs" / "exp_decay.yaml")
     frame = pd.read_csv(config.data.path)
