@@ -285,6 +285,19 @@ def test_bad_models_raise_typed_errors(model, message):
         global_indices(model=model, space=space, n_base=64)
 
 
+def test_a_model_returning_nan_names_the_first_input_that_gave_it():
+    # it said only "model returned NaN or inf for 281 inputs": which inputs, the user could not tell
+    from pipeline.errors import ModelError
+    from pipeline.sensitivity import evaluate_model
+
+    X = np.array([[0.5, 0.1], [0.95, 0.25], [0.97, 0.5]])
+    log_model = lambda X: np.log(0.9 - X[:, 0])  # noqa: E731  undefined for a >= 0.9
+    with pytest.raises(ModelError, match=r"NaN or inf for 2 of 3 inputs \(first: nan at dose=0.95, weight=0.25\)"):
+        evaluate_model(log_model, X, names=["dose", "weight"])
+    with pytest.raises(ModelError, match=r"at x1=0.95, x2=0.25\); the input space \(model.inputs\) may reach"):
+        evaluate_model(log_model, X)
+
+
 @pytest.mark.parametrize(
     ("X", "y", "message"),
     [
