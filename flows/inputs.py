@@ -18,7 +18,7 @@ import yaml
 from flows.kinds import resolve_config
 from flows.settings import data_roots
 from pipeline.config import DataConfig, TableConfig, check_data_path, load_config
-from pipeline.data import TimeSeries, load_points, load_table, load_timeseries
+from pipeline.data import TimeSeries, check_outputs_vary, load_points, load_table, load_timeseries
 from pipeline.differentiation.derivatives import check_settings
 from pipeline.discovery.library_size import check_library_samples
 from pipeline.errors import ConfigError, DifferentiationError
@@ -123,6 +123,8 @@ def check_inputs(config: Any) -> None:
             check_library_samples(series, config.discovery.library)
     elif isinstance(config.data, TableConfig):
         table = load_table(config.data.path, outputs=config.data.outputs, features=config.data.features)
+        if config.indices.enabled:
+            check_outputs_vary(table.Y, list(table.outputs), source=table.source)
         gradient_points(config, list(table.features))
     elif config.kind == "sensitivity" and config.model is not None:
         gradient_points(config, list(config.model.inputs))

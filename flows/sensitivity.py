@@ -135,7 +135,7 @@ def load_samples(cfg: SensitivityConfig, tracker: Tracker) -> tuple[SampleTable,
     loaded = load_model_or_example(tracker, cfg.model)
     predictor = MlflowPredictor(loaded, space.names, cfg.model.output, cfg.model.uri)
     X = space.sample(cfg.model.n_samples)
-    y = evaluate_model(predictor, X, name=f"model '{cfg.model.uri}'")
+    y = evaluate_model(predictor, X, name=f"model '{cfg.model.uri}'", names=space.names)
     output = cfg.model.output or "prediction"
     table = SampleTable(X=X, Y=y[:, None], features=tuple(space.names), outputs=(output,), source=cfg.model.uri)
     return table, predictor, space

@@ -8,6 +8,7 @@ the same from any working directory.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from functools import cache
@@ -18,6 +19,7 @@ from zoneinfo import available_timezones
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -318,13 +320,25 @@ class InputConfig(_Strict):
     """One model input's distribution: uniform on [low, high] or normal(mean, std)."""
 
     dist: Literal["uniform", "normal"] = "uniform"
-    low: float | None = None
-    high: float | None = None
-    mean: float | None = None
-    std: float | None = Field(default=None, gt=0.0)
+    low: float | None = Field(default=None, allow_inf_nan=False)
+    high: float | None = Field(default=None, allow_inf_nan=False)
+    mean: float | None = Field(default=None, allow_inf_nan=False)
+    std: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _complete(self) -> InputConfig:
+        """The fields of the chosen ``dist`` given, and none of the other's (they were silently ignored)."""
+        own, other = (
+            (("low", "high"), ("mean", "std")) if self.dist == "uniform" else (("mean", "std"), ("low", "high"))
+        )
+        stray = [name for name in other if getattr(self, name) is not None]
+        if self.dist == "uniform" and stray and self.low is None and self.high is None:
+            raise ValueError(
+                f"a uniform input (dist defaults to uniform) takes low and high, not {' and '.join(stray)}; for a"
+                " normal input write {dist: normal, mean: ..., std: ...}"
+            )
+        if stray:
+            raise ValueError(f"a {self.dist} input takes {' and '.join(own)}, not {' and '.join(stray)}")
         if self.dist == "uniform" and (self.low is None or self.high is None or not self.low < self.high):
             raise ValueError("a uniform input needs low < high")
         if self.dist == "normal" and (self.mean is None or self.std is None):
@@ -355,6 +369,16 @@ class ModelSourceConfig(_Strict):
         return value
 
 
+def _number_as_text(value: Any) -> Any:
+    """A number written where an expression is expected (a constant partial ``y: 1``, a law ``u: 0``) as its text;
+    anything else unchanged (a bool stays a bool, and is refused as not a string)."""
+    return repr(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+Expression = Annotated[str, BeforeValidator(_number_as_text)]
+"""A safe arithmetic expression (:mod:`pipeline.expressions`); a plain number is one too."""
+
+
 def _points_kind(value: Any) -> str:
     """Which branch of :data:`PointsOrFile` a value is: a file name or a list of points ('samples' aside)."""
     if value == "samples":
@@ -372,8 +396,9 @@ PointsOrFile = Annotated[
 
 
 def _equal_lengths(points: Any) -> Any:
-    """``points`` unchanged when they are not a list or all have as many values as the first; else a ValueError
-    naming the first that differs."""
+    """``points`` unchanged when they are not a list, or all have as many values as the first and every value is a
+    finite number; else a ValueError naming the first point at fault (YAML reads ``.nan``, ``.inf`` and ``1e400`` as
+    floats, and a gradient at such a point is no number)."""
     if isinstance(points, list) and points:
         for k, point in enumerate(points[1:], start=2):
             if len(point) != len(points[0]):
@@ -381,6 +406,10 @@ def _equal_lengths(points: Any) -> Any:
                     f"point {k} has {len(point)} values, point 1 has {len(points[0])}; each point needs one value per"
                     " feature"
                 )
+        for k, point in enumerate(points, start=1):
+            bad = [value for value in point if not math.isfinite(value)]
+            if bad:
+                raise ValueError(f"point {k} holds {bad[0]}; expected finite numbers")
     return points
 
 
@@ -475,7 +504,7 @@ class BatchConfig(RunBase):
 class LawConfig(_Strict):
     """A candidate law dx/dt = rhs(t, x): one safe arithmetic expression per state, with named constants."""
 
-    rhs: dict[str, str] = Field(min_length=1, description="State name -> right-hand side, e.g. {u: '-k*u'}.")
+    rhs: dict[str, Expression] = Field(min_length=1, description="State name -> right-hand side, e.g. {u: '-k*u'}.")
     params: dict[str, float] = Field(default_factory=dict, description="Constants the expressions use.")
 
 
@@ -493,8 +522,8 @@ class GradientCheckConfig(TrackedRunBase):
 
     kind: Literal["gradient_check"]
     variables: list[str] = Field(min_length=1, description="Input names, in order.")
-    function: str = Field(min_length=1, description="The scalar function, e.g. '(x-1)^2 + 10*(y-x^2)^2'.")
-    gradient: dict[str, str] = Field(min_length=1, description="Variable -> claimed partial derivative.")
+    function: Expression = Field(min_length=1, description="The scalar function, e.g. '(x-1)^2 + 10*(y-x^2)^2'.")
+    gradient: dict[str, Expression] = Field(min_length=1, description="Variable -> claimed partial derivative.")
     params: dict[str, float] = Field(default_factory=dict)
     points: PointsOrFile = Field(
         description="Where to check, one value per variable; or a file of points (a table with a column per"

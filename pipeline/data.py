@@ -21,6 +21,7 @@ __all__ = [
     "MIN_SAMPLES",
     "SampleTable",
     "TimeSeries",
+    "check_outputs_vary",
     "load_points",
     "load_table",
     "load_timeseries",
@@ -579,6 +580,24 @@ def load_table(path: str | Path, *, outputs: Sequence[str], features: Sequence[s
         if np.ptp(values) == 0:
             raise DataError(f"{source}: feature column '{name}' is constant ({values[0]}); it must vary")
     return SampleTable(X=X, Y=Y, features=tuple(features), outputs=tuple(outputs), source=source, notes=notes)
+
+
+def check_outputs_vary(Y: np.ndarray, outputs: list[str], *, source: str = "the samples") -> None:
+    """Raise a :class:`DataError` naming the first of the q ``outputs`` whose column of ``Y`` (n, q) is constant:
+    its sensitivity indices are shares of a zero variance (undefined), and ``indices.enabled: false`` still gives
+    its gradients (all 0).
+
+    Args:
+        Y: the outputs' samples (n, q); outputs: their q names; source: the file or model they come from.
+    """
+    Y = np.asarray(Y, dtype=float).reshape(len(Y), -1)
+    for j, out in enumerate(outputs):
+        if len(Y) and np.ptp(Y[:, j]) == 0:
+            raise DataError(
+                f"{source}: output column '{out}' is constant ({Y[0, j]:.6g} in all {len(Y)} samples): its sensitivity"
+                " indices are undefined (shares of zero variance); set indices.enabled: false to estimate its"
+                " gradients only"
+            )
 
 
 def _index_note(source: str, column: str, option: str) -> str:

@@ -202,6 +202,36 @@ def test_gradient_check_utility():
         check_gradient(f, lambda x: np.zeros(3), np.array([0.3, -0.7]))
 
 
+@pytest.mark.parametrize("unit", [1e-7, 1.0, 1e7])
+def test_gradient_check_is_relative_in_any_units_of_f(unit):
+    # measured against max(1, |analytic|), a gradient wrong by a factor 2 passed for f = 1e-7 x²
+    f = lambda x: unit * rosenbrock(x[None])[0]  # noqa: E731
+    grad = lambda x: unit * rosenbrock_gradient(x[None])[0]  # noqa: E731
+    for point in ([0.3, -0.7], [1.0, 1.0], [30.0, 900.0]):  # the minimum (gradient 0), a point on the valley floor
+        assert check_gradient(f, grad, np.array(point)).passed, point
+    half = check_gradient(f, lambda x: grad(x) / 2, np.array([0.3, -0.7]))
+    assert not half.passed and half.max_rel_error == pytest.approx(0.5, rel=1e-6)
+    off = check_gradient(f, lambda x: grad(x) + unit * np.array([1e-3, 0.0]), np.array([1.0, 1.0]))
+    assert not off.passed  # a claimed slope where f is flat
+
+
+def test_a_constant_partial_or_law_may_be_written_as_a_number(tmp_path):
+    # "y: 1" (the partial of x^2 + y) was refused: "field 'gradient.y': Input should be a valid string (got 1)"
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "name: g\nkind: gradient_check\nvariables: [x, y]\nfunction: x^2 + y\ngradient: {x: 2*x, y: 1}\n"
+        "points: [[1.0, 2.0]]\n"
+    )
+    config = load_config(path)
+    assert config.gradient == {"x": "2*x", "y": "1"}
+    assert evaluate_expression(config.gradient["y"], {"x": 1.0, "y": 2.0}) == 1.0
+    path.write_text("name: r\nkind: residual\ndata: {path: d.csv}\nlaw: {rhs: {u: 0, v: 2.5e-3}}\n")
+    assert load_config(path).law.rhs == {"u": "0", "v": "0.0025"}
+    path.write_text("name: r\nkind: residual\ndata: {path: d.csv}\nlaw: {rhs: {u: true}}\n")
+    with pytest.raises(ConfigError, match="field 'law.rhs.u'"):
+        load_config(path)
+
+
 def test_physics_residual_tells_the_right_law_from_a_wrong_one():
     config = load_config(ROOT / "configs" / "exp_decay.yaml")
     frame = pd.read_csv(config.data.path)
@@ -253,6 +283,19 @@ def test_bad_models_raise_typed_errors(model, message):
     space = InputSpace.from_bounds({"a": (0, 1), "b": (0, 1)})
     with pytest.raises(SensitivityError, match=message):
         global_indices(model=model, space=space, n_base=64)
+
+
+def test_a_model_returning_nan_names_the_first_input_that_gave_it():
+    # it said only "model returned NaN or inf for 281 inputs": which inputs, the user could not tell
+    from pipeline.errors import ModelError
+    from pipeline.sensitivity import evaluate_model
+
+    X = np.array([[0.5, 0.1], [0.95, 0.25], [0.97, 0.5]])
+    log_model = lambda X: np.log(0.9 - X[:, 0])  # noqa: E731  undefined for a >= 0.9
+    with pytest.raises(ModelError, match=r"NaN or inf for 2 of 3 inputs \(first: nan at dose=0.95, weight=0.25\)"):
+        evaluate_model(log_model, X, names=["dose", "weight"])
+    with pytest.raises(ModelError, match=r"at x1=0.95, x2=0.25\); the input space \(model.inputs\) may reach"):
+        evaluate_model(log_model, X)
 
 
 @pytest.mark.parametrize(
@@ -310,6 +353,57 @@ def test_sensitivity_config_validation(tmp_path):
     unknown.write_text("name: s\nkind: forecasting\n")
     with pytest.raises(ConfigError, match="unknown kind 'forecasting'"):
         load_config(unknown)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            "{mean: 1, std: 0.5}",
+            r"a uniform input \(dist defaults to uniform\) takes low and high, not mean and std; for"
+            r" a normal input write \{dist: normal",
+        ),
+        ("{dist: normal, mean: 0, std: 1, low: 5, high: 6}", "a normal input takes mean and std, not low and high"),
+        ("{low: 0, high: 1, std: 2}", "a uniform input takes low and high, not std"),
+        ("{low: 0, high: .inf}", r"model.inputs.a.high': Input should be a finite number"),
+    ],
+    ids=["normal-without-dist", "bounds-on-a-normal", "std-on-a-uniform", "infinite-bound"],
+)
+def test_model_inputs_of_mixed_or_infinite_fields_are_config_errors(tmp_path, spec, message):
+    # {mean, std} without dist said "a uniform input needs low < high"; low/high on a normal input (or std on a
+    # uniform one) were silently ignored, so the model was sampled over another range than the user wrote
+    path = tmp_path / "c.yaml"
+    path.write_text(f"name: s\nkind: sensitivity\nmodel: {{uri: 'models:/m/1', inputs: {{a: {spec}}}}}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("kind_lines", "field"),
+    [
+        (
+            "kind: sensitivity\ndata: {path: x.csv, outputs: [y]}\ngradient: {at: [[1.0, 0.5], [.nan, 0.5]]}\n",
+            "gradient.at",
+        ),
+        (
+            "kind: gradient_check\nvariables: [x]\nfunction: x^2\ngradient: {x: 2*x}\npoints: [[1.0], [.inf]]\n",
+            "points",
+        ),
+    ],
+    ids=["gradient-at-nan", "check-points-inf"],
+)
+def test_listed_points_that_are_not_finite_are_config_errors(tmp_path, kind_lines, field):
+    # a NaN point went through the checks and failed mid-run with scipy's bare "array must not contain infs or NaNs"
+    path = tmp_path / "c.yaml"
+    path.write_text("name: s\n" + kind_lines)
+    with pytest.raises(ConfigError, match=rf"field '{field}': point 2 holds (nan|inf); expected finite numbers"):
+        load_config(path)
+
+
+def test_analyze_samples_refuses_points_that_are_not_finite():
+    X = np.random.default_rng(0).uniform(0, 1, (60, 2))
+    with pytest.raises(SensitivityError, match=r"gradient.at point 2 holds \[inf, 0.5\]; expected finite numbers"):
+        analyze_samples(X, X[:, :1] * 3, features=["a", "b"], outputs=["y"], at=np.array([[0.5, 0.5], [np.inf, 0.5]]))
 
 
 @pytest.mark.parametrize("text", ["__import__('os').system('true')", "u.real", "[u]", "lambda: 1", "open('x')"])
@@ -455,3 +549,22 @@ def test_a_text_column_taken_as_a_feature_by_default_says_how_to_leave_it_out(tm
     with pytest.raises(DataError, match=r"column 'id' has a non-numeric value .*name the features in data.features"):
         load_table(tmp_path / "t.csv", outputs=["y"])
     assert load_table(tmp_path / "t.csv", outputs=["y"], features=["a"]).features == ("a",)
+
+
+def test_a_constant_output_is_named_before_the_run_and_its_gradients_are_still_available(tmp_path):
+    # it failed once the run had started with "the output is constant: sensitivity indices are undefined",
+    # naming neither the file nor the column, nor the way to get the gradients
+    from flows.inputs import load_checked
+
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"a": rng.random(30), "b": rng.random(30), "y": 5.0}).to_csv(tmp_path / "flat.csv", index=False)
+    config = tmp_path / "c.yaml"
+    config.write_text("name: s\nkind: sensitivity\ndata: {path: flat.csv, outputs: [y]}\n")
+    with pytest.raises(DataError, match=r"flat.csv: output column 'y' is constant \(5 in all 30 samples\).*indices."):
+        load_checked(config)
+    config.write_text("name: s\nkind: sensitivity\ndata: {path: flat.csv, outputs: [y]}\nindices: {enabled: false}\n")
+    table = load_checked(config) and load_table(tmp_path / "flat.csv", outputs=["y"])
+    with pytest.raises(DataError, match="output column 'y' is constant"):
+        analyze_samples(table.X, table.Y, features=["a", "b"], outputs=["y"])
+    result = analyze_samples(table.X, table.Y, features=["a", "b"], outputs=["y"], indices=False)
+    np.testing.assert_allclose(result.gradients, 0.0, atol=1e-6)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 import numpy as np
 import pandas as pd
 
+from pipeline.data import check_outputs_vary
 from pipeline.errors import SensitivityError
 from pipeline.sensitivity.gradients import GradientMethod, fit_gradient_model
 from pipeline.sensitivity.indices import IndexMethod, global_indices
@@ -79,6 +80,26 @@ class SensitivityResult:
         return table
 
 
+def _checked(
+    X: np.ndarray, Y: np.ndarray, at: np.ndarray | None, features: list[str], outputs: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Samples X (n, d), outputs Y (n, q) and the points (m, d) where gradients are wanted (X when ``at`` is None)
+    as float arrays, checked against the d ``features`` and q ``outputs``; else a :class:`SensitivityError`."""
+    X = np.asarray(X, dtype=float)
+    Y = np.asarray(Y, dtype=float).reshape(len(X), -1)
+    if Y.shape[1] != len(outputs) or X.shape[1] != len(features):
+        raise SensitivityError(
+            f"{X.shape[1]} features / {Y.shape[1]} outputs do not match names {features} / {outputs}"
+        )
+    points = X if at is None else np.atleast_2d(np.asarray(at, dtype=float))
+    if points.shape[1] != len(features):
+        raise SensitivityError(f"gradient.at points need {len(features)} values each (features {features})")
+    if not np.all(np.isfinite(points)):
+        row = int(np.flatnonzero(~np.isfinite(points).all(axis=1))[0])
+        raise SensitivityError(f"gradient.at point {row + 1} holds {points[row].tolist()}; expected finite numbers")
+    return X, Y, points
+
+
 def analyze_samples(
     X: np.ndarray,
     Y: np.ndarray,
@@ -102,16 +123,13 @@ def analyze_samples(
         model: when the samples come from a queryable single-output model, Sobol indices use it directly.
         space: the input space the model was sampled over (empirical marginals of X when None).
         progress: called with a short message as each stage starts.
+
+    Raises:
+        SensitivityError: names or ``at`` do not fit the samples; DataError: with ``indices``, a constant output.
     """
-    X = np.asarray(X, dtype=float)
-    Y = np.asarray(Y, dtype=float).reshape(len(X), -1)
-    if Y.shape[1] != len(outputs) or X.shape[1] != len(features):
-        raise SensitivityError(
-            f"{X.shape[1]} features / {Y.shape[1]} outputs do not match names {features} / {outputs}"
-        )
-    points = X if at is None else np.atleast_2d(np.asarray(at, dtype=float))
-    if points.shape[1] != len(features):
-        raise SensitivityError(f"gradient.at points need {len(features)} values each (features {features})")
+    X, Y, points = _checked(X, Y, at, features, outputs)
+    if indices:
+        check_outputs_vary(Y, outputs)
     say = progress or (lambda _message: None)
     grads, stds, hess, tables, chosen, metrics = [], [], [], {}, {}, {}
     for j, out in enumerate(outputs):

@@ -162,8 +162,16 @@ MAX_ERROR_TEXT = 400
 """How much of a model's own error message a ModelError quotes (some print the whole input table)."""
 
 
-def evaluate_model(model: Model, X: np.ndarray, *, name: str = "model", batch_size: int = 8192) -> np.ndarray:
-    """Predict in batches and check the result: (n, d) -> (n,) finite outputs, else SensitivityError."""
+def evaluate_model(
+    model: Model,
+    X: np.ndarray,
+    *,
+    name: str = "model",
+    batch_size: int = 8192,
+    names: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Predict in batches and check the result: (n, d) -> (n,) finite outputs, else a :class:`ModelError` (a NaN
+    or inf output names the first input that gave it, by the d input ``names``, default x1..xd)."""
     out = []
     for start in range(0, len(X), batch_size):
         batch = X[start : start + batch_size]
@@ -184,5 +192,11 @@ def evaluate_model(model: Model, X: np.ndarray, *, name: str = "model", batch_si
         out.append(pred)
     y = np.concatenate(out)
     if not np.all(np.isfinite(y)):
-        raise ModelError(f"{name} returned NaN or inf for {int(np.sum(~np.isfinite(y)))} inputs")
+        row = int(np.flatnonzero(~np.isfinite(y))[0])
+        names = list(names) if names is not None else [f"x{i + 1}" for i in range(X.shape[1])]
+        first = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, X[row]))
+        raise ModelError(
+            f"{name} returned NaN or inf for {int(np.sum(~np.isfinite(y)))} of {len(y)} inputs (first: {y[row]} at"
+            f" {first}); the input space (model.inputs) may reach where the model is undefined"
+        )
     return y
