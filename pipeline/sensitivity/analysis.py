@@ -150,7 +150,7 @@ def analyze_samples(
             use_model = model if len(outputs) == 1 else None
             table = global_indices(
                 X, Y[:, j], model=use_model, space=space, names=features, method=index_method,
-                gradient_method=method, n_base=n_base,
+                gradient_method=method, n_base=n_base, fitted=fitted,
             )  # fmt: skip
             tables[out] = table
             cv = ", ".join(f"{k} {v:.3g}" for k, v in table.attrs.get("cv_mse", {}).items())

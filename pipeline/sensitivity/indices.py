@@ -35,7 +35,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
 from pipeline.errors import SensitivityError
-from pipeline.sensitivity.gradients import GradientMethod, _check_xy, fit_gradient_model
+from pipeline.sensitivity.gradients import GradientMethod, GradientModel, _check_xy, fit_gradient_model
 from pipeline.sensitivity.hdmr import HdmrSurrogate
 from pipeline.sensitivity.space import InputSpace, Model, evaluate_model
 from pipeline.sensitivity.steps import model_dgsm
@@ -73,6 +73,7 @@ def global_indices(
     gradient_method: GradientMethod = "auto",
     n_base: int = 1024,
     seed: int = 0,
+    fitted: GradientModel | None = None,
 ) -> pd.DataFrame:
     """Global sensitivity of one output to each feature.
 
@@ -85,6 +86,8 @@ def global_indices(
         gradient_method: derivative estimator for data gradients and the surrogate.
         n_base: Saltelli base sample size N (N·(d+2) evaluations).
         seed: seed of every design.
+        fitted: the ``gradient_method`` model already fitted to these X, y (the gradient stage's), reused rather
+            than fitted again; it is the surrogate of the data routes.
 
     Returns:
         DataFrame indexed by feature with columns S1, S1_conf, ST, ST_conf (95 % half-widths), DGSM,
@@ -117,7 +120,8 @@ def global_indices(
     else:
         if X is None:
             raise SensitivityError(f"method {method!r} needs samples (X, y)")
-        est, route, cv, nu = _data_indices(X, y, space, method, gradient_method, n_base, seed)
+        fitted = fitted if fitted is not None else fit_gradient_model(X, y, gradient_method)
+        est, route, cv, nu = _data_indices(X, y, space, method, fitted, n_base, seed)
         var_y, step = float(np.var(y)), np.full(space.dim, np.nan)
     if var_y == 0:
         raise SensitivityError("the output is constant: sensitivity indices are undefined")
@@ -129,12 +133,12 @@ def _data_indices(
     y: np.ndarray,
     space: InputSpace,
     method: str,
-    gradient_method: GradientMethod,
+    fitted: GradientModel,
     n_base: int,
     seed: int,
 ) -> tuple[dict[str, np.ndarray], str, dict[str, float], np.ndarray]:
-    """Indices from samples only: (estimates, route, surrogate CV errors, DGSM ν from data gradients)."""
-    fitted = fit_gradient_model(X, y, gradient_method)
+    """Indices from samples only, with ``fitted`` (a gradient model fitted to X, y) as the surrogate: (estimates,
+    route, surrogate CV errors, DGSM ν from data gradients)."""
     nu = np.mean(fitted.gradient(X) ** 2, axis=0)
     cv = {"surrogate": float(fitted.choice_.cv_mse)}
     if method in ("auto", "hdmr"):
