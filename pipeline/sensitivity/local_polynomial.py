@@ -197,13 +197,14 @@ class LocalPolynomial:
         w = np.where(dist <= radius * (1 + 1e-9), w, 0.0)
         A = _design(dx, degree)
         Aw = A * w[..., None]
-        G = np.einsum("mkp,mkq->mpq", Aw, A)
+        Awt = Aw.transpose(0, 2, 1)  # batched BLAS products: an order of magnitude faster than einsum here
+        G = Awt @ A
         ridge = 1e-10 * np.trace(G, axis1=1, axis2=2)[:, None, None] * np.eye(G.shape[-1])
         G_inv = np.linalg.pinv(G + ridge, hermitian=True)
-        beta = np.einsum("mpq,mq->mp", G_inv, np.einsum("mkp,mk->mp", Aw, self.y_[nbr]))
+        beta = (G_inv @ (Awt @ self.y_[nbr][..., None]))[..., 0]
         cov = None
         if with_cov:
-            meat = np.einsum("mkp,mkq->mpq", Aw * w[..., None], A)
+            meat = (Awt * w[:, None, :]) @ A
             cov = G_inv @ meat @ G_inv
         # back from radius-scaled offsets to z units: a monomial of order r scales with radius**r
         orders = np.array([len(c) for c in _monomials(dx.shape[-1], degree)])
