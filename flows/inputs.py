@@ -24,8 +24,8 @@ from pipeline.discovery.library_size import check_library_samples
 from pipeline.errors import ConfigError, DifferentiationError
 
 __all__ = [
-    "check_differentiation", "check_inputs", "check_points", "checked_already", "expand_configs", "gradient_points",
-    "inputs_check", "is_checked", "load_checked", "read_timeseries",
+    "check_differentiation", "check_inputs", "check_law", "check_points", "checked_already", "expand_configs",
+    "gradient_points", "inputs_check", "is_checked", "load_checked", "read_timeseries",
 ]  # fmt: skip
 
 
@@ -97,14 +97,31 @@ def check_differentiation(config: Any, series: TimeSeries) -> None:
         raise ConfigError(f"config '{config.name}': field '{field}': {exc}") from exc
 
 
+def check_law(config: Any, series: TimeSeries) -> None:
+    """Check that a residual config's ``law.rhs`` gives an expression for every state column of its series.
+
+    Raises:
+        ConfigError: naming the field ``law.rhs``, the states without an expression and the data file.
+    """
+    rhs = config.law.rhs
+    missing = [name for name in series.names if name not in rhs]
+    if missing:
+        unused = [name for name in rhs if name not in series.names]
+        verb = "is" if len(unused) == 1 else "are"
+        also = f"; it has one for {unused}, which {verb} no state column" if unused else ""
+        raise ConfigError(
+            f"config '{config.name}': field 'law.rhs': no expression for state(s) {missing} of {series.source}"
+            f" (expected one per column of data.state_columns {list(series.names)}{also})"
+        )
+
+
 def check_inputs(config: Any) -> None:
     """Everything about a run's inputs that can be checked without running it.
 
     The data path (existence, ``DELTAFLOW_DATA_ROOTS``) and the data themselves: a time series is read
-    and validated (and the differentiation settings checked against it), a table of samples too, and a
-    file of points (``gradient.at``, ``points``). A batch's
-    items are not read: each item that fails is a FAILED child of the batch, the others run. A model URI
-    is checked when the model is loaded.
+    and validated (and the differentiation settings, and a residual law's states, checked against it), a table
+    of samples too, and a file of points (``gradient.at``, ``points``). A batch's items are not read: each item
+    that fails is a FAILED child of the batch, the others run. A model URI is checked when the model is loaded.
 
     Raises:
         ConfigError, DataError: as the flow would raise them, before anything was started.
@@ -119,6 +136,8 @@ def check_inputs(config: Any) -> None:
         series = read_timeseries(config)
         if getattr(config, "differentiation", None) is not None:
             check_differentiation(config, series)
+        if getattr(config, "law", None) is not None:
+            check_law(config, series)
         if getattr(config, "discovery", None) is not None:
             check_library_samples(series, config.discovery.library)
     elif isinstance(config.data, TableConfig):

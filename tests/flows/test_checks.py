@@ -65,6 +65,25 @@ def test_physics_residual_of_several_trajectories_uses_the_configured_differenti
     assert [r.data.tags["check.passed"] for r in runs_of(mlflow_uri, "two-runs")] == ["True", "True"]
 
 
+def test_a_law_missing_a_state_is_refused_before_any_run(mlflow_uri: str, tmp_path: Path) -> None:
+    """A law with no expression for a state column is a ConfigError naming the field and the state, raised by the
+    pre-run check (the CLI's and a Python call's), so no run is created; it started a run that was left FAILED."""
+    from flows.checks import check_residual
+    from flows.inputs import check_inputs
+
+    data = {"path": str(ROOT / "data" / "exp_decay.csv"), "time_column": "t", "state_columns": ["u"]}
+    law = {"rhs": {"v": "-k*v"}, "params": {"k": 1.0}}
+    config = {"name": "law-missing", "kind": "residual", "data": data, "law": law}
+    path = tmp_path / "law.yaml"
+    path.write_text(yaml.safe_dump(config))
+    message = r"field 'law.rhs': no expression for state\(s\) \['u'\] of .*exp_decay.csv"
+    with pytest.raises(ConfigError, match=message):
+        check_inputs(load_config(path))
+    with pytest.raises(ConfigError, match=message):
+        check_residual(path)
+    assert runs_of(mlflow_uri, "law-missing") == []
+
+
 def test_gradient_check_config_passes_and_catches_a_wrong_gradient(mlflow_uri: str, tmp_path: Path) -> None:
     from flows.checks import check_gradient_flow
 
