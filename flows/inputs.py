@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -21,11 +21,15 @@ from pipeline.config import DataConfig, TableConfig, check_data_path, load_confi
 from pipeline.data import TimeSeries, check_outputs_vary, load_points, load_table, load_timeseries
 from pipeline.differentiation.derivatives import check_settings
 from pipeline.discovery.library_size import check_library_samples
-from pipeline.errors import ConfigError, DifferentiationError
+from pipeline.errors import ConfigError, DifferentiationError, SensitivityError
+from pipeline.expressions import evaluate_expression
+
+if TYPE_CHECKING:
+    from pipeline.sensitivity.checks import GradientCheck
 
 __all__ = [
     "check_differentiation", "check_inputs", "check_law", "check_points", "checked_already", "expand_configs",
-    "gradient_points", "inputs_check", "is_checked", "load_checked", "read_timeseries",
+    "gradient_checks", "gradient_points", "inputs_check", "is_checked", "load_checked", "read_timeseries",
 ]  # fmt: skip
 
 
@@ -79,6 +83,46 @@ def check_points(config: Any) -> Any:
     return config.model_copy(update={"points": points.tolist()})
 
 
+def _gradient_callables(config: Any) -> tuple[Callable[[np.ndarray], float], Callable[[np.ndarray], np.ndarray]]:
+    """A gradient-check config's function (a point (d,) -> a number) and claimed gradient (a point (d,) -> (d,))."""
+
+    def scope(x: np.ndarray) -> dict[str, Any]:
+        return {**config.params, **{name: float(v) for name, v in zip(config.variables, x)}}
+
+    def f(x: np.ndarray) -> float:
+        return float(evaluate_expression(config.function, scope(x)))
+
+    def grad(x: np.ndarray) -> np.ndarray:
+        return np.array([float(evaluate_expression(config.gradient[v], scope(x))) for v in config.variables])
+
+    return f, grad
+
+
+def gradient_checks(config: Any) -> list[GradientCheck]:
+    """A gradient-check config's check (:func:`~pipeline.sensitivity.checks.check_gradient`) at each of its points,
+    whose list (``points`` read from their file by :func:`check_points`) it takes. Cheap (4 d + 1 evaluations of
+    the function and one of the gradient per point), so the pre-run check makes it too.
+
+    Raises:
+        ConfigError: naming the field 'points', the point and its number, where the check cannot be evaluated:
+            the function (there or a difference step away) or the claimed gradient is NaN or inf.
+    """
+    from pipeline.sensitivity.checks import check_gradient  # imports the sensitivity package: only when needed
+
+    f, grad = _gradient_callables(config)
+    checks = []
+    for k, point in enumerate(config.points, start=1):
+        try:
+            check = check_gradient(f, grad, np.asarray(point), tolerance=config.tolerance, names=config.variables)
+        except SensitivityError as exc:
+            raise ConfigError(
+                f"config '{config.name}': field 'points': point {k} of {len(config.points)} cannot be checked: {exc}"
+                f" (function '{config.function}'); give points where the function and its gradient are finite"
+            ) from exc
+        checks.append(check)
+    return checks
+
+
 def check_differentiation(config: Any, series: TimeSeries) -> None:
     """Check the config's ``differentiation`` settings against its series before anything is smoothed
     (:func:`~pipeline.differentiation.derivatives.check_settings`): enough samples per trajectory for the method,
@@ -120,7 +164,8 @@ def check_inputs(config: Any) -> None:
 
     The data path (existence, ``DELTAFLOW_DATA_ROOTS``) and the data themselves: a time series is read
     and validated (and the differentiation settings, and a residual law's states, checked against it), a table
-    of samples too, and a file of points (``gradient.at``, ``points``). A batch's items are not read: each item
+    of samples too, and a file of points (``gradient.at``, ``points``); a gradient check is evaluated at its points
+    (:func:`gradient_checks`: the function and its gradient finite there). A batch's items are not read: each item
     that fails is a FAILED child of the batch, the others run. A model URI is checked when the model is loaded.
 
     Raises:
@@ -130,7 +175,7 @@ def check_inputs(config: Any) -> None:
         expand_configs(config.configs)
         return
     if config.kind == "gradient_check":
-        check_points(config)
+        gradient_checks(check_points(config))
     check_data_path(config, data_roots())
     if isinstance(config.data, DataConfig):
         series = read_timeseries(config)
