@@ -16,6 +16,7 @@ import numpy as np
 import yaml
 
 from flows.kinds import resolve_config
+from flows.metric_keys import same_key
 from flows.settings import data_roots
 from pipeline.config import DataConfig, TableConfig, check_data_path, load_config
 from pipeline.data import TimeSeries, check_outputs_vary, load_points, load_table, load_timeseries
@@ -28,8 +29,9 @@ if TYPE_CHECKING:
     from pipeline.sensitivity.checks import GradientCheck
 
 __all__ = [
-    "check_differentiation", "check_inputs", "check_law", "check_points", "checked_already", "expand_configs",
-    "gradient_checks", "gradient_points", "inputs_check", "is_checked", "load_checked", "read_timeseries",
+    "check_differentiation", "check_inputs", "check_law", "check_metric_names", "check_points", "checked_already",
+    "expand_configs", "gradient_checks", "gradient_points", "inputs_check", "is_checked", "load_checked",
+    "read_timeseries",
 ]  # fmt: skip
 
 
@@ -159,6 +161,23 @@ def check_law(config: Any, series: TimeSeries) -> None:
         )
 
 
+def check_metric_names(config: Any, features: list[str], outputs: list[str], source: str) -> None:
+    """Check that no two of a sensitivity run's ``outputs`` (or of its ``features``) clean up to the same MLflow
+    metric key (``y %`` and ``y #`` are both ``y``): one's metrics would overwrite the other's.
+
+    Raises:
+        ConfigError: naming both columns, the key and ``source`` (the data file, or the field 'model.inputs').
+    """
+    for kind, names in (("output", outputs), ("feature", features)):
+        clash = same_key(names)
+        if clash is not None:
+            raise ConfigError(
+                f"config '{config.name}': {source}: {kind} columns '{clash[0]}' and '{clash[1]}' would both be logged"
+                f" to MLflow as '{clash[2]}' (a metric key keeps letters, digits, _ and -), one's metrics overwriting"
+                " the other's; rename one of them"
+            )
+
+
 def check_inputs(config: Any) -> None:
     """Everything about a run's inputs that can be checked without running it.
 
@@ -187,10 +206,12 @@ def check_inputs(config: Any) -> None:
             check_library_samples(series, config.discovery.library)
     elif isinstance(config.data, TableConfig):
         table = load_table(config.data.path, outputs=config.data.outputs, features=config.data.features)
+        check_metric_names(config, list(table.features), list(table.outputs), table.source)
         if config.indices.enabled:
             check_outputs_vary(table.Y, list(table.outputs), source=table.source)
         gradient_points(config, list(table.features))
     elif config.kind == "sensitivity" and config.model is not None:
+        check_metric_names(config, list(config.model.inputs), [], "field 'model.inputs'")
         gradient_points(config, list(config.model.inputs))
 
 
