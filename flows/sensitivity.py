@@ -161,7 +161,15 @@ def analyze(cfg: SensitivityConfig, table: SampleTable, model: Any, space: Input
         model=model,
         space=space,
         progress=lambda message: logger.info("estimating %s", message),
+        source=_source(cfg, table),
     )
+
+
+def _source(cfg: SensitivityConfig, table: SampleTable) -> str:
+    """Where the samples come from, for messages: the file, or the model by its URI and how it was sampled."""
+    if cfg.model is None:
+        return table.source
+    return f"model '{cfg.model.uri}' (sampled {len(table.X)} times over model.inputs)"
 
 
 @task(name="record-sensitivity", cache_policy=NO_CACHE)

@@ -206,3 +206,32 @@ def test_two_outputs_with_one_metric_key_are_refused_before_any_run(mlflow_uri: 
         analyze_sensitivity(tmp_path / "c.yaml")
     assert runs_of(mlflow_uri, "clash") == []
     assert file_parts(["y %", "y #", "a/b", "a_b"]) == {"y %": "y", "y #": "y_2", "a/b": "a_b", "a_b": "a_b_2"}
+
+
+def test_a_model_with_a_constant_output_is_named_by_its_uri(mlflow_uri: str, tmp_path: Path) -> None:
+    """The error began 'the samples: output column 'prediction' is constant', naming neither the model nor its URI."""
+    import mlflow
+    import pandas as pd
+    from mlflow.models import infer_signature
+    from sklearn.dummy import DummyRegressor
+
+    from flows import analyze_sensitivity
+    from pipeline.errors import DataError
+
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0], "b": [1.0, 0.0, 1.0]})
+    model = DummyRegressor().fit(X, [1.0, 2.0, 3.0])  # predicts 2 everywhere
+    mlflow.set_tracking_uri(mlflow_uri)
+    with mlflow.start_run():
+        signature = infer_signature(X, model.predict(X))
+        mlflow.sklearn.log_model(
+            model, name="m", signature=signature, registered_model_name="constant", pip_requirements=["scikit-learn"]
+        )  # listed: inferring them takes seconds
+    inputs = {"a": {"low": 0.0, "high": 2.0}, "b": {"low": 0.0, "high": 1.0}}
+    config = {"name": "constant-model", "kind": "sensitivity", "model": {"uri": "models:/constant/1", "inputs": inputs,
+              "n_samples": 64}, "indices": {"method": "sobol", "n_base": 64}}  # fmt: skip
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    message = r"^model 'models:/constant/1' \(sampled 64 times over model.inputs\): output column 'prediction' is const"
+    with pytest.raises(DataError, match=message):
+        analyze_sensitivity(tmp_path / "c.yaml")
+    (run,) = runs_of(mlflow_uri, "constant-model")
+    assert run.info.status == "FAILED" and "models:/constant/1" in run.data.tags["error"]
