@@ -12,18 +12,16 @@ import numpy as np
 import pandas as pd
 
 from flows.discovery import load_data
-from flows.inputs import check_differentiation, check_points, inputs_check
+from flows.inputs import check_differentiation, check_law, check_points, gradient_checks, inputs_check
 from flows.kinds import resolve_config
 from flows.records import publish, record_dataset, recorded_run, time_axis_tags
 from flows.runtime import deltaflow_flow, run_stage
 from flows.settings import data_roots
 from flows.tracking import tracker_for
 from pipeline.config import GradientCheckConfig, ResidualConfig, check_data_path
-from pipeline.errors import ConfigError
-from pipeline.expressions import evaluate_expression
 from pipeline.figure_layout import arrange_grid
 from pipeline.report import render_figures
-from pipeline.sensitivity import GradientCheck, ResidualReport, check_gradient, series_residual
+from pipeline.sensitivity import GradientCheck, ResidualReport, series_residual
 
 __all__ = ["CheckRun", "check_gradient_flow", "check_residual"]
 
@@ -91,9 +89,7 @@ def check_residual(
         frame = pd.DataFrame(series.x, columns=list(series.names)).assign(**{cfg.data.time_column: series.t})
         record_dataset(record, frame, name=cfg.data.path.name, source=cfg.data.path)
         record.tags |= time_axis_tags(series)
-        missing = [n for n in series.names if n not in cfg.law.rhs]
-        if missing:
-            raise ConfigError(f"law.rhs gives no expression for state(s) {missing} of {cfg.data.path}")
+        check_law(cfg, series)  # as the pre-run check does: a scheduled run records a law that misses a state
         report = series_residual(
             series, dict(cfg.law.rhs), params=cfg.law.params, method=cfg.differentiation.method,
             differentiation_params=dict(cfg.differentiation.params),
@@ -102,19 +98,6 @@ def check_residual(
         tracker.describe(lambda: _residual_results(record, cfg, report, passed))
     run_id, _, queued = publish(tracker, record)
     return CheckRun(cfg, report, passed, run_id, queued, record.experiment_id, tracker.uri)
-
-
-def _gradient_callables(cfg: GradientCheckConfig) -> tuple[Any, Any]:
-    def scope(x: np.ndarray) -> dict[str, Any]:
-        return {**cfg.params, **{name: float(v) for name, v in zip(cfg.variables, x)}}
-
-    def f(x: np.ndarray) -> float:
-        return float(evaluate_expression(cfg.function, scope(x)))
-
-    def grad(x: np.ndarray) -> np.ndarray:
-        return np.array([float(evaluate_expression(cfg.gradient[v], scope(x))) for v in cfg.variables])
-
-    return f, grad
 
 
 def _gradient_results(record: Any, cfg: GradientCheckConfig, checks: list[GradientCheck], passed: bool) -> None:
@@ -138,8 +121,7 @@ def check_gradient_flow(
     tracker = tracker_for(cfg)
     with recorded_run(tracker, cfg, None, "gradient-check", parent_run_id, parent_record_id) as record:
         cfg = check_points(cfg)  # points named by a file: read in the run too, so a scheduled run records a bad one
-        f, grad = _gradient_callables(cfg)
-        checks = [check_gradient(f, grad, np.asarray(p), tolerance=cfg.tolerance) for p in cfg.points]
+        checks = gradient_checks(cfg)  # a point where the function is undefined: a ConfigError naming it
         passed = all(c.passed for c in checks)
         tracker.describe(lambda: _gradient_results(record, cfg, checks, passed))
     run_id, _, queued = publish(tracker, record)

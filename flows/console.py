@@ -231,14 +231,20 @@ def show_residual(outcome: Any, console: Console) -> int:
 
 
 def show_gradient_check(outcome: Any, console: Console) -> int:
-    """Per point: analytic and numerical gradient and the largest relative error; exit 1 if one fails."""
-    columns = ["point", "analytic", "numerical", "max rel. error", "passed"]
-    table = _table("analytic against numerical gradient", columns, left=tuple(columns))
-    for point, check in zip(outcome.config.points, outcome.report):
-        table.add_row(
-            str(point), np.array2string(check.analytic, precision=6), np.array2string(check.numerical, precision=6),
-            f"{check.max_rel_error:.2e}", "yes" if check.passed else "[red]no[/]",
-        )  # fmt: skip
+    """Per point, a row per variable: its value, the claimed (analytic) and numerical partial derivative; the point's
+    largest relative error and verdict on its first row. Exit 1 if a point fails."""
+    columns = ["point", "variable", "value", "analytic", "numerical", "max rel. error", "passed"]
+    table = _table("analytic against numerical gradient", columns, left=("point", "variable", "passed"))
+    names = list(outcome.config.variables)
+    for k, (point, check) in enumerate(zip(outcome.config.points, outcome.report), start=1):
+        for i, name in enumerate(names):
+            first = i == 0
+            table.add_row(
+                str(k) if first else "", escape(name), f"{point[i]:.6g}", f"{check.analytic[i]:.6g}",
+                f"{check.numerical[i]:.6g}", f"{check.max_rel_error:.2e}" if first else "",
+                ("yes" if check.passed else "[red]no[/]") if first else "",
+                end_section=i == len(names) - 1 and k < len(outcome.report) and len(names) > 1,
+            )  # fmt: skip
     return _show_check(outcome, console, table)
 
 

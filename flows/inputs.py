@@ -10,22 +10,28 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
 
 from flows.kinds import resolve_config
+from flows.metric_keys import same_key
 from flows.settings import data_roots
 from pipeline.config import DataConfig, TableConfig, check_data_path, load_config
 from pipeline.data import TimeSeries, check_outputs_vary, load_points, load_table, load_timeseries
 from pipeline.differentiation.derivatives import check_settings
 from pipeline.discovery.library_size import check_library_samples
-from pipeline.errors import ConfigError, DifferentiationError
+from pipeline.errors import ConfigError, DifferentiationError, SensitivityError
+from pipeline.expressions import evaluate_expression
+
+if TYPE_CHECKING:
+    from pipeline.sensitivity.checks import GradientCheck
 
 __all__ = [
-    "check_differentiation", "check_inputs", "check_points", "checked_already", "expand_configs", "gradient_points",
-    "inputs_check", "is_checked", "load_checked", "read_timeseries",
+    "check_differentiation", "check_inputs", "check_law", "check_metric_names", "check_points", "checked_already",
+    "expand_configs", "gradient_checks", "gradient_points", "inputs_check", "is_checked", "load_checked",
+    "read_timeseries",
 ]  # fmt: skip
 
 
@@ -79,6 +85,46 @@ def check_points(config: Any) -> Any:
     return config.model_copy(update={"points": points.tolist()})
 
 
+def _gradient_callables(config: Any) -> tuple[Callable[[np.ndarray], float], Callable[[np.ndarray], np.ndarray]]:
+    """A gradient-check config's function (a point (d,) -> a number) and claimed gradient (a point (d,) -> (d,))."""
+
+    def scope(x: np.ndarray) -> dict[str, Any]:
+        return {**config.params, **{name: float(v) for name, v in zip(config.variables, x)}}
+
+    def f(x: np.ndarray) -> float:
+        return float(evaluate_expression(config.function, scope(x)))
+
+    def grad(x: np.ndarray) -> np.ndarray:
+        return np.array([float(evaluate_expression(config.gradient[v], scope(x))) for v in config.variables])
+
+    return f, grad
+
+
+def gradient_checks(config: Any) -> list[GradientCheck]:
+    """A gradient-check config's check (:func:`~pipeline.sensitivity.checks.check_gradient`) at each of its points,
+    whose list (``points`` read from their file by :func:`check_points`) it takes. Cheap (4 d + 1 evaluations of
+    the function and one of the gradient per point), so the pre-run check makes it too.
+
+    Raises:
+        ConfigError: naming the field 'points', the point and its number, where the check cannot be evaluated:
+            the function (there or a difference step away) or the claimed gradient is NaN or inf.
+    """
+    from pipeline.sensitivity.checks import check_gradient  # imports the sensitivity package: only when needed
+
+    f, grad = _gradient_callables(config)
+    checks = []
+    for k, point in enumerate(config.points, start=1):
+        try:
+            check = check_gradient(f, grad, np.asarray(point), tolerance=config.tolerance, names=config.variables)
+        except SensitivityError as exc:
+            raise ConfigError(
+                f"config '{config.name}': field 'points': point {k} of {len(config.points)} cannot be checked: {exc}"
+                f" (function '{config.function}'); give points where the function and its gradient are finite"
+            ) from exc
+        checks.append(check)
+    return checks
+
+
 def check_differentiation(config: Any, series: TimeSeries) -> None:
     """Check the config's ``differentiation`` settings against its series before anything is smoothed
     (:func:`~pipeline.differentiation.derivatives.check_settings`): enough samples per trajectory for the method,
@@ -97,14 +143,49 @@ def check_differentiation(config: Any, series: TimeSeries) -> None:
         raise ConfigError(f"config '{config.name}': field '{field}': {exc}") from exc
 
 
+def check_law(config: Any, series: TimeSeries) -> None:
+    """Check that a residual config's ``law.rhs`` gives an expression for every state column of its series.
+
+    Raises:
+        ConfigError: naming the field ``law.rhs``, the states without an expression and the data file.
+    """
+    rhs = config.law.rhs
+    missing = [name for name in series.names if name not in rhs]
+    if missing:
+        unused = [name for name in rhs if name not in series.names]
+        verb = "is" if len(unused) == 1 else "are"
+        also = f"; it has one for {unused}, which {verb} no state column" if unused else ""
+        raise ConfigError(
+            f"config '{config.name}': field 'law.rhs': no expression for state(s) {missing} of {series.source}"
+            f" (expected one per column of data.state_columns {list(series.names)}{also})"
+        )
+
+
+def check_metric_names(config: Any, features: list[str], outputs: list[str], source: str) -> None:
+    """Check that no two of a sensitivity run's ``outputs`` (or of its ``features``) clean up to the same MLflow
+    metric key (``y %`` and ``y #`` are both ``y``): one's metrics would overwrite the other's.
+
+    Raises:
+        ConfigError: naming both columns, the key and ``source`` (the data file, or the field 'model.inputs').
+    """
+    for kind, names in (("output", outputs), ("feature", features)):
+        clash = same_key(names)
+        if clash is not None:
+            raise ConfigError(
+                f"config '{config.name}': {source}: {kind} columns '{clash[0]}' and '{clash[1]}' would both be logged"
+                f" to MLflow as '{clash[2]}' (a metric key keeps letters, digits, _ and -), one's metrics overwriting"
+                " the other's; rename one of them"
+            )
+
+
 def check_inputs(config: Any) -> None:
     """Everything about a run's inputs that can be checked without running it.
 
     The data path (existence, ``DELTAFLOW_DATA_ROOTS``) and the data themselves: a time series is read
-    and validated (and the differentiation settings checked against it), a table of samples too, and a
-    file of points (``gradient.at``, ``points``). A batch's
-    items are not read: each item that fails is a FAILED child of the batch, the others run. A model URI
-    is checked when the model is loaded.
+    and validated (and the differentiation settings, and a residual law's states, checked against it), a table
+    of samples too, and a file of points (``gradient.at``, ``points``); a gradient check is evaluated at its points
+    (:func:`gradient_checks`: the function and its gradient finite there). A batch's items are not read: each item
+    that fails is a FAILED child of the batch, the others run. A model URI is checked when the model is loaded.
 
     Raises:
         ConfigError, DataError: as the flow would raise them, before anything was started.
@@ -113,20 +194,24 @@ def check_inputs(config: Any) -> None:
         expand_configs(config.configs)
         return
     if config.kind == "gradient_check":
-        check_points(config)
+        gradient_checks(check_points(config))
     check_data_path(config, data_roots())
     if isinstance(config.data, DataConfig):
         series = read_timeseries(config)
         if getattr(config, "differentiation", None) is not None:
             check_differentiation(config, series)
+        if getattr(config, "law", None) is not None:
+            check_law(config, series)
         if getattr(config, "discovery", None) is not None:
             check_library_samples(series, config.discovery.library)
     elif isinstance(config.data, TableConfig):
         table = load_table(config.data.path, outputs=config.data.outputs, features=config.data.features)
+        check_metric_names(config, list(table.features), list(table.outputs), table.source)
         if config.indices.enabled:
             check_outputs_vary(table.Y, list(table.outputs), source=table.source)
         gradient_points(config, list(table.features))
     elif config.kind == "sensitivity" and config.model is not None:
+        check_metric_names(config, list(config.model.inputs), [], "field 'model.inputs'")
         gradient_points(config, list(config.model.inputs))
 
 

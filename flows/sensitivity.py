@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from flows.examples import example_of, load_model_or_example
 from flows.inputs import check_inputs, gradient_points, is_checked
 from flows.kinds import resolve_config
+from flows.metric_keys import file_parts
 from flows.outbox import RunRecord
 from flows.records import describe_run, publish, record_dataset, recorded_run, utc_stamp
 from flows.runtime import deltaflow_flow, run_stage
@@ -160,7 +161,15 @@ def analyze(cfg: SensitivityConfig, table: SampleTable, model: Any, space: Input
         model=model,
         space=space,
         progress=lambda message: logger.info("estimating %s", message),
+        source=_source(cfg, table),
     )
+
+
+def _source(cfg: SensitivityConfig, table: SampleTable) -> str:
+    """Where the samples come from, for messages: the file, or the model by its URI and how it was sampled."""
+    if cfg.model is None:
+        return table.source
+    return f"model '{cfg.model.uri}' (sampled {len(table.X)} times over model.inputs)"
 
 
 @task(name="record-sensitivity", cache_policy=NO_CACHE)
@@ -173,6 +182,8 @@ def record_sensitivity(record: RunRecord, result: SensitivityResult, header: Rep
     if hessians is not None:
         files["hessians.csv"] = hessians.to_csv(index=False)
     summary: dict[str, Any] = {"features": result.features, "outputs": result.outputs, "chosen": result.chosen}
+    parts = file_parts(result.outputs)  # 'a/b' -> indices_a_b.csv, beside the others; unique per output
+    captions: dict[str, str] = {}  # plot file -> caption (by the output's own name)
     for j, out in enumerate(result.outputs):
         summary[out] = {
             "mean_gradient": dict(zip(result.features, result.gradients[:, j, :].mean(0).tolist())),
@@ -180,26 +191,27 @@ def record_sensitivity(record: RunRecord, result: SensitivityResult, header: Rep
         }
         table = result.indices.get(out)
         if table is not None:
-            files[f"indices_{out}.csv"] = table.to_csv()
+            files[f"indices_{parts[out]}.csv"] = table.to_csv()
             # JSON has no NaN (a strict parser, as in the browser, refuses it): a missing value (DGSM_step from data,
             # ST of rbd_fast) is null
             summary[out]["indices"] = table.reset_index().replace({np.nan: None}).to_dict(orient="records")
 
         def figures(out: str = out, table: Any = table) -> dict[str, Any]:
-            built = {f"plots/gradients_{out}.png": plot_gradients(result, out)}
+            built = {f"plots/gradients_{parts[out]}.png": plot_gradients(result, out)}
             if table is not None:
-                built[f"plots/indices_{out}.png"] = plot_indices(table, out)
+                built[f"plots/indices_{parts[out]}.png"] = plot_indices(table, out)
             return built
 
         files |= render_figures(figures)
+        captions |= {f"plots/indices_{parts[out]}.png": f"Global sensitivity of {out}"}
+        captions |= {f"plots/gradients_{parts[out]}.png": f"Local sensitivity of {out}"}
     files["sensitivity.json"] = json.dumps(summary, indent=2, default=str)
-    captions = {
-        f"{'Global' if name.startswith('plots/indices_') else 'Local'} sensitivity of "
-        f"{name.split('_', 1)[1].removesuffix('.png')}": png
+    figures_by_caption = {
+        captions[name]: png
         for name, png in sorted(files.items(), key=lambda item: not item[0].startswith("plots/indices_"))
-        if name.startswith("plots/")
+        if name in captions
     }  # fmt: skip
-    files["report.html"] = render_sensitivity_report(result, captions, header)
+    files["report.html"] = render_sensitivity_report(result, figures_by_caption, header)
     record.files |= files
 
 

@@ -28,6 +28,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from flows.locks import file_lock
+from flows.metric_keys import metric_key, metric_part, same_key
 from flows.model_files import save_discovered_model
 from flows.outbox import Outbox, RunRecord, default_outbox, validate_record, without_password
 from flows.settings import default_artifact_root, tracking_uri
@@ -58,21 +59,7 @@ _SECRET = re.compile(r"(password|passwd|secret|token|api[_-]?key|credential)", r
 _PARAM_LIMIT = 6000
 
 
-def _metric_key(key: str) -> str:
-    """The one metric naming scheme: dot-separated parts of alphanumerics, ``_`` and ``-``.
-
-    Anything else (spaces, commas, brackets, ``^``, ``/``) becomes one ``_`` and ``_`` at a part's ends
-    is dropped, so ``pareto.x (mol/l).cv_mse`` is ``pareto.x_mol_l.cv_mse`` in every run.
-    """
-    parts = (re.sub(r"[^A-Za-z0-9_\-]+", "_", part).strip("_") for part in key.split("."))
-    return ".".join(part for part in parts if part) or "unnamed"
-
-
-def metric_part(text: str) -> str:
-    """One part of a metric name (a state or a term): ``x^2`` -> ``xpow2``, ``x y`` -> ``x_y``, ``sin(x)`` ->
-    ``sin_x``; the same text always gives the same part."""
-    text = text.replace("^", "pow").replace("*", "_").replace(".", "p")
-    return re.sub(r"[^A-Za-z0-9_\-]+", "_", text).strip("_") or "1"
+_metric_key = metric_key  # the one naming scheme (flows.metric_keys), also under its old name
 
 
 DATASET_TAG = "deltaflow.dataset_input"
@@ -143,7 +130,18 @@ def _metric_items(
     model_id: str | None = None,
 ) -> list[Metric]:  # fmt: skip
     """Finite scalar ``metrics`` (of the logged model ``model_id`` too, when given) and stepped ``series`` (key ->
-    [(step, value), ...]) as MLflow ``Metric`` entries; non-finite values are left out."""
+    [(step, value), ...]) as MLflow ``Metric`` entries; non-finite values are left out.
+
+    Raises:
+        InvalidRecordError: two keys clean up to the same metric key (``y %.cv_rmse`` and ``y #.cv_rmse``): one
+            would overwrite the other; the message names both.
+    """
+    clash = same_key([*metrics, *(series or {})])
+    if clash is not None:
+        raise InvalidRecordError(
+            f"metrics '{clash[0]}' and '{clash[1]}' would both be logged as '{clash[2]}' (a metric key keeps letters,"
+            " digits, _ and -), one overwriting the other; rename the column or state either comes from"
+        )
     now = int(time.time() * 1000)
     items = [
         Metric(_metric_key(key), float(value), now, step, model_id=model_id)
@@ -523,6 +521,9 @@ class Tracker:
             time.sleep(delay)
             try:
                 return (*self.publish(record), None)
+            except InvalidRecordError as exc:  # our own check refused it: retrying or queuing cannot help
+                exc.record = record  # type: ignore[attr-defined]
+                raise
             except TrackingError as exc:
                 last = exc
                 verdict = refusal(exc)

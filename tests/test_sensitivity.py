@@ -202,6 +202,19 @@ def test_gradient_check_utility():
         check_gradient(f, lambda x: np.zeros(3), np.array([0.3, -0.7]))
 
 
+def test_a_gradient_check_that_cannot_be_evaluated_says_where_instead_of_failing_with_nan():
+    # sqrt(x) at x = -1 was 'max rel. error nan, passed no', with no word of why
+    half_root = lambda x: np.array([0.5 / np.sqrt(x[0])])  # noqa: E731
+    with np.errstate(all="ignore"):
+        with pytest.raises(SensitivityError, match=r"the function is nan at \(x=-1\): undefined there"):
+            check_gradient(lambda x: float(np.sqrt(x[0])), half_root, np.array([-1.0]), names=["x"])
+        with pytest.raises(SensitivityError, match=r"the claimed gradient is not finite at \(x=0\): d/dx = inf"):
+            check_gradient(lambda x: float(np.sqrt(x[0])), half_root, np.array([0.0]), names=["x"])
+        with pytest.raises(SensitivityError, match=r"nan at x1=-0.00074.*from \(x1=1e-09, x2=0\).*too close"):
+            log = lambda x: float(np.log(x[0]) + x[1])  # noqa: E731
+            check_gradient(log, lambda x: np.array([1 / x[0], 1.0]), np.array([1e-9, 0.0]))
+
+
 @pytest.mark.parametrize("unit", [1e-7, 1.0, 1e7])
 def test_gradient_check_is_relative_in_any_units_of_f(unit):
     # measured against max(1, |analytic|), a gradient wrong by a factor 2 passed for f = 1e-7 x²

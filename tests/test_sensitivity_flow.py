@@ -167,3 +167,71 @@ def test_points_outside_the_samples_are_a_caution_on_the_run(mlflow_uri: str, tm
     assert "1 of 2 gradient.at points (first: point 2) lie outside the samples' range (b 0 to 1)" in caution
     (run,) = runs_of(mlflow_uri, "outside")
     assert "extrapolated" in run.data.tags["deltaflow.caution"]
+
+
+def test_an_output_named_with_a_slash_keeps_its_artifacts_beside_the_others(mlflow_uri: str, tmp_path: Path) -> None:
+    """'a/b' made indices_a/b.csv, which MLflow put in a subfolder 'indices_a'; the file names now keep only safe
+    characters (a_b), and the report's captions still name the output as it is."""
+    import pandas as pd
+
+    from flows import analyze_sensitivity
+
+    grid = np.linspace(0, 1, 12)
+    a, b = (v.ravel() for v in np.meshgrid(grid, grid))
+    pd.DataFrame({"a": a, "b": b, "a/b": 2 * a + 3 * b**2}).to_csv(tmp_path / "ab.csv", index=False)
+    config = {"name": "slash", "kind": "sensitivity", "data": {"path": "ab.csv", "outputs": ["a/b"]},
+              "gradient": {"method": "local_linear"}, "indices": {"method": "hdmr"}}  # fmt: skip
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    done = analyze_sensitivity(tmp_path / "c.yaml")
+    files = _artifacts(mlflow_uri, done.mlflow_run_id)
+    assert {"indices_a_b.csv", "plots/indices_a_b.png", "plots/gradients_a_b.png"} <= files
+    assert not any(name.startswith("indices_a/") or name.count("/") > 1 for name in files), files
+    report = Path(MlflowClient(mlflow_uri).download_artifacts(done.mlflow_run_id, "report.html")).read_text()
+    assert "Global sensitivity of a/b" in report and "Local sensitivity of a/b" in report
+
+
+def test_two_outputs_with_one_metric_key_are_refused_before_any_run(mlflow_uri: str, tmp_path: Path) -> None:
+    """'y %' and 'y #' are both the MLflow metric 'y': one's metrics overwrote the other's silently."""
+    import pandas as pd
+
+    from flows import analyze_sensitivity
+    from flows.metric_keys import file_parts
+
+    grid = np.linspace(0, 1, 12)
+    pd.DataFrame({"a": grid, "y %": grid**2, "y #": 3 * grid}).to_csv(tmp_path / "t.csv", index=False)
+    config = {"name": "clash", "kind": "sensitivity", "data": {"path": "t.csv", "outputs": ["y %", "y #"]}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    message = r"t.csv: output columns 'y %' and 'y #' would both be logged to MLflow as 'y'"
+    with pytest.raises(ConfigError, match=message):
+        analyze_sensitivity(tmp_path / "c.yaml")
+    assert runs_of(mlflow_uri, "clash") == []
+    assert file_parts(["y %", "y #", "a/b", "a_b"]) == {"y %": "y", "y #": "y_2", "a/b": "a_b", "a_b": "a_b_2"}
+
+
+def test_a_model_with_a_constant_output_is_named_by_its_uri(mlflow_uri: str, tmp_path: Path) -> None:
+    """The error began 'the samples: output column 'prediction' is constant', naming neither the model nor its URI."""
+    import mlflow
+    import pandas as pd
+    from mlflow.models import infer_signature
+    from sklearn.dummy import DummyRegressor
+
+    from flows import analyze_sensitivity
+    from pipeline.errors import DataError
+
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0], "b": [1.0, 0.0, 1.0]})
+    model = DummyRegressor().fit(X, [1.0, 2.0, 3.0])  # predicts 2 everywhere
+    mlflow.set_tracking_uri(mlflow_uri)
+    with mlflow.start_run():
+        signature = infer_signature(X, model.predict(X))
+        mlflow.sklearn.log_model(
+            model, name="m", signature=signature, registered_model_name="constant", pip_requirements=["scikit-learn"]
+        )  # listed: inferring them takes seconds
+    inputs = {"a": {"low": 0.0, "high": 2.0}, "b": {"low": 0.0, "high": 1.0}}
+    config = {"name": "constant-model", "kind": "sensitivity", "model": {"uri": "models:/constant/1", "inputs": inputs,
+              "n_samples": 64}, "indices": {"method": "sobol", "n_base": 64}}  # fmt: skip
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    message = r"^model 'models:/constant/1' \(sampled 64 times over model.inputs\): output column 'prediction' is const"
+    with pytest.raises(DataError, match=message):
+        analyze_sensitivity(tmp_path / "c.yaml")
+    (run,) = runs_of(mlflow_uri, "constant-model")
+    assert run.info.status == "FAILED" and "models:/constant/1" in run.data.tags["error"]

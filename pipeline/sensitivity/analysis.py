@@ -115,6 +115,7 @@ def analyze_samples(
     model: Callable[[np.ndarray], np.ndarray] | None = None,
     space: InputSpace | None = None,
     progress: Callable[[str], None] | None = None,
+    source: str = "the samples",
 ) -> SensitivityResult:
     """Gradients at ``at`` (every sample when None), optional Hessians and global indices of each output.
 
@@ -123,13 +124,14 @@ def analyze_samples(
         model: when the samples come from a queryable single-output model, Sobol indices use it directly.
         space: the input space the model was sampled over (empirical marginals of X when None).
         progress: called with a short message as each stage starts.
+        source: where the samples come from (the file, or the model by its URI), named by a constant output's error.
 
     Raises:
         SensitivityError: names or ``at`` do not fit the samples; DataError: with ``indices``, a constant output.
     """
     X, Y, points = _checked(X, Y, at, features, outputs)
     if indices:
-        check_outputs_vary(Y, outputs)
+        check_outputs_vary(Y, outputs, source=source)
     say = progress or (lambda _message: None)
     grads, stds, hess, tables, chosen, metrics = [], [], [], {}, {}, {}
     for j, out in enumerate(outputs):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,7 @@ def check_gradient(
     x: np.ndarray,
     *,
     tolerance: float = 1e-5,
+    names: Sequence[str] | None = None,
 ) -> GradientCheck:
     """Compare ``grad_f(x)`` with a numerical gradient of scalar ``f`` at point ``x`` (d,).
 
@@ -49,8 +50,17 @@ def check_gradient(
     where the gradient is 0, is compared with) and the rounding noise of the differences
     (100 eps max|f| / min h). So a gradient wrong by a factor 2 fails whatever the units of f: measured
     against max(1, ‖analytic‖), as it was, any claim passed for a function whose gradient is below 1e-5.
+
+    ``names`` (d,) name the inputs in messages (default x1..xd).
+
+    Raises:
+        SensitivityError: the check cannot be evaluated at ``x``: the point, ``f`` there or at a step of the
+            differences (a point within a step of where ``f`` is undefined, log(x) at x = 1e-9), or the claimed
+            gradient is NaN or inf; the message names the input and the value. Never a NaN error that reads as a
+            failed check.
     """
     x = np.asarray(x, dtype=float).ravel()
+    names = list(names) if names is not None else [f"x{i + 1}" for i in range(x.size)]
     if not np.all(np.isfinite(x)):
         raise SensitivityError("gradient check point contains NaN or inf")
     analytic = np.asarray(grad_f(x.copy()), dtype=float).ravel()
@@ -63,7 +73,10 @@ def check_gradient(
         """f(x + step_i e_i) and f(x - step_i e_i), each (d,)."""
         return np.array([float(f(x + e)) for e in step]), np.array([float(f(x - e)) for e in step])
 
-    (up, down), (up2, down2), centre = sides(steps), sides(steps / 2), float(f(x))
+    centre = float(f(x))
+    _require_finite(x, names, centre, analytic, None)
+    (up, down), (up2, down2) = sides(steps), sides(steps / 2)
+    _require_finite(x, names, centre, analytic, ((up, h), (down, -h), (up2, h / 2), (down2, -h / 2)))
     numerical = (4 * (up2 - down2) / h - (up - down) / (2 * h)) / 3
     err = np.abs(numerical - analytic)
     change = float(np.max(np.abs(up - 2 * centre + down) / h))
@@ -71,7 +84,46 @@ def check_gradient(
     scale = float(np.max([*np.abs(analytic), *np.abs(numerical), change, noise]))  # NaN if f or grad_f is NaN
     worst = float(err.max())
     relative = worst / scale if scale > 0 or np.isnan(scale) else (0.0 if worst == 0 else float("inf"))
+    if not np.isfinite(relative):
+        raise SensitivityError(f"the numerical gradient at {_at(x, names)} is not finite ({_values(numerical, names)})")
     return GradientCheck(numerical, analytic, worst, relative, tolerance)
+
+
+def _at(x: np.ndarray, names: list[str]) -> str:
+    """A point (d,) by name: '(x=1, y=0.5)'."""
+    return "(" + ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x)) + ")"
+
+
+def _values(values: np.ndarray, names: list[str]) -> str:
+    """Values (d,) by name: 'd/dx = inf, d/dy = 1'."""
+    return ", ".join(f"d/d{n} = {v:.6g}" for n, v in zip(names, values))
+
+
+def _require_finite(
+    x: np.ndarray,
+    names: list[str],
+    centre: float,
+    analytic: np.ndarray,
+    sides: tuple[tuple[np.ndarray, np.ndarray], ...] | None,
+) -> None:
+    """Raise SensitivityError naming where ``f`` or the claimed gradient is NaN or inf: ``centre`` is f(x),
+    ``analytic`` (d,) the claimed gradient, ``sides`` pairs of f(x + offset_i e_i) (d,) and the offsets (d,)."""
+    if not np.isfinite(centre):
+        raise SensitivityError(f"the function is {centre} at {_at(x, names)}: undefined there, so it has no gradient")
+    if not np.all(np.isfinite(analytic)):
+        bad = ~np.isfinite(analytic)
+        raise SensitivityError(
+            f"the claimed gradient is not finite at {_at(x, names)}: {_values(analytic[bad], np.array(names)[bad])}"
+        )
+    for values, offsets in sides or ():
+        if not np.all(np.isfinite(values)):
+            i = int(np.flatnonzero(~np.isfinite(values))[0])
+            reach = max(abs(float(o[i])) for _, o in sides or ())
+            raise SensitivityError(
+                f"the function is {values[i]} at {names[i]}={x[i] + offsets[i]:.6g}, a step of {abs(offsets[i]):.2g}"
+                f" from {_at(x, names)} that the numerical differences take: the point is too close to where the"
+                f" function is undefined (the differences need it defined within {reach:.2g} of it in {names[i]})"
+            )
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,25 @@ def test_physics_residual_of_several_trajectories_uses_the_configured_differenti
     assert [r.data.tags["check.passed"] for r in runs_of(mlflow_uri, "two-runs")] == ["True", "True"]
 
 
+def test_a_law_missing_a_state_is_refused_before_any_run(mlflow_uri: str, tmp_path: Path) -> None:
+    """A law with no expression for a state column is a ConfigError naming the field and the state, raised by the
+    pre-run check (the CLI's and a Python call's), so no run is created; it started a run that was left FAILED."""
+    from flows.checks import check_residual
+    from flows.inputs import check_inputs
+
+    data = {"path": str(ROOT / "data" / "exp_decay.csv"), "time_column": "t", "state_columns": ["u"]}
+    law = {"rhs": {"v": "-k*v"}, "params": {"k": 1.0}}
+    config = {"name": "law-missing", "kind": "residual", "data": data, "law": law}
+    path = tmp_path / "law.yaml"
+    path.write_text(yaml.safe_dump(config))
+    message = r"field 'law.rhs': no expression for state\(s\) \['u'\] of .*exp_decay.csv"
+    with pytest.raises(ConfigError, match=message):
+        check_inputs(load_config(path))
+    with pytest.raises(ConfigError, match=message):
+        check_residual(path)
+    assert runs_of(mlflow_uri, "law-missing") == []
+
+
 def test_gradient_check_config_passes_and_catches_a_wrong_gradient(mlflow_uri: str, tmp_path: Path) -> None:
     from flows.checks import check_gradient_flow
 
@@ -78,6 +97,44 @@ def test_gradient_check_config_passes_and_catches_a_wrong_gradient(mlflow_uri: s
     assert not wrong.passed
     runs = runs_of(mlflow_uri, "gradient-check")
     assert sorted(r.data.tags["check.passed"] for r in runs) == ["False", "True"]
+
+
+@pytest.mark.parametrize(
+    ("function", "partial", "point", "message"),
+    [
+        ("sqrt(x)", "0.5/sqrt(x)", -1.0, r"the function is nan at \(x=-1, y=0\): undefined there"),
+        ("log(x) + y", "1/x", 1e-9, r"nan at x=-0.00074.* from \(x=1e-09, y=0\) .*too close to where"),
+        ("sqrt(x)", "0.5/sqrt(x)", 0.0, r"the claimed gradient is not finite at \(x=0, y=0\): d/dx = inf"),
+    ],
+    ids=["undefined-at-the-point", "undefined-a-step-away", "claimed-gradient-infinite"],
+)
+def test_a_gradient_check_where_the_function_is_undefined_is_refused_before_any_run(
+    function: str, partial: str, point: float, message: str, tmp_path: Path
+) -> None:
+    """It ran and reported 'max rel. error nan, passed no' with no word of why: now a ConfigError names the point
+    and what is not finite there, before a run starts."""
+    from flows.inputs import check_inputs
+
+    config = {"name": "undefined", "kind": "gradient_check", "variables": ["x", "y"], "function": function + " + y",
+              "gradient": {"x": partial, "y": 1}, "points": [[2.0, 1.0], [point, 0.0]]}  # fmt: skip
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError, match=r"config 'undefined': field 'points': point 2 of 2 cannot be checked: "):
+        check_inputs(load_config(path))
+    with pytest.raises(ConfigError, match=message):
+        check_inputs(load_config(path))
+
+
+def test_a_gradient_check_flow_at_an_undefined_point_creates_no_run(mlflow_uri: str, tmp_path: Path) -> None:
+    from flows.checks import check_gradient_flow
+
+    config = {"name": "undefined", "kind": "gradient_check", "variables": ["x"], "function": "sqrt(x)",
+              "gradient": {"x": "0.5/sqrt(x)"}, "points": [[4.0], [-1.0]]}  # fmt: skip
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError, match=r"point 2 of 2 cannot be checked: the function is nan at \(x=-1\)"):
+        check_gradient_flow(path)
+    assert runs_of(mlflow_uri, "undefined") == []
 
 
 def test_check_configs_are_validated(tmp_path: Path) -> None:

@@ -65,6 +65,30 @@ def test_the_sensitivity_table_leaves_blank_what_the_route_does_not_estimate_and
     assert row.split()[1] == "3"  # dy/db = 6 b = 3 at b = 0.5; its S1 follows, its ST cells are empty
 
 
+def test_the_gradient_check_table_shows_one_line_per_variable_by_name() -> None:
+    """The table printed numpy arrays ('[-2.961942e-15 0.000000e+00]') wrapped over lines, without variable names."""
+    from flows.checks import CheckRun
+    from flows.console import show_gradient_check
+    from flows.inputs import gradient_checks
+    from pipeline.config import GradientCheckConfig
+
+    config = GradientCheckConfig(
+        name="rosen", kind="gradient_check", variables=["x", "y"], function="(x - 1)^2 + 10*(y - x^2)^2",
+        gradient={"x": "2*(x - 1) - 40*x*(y - x^2)", "y": "20*(y - x^2)"}, points=[[1.0, 1.0], [2.0, -1.0]],
+        tracking={"enabled": False},
+    )  # fmt: skip
+    checks = gradient_checks(config)
+    out = io.StringIO()
+    code = show_gradient_check(CheckRun(config, checks, True, None), Console(file=out, width=80, force_terminal=False))
+    rows = [line.split() for line in out.getvalue().splitlines()]
+    assert code == 0 and not any("[" in cell for row in rows for cell in row)  # no array printed
+    first = next(row for row in rows if row[:2] == ["1", "x"])
+    assert first[2:4] == ["1", "0"] and first[-1] == "yes"  # point 1, x = 1, claimed d/dx 0, numerical ~1e-15
+    assert ["y", "1", "0", "0"] in rows  # point 1's second line: y, its value, analytic, numerical
+    assert next(row for row in rows if row[:2] == ["2", "x"])[:5] == ["2", "x", "2", "402", "402"]
+    assert ["y", "-1", "-100", "-100"] in rows
+
+
 def test_the_live_progress_line_follows_discovery_steps_and_a_log_keeps_one_line_per_stage() -> None:
     """A long discovery is one Prefect stage; on a terminal the live line names its step (judging, refining, ...),
     while a log (not a terminal) gets no line per step."""

@@ -13,7 +13,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from flows.tracking import Tracker, sanitize_name
-from pipeline.errors import TrackingError
+from pipeline.errors import InvalidRecordError, TrackingError
 from tests.conftest import ROOT
 
 
@@ -128,3 +128,19 @@ def test_mlflow_lookups_that_cannot_change_within_a_process_are_made_once(mlflow
     hits = requirements_utils._get_installed_version.cache_info().hits
     assert requirements_utils._get_installed_version("numpy") == version
     assert requirements_utils._get_installed_version.cache_info().hits == hits + 1
+
+
+def test_two_metrics_with_one_key_are_refused_not_overwritten(tmp_path: Path) -> None:
+    """Keys are cleaned for MLflow ('y %.cv_rmse' -> 'y.cv_rmse'): two that clean up alike were logged under one key,
+    the second value silently replacing the first. Now a refusal, raised at once: neither retried nor queued."""
+    from flows.outbox import Outbox, RunRecord
+    from flows.tracking import _metric_items
+
+    assert [m.key for m in _metric_items({"a/b.cv_rmse": 1.0, "y.cv_rmse": 2.0})] == ["a_b.cv_rmse", "y.cv_rmse"]
+    with pytest.raises(InvalidRecordError, match=r"metrics 'y %.cv_rmse' and 'y #.cv_rmse' would both be logged"):
+        _metric_items({"y %.cv_rmse": 1.0, "y #.cv_rmse": 2.0})
+    record = RunRecord(experiment="e", run_name="r", metrics={"y %.cv_rmse": 1.0, "y #.cv_rmse": 2.0})
+    tracker = Tracker(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    with pytest.raises(InvalidRecordError, match="would both be logged as 'y.cv_rmse'") as caught:
+        tracker.publish_or_queue(record, Outbox(tmp_path / "outbox"), delays=(0.0,))
+    assert caught.value.record is record and not (tmp_path / "outbox").exists()
