@@ -221,6 +221,7 @@ def test_a_model_with_a_constant_output_is_named_by_its_uri(mlflow_uri: str, tmp
     X = pd.DataFrame({"a": [0.0, 1.0, 2.0], "b": [1.0, 0.0, 1.0]})
     model = DummyRegressor().fit(X, [1.0, 2.0, 3.0])  # predicts 2 everywhere
     mlflow.set_tracking_uri(mlflow_uri)
+    mlflow.set_registry_uri(mlflow_uri)  # not one an earlier test in this process set
     with mlflow.start_run():
         signature = infer_signature(X, model.predict(X))
         mlflow.sklearn.log_model(
