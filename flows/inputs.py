@@ -100,6 +100,21 @@ def _gradient_callables(config: Any) -> tuple[Callable[[np.ndarray], float], Cal
     return f, grad
 
 
+def _check_expression_names(config: Any) -> None:
+    """A gradient-check config's ``function`` and ``gradient`` use only its ``variables`` and ``params``; else a
+    ConfigError naming the field."""
+    from pipeline.expressions import expression_names
+
+    known, variables = {*config.variables, *config.params}, list(config.variables)  # the config checked the keys
+    for field, text in [("function", config.function), *((f"gradient.{v}", config.gradient[v]) for v in variables)]:
+        unknown = sorted(expression_names(text) - known)
+        if unknown:
+            raise ConfigError(
+                f"config '{config.name}': field '{field}': {text!r} uses {unknown}, which is neither one of variables"
+                f" {variables} nor of params {sorted(config.params)}"
+            )
+
+
 def gradient_checks(config: Any) -> list[GradientCheck]:
     """A gradient-check config's check (:func:`~pipeline.sensitivity.checks.check_gradient`) at each of its points,
     whose list (``points`` read from their file by :func:`check_points`) it takes. Cheap (4 d + 1 evaluations of
@@ -111,6 +126,7 @@ def gradient_checks(config: Any) -> list[GradientCheck]:
     """
     from pipeline.sensitivity.checks import check_gradient  # imports the sensitivity package: only when needed
 
+    _check_expression_names(config)
     f, grad = _gradient_callables(config)
     checks = []
     for k, point in enumerate(config.points, start=1):
@@ -144,31 +160,50 @@ def check_differentiation(config: Any, series: TimeSeries) -> None:
 
 
 def check_law(config: Any, series: TimeSeries) -> None:
-    """Check that a residual config's ``law.rhs`` gives an expression for every state column of its series.
+    """Check a residual config's ``law.rhs`` against its series: an expression for every state column and for
+    nothing else (a key that is no state column, a typo say, would be ignored), each using only the states, ``t``
+    and ``law.params``.
 
     Raises:
-        ConfigError: naming the field ``law.rhs``, the states without an expression and the data file.
+        ConfigError: naming the field ``law.rhs`` (the state, the key or the unknown name) and the data file.
     """
-    rhs = config.law.rhs
-    missing = [name for name in series.names if name not in rhs]
+    from pipeline.expressions import expression_names
+
+    rhs, states = config.law.rhs, list(series.names)
+    missing = [name for name in states if name not in rhs]
+    unused = [name for name in rhs if name not in states]
+    where = f"config '{config.name}': field 'law.rhs'"
     if missing:
-        unused = [name for name in rhs if name not in series.names]
         verb = "is" if len(unused) == 1 else "are"
         also = f"; it has one for {unused}, which {verb} no state column" if unused else ""
         raise ConfigError(
-            f"config '{config.name}': field 'law.rhs': no expression for state(s) {missing} of {series.source}"
-            f" (expected one per column of data.state_columns {list(series.names)}{also})"
+            f"{where}: no expression for state(s) {missing} of {series.source}"
+            f" (expected one per column of data.state_columns {states}{also})"
         )
+    if unused:
+        raise ConfigError(
+            f"{where}: expression(s) for {unused}, which are no state column of {series.source} (expected one per"
+            f" column of data.state_columns {states})"
+        )
+    known = {*states, "t", *config.law.params}
+    for state, text in rhs.items():
+        unknown = sorted(expression_names(text) - known)
+        if unknown:
+            raise ConfigError(
+                f"{where}: the expression for '{state}' ({text!r}) uses {unknown}, which is neither a state column of"
+                f" {series.source} ({states}), t, nor one of law.params {sorted(config.law.params)}"
+            )
 
 
-def check_metric_names(config: Any, features: list[str], outputs: list[str], source: str) -> None:
-    """Check that no two of a sensitivity run's ``outputs`` (or of its ``features``) clean up to the same MLflow
-    metric key (``y %`` and ``y #`` are both ``y``): one's metrics would overwrite the other's.
+def check_metric_names(config: Any, columns: dict[str, list[str]], source: str) -> None:
+    """Check that no two columns of one kind (``{"output": [...], "feature": [...]}``, or ``{"state": [...]}``)
+    clean up to the same MLflow metric key (``y %`` and ``y #`` are both ``y``): one's metrics would overwrite the
+    other's.
 
     Raises:
         ConfigError: naming both columns, the key and ``source`` (the data file, or the field 'model.inputs').
     """
-    for kind, names in (("output", outputs), ("feature", features)):
+    for kind, names in columns.items():
         clash = same_key(names)
         if clash is not None:
             raise ConfigError(
@@ -198,6 +233,7 @@ def check_inputs(config: Any) -> None:
     check_data_path(config, data_roots())
     if isinstance(config.data, DataConfig):
         series = read_timeseries(config)
+        check_metric_names(config, {"state": list(series.names)}, series.source)
         if getattr(config, "differentiation", None) is not None:
             check_differentiation(config, series)
         if getattr(config, "law", None) is not None:
@@ -206,12 +242,12 @@ def check_inputs(config: Any) -> None:
             check_library_samples(series, config.discovery.library)
     elif isinstance(config.data, TableConfig):
         table = load_table(config.data.path, outputs=config.data.outputs, features=config.data.features)
-        check_metric_names(config, list(table.features), list(table.outputs), table.source)
+        check_metric_names(config, {"output": list(table.outputs), "feature": list(table.features)}, table.source)
         if config.indices.enabled:
             check_outputs_vary(table.Y, list(table.outputs), source=table.source)
         gradient_points(config, list(table.features))
     elif config.kind == "sensitivity" and config.model is not None:
-        check_metric_names(config, list(config.model.inputs), [], "field 'model.inputs'")
+        check_metric_names(config, {"input": list(config.model.inputs)}, "field 'model.inputs'")
         gradient_points(config, list(config.model.inputs))
 
 

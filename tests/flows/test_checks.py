@@ -8,7 +8,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from pipeline.config import load_config
+from pipeline.config import load_config, parse_config
 from pipeline.errors import ConfigError
 from tests.conftest import ROOT, runs_of
 
@@ -82,6 +82,45 @@ def test_a_law_missing_a_state_is_refused_before_any_run(mlflow_uri: str, tmp_pa
     with pytest.raises(ConfigError, match=message):
         check_residual(path)
     assert runs_of(mlflow_uri, "law-missing") == []
+
+
+@pytest.mark.parametrize(
+    ("rhs", "message"),
+    [
+        ({"u": "-k*w"}, r"the expression for 'u' \('-k\*w'\) uses \['w'\], which is neither a state column"),
+        ({"u": "-k*u", "w": "1"}, r"expression\(s\) for \['w'\], which are no state column of .*exp_decay.csv"),
+    ],
+)
+def test_a_law_naming_what_the_data_do_not_hold_is_refused_before_any_run(rhs: dict, message: str) -> None:
+    """An unknown name in a law's expression started a run that was left FAILED with 'unknown name', naming no config;
+    an expression for a key that is no state column (a typo) was silently ignored."""
+    from flows.inputs import check_inputs
+
+    data = {"path": str(ROOT / "data" / "exp_decay.csv"), "time_column": "t", "state_columns": ["u"]}
+    config = {"name": "law-names", "kind": "residual", "data": data, "law": {"rhs": rhs, "params": {"k": 1.0}}}
+    with pytest.raises(ConfigError, match=r"config 'law-names': field 'law.rhs': " + message):
+        check_inputs(parse_config(config))
+
+
+def test_state_columns_that_share_a_metric_key_are_refused_before_any_run(tmp_path: Path) -> None:
+    """States 'x %' and 'x #' are both logged as 'x': refused when the run would publish, after the work; now before."""
+    from flows.inputs import check_inputs
+
+    (tmp_path / "d.csv").write_text("t,x %,x #\n" + "".join(f"{i},{1 + i},{2 - i / 9}\n" for i in range(10)))
+    config = {"name": "clash", "data": {"path": str(tmp_path / "d.csv"), "state_columns": ["x %", "x #"]}}
+    message = r"d.csv: state columns 'x %' and 'x #' would both be logged to MLflow as 'x'"
+    with pytest.raises(ConfigError, match=message):
+        check_inputs(parse_config(config))
+
+
+def test_a_gradient_check_naming_an_unknown_variable_names_the_field() -> None:
+    from flows.inputs import check_inputs
+
+    raw = yaml.safe_load((ROOT / "configs" / "gradient_check.yaml").read_text())
+    raw["gradient"][raw["variables"][0]] += " + z"
+    field = f"gradient.{raw['variables'][0]}"
+    with pytest.raises(ConfigError, match=rf"config '{raw['name']}': field '{field}': .* uses \['z'\]"):
+        check_inputs(parse_config(raw))
 
 
 def test_gradient_check_config_passes_and_catches_a_wrong_gradient(mlflow_uri: str, tmp_path: Path) -> None:
