@@ -101,9 +101,14 @@ def check_residual(
 
 
 def _gradient_results(record: Any, cfg: GradientCheckConfig, checks: list[GradientCheck], passed: bool) -> None:
-    """The largest error, the verdict and one row per point onto the record."""
+    """The largest error, the verdict and one row per point onto the record; a point's values and partials keyed by
+    variable name (``{"x": 1.0, "y": 2.0}``)."""
+
+    def named(values: Any) -> dict[str, float]:
+        return {name: float(v) for name, v in zip(cfg.variables, values)}
+
     rows = [
-        {"point": p, "numerical": c.numerical.tolist(), "analytic": c.analytic.tolist(),
+        {"point": named(p), "numerical": named(c.numerical), "analytic": named(c.analytic),
          "max_abs_error": c.max_abs_error, "max_rel_error": c.max_rel_error, "passed": c.passed}
         for p, c in zip(cfg.points, checks)
     ]  # fmt: skip

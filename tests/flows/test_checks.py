@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,12 @@ def test_gradient_check_config_passes_and_catches_a_wrong_gradient(mlflow_uri: s
     assert not wrong.passed
     runs = runs_of(mlflow_uri, "gradient-check")
     assert sorted(r.data.tags["check.passed"] for r in runs) == ["False", "True"]
+    from mlflow.tracking import MlflowClient
+
+    failed = next(r for r in runs if r.data.tags["check.passed"] == "False")
+    saved = Path(MlflowClient(mlflow_uri).download_artifacts(failed.info.run_id, "gradient_check.json", str(tmp_path)))
+    rows = json.loads(saved.read_text())  # each point's values and partials by variable name, not bare lists
+    assert set(rows[0]["point"]) == set(rows[0]["analytic"]) == set(raw["variables"])
 
 
 @pytest.mark.parametrize(
