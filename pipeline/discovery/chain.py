@@ -133,7 +133,7 @@ def discover(
     model = _model(data, design, proposals, refinement, uncertainty, config.max_simulation_evaluations)
     scores = score_model(model, data, derivatives, design, winner.supports, laws)
     chosen = _choices_made(derivatives, design, judgement, winner, refinement, config) | {
-        "shooting_blocks": len(judged_on.plan())
+        "shooting_blocks": len(judged_on.plan()), "smoothing": _smoothing(derivatives, data.names, scaling.states)
     }
     if scores.simulation_error is not None:
         chosen["simulation_error"] = scores.simulation_error
@@ -502,6 +502,23 @@ def _selection_metrics(winner: JudgedModel, uncertainty: Uncertainty | None) -> 
     if uncertainty is not None:
         metrics["min_inclusion_probability"] = uncertainty.min_inclusion(winner.supports)
     return metrics
+
+
+def _smoothing(derivatives: list[DerivativeResult], names: tuple[str, ...], scale: np.ndarray) -> dict[str, str]:
+    """Per state, how its first trajectory was smoothed: the method, its parameters as chosen from the data (or
+    fixed) and the estimated noise sd, back in the state's units from the fitting units (``scale``, (d,));
+    ``"savgol+kalman, window_1=31, ..., noise sd 0.0102"``. With several trajectories, each is smoothed on its own:
+    the first one stands for them."""
+    first = derivatives[0]
+    described = {}
+    for j, name in enumerate(names):
+        params = first.params[j] if j < len(first.params) else {}
+        method = str(params.get("method", first.method))
+        settings = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items() if k != "method"]
+        described[name] = ", ".join([method, *settings, f"noise sd {float(first.noise_sd[j] * scale[j]):.4g}"])
+    if len(derivatives) > 1:
+        described = {name: f"{text} (trajectory 1 of {len(derivatives)})" for name, text in described.items()}
+    return described
 
 
 def _choices_made(

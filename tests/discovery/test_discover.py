@@ -476,3 +476,19 @@ def test_a_long_discovery_reports_its_stages_at_info(caplog: pytest.LogCaptureFi
         discover(t, x, feature_names=["a", "b"], config={"n_bootstrap": 5})
     stages = [record.getMessage().split()[0] for record in caplog.records if record.name == "pipeline.discovery.chain"]
     assert stages == ["smoothing", "judging", "refining", "bagging"]
+
+
+def test_the_smoothing_of_each_state_is_reported_in_the_data_units() -> None:
+    """What the run chose for each state's smoothing (method, parameters, noise sd) is among the choices; the noise sd
+    is in the state's own units, not the fitting units (a state 1000 times larger: a noise sd 1000 times larger)."""
+    t = np.linspace(0, 10, 300)
+    noise = 0.01 * np.random.default_rng(0).standard_normal((300, 2))
+    x = np.column_stack([np.exp(-0.5 * t), np.cos(t)]) + noise
+    sds = []
+    for factor in (1.0, 1000.0):
+        smoothing = discover(t, x * factor, feature_names=["u", "v"], config={"n_bootstrap": 0}).chosen["smoothing"]
+        assert set(smoothing) == {"u", "v"}
+        assert all(text.split(",")[0] in {"kalman", "savgol+kalman", "spectral"} for text in smoothing.values())
+        sds.append([float(text.rsplit("noise sd ", 1)[1]) for text in smoothing.values()])
+    assert sds[0] == pytest.approx([0.01, 0.01], rel=0.5)
+    assert np.array(sds[1]) == pytest.approx(1000 * np.array(sds[0]), rel=1e-3)
