@@ -69,6 +69,9 @@ def _png(figure: Figure | bytes) -> str:
 
 
 def _number(value: object) -> str:
+    """A float to 4 significant digits, a mapping as one ``key: value`` line each (a state's smoothing), else text."""
+    if isinstance(value, dict):
+        return "<br>".join(f"{html.escape(str(k))}: {_number(v)}" for k, v in value.items())
     return f"{value:.4g}" if isinstance(value, float) else html.escape(str(value))
 
 

@@ -54,6 +54,7 @@ def test_flow_logs_params_metrics_and_artifacts(mlflow_uri: str) -> None:
     assert table[0] == "state,term,coefficient,ci_low,ci_high,inclusion_probability" and table[1].startswith("u,u,-")
     report = Path(client.download_artifacts(run.info.run_id, "report.html")).read_text()
     assert "u&#x27; = -" in report and report.count("data:image/png;base64,") == 4 and "95 % interval" in report
+    assert re.search(r"<td>smoothing</td><td>u: [a-z+_]+, .*noise sd [0-9.e-]+</td>", report)  # a line per state
     local = Path(client.download_artifacts(run.info.run_id, "equations.json"))
     assert json.loads(local.read_text())["equations"] == outcome.result.equations
     assert client.download_artifacts(run.info.run_id, "equations.txt")
