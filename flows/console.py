@@ -249,7 +249,8 @@ def show_gradient_check(outcome: Any, console: Console) -> int:
 
 
 def show_batch(outcome: Any, console: Console) -> int:
-    """One row per item (config, status, equations or error) and the counts; exit 1 if an item failed."""
+    """One row per item (config, status, equations or error) and the counts; exit 1 if an item failed or a check
+    item's check failed (as ``run`` of that check alone exits 1)."""
     table = Table(
         show_header=True, header_style="bold", title=f"batch '{outcome.name}' (parent run {outcome.parent_run_id})"
     )
@@ -258,12 +259,15 @@ def show_batch(outcome: Any, console: Console) -> int:
     table.add_column("result", overflow="fold")
     styles = {"FINISHED": "green", "REUSED": "cyan", "QUEUED": "yellow", "FAILED": "red"}
     for item in outcome.items:
-        result = item.error if item.status == "FAILED" else " ; ".join(item.equations)
-        table.add_row(item.config, f"[{styles[item.status]}]{item.status}[/]", result)
+        result = escape(item.error if item.status == "FAILED" else " ; ".join(item.equations))
+        shown = f"[red]{result}[/]" if item.passed is False else result  # a check that failed: no success either
+        table.add_row(item.config, f"[{styles[item.status]}]{item.status}[/]", shown)
     console.print(table)
     counts = {status: sum(i.status == status for i in outcome.items) for status in styles}
-    console.print(", ".join(f"{n} {status.lower()}" for status, n in counts.items() if n), highlight=False)
-    return 1 if outcome.n_failed else 0
+    line = ", ".join(f"{n} {status.lower()}" for status, n in counts.items() if n)
+    checks_failed = outcome.n_checks_failed
+    console.print(line + (f"; {checks_failed} check(s) failed" if checks_failed else ""), highlight=False)
+    return 1 if outcome.n_failed or checks_failed else 0
 
 
 class BatchProgress(logging.Handler):

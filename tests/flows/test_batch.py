@@ -249,3 +249,34 @@ def test_an_item_whose_model_alias_moved_is_recomputed_not_reused(mlflow_uri: st
     assert first.items[0].equations[0].startswith("prediction: a ST=") and "b ST=0.00" in first.items[0].equations[0]
     assert second.items[0].equations[0].startswith("prediction: b ST=") and "a ST=0.00" in second.items[0].equations[0]
     assert third.items[0].mlflow_run_id == second.items[0].mlflow_run_id
+
+
+def test_a_check_that_fails_is_counted_and_makes_the_batch_exit_1_also_when_reused(
+    mlflow_uri: str, tmp_path: Path
+) -> None:
+    """A failing check ran to the end (FINISHED), but it is no success: ``run`` of it alone exits 1, so must the
+    batch, and the parent must count it, on the first run and when the rerun reuses it."""
+    from rich.console import Console
+
+    from flows import run_batch
+    from flows.console import show_batch
+
+    check = {"kind": "gradient_check", "variables": ["x"], "function": "x^2", "points": [[1.0]]}
+    (tmp_path / "wrong.yaml").write_text(yaml.safe_dump({**check, "name": "wrong", "gradient": {"x": "3*x"}}))
+    (tmp_path / "right.yaml").write_text(yaml.safe_dump({**check, "name": "right", "gradient": {"x": "2*x"}}))
+    for expected in ("FINISHED", "REUSED"):
+        outcome = run_batch([str(tmp_path)], name="verdicts")
+        assert [(i.status, i.passed) for i in outcome.items] == [(expected, True), (expected, False)]
+        assert outcome.n_failed == 0 and outcome.n_checks_failed == 1
+        console = Console(record=True, width=200)
+        assert show_batch(outcome, console) == 1
+        assert "1 check(s) failed" in console.export_text()
+        parent = MlflowClient(mlflow_uri).get_run(outcome.parent_run_id)
+        assert parent.data.metrics["checks_failed"] == 1.0
+        folder = tmp_path / expected
+        folder.mkdir()
+        summary = pd.read_csv(
+            MlflowClient(mlflow_uri).download_artifacts(outcome.parent_run_id, "summary.csv", str(folder))
+        )
+        assert summary["check_passed"].tolist() == [True, False]
+
