@@ -12,6 +12,7 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
+from pipeline.errors import ConfigError
 from tests.conftest import ROOT, runs_of
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -280,3 +281,49 @@ def test_a_check_that_fails_is_counted_and_makes_the_batch_exit_1_also_when_reus
         )
         assert summary["check_passed"].tolist() == [True, False]
 
+
+def _batch_file(folder: Path) -> Path:
+    """A kind: batch config (name 'fromfile', resume on) of one fast gradient check."""
+    check = {"name": "square", "kind": "gradient_check", "variables": ["x"], "function": "x^2", "points": [[1.0]]}
+    (folder / "square.yaml").write_text(yaml.safe_dump({**check, "gradient": {"x": "2*x"}}))
+    (folder / "nightly.yaml").write_text(
+        yaml.safe_dump({"name": "fromfile", "kind": "batch", "configs": ["square.yaml"]})
+    )
+    return folder / "nightly.yaml"
+
+
+def test_options_given_with_a_batch_config_take_the_place_of_its_fields(mlflow_uri: str, tmp_path: Path) -> None:
+    """``batch nightly.yaml --no-resume`` recomputes and ``-n other`` logs to 'other': neither is silently ignored."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    path = _batch_file(tmp_path)
+
+    def statuses(*options: str, experiment: str) -> list[str]:
+        result = CliRunner().invoke(app, ["batch", str(path), *options], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        parents = [r for r in runs_of(mlflow_uri, experiment) if r.data.tags.get("deltaflow.kind") == "batch"]
+        summary = MlflowClient(mlflow_uri).download_artifacts(parents[0].info.run_id, "summary.csv", str(tmp_path))
+        return pd.read_csv(summary)["status"].tolist()
+
+    assert statuses(experiment="fromfile") == ["FINISHED"]
+    assert statuses("--no-resume", experiment="fromfile") == ["FINISHED"]  # the config says resume: true
+    assert statuses("--resume", experiment="fromfile") == ["REUSED"]
+    assert statuses("-n", "other", experiment="other") == ["FINISHED"]
+
+
+def test_executor_options_given_with_a_batch_config_merge_with_its_executor(tmp_path: Path) -> None:
+    from flows.cli import _with_options
+    from pipeline.config import load_config
+
+    path = _batch_file(tmp_path)
+    raw = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump({**raw, "executor": {"kind": "dask", "n_workers": 4, "chunk_size": 3}}))
+    config = load_config(path)
+    merged = _with_options(config, {}, {"n_workers": 2}).executor
+    assert (merged.kind, merged.n_workers, merged.chunk_size) == ("dask", 2, 3)
+    assert _with_options(config, {}, {"kind": "local"}).executor.kind == "local"
+    assert _with_options(config, {"resume": False}, {}).resume is False
+    with pytest.raises(ConfigError, match="--name 'bad/name'"):
+        _with_options(config, {"name": "bad/name"}, {})
