@@ -327,3 +327,27 @@ def test_executor_options_given_with_a_batch_config_merge_with_its_executor(tmp_
     assert _with_options(config, {"resume": False}, {}).resume is False
     with pytest.raises(ConfigError, match="--name 'bad/name'"):
         _with_options(config, {"name": "bad/name"}, {})
+
+
+def test_a_batch_in_a_log_prints_a_line_per_item(mlflow_uri: str, tmp_path: Path) -> None:
+    """Without a terminal (cron, nohup) the progress bar draws nothing: each item is a plain line as it ends."""
+    import io
+
+    from rich.console import Console
+
+    from flows import run_batch
+    from flows.console import BatchProgress
+
+    check = {"kind": "gradient_check", "variables": ["x"], "function": "x^2", "points": [[1.0]]}
+    for name in ("one", "two"):
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({**check, "name": name, "gradient": {"x": "2*x"}}))
+    (tmp_path / "three.yaml").write_text("name: three\ndata:\n  path: missing.csv\n")
+    log = io.StringIO()
+    with BatchProgress(Console(file=log, force_terminal=False, width=200), "logged", 3):
+        run_batch([str(tmp_path)], name="logged")
+    lines = log.getvalue().splitlines()
+    assert [line.split(" (at ")[0] for line in lines] == [
+        "logged: 1/3 finished: one.yaml",
+        "logged: 2/3 failed: three.yaml",
+        "logged: 3/3 finished: two.yaml",
+    ], lines
