@@ -70,7 +70,7 @@ class BatchRun:
                     "config": item.config,
                     "status": item.status,
                     "mlflow_run_id": item.mlflow_run_id or "",
-                    "result": item.error if item.status == "FAILED" else " ; ".join(item.equations),
+                    "result": item.error if item.status in ("FAILED", "NOT RUN") else " ; ".join(item.equations),
                     "check_passed": "" if item.passed is None else str(item.passed),
                 }
                 for item in self.items
@@ -257,6 +257,7 @@ class _ParentRun:
     finished: Previous
     items: list[BatchItem]
     executor: str
+    paths: tuple[str, ...] = ()
 
     @property
     def nest(self) -> dict[str, str | None]:
@@ -267,11 +268,12 @@ class _ParentRun:
 
 
 @contextmanager
-def _parent_run(tracker: Tracker, name: str, resume: bool, executor: str) -> Iterator[_ParentRun]:
+def _parent_run(tracker: Tracker, name: str, resume: bool, executor: str, paths: list[str]) -> Iterator[_ParentRun]:
     """The parent run, always ended: FINISHED with ``summary.csv`` and the counts, or, if the batch itself
-    broke (not one of its items: those are FAILED children), FAILED with the error and the summary so far."""
+    broke (not one of its items: those are FAILED children) or was interrupted, FAILED with the error, how many
+    items ended, and the summary so far, where the items that did not end are NOT RUN rows."""
     record, finished = _start_parent(tracker, name, resume)
-    parent = _ParentRun(record, finished, [], executor)
+    parent = _ParentRun(record, finished, [], executor, tuple(paths))
     try:
         yield parent
     except BaseException as exc:
@@ -281,10 +283,29 @@ def _parent_run(tracker: Tracker, name: str, resume: bool, executor: str) -> Ite
         _close_parent(tracker, parent, name)
 
 
+def _not_run(parent: _ParentRun) -> list[BatchItem]:
+    """A NOT RUN row for each planned item without an outcome, when the batch stopped (interrupt, error) before it
+    ended; the note on the parent's error says how far it got."""
+    if parent.record.status != "FAILED":
+        return []
+    ended = {item.config for item in parent.items}
+    left = [path for path in parent.paths if path not in ended]
+    if left:
+        why = " ".join(parent.record.error.split(":")[0].split())
+        note = f"the batch stopped ({why}) before this item ended; a rerun with resume runs it"
+        parent.record.tags["error"] = parent.record.error = (
+            f"{parent.record.error.rstrip(': ')} [after {len(parent.items)} of {len(parent.paths)} items;"
+            f" {len(left)} not run]"
+        )[:5000]
+        return [BatchItem(path, "NOT RUN", None, error=note) for path in left]
+    return []
+
+
 def _close_parent(tracker: Tracker, parent: _ParentRun, name: str) -> None:
-    items = parent.items
+    items = [*parent.items, *_not_run(parent)]
     summary = BatchRun(name, parent.record.run_id or "", tuple(items)).summary()
-    counts = {s.lower(): sum(i.status == s for i in items) for s in ("FINISHED", "FAILED", "REUSED", "QUEUED")}
+    statuses = ("FINISHED", "FAILED", "REUSED", "QUEUED", "NOT RUN")
+    counts = {s.lower().replace(" ", "_"): sum(i.status == s for i in items) for s in statuses}
     counts["checks_failed"] = sum(i.passed is False for i in items)
     parent.record.metrics |= {"items": len(items), **counts}
     parent.record.params["executor"] = parent.executor
@@ -301,7 +322,7 @@ def _close_parent(tracker: Tracker, parent: _ParentRun, name: str) -> None:
 def batch_flow(paths: list[str], name: str = "batch", resume: bool = True) -> BatchRun:
     """The local batch: items one after another, each a subflow (see :func:`run_batch`)."""
     tracker = Tracker()
-    with _parent_run(tracker, name, resume, "local") as parent:
+    with _parent_run(tracker, name, resume, "local", paths) as parent:
         for path in paths:
             parent.items.append(_run_item(Path(path), name, parent.nest, tracker, parent.finished, _as_subflow))
             _progress(len(parent.items), len(paths), f"{parent.items[-1].status.lower()}: {Path(path).name}")
@@ -314,7 +335,7 @@ def distributed_batch_flow(paths: list[str], name: str, resume: bool, executor: 
     tracker = Tracker()
     size = chunk_size(len(paths), executor.n_workers, executor.chunk_size)
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
-    with _parent_run(tracker, name, resume, f"dask ({executor.describe()}, chunks of {size})") as parent:
+    with _parent_run(tracker, name, resume, f"dask ({executor.describe()}, chunks of {size})", paths) as parent:
         futures = [run_chunk.submit(chunk, name, parent.nest, tracker.uri, parent.finished) for chunk in chunks]
         for future in futures:
             parent.items.extend(future.result())

@@ -351,3 +351,30 @@ def test_a_batch_in_a_log_prints_a_line_per_item(mlflow_uri: str, tmp_path: Path
         "logged: 2/3 failed: three.yaml",
         "logged: 3/3 finished: two.yaml",
     ], lines
+
+
+def test_a_batch_stopped_part_way_names_the_items_it_did_not_run(
+    mlflow_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interrupted (or broken) batch's parent said 'KeyboardInterrupt: ' and listed only the items that ended, as
+    if the batch had held no others: it must say how far it got and list the rest as NOT RUN."""
+    import flows.batch
+    from flows import run_batch
+
+    def progress(done: int, total: int, message: str) -> None:
+        raise RuntimeError("stopped here")
+
+    monkeypatch.setattr(flows.batch, "_progress", progress)
+    check = {"kind": "gradient_check", "variables": ["x"], "function": "x^2", "points": [[1.0]]}
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({**check, "name": name, "gradient": {"x": "2*x"}}))
+    with pytest.raises(RuntimeError, match="stopped here"):
+        run_batch([str(tmp_path)], name="stopped")
+    (parent,) = [r for r in runs_of(mlflow_uri, "stopped") if r.data.tags.get("deltaflow.kind") == "batch"]
+    assert parent.info.status == "FAILED"
+    assert parent.data.tags["error"] == "RuntimeError: stopped here [after 1 of 3 items; 2 not run]"
+    assert (parent.data.metrics["items"], parent.data.metrics["finished"], parent.data.metrics["not_run"]) == (3, 1, 2)
+    summary = pd.read_csv(MlflowClient(mlflow_uri).download_artifacts(parent.info.run_id, "summary.csv", str(tmp_path)))
+    assert summary["status"].tolist() == ["FINISHED", "NOT RUN", "NOT RUN"]
+    assert [Path(c).name for c in summary["config"]] == ["a.yaml", "b.yaml", "c.yaml"]
+    assert summary["result"][1].startswith("the batch stopped (RuntimeError) before this item ended")
