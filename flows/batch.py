@@ -33,13 +33,15 @@ __all__ = ["BatchItem", "BatchRun", "chunk_size", "expand_configs", "run_batch",
 @dataclass(frozen=True)
 class BatchItem:
     """One config's outcome: ``FINISHED``, ``REUSED`` (unchanged since a finished run), ``QUEUED`` (in the
-    outbox, MLflow down) or ``FAILED``; and what it found or why not."""
+    outbox, MLflow down) or ``FAILED``; and what it found or why not. ``passed`` is a check's verdict (a residual
+    or gradient check that ran to the end and failed is FINISHED with ``passed`` False), None for other kinds."""
 
     config: str
     status: str
     mlflow_run_id: str | None
     equations: tuple[str, ...] = ()
     error: str = ""
+    passed: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,11 @@ class BatchRun:
         """Items that failed."""
         return sum(item.status == "FAILED" for item in self.items)
 
+    @property
+    def n_checks_failed(self) -> int:
+        """Check items that ran (or were reused) and whose check failed: not FAILED runs, but no success either."""
+        return sum(item.passed is False for item in self.items)
+
     def summary(self) -> pd.DataFrame:
         """One row per item: config, status, run id, equations or error."""
         return pd.DataFrame(
@@ -63,7 +70,8 @@ class BatchRun:
                     "config": item.config,
                     "status": item.status,
                     "mlflow_run_id": item.mlflow_run_id or "",
-                    "result": item.error if item.status == "FAILED" else " ; ".join(item.equations),
+                    "result": item.error if item.status in ("FAILED", "NOT RUN") else " ; ".join(item.equations),
+                    "check_passed": "" if item.passed is None else str(item.passed),
                 }
                 for item in self.items
             ]
@@ -85,10 +93,14 @@ def run_batch_config(config: str | BatchConfig) -> BatchRun:
     return run_batch(config)
 
 
-def _previous_results(tracker: Tracker, experiment_id: str) -> dict[tuple[str, str, str], tuple[str, str]]:
-    """FINISHED item runs of the experiment by (config hash, data hash or model id, code hash) -> (run id, result
-    summary)."""
-    found: dict[tuple[str, str, str], tuple[str, str]] = {}
+Previous = dict[tuple[str, str, str], tuple[str, str, str]]
+"""FINISHED item runs by (config hash, data hash or model id, code hash) -> (run id, result summary, a check's
+verdict tag ``check.passed``: 'True', 'False' or '')."""
+
+
+def _previous_results(tracker: Tracker, experiment_id: str) -> Previous:
+    """The FINISHED item runs of the experiment (:data:`Previous`), the newest of each key."""
+    found: Previous = {}
     token = None
     while True:
         page = tracker.client.search_runs(
@@ -101,7 +113,8 @@ def _previous_results(tracker: Tracker, experiment_id: str) -> dict[tuple[str, s
             tags = run.data.tags
             source = tags.get("data.sha256") or tags.get("model.id", "")
             key = (tags.get("config.sha256", ""), source, tags.get("code.sha256", ""))
-            found.setdefault(key, (run.info.run_id, tags.get("result.equations") or tags.get("result.summary", "")))
+            summary = tags.get("result.equations") or tags.get("result.summary", "")
+            found.setdefault(key, (run.info.run_id, summary, tags.get("check.passed", "")))
         token = page.token
         if not token:
             return found
@@ -175,16 +188,18 @@ def _run_item(
     name: str,
     nest: dict[str, str | None],
     tracker: Tracker,
-    finished: dict[tuple[str, str, str], tuple[str, str]],
+    finished: Previous,
     runner: Runner,
 ) -> BatchItem:
     try:
         config, key = _prepare(path, name, tracker)
         if key in finished:  # same config, same data, same code: the earlier run is the answer
-            run_id, summary = finished[key]
-            return BatchItem(str(path), "REUSED", run_id, tuple(summary.split(" ; ")) if summary else ())
+            run_id, summary, verdict = finished[key]
+            lines = tuple(summary.split(" ; ")) if summary else ()
+            return BatchItem(str(path), "REUSED", run_id, lines, passed={"True": True, "False": False}.get(verdict))
         done = runner(config, nest)
-        return BatchItem(str(path), "QUEUED" if done.outbox else "FINISHED", done.mlflow_run_id, done.summary_lines())
+        status, passed = "QUEUED" if done.outbox else "FINISHED", getattr(done, "passed", None)
+        return BatchItem(str(path), status, done.mlflow_run_id, done.summary_lines(), passed=passed)
     except Exception as exc:  # noqa: BLE001 - one item, whatever it raised, must not sink the batch
         return _failed_item(path, name, nest, tracker, exc)
 
@@ -195,7 +210,7 @@ def run_chunk(
     name: str,
     nest: dict[str, str | None],
     tracking_uri: str,
-    finished: dict[tuple[str, str, str], tuple[str, str]],
+    finished: Previous,
 ) -> list[BatchItem]:
     """A chunk of items on one worker: one task amortises the scheduler's per-task overhead over many items."""
     tracker = Tracker(tracking_uri)  # explicit URI and run ids: no fluent MLflow state crosses processes
@@ -221,10 +236,10 @@ def chunk_size(n_items: int, n_workers: int, requested: int | None = None) -> in
     return max(1, -(-n_items // (CHUNKS_PER_WORKER * max(1, n_workers))))
 
 
-def _start_parent(tracker: Tracker, name: str, resume: bool) -> tuple[RunRecord, dict]:
+def _start_parent(tracker: Tracker, name: str, resume: bool) -> tuple[RunRecord, Previous]:
     parent = RunRecord(experiment=name, run_name=f"{name} {utc_stamp()}", tags={"deltaflow.kind": "batch"})
     parent.tags["deltaflow.record_id"] = parent.record_id
-    finished: dict[tuple[str, str, str], tuple[str, str]] = {}
+    finished: Previous = {}
     try:
         tracker.start(parent)  # creates the store and experiment once, before anything fans out
         if resume:
@@ -239,9 +254,10 @@ class _ParentRun:
     """The batch's parent run while it runs: its record, what finished before (resume), items so far."""
 
     record: RunRecord
-    finished: dict[tuple[str, str, str], tuple[str, str]]
+    finished: Previous
     items: list[BatchItem]
     executor: str
+    paths: tuple[str, ...] = ()
 
     @property
     def nest(self) -> dict[str, str | None]:
@@ -252,11 +268,12 @@ class _ParentRun:
 
 
 @contextmanager
-def _parent_run(tracker: Tracker, name: str, resume: bool, executor: str) -> Iterator[_ParentRun]:
+def _parent_run(tracker: Tracker, name: str, resume: bool, executor: str, paths: list[str]) -> Iterator[_ParentRun]:
     """The parent run, always ended: FINISHED with ``summary.csv`` and the counts, or, if the batch itself
-    broke (not one of its items: those are FAILED children), FAILED with the error and the summary so far."""
+    broke (not one of its items: those are FAILED children) or was interrupted, FAILED with the error, how many
+    items ended, and the summary so far, where the items that did not end are NOT RUN rows."""
     record, finished = _start_parent(tracker, name, resume)
-    parent = _ParentRun(record, finished, [], executor)
+    parent = _ParentRun(record, finished, [], executor, tuple(paths))
     try:
         yield parent
     except BaseException as exc:
@@ -266,10 +283,30 @@ def _parent_run(tracker: Tracker, name: str, resume: bool, executor: str) -> Ite
         _close_parent(tracker, parent, name)
 
 
+def _not_run(parent: _ParentRun) -> list[BatchItem]:
+    """A NOT RUN row for each planned item without an outcome, when the batch stopped (interrupt, error) before it
+    ended; the note on the parent's error says how far it got."""
+    if parent.record.status != "FAILED":
+        return []
+    ended = {item.config for item in parent.items}
+    left = [path for path in parent.paths if path not in ended]
+    if left:
+        why = " ".join(parent.record.error.split(":")[0].split())
+        note = f"the batch stopped ({why}) before this item ended; a rerun with resume runs it"
+        parent.record.tags["error"] = parent.record.error = (
+            f"{parent.record.error.rstrip(': ')} [after {len(parent.items)} of {len(parent.paths)} items;"
+            f" {len(left)} not run]"
+        )[:5000]
+        return [BatchItem(path, "NOT RUN", None, error=note) for path in left]
+    return []
+
+
 def _close_parent(tracker: Tracker, parent: _ParentRun, name: str) -> None:
-    items = parent.items
+    items = [*parent.items, *_not_run(parent)]
     summary = BatchRun(name, parent.record.run_id or "", tuple(items)).summary()
-    counts = {s.lower(): sum(i.status == s for i in items) for s in ("FINISHED", "FAILED", "REUSED", "QUEUED")}
+    statuses = ("FINISHED", "FAILED", "REUSED", "QUEUED", "NOT RUN")
+    counts = {s.lower().replace(" ", "_"): sum(i.status == s for i in items) for s in statuses}
+    counts["checks_failed"] = sum(i.passed is False for i in items)
     parent.record.metrics |= {"items": len(items), **counts}
     parent.record.params["executor"] = parent.executor
     parent.record.files["summary.csv"] = summary.to_csv(index=False)
@@ -285,7 +322,7 @@ def _close_parent(tracker: Tracker, parent: _ParentRun, name: str) -> None:
 def batch_flow(paths: list[str], name: str = "batch", resume: bool = True) -> BatchRun:
     """The local batch: items one after another, each a subflow (see :func:`run_batch`)."""
     tracker = Tracker()
-    with _parent_run(tracker, name, resume, "local") as parent:
+    with _parent_run(tracker, name, resume, "local", paths) as parent:
         for path in paths:
             parent.items.append(_run_item(Path(path), name, parent.nest, tracker, parent.finished, _as_subflow))
             _progress(len(parent.items), len(paths), f"{parent.items[-1].status.lower()}: {Path(path).name}")
@@ -298,7 +335,7 @@ def distributed_batch_flow(paths: list[str], name: str, resume: bool, executor: 
     tracker = Tracker()
     size = chunk_size(len(paths), executor.n_workers, executor.chunk_size)
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
-    with _parent_run(tracker, name, resume, f"dask ({executor.describe()}, chunks of {size})") as parent:
+    with _parent_run(tracker, name, resume, f"dask ({executor.describe()}, chunks of {size})", paths) as parent:
         futures = [run_chunk.submit(chunk, name, parent.nest, tracker.uri, parent.finished) for chunk in chunks]
         for future in futures:
             parent.items.extend(future.result())

@@ -289,39 +289,62 @@ def run(
 ) -> None:
     """Run the pipeline a config describes and print what it found."""
     with _reported(verbose):
-        from flows.inputs import checked_already, expand_configs, load_checked
-        from flows.kinds import run_kind
+        _run_config(config, verbose)
 
-        with library_log(verbose) as log:
-            cfg = load_checked(config)
-            kind = run_kind(cfg.kind)
-            total = len(expand_configs(cfg.configs)) if cfg.kind == "batch" else None
-            with checked_already(cfg):
-                _run_kind(kind, lambda: kind.flow()(cfg), cfg.name, total, verbose, log)
-        _say_library_warnings(log)
+
+def _run_config(
+    config: Path, verbose: bool, overrides: dict[str, Any] | None = None, executor: dict[str, Any] | None = None
+) -> None:
+    """``run``'s body; for a kind: batch config given to ``batch``, with the options typed there applied
+    (:func:`_with_options`)."""
+    from flows.inputs import checked_already, expand_configs, load_checked
+    from flows.kinds import run_kind
+
+    with library_log(verbose) as log:
+        cfg = load_checked(config)
+        if overrides or executor:
+            cfg = _with_options(cfg, overrides or {}, executor or {})
+        kind = run_kind(cfg.kind)
+        total = len(expand_configs(cfg.configs)) if cfg.kind == "batch" else None
+        with checked_already(cfg):
+            _run_kind(kind, lambda: kind.flow()(cfg), cfg.name, total, verbose, log)
+    _say_library_warnings(log)
 
 
 @app.command(cls=_Command)
 def batch(
+    ctx: typer.Context,
     paths: list[Path] = typer.Argument(..., help="YAML configs and/or folders of them, or one kind: batch config"),
-    name: str = typer.Option("batch", "--name", "-n", help="MLflow experiment of the batch"),
-    resume: bool = typer.Option(True, "--resume/--no-resume", help="Reuse items unchanged since a finished run."),
-    executor: str = typer.Option("local", "--executor", "-e", help="local, or dask (a LocalCluster or --address)."),
+    name: str = typer.Option(
+        "batch", "--name", "-n", help="MLflow experiment of the batch (overrides a batch config's name)."
+    ),
+    resume: bool = typer.Option(
+        True, "--resume/--no-resume", help="Reuse items unchanged since a finished run (overrides a batch config's)."
+    ),
+    executor: str = typer.Option(
+        "local", "--executor", "-e", help="local, or dask (a LocalCluster or --address); overrides a batch config's."
+    ),
     workers: int = typer.Option(2, "--workers", "-w", help="Dask LocalCluster worker processes."),
     address: str = typer.Option(None, "--address", help="Scheduler of an existing Dask cluster (tcp://host:8786)."),
     chunk: int = typer.Option(None, "--chunk-size", help="Items per Dask task (default: about 16 chunks per worker)."),
     verbose: bool = VERBOSE,
 ) -> None:
-    """Run many configs under one parent MLflow run; failures are reported, not fatal."""
+    """Run many configs under one parent MLflow run; failures are reported, not fatal.
+
+    Given one kind: batch config, the options typed here take the place of its fields (name, resume, executor)."""
     with _reported(verbose):
         from flows.inputs import expand_configs
         from flows.kinds import run_kind
         from pipeline.config import load_config
 
-        spec = _executor_options(executor, workers, address, chunk)
+        given = {"kind": executor, "n_workers": workers, "address": address, "chunk_size": chunk}
+        typed = {field for field, option in _EXECUTOR_PARAMS.items() if _typed(ctx, option)}
         if len(paths) == 1 and paths[0].is_file() and load_config(paths[0]).kind == "batch":
-            run(paths[0], verbose)
+            overrides = {"name": name} if _typed(ctx, "name") else {}
+            overrides |= {"resume": resume} if _typed(ctx, "resume") else {}
+            _run_config(paths[0], verbose, overrides, {field: given[field] for field in typed})
             return
+        spec = _executor_options(given)
         items = [str(p) for p in expand_configs(list(paths))]
 
         def start() -> Any:
@@ -334,14 +357,22 @@ def batch(
         _say_library_warnings(log)
 
 
+def _typed(ctx: typer.Context, param: str) -> bool:
+    """Whether the option ``param`` was given on the command line (not left at its default). Compared by name: Typer
+    vendors its own click, whose ``ParameterSource`` is not ``click.core.ParameterSource``."""
+    return getattr(ctx.get_parameter_source(param), "name", None) == "COMMANDLINE"
+
+
+_EXECUTOR_PARAMS = {"kind": "executor", "n_workers": "workers", "address": "address", "chunk_size": "chunk"}
+"""The ``batch`` command's parameter behind each field of :class:`pipeline.config.ExecutorConfig`."""
 _EXECUTOR_OPTIONS = {
     "kind": "--executor", "n_workers": "--workers", "address": "--address", "chunk_size": "--chunk-size"
 }  # fmt: skip
 """The batch option behind each field of :class:`pipeline.config.ExecutorConfig`."""
 
 
-def _executor_options(executor: str, workers: int, address: str | None, chunk: int | None) -> Any:
-    """The batch's :class:`~pipeline.config.ExecutorConfig` from its options.
+def _executor_options(given: dict[str, Any]) -> Any:
+    """The batch's :class:`~pipeline.config.ExecutorConfig` from its options (``given``: field -> value).
 
     Raises:
         ConfigError: naming each option at fault, the value given and what it should be.
@@ -350,7 +381,7 @@ def _executor_options(executor: str, workers: int, address: str | None, chunk: i
 
     from pipeline.config import ExecutorConfig
 
-    given = {"kind": executor, "n_workers": workers, "address": address, "chunk_size": chunk}
+    address = given.get("address")
     try:
         return ExecutorConfig.model_validate(given)  # pydantic's errors, each mapped to its option below
     except ValidationError as exc:
@@ -359,8 +390,32 @@ def _executor_options(executor: str, workers: int, address: str | None, chunk: i
             field = str(error["loc"][0]) if error["loc"] else "address"  # the model's own checks are the address's
             message = str(error["msg"]).removeprefix("Value error, ").replace(f"executor.address {address!r} ", "")
             message = message.replace("executor.address ", "").replace("kind: dask", "--executor dask")
-            problems.append(f"{_EXECUTOR_OPTIONS[field]} {given[field]!r}: {message[:1].lower()}{message[1:]}")
+            problems.append(f"{_EXECUTOR_OPTIONS[field]} {given.get(field)!r}: {message[:1].lower()}{message[1:]}")
         raise ConfigError(f"batch option {'; '.join(problems)}") from None
+
+
+def _with_options(cfg: Any, overrides: dict[str, Any], executor: dict[str, Any]) -> Any:
+    """A kind: batch config with the ``batch`` options typed on the command line in place of its own fields: name
+    and resume (``overrides``), and executor fields (``executor``; ``--executor local`` drops the config's Dask
+    settings).
+
+    Raises:
+        ConfigError: an option's value is invalid, named with the option.
+    """
+    if "name" in overrides:
+        from pydantic import ValidationError
+
+        try:
+            type(cfg).model_validate({**cfg.model_dump(), "name": overrides["name"]})
+        except ValidationError:
+            raise ConfigError(
+                f"batch option --name {overrides['name']!r}: expected letters, digits, '_', '.', '-' or spaces,"
+                " starting with a letter or digit"
+            ) from None
+    if executor:
+        base = {} if executor.get("kind") == "local" else cfg.executor.model_dump(exclude_defaults=True)
+        overrides = {**overrides, "executor": _executor_options({**base, **executor})}
+    return cfg.model_copy(update=overrides) if overrides else cfg
 
 
 def _require_server_for_serving() -> None:

@@ -249,7 +249,8 @@ def show_gradient_check(outcome: Any, console: Console) -> int:
 
 
 def show_batch(outcome: Any, console: Console) -> int:
-    """One row per item (config, status, equations or error) and the counts; exit 1 if an item failed."""
+    """One row per item (config, status, equations or error) and the counts; exit 1 if an item failed or a check
+    item's check failed (as ``run`` of that check alone exits 1)."""
     table = Table(
         show_header=True, header_style="bold", title=f"batch '{outcome.name}' (parent run {outcome.parent_run_id})"
     )
@@ -258,19 +259,25 @@ def show_batch(outcome: Any, console: Console) -> int:
     table.add_column("result", overflow="fold")
     styles = {"FINISHED": "green", "REUSED": "cyan", "QUEUED": "yellow", "FAILED": "red"}
     for item in outcome.items:
-        result = item.error if item.status == "FAILED" else " ; ".join(item.equations)
-        table.add_row(item.config, f"[{styles[item.status]}]{item.status}[/]", result)
+        result = escape(item.error if item.status == "FAILED" else " ; ".join(item.equations))
+        shown = f"[red]{result}[/]" if item.passed is False else result  # a check that failed: no success either
+        table.add_row(item.config, f"[{styles[item.status]}]{item.status}[/]", shown)
     console.print(table)
     counts = {status: sum(i.status == status for i in outcome.items) for status in styles}
-    console.print(", ".join(f"{n} {status.lower()}" for status, n in counts.items() if n), highlight=False)
-    return 1 if outcome.n_failed else 0
+    line = ", ".join(f"{n} {status.lower()}" for status, n in counts.items() if n)
+    checks_failed = outcome.n_checks_failed
+    console.print(line + (f"; {checks_failed} check(s) failed" if checks_failed else ""), highlight=False)
+    return 1 if outcome.n_failed or checks_failed else 0
 
 
 class BatchProgress(logging.Handler):
-    """A rich progress bar fed by the batch's ``deltaflow.batch`` progress log records."""
+    """A rich progress bar fed by the batch's ``deltaflow.batch`` progress log records; in a log (no terminal: cron,
+    ``nohup``, a CI job), where a bar draws nothing, one plain line per record instead (``nightly: 3/40 finished:
+    a.yaml (at 12 s)``), so a long batch shows it is moving."""
 
     def __init__(self, console: Console, name: str, total: int | None) -> None:
         super().__init__(logging.INFO)
+        self.console, self.name, self.started = console, name, time.monotonic()
         self.progress = Progress(
             SpinnerColumn(), TextColumn(f"[bold]{name}[/]"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), TextColumn("{task.description}"), console=console, transient=True,
@@ -279,19 +286,27 @@ class BatchProgress(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         done = getattr(record, "items_done", None)
-        if done is not None:
+        if done is None:
+            return
+        if self.console.is_terminal:
             self.progress.update(self.task, completed=done, total=record.items_total, description=record.getMessage())
+        else:
+            elapsed = time.monotonic() - self.started
+            line = f"{self.name}: {done}/{record.items_total} {record.getMessage()} (at {elapsed:.0f} s)"
+            self.console.print(line, highlight=False, markup=False, soft_wrap=True)
 
     def __enter__(self) -> BatchProgress:
         logger = logging.getLogger("deltaflow.batch")
         logger.addHandler(self)
         logger.setLevel(logging.INFO)
         logger.propagate = False  # the bar shows progress; the same records as log lines would only repeat it
-        self.progress.start()
+        if self.console.is_terminal:  # in a log a bar draws nothing, and stopping it left a blank line
+            self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if self.console.is_terminal:
+            self.progress.stop()
         logger = logging.getLogger("deltaflow.batch")
         logger.removeHandler(self)
         logger.propagate = True

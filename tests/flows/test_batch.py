@@ -12,6 +12,7 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
+from pipeline.errors import ConfigError
 from tests.conftest import ROOT, runs_of
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -249,3 +250,131 @@ def test_an_item_whose_model_alias_moved_is_recomputed_not_reused(mlflow_uri: st
     assert first.items[0].equations[0].startswith("prediction: a ST=") and "b ST=0.00" in first.items[0].equations[0]
     assert second.items[0].equations[0].startswith("prediction: b ST=") and "a ST=0.00" in second.items[0].equations[0]
     assert third.items[0].mlflow_run_id == second.items[0].mlflow_run_id
+
+
+def test_a_check_that_fails_is_counted_and_makes_the_batch_exit_1_also_when_reused(
+    mlflow_uri: str, tmp_path: Path
+) -> None:
+    """A failing check ran to the end (FINISHED), but it is no success: ``run`` of it alone exits 1, so must the
+    batch, and the parent must count it, on the first run and when the rerun reuses it."""
+    from rich.console import Console
+
+    from flows import run_batch
+    from flows.console import show_batch
+
+    check = {"kind": "gradient_check", "variables": ["x"], "function": "x^2", "points": [[1.0]]}
+    (tmp_path / "wrong.yaml").write_text(yaml.safe_dump({**check, "name": "wrong", "gradient": {"x": "3*x"}}))
+    (tmp_path / "right.yaml").write_text(yaml.safe_dump({**check, "name": "right", "gradient": {"x": "2*x"}}))
+    for expected in ("FINISHED", "REUSED"):
+        outcome = run_batch([str(tmp_path)], name="verdicts")
+        assert [(i.status, i.passed) for i in outcome.items] == [(expected, True), (expected, False)]
+        assert outcome.n_failed == 0 and outcome.n_checks_failed == 1
+        console = Console(record=True, width=200)
+        assert show_batch(outcome, console) == 1
+        assert "1 check(s) failed" in console.export_text()
+        parent = MlflowClient(mlflow_uri).get_run(outcome.parent_run_id)
+        assert parent.data.metrics["checks_failed"] == 1.0
+        folder = tmp_path / expected
+        folder.mkdir()
+        summary = pd.read_csv(
+            MlflowClient(mlflow_uri).download_artifacts(outcome.parent_run_id, "summary.csv", str(folder))
+        )
+        assert summary["check_passed"].tolist() == [True, False]
+
+
+def _batch_file(folder: Path) -> Path:
+    """A kind: batch config (name 'fromfile', resume on) of one fast gradient check."""
+    check = {"name": "square", "kind": "gradient_check", "variables": ["x"], "function": "x^2", "points": [[1.0]]}
+    (folder / "square.yaml").write_text(yaml.safe_dump({**check, "gradient": {"x": "2*x"}}))
+    (folder / "nightly.yaml").write_text(
+        yaml.safe_dump({"name": "fromfile", "kind": "batch", "configs": ["square.yaml"]})
+    )
+    return folder / "nightly.yaml"
+
+
+def test_options_given_with_a_batch_config_take_the_place_of_its_fields(mlflow_uri: str, tmp_path: Path) -> None:
+    """``batch nightly.yaml --no-resume`` recomputes and ``-n other`` logs to 'other': neither is silently ignored."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    path = _batch_file(tmp_path)
+
+    def statuses(*options: str, experiment: str) -> list[str]:
+        result = CliRunner().invoke(app, ["batch", str(path), *options], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        parents = [r for r in runs_of(mlflow_uri, experiment) if r.data.tags.get("deltaflow.kind") == "batch"]
+        summary = MlflowClient(mlflow_uri).download_artifacts(parents[0].info.run_id, "summary.csv", str(tmp_path))
+        return pd.read_csv(summary)["status"].tolist()
+
+    assert statuses(experiment="fromfile") == ["FINISHED"]
+    assert statuses("--no-resume", experiment="fromfile") == ["FINISHED"]  # the config says resume: true
+    assert statuses("--resume", experiment="fromfile") == ["REUSED"]
+    assert statuses("-n", "other", experiment="other") == ["FINISHED"]
+
+
+def test_executor_options_given_with_a_batch_config_merge_with_its_executor(tmp_path: Path) -> None:
+    from flows.cli import _with_options
+    from pipeline.config import load_config
+
+    path = _batch_file(tmp_path)
+    raw = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump({**raw, "executor": {"kind": "dask", "n_workers": 4, "chunk_size": 3}}))
+    config = load_config(path)
+    merged = _with_options(config, {}, {"n_workers": 2}).executor
+    assert (merged.kind, merged.n_workers, merged.chunk_size) == ("dask", 2, 3)
+    assert _with_options(config, {}, {"kind": "local"}).executor.kind == "local"
+    assert _with_options(config, {"resume": False}, {}).resume is False
+    with pytest.raises(ConfigError, match="--name 'bad/name'"):
+        _with_options(config, {"name": "bad/name"}, {})
+
+
+def test_a_batch_in_a_log_prints_a_line_per_item(mlflow_uri: str, tmp_path: Path) -> None:
+    """Without a terminal (cron, nohup) the progress bar draws nothing: each item is a plain line as it ends."""
+    import io
+
+    from rich.console import Console
+
+    from flows import run_batch
+    from flows.console import BatchProgress
+
+    check = {"kind": "gradient_check", "variables": ["x"], "function": "x^2", "points": [[1.0]]}
+    for name in ("one", "two"):
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({**check, "name": name, "gradient": {"x": "2*x"}}))
+    (tmp_path / "three.yaml").write_text("name: three\ndata:\n  path: missing.csv\n")
+    log = io.StringIO()
+    with BatchProgress(Console(file=log, force_terminal=False, width=200), "logged", 3):
+        run_batch([str(tmp_path)], name="logged")
+    lines = log.getvalue().splitlines()
+    assert [line.split(" (at ")[0] for line in lines] == [
+        "logged: 1/3 finished: one.yaml",
+        "logged: 2/3 failed: three.yaml",
+        "logged: 3/3 finished: two.yaml",
+    ], lines
+
+
+def test_a_batch_stopped_part_way_names_the_items_it_did_not_run(
+    mlflow_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interrupted (or broken) batch's parent said 'KeyboardInterrupt: ' and listed only the items that ended, as
+    if the batch had held no others: it must say how far it got and list the rest as NOT RUN."""
+    import flows.batch
+    from flows import run_batch
+
+    def progress(done: int, total: int, message: str) -> None:
+        raise RuntimeError("stopped here")
+
+    monkeypatch.setattr(flows.batch, "_progress", progress)
+    check = {"kind": "gradient_check", "variables": ["x"], "function": "x^2", "points": [[1.0]]}
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({**check, "name": name, "gradient": {"x": "2*x"}}))
+    with pytest.raises(RuntimeError, match="stopped here"):
+        run_batch([str(tmp_path)], name="stopped")
+    (parent,) = [r for r in runs_of(mlflow_uri, "stopped") if r.data.tags.get("deltaflow.kind") == "batch"]
+    assert parent.info.status == "FAILED"
+    assert parent.data.tags["error"] == "RuntimeError: stopped here [after 1 of 3 items; 2 not run]"
+    assert (parent.data.metrics["items"], parent.data.metrics["finished"], parent.data.metrics["not_run"]) == (3, 1, 2)
+    summary = pd.read_csv(MlflowClient(mlflow_uri).download_artifacts(parent.info.run_id, "summary.csv", str(tmp_path)))
+    assert summary["status"].tolist() == ["FINISHED", "NOT RUN", "NOT RUN"]
+    assert [Path(c).name for c in summary["config"]] == ["a.yaml", "b.yaml", "c.yaml"]
+    assert summary["result"][1].startswith("the batch stopped (RuntimeError) before this item ended")
