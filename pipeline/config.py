@@ -241,10 +241,16 @@ def _timezones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+CRON_NICKNAMES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+"""The cron shorthands Prefect's scheduler (croniter) takes besides five fields."""
+
+
 class ScheduleConfig(_Strict):
     """When a served deployment runs the config: a cron expression or a fixed interval (seconds)."""
 
-    cron: str | None = Field(default=None, min_length=9, description="Cron expression, e.g. '0 3 * * *'.")
+    cron: str | None = Field(
+        default=None, description="Cron expression, e.g. '0 3 * * *', or a nickname such as '@daily'."
+    )
     interval: float | None = Field(default=None, ge=10.0, description="Seconds between runs (at least 10).")
     timezone: str = Field(default="UTC", description="IANA time zone of the cron expression.")
 
@@ -252,15 +258,20 @@ class ScheduleConfig(_Strict):
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         if value not in _timezones():
-            raise ValueError("unknown time zone; expected an IANA name such as 'UTC' or 'Europe/Oslo'")
+            near = [zone for zone in _timezones() if zone.lower() == value.lower()]
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise ValueError(f"unknown time zone; {hint}expected an IANA name such as 'UTC' or 'Europe/Oslo'")
         return value
 
     @model_validator(mode="after")
     def _one_rule(self) -> ScheduleConfig:
         if (self.cron is None) == (self.interval is None):
             raise ValueError("a schedule needs exactly one of 'cron' or 'interval'")
-        if self.cron is not None and len(self.cron.split()) not in (5, 6):
-            raise ValueError(f"cron expression {self.cron!r} needs 5 fields (minute hour day month weekday)")
+        if self.cron is not None and self.cron.strip() not in CRON_NICKNAMES and len(self.cron.split()) not in (5, 6):
+            raise ValueError(
+                f"cron expression {self.cron!r} needs 5 fields (minute hour day month weekday) or is one of"
+                f" {', '.join(CRON_NICKNAMES)}"
+            )
         return self
 
 

@@ -35,12 +35,14 @@ def test_schedules_become_deployment_schedules(tmp_path: Path) -> None:
     _config(tmp_path, "nightly", {"cron": "0 3 * * *", "timezone": "Europe/Oslo"})
     _config(tmp_path, "hourly", {"interval": 3600})
     _config(tmp_path, "adhoc", None)
+    _config(tmp_path, "daily", {"cron": "@daily"})  # Prefect's nickname; it was refused as shorter than 9 characters
     found = {d.name: d for d in build_deployments(tmp_path)}
+    assert describe_schedule(found["daily"]) == "cron @daily (UTC)"
     assert describe_schedule(found["nightly"]) == "cron 0 3 * * * (Europe/Oslo)"
     assert describe_schedule(found["hourly"]) == "every 3600 s"
     assert describe_schedule(found["adhoc"]) == "on demand"
     assert found["nightly"].parameters == {"config": str((tmp_path / "nightly.yaml").resolve())}
-    assert {d.name for d in build_deployments(tmp_path, only_scheduled=True)} == {"nightly", "hourly"}
+    assert {d.name for d in build_deployments(tmp_path, only_scheduled=True)} == {"nightly", "hourly", "daily"}
 
 
 def test_bad_schedules_and_duplicate_names_are_config_errors(tmp_path: Path) -> None:
@@ -52,6 +54,10 @@ def test_bad_schedules_and_duplicate_names_are_config_errors(tmp_path: Path) -> 
         load_config(_config(tmp_path, "short", {"cron": "0 3 * * * * *"}))
     with pytest.raises(ConfigError, match=r"field 'schedule.timezone': unknown time zone.*\(got 'Mars/Olympus'\)"):
         load_config(_config(tmp_path, "mars", {"cron": "0 3 * * *", "timezone": "Mars/Olympus"}))
+    with pytest.raises(ConfigError, match=r"unknown time zone; did you mean 'Europe/Oslo'\?"):
+        load_config(_config(tmp_path, "lower", {"cron": "0 3 * * *", "timezone": "europe/oslo"}))
+    with pytest.raises(ConfigError, match=r"'@dialy' needs 5 fields .* or is one of @yearly"):
+        load_config(_config(tmp_path, "typo", {"cron": "@dialy"}))
     out_of_range = tmp_path / "range"
     out_of_range.mkdir()
     config = _config(out_of_range, "minute-99", {"cron": "99 3 * * *"})
