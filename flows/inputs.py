@@ -261,7 +261,8 @@ def _is_batch_file(path: Path) -> bool:
 
 
 def expand_configs(paths: list[str | Path] | str | Path) -> list[Path]:
-    """YAML configs named directly or found (sorted) in the given folders.
+    """YAML configs named directly or found (sorted) in the given folders, each once (a file named and found in a
+    folder given too, or named twice, is one item: it ran twice in one batch).
 
     Raises:
         ConfigError: a path does not exist or a folder holds no YAML config.
@@ -278,7 +279,8 @@ def expand_configs(paths: list[str | Path] | str | Path) -> list[Path]:
             configs.append(item)
         else:
             raise ConfigError(f"{item}: no such config file or folder")
-    return configs
+    seen: set[Path] = set()
+    return [path for path in configs if not (path.resolve() in seen or seen.add(path.resolve()))]
 
 
 def load_checked(path: str | Path) -> Any:

@@ -378,3 +378,13 @@ def test_a_batch_stopped_part_way_names_the_items_it_did_not_run(
     assert summary["status"].tolist() == ["FINISHED", "NOT RUN", "NOT RUN"]
     assert [Path(c).name for c in summary["config"]] == ["a.yaml", "b.yaml", "c.yaml"]
     assert summary["result"][1].startswith("the batch stopped (RuntimeError) before this item ended")
+
+
+def test_a_config_named_and_found_in_a_folder_given_too_is_one_item(tmp_path: Path) -> None:
+    """``batch configs/ configs/a.yaml`` ran a.yaml twice in one batch."""
+    from flows.inputs import expand_configs
+
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.yaml").write_text(f"name: {name}\ndata: {{path: d.csv}}\n")
+    items = expand_configs([tmp_path, tmp_path / "a.yaml", tmp_path / ".." / tmp_path.name / "b.yaml"])
+    assert [p.name for p in items] == ["a.yaml", "b.yaml"]
