@@ -16,12 +16,13 @@ from prefect.cache_policies import NO_CACHE
 from flows.cache_keys import cache_key
 from flows.inputs import check_differentiation, inputs_check, read_timeseries
 from flows.kinds import resolve_config
+from flows.metric_keys import metric_part
 from flows.outbox import RunRecord
 from flows.provenance import code_version, config_hash
 from flows.records import describe_run, publish, record_dataset, recorded_run, time_axis_tags, utc_stamp
 from flows.runtime import deltaflow_flow, retry_on_io_error, run_stage
 from flows.settings import data_roots
-from flows.tracking import RUN_ID_MARK, metric_part, tracker_for
+from flows.tracking import RUN_ID_MARK, tracker_for
 from pipeline.config import DataConfig, DifferentiationConfig, DiscoveryConfig, RunConfig, check_data_path
 from pipeline.data import TimeSeries
 from pipeline.differentiation import DerivativeResult, differentiate_trajectories

@@ -23,7 +23,7 @@ from pipeline.data import TimeSeries, check_outputs_vary, load_points, load_tabl
 from pipeline.differentiation.derivatives import check_settings
 from pipeline.discovery.library_size import check_library_samples
 from pipeline.errors import ConfigError, DifferentiationError, SensitivityError
-from pipeline.expressions import evaluate_expression
+from pipeline.expressions import evaluate_expression, expression_names
 
 if TYPE_CHECKING:
     from pipeline.sensitivity.checks import GradientCheck
@@ -103,16 +103,19 @@ def _gradient_callables(config: Any) -> tuple[Callable[[np.ndarray], float], Cal
 def _check_expression_names(config: Any) -> None:
     """A gradient-check config's ``function`` and ``gradient`` use only its ``variables`` and ``params``; else a
     ConfigError naming the field."""
-    from pipeline.expressions import expression_names
-
-    known, variables = {*config.variables, *config.params}, list(config.variables)  # the config checked the keys
+    variables = list(config.variables)  # the config checked the gradient's keys
+    known = {*variables, *config.params}
+    described = f"one of variables {variables} nor of params {sorted(config.params)}"
     for field, text in [("function", config.function), *((f"gradient.{v}", config.gradient[v]) for v in variables)]:
-        unknown = sorted(expression_names(text) - known)
-        if unknown:
-            raise ConfigError(
-                f"config '{config.name}': field '{field}': {text!r} uses {unknown}, which is neither one of variables"
-                f" {variables} nor of params {sorted(config.params)}"
-            )
+        _require_known_names(text, known, f"config '{config.name}': field '{field}': {text!r}", described)
+
+
+def _require_known_names(text: str, known: set[str], where: str, described: str) -> None:
+    """A ConfigError (``where``: the config, the field and the expression) when the expression ``text`` uses a name
+    not in ``known``, which ``described`` puts in words ("one of variables [...] nor of params [...]")."""
+    unknown = sorted(expression_names(text) - known)
+    if unknown:
+        raise ConfigError(f"{where} uses {unknown}, which is neither {described}")
 
 
 def gradient_checks(config: Any) -> list[GradientCheck]:
@@ -167,8 +170,6 @@ def check_law(config: Any, series: TimeSeries) -> None:
     Raises:
         ConfigError: naming the field ``law.rhs`` (the state, the key or the unknown name) and the data file.
     """
-    from pipeline.expressions import expression_names
-
     rhs, states = config.law.rhs, list(series.names)
     missing = [name for name in states if name not in rhs]
     unused = [name for name in rhs if name not in states]
@@ -186,13 +187,9 @@ def check_law(config: Any, series: TimeSeries) -> None:
             f" column of data.state_columns {states})"
         )
     known = {*states, "t", *config.law.params}
+    described = f"a state column of {series.source} ({states}), t, nor one of law.params {sorted(config.law.params)}"
     for state, text in rhs.items():
-        unknown = sorted(expression_names(text) - known)
-        if unknown:
-            raise ConfigError(
-                f"{where}: the expression for '{state}' ({text!r}) uses {unknown}, which is neither a state column of"
-                f" {series.source} ({states}), t, nor one of law.params {sorted(config.law.params)}"
-            )
+        _require_known_names(text, known, f"{where}: the expression for '{state}' ({text!r})", described)
 
 
 def check_metric_names(config: Any, columns: dict[str, list[str]], source: str) -> None:
@@ -279,8 +276,10 @@ def expand_configs(paths: list[str | Path] | str | Path) -> list[Path]:
             configs.append(item)
         else:
             raise ConfigError(f"{item}: no such config file or folder")
-    seen: set[Path] = set()
-    return [path for path in configs if not (path.resolve() in seen or seen.add(path.resolve()))]
+    unique: dict[Path, Path] = {}
+    for path in configs:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
 
 
 def load_checked(path: str | Path) -> Any:

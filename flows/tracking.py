@@ -59,7 +59,6 @@ _SECRET = re.compile(r"(password|passwd|secret|token|api[_-]?key|credential)", r
 _PARAM_LIMIT = 6000
 
 
-_metric_key = metric_key  # the one naming scheme (flows.metric_keys), also under its old name
 
 
 DATASET_TAG = "deltaflow.dataset_input"
@@ -144,12 +143,12 @@ def _metric_items(
         )
     now = int(time.time() * 1000)
     items = [
-        Metric(_metric_key(key), float(value), now, step, model_id=model_id)
+        Metric(metric_key(key), float(value), now, step, model_id=model_id)
         for key, value in metrics.items()
         if math.isfinite(float(value))
     ]
     items += [
-        Metric(_metric_key(key), float(value), now, int(point))
+        Metric(metric_key(key), float(value), now, int(point))
         for key, points in (series or {}).items()
         for point, value in points
         if math.isfinite(float(value))

@@ -13,7 +13,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from flows import discover_equations
-from flows.tracking import _metric_key, metric_part
+from flows.metric_keys import metric_key, metric_part
 from tests.conftest import ROOT, runs_of
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -97,9 +97,9 @@ def test_report_header_names_the_run_and_a_poor_fit_is_a_caution(mlflow_uri: str
 
 
 def test_metric_names_follow_one_scheme() -> None:
-    assert _metric_key("pareto.x (mol/l).cv_mse") == "pareto.x_mol_l.cv_mse"
-    assert _metric_key("fit.aicc, law-keeping") == "fit.aicc_law-keeping"
-    assert _metric_key("a b.c(d)") == "a_b.c_d"
+    assert metric_key("pareto.x (mol/l).cv_mse") == "pareto.x_mol_l.cv_mse"
+    assert metric_key("fit.aicc, law-keeping") == "fit.aicc_law-keeping"
+    assert metric_key("a b.c(d)") == "a_b.c_d"
     assert metric_part("x^2 y") == "xpow2_y" and metric_part("sin(x)") == "sin_x" and metric_part("1") == "1"
 
 
