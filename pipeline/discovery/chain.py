@@ -344,7 +344,7 @@ def _stability_test(
 
 def _stability_check(data: Trajectories) -> StabilityCheck | None:
     """The stability check around the data; None with known inputs, which are unknown away from the record."""
-    return None if data.us is not None else StabilityCheck.around(data.xs, data.ts)
+    return None if data.us is not None else StabilityCheck.around(data.xs, data.ts, data.names)
 
 
 def _refine(

@@ -109,8 +109,12 @@ class StabilityCheck:
     sign_floor: np.ndarray
 
     @classmethod
-    def around(cls, xs: list[np.ndarray], ts: list[np.ndarray]) -> StabilityCheck:
-        """The check around observed states xs (n_k, d) sampled at ts (n_k,)."""
+    def around(
+        cls, xs: list[np.ndarray], ts: list[np.ndarray], names: tuple[str, ...] | None = None
+    ) -> StabilityCheck:
+        """The check around observed states xs (n_k, d) sampled at ts (n_k,). Each state's coordinate of the starts
+        is the Halton sequence of its rank among the state ``names`` (of its column when None), so that the same
+        records with their columns in another order get the same starts."""
         x = np.vstack(xs)
         low, high = x.min(axis=0), x.max(axis=0)
         size = np.maximum(high - low, 1e-12)
@@ -118,6 +122,8 @@ class StabilityCheck:
         start_low = np.where(low > 0, np.maximum(0.5 * low, start_low), start_low)  # positive states: kept positive
         start_high = high + START_MARGIN * size
         unit = qmc.Halton(d=x.shape[1], scramble=False).random(N_STARTS + 1)[1:]  # the first point is the origin
+        if names is not None:
+            unit = unit[:, np.argsort(np.argsort(names, kind="stable"), kind="stable")]
         records = np.unique(np.linspace(0, len(xs) - 1, min(len(xs), N_STARTS)).round().astype(int))
         starts = np.vstack([start_low + unit * (start_high - start_low), *[xs[k][:1] for k in records]])
         span = max(float(t[-1] - t[0]) for t in ts)

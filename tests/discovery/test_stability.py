@@ -123,3 +123,19 @@ def test_a_record_still_growing_at_its_end_shows_no_bound_on_that_side() -> None
     decline = (1.0 - 0.09 * t)[:, None]  # still falling at its full pace when the record ends
     sides = escaping_sides([decline], decline.min(axis=0), decline.max(axis=0))
     np.testing.assert_array_equal(sides, [[True], [False]])
+
+
+def test_the_starts_follow_the_state_names_not_the_column_order() -> None:
+    """Each state's coordinate of the starts comes from its name's rank, so the same records with their columns in
+    another order are checked from the same states (the judge's choice between near-equal models, which the grade
+    can decide, then does not depend on the column order)."""
+    t = np.linspace(0.0, 10.0, 200)
+    x = np.column_stack([np.sin(t), 2.0 + np.cos(t), np.exp(-t)])
+    names = ("u", "a", "m")
+    check = StabilityCheck.around([x], [t], names)
+    order = [2, 0, 1]
+    reordered = StabilityCheck.around([x[:, order]], [t], tuple(names[k] for k in order))
+    np.testing.assert_array_equal(reordered.starts, check.starts[:, order])
+    np.testing.assert_array_equal(reordered.lower, check.lower[order])
+    unnamed = StabilityCheck.around([x[:, order]], [t])
+    assert not np.array_equal(unnamed.starts, check.starts[:, order])  # by column, the starts differ
