@@ -13,7 +13,7 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from flows.executor import task_runner
+from flows.executor import require_scheduler, task_runner
 from flows.inputs import expand_configs
 from flows.kinds import run_kind
 from flows.outbox import RunRecord
@@ -375,5 +375,6 @@ def run_batch(
     executor = executor or ExecutorConfig()
     if executor.kind == "local":
         return batch_flow(paths, name, resume)
+    require_scheduler(executor)
     prepare_run()  # with_options makes a plain Flow, which does not prepare itself
     return distributed_batch_flow.with_options(task_runner=task_runner(executor))(paths, name, resume, executor)

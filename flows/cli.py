@@ -4,8 +4,8 @@ Fail fast: every command first parses and validates the config and reads and val
 (:mod:`flows.inputs`), and only then imports Prefect and MLflow; ``--help``, ``--version``, ``list``
 and every user error answer without importing either. Exit codes: 0 done; 1 a check failed, a batch
 item failed or an unexpected error; 2 a mistake of the user's making (one line naming the key, file,
-column or row; no experiment, no run); 3 the environment (Prefect's server could not start).
-Tracebacks only with ``-v``.
+column or row; no experiment, no run); 3 the environment (Prefect's server could not start, no Dask scheduler
+answers at the address given, the disk is full). Tracebacks only with ``-v``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from flows.library_log import library_log
 from flows.settings import prefect_home, prepare_environment
-from pipeline.errors import ConfigError, DeltaflowError, DiskWriteError, StoreCorruptError
+from pipeline.errors import ConfigError, DeltaflowError, DiskWriteError, ExecutorError, StoreCorruptError
 
 # Configs, data and flows are imported inside the commands: `--help` and `--version` import none of them.
 
@@ -177,7 +177,7 @@ def _report(exc: Exception, verbose: bool) -> int:
         _close_unfinished_run(disk)
         _say_error(str(disk))
         return EXIT_ENVIRONMENT
-    if isinstance(exc, StoreCorruptError):
+    if isinstance(exc, StoreCorruptError | ExecutorError):
         _say_error(str(exc))
         return EXIT_ENVIRONMENT
     if isinstance(exc, DeltaflowError):

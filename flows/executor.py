@@ -7,8 +7,32 @@ import os
 from prefect_dask import DaskTaskRunner
 
 from pipeline.config import ExecutorConfig
+from pipeline.errors import ExecutorError
 
-__all__ = ["task_runner"]
+__all__ = ["require_scheduler", "task_runner"]
+
+
+def require_scheduler(executor: ExecutorConfig) -> None:
+    """Connect once to the scheduler at ``executor.address`` (nothing to do for a LocalCluster), so that a batch
+    that cannot run there stops before it records anything: the task runner itself connects only when the first
+    chunk is submitted, after the batch's parent run is open. It waits as long as Dask waits for any connection
+    (``distributed.comm.timeouts.connect``, 30 s unless configured).
+
+    Raises:
+        ExecutorError: no scheduler answers at the address.
+    """
+    if executor.address is None:
+        return
+    from distributed import Client
+
+    try:
+        client = Client(executor.address, set_as_default=False)
+    except (OSError, ValueError) as exc:
+        raise ExecutorError(
+            f"executor.address {executor.address}: no Dask scheduler answers there ({exc}). Start one"
+            " (`dask scheduler`, with workers: `dask worker ADDRESS`), fix the address, or run with --executor local"
+        ) from None
+    client.close()
 
 
 def task_runner(executor: ExecutorConfig) -> DaskTaskRunner:

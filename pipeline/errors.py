@@ -16,7 +16,8 @@ catch either ``DeltaflowError`` or, say, ``ValueError``::
     ├── TrackingError (RuntimeError)        the tracking store refused or failed
     │   ├── InvalidRecordError (TrackingError, ValueError)  a run record MLflow refuses, or a damaged one
     │   └── DiskWriteError (TrackingError, OSError)  a file could not be written: disk full, quota, read-only
-    └── StoreCorruptError (RuntimeError)     a local store (mlflow.db, prefect.db) is damaged
+    ├── StoreCorruptError (RuntimeError)     a local store (mlflow.db, prefect.db) is damaged
+    └── ExecutorError (ConnectionError)      the Dask cluster a batch is to run on cannot be reached
 
 Errors of dependencies (pysindy, pandas, scipy, MLflow) are translated at the
 boundary: ``raise DataError(...) from exc``. Messages name the file, column or field
@@ -33,6 +34,7 @@ __all__ = [
     "DifferentiationError",
     "DiscoveryError",
     "DiskWriteError",
+    "ExecutorError",
     "InvalidRecordError",
     "ModelError",
     "SensitivityError",
@@ -119,3 +121,8 @@ class DiskWriteError(TrackingError, OSError):
 class StoreCorruptError(DeltaflowError, RuntimeError):
     """A local store (MLflow's ``mlflow.db``, Prefect's ``prefect.db``) is damaged; the message names the file
     and says how to move it aside."""
+
+
+class ExecutorError(DeltaflowError, ConnectionError):
+    """The Dask cluster a batch is to run on cannot be reached (no scheduler answers at ``executor.address``); the
+    message names the address and what to do. Nothing has been recorded when it is raised."""

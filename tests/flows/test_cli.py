@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -195,6 +196,23 @@ def test_a_temporary_server_that_cannot_start_is_one_line_with_the_fix_and_exit_
     assert len(lines) == 1 and "temporary server did not start" in lines[0], out.stderr
     assert "python -m flows server start" in lines[0] and "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" in lines[0]
     assert "Traceback" not in out.stdout + out.stderr
+
+
+def test_a_dask_scheduler_that_does_not_answer_is_one_line_exit_3_and_no_run(tmp_path: Path) -> None:
+    """A closed port refuses at once; Dask retries until its connect timeout (2 s here, 30 s by default) and the
+    batch stops before its parent run is opened (it used to leave a FAILED parent and say 'unexpected OSError')."""
+    with socket.socket() as probe:  # a port nothing listens on: bound, then released
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    out = _cli("batch", str(ROOT / "configs" / "exp_decay.yaml"), "--executor", "dask", "--address", address,
+               cwd=tmp_path, env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2"})  # fmt: skip
+    assert out.returncode == 3, out.stdout + out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and f"executor.address {address}: no Dask scheduler answers there" in lines[0], out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').resolve().as_posix()}"
+    assert not (tmp_path / "mlflow.db").exists() or runs_of(uri, "batch") == []
 
 
 @pytest.mark.integration
