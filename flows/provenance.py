@@ -21,6 +21,7 @@ __all__ = [
     "git_commit",
     "package_versions",
     "run_tags",
+    "source_digest",
 ]
 
 _PACKAGES = ("deltaflow", "numpy", "scipy", "scikit-learn", "pandas", "pysindy", "prefect", "mlflow")
@@ -59,12 +60,29 @@ def config_hash(config: BaseModel) -> str:
     return hashlib.sha256((payload + "".join(points)).encode()).hexdigest()
 
 
+_NUMERICS = ("numpy", "scipy", "scikit-learn", "pandas", "pysindy")
+"""The packages (of :data:`_PACKAGES`) whose versions the numbers depend on: part of :func:`code_version`."""
+
+
 @functools.cache
 def code_version() -> str:
-    """sha256 of the core's source (read once, on first use): a cached stage is reused only by the same code."""
+    """sha256 of the code behind a run's results (read once, on first use): the source of the core (``pipeline/``)
+    and of the flows (``flows/``: checks' verdicts, what a run records), and the versions of the numerical packages.
+    A cached stage, and a batch item's earlier run, are reused only by the same code: a fix in the flows or an
+    upgraded scipy recomputes them."""
+    versions = package_versions()
+    numerics = {name: versions[name] for name in _NUMERICS}
+    return source_digest(Path(__file__).resolve().parents[1], ("pipeline", "flows"), numerics)
+
+
+def source_digest(root: Path, folders: tuple[str, ...], versions: dict[str, str]) -> str:
+    """Hex sha256 of every ``*.py`` file under ``root``'s ``folders`` (by path relative to ``root``, then content) and
+    of the ``versions`` ({package: version})."""
     digest = hashlib.sha256()
-    for path in sorted((Path(__file__).resolve().parents[1] / "pipeline").rglob("*.py")):
-        digest.update(path.read_bytes())
+    for folder in folders:
+        for path in sorted((root / folder).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    digest.update(json.dumps(versions, sort_keys=True).encode())
     return digest.hexdigest()
 
 
