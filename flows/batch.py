@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from flows.inputs import expand_configs
 from flows.kinds import run_kind
 from flows.outbox import RunRecord
 from flows.provenance import code_version, config_hash, file_sha256
-from flows.records import utc_stamp
+from flows.records import describe_run, utc_stamp
 from flows.runtime import deltaflow_flow, prepare_run
 from flows.settings import data_roots
 from flows.tracking import Tracker, retry_delays
@@ -301,6 +302,36 @@ def _not_run(parent: _ParentRun) -> list[BatchItem]:
     return []
 
 
+DESCRIBED_ITEMS = 15
+"""The parent's description lists at most this many items (failures first; a run's description holds 5,000
+characters); ``summary.csv`` holds them all."""
+
+
+_FOLDERS = re.compile(r"(?<![^\s'\"(=])(?:/[^/\s:'\"]+)+/(?=[^/\s])")
+"""The folders of an absolute path in a message (the table names files; summary.csv and the run keep the paths)."""
+
+
+def _item_lines(items: list[BatchItem], counts: dict[str, int], experiment_id: str | None) -> list[str]:
+    """The parent run's description in the MLflow UI: the counts, then a Markdown table of the items (failed and not
+    run first), each with a link to its run (for a reused item the earlier run, which is not nested under this
+    parent), its equations or its error."""
+    said = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in counts.items() if count)
+    order = {"FAILED": 0, "NOT RUN": 1, "QUEUED": 2, "FINISHED": 3, "REUSED": 4}
+    shown = sorted(items, key=lambda item: order.get(item.status, 5))[:DESCRIBED_ITEMS]
+    lines = [f"{len(items)} items: {said or 'none'}.", "", "| config | status | run | result |", "|---|---|---|---|"]
+    for item in shown:
+        run = item.mlflow_run_id or ""
+        link = f"[{run[:8]}](#/experiments/{experiment_id}/runs/{run})" if run and experiment_id else run[:8]
+        if item.status == "REUSED":
+            link += " (earlier run)"
+        result = item.error if item.status in ("FAILED", "NOT RUN") else " ; ".join(item.equations)
+        result = _FOLDERS.sub("", " ".join(result.split())).replace("|", "\\|")  # /tmp/x/bad.csv: bad.csv
+        lines.append(f"| {Path(item.config).name} | {item.status} | {link} | {result[:90]} |")
+    if len(items) > len(shown):
+        lines.append(f"\n{len(items) - len(shown)} more in summary.csv.")
+    return lines
+
+
 def _close_parent(tracker: Tracker, parent: _ParentRun, name: str) -> None:
     items = [*parent.items, *_not_run(parent)]
     summary = BatchRun(name, parent.record.run_id or "", tuple(items)).summary()
@@ -310,6 +341,7 @@ def _close_parent(tracker: Tracker, parent: _ParentRun, name: str) -> None:
     parent.record.metrics |= {"items": len(items), **counts}
     parent.record.params["executor"] = parent.executor
     parent.record.files["summary.csv"] = summary.to_csv(index=False)
+    describe_run(parent.record, {"Items": _item_lines(items, counts, parent.record.experiment_id)})
     try:
         tracker.publish_or_queue(parent.record)
     except TrackingError as exc:  # neither published nor queued (a full disk): the parent must not stay RUNNING

@@ -88,6 +88,10 @@ def test_batch_logs_children_under_a_parent_and_survives_a_bad_item(mlflow_uri: 
     assert outcome.items[1].mlflow_run_id in {r.info.run_id for r in children if r.info.status == "FAILED"}
     summary = Path(client.download_artifacts(outcome.parent_run_id, "summary.csv")).read_text()
     assert "FAILED" in summary and "u' = -" in summary
+    note = parent.data.tags["mlflow.note.content"].splitlines()  # the failure first, then the finished item
+    rows = [line for line in note if line.startswith(("| bad.yaml", "| exp_decay.yaml"))]
+    assert rows[0].startswith("| bad.yaml | FAILED |") and "bad.csv: column 'u' has a non-numeric value" in rows[0]
+    assert rows[1].startswith("| exp_decay.yaml | FINISHED |") and "u' = -" in rows[1]
 
 
 def test_a_crashing_item_and_a_bad_data_item_fail_alone_and_every_kind_nests_under_the_parent(
@@ -201,6 +205,14 @@ def test_check_items_nest_under_the_parent_named_after_their_configs_and_reused_
     again = run_batch([str(folder)], name="checks")
     assert [item.status for item in again.items] == ["REUSED", "REUSED"]
     assert [item.equations for item in again.items] == [item.equations for item in first.items] == [("passed",)] * 2
+    # the rerun's parent has no children (the earlier runs are nested under the first parent): its description in
+    # the MLflow UI lists them, each linked to the run it reused
+    parent = MlflowClient(mlflow_uri).get_run(again.parent_run_id)
+    note = parent.data.tags["mlflow.note.content"]
+    assert "2 items: 2 reused." in note
+    for item in first.items:
+        experiment = parent.info.experiment_id
+        assert f"(#/experiments/{experiment}/runs/{item.mlflow_run_id}) (earlier run) | passed |" in note
 
 
 def test_an_item_whose_points_file_changed_is_recomputed_not_reused(mlflow_uri: str, tmp_path: Path) -> None:
