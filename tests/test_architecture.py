@@ -52,9 +52,10 @@ def test_every_error_is_a_deltaflow_error_and_a_builtin() -> None:
         cls = getattr(errors, name)
         assert issubclass(cls, errors.DeltaflowError)
         if cls is not errors.DeltaflowError:
-            assert issubclass(cls, (ValueError, RuntimeError, FileNotFoundError)), name
+            assert issubclass(cls, (ValueError, RuntimeError, FileNotFoundError, ConnectionError)), name
     assert issubclass(errors.DataFileNotFoundError, FileNotFoundError)
     assert issubclass(errors.ConfigError, ValueError)
+    assert issubclass(errors.ExecutorError, ConnectionError)  # a Dask scheduler that does not answer
 
 
 CLOCK_READS = {"now", "today", "utcnow"}
