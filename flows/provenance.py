@@ -126,8 +126,8 @@ def _package_versions() -> tuple[tuple[str, str], ...]:
 
 
 def run_tags(config: Any, data_path: Path | None, parent_run_id: str | None = None) -> dict[str, str]:
-    """Tags every run carries: kind, data path and sha256, config and code hashes, git commit, versions,
-    Prefect flow run."""
+    """Tags every run carries: kind, data path and sha256, config and code hashes (and the config file's path, when it
+    was read from one), git commit, versions, Prefect flow run."""
     from prefect.runtime import flow_run
 
     tags = {
@@ -140,6 +140,8 @@ def run_tags(config: Any, data_path: Path | None, parent_run_id: str | None = No
     }
     if data_path is not None:
         tags |= {"data.path": str(data_path), "data.sha256": file_sha256(data_path)}
+    if getattr(config, "source_path", None):
+        tags["config.path"] = config.source_path
     if parent_run_id:
         tags["mlflow.parentRunId"] = parent_run_id
     return tags

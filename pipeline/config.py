@@ -23,6 +23,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     ValidationError,
     ValidationInfo,
@@ -284,6 +285,13 @@ class RunBase(_Strict):
     name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
     description: str = ""
     schedule: ScheduleConfig | None = Field(default=None, description="Run on a schedule when served.")
+    _source_path: str | None = PrivateAttr(default=None)  # the file :func:`load_config` read it from (not a field)
+
+    @property
+    def source_path(self) -> str | None:
+        """The absolute path of the YAML file this config was read from (None when built in code): runs record it
+        as their ``config.path`` tag. Copies keep it; it is no part of the config's hash."""
+        return self._source_path
 
     @field_validator("name")
     @classmethod
@@ -738,7 +746,7 @@ def load_config(path: str | Path) -> AnyConfig:
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
     try:
-        return parse_config(_read_yaml(path), source=str(path), base_dir=path.resolve().parent)
+        config = parse_config(_read_yaml(path), source=str(path), base_dir=path.resolve().parent)
     except ConfigError as exc:
         from pipeline.data import DATA_FILE_SUFFIXES  # pandas loads only on this error path
 
@@ -748,6 +756,8 @@ def load_config(path: str | Path) -> AnyConfig:
             f"{exc}; {path.name} looks like a data file, and a run config is expected here: a YAML file that names"
             " the data file under data.path (e.g. configs/exp_decay.yaml)"
         ) from exc
+    config._source_path = str(path.resolve())
+    return config
 
 
 def _read_yaml(path: Path) -> Any:

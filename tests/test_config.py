@@ -23,6 +23,17 @@ def test_relative_data_path_is_taken_from_the_config_folder(tmp_path: Path) -> N
     assert load_config(tmp_path / "sub" / "c.yaml").data.path == (tmp_path / "d.csv").resolve()
 
 
+def test_a_config_read_from_a_file_knows_its_path_and_copies_keep_it(tmp_path: Path) -> None:
+    """Runs tag the file a config came from (``config.path``); it is no field, so it changes no hash or param."""
+    (tmp_path / "c.yaml").write_text("name: a\ndata:\n  path: d.csv\n")
+    config = load_config(tmp_path / "c.yaml")
+    assert config.source_path == str((tmp_path / "c.yaml").resolve())
+    copy = config.model_copy(update={"tracking": config.tracking.model_copy(update={"experiment": "batch"})})
+    assert copy.source_path == config.source_path
+    assert "source_path" not in config.model_dump() and "_source_path" not in config.model_dump()
+    assert parse_config({"name": "a", "data": {"path": "d.csv"}}).source_path is None
+
+
 def test_unknown_key_is_named(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text("name: a\ndata:\n  path: d.csv\n  colour: red\n")

@@ -85,6 +85,8 @@ def test_batch_logs_children_under_a_parent_and_survives_a_bad_item(mlflow_uri: 
     assert parent.info.status == "FINISHED" and parent.data.metrics["failed"] == 1.0
     children = [r for r in runs.values() if r.data.tags.get("mlflow.parentRunId") == outcome.parent_run_id]
     assert sorted(r.info.status for r in children) == ["FAILED", "FINISHED"]
+    paths = sorted(Path(r.data.tags["config.path"]).name for r in children)  # which file made each run, either way
+    assert paths == ["bad.yaml", "exp_decay.yaml"]
     assert outcome.items[1].mlflow_run_id in {r.info.run_id for r in children if r.info.status == "FAILED"}
     summary = Path(client.download_artifacts(outcome.parent_run_id, "summary.csv")).read_text()
     assert "FAILED" in summary and "u' = -" in summary
