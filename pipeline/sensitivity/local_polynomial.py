@@ -218,14 +218,18 @@ class LocalPolynomial:
             cov = cov / (scale[:, :, None] * scale[:, None, :])
         return beta, cov
 
-    def _evaluate(self, at: np.ndarray, with_cov: bool = False) -> tuple[np.ndarray, np.ndarray | None, int]:
+    def _evaluate(
+        self, at: np.ndarray, with_cov: bool = False, degree: int | None = None, n_neighbors: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None, int]:
+        """Local coefficients (m, p) at points ``at`` (m, d), their covariance (m, p, p) with ``with_cov``, and the
+        degree: the chosen fit's, or the one of ``degree`` on ``n_neighbors``."""
         at = np.atleast_2d(np.asarray(at, dtype=float))
         if at.shape[1] != self.Z_.shape[1]:
             raise SensitivityError(
                 f"evaluation points have {at.shape[1]} features; the estimator was fitted on {self.Z_.shape[1]}"
             )
         z = (at - self.center_) / self.scale_
-        k, degree = self.choice_.n_neighbors, self.choice_.degree
+        k, degree = n_neighbors or self.choice_.n_neighbors, degree or self.choice_.degree
         betas, covs = [], []
         for start in range(0, len(z), CHUNK):
             zc = z[start : start + CHUNK]
@@ -278,16 +282,9 @@ class LocalPolynomial:
         if other < 1:
             return np.zeros_like(grad)
         k_other = int(min(max(k, np.ceil(1.5 * _n_terms(d, other))), n - 1))
-        z = (np.atleast_2d(np.asarray(at, dtype=float)) - self.center_) / self.scale_
-        partials, variances = [], []
-        for start in range(0, len(z), CHUNK):
-            zc = z[start : start + CHUNK]
-            dist, nbr, radius = self._neighbours(zc, k_other)
-            beta, cov = self._solve(zc, nbr, dist, radius, other, with_cov=True)
-            partials.append(beta[:, 1 : 1 + d])
-            variances.append(np.diagonal(cov, axis1=1, axis2=2)[:, 1 : 1 + d])
-        other_grad = np.concatenate(partials) / self.scale_
-        other_var = np.maximum(np.concatenate(variances), 0.0) * self.choice_.noise_variance / self.scale_**2
+        beta, cov, _ = self._evaluate(at, with_cov=True, degree=other, n_neighbors=k_other)
+        other_grad = beta[:, 1 : 1 + d] / self.scale_
+        other_var = np.maximum(np.diagonal(cov, axis1=1, axis2=2)[:, 1 : 1 + d], 0.0) / self.scale_**2
         noise = var + other_var  # the difference's variance if the fits were independent (they share samples: less)
         excess = (grad - other_grad) ** 2 - noise
         return np.sqrt(np.where(excess > (BIAS_SIGNIFICANCE**2 - 1.0) * noise, excess, 0.0))
