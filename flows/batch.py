@@ -14,6 +14,7 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from flows.console import CLASSIC_LAYOUT
 from flows.executor import require_scheduler, task_runner
 from flows.inputs import expand_configs
 from flows.kinds import run_kind
@@ -321,7 +322,8 @@ def _item_lines(items: list[BatchItem], counts: dict[str, int], experiment_id: s
     lines = [f"{len(items)} items: {said or 'none'}.", "", "| config | status | run | result |", "|---|---|---|---|"]
     for item in shown:
         run = item.mlflow_run_id or ""
-        link = f"[{run[:8]}](#/experiments/{experiment_id}/runs/{run})" if run and experiment_id else run[:8]
+        page = f"#/experiments/{experiment_id}/runs/{run}?{CLASSIC_LAYOUT}"  # relative: the UI may sit under a prefix
+        link = f"[{run[:8]}]({page})" if run and experiment_id else run[:8]
         if item.status == "REUSED":
             link += " (earlier run)"
         result = item.error if item.status in ("FAILED", "NOT RUN") else " ; ".join(item.equations)

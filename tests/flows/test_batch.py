@@ -214,7 +214,8 @@ def test_check_items_nest_under_the_parent_named_after_their_configs_and_reused_
     assert "2 items: 2 reused." in note
     for item in first.items:
         experiment = parent.info.experiment_id
-        assert f"(#/experiments/{experiment}/runs/{item.mlflow_run_id}) (earlier run) | passed |" in note
+        page = f"#/experiments/{experiment}/runs/{item.mlflow_run_id}?workflowType=machine_learning"
+        assert f"({page}) (earlier run) | passed |" in note
 
 
 def test_an_item_whose_points_file_changed_is_recomputed_not_reused(mlflow_uri: str, tmp_path: Path) -> None:
