@@ -140,7 +140,9 @@ class Judgement:
         With a ``stable`` grade (:class:`~pipeline.discovery.stability.Stability`; True counts as bounded), the
         sparsest admissible model of the highest grade above :attr:`~pipeline.discovery.stability.Stability.LEAVES`
         wins, if one has such a grade (an exploratory choice only when no admissible model is sparser:
-        :func:`_may_buy_stability`): one that keeps the signs of the positive states, else one that stays bounded.
+        :func:`_may_buy_stability`; and only a model admissible against the best of those no richer than it:
+        :func:`_fits_like_the_sparser`): one that keeps the signs of the positive states, else one that stays
+        bounded.
         Dense expansions (:data:`~pipeline.discovery.proposals.DENSE_PREFIX`) compete only when the best of them cuts
         the best other model's excess over the floor :data:`DENSE_GAIN` times; it then sets the bar, and when no model
         it admits is stable, the choice falls back to the other models.
@@ -150,7 +152,16 @@ class Judgement:
             for pool in pools:
                 fewest = int(pool[0].supports.sum()) if pool else 0
                 for grade in (Stability.KEEPS_SIGNS, Stability.BOUNDED):
-                    found = next((m for m in pool if _may_buy_stability(m, fewest) and stable(m) >= grade), None)
+                    found = next(
+                        (
+                            m
+                            for m in pool
+                            if _may_buy_stability(m, fewest)
+                            and _fits_like_the_sparser(m, pool, floor, n_residuals)
+                            and stable(m) >= grade
+                        ),
+                        None,
+                    )
                     if found is not None:
                         return found
         return pools[0][0]
@@ -199,6 +210,20 @@ def admissible_limit(best: float, floor: float, n_residuals: int) -> float:
 def _slack(floor: float, n_residuals: int) -> float:
     """Two standard errors of a mean of ``n_residuals`` squared noise values whose mean is ``floor``."""
     return 2.0 * np.sqrt(2.0 / n_residuals) * floor if n_residuals > 0 else 0.0
+
+
+def _fits_like_the_sparser(model: JudgedModel, pool: list[JudgedModel], floor: float, n_residuals: int) -> bool:
+    """Whether ``model``'s shooting error is admissible (:func:`admissible_limit`) against the best error in ``pool``
+    among the models with no more terms than it. A stability grade breaks ties between models that follow the record
+    alike; it does not buy a model that misses the record measurably more than another as sparse. The dipole's fixed
+    point (ODEBench 29) at 1 % noise, noise seed 1: the bounded y' = 1.97 x² - 0.86 x³ won at five times the shooting
+    error of the exact y' = y² - x², which runs away from some starts around the record, because a rule-based
+    choice far worse than both set the bar. Tuning half over noise seeds 0-2: one success, second-state success and
+    exact structure more (that dipole), one second-state success less (Hodgkin-Huxley's polynomial surrogate at 1 %,
+    seed 0); the 34-system suite unchanged."""
+    size = int(model.supports.sum())
+    best = min(other.shooting for other in pool if int(other.supports.sum()) <= size)
+    return model.shooting <= admissible_limit(best, floor, n_residuals)
 
 
 def _may_buy_stability(model: JudgedModel, fewest: int) -> bool:

@@ -271,3 +271,26 @@ def test_a_deletion_from_another_parent_is_judged_by_every_fit_form() -> None:
     t, x = noisy_record(system, 0.01, 2)
     result = discover(t, x, feature_names=system.names)
     assert np.array_equal(result.coefficients != 0, true_supports(system, result.library.feature_names()))
+
+
+def test_a_stability_grade_does_not_buy_a_model_that_misses_the_record_more_than_one_as_sparse() -> None:
+    """The dipole at 1 % noise (seed 1): a far worse rule-based choice sets the bar, the exact law runs away from
+    some starts around the record, and a bounded model of as many terms misses the record five times as much."""
+    floor, n_residuals = 2.6e-5, 1024
+    rule = _model("one_se", 4, 3.7e-3)
+    exact = _model(f"{RUNNER_UP_PREFIX}4.y", 3, 1.16e-4)
+    bounded = _model(f"{RUNNER_UP_PREFIX}6.y", 3, 6.1e-4)
+    close = _model(f"{RUNNER_UP_PREFIX}5.y", 3, 1.5e-4)  # within twice the exact law's excess over the noise
+
+    def stable(model: JudgedModel) -> Stability:
+        return Stability.LEAVES if model is exact else Stability.BOUNDED
+
+    assert Judgement((rule, exact, bounded)).winner(floor, n_residuals, stable) is exact
+    assert Judgement((rule, exact, bounded, close)).winner(floor, n_residuals, stable) is close
+
+
+def test_the_dipole_keeps_its_law_where_a_bounded_model_of_as_many_terms_fits_worse() -> None:
+    system = PUBLISHED["odebench_29_dipole_fixed_point"].system
+    t, x = noisy_record(system, 0.01, 1)
+    result = discover(t, x, feature_names=system.names)
+    assert {state: set(terms) for state, terms in result.terms().items()} == {"x": {"x y"}, "y": {"x^2", "y^2"}}
