@@ -18,6 +18,7 @@ from zoneinfo import available_timezones
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -84,10 +85,17 @@ class _Strict(BaseModel, metaclass=_RaisesConfigError):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+UserPath = Annotated[Path, AfterValidator(Path.expanduser)]
+"""A path a user wrote: ``~`` stands for their home folder, as in a shell."""
+
+
 class DataConfig(_Strict):
     """Where the time series lives and which columns hold what."""
 
-    path: Path = Field(description="CSV or Parquet file; relative paths are taken from the config file's folder.")
+    path: UserPath = Field(
+        description="CSV or Parquet file; relative paths are taken from the config file's folder, ~ is the home"
+        " folder."
+    )
     time_column: str = Field(
         default="t",
         min_length=1,
@@ -100,7 +108,9 @@ class DataConfig(_Strict):
         " the largest of s, min, h, d no longer than the median spacing. Numeric times are used as they are.",
     )
     state_columns: list[str] | None = Field(
-        default=None, description="State columns; all numeric columns but time and trajectory when omitted."
+        default=None,
+        min_length=1,
+        description="State columns; all numeric columns but time and trajectory when omitted.",
     )
     trajectory_column: str | None = Field(default=None, description="Column identifying trajectories, if several.")
     control_columns: list[str] | None = Field(
@@ -221,6 +231,16 @@ class ModelTrackingConfig(TrackingConfig):
 
     log_model: bool = Field(default=True, description="Log the discovered ODE as an mlflow.pyfunc model.")
     register_as: str | None = Field(default=None, description="Register the logged model under this name.")
+
+    @field_validator("register_as")
+    @classmethod
+    def _registrable(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or value in (".", "..") or any(c in value for c in "/:@")):
+            raise ValueError(
+                "a registered model's name is not blank, '.' or '..', and has no '/', ':' or '@' (MLflow's model"
+                " URIs, models:/name@alias, are split on them)"
+            )
+        return value
     alias: str = Field(
         default="current",
         pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$",
@@ -328,7 +348,10 @@ class RunConfig(TrackedRunBase):
 class TableConfig(_Strict):
     """A table of samples: feature columns and one or more output columns."""
 
-    path: Path = Field(description="CSV or Parquet file; relative paths are taken from the config file's folder.")
+    path: UserPath = Field(
+        description="CSV or Parquet file; relative paths are taken from the config file's folder, ~ is the home"
+        " folder."
+    )
     features: list[str] | None = Field(
         default=None, description="Feature columns; all other numeric columns if omitted."
     )
@@ -407,7 +430,7 @@ def _points_kind(value: Any) -> str:
 
 PointsOrFile = Annotated[
     Annotated[list[list[float]], Field(min_length=1), Tag("list")]
-    | Annotated[Path, Tag("file")]
+    | Annotated[UserPath, Tag("file")]
     | Annotated[Literal["samples"], Tag("samples")],
     Discriminator(_points_kind),
 ]
@@ -469,6 +492,14 @@ class SensitivityConfig(TrackedRunBase):
     gradient: GradientConfig = Field(default_factory=GradientConfig)
     indices: IndicesConfig = Field(default_factory=IndicesConfig)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _not_both_sources(cls, raw: Any) -> Any:
+        """Both sources given is the problem to name, before what either one lacks."""
+        if isinstance(raw, dict) and raw.get("data") is not None and raw.get("model") is not None:
+            raise ValueError("give exactly one of 'data' (a table of samples) or 'model' (an MLflow model URI)")
+        return raw
+
     @model_validator(mode="after")
     def _one_source(self) -> SensitivityConfig:
         if (self.data is None) == (self.model is None):
@@ -514,7 +545,9 @@ class BatchConfig(RunBase):
     """Many configs run as one batch (a parent MLflow run with a child per item) on an executor."""
 
     kind: Literal["batch"]
-    configs: list[Path] = Field(min_length=1, description="Config files or folders; relative to this file's folder.")
+    configs: list[UserPath] = Field(
+        min_length=1, description="Config files or folders; relative to this file's folder."
+    )
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     resume: bool = Field(default=True, description="Reuse items unchanged since a finished run of this batch.")
     data: None = None  # batches have no data of their own
@@ -615,6 +648,8 @@ def _resolved(path: Path, field: str, source: str) -> Path:
         raise ConfigError(f"{source}: field '{field}': cannot resolve {path} ({exc})") from exc
 
 
+TOP_LEVEL = "<top level>"
+"""How an error location names the config as a whole."""
 _TYPE_TAGS = frozenset({"int", "float", "str", "bool", "none", "list", "dict"})
 """Location parts pydantic adds for the branch of a union it tried (besides tags with brackets, literal['auto'])."""
 
@@ -630,7 +665,7 @@ def _location(loc: tuple[str | int, ...]) -> tuple[str, int | None]:
             branch = i if branch is None else branch
         else:
             text += f".{part}" if text else part
-    return text or "<top level>", branch
+    return text or TOP_LEVEL, branch
 
 
 def _accepted_keys(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str] | None:
@@ -643,6 +678,15 @@ def _accepted_keys(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[s
             return None  # a list, or a union of several forms
         model = forms[0]
     return list(model.model_fields)
+
+
+def _whole_group(item: Any, model: type[BaseModel] | None) -> bool:
+    """Whether a validation error is a check of a whole group of fields (the config, or a group such as executor),
+    whose input is the group itself: its message names the fields, and the group is not worth repeating."""
+    loc = tuple(item["loc"])
+    if not isinstance(item.get("input"), dict) or item["type"] != "value_error":
+        return False
+    return not loc or (model is not None and _accepted_keys(model, loc) is not None)
 
 
 def _describe(error: ValidationError, source: str, model: type[BaseModel] | None = None) -> str:
@@ -665,6 +709,9 @@ def _describe(error: ValidationError, source: str, model: type[BaseModel] | None
             lines.append(f"{source}: unknown key '{where}' ({hint})")
         elif item["type"] == "missing":
             lines.append(f"{source}: missing required field '{where}'")
+        elif _whole_group(item, model):  # a check of a whole group: its message names the fields
+            message = item["msg"].removeprefix("Value error, ")
+            lines.append(f"{source}: {message}" if where == TOP_LEVEL else f"{source}: {where}: {message}")
         else:
             message = item["msg"].removeprefix("Value error, ")
             lines.append(f"{source}: field '{where}': {message} (got {_abbreviated(item.get('input'))})")

@@ -121,7 +121,10 @@ CASES = [
     Case("sensitivity-non-numeric-output", DataError, r"column 'y' has a non-numeric value 'bad'", files={"table.csv": _rows([("a", "b", "y"), *GRID[:-1], (3, 3, "bad")])}, config=_sensitivity()),
     Case("sensitivity-constant-feature", DataError, r"feature column 'b' is constant", files={"table.csv": _rows([("a", "b", "y"), *((i, 1, i) for i in range(12))])}, config=_sensitivity()),
     Case("sensitivity-both-sources", ConfigError, r"exactly one of 'data'", files={"table.csv": _rows([("a", "y"), (1, 2)])}, config=_sensitivity(model={"uri": "models:/m/1", "inputs": {"a": {"low": 0, "high": 1}}}), started=False),
-    Case("sensitivity-sobol-on-samples", ConfigError, r"indices.method 'sobol' queries a model, and this config gives samples", files={"table.csv": _rows([("a", "b", "y"), *GRID])}, config=_sensitivity(indices={"method": "sobol"}), started=False),
+    Case("sensitivity-sobol-on-samples", ConfigError, r"config.yaml: indices.method 'sobol' queries a model, and this config gives samples \('data'\); with samples use 'auto', 'hdmr', 'surrogate' or 'rbd_fast'$", files={"table.csv": _rows([("a", "b", "y"), *GRID])}, config=_sensitivity(indices={"method": "sobol"}), started=False),
+    Case("sensitivity-both-sources-one-incomplete", ConfigError, r"config.yaml: give exactly one of 'data'", files={"table.csv": _rows([("a", "y"), (1, 2)])}, config=_sensitivity(model={"uri": "models:/m/1"}), started=False),
+    Case("no-state-columns", ConfigError, r"field 'data.state_columns': List should have at least 1 item", config=_discovery(data={"state_columns": []}), started=False),
+    Case("unregistrable-model-name", ConfigError, r"field 'tracking.register_as': .* no '/', ':' or '@'.*\(got 'law/v1'\)", config=_discovery(tracking={"register_as": "law/v1"}), started=False),
 ]  # fmt: skip
 
 

@@ -168,3 +168,9 @@ def test_a_data_path_naming_a_folder_says_so(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"data: a folder, not a data file \(data.path of config 'a'") as caught:
         check_data_path(load_config(tmp_path / "c.yaml"))
     assert not isinstance(caught.value, DataFileNotFoundError)
+
+
+def test_a_data_path_may_start_with_the_home_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "c.yaml").write_text("name: a\ndata:\n  path: ~/d.csv\n")
+    assert load_config(tmp_path / "c.yaml").data.path == (tmp_path / "home" / "d.csv").resolve()

@@ -154,6 +154,8 @@ def as_trajectories(
                 " per state; it looks transposed (pass x.T)"
             )
     d = xs[0].shape[1]
+    if d == 0:
+        raise DataError(f"x has shape {xs[0].shape}: no state columns; expected at least one (n, d >= 1)")
     names = _names(feature_names, "feature_names", "x", d)
     if len(names) != d:
         raise DataError(f"feature_names has {len(names)} names for {d} state columns")
