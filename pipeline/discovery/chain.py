@@ -28,6 +28,7 @@ from pipeline.discovery.judging import (
     judge_proposals,
     misfits,
 )
+from pipeline.discovery.merges import judge_merges
 from pipeline.discovery.noise_level import relative_noise_scale
 from pipeline.discovery.proposals import Proposals, propose_models
 from pipeline.discovery.pruning import prune_by_shooting, small_terms
@@ -218,7 +219,8 @@ def _judge(
     """Every model judged by simulation, and the winner: the proposals, the dense expansions when nothing else
     follows the record (and, when one of them would win, the sparse models' winner refined by shooting:
     :func:`_with_refined_sparse_winner`), then the winner's deletion neighbours (:mod:`~pipeline.discovery.judging`),
-    then its swap neighbours (:mod:`~pipeline.discovery.swaps`).
+    then its swap neighbours (:mod:`~pipeline.discovery.swaps`) and its merge neighbours
+    (:mod:`~pipeline.discovery.merges`).
     On a chaotic record (:func:`_chaotic_blocks`) the proposals are judged again, and every later model judged, on
     blocks half a Lyapunov time long; the problem judged on comes back too. The refinement keeps the record's own
     blocks: where the noise is low, long blocks pin a chaotic model's coefficients more tightly (Lorenz at 0 % noise:
@@ -239,6 +241,7 @@ def _judge(
             judgement = _with_refined_sparse_winner(judgement, problem, floor, n_residuals, stable, laws, noise_sd)
     judgement = judge_deletions(judgement, design, judging, data.names, floor, n_residuals, stable, laws)
     judgement = judge_swaps(judgement, design, judging, data.names, floor, n_residuals, stable, laws)
+    judgement = judge_merges(judgement, design, judging, data.names, floor, n_residuals, stable, laws)
     return judgement, judgement.winner(floor, n_residuals, stable), problem
 
 

@@ -31,6 +31,7 @@ from pipeline.discovery.stability import Stability
 __all__ = [
     "admissible_limit",
     "SHOOTING_TOLERANCE",
+    "MERGE_PREFIX",
     "SWAP_PREFIX",
     "JudgedModel",
     "Judgement",
@@ -53,6 +54,9 @@ DELETION_PREFIX = "without"
 bar."""
 SWAP_PREFIX = "swap"
 """Labels of swap neighbours (:mod:`~pipeline.discovery.swaps`): like deletions, they may win but do not set the bar."""
+MERGE_PREFIX = "merge"
+"""Labels of merge neighbours (:mod:`~pipeline.discovery.merges`): like deletions, they may win but do not set the
+bar."""
 DENSE_GAIN = 5.0
 """A dense expansion sets the bar only when it cuts the best other model's excess over the noise floor this many
 times: the sparse laws then miss the record by far more than the noise explains (10 and 5 tried on the tuning half of
@@ -105,7 +109,7 @@ class JudgedModel:
     def derived(self) -> bool:
         """Whether the choice is derived from another rather than made by a rule (a runner-up swap, an exploratory
         choice, a deletion or a swap neighbour): it may win, but it does not set the bar of admissibility."""
-        return self.runner_up or self.exploratory or self.label.startswith((DELETION_PREFIX, SWAP_PREFIX))
+        return self.runner_up or self.exploratory or self.label.startswith((DELETION_PREFIX, SWAP_PREFIX, MERGE_PREFIX))
 
     @property
     def dense(self) -> bool:

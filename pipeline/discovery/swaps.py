@@ -33,7 +33,7 @@ from pipeline.discovery.judging import (
 from pipeline.discovery.proposals import Choice
 from pipeline.discovery.shooting import ShootingProblem
 
-__all__ = ["STAND_INS", "judge_swaps", "stand_ins"]
+__all__ = ["STAND_INS", "judge_swaps", "ranked_stand_ins", "stand_ins"]
 
 STAND_INS = 2
 """Library terms tried in place of each term of the winner."""
@@ -45,29 +45,36 @@ def stand_ins(
     """The ``count`` columns outside ``support`` (p,), and among the ``allowed`` ones (p,) when given, that best stand
     in for column ``k`` of ``theta`` (n, p): by the correlation of their parts not explained (least squares) by the
     support's other columns with column k's part. Columns that the other columns explain entirely are never chosen."""
-    others = np.flatnonzero(support)
-    others = others[others != k]
-    outside = np.flatnonzero(~support if allowed is None else ~support & allowed)
-    if outside.size == 0:
+    others = support.copy()
+    others[k] = False
+    outside = ~support if allowed is None else ~support & allowed
+    return [column for column, _ in ranked_stand_ins(theta, others, theta[:, k], outside, count)]
+
+
+def ranked_stand_ins(
+    theta: np.ndarray, others: np.ndarray, target: np.ndarray, outside: np.ndarray, count: int
+) -> list[tuple[int, float]]:
+    """The ``count`` columns of ``theta`` (n, p) among ``outside`` (p,) whose parts not explained (least squares) by
+    the columns ``others`` (p,) correlate most with the part of ``target`` (n,) they do not explain, with that absolute
+    correlation (0 to 1), best first. Columns that ``others`` explain entirely are never chosen, nor any when they
+    explain the target entirely."""
+    kept, candidates = np.flatnonzero(others), np.flatnonzero(outside)
+    if candidates.size == 0:
         return []
-
-    def unexplained(columns: np.ndarray) -> np.ndarray:
-        block = theta[:, columns]
-        if others.size == 0:
-            return block
-        basis = theta[:, others]
-        return block - basis @ np.linalg.lstsq(basis, block, rcond=None)[0]
-
-    target, candidates = unexplained(np.array([k]))[:, 0], unexplained(outside)
-    norms = np.linalg.norm(candidates, axis=0)
-    scale = np.linalg.norm(theta[:, outside], axis=0)
-    target_norm = np.linalg.norm(target)
+    block = np.column_stack([target, theta[:, candidates]])
+    if kept.size:
+        basis = theta[:, kept]
+        block = block - basis @ np.linalg.lstsq(basis, block, rcond=None)[0]
+    residual, parts = block[:, 0], block[:, 1:]
+    norms = np.linalg.norm(parts, axis=0)
+    scale = np.linalg.norm(theta[:, candidates], axis=0)
+    target_norm = np.linalg.norm(residual)
     if target_norm == 0.0:
         return []
     usable = norms > 1e-8 * np.maximum(scale, 1e-300)
-    correlation = np.where(usable, np.abs(target @ candidates) / (target_norm * np.where(usable, norms, 1.0)), -1.0)
+    correlation = np.where(usable, np.abs(residual @ parts) / (target_norm * np.where(usable, norms, 1.0)), -1.0)
     order = np.argsort(-correlation, kind="stable")
-    return [int(outside[i]) for i in order[:count] if correlation[i] > 0.0]
+    return [(int(candidates[i]), float(correlation[i])) for i in order[:count] if correlation[i] > 0.0]
 
 
 def judge_swaps(
