@@ -24,6 +24,7 @@ __all__ = [
     "evaluate_terms",
     "latex_name",
     "sympy_name",
+    "text_name",
 ]
 
 FunctionTerm = tuple[str, int] | tuple[str, int, int]
@@ -108,6 +109,18 @@ def latex_name(name: str) -> str:
     if name in _GREEK_LETTERS:
         return "\\" + name
     return "\\mathrm{" + "".join(_LATEX_ESCAPES.get(c, c) for c in name) + "}"
+
+
+_AMBIGUOUS_IN_TEXT = re.compile(r"[\s+\-*/^()\[\]{}=,']|^[\d.]+$")
+"""What makes a name read as something else in a text equation: a space (a product), an operator, a bracket, a
+prime (the derivative) or a number."""
+
+
+def text_name(name: str) -> str:
+    """A state or input name as text equations write it: as it is, or in brackets when it would read as something
+    else (``prey count`` → ``[prey count]``, ``pred-1`` → ``[pred-1]``): ``prey count' = 0.9997 prey count - 0.5006
+    prey count pred-1`` reads as a product of four names minus 1."""
+    return f"[{name}]" if _AMBIGUOUS_IN_TEXT.search(name) else name
 
 
 @functools.cache
@@ -226,7 +239,7 @@ class Library:
         return np.concatenate([self.powers.sum(axis=1), np.array([len(f) - 1 for f in self.functions], dtype=int)])
 
     def _render(self, style: str) -> list[str]:
-        spell = {"text": str, "latex": latex_name, "sympy": sympy_name}[style]
+        spell = {"text": text_name, "latex": latex_name, "sympy": sympy_name}[style]
         names = tuple(spell(n) for n in self.names)
         out = [_monomial_text(p, names, style) for p in self.powers]
         joiner = {"text": " ", "latex": " \\, ", "sympy": "*"}[style]

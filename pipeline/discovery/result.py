@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.discovery.library import Library, latex_name
+from pipeline.discovery.library import Library, latex_name, text_name
 from pipeline.discovery.simulate import SIMULATION_EVALUATIONS, interpolated_control, simulate_model
 from pipeline.errors import DataError
 
@@ -108,7 +108,7 @@ class DiscoveryResult:
     def equations(self) -> list[str]:
         """One text equation per state, e.g. ``"u' = -1.002 u"``."""
         names = self.library.feature_names()
-        return [format_equation(n, c, names) for n, c in zip(self.names, self.coefficients)]
+        return [format_equation(text_name(n), c, names) for n, c in zip(self.names, self.coefficients)]
 
     @property
     def equations_latex(self) -> list[str]:

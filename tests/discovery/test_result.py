@@ -51,6 +51,20 @@ def test_latex_sets_names_of_several_letters_apart_and_escapes_their_special_cha
         MathTextParser("path").parse(f"${equation}$")  # matplotlib's TeX subset reads each
 
 
+def test_text_equations_bracket_the_names_that_would_read_as_something_else() -> None:
+    """``prey count' = 0.9997 prey count - 0.5 prey count pred-1`` reads as a product of four names minus 1."""
+    names = ("prey count", "pred-1", "hare", "2")
+    powers = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1]])
+    library = Library(names, powers, (("sin", 1),))
+    coefficients = np.array([[1.0, -0.5, 0.25, 2.0]] * len(names))
+    result = DiscoveryResult(names=names, library=library, coefficients=coefficients)
+    assert result.equations[0] == (
+        "[prey count]' = 1.000 [prey count] - 0.5000 [prey count] [pred-1] + 0.2500 hare [2] + 2.000 sin([pred-1])"
+    )
+    assert result.equations[2].startswith("hare' = ")
+    assert set(result.terms()["prey count"]) == {"[prey count]", "[prey count] [pred-1]", "hare [2]", "sin([pred-1])"}
+
+
 def test_sympy_form_parses_to_the_states_symbols_whatever_their_names() -> None:
     """An SIR model's ``-0.3*S*I`` raised a TypeError in sympify (S and I are sympy's singletons and imaginary unit),
     and so did ``beta``, ``lambda`` or a column named ``O2 %``: such names are written ``Symbol('S')``."""
