@@ -109,8 +109,27 @@ METRIC_MEANINGS = {
     "aicc": "lower is better, on the same data only",
 }
 """The metrics the CLI's summary shows, in order, and what each says."""
+R2_METRICS = frozenset({"derivative_r2", "trajectory_r2", "trajectory_r2_short", "trajectory_r2_heldout"})
+"""Summary metrics that are R² values (at most 1)."""
 COEFFICIENT_ROWS = 30
 """Coefficients printed in the summary; a longer model's are in the run's coefficients.csv."""
+
+
+def _metric_cell(key: str, metrics: dict[str, float], meaning: str) -> tuple[str, str]:
+    """A summary metric's value as printed, and its meaning: an R² short of 1 never rounds to 1 (0.99996, not 1),
+    a horizon as long as the record says so (>= 20: the simulation did not depart within it), and a missing value
+    says why."""
+    value = metrics[key]
+    if np.isnan(value):
+        held_out = key == "trajectory_r2_heldout"
+        why = "the model refitted on the first 80 % cannot be simulated" if held_out else "the simulation failed"
+        return "n/a", f"{meaning} ({why})"
+    if key == "forecast_horizon" and value >= metrics.get("record_span", np.inf):
+        return f">= {value:.4g}", f"{meaning} (all of it: the horizon may be longer)"
+    digits = 4
+    while key in R2_METRICS and value < 1.0 and float(f"{value:.{digits}g}") == 1.0 and digits < 12:
+        digits += 1
+    return f"{value:.{digits}g}", meaning
 
 
 def _print_coefficients(console: Console, result: Any) -> None:
@@ -146,7 +165,8 @@ def show_discovery(outcome: Any, console: Console) -> int:
     for key, meaning in METRIC_MEANINGS.items():
         if key in result.metrics:
             unit = f" {axis.unit}" if key == "forecast_horizon" and axis is not None else ""  # else: the time column's
-            table.add_row(key, f"{result.metrics[key]:.4g}{unit}", meaning)
+            value, meaning = _metric_cell(key, result.metrics, meaning)
+            table.add_row(key, f"{value}{unit}", meaning)
     console.print(table)
     if "simulation_error" in result.chosen:
         console.print(f"[yellow]note:[/] {result.chosen['simulation_error']}")

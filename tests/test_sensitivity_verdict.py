@@ -24,10 +24,16 @@ def _result(st: list[float], st_conf: list[float], cv_rmse: float) -> Sensitivit
 def test_a_clear_ranking_reads_as_one_line_without_cautions_but_the_clipped_index() -> None:
     result = _result([0.6, 0.3, 0.0], [0.02, 0.02, 0.01], cv_rmse=0.1)
     (line,) = sensitivity_headline(result)
-    assert line.startswith("y is driven most by a (ST 0.60 ± 0.02), b (ST 0.30 ± 0.02)")
+    assert line.startswith("y is driven most by a (ST 0.600 ± 0.020), b (ST 0.300 ± 0.020)")
     assert "first-order effects explain 81%" in line
     (caution,) = sensitivity_cautions(result, {"y": 1.0})
     assert "of c was estimated below 0" in caution
+
+
+def test_small_indices_keep_the_digits_that_rank_them() -> None:
+    """ST 0.035 ± 0.002 and 0.027 ± 0.001 printed to two decimals read as a tie, 0.03 ± 0.00 each."""
+    (line,) = sensitivity_headline(_result([0.035, 0.027, 0.0], [0.002, 0.001, 0.001], cv_rmse=0.1))
+    assert line.startswith("y is driven most by a (ST 0.0350 ± 0.0020), b (ST 0.0270 ± 0.0010)")
 
 
 def test_overlapping_top_ranks_wide_intervals_and_a_rough_gradient_model_are_cautions() -> None:

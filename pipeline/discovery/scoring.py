@@ -135,7 +135,7 @@ def simulation_scores(
         ``trajectory_r2``: R² against the observed states over every trajectory's whole span;
         ``trajectory_r2_short``: the same over the first :data:`SHORT_HORIZON` of each span;
         ``forecast_horizon``: the median over trajectories of :func:`forecast_horizon` against the observed states,
-        in the data's time units.
+        in the data's time units; ``record_span``: the median span of the trajectories, which bounds it.
 
     Raises:
         SimulationError: a simulation failed.
@@ -152,6 +152,7 @@ def simulation_scores(
             np.vstack([sim[rows] for sim, rows in zip(simulated, short)]),
         ),
         "forecast_horizon": float(np.median(horizons)),
+        "record_span": float(np.median([t[-1] - t[0] for t in data.ts])),
     }
 
 

@@ -40,7 +40,7 @@ def sensitivity_headline(result: SensitivityResult, top: int = 3) -> tuple[str, 
             continue
         column = _column(table)
         ranked = table.sort_values("rank").head(top)
-        parts = [f"{f} ({column} {row[column]:.2f} ± {row[f'{column}_conf']:.2f})" for f, row in ranked.iterrows()]
+        parts = [f"{f} ({column} {_with_error(row[column], row[f'{column}_conf'])})" for f, row in ranked.iterrows()]
         share = float(np.nansum(table["S1"].clip(lower=0)))
         lines.append(
             f"{out} is driven most by {', '.join(parts)}; first-order effects explain {share:.0%} of its variance"
@@ -49,15 +49,22 @@ def sensitivity_headline(result: SensitivityResult, top: int = 3) -> tuple[str, 
     return tuple(lines)
 
 
+def _with_error(value: float, error: float) -> str:
+    """``value ± error`` with two significant digits of the error and the value to the same decimal (at least two
+    decimals): ``0.035 ± 0.002`` is ``0.0350 ± 0.0020``, not ``0.03 ± 0.00``, which reads as a tie with 0.027."""
+    decimals = 2 if not np.isfinite(error) or error <= 0 else min(6, max(2, 1 - int(np.floor(np.log10(error)))))
+    return f"{value:.{decimals}f} ± {error:.{decimals}f}"
+
+
 def _top_overlap(out: str, table: pd.DataFrame) -> str | None:
     column = _column(table)
     if len(table) < 2:
         return None
     (a, first), (b, second) = list(table.sort_values("rank").head(2).iterrows())
     if first[column] - first[f"{column}_conf"] <= second[column] + second[f"{column}_conf"]:
+        one, other = (_with_error(row[column], row[f"{column}_conf"]) for row in (first, second))
         return (
-            f"{out}: {a} and {b} cannot be told apart at 95 % ({column} {first[column]:.2f} ± "
-            f"{first[f'{column}_conf']:.2f} against {second[column]:.2f} ± {second[f'{column}_conf']:.2f}); "
+            f"{out}: {a} and {b} cannot be told apart at 95 % ({column} {one} against {other}); "
             "their order is not a finding"
         )
     return None

@@ -107,3 +107,16 @@ def test_the_live_progress_line_follows_discovery_steps_and_a_log_keeps_one_line
     with StageProgress(Console(file=log, force_terminal=False, width=120), "lorenz", "discovery"):
         steps.info("refining the chosen model's %d coefficients by multiple shooting", 7)
     assert "refining" not in log.getvalue()
+
+
+def test_summary_metrics_say_what_their_rounding_and_bounds_would_hide() -> None:
+    from flows.console import _metric_cell
+
+    metrics = {"trajectory_r2": 0.99996, "derivative_r2": 0.93, "forecast_horizon": 20.0, "record_span": 20.0}
+    metrics["trajectory_r2_heldout"] = float("nan")
+    assert _metric_cell("trajectory_r2", metrics, "m") == ("0.99996", "m")  # not "1": a perfect fit it is not
+    assert _metric_cell("derivative_r2", metrics, "m") == ("0.93", "m")
+    assert _metric_cell("forecast_horizon", metrics, "m") == (">= 20", "m (all of it: the horizon may be longer)")
+    assert _metric_cell("forecast_horizon", {**metrics, "forecast_horizon": 12.0}, "m") == ("12", "m")
+    value, meaning = _metric_cell("trajectory_r2_heldout", metrics, "m")
+    assert value == "n/a" and "cannot be simulated" in meaning
