@@ -1,4 +1,4 @@
-# deltaflow: two commands.
+# deltaflow: two commands (demo, test) and the container image.
 #   make demo   set up .venv and run the demo discovery flow on embedded defaults
 #   make test   set up .venv with the dev extra and run the whole test suite
 #   make image  build the container image with podman (docker/build-local.sh; docker/README.md for docker)
