@@ -215,6 +215,18 @@ def record_sensitivity(record: RunRecord, result: SensitivityResult, header: Rep
     record.files |= files
 
 
+def _sampled_box(cfg: SensitivityConfig, features: list[str], samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The box the ``samples`` (n, d) of ``features`` come from: a queried model's uniform inputs' declared [low,
+    high], else the samples' own range (a table's samples, a normal input)."""
+    low, high = samples.min(axis=0).astype(float), samples.max(axis=0).astype(float)
+    inputs = cfg.model.inputs if cfg.model is not None else {}
+    for i, name in enumerate(features):
+        spec = inputs.get(name)
+        if spec is not None and spec.dist == "uniform":
+            low[i], high[i] = spec.low, spec.high
+    return low, high
+
+
 def _report_header(
     cfg: SensitivityConfig,
     record: RunRecord,
@@ -231,7 +243,8 @@ def _report_header(
     """
     verdict = sensitivity_headline(result)
     variance = {out: float(np.var(frame[out].to_numpy())) for out in result.outputs}
-    cautions = notes + sensitivity_cautions(result, variance, samples=frame[result.features].to_numpy())
+    samples = frame[result.features].to_numpy()
+    cautions = notes + sensitivity_cautions(result, variance, bounds=_sampled_box(cfg, result.features, samples))
     if cautions:
         record.tags["deltaflow.caution"] = " | ".join(cautions)[:5000]
     describe_run(

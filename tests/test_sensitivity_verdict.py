@@ -56,3 +56,15 @@ def test_wide_intervals_name_what_narrows_them_for_the_route_that_made_them() ->
         (wide,) = [c for c in sensitivity_cautions(result, {"y": 1.0}) if "too wide" in c]
         assert advice in wide, (route, wide)
         assert ("n_base does not apply" in wide) == (route in ("hdmr", "rbd_fast"))  # it changes nothing there
+
+
+def test_a_point_on_a_declared_input_bound_is_inside_the_sampled_box() -> None:
+    """A queried model's inputs are drawn from their declared ranges: no sample lands on the bound itself, and a
+    gradient there is no extrapolation."""
+    from dataclasses import replace
+
+    result = replace(_result([0.6, 0.3, 0.0], [0.02, 0.02, 0.01], cv_rmse=0.1), points=np.array([[1.0, 0.5, 0.5]]))
+    samples = np.random.default_rng(0).uniform(0.0, 1.0, size=(200, 3)) * 0.98
+    assert any("outside the samples' range (a 0.0" in c for c in sensitivity_cautions(result, {"y": 1.0}, samples))
+    box = (np.zeros(3), np.ones(3))
+    assert not any("outside" in c for c in sensitivity_cautions(result, {"y": 1.0}, samples, bounds=box))

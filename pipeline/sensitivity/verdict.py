@@ -79,11 +79,10 @@ def _narrowing(table: pd.DataFrame) -> str:
     return "raise indices.n_base"
 
 
-def _outside_samples(result: SensitivityResult, samples: np.ndarray) -> str | None:
-    """A caution naming the ``gradient.at`` points outside the box the ``samples`` (n, d) span, if any: a local fit
-    extrapolates there, and its standard error does not show it (y = 2a + 3b² sampled on [0, 1]²: dy/db 5.66 ± 0.06
-    at b = 1.5, where it is 9)."""
-    low, high = samples.min(axis=0), samples.max(axis=0)
+def _outside_samples(result: SensitivityResult, low: np.ndarray, high: np.ndarray) -> str | None:
+    """A caution naming the ``gradient.at`` points outside the box [``low``, ``high``] (d,) the samples were drawn
+    from, if any: a local fit extrapolates there, and its standard error does not show it (y = 2a + 3b² sampled on
+    [0, 1]²: dy/db 5.66 ± 0.06 at b = 1.5, where it is 9)."""
     outside = (result.points < low) | (result.points > high)
     if not outside.any():
         return None
@@ -96,7 +95,10 @@ def _outside_samples(result: SensitivityResult, samples: np.ndarray) -> str | No
 
 
 def sensitivity_cautions(
-    result: SensitivityResult, output_variance: dict[str, float], samples: np.ndarray | None = None
+    result: SensitivityResult,
+    output_variance: dict[str, float],
+    samples: np.ndarray | None = None,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[str, ...]:
     """Plain-language warnings about ``result``.
 
@@ -105,8 +107,12 @@ def sensitivity_cautions(
         output_variance: per output, the variance of the sampled output (output units squared), which the
             gradient model's cross-validated RMSE (``<out>.cv_rmse`` metric) is compared with.
         samples: the feature values analysed (n, d); when given, points of ``result`` outside their range are named.
+        bounds: (low, high), each (d,): the box the samples were drawn from (a queried model's declared input
+            ranges), used instead of the samples' own range, so a point on a declared bound is inside.
     """
-    outside = _outside_samples(result, samples) if samples is not None else None
+    if bounds is None and samples is not None:
+        bounds = samples.min(axis=0), samples.max(axis=0)
+    outside = _outside_samples(result, *bounds) if bounds is not None else None
     cautions = [outside] if outside else []
     for out in result.outputs:
         rmse, variance = result.metrics.get(f"{out}.cv_rmse"), output_variance.get(out, 0.0)
