@@ -141,7 +141,7 @@ def discover(
     away, rival = _model_cautions(
         check, data.names, design, judgement, winner, refinement.coefficients,
         deletion_tolerance(judged_on.noise_floor(_noise_sd(derivatives)), judged_on.residual_count()),
-        chaotic="lyapunov_time" in scores.metrics,
+        chaotic="lyapunov_time" in scores.metrics, poor=scores.poor_fit,
     )  # fmt: skip
     cautions = [*scores.cautions, *away]
     if cautions:
@@ -165,11 +165,13 @@ def _model_cautions(
     tolerance: float,
     *,
     chaotic: bool,
+    poor: bool = False,
 ) -> tuple[list[str], Rival | None]:
     """What the user should know about the reported model (d, p) of the states ``names`` away from the record: that
     it is a dense surrogate, or what the stability ``check`` found from the states around the data
-    (:mod:`~pipeline.discovery.stability`), and, unless it is ``chaotic`` (its paths from nearby states part anyway),
-    the rival the record cannot tell from it by more than ``tolerance`` that parts from it there
+    (:mod:`~pipeline.discovery.stability`), and, unless it is ``chaotic`` (its paths from nearby states part anyway)
+    or a ``poor`` fit (then no model follows the record, and a rival that follows it "as closely" says nothing), the
+    rival the record cannot tell from it by more than ``tolerance`` that parts from it there
     (:mod:`~pipeline.discovery.ambiguity`), returned too. Its paths from the check's starts are simulated once."""
     if winner.dense:
         return [_DENSE_CAUTION.format(int(winner.supports.sum()))], None
@@ -181,7 +183,7 @@ def _model_cautions(
         return [_RUNAWAY_CAUTION], None
     below = ", ".join(name for name, low in zip(names, verdict.below) if low)
     cautions = [_SIGN_CAUTION.format(below)] if verdict.grade is Stability.BOUNDED else []
-    if chaotic:
+    if chaotic or poor:
         return cautions, None
     origin = _origin(winner)
     reported = coefficients != 0.0

@@ -29,6 +29,7 @@ from pipeline.errors import SimulationError
 
 __all__ = [
     "HELD_OUT_FRACTION",
+    "POOR_FIT_R2",
     "ModelScores",
     "aicc",
     "fit_metrics",
@@ -36,6 +37,7 @@ __all__ = [
     "lyapunov_time",
     "lyapunov_time_along",
     "held_out_scores",
+    "poor_fit",
     "sensitive",
     "r2",
     "score_model",
@@ -61,6 +63,8 @@ HELD_OUT_CAUTION = 0.9
 """Below this held-out R² (:func:`held_out_scores`) the result carries a weak-forecast caution. On the non-chaotic
 published systems of benchmarks/generalisation.py (both halves, 0/1/5 % noise) it flags 22 of 291 models, 14 of which
 fail from the clean first or the second initial state (R² <= 0.9); most failing models are not flagged (81)."""
+POOR_FIT_R2 = 0.5
+"""A model whose derivative or trajectory R² is below this carries a *poor fit* caution."""
 FORECAST_TOLERANCE = 0.5
 """The forecast horizon ends where the simulation's error (root mean square over states, each relative to its
 spread) first exceeds this: half the spread, where a forecast stops telling apart where on the record it is."""
@@ -247,6 +251,18 @@ class ModelScores:
     simulation_error: str | None
     cautions: tuple[str, ...] = ()
 
+    @property
+    def poor_fit(self) -> bool:
+        """Whether the model describes the record badly (:func:`poor_fit`)."""
+        return poor_fit(self.metrics)
+
+
+def poor_fit(metrics: dict[str, float]) -> bool:
+    """Whether a model that is not chaotic (no ``lyapunov_time`` among its ``metrics``) describes its record badly:
+    its derivative or trajectory R² below :data:`POOR_FIT_R2`, or not scored."""
+    worst = min(metrics.get("trajectory_r2", float("nan")), metrics.get("derivative_r2", float("nan")))
+    return "lyapunov_time" not in metrics and not worst >= POOR_FIT_R2
+
 
 def score_model(
     model: DiscoveryResult,
@@ -292,8 +308,7 @@ def _cautions(data: Trajectories, metrics: dict[str, float]) -> tuple[str, ...]:
             f" short-horizon R² ({metrics.get('trajectory_r2_short', float('nan')):.3f} over the first"
             f" {SHORT_HORIZON:.0%} of the span) and the derivative R²",
         )
-    worst = min(metrics.get("trajectory_r2", float("nan")), metrics.get("derivative_r2", float("nan")))
-    if not worst >= 0.5:
+    if poor_fit(metrics):
         return (
             f"poor fit: derivative R² {metrics.get('derivative_r2', float('nan')):.2f}, trajectory R²"
             f" {metrics.get('trajectory_r2', float('nan')):.2f}; the equations describe these data badly",

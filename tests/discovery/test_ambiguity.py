@@ -55,3 +55,14 @@ def test_agreement_is_the_worst_state_r2_of_the_paths() -> None:
     shifted[..., 1] += 0.5
     r2_shifted = 1.0 - np.sum(0.5**2 * np.ones((10, 2))) / np.sum((reference[..., 1] - reference[..., 1].mean()) ** 2)
     assert _agreement(reference, shifted) == pytest.approx(r2_shifted)
+
+
+def test_a_record_no_model_follows_gets_no_rival_that_follows_it_as_closely() -> None:
+    """Pure noise: the model is a poor fit (R² below 0.5), so no rival can follow the record 'as closely' in any
+    sense worth a caution; the ambiguity caution used to say so beside the poor-fit one."""
+    rng = np.random.default_rng(2)  # seeds 0, 2, 4, 5, ... drew the caution
+    t = np.linspace(0.0, 10.0, 200)
+    result = discover(t, rng.standard_normal((200, 2)), feature_names=["a", "b"])
+    cautions = result.chosen.get("cautions", [])
+    assert any(c.startswith("poor fit") for c in cautions)
+    assert not any(AMBIGUOUS in c for c in cautions) and not any(row["rival"] for row in result.judged)
