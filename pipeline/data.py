@@ -7,6 +7,7 @@ trajectory, enough samples. Irregular sampling is allowed.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,6 +169,24 @@ def _check_unique_header(frame: pd.DataFrame, path: Path, sep: str) -> None:
         seen.add(name)
 
 
+def _check_row_lengths(path: Path, sep: str, width: int) -> None:
+    """Refuse a data row with fewer fields than the header's ``width``: pandas fills the missing ones at the row's
+    end with NaN, so a value missing in the middle (``1,3`` under ``t,x,y``) moves the next one into the wrong
+    column (x = 3), silently when that column's NaN is not used. Rows are counted as pandas counts them (blank lines
+    skipped)."""
+    from pandas.io.common import get_handle
+
+    with get_handle(path, "r", compression="infer", encoding="utf-8-sig", errors="replace") as handles:
+        rows = (fields for fields in csv.reader(handles.handle, delimiter=sep) if fields)
+        next(rows, None)  # the header
+        for row, fields in enumerate(rows, start=1):
+            if len(fields) < width:
+                raise DataError(
+                    f"{path}: data row {row} has {len(fields)} fields and the header {width} (a value or a separator"
+                    " is missing; an empty value is written as nothing between two separators)"
+                )
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     if path.is_dir():
         raise DataError(f"{path}: a folder, not a data file (expected a .csv, .tsv or .parquet file)")
@@ -183,6 +202,8 @@ def _read_table(path: Path) -> pd.DataFrame:
             if sep == "," and frame.shape[1] == 1 and ";" in str(frame.columns[0]):
                 sep, frame = ";", _read_semicolon_csv(path)
             _check_unique_header(frame, path, sep)
+            if frame.isna().to_numpy().any():  # pandas fills a row short of fields with NaN, shifted or not
+                _check_row_lengths(path, sep, frame.shape[1])
             return _stripped_names(frame)
     except DataError:
         raise

@@ -123,6 +123,7 @@ CASES = [
     Case("sensitivity-both-sources", ConfigError, r"exactly one of 'data'", files={"table.csv": _rows([("a", "y"), (1, 2)])}, config=_sensitivity(model={"uri": "models:/m/1", "inputs": {"a": {"low": 0, "high": 1}}}), started=False),
     Case("sensitivity-sobol-on-samples", ConfigError, r"config.yaml: indices.method 'sobol' queries a model, and this config gives samples \('data'\); with samples use 'auto', 'hdmr', 'surrogate' or 'rbd_fast'$", files={"table.csv": _rows([("a", "b", "y"), *GRID])}, config=_sensitivity(indices={"method": "sobol"}), started=False),
     Case("sensitivity-both-sources-one-incomplete", ConfigError, r"config.yaml: give exactly one of 'data'", files={"table.csv": _rows([("a", "y"), (1, 2)])}, config=_sensitivity(model={"uri": "models:/m/1"}), started=False),
+    Case("row-short-of-fields", DataError, r"data row 4 has 1 fields and the header 2 \(a value or a separator is missing", files={"data.csv": _replace_row(4, "0.5")}),
     Case("no-state-columns", ConfigError, r"field 'data.state_columns': List should have at least 1 item", config=_discovery(data={"state_columns": []}), started=False),
     Case("unregistrable-model-name", ConfigError, r"field 'tracking.register_as': .* no '/', ':' or '@'.*\(got 'law/v1'\)", config=_discovery(tracking={"register_as": "law/v1"}), started=False),
 ]  # fmt: skip
