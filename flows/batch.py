@@ -293,7 +293,7 @@ def _not_run(parent: _ParentRun) -> list[BatchItem]:
     ended = {item.config for item in parent.items}
     left = [path for path in parent.paths if path not in ended]
     if left:
-        why = " ".join(parent.record.error.split(":")[0].split())
+        why = " ".join(parent.record.error.split(":")[0].split("(")[0].split())  # the error's type
         note = f"the batch stopped ({why}) before this item ended; a rerun with resume runs it"
         parent.record.tags["error"] = parent.record.error = (
             f"{parent.record.error.rstrip(': ')} [after {len(parent.items)} of {len(parent.paths)} items;"

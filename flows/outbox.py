@@ -87,13 +87,22 @@ class RunRecord:
         a task surfaces as the engine's own follow-on error (``ValueError: Task run is not set``), which says
         nothing about why the run stopped."""
         self.status = "FAILED"
-        error = f"{type(exc).__name__}: {exc}"
+        error = _described(exc)
         interrupt = interrupt_behind(exc)
         if interrupt is not None and interrupt is not exc:
-            said = f": {interrupt}" if str(interrupt) else ""
-            error = f"{type(interrupt).__name__}{said} (then {error})"
+            error = f"{_described(interrupt)} (then {error})"
         self.error = error[:5000]
         self.tags["error"] = self.error
+
+
+def _described(exc: BaseException) -> str:
+    """``Type: message``; an interrupt without a message says what it was (``KeyboardInterrupt: ...`` read as a
+    message cut off)."""
+    if str(exc):
+        return f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, KeyboardInterrupt):
+        return "KeyboardInterrupt (the run was interrupted: Ctrl-C or SIGINT)"
+    return type(exc).__name__
 
 
 def without_password(uri: str) -> str:

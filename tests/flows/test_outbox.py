@@ -251,7 +251,12 @@ def test_a_failure_caused_by_an_interrupt_names_the_interrupt_first() -> None:
     except ValueError as follow_on:
         record.fail(follow_on)
     assert record.status == "FAILED"
-    assert record.tags["error"] == "KeyboardInterrupt (then ValueError: Task run is not set)"
+    assert record.tags["error"] == (
+        "KeyboardInterrupt (the run was interrupted: Ctrl-C or SIGINT) (then ValueError: Task run is not set)"
+    )
+    alone = RunRecord(experiment="e", run_name="r")
+    alone.fail(KeyboardInterrupt())
+    assert alone.tags["error"] == "KeyboardInterrupt (the run was interrupted: Ctrl-C or SIGINT)"
     plain = RunRecord(experiment="e", run_name="r")
     plain.fail(ValueError("bad column 'x'"))
     assert plain.tags["error"] == "ValueError: bad column 'x'"
