@@ -276,6 +276,17 @@ def _default_role(role: str, field: str, others: str) -> str:
     )
 
 
+def _trajectory_hint(values: pd.Series) -> str:
+    """Where a column taken as a state holds text that repeats (``run1``, ``run1``, ..., ``run2``): the suggestion that
+    it names trajectories (panel data), else nothing."""
+    if pd.api.types.is_numeric_dtype(values) or values.nunique() > len(values) // 2:
+        return ""
+    return (
+        f"; its {values.nunique()} distinct values over {len(values)} rows look like trajectory ids: if so, set"
+        f" data.trajectory_column: {values.name}"
+    )
+
+
 def _time_column(values: pd.Series, source: str, column: str, unit: str) -> tuple[np.ndarray, TimeAxis | None]:
     """Numeric times as they are, or ISO dates/datetimes (by the first value) in ``unit`` since the earliest."""
     if looks_like_datetime(values):
@@ -460,7 +471,10 @@ def load_timeseries(
     _check_roles(source, time_column, trajectory_column, state_columns, controls)
     t, axis = _time_column(frame[time_column], source, time_column, time_unit)
     notes += _unused_time_unit(source, time_column, time_unit, axis)
-    x = np.column_stack([_state_column(frame, c, source, hint) for c in state_columns])
+    panel = by_default and not trajectory_column  # a text id column among the states by default: say what it may be
+    x = np.column_stack(
+        [_state_column(frame, c, source, hint + (_trajectory_hint(frame[c]) if panel else "")) for c in state_columns]
+    )
     trajectory = frame[trajectory_column].to_numpy() if trajectory_column else None
     if trajectory is not None and pd.isna(trajectory).any():
         row = int(np.flatnonzero(pd.isna(trajectory))[0])
