@@ -257,7 +257,12 @@ def _run_kind(
         check_free_space(folder)
     prepare_environment()
     check_local_stores()
-    kind.flow()  # imports Prefect and MLflow, which set their loggers' levels on import: quiet them after
+    if console.is_terminal:
+        with console.status(f"[bold]{escape(name)}[/]: loading Prefect and MLflow…"):
+            kind.flow()  # imports Prefect and MLflow, which set their loggers' levels on import: quiet them after
+    else:  # a log: say why the first seconds are silent
+        console.print(f"{name}: loading Prefect and MLflow…", highlight=False, markup=False)
+        kind.flow()
     _quiet_run_logs(verbose)
     if log is not None:
         log.install()

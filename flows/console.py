@@ -173,6 +173,11 @@ def show_discovery(outcome: Any, console: Console) -> int:
     for caution in result.chosen.get("cautions", []):
         console.print(f"[yellow]caution:[/] {escape(caution)}", highlight=False)
     _print_tracking(console, outcome)
+    model_uri = getattr(outcome, "model_uri", None)
+    if model_uri:
+        registered = outcome.config.tracking.register_as
+        what = "Registered model" if registered else "Logged model"
+        console.print(f"{what}: {model_uri} (mlflow.pyfunc.load_model)", highlight=False, soft_wrap=True)
     return 0
 
 
@@ -386,6 +391,8 @@ class StageProgress(logging.Handler):
         steps.setLevel(logging.INFO)
         if self.console.is_terminal:
             self.progress.start()
+        else:  # the flow's engine takes seconds to start (a temporary Prefect server): a log says so
+            self.console.print(f"{self.name}: starting the flow… (at 0 s)", highlight=False, markup=False)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -38,7 +38,11 @@ def test_run_prints_equations_run_id_and_ui_command_and_uses_the_local_store(tmp
     assert re.search(r"^ u +u +-(0\.9[5-9]\d*|1\.0[0-4]\d*) +-?[\d.]+ to -?[\d.]+ *$", out.stdout, flags=re.MULTILINE)
     assert re.search(r"^ complexity +1 +terms in the model", out.stdout, flags=re.MULTILINE), out.stdout
     stages = re.findall(r"^exp_decay: (.+)… \(at \d+ s\)$", out.stdout, flags=re.MULTILINE)  # progress in a log, too
-    assert stages == ["reading the data", "smoothing and differentiating", "discovering the model", "logging to MLflow"]
+    assert stages == [
+        "starting the flow", "reading the data", "smoothing and differentiating", "discovering the model",
+        "logging to MLflow",
+    ]  # fmt: skip
+    assert out.stdout.startswith("exp_decay: loading Prefect and MLflow…\n")  # the first seconds are not silent
     (run_line,) = [line for line in out.stdout.splitlines() if line.startswith("then the run: ")]
     assert re.fullmatch(r"then the run: http://127\.0\.0\.1:5000/#/experiments/\d+/runs/\w{32}\?workflowType=machine_learning",
                         run_line)  # fmt: skip

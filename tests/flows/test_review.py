@@ -75,6 +75,16 @@ def test_a_run_reads_as_its_config_with_data_coefficients_and_a_registered_alias
     assert info.saved_input_example_info is not None
     assert client.search_registered_models("name = 'exp_decay'") == []  # nothing registered unless asked
 
+    import io
+
+    from rich.console import Console
+
+    from flows.console import show_discovery
+
+    printed = io.StringIO()
+    show_discovery(first, Console(file=printed, width=200))
+    assert "Registered model: models:/decay-model@champion (mlflow.pyfunc.load_model)" in printed.getvalue()
+
 
 def test_report_header_names_the_run_and_a_poor_fit_is_a_caution(mlflow_uri: str, tmp_path: Path) -> None:
     t = np.linspace(0.0, 10.0, 300)
