@@ -529,29 +529,46 @@ def list_configs(folder: Path = typer.Argument(Path("configs"), help="Folder of 
     """List the run configs in a folder with their kind and description."""
     from rich.table import Table
 
-    from pipeline.config import load_config
-
     with _reported(False):
         if not folder.is_dir():
             raise ConfigError(f"{folder}: no such folder (expected a folder of YAML run configs)")
-    table = Table(show_header=True, header_style="bold")
-    for column in ("config", "name", "kind", "data", "description"):
-        table.add_column(column)
-    for path in sorted(folder.glob("*.y*ml")):
-        try:
-            cfg = load_config(path)
-        except DeltaflowError as exc:
-            table.add_row(str(path), "[red]invalid[/]", "", "", str(exc)[:80])
-            continue
-        if cfg.kind == "gradient_check":
-            source = cfg.points.name if isinstance(cfg.points, Path) else f"{len(cfg.points)} point(s)"
-        elif cfg.kind == "batch":
-            where = cfg.executor.describe() if cfg.executor.kind == "dask" else "local"
-            source = f"{len(cfg.configs)} config path(s), {where}"
-        else:
-            source = cfg.data.path.name if cfg.data is not None else cfg.model.uri
-        table.add_row(str(path), cfg.name, cfg.kind, source, cfg.description)
-    console.print(table)
+    rows = [_listed(path) for path in sorted(folder.glob("*.y*ml"))]
+    if console.width >= LIST_TABLE_WIDTH:
+        table = Table(show_header=True, header_style="bold")
+        for column in ("config", "name", "kind", "data"):
+            table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=40)
+        table.add_column("description", ratio=1)
+        for row in rows:
+            table.add_row(*(escape(cell) for cell in row))
+        console.print(table)
+        return
+    for file, name, kind, source, description in rows:  # narrow: a block per config, nothing cut or folded
+        console.print(f"[bold]{escape(file)}[/]  {escape(name)} ({escape(kind)}; {escape(source)})", soft_wrap=True)
+        if description:
+            console.print(f"    {escape(description)}", highlight=False)
+
+
+LIST_TABLE_WIDTH = 120
+"""``list`` prints a table on an output at least this wide, and a block per config on a narrower one."""
+
+
+def _listed(path: Path) -> tuple[str, str, str, str, str]:
+    """What ``list`` shows of a config file: its file name, name, kind, data (or model, points, configs) and
+    description; for an invalid one, its error."""
+    from pipeline.config import load_config
+
+    try:
+        cfg = load_config(path)
+    except DeltaflowError as exc:
+        return path.name, "invalid", "", "", str(exc).removeprefix(f"{path}: ")
+    if cfg.kind == "gradient_check":
+        source = cfg.points.name if isinstance(cfg.points, Path) else f"{len(cfg.points)} point(s)"
+    elif cfg.kind == "batch":
+        where = cfg.executor.describe() if cfg.executor.kind == "dask" else "local"
+        source = f"{len(cfg.configs)} config path(s), {where}"
+    else:
+        source = cfg.data.path.name if cfg.data is not None else cfg.model.uri
+    return path.name, cfg.name, cfg.kind, source, cfg.description or ""
 
 
 @server_app.command("start", cls=_Command)

@@ -120,6 +120,9 @@ def test_list_shows_the_shipped_configs() -> None:
     assert out.returncode == 0
     for name in ("exp_decay", "lorenz", "lotka_volterra", "lynx_hare"):
         assert name in out.stdout
+    narrow = _cli("list", "configs", cwd=ROOT, env={"COLUMNS": "80"})  # a block per config, no folded table
+    assert "exp_decay.yaml  exp_decay (discovery; exp_decay.csv)\n    Exponential decay" in narrow.stdout
+    assert "┃" not in narrow.stdout
 
 
 def test_a_folder_that_is_missing_or_given_as_a_config_is_a_one_line_error(tmp_path: Path) -> None:
