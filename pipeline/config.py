@@ -219,7 +219,11 @@ class DiscoveryConfig(_Strict):
 class TrackingConfig(_Strict):
     """MLflow tracking options (the store itself comes from the environment)."""
 
-    enabled: bool = True
+    enabled: bool = Field(
+        default=True,
+        description="Log the run to MLflow (params, metrics, plots, report, model). False writes nothing: the console"
+        " summary is then the only output (the result is still returned to a Python caller).",
+    )
     experiment: str | None = Field(
         default=None, min_length=1, max_length=500, description="MLflow experiment (at most 500 characters, MLflow's"
         " limit); defaults to the config's name.",
