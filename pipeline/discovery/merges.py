@@ -26,16 +26,9 @@ from itertools import combinations
 import numpy as np
 
 from pipeline.discovery.design import Design
-from pipeline.discovery.judging import (
-    MERGE_PREFIX,
-    JudgedModel,
-    Judgement,
-    deletion_tolerance,
-    judge_model,
-)
-from pipeline.discovery.proposals import Choice
+from pipeline.discovery.judging import MERGE_PREFIX, JudgedModel, Judgement, deletion_tolerance
 from pipeline.discovery.shooting import ShootingProblem
-from pipeline.discovery.swaps import ranked_stand_ins
+from pipeline.discovery.swaps import judge_neighbour, ranked_stand_ins
 
 __all__ = ["GROUP_SIZES", "MAX_TERMS", "MIN_CORRELATION", "ROUNDS", "STAND_INS", "judge_merges"]
 
@@ -99,9 +92,8 @@ def _merge_round(
         if supports.tobytes() in seen:
             continue
         seen.add(supports.tobytes())
-        rules = tuple(None if i == j else rule for i, rule in enumerate(current.rules))
         label = f"{MERGE_PREFIX}.{names[j]}.{'+'.join(terms[k] for k in group)}>{terms[stand_in]} from {root}"
-        model = judge_model(Choice(label, supports, rules), design, problem, keeping, current.fit)
+        model = judge_neighbour(current, supports, j, label, design, problem, keeping)
         if model.shooting <= current.shooting + tolerance:
             kept.append(model)
     return Judgement(judgement.models + tuple(kept)) if kept else judgement

@@ -33,7 +33,7 @@ from pipeline.discovery.judging import (
 from pipeline.discovery.proposals import Choice
 from pipeline.discovery.shooting import ShootingProblem
 
-__all__ = ["STAND_INS", "judge_swaps", "ranked_stand_ins", "stand_ins"]
+__all__ = ["STAND_INS", "judge_neighbour", "judge_swaps", "ranked_stand_ins", "stand_ins"]
 
 STAND_INS = 2
 """Library terms tried in place of each term of the winner."""
@@ -77,6 +77,21 @@ def ranked_stand_ins(
     return [(int(candidates[i]), float(correlation[i])) for i in order[:count] if correlation[i] > 0.0]
 
 
+def judge_neighbour(
+    model: JudgedModel,
+    supports: np.ndarray,
+    j: int,
+    label: str,
+    design: Design,
+    problem: ShootingProblem,
+    laws: np.ndarray | None,
+) -> JudgedModel:
+    """``model`` with its supports (d, p) changed in state ``j``'s equation to ``supports``, refitted by the model's
+    own fit form (keeping ``laws`` when given) and judged by simulation: the other states keep their rules."""
+    rules = tuple(None if i == j else rule for i, rule in enumerate(model.rules))
+    return judge_model(Choice(label, supports, rules), design, problem, laws, model.fit)
+
+
 def judge_swaps(
     judgement: Judgement,
     design: Design,
@@ -110,9 +125,8 @@ def judge_swaps(
             if supports.tobytes() in seen:
                 continue
             seen.add(supports.tobytes())
-            rules = tuple(None if i == j else rule for i, rule in enumerate(current.rules))
             label = f"{SWAP_PREFIX}.{names[j]}.{terms[k]}>{terms[c]} from {root}"
-            model = judge_model(Choice(label, supports, rules), design, problem, keeping, current.fit)
+            model = judge_neighbour(current, supports, j, label, design, problem, keeping)
             if current.shooting > admissible_limit(model.shooting, floor, n_residuals):
                 better.append(model)
     return Judgement(judgement.models + tuple(better)) if better else judgement
