@@ -20,7 +20,7 @@ from flows.inputs import expand_configs
 from flows.kinds import run_kind
 from flows.outbox import RunRecord
 from flows.provenance import code_version, config_hash, file_sha256
-from flows.records import describe_run, utc_stamp
+from flows.records import describe_run, stamped
 from flows.runtime import deltaflow_flow, prepare_run
 from flows.settings import data_roots
 from flows.tracking import Tracker, retry_delays
@@ -239,7 +239,7 @@ def chunk_size(n_items: int, n_workers: int, requested: int | None = None) -> in
 
 
 def _start_parent(tracker: Tracker, name: str, resume: bool) -> tuple[RunRecord, Previous]:
-    parent = RunRecord(experiment=name, run_name=f"{name} {utc_stamp()}", tags={"deltaflow.kind": "batch"})
+    parent = RunRecord(experiment=name, run_name=stamped(name), tags={"deltaflow.kind": "batch"})
     parent.tags["deltaflow.record_id"] = parent.record_id
     finished: Previous = {}
     try:

@@ -35,13 +35,18 @@ __all__ = [
 
 
 def utc_stamp() -> str:
-    """Now, as ``2026-12-02T13:24:11Z`` (report headers, batch names)."""
+    """Now, as ``2026-12-02T13:24:11Z`` (report headers)."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run_name(cfg: Any) -> str:
     """A run's display name: the config's ``name`` and a short UTC time, ``lorenz 12-02 13.24.11``."""
-    return f"{cfg.name} {datetime.now(UTC).strftime('%m-%d %H.%M.%S')}"
+    return stamped(cfg.name)
+
+
+def stamped(name: str) -> str:
+    """``name`` and a short UTC time, ``nightly 12-02 13.24.11``: how every run deltaflow starts is named."""
+    return f"{name} {datetime.now(UTC).strftime('%m-%d %H.%M.%S')}"
 
 
 NOTE_TAG = "mlflow.note.content"

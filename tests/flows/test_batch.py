@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +204,10 @@ def test_check_items_nest_under_the_parent_named_after_their_configs_and_reused_
     assert {r.data.tags.get("mlflow.parentRunId") for r in children} == {first.parent_run_id}
     assert sorted(r.info.run_name.split(" ")[0] for r in children) == ["gradient-check", "physics-residual"]
     assert all(r.data.tags["result.summary"] == "passed" for r in children)
+    (parent,) = [r for r in runs_of(mlflow_uri, "checks") if r.info.run_id == first.parent_run_id]
+    stamp = r"\d\d-\d\d \d\d\.\d\d\.\d\d"  # the parent is named as its children are, name and a short UTC time
+    assert re.fullmatch(rf"checks {stamp}", parent.info.run_name)
+    assert all(re.fullmatch(rf"(gradient-check|physics-residual) {stamp}", r.info.run_name) for r in children)
 
     again = run_batch([str(folder)], name="checks")
     assert [item.status for item in again.items] == ["REUSED", "REUSED"]
