@@ -797,8 +797,13 @@ def _parse() -> argparse.Namespace:
     parser.add_argument(
         "--merge",
         action="store_true",
-        help="run only the cases missing from the canonical JSON files (or, with --systems, every case of those"
-        " systems) and merge them in, replacing rows with the same system, noise and method",
+        help="run only the cases missing from the canonical JSON files (or, with --systems or --replace, every case"
+        " asked for) and merge them in, replacing rows with the same system, noise and method",
+    )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="with --merge: rerun every case of the chosen halves, noises and methods (a new version of one method)",
     )
     return parser.parse_args()
 
@@ -868,7 +873,7 @@ def main() -> None:
     args = _parse()
     halves = ["tuning", "validation"] if args.half == "both" else [args.half]
     cases = _chosen_cases(args)
-    if args.merge and not args.systems:
+    if args.merge and not args.systems and not args.replace:
         cases = missing_cases(cases, canonical_records())
     expected: dict[str, int] = {}
     for case in cases:
