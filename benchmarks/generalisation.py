@@ -720,6 +720,11 @@ def write_report(records: list[dict[str, Any]], command: str, path: Path) -> Non
         " exact = exactly the true terms (polynomial systems). Times are of the fit alone, one BLAS thread"
         " (not the imports and the one-time load of the compiled right-hand side, ~0.5 s per process).",
     ]
+    if "--merge" in command:
+        lines[-1] += (
+            " Merged: only the cases this command ran are new; the rows of other methods (or other systems) are the"
+            " stored results of their last run (see the git history of the JSON files)."
+        )
     lines += coverage_note(records) + summary_tables(records) + second_state_tables(records) + interval_table(records)
     lines += chaos_table(records)
     lines += caution_table(records)
