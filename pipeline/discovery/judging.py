@@ -108,7 +108,7 @@ class JudgedModel:
     @property
     def derived(self) -> bool:
         """Whether the choice is derived from another rather than made by a rule (a runner-up swap, an exploratory
-        choice, a deletion or a swap neighbour): it may win, but it does not set the bar of admissibility."""
+        choice, a deletion, a swap or a merge neighbour): it may win, but it does not set the bar of admissibility."""
         return self.runner_up or self.exploratory or self.label.startswith((DELETION_PREFIX, SWAP_PREFIX, MERGE_PREFIX))
 
     @property
