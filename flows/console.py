@@ -125,7 +125,7 @@ def _metric_cell(key: str, metrics: dict[str, float], meaning: str) -> tuple[str
         why = "the model refitted on the first 80 % cannot be simulated" if held_out else "the simulation failed"
         return "n/a", f"{meaning} ({why})"
     if key == "forecast_horizon" and value >= metrics.get("record_span", np.inf):
-        return f">= {value:.4g}", f"{meaning} (all of it: the horizon may be longer)"
+        return f">= {value:.4g}", f"{meaning} (all of it)"
     digits = 4
     while key in R2_METRICS and value < 1.0 and float(f"{value:.{digits}g}") == 1.0 and digits < 12:
         digits += 1

@@ -116,7 +116,7 @@ def test_summary_metrics_say_what_their_rounding_and_bounds_would_hide() -> None
     metrics["trajectory_r2_heldout"] = float("nan")
     assert _metric_cell("trajectory_r2", metrics, "m") == ("0.99996", "m")  # not "1": a perfect fit it is not
     assert _metric_cell("derivative_r2", metrics, "m") == ("0.93", "m")
-    assert _metric_cell("forecast_horizon", metrics, "m") == (">= 20", "m (all of it: the horizon may be longer)")
+    assert _metric_cell("forecast_horizon", metrics, "m") == (">= 20", "m (all of it)")
     assert _metric_cell("forecast_horizon", {**metrics, "forecast_horizon": 12.0}, "m") == ("12", "m")
     value, meaning = _metric_cell("trajectory_r2_heldout", metrics, "m")
     assert value == "n/a" and "cannot be simulated" in meaning
