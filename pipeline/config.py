@@ -235,6 +235,12 @@ class ModelTrackingConfig(TrackingConfig):
 
     log_model: bool = Field(default=True, description="Log the discovered ODE as an mlflow.pyfunc model.")
     register_as: str | None = Field(default=None, description="Register the logged model under this name.")
+    alias: str = Field(
+        default="current",
+        pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$",
+        description="With register_as: the registry alias moved to each new version (configs use models:/name@alias);"
+        " 'latest' is MLflow's own (models:/name/latest) and cannot be an alias.",
+    )
 
     @field_validator("register_as")
     @classmethod
@@ -245,12 +251,6 @@ class ModelTrackingConfig(TrackingConfig):
                 " URIs, models:/name@alias, are split on them)"
             )
         return value
-    alias: str = Field(
-        default="current",
-        pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$",
-        description="With register_as: the registry alias moved to each new version (configs use models:/name@alias);"
-        " 'latest' is MLflow's own (models:/name/latest) and cannot be an alias.",
-    )
 
     @field_validator("alias")
     @classmethod
