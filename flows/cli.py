@@ -196,6 +196,20 @@ def _report(exc: Exception, verbose: bool) -> int:
     return 1
 
 
+def _say_nested_batches(paths: list[Any]) -> None:
+    """One stderr note naming the batch configs a batch over a folder leaves out (a batch does not run batches)."""
+    from flows.inputs import nested_batch_files
+
+    nested = nested_batch_files(paths)
+    if nested:
+        names = ", ".join(str(p) for p in nested)
+        errors.print(
+            f"[yellow]note:[/] {escape(names)}: kind: batch, left out (a batch does not run batches; run it alone)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def _say_library_warnings(log: Any) -> None:
     """One stderr line after a command that went well but whose libraries warned (the warnings are in the file)."""
     line = None if log is None else log.summary()
@@ -311,6 +325,8 @@ def _run_config(
             cfg = _with_options(cfg, overrides or {}, executor or {})
         kind = run_kind(cfg.kind)
         total = len(expand_configs(cfg.configs)) if cfg.kind == "batch" else None
+        if cfg.kind == "batch":
+            _say_nested_batches(cfg.configs)
         with checked_already(cfg):
             _run_kind(kind, lambda: kind.flow()(cfg), cfg.name, total, verbose, log)
     _say_library_warnings(log)
@@ -351,6 +367,7 @@ def batch(
             return
         spec = _executor_options(given)
         items = [str(p) for p in expand_configs(list(paths))]
+        _say_nested_batches(list(paths))
 
         def start() -> Any:
             from flows.batch import run_batch

@@ -257,6 +257,15 @@ def _is_batch_file(path: Path) -> bool:
     return isinstance(raw, dict) and raw.get("kind") == "batch"
 
 
+def nested_batch_files(paths: list[str | Path] | str | Path) -> list[Path]:
+    """The ``kind: batch`` configs in the folders among ``paths``: a batch over a folder leaves them out
+    (:func:`expand_configs`), and says so."""
+    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    folders = [Path(item) for item in items if Path(item).is_dir()]
+    found = [p for folder in folders for p in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])]
+    return [p for p in found if _is_batch_file(p)]
+
+
 def expand_configs(paths: list[str | Path] | str | Path) -> list[Path]:
     """YAML configs named directly or found (sorted) in the given folders, each once (a file named and found in a
     folder given too, or named twice, is one item: it ran twice in one batch).

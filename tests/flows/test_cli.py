@@ -295,3 +295,19 @@ def test_library_warnings_go_to_the_log_file_and_stderr_keeps_one_line(
     assert len(lines) == 1 and lines[0].startswith("note: ") and str(log) in lines[0], out.stderr
     assert logged in log.read_text()
     assert "Discovered equations" in out.stdout
+
+
+def test_a_batch_over_a_folder_names_the_batch_configs_it_leaves_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A batch does not run batches: a kind: batch config in the folder was skipped without a word."""
+    from flows.cli import _say_nested_batches
+    from flows.inputs import expand_configs, nested_batch_files
+
+    (tmp_path / "a.yaml").write_text("name: a\ndata: {path: d.csv}\n")
+    (tmp_path / "inner.yaml").write_text("name: inner\nkind: batch\nconfigs: [a.yaml]\n")
+    assert expand_configs([tmp_path]) == [tmp_path / "a.yaml"]
+    assert nested_batch_files([tmp_path]) == [tmp_path / "inner.yaml"]
+    assert nested_batch_files([tmp_path / "a.yaml"]) == []  # a file named directly is an item, not a folder's
+    _say_nested_batches([tmp_path])
+    assert f"{tmp_path / 'inner.yaml'}: kind: batch, left out" in " ".join(capsys.readouterr().err.split())
