@@ -40,12 +40,29 @@ class CheckRun:
 
     def summary_lines(self) -> tuple[str, ...]:
         """What a batch's summary shows for this run: the verdict."""
-        return (_verdict(self.passed),)
+        return (_verdict(self.report),)
 
 
-def _verdict(passed: bool) -> str:
-    """A check's one-line result (the batch summary; ``result.summary`` keeps it for REUSED rows)."""
-    return "passed" if passed else "check failed"
+RESIDUAL_R2 = 0.9
+"""A residual check passes when the law explains at least this share (R²) of every state's derivative."""
+
+
+def _verdict(report: ResidualReport | list[GradientCheck]) -> str:
+    """A check's one-line result, and what failed (the batch summary; ``result.summary`` keeps it for REUSED rows):
+    ``check failed: u R² -0.812 (the law must explain R² >= 0.9 of each derivative)``, or the failing points."""
+    if isinstance(report, ResidualReport):
+        low = [f"{name} R² {r2:.3f}" for name, r2 in zip(report.names, report.r2) if not r2 >= RESIDUAL_R2]
+        if not low:
+            return "passed"
+        return f"check failed: {', '.join(low)} (the law must explain R² >= {RESIDUAL_R2} of each derivative)"
+    failed = [k for k, check in enumerate(report, start=1) if not check.passed]
+    if not failed:
+        return "passed"
+    worst = max(report, key=lambda check: check.max_rel_error)
+    return (
+        f"check failed: {len(failed)} of {len(report)} points (first: point {failed[0]}); largest relative error"
+        f" {worst.max_rel_error:.2e} against the tolerance {worst.tolerance:.0e}"
+    )
 
 
 def _residual_figure(report: ResidualReport) -> Any:
@@ -65,7 +82,7 @@ def _residual_figure(report: ResidualReport) -> Any:
 def _residual_results(record: Any, cfg: ResidualConfig, report: ResidualReport, passed: bool) -> None:
     """Per-state residual statistics, the verdict, the law, the report and its figure onto the record."""
     record.metrics |= {f"{name}.{k}": v for name, stats in report.to_dict().items() for k, v in stats.items()}
-    record.tags |= {"check.passed": str(passed), "law": json.dumps(cfg.law.rhs), "result.summary": _verdict(passed)}
+    record.tags |= {"check.passed": str(passed), "law": json.dumps(cfg.law.rhs), "result.summary": _verdict(report)}
     record.files |= {
         "residual.json": json.dumps(report.to_dict(), indent=2),
         **render_figures(lambda: {"plots/residual.png": _residual_figure(report)}),
@@ -94,7 +111,7 @@ def check_residual(
             series, dict(cfg.law.rhs), params=cfg.law.params, method=cfg.differentiation.method,
             differentiation_params=dict(cfg.differentiation.params),
         )  # fmt: skip
-        passed = bool(np.all(report.r2 >= 0.9))
+        passed = bool(np.all(report.r2 >= RESIDUAL_R2))
         tracker.describe(lambda: _residual_results(record, cfg, report, passed))
     run_id, _, queued = publish(tracker, record)
     return CheckRun(cfg, report, passed, run_id, queued, record.experiment_id, tracker.uri)
@@ -113,7 +130,7 @@ def _gradient_results(record: Any, cfg: GradientCheckConfig, checks: list[Gradie
         for p, c in zip(cfg.points, checks)
     ]  # fmt: skip
     record.metrics |= {"max_rel_error": max(c.max_rel_error for c in checks), "points": len(checks)}
-    record.tags |= {"check.passed": str(passed), "result.summary": _verdict(passed)}
+    record.tags |= {"check.passed": str(passed), "result.summary": _verdict(checks)}
     record.files["gradient_check.json"] = json.dumps(rows, indent=2)
 
 

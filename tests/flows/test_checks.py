@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,9 @@ def test_physics_residual_rejects_a_wrong_constant(mlflow_uri: str, tmp_path: Pa
     assert result.exit_code == 1 and "failed" in result.output  # a verdict, not a crash
     (run,) = runs_of(mlflow_uri, "physics-residual")
     assert run.data.tags["check.passed"] == "False" and run.data.metrics["u.r2"] < 0
+    # what failed, as a batch's table and a reused item show it
+    assert re.fullmatch(r"check failed: u R² -[\d.]+ \(the law must explain R² >= 0.9 of each derivative\)",
+                        run.data.tags["result.summary"])  # fmt: skip
 
 
 def test_physics_residual_of_several_trajectories_uses_the_configured_differentiation(
@@ -135,6 +139,8 @@ def test_gradient_check_config_passes_and_catches_a_wrong_gradient(mlflow_uri: s
     path.write_text(yaml.safe_dump(raw))
     wrong = check_gradient_flow(path)
     assert not wrong.passed
+    assert re.match(r"check failed: \d+ of 4 points \(first: point \d\); largest relative error \S+ against the",
+                    wrong.summary_lines()[0])  # fmt: skip
     runs = runs_of(mlflow_uri, "gradient-check")
     assert sorted(r.data.tags["check.passed"] for r in runs) == ["False", "True"]
     from mlflow.tracking import MlflowClient
