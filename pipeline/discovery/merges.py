@@ -58,15 +58,17 @@ def judge_merges(
     :func:`~pipeline.discovery.judging.deletion_tolerance`), labelled ``merge.<state>.<term>+<term>><stand-in> from
     <rule>``, round after round while the winner changes; the same judgement when the winner is dense or none does.
     Costs one shooting error per group and stand-in tried."""
+    tolerance = deletion_tolerance(floor, n_residuals)
+    current = judgement.winner(floor, n_residuals, stable)
     for _ in range(ROUNDS):
-        current = judgement.winner(floor, n_residuals, stable)
         if current.dense:
             break
-        merged = _merge_round(judgement, current, design, problem, names, deletion_tolerance(floor, n_residuals), laws)
+        merged = _merge_round(judgement, current, design, problem, names, tolerance, laws)
         if merged is judgement:
             break
-        judgement = merged
-        if judgement.winner(floor, n_residuals, stable).supports.tobytes() == current.supports.tobytes():
+        judgement, previous = merged, current
+        current = judgement.winner(floor, n_residuals, stable)
+        if current.supports.tobytes() == previous.supports.tobytes():
             break
     return judgement
 
