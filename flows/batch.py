@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from flows.console import CLASSIC_LAYOUT
+from flows.batch_items import ITEMS_HEADING, BatchItem, BatchRun, item_counts, item_lines
 from flows.executor import require_scheduler, task_runner
 from flows.inputs import expand_configs
 from flows.kinds import run_kind
-from flows.outbox import RunRecord
+from flows.outbox import RunRecord, queued_record_id
 from flows.provenance import code_version, config_hash, file_sha256
 from flows.records import describe_run, stamped
 from flows.runtime import deltaflow_flow, prepare_run
@@ -30,54 +28,6 @@ from pipeline.errors import ConfigError, DeltaflowError, TrackingError
 _log = logging.getLogger("deltaflow.batch")
 
 __all__ = ["BatchItem", "BatchRun", "chunk_size", "expand_configs", "run_batch", "run_batch_config"]
-
-
-@dataclass(frozen=True)
-class BatchItem:
-    """One config's outcome: ``FINISHED``, ``REUSED`` (unchanged since a finished run), ``QUEUED`` (in the
-    outbox, MLflow down) or ``FAILED``; and what it found or why not. ``passed`` is a check's verdict (a residual
-    or gradient check that ran to the end and failed is FINISHED with ``passed`` False), None for other kinds."""
-
-    config: str
-    status: str
-    mlflow_run_id: str | None
-    equations: tuple[str, ...] = ()
-    error: str = ""
-    passed: bool | None = None
-
-
-@dataclass(frozen=True)
-class BatchRun:
-    """What :func:`run_batch` returns: the parent run and one item per config."""
-
-    name: str
-    parent_run_id: str
-    items: tuple[BatchItem, ...]
-
-    @property
-    def n_failed(self) -> int:
-        """Items that failed."""
-        return sum(item.status == "FAILED" for item in self.items)
-
-    @property
-    def n_checks_failed(self) -> int:
-        """Check items that ran (or were reused) and whose check failed: not FAILED runs, but no success either."""
-        return sum(item.passed is False for item in self.items)
-
-    def summary(self) -> pd.DataFrame:
-        """One row per item: config, status, run id, equations or error."""
-        return pd.DataFrame(
-            [
-                {
-                    "config": item.config,
-                    "status": item.status,
-                    "mlflow_run_id": item.mlflow_run_id or "",
-                    "result": item.error if item.status in ("FAILED", "NOT RUN") else " ; ".join(item.equations),
-                    "check_passed": "" if item.passed is None else str(item.passed),
-                }
-                for item in self.items
-            ]
-        )
 
 
 def _as_batch_config(paths: object) -> BatchConfig | None:
@@ -170,7 +120,7 @@ def _failed_item(path: Path, name: str, nest: dict[str, str | None], tracker: Tr
     """
     message = " ".join(str(exc).split())
     error = message if isinstance(exc, DeltaflowError) else f"{type(exc).__name__}: {message}"
-    run_id = getattr(exc, "run_id", None)
+    run_id, queued_as = getattr(exc, "run_id", None), getattr(exc, "queued_as", "")
     opened = getattr(getattr(exc, "record", None), "run_id", None)
     if opened:
         tracker.close_failed(opened, f"{type(exc).__name__}: {message}")
@@ -179,10 +129,11 @@ def _failed_item(path: Path, name: str, nest: dict[str, str | None], tracker: Tr
         record = RunRecord(experiment=name, run_name=Path(path).stem, tags={"config.path": str(path)}, **nest)
         record.fail(exc)
         try:
-            run_id, _, _ = tracker.publish_or_queue(record, delays=retry_delays()[:1])
+            run_id, _, queued = tracker.publish_or_queue(record, delays=retry_delays()[:1])
+            queued_as = record.record_id if queued else ""
         except TrackingError as lost:  # not even the failure can be written (the disk): the batch says so
             _log.warning("batch '%s': item %s failed and could not be recorded (%s)", name, path, lost)
-    return BatchItem(str(path), "FAILED", run_id, error=error)
+    return BatchItem(str(path), "FAILED", run_id, error=error, queued_as=queued_as)
 
 
 def _run_item(
@@ -201,7 +152,10 @@ def _run_item(
             return BatchItem(str(path), "REUSED", run_id, lines, passed={"True": True, "False": False}.get(verdict))
         done = runner(config, nest)
         status, passed = "QUEUED" if done.outbox else "FINISHED", getattr(done, "passed", None)
-        return BatchItem(str(path), status, done.mlflow_run_id, done.summary_lines(), passed=passed)
+        queued_as = queued_record_id(done.outbox) if done.outbox else ""
+        return BatchItem(
+            str(path), status, done.mlflow_run_id, done.summary_lines(), passed=passed, queued_as=queued_as
+        )
     except Exception as exc:  # noqa: BLE001 - one item, whatever it raised, must not sink the batch
         return _failed_item(path, name, nest, tracker, exc)
 
@@ -303,47 +257,14 @@ def _not_run(parent: _ParentRun) -> list[BatchItem]:
     return []
 
 
-DESCRIBED_ITEMS = 15
-"""The parent's description lists at most this many items (failures first; a run's description holds 5,000
-characters); ``summary.csv`` holds them all."""
-
-
-_FOLDERS = re.compile(r"(?<![^\s'\"(=])(?:/[^/\s:'\"]+)+/(?=[^/\s])")
-"""The folders of an absolute path in a message (the table names files; summary.csv and the run keep the paths)."""
-
-
-def _item_lines(items: list[BatchItem], counts: dict[str, int], experiment_id: str | None) -> list[str]:
-    """The parent run's description in the MLflow UI: the counts, then a Markdown table of the items (failed and not
-    run first), each with a link to its run (for a reused item the earlier run, which is not nested under this
-    parent), its equations or its error."""
-    said = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in counts.items() if count)
-    order = {"FAILED": 0, "NOT RUN": 1, "QUEUED": 2, "FINISHED": 3, "REUSED": 4}
-    shown = sorted(items, key=lambda item: order.get(item.status, 5))[:DESCRIBED_ITEMS]
-    lines = [f"{len(items)} items: {said or 'none'}.", "", "| config | status | run | result |", "|---|---|---|---|"]
-    for item in shown:
-        run = item.mlflow_run_id or ""
-        page = f"#/experiments/{experiment_id}/runs/{run}?{CLASSIC_LAYOUT}"  # relative: the UI may sit under a prefix
-        link = f"[{run[:8]}]({page})" if run and experiment_id else run[:8]
-        if item.status == "REUSED":
-            link += " (earlier run)"
-        result = item.error if item.status in ("FAILED", "NOT RUN") else " ; ".join(item.equations)
-        result = _FOLDERS.sub("", " ".join(result.split())).replace("|", "\\|")  # /tmp/x/bad.csv: bad.csv
-        lines.append(f"| {Path(item.config).name} | {item.status} | {link} | {result[:90]} |")
-    if len(items) > len(shown):
-        lines.append(f"\n{len(items) - len(shown)} more in summary.csv.")
-    return lines
-
-
 def _close_parent(tracker: Tracker, parent: _ParentRun, name: str) -> None:
     items = [*parent.items, *_not_run(parent)]
     summary = BatchRun(name, parent.record.run_id or "", tuple(items)).summary()
-    statuses = ("FINISHED", "FAILED", "REUSED", "QUEUED", "NOT RUN")
-    counts = {s.lower().replace(" ", "_"): sum(i.status == s for i in items) for s in statuses}
-    counts["checks_failed"] = sum(i.passed is False for i in items)
+    counts = item_counts(items)
     parent.record.metrics |= {"items": len(items), **counts}
     parent.record.params["executor"] = parent.executor
     parent.record.files["summary.csv"] = summary.to_csv(index=False)
-    describe_run(parent.record, {"Items": _item_lines(items, counts, parent.record.experiment_id)})
+    describe_run(parent.record, {ITEMS_HEADING.strip("*"): item_lines(items, counts, parent.record.experiment_id)})
     try:
         tracker.publish_or_queue(parent.record)
     except TrackingError as exc:  # neither published nor queued (a full disk): the parent must not stay RUNNING

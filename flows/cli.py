@@ -532,6 +532,13 @@ def _say_synced(report: Any, box: Any, redirected: bool) -> None:
             f" not the current tracking URI {escape(current)} (--to URI chooses another)",
             highlight=False, soft_wrap=True,
         )  # fmt: skip
+    for run_id in report.parents_updated:
+        console.print(f"batch parent {run_id}: its queued items now link to their runs", highlight=False)
+    for run_id, reason in report.parents_not_updated:
+        errors.print(
+            f"[yellow]note:[/] batch parent {run_id} still lists its items as queued ({escape(reason)}); their runs"
+            " are published", highlight=False, soft_wrap=True,
+        )  # fmt: skip
     for _folder, reason, moved in report.skipped:
         _say_error(f"{reason}; skipped, moved to {moved}")
     if report.stopped_by is not None:

@@ -24,7 +24,10 @@ from urllib.parse import urlsplit, urlunsplit
 from flows.disk import disk_write_error
 from pipeline.errors import InvalidRecordError
 
-__all__ = ["Outbox", "RunRecord", "default_outbox", "interrupt_behind", "validate_record", "without_password"]
+__all__ = [
+    "Outbox", "RunRecord", "default_outbox", "interrupt_behind", "queued_record_id", "validate_record",
+    "without_password",
+]  # fmt: skip
 
 _os_write = os.write  # the one OS write call of the outbox (tests make it fail as a full disk would)
 
@@ -252,6 +255,11 @@ class Outbox:
         tmp = self.root / ".published.json.tmp"
         tmp.write_text(json.dumps(table))
         tmp.replace(self.root / "published.json")
+
+
+def queued_record_id(folder: Path) -> str:
+    """The record id of the record queued in ``folder`` (named ``<created>-<record_id>`` by :meth:`Outbox.put`)."""
+    return Path(folder).name.partition("-")[2]
 
 
 def default_outbox() -> Outbox:

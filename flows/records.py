@@ -98,15 +98,17 @@ def time_axis_tags(series: Any) -> dict[str, str]:
 def fail_and_publish(tracker: Tracker, record: RunRecord, exc: BaseException) -> None:
     """Record the failure on the run (FAILED + error), publish or queue it, and attach the run id to the error.
 
-    Any exception gets ``run_id`` and ``recorded`` attributes (a batch reads them to point at the run).
+    Any exception gets ``run_id``, ``recorded`` and ``queued_as`` (the outbox record id when the run was queued, else
+    "") attributes: a batch reads them to point at the run.
     An interrupt (Ctrl-C, SIGTERM: not an ``Exception``) is published in one attempt, queued at once if
     MLflow does not answer: the user is waiting for the process to stop.
     """
     record.fail(exc)
     delays = retry_delays()[:1] if isinstance(exc, Exception) else ()
-    run_id, _, _ = tracker.publish_or_queue(record, delays=delays)
+    run_id, _, queued = tracker.publish_or_queue(record, delays=delays)
     with suppress(AttributeError):  # an exception type without a __dict__ has nothing to attach to
         exc.run_id, exc.recorded = run_id, True  # type: ignore[attr-defined]
+        exc.queued_as = record.record_id if queued else ""  # type: ignore[attr-defined]
 
 
 @contextmanager

@@ -11,6 +11,8 @@
   says now: a run queued while a tracking server was down belongs on that server, not in the local
   SQLite file a plain shell would default to. Records queued by earlier versions, which did not note
   their store, go to the current one. ``sync --to URI`` sends every record to ``URI`` instead.
+- A batch parent whose items were queued is brought up to date once they are published: its ``summary.csv``,
+  counts and description table link each such item to its run (:func:`flows.batch_items.refresh_parents`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlflow.exceptions import MlflowException
+
+from flows.batch_items import refresh_parents
 from flows.locks import file_lock
 from flows.outbox import Outbox, RunRecord, validate_record, without_password
 from flows.settings import tracking_uri
@@ -31,13 +36,16 @@ __all__ = ["SyncReport", "sync_outbox", "target_uri"]
 @dataclass
 class SyncReport:
     """What a sync did: published (folder name, run id), the store each was written to (folder name -> tracking
-    URI, without a password), skipped (folder name, reason, quarantine folder), and the error that stopped it
-    (MLflow unreachable, naming its URI), if any."""
+    URI, without a password), skipped (folder name, reason, quarantine folder), the error that stopped it
+    (MLflow unreachable, naming its URI), if any, and the batch parents whose items it linked (run ids; those it
+    could not update with the reason)."""
 
     published: list[tuple[str, str]] = field(default_factory=list)
     stores: dict[str, str] = field(default_factory=dict)
     skipped: list[tuple[str, str, Path]] = field(default_factory=list)
     stopped_by: TrackingError | None = None
+    parents_updated: list[str] = field(default_factory=list)
+    parents_not_updated: list[tuple[str, str]] = field(default_factory=list)
 
 
 def target_uri(record: RunRecord, current: str) -> str:
@@ -87,9 +95,9 @@ def _already_published(tracker: Tracker, record: RunRecord) -> str | None:
     return finished[0] if finished else None
 
 
-def _replay(trackers: _Trackers, box: Outbox, folder: Path) -> tuple[str, str, str]:
-    """Publish one queued record (or find it published already) into its store; returns (its record id, its run
-    id, the store's URI without a password)."""
+def _replay(trackers: _Trackers, box: Outbox, folder: Path) -> tuple[RunRecord, str, Tracker]:
+    """Publish one queued record (or find it published already) into its store; returns the record, its run id and
+    the store's tracker."""
     record = box.load(folder)
     validate_record(record)
     tracker = trackers.for_record(record)
@@ -108,7 +116,7 @@ def _replay(trackers: _Trackers, box: Outbox, folder: Path) -> tuple[str, str, s
             if refusal(exc) == "invalid":
                 raise InvalidRecordError(f"{folder}: MLflow refused the record ({exc})") from exc
             raise
-    return record.record_id, done, without_password(tracker.uri)
+    return record, done, tracker
 
 
 def sync_outbox(tracker: Tracker | None, box: Outbox) -> SyncReport:
@@ -121,20 +129,35 @@ def sync_outbox(tracker: Tracker | None, box: Outbox) -> SyncReport:
     """
     report = SyncReport()
     trackers = _Trackers(tracker)
+    parents: dict[str, Tracker] = {}  # parent run id -> its store, for every parent of a record replayed
     with file_lock(box.root / ".sync.lock"):
         for folder in box.pending():
             if not folder.is_dir():
                 continue
             try:
-                record_id, run_id, uri = _replay(trackers, box, folder)
+                record, run_id, store = _replay(trackers, box, folder)
             except InvalidRecordError as exc:  # damaged, or refused by MLflow: retrying cannot help
                 report.skipped.append((folder.name, str(exc), box.quarantine(folder)))
                 continue
             except TrackingError as exc:
                 report.stopped_by = exc
                 break
-            box.mark_published(record_id, run_id)
+            box.mark_published(record.record_id, run_id)
             box.remove(folder)
             report.published.append((folder.name, run_id))
-            report.stores[folder.name] = uri
+            report.stores[folder.name] = without_password(store.uri)
+            if record.parent_run_id:
+                parents[record.parent_run_id] = store
+        _update_parents(parents, box.published(), report)
     return report
+
+
+def _update_parents(parents: dict[str, Tracker], published: dict[str, str], report: SyncReport) -> None:
+    """Link the queued items of each batch parent in ``parents`` (run id -> store) to the runs now ``published``
+    (record id -> run id); a parent that cannot be updated is noted, not fatal (its children are published)."""
+    for parent_run_id, store in sorted(parents.items()):
+        try:
+            if refresh_parents(store, {parent_run_id}, published):
+                report.parents_updated.append(parent_run_id)
+        except (MlflowException, TrackingError, OSError) as exc:
+            report.parents_not_updated.append((parent_run_id, " ".join(str(exc).split())[:300]))

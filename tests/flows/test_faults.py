@@ -86,6 +86,52 @@ def test_unreachable_mlflow_queues_the_run_and_sync_replays_it(
     assert float(model.predict(pd.DataFrame({"u": [2.0]})).iloc[0, 0]) == pytest.approx(-2.0, rel=0.05)
 
 
+def test_a_batch_queued_whole_is_synced_with_its_parent_linking_every_item(
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLflow down for the whole batch: after sync the parent's summary.csv, counts and description name each
+    item's run, not QUEUED without a link."""
+    import pandas as pd
+
+    from flows import run_batch
+    from flows.outbox import Outbox
+    from flows.records import NOTE_TAG
+    from flows.sync import sync_outbox
+    from flows.tracking import Tracker
+
+    folder = _configs(tmp_path / "configs", 2)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    monkeypatch.setenv("DELTAFLOW_OUTBOX", str(tmp_path / "outbox"))
+    for key, value in FAST_FAILURE.items():
+        monkeypatch.setenv(key, value)
+    outcome = run_batch(folder, name="offline")
+    assert [item.status for item in outcome.items] == ["QUEUED", "QUEUED"]
+    box = Outbox(tmp_path / "outbox")
+    assert len(box.pending()) == 3  # the parent and its two items
+
+    store = f"sqlite:///{(tmp_path / 'later.db').as_posix()}"
+    report = sync_outbox(Tracker(store), box)
+    assert report.stopped_by is None and len(report.published) == 3 and box.pending() == []
+    (parent,) = [r for r in runs_of(store, "offline") if r.data.tags.get("deltaflow.kind") == "batch"]
+    assert report.parents_updated == [parent.info.run_id] and report.parents_not_updated == []
+    finished = _finished_children(store, "offline")
+    assert {r.data.tags["mlflow.parentRunId"] for r in finished} == {parent.info.run_id}  # nested, though queued
+    children = {r.data.params["name"]: r.info.run_id for r in finished}
+    assert set(children) == {"item0", "item1"}
+    client = MlflowClient(store)
+    summary = pd.read_csv(client.download_artifacts(parent.info.run_id, "summary.csv", str(tmp_path)))
+    assert list(summary["status"]) == ["FINISHED", "FINISHED"]
+    assert {Path(c).stem: r for c, r in zip(summary["config"], summary["mlflow_run_id"])} == children
+    assert summary["queued_record_id"].isna().all()
+    parent = client.get_run(parent.info.run_id)
+    assert parent.data.metrics["finished"] == 2 and parent.data.metrics["queued"] == 0
+    note = parent.data.tags[NOTE_TAG]
+    assert "2 items: 2 finished." in note and "QUEUED" not in note and note.count("**Items**") == 1
+    pages = [f"[{run_id[:8]}](#/experiments/{parent.info.experiment_id}/runs/{run_id}" for run_id in children.values()]
+    assert all(page in note for page in pages)
+    assert sync_outbox(Tracker(store), box).parents_updated == []  # nothing left to link
+
+
 @pytest.mark.integration
 def test_mlflow_server_killed_mid_batch_loses_nothing(prefect_harness: None, tmp_path: Path) -> None:
     from prefect.settings import PREFECT_API_URL
@@ -131,6 +177,9 @@ def test_mlflow_server_killed_mid_batch_loses_nothing(prefect_harness: None, tmp
         assert parent.info.status == "FINISHED" and parent.data.metrics["items"] == 6
         assert {r.data.tags["mlflow.parentRunId"] for r in children} == {parent.info.run_id}
         assert not list((tmp_path / "outbox").glob("*-*"))
+        summary = MlflowClient(uri).download_artifacts(parent.info.run_id, "summary.csv", str(tmp_path))
+        assert "QUEUED" not in Path(summary).read_text()  # sync linked the items queued mid-batch to their runs
+        assert "batch parent" in sync.stdout
     finally:
         stop_process(server)
 
