@@ -515,7 +515,8 @@ def sync(
 
 def _say_synced(report: Any, box: Any, redirected: bool) -> None:
     """What a sync did: each run and its store, a count per store, a note for runs written to a store other than
-    the current one (the store they were queued for), each record skipped, and why the sync stopped, if it did."""
+    the current one (the store they were queued for), the batch parents it updated, each record skipped, and each
+    store that could not be reached with the runs still queued for it."""
     from flows.outbox import without_password
     from flows.settings import tracking_uri
 
@@ -541,9 +542,9 @@ def _say_synced(report: Any, box: Any, redirected: bool) -> None:
         )  # fmt: skip
     for _folder, reason, moved in report.skipped:
         _say_error(f"{reason}; skipped, moved to {moved}")
-    if report.stopped_by is not None:
+    for uri, exc in report.unreachable.items():
         _say_error(
-            f"{report.stopped_by}; {len(box.pending())} run(s) still queued in {box.root} (run sync again once that"
+            f"{exc}; {report.waiting[uri]} run(s) for {uri} still queued in {box.root} (run sync again once that"
             " store answers, or replay them elsewhere with --to URI)"
         )
 

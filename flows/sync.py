@@ -5,8 +5,9 @@
 - Idempotent across crashes: a record whose run (tag ``deltaflow.record_id``) is already FINISHED in
   its experiment is not published again, only removed.
 - A record that cannot be read, or holds a value MLflow refuses, is moved to ``<outbox>/.quarantine/``
-  and reported in one line; the others are still replayed. MLflow being unreachable stops the sync
-  (the rest stay queued, in order).
+  and reported in one line; the others are still replayed. A store that cannot be reached keeps every
+  record queued for it (in order, so a batch parent still goes before its items); the records for other
+  stores are replayed.
 - Each record goes to the store it was queued for (its ``tracking_uri``), whatever ``MLFLOW_TRACKING_URI``
   says now: a run queued while a tracking server was down belongs on that server, not in the local
   SQLite file a plain shell would default to. Records queued by earlier versions, which did not note
@@ -36,14 +37,20 @@ __all__ = ["SyncReport", "sync_outbox", "target_uri"]
 @dataclass
 class SyncReport:
     """What a sync did: published (folder name, run id), the store each was written to (folder name -> tracking
-    URI, without a password), skipped (folder name, reason, quarantine folder), the error that stopped it
-    (MLflow unreachable, naming its URI), if any, and the batch parents whose items it linked (run ids; those it
-    could not update with the reason)."""
+    URI, without a password), skipped (folder name, reason, quarantine folder), the stores that could not be
+    reached (URI without a password -> the error naming it) and how many records still wait for each, and the
+    batch parents whose items it linked (run ids; those it could not update with the reason)."""
+
+    @property
+    def stopped_by(self) -> TrackingError | None:
+        """The first store's error that left records queued, if any."""
+        return next(iter(self.unreachable.values()), None)
 
     published: list[tuple[str, str]] = field(default_factory=list)
     stores: dict[str, str] = field(default_factory=dict)
     skipped: list[tuple[str, str, Path]] = field(default_factory=list)
-    stopped_by: TrackingError | None = None
+    unreachable: dict[str, TrackingError] = field(default_factory=dict)
+    waiting: dict[str, int] = field(default_factory=dict)
     parents_updated: list[str] = field(default_factory=list)
     parents_not_updated: list[tuple[str, str]] = field(default_factory=list)
 
@@ -65,6 +72,10 @@ class _Trackers:
         self.redirect = redirect
         self.current = tracking_uri()
         self.made: dict[str, Tracker] = {}
+
+    def uri_for(self, record: RunRecord) -> str:
+        """The store ``record`` goes to, without a password."""
+        return without_password(self.redirect.uri if self.redirect is not None else target_uri(record, self.current))
 
     def for_record(self, record: RunRecord) -> Tracker:
         if self.redirect is not None:
@@ -95,11 +106,9 @@ def _already_published(tracker: Tracker, record: RunRecord) -> str | None:
     return finished[0] if finished else None
 
 
-def _replay(trackers: _Trackers, box: Outbox, folder: Path) -> tuple[RunRecord, str, Tracker]:
-    """Publish one queued record (or find it published already) into its store; returns the record, its run id and
-    the store's tracker."""
-    record = box.load(folder)
-    validate_record(record)
+def _replay(trackers: _Trackers, box: Outbox, record: RunRecord, folder: Path) -> tuple[str, Tracker]:
+    """Publish one queued record (or find it published already) into its store; returns its run id and the store's
+    tracker."""
     tracker = trackers.for_record(record)
     if record.parent_record_id and not record.parent_run_id:
         record.parent_run_id = box.published().get(record.parent_record_id)
@@ -116,7 +125,7 @@ def _replay(trackers: _Trackers, box: Outbox, folder: Path) -> tuple[RunRecord, 
             if refusal(exc) == "invalid":
                 raise InvalidRecordError(f"{folder}: MLflow refused the record ({exc})") from exc
             raise
-    return record, done, tracker
+    return done, tracker
 
 
 def sync_outbox(tracker: Tracker | None, box: Outbox) -> SyncReport:
@@ -135,13 +144,19 @@ def sync_outbox(tracker: Tracker | None, box: Outbox) -> SyncReport:
             if not folder.is_dir():
                 continue
             try:
-                record, run_id, store = _replay(trackers, box, folder)
+                record = box.load(folder)
+                validate_record(record)
+                uri = trackers.uri_for(record)
+                if uri in report.unreachable:  # its store is down: it waits, behind the records before it
+                    report.waiting[uri] += 1
+                    continue
+                run_id, store = _replay(trackers, box, record, folder)
             except InvalidRecordError as exc:  # damaged, or refused by MLflow: retrying cannot help
                 report.skipped.append((folder.name, str(exc), box.quarantine(folder)))
                 continue
             except TrackingError as exc:
-                report.stopped_by = exc
-                break
+                report.unreachable[uri], report.waiting[uri] = exc, 1
+                continue
             box.mark_published(record.record_id, run_id)
             box.remove(folder)
             report.published.append((folder.name, run_id))

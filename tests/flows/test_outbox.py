@@ -225,6 +225,31 @@ def test_sync_replays_each_run_into_the_store_it_was_queued_for_not_the_current_
     assert len(runs_of(original, "elsewhere")) == 1 and runs_of(mlflow_uri, "elsewhere") == []
 
 
+def test_a_store_that_does_not_answer_holds_back_only_its_own_runs(
+    tmp_path: Path, mlflow_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs queued for a server still down wait (in order, named in one line per store); runs queued for a store
+    that answers are replayed in the same sync, before and after them."""
+    from flows.outbox import Outbox
+    from tests.conftest import free_port
+
+    env = _cli_env(tmp_path, mlflow_uri) | {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    box = Outbox(tmp_path / "outbox")
+    records = [_record(i, "mixed") for i in range(4)]
+    for i, record in enumerate(records):
+        record.tracking_uri = down if i in (0, 2) else mlflow_uri
+        box.put(record)
+    out = subprocess.run([sys.executable, "-m", "flows", "sync"], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=600)  # fmt: skip
+    assert out.returncode == 1
+    assert sorted(run.data.params["item"] for run in runs_of(mlflow_uri, "mixed")) == ["1", "3"]
+    assert [box.load(folder).params["item"] for folder in box.pending()] == ["0", "2"]
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and f"MLflow at {down}" in lines[0] and f"2 run(s) for {down} still queued" in lines[0]
+
+
 def test_a_queued_record_notes_its_store_without_a_password() -> None:
     from flows.outbox import RunRecord, without_password
     from flows.sync import target_uri
