@@ -5,7 +5,8 @@ Fail fast: every command first parses and validates the config and reads and val
 and every user error answer without importing either. Exit codes: 0 done; 1 a check failed, a batch
 item failed or an unexpected error; 2 a mistake of the user's making (one line naming the key, file,
 column or row; no experiment, no run); 3 the environment (Prefect's server could not start, no Dask scheduler
-answers at the address given, the disk is full). Tracebacks only with ``-v``.
+answers at the address given, the Prefect server ``serve`` works with stopped answering, the disk is full).
+Tracebacks only with ``-v``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from typer.core import TyperCommand, TyperGroup
 
 from flows.library_log import library_log
 from flows.settings import prefect_home, prepare_environment
-from pipeline.errors import ConfigError, DeltaflowError, DiskWriteError, ExecutorError, StoreCorruptError
+from pipeline.errors import (
+    ConfigError,
+    DeltaflowError,
+    DiskWriteError,
+    ExecutorError,
+    OrchestrationError,
+    StoreCorruptError,
+)
 
 # Configs, data and flows are imported inside the commands: `--help` and `--version` import none of them.
 
@@ -177,7 +185,7 @@ def _report(exc: Exception, verbose: bool) -> int:
         _close_unfinished_run(disk)
         _say_error(str(disk))
         return EXIT_ENVIRONMENT
-    if isinstance(exc, StoreCorruptError | ExecutorError):
+    if isinstance(exc, StoreCorruptError | ExecutorError | OrchestrationError):
         _say_error(str(exc))
         return EXIT_ENVIRONMENT
     if isinstance(exc, DeltaflowError):
@@ -465,7 +473,7 @@ def serve(
 
     with _reported(False):
         prepare_environment()
-        from flows.deployments import build_deployments, describe_schedule, serve_deployments
+        from flows.deployments import build_deployments, describe_schedule
 
         deployments = build_deployments(list(paths), only_scheduled=only_scheduled)
         _require_server_for_serving()
@@ -475,7 +483,29 @@ def serve(
         for deployment in deployments:
             table.add_row(f"{deployment.flow_name}/{deployment.name}", describe_schedule(deployment))
         console.print(table)
-        serve_deployments(deployments, limit=limit)
+        _serve_until_stopped(deployments, limit)
+
+
+def _serve_until_stopped(deployments: list[Any], limit: int | None) -> None:
+    """Serve until Ctrl-C; a Prefect server that stops answering (``server stop``, a crash) ends serving with one
+    line naming it, not the connection error Prefect's client hit."""
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.deployments import serve_deployments
+    from flows.server import answers, serving
+
+    url = str(PREFECT_API_URL.value() or "")
+    try:
+        with serving(prefect_home()):
+            serve_deployments(deployments, limit=limit)
+    except Exception as exc:  # noqa: BLE001 - Prefect's client errors (httpx's): translated only if the server is gone
+        if not url or answers(url.removesuffix("/"), timeout=10.0):
+            raise
+        raise OrchestrationError(
+            f"the Prefect server at {url} stopped answering (`python -m flows server stop`, or it ended), so"
+            " serving ended. Fix: start it again (`python -m flows server start`, or the server PREFECT_API_URL"
+            " names), then serve again."
+        ) from exc
 
 
 @app.command(cls=_Command)
@@ -610,10 +640,16 @@ def server_start(port: int = typer.Option(None, "--port", help="Port on 127.0.0.
 @server_app.command("stop", cls=_Command)
 def server_stop() -> None:
     """Stop this folder's background Prefect server."""
-    from flows.server import stop_local_server
+    from flows.server import serving_processes, stop_local_server
 
+    serving = serving_processes(prefect_home())
     stopped = stop_local_server(prefect_home())
     console.print("Prefect server stopped" if stopped else "no Prefect server was running for this folder")
+    if stopped and serving:
+        errors.print(
+            f"[yellow]note:[/] `serve` (pid {', '.join(map(str, serving))}) used this server and ends with it; start"
+            " the server and serve again to go on serving", highlight=False, soft_wrap=True,
+        )  # fmt: skip
 
 
 @server_app.command("status", cls=_Command)

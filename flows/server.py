@@ -5,6 +5,8 @@
 process id and address in ``<PREFECT_HOME>/local-server.json``. Later CLI and Python calls in that
 folder find it there (:func:`running_server_url`) and use it: no temporary server to start, and the
 runs show in the Prefect UI. When it is not running they fall back to Prefect's temporary server.
+``serve`` notes its process id under ``<PREFECT_HOME>/serving/`` while it runs (:func:`serving`), so that ``stop``
+can say which serve processes end with the server (:func:`serving_processes`).
 Nothing here imports Prefect.
 """
 
@@ -15,13 +17,20 @@ import os
 import signal
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flows.local_stack import start_prefect_server
 
-__all__ = ["STATE_FILE", "running_server_url", "server_status", "start_local_server", "stop_local_server"]
+__all__ = [
+    "STATE_FILE", "answers", "running_server_url", "server_status", "serving", "serving_processes",
+    "start_local_server", "stop_local_server",
+]  # fmt: skip
 
 STATE_FILE = "local-server.json"
+SERVING_FOLDER = "serving"
+"""Under ``PREFECT_HOME``: one empty file per running ``serve`` process, named by its process id."""
 
 
 def _read_state(home: Path) -> dict | None:
@@ -42,7 +51,8 @@ def _is_prefect_process(pid: int) -> bool:
     return not cmdline.exists() or b"prefect" in cmdline.read_bytes()
 
 
-def _answers(url: str, timeout: float = 5.0) -> bool:
+def answers(url: str, timeout: float = 5.0) -> bool:
+    """Whether a Prefect API at ``url`` (``http://host:port/api``) answers its health check."""
     try:
         with urllib.request.urlopen(f"{url}/health", timeout=timeout) as response:
             return response.status == 200
@@ -53,7 +63,7 @@ def _answers(url: str, timeout: float = 5.0) -> bool:
 def server_status(home: Path) -> dict | None:
     """The local server's ``{"pid", "url", "ui"}`` when its process runs and its API answers, else None."""
     state = _read_state(home)
-    if state is None or not _is_prefect_process(int(state["pid"])) or not _answers(state["url"]):
+    if state is None or not _is_prefect_process(int(state["pid"])) or not answers(state["url"]):
         return None
     return state
 
@@ -64,6 +74,33 @@ def running_server_url(home: Path) -> str | None:
         return None
     state = server_status(home)
     return None if state is None else str(state["url"])
+
+
+@contextmanager
+def serving(home: Path) -> Iterator[None]:
+    """Note this process as serving deployments from ``home`` while the block runs."""
+    marker = home / SERVING_FOLDER / str(os.getpid())
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+    try:
+        yield
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+def serving_processes(home: Path) -> list[int]:
+    """The process ids of the ``serve`` processes of ``home`` still alive (markers of dead ones are removed)."""
+    folder, alive = home / SERVING_FOLDER, []
+    for marker in sorted(folder.iterdir()) if folder.is_dir() else []:
+        try:
+            pid = int(marker.name)
+            os.kill(pid, 0)
+            alive.append(pid)
+        except (ValueError, ProcessLookupError):
+            marker.unlink(missing_ok=True)
+        except PermissionError:  # alive, another user's
+            alive.append(int(marker.name))
+    return alive
 
 
 def start_local_server(home: Path, port: int | None = None, timeout: float = 600.0) -> dict:

@@ -17,7 +17,8 @@ catch either ``DeltaflowError`` or, say, ``ValueError``::
     │   ├── InvalidRecordError (TrackingError, ValueError)  a run record MLflow refuses, or a damaged one
     │   └── DiskWriteError (TrackingError, OSError)  a file could not be written: disk full, quota, read-only
     ├── StoreCorruptError (RuntimeError)     a local store (mlflow.db, prefect.db) is damaged
-    └── ExecutorError (ConnectionError)      the Dask cluster a batch is to run on cannot be reached
+    ├── ExecutorError (ConnectionError)      the Dask cluster a batch is to run on cannot be reached
+    └── OrchestrationError (ConnectionError) the Prefect server a command works with stopped answering
 
 Errors of dependencies (pysindy, pandas, scipy, MLflow) are translated at the
 boundary: ``raise DataError(...) from exc``. Messages name the file, column or field
@@ -37,6 +38,7 @@ __all__ = [
     "ExecutorError",
     "InvalidRecordError",
     "ModelError",
+    "OrchestrationError",
     "SensitivityError",
     "SimulationError",
     "StoreCorruptError",
@@ -126,3 +128,8 @@ class StoreCorruptError(DeltaflowError, RuntimeError):
 class ExecutorError(DeltaflowError, ConnectionError):
     """The Dask cluster a batch is to run on cannot be reached (no scheduler answers at ``executor.address``); the
     message names the address and what to do. Nothing has been recorded when it is raised."""
+
+
+class OrchestrationError(DeltaflowError, ConnectionError):
+    """The Prefect server a command works with (``serve``'s) stopped answering; the message names its address and
+    how to start it again."""

@@ -246,6 +246,51 @@ def test_a_local_server_is_started_used_by_later_runs_and_stopped(tmp_path: Path
 
 
 @pytest.mark.integration
+def test_stopping_the_server_under_serve_is_named_by_both_commands(tmp_path: Path) -> None:
+    """``server stop`` says which serve process ends with the server; that serve ends with one line naming the
+    server and how to go on (exit 3), not Prefect's connection error, and leaves no note of itself behind."""
+    import time
+
+    started = _cli("server", "start", cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_TRACKING"))}
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "flows", "serve", str(ROOT / "configs" / "exp_decay.yaml")], cwd=tmp_path,
+        env=clean | {"COLUMNS": "400"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    marker = tmp_path / ".state" / "prefect" / "serving" / str(serve.pid)
+    try:
+        deadline = time.monotonic() + 300  # a generous bound for a busy machine, not a timing
+        while not marker.exists() and serve.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert marker.exists(), serve.communicate()
+    finally:
+        stopped = _cli("server", "stop", cwd=tmp_path)
+    assert stopped.returncode == 0 and "Prefect server stopped" in stopped.stdout
+    assert f"`serve` (pid {serve.pid}) used this server and ends with it" in stopped.stderr, stopped.stderr
+    try:
+        out, err = serve.communicate(timeout=600)
+    finally:
+        serve.kill()
+    assert serve.returncode == 3, err[-3000:]
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: the Prefect server at http://127.0.0.1:") and "stopped answering" in last, err
+    assert "server start" in last and "Traceback" not in err and not marker.exists()
+
+
+def test_a_serve_process_killed_without_cleaning_up_is_not_named_by_server_stop(tmp_path: Path) -> None:
+    from flows.server import serving, serving_processes
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / "serving" / gone.stdout.strip()
+    stale.parent.mkdir()
+    stale.touch()  # left by a serve that was killed with SIGKILL
+    with serving(tmp_path):
+        assert serving_processes(tmp_path) == [os.getpid()]
+    assert serving_processes(tmp_path) == [] and list(stale.parent.iterdir()) == []
+
+
+@pytest.mark.integration
 def test_two_runs_started_at_once_in_a_fresh_folder_create_each_store_once(tmp_path: Path) -> None:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_TRACKING"))}
     command = [sys.executable, "-m", "flows", "run", str(ROOT / "configs" / "exp_decay.yaml")]
