@@ -201,6 +201,7 @@ def _start_parent(tracker: Tracker, name: str, resume: bool) -> tuple[RunRecord,
         if resume:
             finished = _previous_results(tracker, parent.experiment_id)
     except TrackingError as exc:  # MLflow is down already: everything goes to the outbox, nested by record id
+        tracker.found_unreachable()
         _log.warning("batch '%s': MLflow unreachable at start (%s); queuing runs in the outbox", name, exc)
     return parent, finished
 

@@ -38,6 +38,12 @@ from pipeline.errors import InvalidRecordError, ModelError, TrackingError
 __all__ = ["RETRY_DELAYS", "NullTracker", "Tracker", "refusal", "retry_delays", "sanitize_name", "tracker_for"]
 
 RETRY_DELAYS = (1.0, 2.0, 4.0)  # seconds before each retry of a publish; then the run goes to the outbox
+PROBE_TIMEOUT = 10.0
+"""Seconds a store found unreachable earlier in this process has to answer its health check before a later run is
+queued without retrying (:meth:`Tracker.publish_or_queue`)."""
+
+_found_unreachable: set[str] = set()
+"""Tracking URIs that stayed unreachable through a publish's retries in this process, until one answers again."""
 
 
 def retry_delays() -> tuple[float, ...]:
@@ -182,6 +188,23 @@ def _settle_process_lookups() -> None:
     lookup = getattr(requirements_utils, "_get_installed_version", None)
     if lookup is not None and not hasattr(lookup, "cache_info"):
         requirements_utils._get_installed_version = functools.lru_cache(maxsize=256)(lookup)
+
+
+def _answers(uri: str) -> bool:
+    """Whether the tracking server at an ``http(s)`` ``uri`` answers at all (any HTTP status) within
+    :data:`PROBE_TIMEOUT`; a store of another scheme (a local file) counts as answering: publishing tries it."""
+    import urllib.error
+    import urllib.request
+
+    if not uri.startswith(("http://", "https://")):
+        return True
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=PROBE_TIMEOUT):
+            return True
+    except urllib.error.HTTPError:  # it answered (with 401, 404, ...): publishing will say what
+        return True
+    except (OSError, ValueError):
+        return False
 
 
 class Tracker:
@@ -508,6 +531,10 @@ class Tracker:
         the field; a 401/403/404 is not retried but queued (fix the credentials or store, then ``sync``);
         connection errors, 429 and 5xx get ``len(delays)`` more attempts, ``delays`` seconds apart.
 
+        A store that stayed unreachable through the retries is remembered in this process: later calls ask its
+        health check first (:data:`PROBE_TIMEOUT`) and queue at once while it does not answer, so a batch whose
+        MLflow is down does not wait out the retries item after item.
+
         Returns:
             (run id, model URI, None) when published; (None, None, outbox folder) when queued.
 
@@ -516,10 +543,14 @@ class Tracker:
                 created, is still open: the caller closes it FAILED).
         """
         last: TrackingError | None = None
+        if self.uri in _found_unreachable and not _answers(self.uri):
+            return self._queue(record, outbox, "still unreachable, as earlier in this process: queued without retrying")
         for delay in (0.0, *(retry_delays() if delays is None else delays)):
             time.sleep(delay)
             try:
-                return (*self.publish(record), None)
+                published = self.publish(record)
+                _found_unreachable.discard(self.uri)
+                return (*published, None)
             except InvalidRecordError as exc:  # our own check refused it: retrying or queuing cannot help
                 exc.record = record  # type: ignore[attr-defined]
                 raise
@@ -530,11 +561,22 @@ class Tracker:
                     raise _invalid(record, exc) from exc
                 if verdict == "final":
                     break
+        if verdict != "final":  # not answering at all (a refusal of the credentials is not remembered)
+            _found_unreachable.add(self.uri)
+        return self._queue(record, outbox, str(last))
+
+    def found_unreachable(self) -> None:
+        """Note that this store did not answer (a batch's parent could not be started): later publishes in this
+        process ask its health check first and queue at once while it does not answer."""
+        _found_unreachable.add(self.uri)
+
+    def _queue(self, record: RunRecord, outbox: Outbox | None, why: str) -> tuple[None, None, Path]:
+        """Put ``record`` in the outbox, noting this store for ``sync``; returns (None, None, its folder)."""
         record.tracking_uri = without_password(self.uri)  # sync replays it into this store
         folder = (outbox or default_outbox()).put(record)
         _log.warning(
             "MLflow at %s unreachable (%s); run queued in %s (replay into that store: python -m flows sync)",
-            record.tracking_uri, last, folder,
+            record.tracking_uri, why, folder,
         )  # fmt: skip
         return None, None, folder
 

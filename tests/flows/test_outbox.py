@@ -116,6 +116,41 @@ def test_an_unreachable_store_is_retried_a_bounded_number_of_times_then_queued(
     assert tracker.attempts == 3 and run_id is None and box.pending() == [folder]
 
 
+def test_a_store_found_unreachable_is_not_retried_again_in_the_same_process_until_it_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A batch whose MLflow is down queues its first item after the retries, the others at once (each retry
+    sequence took about 17 s an item); the store is asked again (one health check) before every run."""
+    import http.server
+    import threading
+
+    from flows.outbox import Outbox
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)  # answers 501 to all
+    uri = f"http://127.0.0.1:{server.server_port}"
+    server.server_close()  # the port is closed: nothing listens there now
+    box = Outbox(tmp_path / "outbox")
+    first = _counting_tracker(uri)
+    first.publish_or_queue(_record(0), box, delays=(0.0, 0.0))
+    assert first.attempts == 3
+    later = _counting_tracker(uri)
+    with caplog.at_level("WARNING", logger="deltaflow.tracking"):
+        run_id, _, folder = later.publish_or_queue(_record(1), box, delays=(0.0, 0.0))
+    assert later.attempts == 0 and run_id is None and folder in box.pending()
+    assert "still unreachable, as earlier in this process: queued without retrying" in caplog.text
+
+    server = http.server.HTTPServer(("127.0.0.1", server.server_port), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()  # something answers there again
+    try:
+        again = _counting_tracker(uri)
+        again.publish_or_queue(_record(2), box, delays=())
+        assert again.attempts == 1  # asked again (and queued: this server is no MLflow)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_an_experiment_name_over_mlflows_limit_is_a_config_error(tmp_path: Path) -> None:
     from pipeline.config import load_config
     from pipeline.errors import ConfigError
