@@ -13,6 +13,7 @@ from pipeline.errors import SensitivityError
 from pipeline.sensitivity.gradients import GradientMethod, fit_gradient_model
 from pipeline.sensitivity.indices import IndexMethod, global_indices
 from pipeline.sensitivity.space import InputSpace
+from pipeline.sensitivity.steps import choose_steps, model_gradient_at
 
 __all__ = ["SensitivityResult", "analyze_samples", "describe_choice"]
 
@@ -100,6 +101,26 @@ def _checked(
     return X, Y, points
 
 
+def _model_gradients(
+    model: Callable[[np.ndarray], np.ndarray] | None,
+    space: InputSpace | None,
+    at: np.ndarray | None,
+    points: np.ndarray,
+    source: str,
+) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """At the points a config names (``at``), a queryable model's own gradients (m, d), their error (m, d) and how
+    they were taken, when the model has a derivative at a point (:attr:`~pipeline.sensitivity.steps.StepChoice.smooth`);
+    else None: a fitted stand-in's slope over the neighbourhood it resolves (a ReLU network's slope at a point was
+    2.52 +- 0.015 from a local quadratic over 32 neighbours, 2.80-2.84 by its own differences)."""
+    if model is None or space is None or at is None:
+        return None
+    choice = choose_steps(model, space, name=source)
+    if not choice.smooth:
+        return None
+    g, error = model_gradient_at(model, points, choice, name=source)
+    return g, error, "central differences on the model itself (steps 1e-4 sd; error from the step doubled)"
+
+
 def analyze_samples(
     X: np.ndarray,
     Y: np.ndarray,
@@ -121,7 +142,9 @@ def analyze_samples(
 
     Args:
         X: samples (n, d); Y: outputs (n, q).
-        model: when the samples come from a queryable single-output model, Sobol indices use it directly.
+        model: when the samples come from a queryable single-output model, Sobol indices use it directly, and the
+            gradients at the points ``at`` are its own central differences where it has a derivative at a point
+            (:func:`_model_gradients`).
         space: the input space the model was sampled over (empirical marginals of X when None).
         progress: called with a short message as each stage starts.
         source: where the samples come from (the file, or the model by its URI), named by a constant output's error.
@@ -138,9 +161,12 @@ def analyze_samples(
         say(f"gradients of {out}")
         fitted = fit_gradient_model(X, Y[:, j], method)
         g, s = fitted.gradient(points, return_std=True)
+        chosen[out] = f"{type(fitted).__name__}: {describe_choice(fitted.choice_)}"
+        own = _model_gradients(model if len(outputs) == 1 else None, space, at, points, source)
+        if own is not None:
+            g, s, chosen[out] = *own[:2], f"{own[2]}; Hessians and indices: {chosen[out]}"
         grads.append(g)
         stds.append(s)
-        chosen[out] = f"{type(fitted).__name__}: {describe_choice(fitted.choice_)}"
         metrics[f"{out}.cv_rmse"] = float(np.sqrt(fitted.choice_.cv_mse))
         for i, feat in enumerate(features):
             metrics[f"{out}.mean_abs_gradient.{feat}"] = float(np.mean(np.abs(g[:, i])))
