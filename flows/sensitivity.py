@@ -79,10 +79,25 @@ def check_signature(signature: Any, names: list[str], uri: str) -> None:
         )
 
 
+def check_output(signature: Any, output: str | None, uri: str) -> None:
+    """Raise a :class:`ModelError` naming ``model.output`` when the model's ``signature`` (None: no check) names its
+    output columns and ``output`` does not pick one of them (None with several columns, or a name not among them)."""
+    schema = getattr(signature, "outputs", None)
+    if schema is None or not schema.has_input_names():
+        return
+    columns = list(schema.input_names())
+    if output is None and len(columns) > 1:
+        raise ModelError(f"model.output: the model '{uri}' returns columns {columns} (its signature); set model.output"
+                         " to pick one")  # fmt: skip
+    if output is not None and output not in columns:
+        raise ModelError(f"model.output: the model '{uri}' returns no column '{output}' (its signature: {columns})")
+
+
 def check_model(cfg: SensitivityConfig) -> None:
     """What can be checked of a model-sampling config before its run starts, so that a wrong URI or wrong input
     names start no MLflow run (the CLI calls it): the URI names a model in the store, and its signature, if it has
-    one, takes the configured inputs. A bundled example's URI is not checked: the run trains it on demand.
+    one, takes the configured inputs and returns the configured output (or one column). A bundled example's URI is
+    not checked: the run trains it on demand.
 
     Raises:
         ModelError: naming ``model.uri`` or ``model.inputs``.
@@ -93,6 +108,7 @@ def check_model(cfg: SensitivityConfig) -> None:
         return
     info = Tracker().model_info(cfg.model.uri)
     check_signature(info.signature, list(cfg.model.inputs), cfg.model.uri)
+    check_output(info.signature, cfg.model.output, cfg.model.uri)
 
 
 def _check_before_run(config: Any, *args: Any, **kwargs: Any) -> None:

@@ -236,3 +236,40 @@ def test_a_model_with_a_constant_output_is_named_by_its_uri(mlflow_uri: str, tmp
         analyze_sensitivity(tmp_path / "c.yaml")
     (run,) = runs_of(mlflow_uri, "constant-model")
     assert run.info.status == "FAILED" and "models:/constant/1" in run.data.tags["error"]
+
+
+def test_a_model_with_several_output_columns_needs_model_output_before_any_run(mlflow_uri: str, tmp_path: Path) -> None:
+    """A pyfunc model returning columns a and b, without model.output: refused from its signature before the run
+    (it left an experiment with a FAILED run, from the CLI too); a name not among its columns is refused the same."""
+    import mlflow
+    import pandas as pd
+    from mlflow.models import infer_signature
+
+    from flows import analyze_sensitivity
+
+    class TwoColumns(mlflow.pyfunc.PythonModel):
+        def predict(self, context, model_input, params=None):  # noqa: ANN001, ANN201 - MLflow's interface
+            return pd.DataFrame({"a": model_input["x"] * 2.0, "b": model_input["x"] ** 2})
+
+    X = pd.DataFrame({"x": [0.0, 0.5, 1.0]})
+    mlflow.set_tracking_uri(mlflow_uri)
+    mlflow.set_registry_uri(mlflow_uri)
+    with mlflow.start_run():
+        signature = infer_signature(X, TwoColumns().predict(None, X))
+        mlflow.pyfunc.log_model(name="m", python_model=TwoColumns(), signature=signature,
+                                registered_model_name="two-columns", pip_requirements=["pandas"])  # fmt: skip
+    config = {"name": "two-columns", "kind": "sensitivity", "model": {"uri": "models:/two-columns/1",
+              "inputs": {"x": {"low": 0.0, "high": 1.0}}, "n_samples": 64}, "indices": {"n_base": 64}}  # fmt: skip
+    (tmp_path / "two.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(ModelError, match=r"^model.output: .* returns columns \['a', 'b'\] \(its signature\); set"):
+        analyze_sensitivity(tmp_path / "two.yaml")
+    config["model"]["output"] = "c"
+    (tmp_path / "two.yaml").write_text(yaml.safe_dump(config))
+    out = subprocess.run([sys.executable, "-m", "flows", "run", str(tmp_path / "two.yaml")], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert out.returncode == 2 and "returns no column 'c' (its signature: ['a', 'b'])" in out.stderr, out.stderr
+    assert not runs_of(mlflow_uri, "two-columns")
+    config["model"]["output"] = "b"
+    (tmp_path / "two.yaml").write_text(yaml.safe_dump(config))
+    result = analyze_sensitivity(tmp_path / "two.yaml").result
+    assert result.gradients[0, 0, 0] == pytest.approx(2 * result.points[0, 0], abs=0.05)
