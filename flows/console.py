@@ -203,6 +203,10 @@ def show_sensitivity(outcome: Any, console: Console) -> int:
         console.print(table)
         if indices is not None and "clipped" in indices and indices["clipped"].any():
             console.print("  * an index estimated below 0 was set to 0", highlight=False)
+        points = _point_table(outcome, j)
+        if points is not None:
+            console.print(f"  gradient of {out} at each point of gradient.at:", highlight=False)
+            console.print(points)
         console.print(f"  estimator: {result.chosen[out]}", highlight=False, soft_wrap=True)
     for line in _sensitivity_key(outcome):
         console.print(f"  {line}", highlight=False)
@@ -210,6 +214,29 @@ def show_sensitivity(outcome: Any, console: Console) -> int:
         console.print(f"[yellow]caution:[/] {escape(caution)}", highlight=False)
     _print_tracking(console, outcome)
     return 0
+
+
+POINTS_SHOWN = 10
+"""Named gradient points (``gradient.at``) up to this many, of up to as many features, are shown one by one."""
+
+
+def _named_points(outcome: Any) -> bool:
+    """Whether the gradients were taken at points the config names, few enough to show one by one."""
+    at, result = outcome.config.gradient.at, outcome.result
+    named = not (isinstance(at, str) and at == "samples")
+    return named and len(result.points) <= POINTS_SHOWN and len(result.features) <= POINTS_SHOWN
+
+
+def _point_table(outcome: Any, j: int) -> Table | None:
+    """Output j's gradient at each named point (:func:`_named_points`), each partial ± its standard error."""
+    if not _named_points(outcome):
+        return None
+    result, out = outcome.result, outcome.result.outputs[j]
+    columns = [*result.features, *(f"d{out}/d{feat}" for feat in result.features)]
+    table = _table(None, columns)
+    for point, g, s in zip(result.points, result.gradients[:, j, :], result.gradient_std[:, j, :]):
+        table.add_row(*(f"{v:.4g}" for v in point), *(f"{gi:.4g} ± {si:.2g}" for gi, si in zip(g, s)))
+    return table
 
 
 def _index_cell(value: float) -> str:
@@ -229,6 +256,8 @@ def _sensitivity_key(outcome: Any) -> list[str]:
         "S1: share of the output's variance due to the feature alone; ST: with all its interactions;"
         " ±95%: half-width of the 95 % interval; rank: 1 = most influential by ST (S1 where ST is missing)",
     ]
+    if _named_points(outcome):
+        lines.append("at each point: the partial derivative ± its standard error (also in the run's gradients.csv)")
     if result.hessians is not None:
         lines.append("Hessians (second derivatives, mixed ones included) at each point: the run's hessians.csv")
     return lines

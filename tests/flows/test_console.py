@@ -63,6 +63,10 @@ def test_the_sensitivity_table_leaves_blank_what_the_route_does_not_estimate_and
     assert "nan" not in text and "averaged over the point of gradient.at" in text
     row = next(line for line in text.splitlines() if line.strip().startswith("b "))
     assert row.split()[1] == "3"  # dy/db = 6 b = 3 at b = 0.5; its S1 follows, its ST cells are empty
+    assert "gradient of y at each point of gradient.at" in text  # the point itself, each partial with its error
+    point = next(line for line in text.splitlines() if line.split()[:2] == ["0.5", "0.5"])
+    assert point.split()[2] == "2" and point.split()[3] == "±" and point.split()[5] == "3", point
+    assert "at each point: the partial derivative ± its standard error" in text
 
 
 def test_the_gradient_check_table_shows_one_line_per_variable_by_name() -> None:
