@@ -189,8 +189,11 @@ def _source(cfg: SensitivityConfig, table: SampleTable) -> str:
 
 
 @task(name="record-sensitivity", cache_policy=NO_CACHE)
-def record_sensitivity(record: RunRecord, result: SensitivityResult, header: ReportHeader) -> None:
-    """Tables (gradients, Hessians, indices), summary JSON, plots and ``report.html`` onto the run record."""
+def record_sensitivity(
+    record: RunRecord, result: SensitivityResult, header: ReportHeader, named_points: bool = False
+) -> None:
+    """Tables (gradients, Hessians, indices), summary JSON, plots and ``report.html`` onto the run record;
+    ``named_points``: the gradients were taken at points the config names (the report lists them)."""
     record.metrics |= result.metrics
     record.tags |= {f"chosen.{out}": text[:5000] for out, text in result.chosen.items()}
     files: dict[str, str | bytes] = {"gradients.csv": result.gradient_table().to_csv(index=False)}
@@ -227,7 +230,7 @@ def record_sensitivity(record: RunRecord, result: SensitivityResult, header: Rep
         for name, png in sorted(files.items(), key=lambda item: not item[0].startswith("plots/indices_"))
         if name in captions
     }  # fmt: skip
-    files["report.html"] = render_sensitivity_report(result, figures_by_caption, header)
+    files["report.html"] = render_sensitivity_report(result, figures_by_caption, header, named_points=named_points)
     record.files |= files
 
 
@@ -317,7 +320,8 @@ def analyze_sensitivity(
         result, _ = run_stage(analyze, cfg, table, model, space)
         record.tags["result.summary"] = " ; ".join(index_summary(result))[:5000]
         header = _report_header(cfg, record, tracker, frame, result, table.notes)
-        tracker.describe(lambda: run_stage(record_sensitivity, record, result, header))
+        named = not (isinstance(cfg.gradient.at, str) and cfg.gradient.at == "samples")
+        tracker.describe(lambda: run_stage(record_sensitivity, record, result, header, named))
     run_id, _, queued = publish(tracker, record)
     verdict, cautions = header.verdict, header.cautions
     return SensitivityRun(cfg, result, run_id, record.experiment_id, tracker.uri, queued, verdict, cautions)

@@ -161,6 +161,18 @@ def _figures(figures: Mapping[str, Figure | bytes]) -> list[str]:
     return parts + ["</body></html>"]
 
 
+def _point_rows(result: SensitivityResult, j: int) -> list[str]:
+    """Output j's gradient at each point as an HTML table: the point, then each partial ± its standard error."""
+    out, features = result.outputs[j], result.features
+    head = "".join(f"<th>{html.escape(f)}</th>" for f in features)
+    head += "".join(f"<th>d{html.escape(out)}/d{html.escape(f)}</th>" for f in features)
+    rows = [f"<h3>Gradient of {html.escape(out)} at each point of gradient.at</h3><table><tr>{head}</tr>"]
+    for point, g, s in zip(result.points, result.gradients[:, j, :], result.gradient_std[:, j, :]):
+        cells = [f"{v:.4g}" for v in point] + [f"{gi:.4g} ± {si:.2g}" for gi, si in zip(g, s)]
+        rows.append("<tr>" + "".join(f"<td class='num'>{c}</td>" for c in cells) + "</tr>")
+    return [*rows, "</table>"]
+
+
 def _interval(value: float, half: float) -> str:
     if not np.isfinite(value):
         return "–"
@@ -179,16 +191,23 @@ class ReportHeader:
     facts: Mapping[str, object] = field(default_factory=dict)
 
 
+POINTS_LISTED = 20
+"""Named gradient points up to this many are listed one by one in the report (all are in ``gradients.csv``)."""
+
+
 def render_sensitivity_report(
-    result: SensitivityResult, figures: Mapping[str, Figure | bytes], header: ReportHeader
+    result: SensitivityResult, figures: Mapping[str, Figure | bytes], header: ReportHeader, named_points: bool = False
 ) -> str:
     """A sensitivity run as one HTML page: the header (verdict and cautions first), per output the indices with
-    their 95 % intervals, the DGSM bound and the mean gradients, what was estimated how, then the figures.
+    their 95 % intervals, the DGSM bound and the mean gradients, the gradient at each point when the config named
+    them, what was estimated how, then the figures.
 
     Args:
         result: the analysis (d features, q outputs).
         figures: captions → figures or PNG bytes.
         header: title, description, verdict, cautions and facts.
+        named_points: whether the gradients were taken at points the config names (``gradient.at``), not at every
+            sample: up to :data:`POINTS_LISTED` of them are then listed, each partial with its standard error.
     """
     parts = _header(header.title, header.facts, header.description, header.cautions, header.verdict)
     for j, out in enumerate(result.outputs):
@@ -217,5 +236,10 @@ def render_sensitivity_report(
         parts.append("</table>")
         if table is not None and "clipped" in table and table["clipped"].astype(bool).any():
             parts.append("<p>* an index estimated below 0 was set to 0</p>")
+        if table is not None and (table["DGSM_bound"] >= 1.0).any():
+            parts.append("<p>A DGSM bound of 1 or more says nothing about ST (a share of the variance is at most 1):"
+                         " the output varies steeply over short distances in that feature.</p>")  # fmt: skip
+        if named_points and len(result.points) <= POINTS_LISTED:
+            parts += _point_rows(result, j)
         parts.append(f"<p>estimated with: <code>{html.escape(result.chosen.get(out, ''))}</code></p>")
     return "".join(parts + _figures(figures))

@@ -167,6 +167,12 @@ def test_points_outside_the_samples_are_a_caution_on_the_run(mlflow_uri: str, tm
     assert "1 of 2 gradient.at points (first: point 2) lie outside the samples' range (b 0 to 1)" in caution
     (run,) = runs_of(mlflow_uri, "outside")
     assert "extrapolated" in run.data.tags["deltaflow.caution"]
+    report = MlflowClient(mlflow_uri).download_artifacts(run.info.run_id, "report.html", str(tmp_path))
+    report = Path(report).read_text()
+    assert "<h3>Gradient of y at each point of gradient.at</h3>" in report  # each named point, not only their mean
+    g, s = done.result.gradients[1, 0, 1], done.result.gradient_std[1, 0, 1]
+    assert "<td class='num'>0.5</td><td class='num'>1.5</td><td class='num'>" in report
+    assert f"{g:.4g} ± {s:.2g}" in report
 
 
 def test_an_output_named_with_a_slash_keeps_its_artifacts_beside_the_others(mlflow_uri: str, tmp_path: Path) -> None:
