@@ -244,10 +244,13 @@ def _numeric_column(frame: pd.DataFrame, column: str, source: str, *, hint: str 
     """The ``column`` of ``frame`` as floats.
 
     Raises:
-        DataError: a value is not a number, naming the column, the value, its data row, and ``hint``."""
+        DataError: a value is not a number, naming the column, the value, its data row, and ``hint`` (what the
+            column may be instead) when most of its values are not numbers: a stray cell in a column of numbers is
+            a typo in that cell, not a column in the wrong role."""
     values = pd.to_numeric(frame[column], errors="coerce")
     bad = values.isna() & frame[column].notna()
     if bad.any():
+        hint = hint if 2 * int(bad.sum()) > int(frame[column].notna().sum()) else ""
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
             f"{source}: column '{column}' has a non-numeric value {frame[column].iloc[row]!r} at data row {row + 1}"

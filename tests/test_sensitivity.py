@@ -637,6 +637,12 @@ def test_a_text_column_taken_as_a_feature_by_default_says_how_to_leave_it_out(tm
     with pytest.raises(DataError, match=r"column 'id' has a non-numeric value .*name the features in data.features"):
         load_table(tmp_path / "t.csv", outputs=["y"])
     assert load_table(tmp_path / "t.csv", outputs=["y"], features=["a"]).features == ("a",)
+    frame["a"] = frame["a"].astype(str)
+    frame.loc[5, "a"] = "1.2.3"  # a typo in one cell of a feature: fix the cell, not the roles
+    frame.drop(columns="id").to_csv(tmp_path / "typo.csv", index=False)
+    typo = r"column 'a' has a non-numeric value '1.2.3' at data row 6 \(expected numbers\)$"
+    with pytest.raises(DataError, match=typo):
+        load_table(tmp_path / "typo.csv", outputs=["y"])
 
 
 def test_a_constant_output_is_named_before_the_run_and_its_gradients_are_still_available(tmp_path):
