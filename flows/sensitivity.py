@@ -119,7 +119,12 @@ def _check_before_run(config: Any, *args: Any, **kwargs: Any) -> None:
         check_inputs(cfg)
     if cfg.model is not None:
         prepare_environment()  # MLflow's HTTP retries bounded before the model is looked up
-        check_model(cfg)
+        try:
+            check_model(cfg)
+        except ModelError as exc:  # named by the config file, as its other errors are
+            if cfg.source_path is None or str(exc).startswith(cfg.source_path):
+                raise
+            raise ModelError(f"{cfg.source_path}: {exc}") from exc
 
 
 class MlflowPredictor:

@@ -267,7 +267,8 @@ def test_a_model_with_several_output_columns_needs_model_output_before_any_run(m
     config = {"name": "two-columns", "kind": "sensitivity", "model": {"uri": "models:/two-columns/1",
               "inputs": {"x": {"low": 0.0, "high": 1.0}}, "n_samples": 64}, "indices": {"n_base": 64}}  # fmt: skip
     (tmp_path / "two.yaml").write_text(yaml.safe_dump(config))
-    with pytest.raises(ModelError, match=r"^model.output: .* returns columns \['a', 'b'\] \(its signature\); set"):
+    refused = r"two.yaml: model.output: .* returns columns \['a', 'b'\] \(its signature\); set"
+    with pytest.raises(ModelError, match=refused):
         analyze_sensitivity(tmp_path / "two.yaml")
     config["model"]["output"] = "c"
     (tmp_path / "two.yaml").write_text(yaml.safe_dump(config))
