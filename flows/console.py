@@ -371,7 +371,7 @@ STAGE_TEXT = {
     "differentiate": "smoothing and differentiating",
     "discover": "discovering the model",
     "publish-run": "logging to MLflow",
-    "load-samples": "reading the samples, or loading and sampling the model",
+    "load-samples": "reading samples or sampling the model",
     "analyze": "estimating the sensitivities",
     "record-sensitivity": "recording the results",
 }
