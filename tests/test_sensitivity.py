@@ -33,6 +33,7 @@ from pipeline.sensitivity.functions import (
     rosenbrock_gradient,
     rosenbrock_hessian,
 )
+from pipeline.sensitivity.verdict import sensitivity_cautions
 
 ROOT = Path(__file__).resolve().parents[1]
 BS = BlackScholes(strike=100.0, rate=0.05)
@@ -542,6 +543,11 @@ def test_a_queryable_models_gradients_at_named_points_are_its_own_not_a_smoothed
     assert np.all(result.gradient_std < 1e-6) and "central differences on the model" in result.chosen["y"]
     smoothed = analyze_samples(X, relu_net(X)[:, None], features=space.names, outputs=["y"], at=points, indices=False)
     assert np.abs(smoothed.gradients[:, 0, :] - truth).max() > 0.05  # what a stand-in's slope gives here
+    far = analyze_samples(X, relu_net(X)[:, None], features=space.names, outputs=["y"], at=[[1.5, 0.0, 0.0]],
+                          indices=False, model=relu_net, space=space)  # fmt: skip
+    assert far.gradients[0, 0] == pytest.approx([1.0, -2.0, 0.5])  # the model's own, however far out
+    (caution,) = sensitivity_cautions(far, {"y": float(np.var(relu_net(X)))}, bounds=(-np.ones(3), np.ones(3)))
+    assert "outside the range the model was sampled over (x1 -1 to 1): the gradients there are the model's" in caution
 
     forest, cube = _tree_models()["random_forest"]
     X = cube.sample(512, seed=2)

@@ -15,7 +15,11 @@ from pipeline.sensitivity.indices import IndexMethod, global_indices
 from pipeline.sensitivity.space import InputSpace
 from pipeline.sensitivity.steps import choose_steps, model_gradient_at
 
-__all__ = ["SensitivityResult", "analyze_samples", "describe_choice"]
+__all__ = ["MODEL_DIFFERENCES", "SensitivityResult", "analyze_samples", "describe_choice"]
+
+MODEL_DIFFERENCES = "central differences on the model itself"
+"""How an output's ``chosen`` begins when its gradients at the named points are the model's own
+(:func:`_model_gradients`)."""
 
 
 def _readable(value: object) -> str:
@@ -118,7 +122,7 @@ def _model_gradients(
     if not choice.smooth:
         return None
     g, error = model_gradient_at(model, points, choice, name=source)
-    return g, error, "central differences on the model itself (steps 1e-4 sd; error from the step doubled)"
+    return g, error, f"{MODEL_DIFFERENCES} (steps 1e-4 sd; error from the step doubled)"
 
 
 def analyze_samples(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.sensitivity.analysis import SensitivityResult
+from pipeline.sensitivity.analysis import MODEL_DIFFERENCES, SensitivityResult
 
 __all__ = ["sensitivity_cautions", "sensitivity_headline"]
 
@@ -88,6 +88,13 @@ def _outside_samples(result: SensitivityResult, low: np.ndarray, high: np.ndarra
         return None
     rows, columns = np.flatnonzero(outside.any(axis=1)), np.flatnonzero(outside.any(axis=0))
     ranges = ", ".join(f"{result.features[i]} {low[i]:.4g} to {high[i]:.4g}" for i in columns)
+    if all(text.startswith(MODEL_DIFFERENCES) for text in result.chosen.values()):
+        hessians = "; the Hessians there, from the stand-in fitted to the samples, are extrapolated"
+        return (
+            f"{rows.size} of {len(result.points)} gradient.at points (first: point {rows[0] + 1}) lie outside the"
+            f" range the model was sampled over ({ranges}): the gradients there are the model's own differences"
+            + (hessians if result.hessians is not None else ", though the model may itself extrapolate there")
+        )
     return (
         f"{rows.size} of {len(result.points)} gradient.at points (first: point {rows[0] + 1}) lie outside the"
         f" samples' range ({ranges}): the gradients there are extrapolated, and their standard errors do not show it"
