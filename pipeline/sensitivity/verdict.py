@@ -88,7 +88,7 @@ def _outside_samples(result: SensitivityResult, low: np.ndarray, high: np.ndarra
         return None
     rows, columns = np.flatnonzero(outside.any(axis=1)), np.flatnonzero(outside.any(axis=0))
     ranges = ", ".join(f"{result.features[i]} {low[i]:.4g} to {high[i]:.4g}" for i in columns)
-    if all(text.startswith(MODEL_DIFFERENCES) for text in result.chosen.values()):
+    if result.chosen and all(text.startswith(MODEL_DIFFERENCES) for text in result.chosen.values()):
         hessians = "; the Hessians there, from the stand-in fitted to the samples, are extrapolated"
         return (
             f"{rows.size} of {len(result.points)} gradient.at points (first: point {rows[0] + 1}) lie outside the"
