@@ -305,9 +305,8 @@ def show_gradient_check(outcome: Any, console: Console) -> int:
 def show_batch(outcome: Any, console: Console) -> int:
     """One row per item (config, status, equations or error) and the counts; exit 1 if an item failed or a check
     item's check failed (as ``run`` of that check alone exits 1)."""
-    table = Table(
-        show_header=True, header_style="bold", title=f"batch '{outcome.name}' (parent run {outcome.parent_run_id})"
-    )
+    parent = f"parent run {outcome.parent_run_id}" if outcome.parent_run_id else "parent run queued in the outbox"
+    table = Table(show_header=True, header_style="bold", title=f"batch '{outcome.name}' ({parent})")
     table.add_column("config", overflow="fold")
     table.add_column("status", no_wrap=True)
     table.add_column("result", overflow="fold")
@@ -321,6 +320,11 @@ def show_batch(outcome: Any, console: Console) -> int:
     line = ", ".join(f"{n} {status.lower()}" for status, n in counts.items() if n)
     checks_failed = outcome.n_checks_failed
     console.print(line + (f"; {checks_failed} check(s) failed" if checks_failed else ""), highlight=False)
+    if counts["QUEUED"] or not outcome.parent_run_id:
+        console.print(
+            "[yellow]MLflow was unreachable:[/] the queued runs wait in the outbox; replay them with `python -m flows"
+            " sync` once it answers", highlight=False,
+        )  # fmt: skip
     return 1 if outcome.n_failed or checks_failed else 0
 
 

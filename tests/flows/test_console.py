@@ -124,3 +124,16 @@ def test_summary_metrics_say_what_their_rounding_and_bounds_would_hide() -> None
     assert _metric_cell("forecast_horizon", {**metrics, "forecast_horizon": 12.0}, "m") == ("12", "m")
     value, meaning = _metric_cell("trajectory_r2_heldout", metrics, "m")
     assert value == "n/a" and "cannot be simulated" in meaning
+
+
+def test_a_batch_queued_while_mlflow_was_down_says_so_and_how_to_publish_it() -> None:
+    """The title read 'batch 'offline' (parent run )' with a blank id, and nothing said how to publish the runs."""
+    from flows.batch_items import BatchItem, BatchRun
+    from flows.console import show_batch
+
+    outcome = BatchRun("offline", "", (BatchItem("a.yaml", "QUEUED", None, ("u' = -u",), queued_as="abc"),))
+    out = io.StringIO()
+    assert show_batch(outcome, Console(file=out, width=160, force_terminal=False)) == 0
+    text = " ".join(out.getvalue().split())  # the title wraps to the table's width
+    assert "batch 'offline' (parent run queued in the outbox)" in text and "(parent run )" not in text
+    assert "1 queued" in text and "replay them with `python -m flows sync` once it answers" in text
