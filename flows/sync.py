@@ -41,11 +41,6 @@ class SyncReport:
     reached (URI without a password -> the error naming it) and how many records still wait for each, and the
     batch parents whose items it linked (run ids; those it could not update with the reason)."""
 
-    @property
-    def stopped_by(self) -> TrackingError | None:
-        """The first store's error that left records queued, if any."""
-        return next(iter(self.unreachable.values()), None)
-
     published: list[tuple[str, str]] = field(default_factory=list)
     stores: dict[str, str] = field(default_factory=dict)
     skipped: list[tuple[str, str, Path]] = field(default_factory=list)
@@ -53,6 +48,11 @@ class SyncReport:
     waiting: dict[str, int] = field(default_factory=dict)
     parents_updated: list[str] = field(default_factory=list)
     parents_not_updated: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def stopped_by(self) -> TrackingError | None:
+        """The first store's error that left records queued, if any."""
+        return next(iter(self.unreachable.values()), None)
 
 
 def target_uri(record: RunRecord, current: str) -> str:
