@@ -194,12 +194,15 @@ def _answers(uri: str) -> bool:
     """Whether the tracking server at an ``http(s)`` ``uri`` answers at all (any HTTP status) within
     :data:`PROBE_TIMEOUT`; a store of another scheme (a local file) counts as answering: publishing tries it."""
     import urllib.error
+    import urllib.parse
     import urllib.request
 
     if not uri.startswith(("http://", "https://")):
         return True
+    parts = urllib.parse.urlsplit(uri)
+    host = parts.netloc.rpartition("@")[2]  # /health asks no credentials, and urllib takes none in the URL
     try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=PROBE_TIMEOUT):
+        with urllib.request.urlopen(f"{parts.scheme}://{host}{parts.path.rstrip('/')}/health", timeout=PROBE_TIMEOUT):
             return True
     except urllib.error.HTTPError:  # it answered (with 401, 404, ...): publishing will say what
         return True

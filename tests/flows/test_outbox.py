@@ -146,6 +146,9 @@ def test_a_store_found_unreachable_is_not_retried_again_in_the_same_process_unti
         again = _counting_tracker(uri)
         again.publish_or_queue(_record(2), box, delays=())
         assert again.attempts == 1  # asked again (and queued: this server is no MLflow)
+        from flows.tracking import _answers
+
+        assert _answers(uri.replace("http://", "http://user:secret@"))  # credentials in the URI: asked without them
     finally:
         server.shutdown()
         server.server_close()
