@@ -236,6 +236,12 @@ def render_sensitivity_report(
         parts.append("</table>")
         if table is not None and "clipped" in table and table["clipped"].astype(bool).any():
             parts.append("<p>* an index estimated below 0 was set to 0</p>")
+        coarse = [] if table is None else table.attrs.get("dgsm_coarse", [])
+        if coarse:
+            parts.append(f"<p>The DGSM of {html.escape(', '.join(coarse))} is over a step at the scale the model's"
+                         " response varies on (DGSM_step; it has no derivative at a point, as trees): it measures the"
+                         " model's jumps over that step, and can far exceed the squared slopes that mean |d/dx|"
+                         " averages.</p>")  # fmt: skip
         if table is not None and (table["DGSM_bound"] >= 1.0).any():
             parts.append("<p>A DGSM bound of 1 or more says nothing about ST (a share of the variance is at most 1):"
                          " the output varies steeply over short distances in that feature.</p>")  # fmt: skip

@@ -521,6 +521,14 @@ def test_tree_steps_follow_the_response_not_the_staircase():
     sd = np.pi / np.sqrt(3)
     assert np.allclose(smooth["DGSM_step"], 1e-4 * sd)  # smooth: the old, accurate step
     assert np.all(trees["DGSM_step"] >= 1e-2 * sd)  # staircase: the scale the forest's response varies on
+    assert smooth.attrs["dgsm_coarse"] == [] and trees.attrs["dgsm_coarse"] == ["x1", "x2", "x3"]
+    from pipeline.report import ReportHeader, render_sensitivity_report
+
+    X = space.sample(256, seed=3)
+    result = analyze_samples(X, forest(X)[:, None], features=space.names, outputs=["y"], indices=False)
+    result.indices["y"] = trees
+    page = render_sensitivity_report(result, {}, ReportHeader("forest"))
+    assert "The DGSM of x1, x2, x3 is over a step at the scale the model's response varies on" in page
 
 
 def test_a_queryable_models_gradients_at_named_points_are_its_own_not_a_smoothed_slope():

@@ -38,7 +38,7 @@ from pipeline.errors import SensitivityError
 from pipeline.sensitivity.gradients import GradientMethod, GradientModel, _check_xy, fit_gradient_model
 from pipeline.sensitivity.hdmr import HdmrSurrogate
 from pipeline.sensitivity.space import InputSpace, Model, evaluate_model
-from pipeline.sensitivity.steps import model_dgsm
+from pipeline.sensitivity.steps import STEP_LADDER, model_dgsm
 
 __all__ = ["IndexMethod", "global_indices", "INDEX_COLUMNS"]
 
@@ -116,16 +116,19 @@ def global_indices(
         nu, steps = model_dgsm(model, space, n_base, seed=seed)
         var_y = float(np.var(evaluate_model(model, space.sample(n_base, seed=seed + 2), name="model")))
         est, route, cv = {k: res[k] for k in ("S1", "S1_conf", "ST", "ST_conf")}, "sobol", {}
-        step = steps.steps
+        step, coarse = steps.steps, [name for name, smooth in zip(space.names, steps.relative == STEP_LADDER[0])
+                                     if not smooth]  # fmt: skip
     else:
         if X is None:
             raise SensitivityError(f"method {method!r} needs samples (X, y)")
         fitted = fitted if fitted is not None else fit_gradient_model(X, y, gradient_method)
         est, route, cv, nu = _data_indices(X, y, space, method, fitted, n_base, seed)
-        var_y, step = float(np.var(y)), np.full(space.dim, np.nan)
+        var_y, step, coarse = float(np.var(y)), np.full(space.dim, np.nan), []
     if var_y == 0:
         raise SensitivityError("the output is constant: sensitivity indices are undefined")
-    return _table(space, est, nu, var_y, step, route, cv)
+    table = _table(space, est, nu, var_y, step, route, cv)
+    table.attrs["dgsm_coarse"] = coarse  # features whose DGSM is over a step wider than the finest (jumps)
+    return table
 
 
 def _data_indices(
