@@ -29,7 +29,7 @@ from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
 from flows.library_log import library_log
-from flows.settings import prefect_home, prepare_environment
+from flows.settings import command_name, prefect_home, prepare_environment
 from pipeline.errors import (
     ConfigError,
     DeltaflowError,
@@ -196,7 +196,7 @@ def _report(exc: Exception, verbose: bool) -> int:
         timeout = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "?")
         _say_error(
             f"Prefect's temporary server did not start within {timeout} s (a busy machine?). Fix: start a"
-            " reusable server once with `python -m flows server start`, or raise"
+            f" reusable server once with `{command_name()} server start`, or raise"
             " PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."
         )
         return EXIT_ENVIRONMENT
@@ -456,7 +456,7 @@ def _require_server_for_serving() -> None:
         return
     _say_error(
         "serve needs a Prefect server that runs schedules and takes triggers, and Prefect's temporary server does"
-        " neither. Fix: start this folder's with `python -m flows server start` (or set PREFECT_API_URL), then serve"
+        f" neither. Fix: start this folder's with `{command_name()} server start` (or set PREFECT_API_URL), then serve"
         " again."
     )
     raise typer.Exit(EXIT_USER_ERROR)
@@ -502,8 +502,8 @@ def _serve_until_stopped(deployments: list[Any], limit: int | None) -> None:
         if not url or answers(url.removesuffix("/"), timeout=10.0):
             raise
         raise OrchestrationError(
-            f"the Prefect server at {url} stopped answering (`python -m flows server stop`, or it ended), so"
-            " serving ended. Fix: start it again (`python -m flows server start`, or the server PREFECT_API_URL"
+            f"the Prefect server at {url} stopped answering (`{command_name()} server stop`, or it ended), so"
+            f" serving ended. Fix: start it again (`{command_name()} server start`, or the server PREFECT_API_URL"
             " names), then serve again."
         ) from exc
 
@@ -634,7 +634,8 @@ def server_start(port: int = typer.Option(None, "--port", help="Port on 127.0.0.
     with _reported(False):
         state = start_local_server(prefect_home(), port=port)
     console.print(f"Prefect server running (pid {state['pid']}): API {state['url']}, UI {state['ui']}", highlight=False)
-    console.print("Runs started in this folder now use it; stop it with: python -m flows server stop", highlight=False)
+    stop = f"{command_name()} server stop"
+    console.print(f"Runs started in this folder now use it; stop it with: {stop}", highlight=False)
 
 
 @server_app.command("stop", cls=_Command)

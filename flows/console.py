@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from flows.outbox import without_password
+from flows.settings import command_name
 
 __all__ = [
     "BatchProgress",
@@ -76,7 +77,7 @@ def _print_tracking(console: Console, outcome: Any) -> None:
     if queued:
         shown = escape(without_password(uri or ""))
         console.print(f"[yellow]MLflow at {shown} was unreachable:[/] the run is queued in {queued}", highlight=False)
-        console.print(f"Replay it into {shown} when that store is back with: python -m flows sync", highlight=False)
+        console.print(f"Replay it into {shown} when that store is back with: {command_name()} sync", highlight=False)
     if not run_id:
         if not queued and not outcome.config.tracking.enabled:
             console.print("Not logged to MLflow (tracking.enabled: false).", highlight=False)
@@ -322,8 +323,8 @@ def show_batch(outcome: Any, console: Console) -> int:
     console.print(line + (f"; {checks_failed} check(s) failed" if checks_failed else ""), highlight=False)
     if counts["QUEUED"] or not outcome.parent_run_id:
         console.print(
-            "[yellow]MLflow was unreachable:[/] the queued runs wait in the outbox; replay them with `python -m flows"
-            " sync` once it answers", highlight=False,
+            "[yellow]MLflow was unreachable:[/] the queued runs wait in the outbox; replay them with"
+            f" `{command_name()} sync` once it answers", highlight=False,
         )  # fmt: skip
     return 1 if outcome.n_failed or checks_failed else 0
 

@@ -17,6 +17,7 @@ from pathlib import Path
 __all__ = [
     "STATE_DIR_NAME",
     "apply_environment_defaults",
+    "command_name",
     "data_roots",
     "default_artifact_root",
     "prefect_home",
@@ -25,6 +26,12 @@ __all__ = [
 ]
 
 STATE_DIR_NAME = ".state"
+
+
+def command_name() -> str:
+    """How the user started this process, for the commands a message suggests: ``deltaflow`` (the console script),
+    else ``python -m flows``."""
+    return "deltaflow" if Path(sys.argv[0]).name == "deltaflow" else "python -m flows"
 
 _QUIET = {
     "DO_NOT_TRACK": "true",

@@ -31,7 +31,7 @@ from flows.locks import file_lock
 from flows.metric_keys import metric_key, metric_part, same_key
 from flows.model_files import save_discovered_model
 from flows.outbox import Outbox, RunRecord, default_outbox, validate_record, without_password
-from flows.settings import default_artifact_root, tracking_uri
+from flows.settings import command_name, default_artifact_root, tracking_uri
 from flows.uploads import upload_folder
 from pipeline.errors import InvalidRecordError, ModelError, TrackingError
 
@@ -578,8 +578,8 @@ class Tracker:
         record.tracking_uri = without_password(self.uri)  # sync replays it into this store
         folder = (outbox or default_outbox()).put(record)
         _log.warning(
-            "MLflow at %s unreachable (%s); run queued in %s (replay into that store: python -m flows sync)",
-            record.tracking_uri, why, folder,
+            "MLflow at %s unreachable (%s); run queued in %s (replay into that store: %s sync)",
+            record.tracking_uri, why, folder, command_name(),
         )  # fmt: skip
         return None, None, folder
 

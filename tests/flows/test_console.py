@@ -137,3 +137,19 @@ def test_a_batch_queued_while_mlflow_was_down_says_so_and_how_to_publish_it() ->
     text = " ".join(out.getvalue().split())  # the title wraps to the table's width
     assert "batch 'offline' (parent run queued in the outbox)" in text and "(parent run )" not in text
     assert "1 queued" in text and "replay them with `python -m flows sync` once it answers" in text
+
+
+def test_suggested_commands_are_spelled_as_the_user_ran_deltaflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run as `deltaflow batch ...`, the hint said `python -m flows sync`, which works only from the repository with
+    the project's Python."""
+    from flows.batch_items import BatchItem, BatchRun
+    from flows.console import show_batch
+    from flows.settings import command_name
+
+    outcome = BatchRun("offline", "", (BatchItem("a.yaml", "QUEUED", None, ("u' = -u",), queued_as="abc"),))
+    for argv0, said in (("/home/me/.venv/bin/deltaflow", "deltaflow"), ("/repo/flows/__main__.py", "python -m flows")):
+        monkeypatch.setattr(sys, "argv", [argv0, "batch", "configs"])
+        assert command_name() == said
+        out = io.StringIO()
+        show_batch(outcome, Console(file=out, width=160, force_terminal=False))
+        assert f"replay them with `{said} sync` once it answers" in " ".join(out.getvalue().split())
