@@ -486,26 +486,58 @@ def serve(
         _serve_until_stopped(deployments, limit)
 
 
+SERVER_CHECK_SECONDS = 5.0
+"""How often ``serve`` checks that its Prefect server still listens."""
+SERVER_REFUSALS = 3
+"""Checks in a row whose connection the server's port refuses (nothing listens: it was stopped) that end ``serve``;
+a slow answer (a busy machine) is no refusal."""
+
+
+def _server_gone(url: str) -> OrchestrationError:
+    return OrchestrationError(
+        f"the Prefect server at {url} stopped answering (`{command_name()} server stop`, or it ended), so serving"
+        f" ended. Fix: start it again (`{command_name()} server start`, or the server PREFECT_API_URL names), then"
+        " serve again."
+    )
+
+
 def _serve_until_stopped(deployments: list[Any], limit: int | None) -> None:
     """Serve until Ctrl-C; a Prefect server that stops answering (``server stop``, a crash) ends serving with one
-    line naming it, not the connection error Prefect's client hit."""
+    line naming it, exit 3. Prefect's runner may raise its client's connection error, or log it and retry for
+    minutes (and then take a signal's graceful shutdown as long, asking the missing server to pause schedules): a
+    watch on the server's port ends the process once nothing listens there (:data:`SERVER_REFUSALS`)."""
+    import threading
+
     from prefect.settings import PREFECT_API_URL
 
     from flows.deployments import serve_deployments
-    from flows.server import answers, serving
+    from flows.server import answers, refuses, serving
 
     url = str(PREFECT_API_URL.value() or "")
+    stop = threading.Event()
+
+    def watch(marker: Path) -> None:
+        refused = 0
+        while not stop.wait(SERVER_CHECK_SECONDS):
+            refused = refused + 1 if refuses(url) else 0
+            if refused >= SERVER_REFUSALS:
+                _say_error(str(_server_gone(url)))
+                marker.unlink(missing_ok=True)
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(EXIT_ENVIRONMENT)  # the runner's own shutdown would wait on the missing server
+
     try:
-        with serving(prefect_home()):
+        with serving(prefect_home()) as marker:
+            if url:
+                threading.Thread(target=watch, args=(marker,), name="deltaflow-server-watch", daemon=True).start()
             serve_deployments(deployments, limit=limit)
     except Exception as exc:  # noqa: BLE001 - Prefect's client errors (httpx's): translated only if the server is gone
         if not url or answers(url.removesuffix("/"), timeout=10.0):
             raise
-        raise OrchestrationError(
-            f"the Prefect server at {url} stopped answering (`{command_name()} server stop`, or it ended), so"
-            f" serving ended. Fix: start it again (`{command_name()} server start`, or the server PREFECT_API_URL"
-            " names), then serve again."
-        ) from exc
+        raise _server_gone(url) from exc
+    finally:
+        stop.set()
 
 
 @app.command(cls=_Command)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +26,7 @@ from pathlib import Path
 from flows.local_stack import start_prefect_server
 
 __all__ = [
-    "STATE_FILE", "answers", "running_server_url", "server_status", "serving", "serving_processes",
+    "STATE_FILE", "answers", "refuses", "running_server_url", "server_status", "serving", "serving_processes",
     "start_local_server", "stop_local_server",
 ]  # fmt: skip
 
@@ -60,6 +62,20 @@ def answers(url: str, timeout: float = 5.0) -> bool:
         return False
 
 
+def refuses(url: str, timeout: float = 5.0) -> bool:
+    """Whether nothing listens at ``url``'s host and port any more: a connection there is refused (a stopped
+    server), not merely slow to answer (a busy one) nor unreachable over the network."""
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=timeout):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+
+
 def server_status(home: Path) -> dict | None:
     """The local server's ``{"pid", "url", "ui"}`` when its process runs and its API answers, else None."""
     state = _read_state(home)
@@ -77,13 +93,14 @@ def running_server_url(home: Path) -> str | None:
 
 
 @contextmanager
-def serving(home: Path) -> Iterator[None]:
-    """Note this process as serving deployments from ``home`` while the block runs."""
+def serving(home: Path) -> Iterator[Path]:
+    """Note this process as serving deployments from ``home`` while the block runs; yields the note's file (to
+    remove before an exit that skips the block's end)."""
     marker = home / SERVING_FOLDER / str(os.getpid())
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.touch()
     try:
-        yield
+        yield marker
     finally:
         marker.unlink(missing_ok=True)
 
