@@ -5,8 +5,9 @@ Fail fast: every command first parses and validates the config and reads and val
 and every user error answer without importing either. Exit codes: 0 done; 1 a check failed, a batch
 item failed or an unexpected error; 2 a mistake of the user's making (one line naming the key, file,
 column or row; no experiment, no run); 3 the environment (Prefect's server could not start, no Dask scheduler
-answers at the address given, the Prefect server ``serve`` works with stopped answering, the disk is full).
-Tracebacks only with ``-v``.
+answers at the address given, the Prefect server ``serve`` works with stopped answering, the disk is full);
+4 done, but MLflow was unreachable: the run, or some of a batch's, waits in the outbox for ``sync`` (a scheduler
+can tell "computed but not tracked" from success). Tracebacks only with ``-v``.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ errors = Console(stderr=True)
 
 EXIT_USER_ERROR = 2
 EXIT_ENVIRONMENT = 3
+EXIT_QUEUED = 4  # done, but the run (or some of a batch's) waits in the outbox: MLflow was unreachable
 EXIT_INTERRUPTED = 130  # 128 + SIGINT; SIGTERM gives 143
 VERBOSE = typer.Option(False, "--verbose", "-v", help="Show Prefect's flow and task logs, and tracebacks.")
 
@@ -263,8 +265,9 @@ def _run_kind(
     total: int | None,
     verbose: bool,
     log: Any = None,
-) -> None:
-    """Run a flow under a spinner (a batch: under a progress bar), then print it with the kind's presenter.
+) -> int:
+    """Run a flow under a spinner (a batch: under a progress bar), then print it with the kind's presenter; returns
+    the command's exit code (the presenter's, else :data:`EXIT_QUEUED` when a run waits in the outbox).
 
     ``log``: the command's :class:`flows.library_log.LibraryLog`, re-installed once Prefect (which configures
     logging on import) is imported. The flow itself makes the checks that need MLflow (a sensitivity config's
@@ -291,9 +294,15 @@ def _run_kind(
     progress = BatchProgress(console, name, total) if kind.name == "batch" else StageProgress(console, name, kind.doing)
     with _interruptible(), progress:
         outcome = start()
-    code = kind.presenter()(outcome, console)
-    if code:
-        raise typer.Exit(code)
+    return kind.presenter()(outcome, console) or (EXIT_QUEUED if _queued(outcome) else 0)
+
+
+def _queued(outcome: Any) -> bool:
+    """Whether a run, or a batch's parent or one of its items, was queued in the outbox instead of published."""
+    if getattr(outcome, "outbox", None):
+        return True
+    items = getattr(outcome, "items", None)
+    return items is not None and (not outcome.parent_run_id or any(item.status == "QUEUED" for item in items))
 
 
 def _version(value: bool) -> None:
@@ -336,8 +345,10 @@ def _run_config(
         if cfg.kind == "batch":
             _say_nested_batches(cfg.configs)
         with checked_already(cfg):
-            _run_kind(kind, lambda: kind.flow()(cfg), cfg.name, total, verbose, log)
+            code = _run_kind(kind, lambda: kind.flow()(cfg), cfg.name, total, verbose, log)
     _say_library_warnings(log)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command(cls=_Command)
@@ -383,8 +394,10 @@ def batch(
             return run_batch(items, name=name, resume=resume, executor=spec)
 
         with library_log(verbose) as log:
-            _run_kind(run_kind("batch"), start, name, len(items), verbose, log)
+            code = _run_kind(run_kind("batch"), start, name, len(items), verbose, log)
         _say_library_warnings(log)
+        if code:
+            raise typer.Exit(code)
 
 
 def _typed(ctx: typer.Context, param: str) -> bool:

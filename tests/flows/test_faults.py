@@ -159,7 +159,7 @@ def test_mlflow_server_killed_mid_batch_loses_nothing(prefect_harness: None, tmp
         stop_process(server)
         if batch.poll() is None:
             batch.kill()
-    assert batch.returncode == 0, err[-3000:]
+    assert batch.returncode == 4, err[-3000:]  # done, but some items wait in the outbox
     assert "QUEUED" in out
     before = len(_finished_children(watcher, "nightly"))
     assert 1 <= before < 6
