@@ -106,6 +106,23 @@ def _already_published(tracker: Tracker, record: RunRecord) -> str | None:
     return finished[0] if finished else None
 
 
+_UNREACHABLE_CAUSES = (
+    ("Connection refused", "connection refused: no server listens there"),
+    ("timed out", "timed out"),
+    ("Name or service not known", "unknown host"),
+    ("nodename nor servname", "unknown host"),
+    ("Temporary failure in name resolution", "unknown host"),
+)
+"""Phrases of urllib3's and MLflow's connection errors, and what each says in plain words."""
+
+
+def _why_unreachable(exc: Exception) -> str:
+    """Why a store did not answer, in a few words (urllib3's own message runs to 500 characters); the start of the
+    error's text when it is none of :data:`_UNREACHABLE_CAUSES`."""
+    text = " ".join(str(exc).split())
+    return next((said for phrase, said in _UNREACHABLE_CAUSES if phrase in text), text[:200])
+
+
 def _replay(trackers: _Trackers, box: Outbox, record: RunRecord, folder: Path) -> tuple[str, Tracker]:
     """Publish one queued record (or find it published already) into its store; returns its run id and the store's
     tracker."""
@@ -115,7 +132,8 @@ def _replay(trackers: _Trackers, box: Outbox, record: RunRecord, folder: Path) -
     try:
         done = _already_published(tracker, record)
     except Exception as exc:  # noqa: BLE001 - MLflow's errors: unreachable, treated as such
-        raise TrackingError(f"MLflow at {tracker.uri}: cannot search runs ({exc})") from exc
+        uri = without_password(tracker.uri)
+        raise TrackingError(f"MLflow at {uri} does not answer ({_why_unreachable(exc)})") from exc
     if done is None:
         if record.run_id is not None and not tracker._run_exists(record.run_id):
             record.run_id = None  # the half-written run is gone (a new store): start a fresh one
