@@ -13,7 +13,7 @@ from pipeline.errors import SensitivityError
 from pipeline.sensitivity.gradients import GradientMethod, fit_gradient_model
 from pipeline.sensitivity.indices import IndexMethod, global_indices
 from pipeline.sensitivity.space import InputSpace
-from pipeline.sensitivity.steps import choose_steps, model_gradient_at
+from pipeline.sensitivity.steps import StepChoice, choose_steps, model_gradient_at
 
 __all__ = ["MODEL_DIFFERENCES", "SensitivityResult", "analyze_samples", "describe_choice"]
 
@@ -107,19 +107,17 @@ def _checked(
 
 def _model_gradients(
     model: Callable[[np.ndarray], np.ndarray] | None,
-    space: InputSpace | None,
+    choice: StepChoice | None,
     at: np.ndarray | None,
     points: np.ndarray,
     source: str,
 ) -> tuple[np.ndarray, np.ndarray, str] | None:
     """At the points a config names (``at``), a queryable model's own gradients (m, d), their error (m, d) and how
-    they were taken, when the model has a derivative at a point (:attr:`~pipeline.sensitivity.steps.StepChoice.smooth`);
-    else None: a fitted stand-in's slope over the neighbourhood it resolves (a ReLU network's slope at a point was
-    2.52 +- 0.015 from a local quadratic over 32 neighbours, 2.80-2.84 by its own differences)."""
-    if model is None or space is None or at is None:
-        return None
-    choice = choose_steps(model, space, name=source)
-    if not choice.smooth:
+    they were taken, when the model has a derivative at a point (its steps' ``choice`` is
+    :attr:`~pipeline.sensitivity.steps.StepChoice.smooth`); else None: a fitted stand-in's slope over the
+    neighbourhood it resolves (a ReLU network's slope at a point was 2.52 +- 0.015 from a local quadratic over 32
+    neighbours, 2.80-2.84 by its own differences)."""
+    if model is None or choice is None or at is None or not choice.smooth:
         return None
     g, error = model_gradient_at(model, points, choice, name=source)
     return g, error, f"{MODEL_DIFFERENCES} (steps 1e-4 sd; error from the step doubled)"
@@ -160,13 +158,19 @@ def analyze_samples(
     if indices:
         check_outputs_vary(Y, outputs, source=source)
     say = progress or (lambda _message: None)
+    queryable = model if len(outputs) == 1 else None
+    # the model's finite-difference steps, chosen once for its gradients at named points and its DGSM
+    needed = at is not None or (indices and index_method in ("auto", "sobol"))
+    steps = None
+    if needed and queryable is not None and space is not None:
+        steps = choose_steps(queryable, space, name=source)
     grads, stds, hess, tables, chosen, metrics = [], [], [], {}, {}, {}
     for j, out in enumerate(outputs):
         say(f"gradients of {out}")
         fitted = fit_gradient_model(X, Y[:, j], method)
         g, s = fitted.gradient(points, return_std=True)
         chosen[out] = f"{type(fitted).__name__}: {describe_choice(fitted.choice_)}"
-        own = _model_gradients(model if len(outputs) == 1 else None, space, at, points, source)
+        own = _model_gradients(queryable, steps, at, points, source)
         if own is not None:
             g, s, chosen[out] = *own[:2], f"{own[2]}; Hessians and indices: {chosen[out]}"
         grads.append(g)
@@ -179,10 +183,9 @@ def analyze_samples(
             hess.append(fitted.hessian(points))
         if indices:
             say(f"global indices of {out}")
-            use_model = model if len(outputs) == 1 else None
             table = global_indices(
-                X, Y[:, j], model=use_model, space=space, names=features, method=index_method,
-                gradient_method=method, n_base=n_base, fitted=fitted,
+                X, Y[:, j], model=queryable, space=space, names=features, method=index_method,
+                gradient_method=method, n_base=n_base, fitted=fitted, steps=steps,
             )  # fmt: skip
             tables[out] = table
             cv = ", ".join(f"{k} {v:.3g}" for k, v in table.attrs.get("cv_mse", {}).items())

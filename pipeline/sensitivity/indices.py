@@ -38,7 +38,7 @@ from pipeline.errors import SensitivityError
 from pipeline.sensitivity.gradients import GradientMethod, GradientModel, _check_xy, fit_gradient_model
 from pipeline.sensitivity.hdmr import HdmrSurrogate
 from pipeline.sensitivity.space import InputSpace, Model, evaluate_model
-from pipeline.sensitivity.steps import STEP_LADDER, model_dgsm
+from pipeline.sensitivity.steps import STEP_LADDER, StepChoice, model_dgsm
 
 __all__ = ["IndexMethod", "global_indices", "INDEX_COLUMNS"]
 
@@ -74,6 +74,7 @@ def global_indices(
     n_base: int = 1024,
     seed: int = 0,
     fitted: GradientModel | None = None,
+    steps: StepChoice | None = None,
 ) -> pd.DataFrame:
     """Global sensitivity of one output to each feature.
 
@@ -88,6 +89,8 @@ def global_indices(
         seed: seed of every design.
         fitted: the ``gradient_method`` model already fitted to these X, y (the gradient stage's), reused rather
             than fitted again; it is the surrogate of the data routes.
+        steps: the finite-difference steps already chosen on this model and space (the gradient stage's), reused
+            by the DGSM of the model route rather than chosen again.
 
     Returns:
         DataFrame indexed by feature with columns S1, S1_conf, ST, ST_conf (95 % half-widths), DGSM,
@@ -113,7 +116,7 @@ def global_indices(
         if model is None:
             raise SensitivityError("method 'sobol' needs a model to query; use 'hdmr', 'surrogate' or 'rbd_fast'")
         res = _saltelli(model, space, n_base, seed, "model")
-        nu, steps = model_dgsm(model, space, n_base, seed=seed)
+        nu, steps = model_dgsm(model, space, n_base, seed=seed, choice=steps)
         var_y = float(np.var(evaluate_model(model, space.sample(n_base, seed=seed + 2), name="model")))
         est, route, cv = {k: res[k] for k in ("S1", "S1_conf", "ST", "ST_conf")}, "sobol", {}
         step, coarse = steps.steps, [name for name, smooth in zip(space.names, steps.relative == STEP_LADDER[0])

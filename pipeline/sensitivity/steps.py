@@ -68,10 +68,11 @@ def choose_steps(model: Model, space: InputSpace, *, seed: int = 0, name: str = 
 
 
 def model_dgsm(
-    model: Model, space: InputSpace, n: int, *, seed: int = 0, name: str = "model"
+    model: Model, space: InputSpace, n: int, *, seed: int = 0, name: str = "model", choice: StepChoice | None = None
 ) -> tuple[np.ndarray, StepChoice]:
-    """ν_i = E[(∂f/∂x_i)²] (d,) by central differences at n Sobol points, steps chosen by :func:`choose_steps`."""
-    choice = choose_steps(model, space, seed=seed, name=name)
+    """ν_i = E[(∂f/∂x_i)²] (d,) by central differences at n Sobol points, steps chosen by :func:`choose_steps`
+    (or the ``choice`` already made on this model and space)."""
+    choice = choice or choose_steps(model, space, seed=seed, name=name)
     X = space.sample(n, seed=seed + 1)
     nu = np.array([np.mean(_central(model, X, i, choice.steps[i], name) ** 2) for i in range(space.dim)])
     return nu, choice
