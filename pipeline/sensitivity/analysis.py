@@ -105,6 +105,16 @@ def _checked(
     return X, Y, points
 
 
+def _model_steps(
+    model: Callable[[np.ndarray], np.ndarray] | None, space: InputSpace | None, needed: bool, source: str
+) -> StepChoice | None:
+    """A queryable model's finite-difference steps (:func:`~pipeline.sensitivity.steps.choose_steps`), chosen once
+    for its gradients at named points and its DGSM, when either is ``needed``; else None."""
+    if not needed or model is None or space is None:
+        return None
+    return choose_steps(model, space, name=source)
+
+
 def _model_gradients(
     model: Callable[[np.ndarray], np.ndarray] | None,
     choice: StepChoice | None,
@@ -159,11 +169,7 @@ def analyze_samples(
         check_outputs_vary(Y, outputs, source=source)
     say = progress or (lambda _message: None)
     queryable = model if len(outputs) == 1 else None
-    # the model's finite-difference steps, chosen once for its gradients at named points and its DGSM
-    needed = at is not None or (indices and index_method in ("auto", "sobol"))
-    steps = None
-    if needed and queryable is not None and space is not None:
-        steps = choose_steps(queryable, space, name=source)
+    steps = _model_steps(queryable, space, at is not None or (indices and index_method in ("auto", "sobol")), source)
     grads, stds, hess, tables, chosen, metrics = [], [], [], {}, {}, {}
     for j, out in enumerate(outputs):
         say(f"gradients of {out}")
