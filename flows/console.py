@@ -19,6 +19,7 @@ from rich.table import Table
 
 from flows.outbox import without_password
 from flows.settings import command_name
+from pipeline.config import at_every_sample
 
 __all__ = [
     "BatchProgress",
@@ -223,8 +224,8 @@ POINTS_SHOWN = 10
 
 def _named_points(outcome: Any) -> bool:
     """Whether the gradients were taken at points the config names, few enough to show one by one."""
-    at, result = outcome.config.gradient.at, outcome.result
-    named = not (isinstance(at, str) and at == "samples")
+    result = outcome.result
+    named = not at_every_sample(outcome.config.gradient.at)
     return named and len(result.points) <= POINTS_SHOWN and len(result.features) <= POINTS_SHOWN
 
 
@@ -248,8 +249,7 @@ def _index_cell(value: float) -> str:
 def _sensitivity_key(outcome: Any) -> list[str]:
     """What the sensitivity table's columns mean, where its gradients were taken, and where the Hessians are."""
     result = outcome.result
-    at = outcome.config.gradient.at
-    every = isinstance(at, str) and at == "samples"
+    every = at_every_sample(outcome.config.gradient.at)
     count = len(result.points)
     where = "every sample" if every else (f"the {count} points" if count > 1 else "the point") + " of gradient.at"
     lines = [

@@ -22,7 +22,7 @@ from flows.records import describe_run, publish, record_dataset, recorded_run, u
 from flows.runtime import deltaflow_flow, run_stage
 from flows.settings import data_roots, prepare_environment
 from flows.tracking import RUN_ID_MARK, Tracker, tracker_for
-from pipeline.config import SensitivityConfig, check_data_path
+from pipeline.config import SensitivityConfig, at_every_sample, check_data_path
 from pipeline.data import SampleTable, load_table
 from pipeline.errors import ModelError
 from pipeline.report import ReportHeader, render_figures, render_sensitivity_report
@@ -325,7 +325,7 @@ def analyze_sensitivity(
         result, _ = run_stage(analyze, cfg, table, model, space)
         record.tags["result.summary"] = " ; ".join(index_summary(result))[:5000]
         header = _report_header(cfg, record, tracker, frame, result, table.notes)
-        named = not (isinstance(cfg.gradient.at, str) and cfg.gradient.at == "samples")
+        named = not at_every_sample(cfg.gradient.at)
         tracker.describe(lambda: run_stage(record_sensitivity, record, result, header, named))
     run_id, _, queued = publish(tracker, record)
     verdict, cautions = header.verdict, header.cautions

@@ -63,6 +63,7 @@ __all__ = [
     "TrackingConfig",
     "load_config",
     "parse_config",
+    "at_every_sample",
 ]
 
 DifferentiationMethod = Literal[tuple(METHODS)]  # type: ignore[valid-type]  # one edit adds a method: the registry
@@ -430,6 +431,11 @@ def _points_kind(value: Any) -> str:
     if value == "samples":
         return "samples"
     return "file" if isinstance(value, str | Path) else "list"
+
+
+def at_every_sample(at: object) -> bool:
+    """Whether a ``gradient.at`` value asks for gradients at every sample (``samples``), not at named points."""
+    return isinstance(at, str) and at == "samples"
 
 
 PointsOrFile = Annotated[
