@@ -272,7 +272,7 @@ def _run_kind(
     ``log``: the command's :class:`flows.library_log.LibraryLog`, re-installed once Prefect (which configures
     logging on import) is imported. The flow itself makes the checks that need MLflow (a sensitivity config's
     model) before it starts (:class:`flows.runtime.PreparedFlow`)."""
-    from flows.console import BatchProgress, StageProgress
+    from flows.console import BatchProgress, StageProgress, queued
     from flows.disk import check_free_space, check_writable, local_folders
     from flows.stores import check_local_stores
 
@@ -294,15 +294,7 @@ def _run_kind(
     progress = BatchProgress(console, name, total) if kind.name == "batch" else StageProgress(console, name, kind.doing)
     with _interruptible(), progress:
         outcome = start()
-    return kind.presenter()(outcome, console) or (EXIT_QUEUED if _queued(outcome) else 0)
-
-
-def _queued(outcome: Any) -> bool:
-    """Whether a run, or a batch's parent or one of its items, was queued in the outbox instead of published."""
-    if getattr(outcome, "outbox", None):
-        return True
-    items = getattr(outcome, "items", None)
-    return items is not None and (not outcome.parent_run_id or any(item.status == "QUEUED" for item in items))
+    return kind.presenter()(outcome, console) or (EXIT_QUEUED if queued(outcome) else 0)
 
 
 def _version(value: bool) -> None:

@@ -321,12 +321,20 @@ def show_batch(outcome: Any, console: Console) -> int:
     line = ", ".join(f"{n} {status.lower()}" for status, n in counts.items() if n)
     checks_failed = outcome.n_checks_failed
     console.print(line + (f"; {checks_failed} check(s) failed" if checks_failed else ""), highlight=False)
-    if counts["QUEUED"] or not outcome.parent_run_id:
+    if queued(outcome):
         console.print(
             "[yellow]MLflow was unreachable:[/] the queued runs wait in the outbox; replay them with"
             f" `{command_name()} sync` once it answers", highlight=False,
         )  # fmt: skip
     return 1 if outcome.n_failed or checks_failed else 0
+
+
+def queued(outcome: Any) -> bool:
+    """Whether a run, or a batch's parent or one of its items, was queued in the outbox instead of published."""
+    if getattr(outcome, "outbox", None):
+        return True
+    items = getattr(outcome, "items", None)
+    return items is not None and (not outcome.parent_run_id or any(item.status == "QUEUED" for item in items))
 
 
 class BatchProgress(logging.Handler):
