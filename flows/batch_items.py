@@ -1,5 +1,5 @@
 """A batch's items and how its parent run shows them: ``summary.csv``, the counts, the table in its description;
-and the same brought up to date once ``sync`` has published the items that were queued (:func:`refresh_parents`).
+and the same brought up to date once ``sync`` has published the items that were queued (:func:`refresh_parent`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from flows.console import CLASSIC_LAYOUT
 from flows.records import NOTE_TAG
 from flows.tracking import Tracker
 
-__all__ = ["BatchItem", "BatchRun", "DESCRIBED_ITEMS", "ITEMS_HEADING", "item_counts", "item_lines", "refresh_parents"]
+__all__ = ["BatchItem", "BatchRun", "DESCRIBED_ITEMS", "ITEMS_HEADING", "item_counts", "item_lines", "refresh_parent"]
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def _items_from_summary(frame: pd.DataFrame) -> list[BatchItem]:
     return items
 
 
-def _refresh_parent(tracker: Tracker, parent_run_id: str, published: dict[str, str]) -> bool:
+def refresh_parent(tracker: Tracker, parent_run_id: str, published: dict[str, str]) -> bool:
     """Rewrite one parent's ``summary.csv``, counts and description with the run ids of its queued items that
     ``published`` (outbox record id -> run id) now holds: a QUEUED item becomes FINISHED with a link to its run.
     Returns whether anything changed (False for a run that is no batch parent or has no such item)."""
@@ -161,9 +161,3 @@ def _refresh_parent(tracker: Tracker, parent_run_id: str, published: dict[str, s
     tracker.log_metrics(parent_run_id, {"items": float(len(linked)), **{k: float(v) for k, v in counts.items()}})
     tracker.set_tags(parent_run_id, {NOTE_TAG: "\n\n".join(part for part in (note, table) if part)[:5000]})
     return True
-
-
-def refresh_parents(tracker: Tracker, parent_run_ids: set[str], published: dict[str, str]) -> list[str]:
-    """Bring the batch parents ``parent_run_ids`` up to date after a sync (:func:`_refresh_parent`); returns the ids
-    of those that changed."""
-    return [run_id for run_id in sorted(parent_run_ids) if _refresh_parent(tracker, run_id, published)]

@@ -13,7 +13,7 @@
   SQLite file a plain shell would default to. Records queued by earlier versions, which did not note
   their store, go to the current one. ``sync --to URI`` sends every record to ``URI`` instead.
 - A batch parent whose items were queued is brought up to date once they are published: its ``summary.csv``,
-  counts and description table link each such item to its run (:func:`flows.batch_items.refresh_parents`).
+  counts and description table link each such item to its run (:func:`flows.batch_items.refresh_parent`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from mlflow.exceptions import MlflowException
 
-from flows.batch_items import refresh_parents
+from flows.batch_items import refresh_parent
 from flows.locks import file_lock
 from flows.outbox import Outbox, RunRecord, validate_record, without_password
 from flows.settings import tracking_uri
@@ -190,7 +190,7 @@ def _update_parents(parents: dict[str, Tracker], published: dict[str, str], repo
     (record id -> run id); a parent that cannot be updated is noted, not fatal (its children are published)."""
     for parent_run_id, store in sorted(parents.items()):
         try:
-            if refresh_parents(store, {parent_run_id}, published):
+            if refresh_parent(store, parent_run_id, published):
                 report.parents_updated.append(parent_run_id)
         except (MlflowException, TrackingError, OSError) as exc:
             report.parents_not_updated.append((parent_run_id, " ".join(str(exc).split())[:300]))
