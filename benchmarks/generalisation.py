@@ -191,12 +191,13 @@ def pysindy_grid_by_simulation(t: np.ndarray, x: np.ndarray, names: tuple[str, .
 
 
 def _deltaflow_with_intervals(
-    t: np.ndarray, x: np.ndarray, names: tuple[str, ...]
+    t: np.ndarray, x: np.ndarray, names: tuple[str, ...], config: dict[str, object] | None = None
 ) -> tuple[Library, np.ndarray, np.ndarray | None, dict[str, float]]:
-    """deltaflow with default settings: its library, coefficients (d, p), 95 % intervals (d, p, 2) and what it
-    reports about chaos (its forecast horizon, and its Lyapunov time when it finds the model chaotic) and about the
-    fit (1.0 under ``poor_fit``, ``weak_forecast`` and ``ambiguous`` when it carries those cautions)."""
-    result = discover(t, x, feature_names=names)
+    """deltaflow with default settings (or ``config``'s discovery settings): its library, coefficients (d, p),
+    95 % intervals (d, p, 2) and what it reports about chaos (its forecast horizon, and its Lyapunov time when it
+    finds the model chaotic) and about the fit (1.0 under ``poor_fit``, ``weak_forecast`` and ``ambiguous`` when it
+    carries those cautions)."""
+    result = discover(t, x, feature_names=names, config=config)
     reported = {key: result.metrics[key] for key in ("forecast_horizon", "lyapunov_time") if key in result.metrics}
     cautions = [str(caution) for caution in result.chosen.get("cautions", [])]
     for key, opening in (("poor_fit", "poor fit"), ("weak_forecast", "weak forecast"), ("ambiguous", "ambiguous")):
@@ -225,12 +226,14 @@ def interval_scores(
 
 METHODS: dict[str, Fit] = {
     "deltaflow": lambda t, x, names: _deltaflow_with_intervals(t, x, names),
+    "deltaflow-rates": lambda t, x, names: _deltaflow_with_intervals(t, x, names, {"refine_rates": True}),
     "pysindy-default": pysindy_default(2),
     "pysindy-grid": pysindy_grid,
     "pysindy-grid-sim": pysindy_grid_by_simulation,
 }
 LABELS = {
     "deltaflow": "deltaflow defaults",
+    "deltaflow-rates": "deltaflow, inner rates refined (refine_rates)",
     "pysindy-default": "pysindy defaults (deg 2)",
     "pysindy-grid": "pysindy grid-tuned (deg 2-4 × norm.)",
     "pysindy-grid-sim": "pysindy grid-tuned by simulation",

@@ -20,7 +20,8 @@ from scipy.optimize import minimize
 from pipeline.discovery.library import FAMILIES, FunctionTerm
 
 __all__ = [
-    "AUTO_FAMILIES", "CENTERED_RATES", "DOMAINS", "RELATIVE_RATES", "Scale", "automatic_function_terms", "listed_scales"
+    "AUTO_FAMILIES", "CENTERED_RATES", "DOMAINS", "RELATIVE_RATES", "Scale", "automatic_function_terms",
+    "listed_scales", "usable_scale",
 ]  # fmt: skip
 
 DOMAINS: dict[str, Callable[[np.ndarray], bool]] = {
@@ -102,6 +103,12 @@ def _usable(family: str, scale: Scale, *, values: np.ndarray, new: bool = True) 
         return False
     term = FAMILIES[family][0](argument)
     return bool(np.all(np.isfinite(term))) and not (new and _polynomial_like(term, values))
+
+
+def usable_scale(family: str, scale: Scale, values: np.ndarray) -> bool:
+    """Whether f(r · (values − c)) is defined well on a state's ``values`` (n,) in the data's units."""
+    with np.errstate(all="ignore"):
+        return _usable(family, scale, values=values, new=False)
 
 
 def _grid(family: str, values: np.ndarray) -> list[Scale]:

@@ -17,7 +17,7 @@ from pipeline.config import DifferentiationConfig, DiscoveryConfig, config_group
 from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
 from pipeline.discovery.ambiguity import Rival, ambiguous_rival
 from pipeline.discovery.conservation import describe_law, detect_laws
-from pipeline.discovery.design import Design, build_design
+from pipeline.discovery.design import Design, build_design, with_library
 from pipeline.discovery.ensemble import Uncertainty, bagging
 from pipeline.discovery.judging import (
     JudgedModel,
@@ -28,10 +28,12 @@ from pipeline.discovery.judging import (
     judge_proposals,
     misfits,
 )
+from pipeline.discovery.library import Library
 from pipeline.discovery.merges import judge_merges
 from pipeline.discovery.noise_level import relative_noise_scale
 from pipeline.discovery.proposals import Proposals, propose_models
 from pipeline.discovery.pruning import prune_by_shooting, small_terms
+from pipeline.discovery.rate_refinement import refine_rates
 from pipeline.discovery.refined_choice import sparser_refined
 from pipeline.discovery.refinement import Refinement, refine_by_shooting
 from pipeline.discovery.result import DiscoveryResult
@@ -127,19 +129,19 @@ def discover(
     stable = _stability_test(check, data, design)
     judgement, winner, judged_on = _judge(data, design, proposals, problem, laws, _noise_sd(derivatives), stable)
     laws = laws if winner.conserving else laws[:0]
-    winner, refinement = _refine(
-        data, design, judgement, winner, problem, laws, derivatives, config.refine_by_simulation, stable, check
+    winner, refinement, reported = _refine(
+        data, design, judgement, winner, problem, laws, derivatives, config, stable, check
     )
-    uncertainty = _uncertainty(design, winner, laws, config.n_bootstrap, refinement)
-    model = _model(data, design, proposals, refinement, uncertainty, config.max_simulation_evaluations)
-    scores = score_model(model, data, derivatives, design, winner.supports, laws)
+    uncertainty = _uncertainty(reported, winner, laws, config.n_bootstrap, refinement)
+    model = _model(data, reported, proposals, refinement, uncertainty, config.max_simulation_evaluations)
+    scores = score_model(model, data, derivatives, reported, winner.supports, laws)
     chosen = _choices_made(derivatives, design, judgement, winner, refinement, config) | {
         "shooting_blocks": len(judged_on.plan()), "smoothing": _smoothing(derivatives, data.names, scaling.states)
     }
     if scores.simulation_error is not None:
         chosen["simulation_error"] = scores.simulation_error
     away, rival = _model_cautions(
-        check, data.names, design, judgement, winner, refinement.coefficients,
+        check, data.names, reported, judgement, winner, refinement.coefficients, design.library,
         deletion_tolerance(judged_on.noise_floor(_noise_sd(derivatives)), judged_on.residual_count()),
         chaotic="lyapunov_time" in scores.metrics, poor=scores.poor_fit,
     )  # fmt: skip
@@ -162,12 +164,15 @@ def _model_cautions(
     judgement: Judgement,
     winner: JudgedModel,
     coefficients: np.ndarray,
+    judged: Library,
     tolerance: float,
     *,
     chaotic: bool,
     poor: bool = False,
 ) -> tuple[list[str], Rival | None]:
-    """What the user should know about the reported model (d, p) of the states ``names`` away from the record: that
+    """What the user should know about the reported model (d, p) over ``design``'s library, of the states ``names``,
+    away from the record (the judged models are over the ``judged`` library: the same terms, their inner rates
+    before refinement, if it moved them): that
     it is a dense surrogate, or what the stability ``check`` found from the states around the data
     (:mod:`~pipeline.discovery.stability`), and, unless it is ``chaotic`` (its paths from nearby states part anyway)
     or a ``poor`` fit (then no model follows the record, and a rival that follows it "as closely" says nothing), the
@@ -187,7 +192,7 @@ def _model_cautions(
         return cautions, None
     origin = _origin(winner)
     reported = coefficients != 0.0
-    rival = ambiguous_rival(judgement, origin, paths, reported, design.library, check, tolerance)
+    rival = ambiguous_rival(judgement, origin, paths, reported, judged, check, tolerance)
     return cautions + _ambiguity_cautions(rival, reported, design, names), rival
 
 
@@ -360,6 +365,28 @@ def _refine(
     problem: ShootingProblem,
     laws: np.ndarray,
     derivatives: list[DerivativeResult],
+    config: DiscoveryConfig,
+    stable: Callable[[JudgedModel], Stability] | None,
+    check: StabilityCheck | None,
+) -> tuple[JudgedModel, Refinement, Design]:
+    """The winner and its coefficients refined by multiple shooting (:func:`_refined_coefficients`, as
+    ``config.refine_by_simulation`` says), then its function terms' inner rates (:func:`_refined_rates`, as
+    ``config.refine_rates`` says), and the design over the library of the reported rates."""
+    winner, refinement = _refined_coefficients(
+        data, design, judgement, winner, problem, laws, derivatives, config.refine_by_simulation, stable, check
+    )
+    reported, refinement = _refined_rates(data, derivatives, design, winner, refinement, problem, laws, check, config)
+    return winner, refinement, reported
+
+
+def _refined_coefficients(
+    data: Trajectories,
+    design: Design,
+    judgement: Judgement,
+    winner: JudgedModel,
+    problem: ShootingProblem,
+    laws: np.ndarray,
+    derivatives: list[DerivativeResult],
     enabled: bool,
     stable: Callable[[JudgedModel], Stability] | None,
     check: StabilityCheck | None,
@@ -403,6 +430,32 @@ def _refine(
         return winner, refinement
     pruned_refinement = replace(refinement, coefficients=pruned)  # the pruned model's refits are by shooting too
     return _pruned_winner(winner, refinement.coefficients, pruned, data.names, design), pruned_refinement
+
+
+def _refined_rates(
+    data: Trajectories,
+    derivatives: list[DerivativeResult],
+    design: Design,
+    winner: JudgedModel,
+    refinement: Refinement,
+    problem: ShootingProblem,
+    laws: np.ndarray,
+    check: StabilityCheck | None,
+    config: DiscoveryConfig,
+) -> tuple[Design, Refinement]:
+    """The design over the library with the reported model's inner rates refined by shooting with its coefficients
+    (:mod:`~pipeline.discovery.rate_refinement`), and that refinement, when ``config.refine_rates`` asks for it; both
+    unchanged otherwise, when coefficient refinement made no search (it is off, or nothing was free), for a dense
+    expansion, or when refined rates would not lower the shooting error."""
+    if not config.refine_rates or winner.dense or not np.isfinite(refinement.before):
+        return design, refinement
+    grade = None if check is None else check.grade
+    keeping = laws if winner.conserving else None
+    rated = refine_rates(refinement.coefficients, problem, laws=keeping, grade=grade)
+    if rated is None:
+        return design, refinement
+    LOG.info("refined the inner rates of the model's function terms by multiple shooting")
+    return with_library(design, rated.library, data, derivatives), replace(rated.refinement, before=refinement.before)
 
 
 PRUNED_LABEL = ", pruned by shooting"

@@ -24,7 +24,10 @@ from pipeline.errors import DiscoveryError
 if TYPE_CHECKING:
     from pipeline.config import DiscoveryConfig, LibraryConfig
 
-__all__ = ["MAX_POLYNOMIAL_TERMS", "Design", "affordable_degree", "block_folds", "build_design", "integrate_library"]
+__all__ = [
+    "MAX_POLYNOMIAL_TERMS", "Design", "affordable_degree", "block_folds", "build_design", "integrate_library",
+    "with_library",
+]  # fmt: skip
 
 MAX_POLYNOMIAL_TERMS = 1000
 """The most polynomial terms an automatically chosen degree may give (50 states: degree 1, 51 terms; degree 2
@@ -209,3 +212,14 @@ def build_design(
         column_labels=column_labels,
         weak=weak_system(data.ts, data.xs, theta, n_folds) if config.weak_form else None,
     )
+
+
+def with_library(
+    design: Design, library: Library, data: Trajectories, derivatives: Sequence[DerivativeResult]
+) -> Design:
+    """``design`` over ``library``, the same terms with other inner rates: its values, their integrals and the weak
+    form recomputed on the smoothed states of ``derivatives`` (and the inputs of ``data``)."""
+    smoothed = np.vstack([r.smoothed for r in derivatives])
+    theta = library.evaluate(smoothed if data.us is None else np.hstack([smoothed, np.vstack(data.us)]))
+    weak = None if design.weak is None else weak_system(data.ts, data.xs, theta, design.n_folds)
+    return replace(design, library=library, theta=theta, integrated=integrate_library(theta, data.ts), weak=weak)

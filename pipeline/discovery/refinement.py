@@ -17,17 +17,18 @@ machine's speed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import least_squares
 
 from pipeline.discovery.conservation import law_basis
+from pipeline.discovery.library import Library
 from pipeline.discovery.shooting import FAILED_RESIDUAL, ShootingProblem
 from pipeline.discovery.simulate import EvaluationCount
 from pipeline.errors import SimulationError
 
-__all__ = ["Refinement", "refine_by_shooting"]
+__all__ = ["Refinement", "affordable_iterations", "refine_by_shooting", "residual_function"]
 
 ITERATIONS = 10
 """The cap on the Levenberg–Marquardt search's residual evaluations, passed as scipy's ``max_nfev``, which for method
@@ -58,7 +59,7 @@ changed no tuning count and made the slowest fit 9.5 s; keeping the refined coef
 let surrogates fit from moved starts (validation 156/93/59, Hindmarsh-Rose at 1 % R² 0.92 -> 0.82); starts free
 without bounds lost Morris-Lecar without noise (R² 1.00 -> 0.95)."""
 EVALUATIONS = 100_000
-"""Right-hand-side evaluations the search may use in all (:func:`_affordable_iterations`), 1 to 2 s of a 2020s
+"""Right-hand-side evaluations the search may use in all (:func:`affordable_iterations`), 1 to 2 s of a 2020s
 core: a stiff model with many free coefficients gets fewer iterations. On the tuning half of the published corpus
 this shortens 4 of 156 searches (a 4-state neuron model with over 30 terms, a chaotic flow at 5 % noise)."""
 AT_NOISE_FLOOR = 1.1
@@ -83,30 +84,41 @@ class Refinement:
         return bool(self.after < self.before)
 
 
-def _residual_function(problem: ShootingProblem, model: Callable[[np.ndarray], np.ndarray], count: EvaluationCount):
-    """Residual vector of the free coefficients: every block's (simulated − observed) / its scale (the spread,
+def residual_function(
+    problem: ShootingProblem,
+    model: Callable[[np.ndarray], np.ndarray],
+    count: EvaluationCount,
+    library_of: Callable[[np.ndarray], Library] | None = None,
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Residual vector of the free parameters: every block's (simulated − observed) / its scale (the spread,
     times the relative noise where the problem has one), flattened; the simulations' right-hand-side evaluations
-    are added to ``count``."""
+    are added to ``count``. ``model`` maps the free parameters to coefficients (d, p); ``library_of``, when given,
+    to the library they are simulated over (the function terms' inner rates free too), else the problem's."""
     plan = problem.plan()
     shared = problem.shared_grid()
+
+    def simulating(free: np.ndarray) -> ShootingProblem:
+        return problem if library_of is None else replace(problem, library=library_of(free))
+
     if shared is not None:  # every block on the same relative time grid: one batched simulation per residual
         relative, length = shared
         observed, scale = problem.batched_observed(length), problem.batched_scale(length)  # (m, B, d)
 
         def batched(free: np.ndarray) -> np.ndarray:
             try:
-                return ((problem.simulate_batch(model(free), relative, length, count) - observed) / scale).ravel()
+                simulated = simulating(free).simulate_batch(model(free), relative, length, count)
+                return ((simulated - observed) / scale).ravel()
             except SimulationError:
                 return np.full(observed.size, FAILED_RESIDUAL)
 
         return batched
 
     def blockwise(free: np.ndarray) -> np.ndarray:
-        current, parts = model(free), []
+        current, simulator, parts = model(free), simulating(free), []
         for block in plan:
             observed_block, scale = problem.observed(block), problem.scale(block)
             try:
-                parts.append(((problem.simulate_block(current, block, count) - observed_block) / scale).ravel())
+                parts.append(((simulator.simulate_block(current, block, count) - observed_block) / scale).ravel())
             except SimulationError:
                 parts.append(np.full(observed_block.size, FAILED_RESIDUAL))
         return np.concatenate(parts)
@@ -114,7 +126,7 @@ def _residual_function(problem: ShootingProblem, model: Callable[[np.ndarray], n
     return blockwise
 
 
-def _affordable_iterations(per_residual: int, n_free: int, evaluations: int = EVALUATIONS) -> int:
+def affordable_iterations(per_residual: int, n_free: int, evaluations: int = EVALUATIONS) -> int:
     """The search's cap on residual evaluations: :data:`ITERATIONS`, lowered to the number of full iterations (a
     residual and a Jacobian of ``n_free`` residuals, each costing ``per_residual`` evaluations) that fit in
     ``evaluations``; at least 1. The first Jacobian is always taken, so a model with many free coefficients may
@@ -141,7 +153,7 @@ def refine_by_shooting(
         laws: conservation laws (r, d) the coefficients must keep.
         noise_sd: the states' measurement noise sd (d,); when the residual is already at the noise
             floor it implies, there is nothing to refine and the search is skipped.
-        evaluations: right-hand-side evaluations the search may use (:func:`_affordable_iterations`).
+        evaluations: right-hand-side evaluations the search may use (:func:`affordable_iterations`).
         count: where the simulations' right-hand-side evaluations are added up (a fresh count when None).
     """
     d = coefficients.shape[0]
@@ -161,14 +173,14 @@ def refine_by_shooting(
 
     count = EvaluationCount() if count is None else count
     first = count.calls
-    residual = _residual_function(problem, model, count)
+    residual = residual_function(problem, model, count)
     initial = basis.T @ start
     kept = model(initial)  # the start made to keep the laws (itself when it keeps them, or there are none)
     before = float(np.mean(residual(initial) ** 2))
     floor = 0.0 if noise_sd is None else problem.noise_floor(noise_sd)
     if not np.isfinite(before) or before >= FAILED_RESIDUAL**2 or before <= AT_NOISE_FLOOR * floor:
         return Refinement(kept, before, before)
-    iterations = _affordable_iterations(count.calls - first, initial.shape[0], evaluations)
+    iterations = affordable_iterations(count.calls - first, initial.shape[0], evaluations)
     solution = least_squares(residual, initial, method="lm", x_scale="jac", max_nfev=iterations)
     after = float(np.mean(solution.fun**2))
     if not after < before:
