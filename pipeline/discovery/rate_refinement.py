@@ -39,7 +39,8 @@ __all__ = ["RATE_ITERATIONS", "RatedRefinement", "refine_rates"]
 
 RATE_ITERATIONS = 5
 """Full Levenberg-Marquardt iterations (a residual and its Jacobian) the joint search may make, fewer when the
-evaluation budget does not afford them: a rate starts on a grid whose points are a factor of 2 apart."""
+evaluation budget does not afford them, none when it does not afford one: a rate starts on a grid whose points are a
+factor of 2 apart."""
 SCALED_FAMILIES = frozenset(RELATIVE_RATES) | frozenset(CENTERED_RATES)
 """The families whose terms have an inner rate worth refining."""
 
@@ -136,12 +137,14 @@ def refine_rates(
         [np.log(abs(library.rate(groups[g][0]))) for g in groups],
         [library.center(groups[g][0]) for g in centered],
     ])  # fmt: skip
-    size = simulated(start).size
-    before = float(np.mean(simulated(start) ** 2))
+    first = simulated(start)
+    size, before = first.size, float(np.mean(first**2))
     if not np.isfinite(before) or before >= FAILED_RESIDUAL**2:
         return None
-    per_iteration = max(count.calls // 2, 1) * (start.size + 1)
-    iterations = int(np.clip(evaluations // per_iteration, 1, RATE_ITERATIONS))
+    per_iteration = max(count.calls, 1) * (start.size + 1)  # a residual and its Jacobian
+    if per_iteration > evaluations:
+        return None  # not one iteration fits the budget (a large model of a stiff or chaotic record)
+    iterations = min(evaluations // per_iteration, RATE_ITERATIONS)
     solution = least_squares(residual, start, method="lm", x_scale="jac", max_nfev=iterations * (start.size + 1))
     after = float(np.mean(solution.fun**2))
     if not after < before:
