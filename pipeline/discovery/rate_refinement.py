@@ -70,10 +70,12 @@ def _groups(library: Library, supports: np.ndarray) -> dict[Group, list[int]]:
 
 
 def _data_values(problem: ShootingProblem) -> np.ndarray:
-    """The observed and smoothed states (n, d) in the data's units: where every refined term must be defined."""
-    values = np.vstack([*problem.xs, *problem.smoothed])
+    """The observed and smoothed states, then the known inputs, (n, d + m) in the data's units: where every refined
+    term must be defined."""
+    inputs = [np.zeros((x.shape[0], 0)) for x in problem.xs] if problem.us is None else problem.us
+    values = np.vstack([np.hstack([x, u]) for states in (problem.xs, problem.smoothed) for x, u in zip(states, inputs)])
     scale = problem.library.argument_scale
-    return values if scale is None else values * np.asarray(scale, dtype=float)[: values.shape[1]]
+    return values if scale is None else values * np.asarray(scale, dtype=float)
 
 
 def refine_rates(

@@ -62,3 +62,20 @@ def test_discovery_with_refine_rates_reports_the_refined_constant_and_intervals_
     assert np.all(inside & (refined.coefficients <= refined.intervals[..., 1]))
     path = refined.simulate(x[0], t)[:, 0]
     assert np.sqrt(np.mean((path - _record()[1][:, 0]) ** 2)) < 0.01 * np.ptp(x)
+
+
+def test_refine_rates_takes_a_function_term_of_a_known_input_on_the_input_s_values() -> None:
+    t = np.linspace(0.0, 10.0, 512)
+    u = 1.5 + np.sin(0.7 * t)
+
+    def uptake(s: float, x: np.ndarray) -> list[float]:  # x' = -x + 2 u/(0.5 + u), u a known input
+        drive = 1.5 + np.sin(0.7 * s)
+        return [-x[0] + 2.0 * drive / (0.5 + drive)]
+
+    x = solve_ivp(uptake, (0.0, 10.0), [0.2], t_eval=t, rtol=1e-10, atol=1e-12).y.T
+    config = {"refine_rates": True, "library": {"functions": ["saturation"], "degree": 1}}
+    result = discover(t, x, u=u[:, None], feature_names=["x"], control_names=["u"], config=config)
+    inputs = [k for k, term in enumerate(result.library.functions) if term == ("saturation", 1)]
+    assert inputs and result.coefficients[0, result.library.powers.shape[0] + inputs[0]] != 0.0, result.equations
+    path = result.simulate(x[0], t, u=u[:, None])[:, 0]
+    assert np.sqrt(np.mean((path - x[:, 0]) ** 2)) < 0.01 * np.ptp(x)
