@@ -369,35 +369,14 @@ def _refine(
     stable: Callable[[JudgedModel], Stability] | None,
     check: StabilityCheck | None,
 ) -> tuple[JudgedModel, Refinement, Design]:
-    """The winner and its coefficients refined by multiple shooting (:func:`_refined_coefficients`, as
-    ``config.refine_by_simulation`` says), then its function terms' inner rates (:func:`_refined_rates`, as
-    ``config.refine_rates`` says), and the design over the library of the reported rates."""
-    winner, refinement = _refined_coefficients(
-        data, design, judgement, winner, problem, laws, derivatives, config.refine_by_simulation, stable, check
-    )
-    reported, refinement = _refined_rates(data, derivatives, design, winner, refinement, problem, laws, check, config)
-    return winner, refinement, reported
-
-
-def _refined_coefficients(
-    data: Trajectories,
-    design: Design,
-    judgement: Judgement,
-    winner: JudgedModel,
-    problem: ShootingProblem,
-    laws: np.ndarray,
-    derivatives: list[DerivativeResult],
-    enabled: bool,
-    stable: Callable[[JudgedModel], Stability] | None,
-    check: StabilityCheck | None,
-) -> tuple[JudgedModel, Refinement]:
     """The winner's coefficients refined by multiple shooting, replaced by a sparser judged model's that refinement
     makes admissible (:mod:`~pipeline.discovery.refined_choice`), then its small terms pruned by shooting
-    (:mod:`~pipeline.discovery.pruning`); the winner comes back with the terms it keeps. Unchanged when ``enabled``
-    is false, and for a dense expansion: it fits the record already, and each of its many coefficients would cost a
-    simulation per step."""
-    if not enabled or winner.dense:
-        return winner, Refinement(winner.coefficients, float("nan"), float("nan"))
+    (:mod:`~pipeline.discovery.pruning`), then its function terms' inner rates refined as ``config.refine_rates``
+    says (:func:`_refined_rates`); the winner comes back with the terms it keeps, and the design over the library of
+    the reported rates. Unchanged when ``config.refine_by_simulation`` is false, and for a dense expansion: it fits
+    the record already, and each of its many coefficients would cost a simulation per step."""
+    if not config.refine_by_simulation or winner.dense:
+        return winner, Refinement(winner.coefficients, float("nan"), float("nan")), design
     keeping, noise_sd = (laws if winner.conserving else None), _noise_sd(derivatives)
     LOG.info("refining the chosen model's %d coefficients by multiple shooting", int(winner.supports.sum()))
     refinement = refine_by_shooting(winner.coefficients, problem, laws=keeping, noise_sd=noise_sd)
@@ -426,10 +405,11 @@ def _refined_coefficients(
         noise_sd=noise_sd,
         stable=None if check is None else (lambda coefficients: check.grade(coefficients, design.library)),
     )
-    if np.array_equal(pruned != 0, refinement.coefficients != 0):
-        return winner, refinement
-    pruned_refinement = replace(refinement, coefficients=pruned)  # the pruned model's refits are by shooting too
-    return _pruned_winner(winner, refinement.coefficients, pruned, data.names, design), pruned_refinement
+    if not np.array_equal(pruned != 0, refinement.coefficients != 0):  # the pruned model's refits are by shooting
+        winner = _pruned_winner(winner, refinement.coefficients, pruned, data.names, design)
+        refinement = replace(refinement, coefficients=pruned)
+    reported, refinement = _refined_rates(data, derivatives, design, winner, refinement, problem, laws, check, config)
+    return winner, refinement, reported
 
 
 def _refined_rates(
@@ -445,9 +425,9 @@ def _refined_rates(
 ) -> tuple[Design, Refinement]:
     """The design over the library with the reported model's inner rates refined by shooting with its coefficients
     (:mod:`~pipeline.discovery.rate_refinement`), and that refinement, when ``config.refine_rates`` asks for it; both
-    unchanged otherwise, when coefficient refinement made no search (it is off, or nothing was free), for a dense
-    expansion, or when refined rates would not lower the shooting error."""
-    if not config.refine_rates or winner.dense or not np.isfinite(refinement.before):
+    unchanged otherwise, when coefficient refinement made no search (nothing was free), or when refined rates would
+    not lower the shooting error."""
+    if not config.refine_rates or not np.isfinite(refinement.before):
         return design, refinement
     grade = None if check is None else check.grade
     keeping = laws if winner.conserving else None
