@@ -47,7 +47,7 @@ def mlflow_ui_command(uri: str) -> str:
 def _table(title: str | None, columns: list[str], left: tuple[str, ...] = ()) -> Table:
     table = Table(show_header=True, header_style="bold", box=None, title=title)
     for column in columns:
-        table.add_column(column, justify="left" if column in left else "right")
+        table.add_column(escape(column), justify="left" if column in left else "right")  # a column named [x]
     return table
 
 
@@ -154,14 +154,14 @@ def _print_coefficients(console: Console, result: Any) -> None:
 def show_discovery(outcome: Any, console: Console) -> int:
     """The equations, the key metrics and where the run was logged."""
     result = outcome.result
-    console.rule(f"[bold]{outcome.config.name}[/]")
+    console.rule(f"[bold]{escape(outcome.config.name)}[/]")
     console.print("[bold]Discovered equations[/]")
-    for equation in result.equations:
-        console.print(f"  {equation}", highlight=False)
+    for equation in result.equations:  # a state named "conc (mM)" is written [conc (mM)]: text, not rich markup
+        console.print(f"  {escape(equation)}", highlight=False)
     axis = getattr(outcome, "time_axis", None)
     if axis is not None:
         time = axis.describe(outcome.config.data.time_column)
-        console.print(f"  time: {time}; rates are per {axis.unit}", highlight=False)
+        console.print(f"  time: {escape(time)}; rates are per {axis.unit}", highlight=False)
     _print_coefficients(console, result)
     table = _table(None, ["metric", "value", "meaning"], left=("metric", "meaning"))
     for key, meaning in METRIC_MEANINGS.items():
@@ -171,7 +171,7 @@ def show_discovery(outcome: Any, console: Console) -> int:
             table.add_row(key, f"{value}{unit}", meaning)
     console.print(table)
     if "simulation_error" in result.chosen:
-        console.print(f"[yellow]note:[/] {result.chosen['simulation_error']}")
+        console.print(f"[yellow]note:[/] {escape(str(result.chosen['simulation_error']))}", highlight=False)
     for caution in result.chosen.get("cautions", []):
         console.print(f"[yellow]caution:[/] {escape(caution)}", highlight=False)
     _print_tracking(console, outcome)
@@ -187,12 +187,12 @@ def show_sensitivity(outcome: Any, console: Console) -> int:
     """The verdict, then per output: mean gradient, mean |gradient|, first and total indices and rank of every
     feature; a key to the columns, the cautions and where the run was logged."""
     result = outcome.result
-    console.rule(f"[bold]{outcome.config.name}[/]")
+    console.rule(f"[bold]{escape(outcome.config.name)}[/]")
     for line in getattr(outcome, "verdict", ()):
         console.print(escape(line), highlight=False)
     for j, out in enumerate(result.outputs):
         columns = ["feature", "mean d/dx", "mean |d/dx|", "S1", "±95%", "ST", "±95%", "rank"]
-        table = _table(f"sensitivity of {out}", columns, left=("feature",))
+        table = _table(f"sensitivity of {escape(out)}", columns, left=("feature",))
         indices = result.indices.get(out)
         for i, feat in enumerate(result.features):
             g = result.gradients[:, j, i]
@@ -201,15 +201,15 @@ def show_sensitivity(outcome: Any, console: Console) -> int:
             if row is not None:
                 cells = [_index_cell(row[c]) for c in ("S1", "S1_conf", "ST", "ST_conf")]
                 cells.append(str(int(row["rank"])) + ("*" if row.get("clipped", False) else ""))
-            table.add_row(feat, f"{g.mean():.4g}", f"{np.abs(g).mean():.4g}", *cells)
+            table.add_row(escape(feat), f"{g.mean():.4g}", f"{np.abs(g).mean():.4g}", *cells)
         console.print(table)
         if indices is not None and "clipped" in indices and indices["clipped"].any():
             console.print("  * an index estimated below 0 was set to 0", highlight=False)
         points = _point_table(outcome, j)
         if points is not None:
-            console.print(f"  gradient of {out} at each point of gradient.at:", highlight=False)
+            console.print(f"  gradient of {escape(out)} at each point of gradient.at:", highlight=False)
             console.print(points)
-        console.print(f"  estimator: {result.chosen[out]}", highlight=False, soft_wrap=True)
+        console.print(f"  estimator: {escape(str(result.chosen[out]))}", highlight=False, soft_wrap=True)
     for line in _sensitivity_key(outcome):
         console.print(f"  {line}", highlight=False)
     for caution in getattr(outcome, "cautions", ()):
@@ -265,7 +265,7 @@ def _sensitivity_key(outcome: Any) -> list[str]:
 
 
 def _show_check(outcome: Any, console: Console, table: Table) -> int:
-    console.rule(f"[bold]{outcome.config.name}[/]")
+    console.rule(f"[bold]{escape(outcome.config.name)}[/]")
     console.print(table)
     console.print("[green]passed[/]" if outcome.passed else "[red]failed[/]")
     _print_tracking(console, outcome)
@@ -279,7 +279,7 @@ def show_residual(outcome: Any, console: Console) -> int:
     report, rhs = outcome.report, outcome.config.law.rhs
     for j, name in enumerate(report.names):
         table.add_row(
-            name, f"d{name}/dt = {rhs[name]}", f"{report.r2[j]:.4f}", f"{report.relative_rms[j]:.4f}",
+            escape(name), escape(f"d{name}/dt = {rhs[name]}"), f"{report.r2[j]:.4f}", f"{report.relative_rms[j]:.4f}",
             f"{report.mean[j]:.3g}", f"{report.max_abs[j]:.3g}",
         )  # fmt: skip
     return _show_check(outcome, console, table)
@@ -315,7 +315,7 @@ def show_batch(outcome: Any, console: Console) -> int:
     for item in outcome.items:
         result = escape(item.error if item.status == "FAILED" else " ; ".join(item.equations))
         shown = f"[red]{result}[/]" if item.passed is False else result  # a check that failed: no success either
-        table.add_row(item.config, f"[{styles[item.status]}]{item.status}[/]", shown)
+        table.add_row(escape(item.config), f"[{styles[item.status]}]{item.status}[/]", shown)
     console.print(table)
     counts = {status: sum(i.status == status for i in outcome.items) for status in styles}
     line = ", ".join(f"{n} {status.lower()}" for status, n in counts.items() if n)

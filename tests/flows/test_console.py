@@ -153,3 +153,24 @@ def test_suggested_commands_are_spelled_as_the_user_ran_deltaflow(monkeypatch: p
         out = io.StringIO()
         show_batch(outcome, Console(file=out, width=160, force_terminal=False))
         assert f"replay them with `{said} sync` once it answers" in " ".join(out.getvalue().split())
+
+
+def test_state_and_feature_names_in_brackets_are_printed_not_taken_as_markup() -> None:
+    """A state named "conc (mM)" is written [conc (mM)] in the equations; rich read that as a style tag and printed
+    "' = -0.2322 - 0.1832 log()". The same held for sensitivity features, table headers and the batch table."""
+    import numpy as np
+
+    from flows.console import show_discovery
+    from pipeline.discovery import DiscoveryResult, Library
+
+    library = Library(("conc (mM)",), np.array([[0], [1]]), (("log", 0),))
+    result = DiscoveryResult(names=("conc (mM)",), library=library, coefficients=np.array([[-0.2322, 0.0, -0.1832]]))
+    config = SimpleNamespace(
+        name="uptake [v2]", data=SimpleNamespace(time_column="t"), tracking=SimpleNamespace(enabled=False)
+    )
+    outcome = SimpleNamespace(result=result, config=config, mlflow_run_id=None, outbox=None, tracking_uri=None)
+    out = io.StringIO()
+    show_discovery(outcome, Console(file=out, width=120, force_terminal=False))
+    text = out.getvalue()
+    assert "[conc (mM)]' = -0.2322 - 0.1832 log([conc (mM)])" in text, text
+    assert "uptake [v2]" in text
