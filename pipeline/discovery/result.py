@@ -169,7 +169,8 @@ class DiscoveryResult:
             x = np.hstack([x, self._inputs(u, x.shape[0], "row of x", finite=False)])
         if x.shape[0] == 0:
             return np.zeros((0, len(self.names)))
-        return self.library.evaluate(x) @ self.coefficients.T
+        used = np.flatnonzero(np.any(self.coefficients != 0.0, axis=0))  # a term outside the model is not evaluated
+        return self.library.evaluate(x)[:, used] @ self.coefficients[:, used].T  # where it is undefined (log 0)
 
     def _states(self, x: object) -> np.ndarray:
         """``x`` as (n, d) numbers: a table's state columns by name, a single state (d,) as one row.

@@ -156,6 +156,15 @@ def test_predict_reads_one_column_per_state_by_name_and_names_a_wrong_shape() ->
         model.predict([["a", "b"]])
 
 
+def test_predict_evaluates_only_the_model_s_terms_where_the_library_has_others_undefined() -> None:
+    """A library term outside the model (log S, zero coefficient) made predict NaN at S = 0 and S < 0, where the
+    model (-0.8 S/(2.5 + S)) is defined: 0 x (-inf) is NaN; simulate, which compiles only the model's terms, ran."""
+    library = Library(("S",), np.array([[0], [1]]), (("log", 0), ("saturation", 0)), rates=(1.0, 0.4))
+    model = DiscoveryResult(names=("S",), library=library, coefficients=np.array([[0.0, 0.0, 0.0, -0.8]]))
+    with np.errstate(all="raise"):
+        np.testing.assert_allclose(model.predict([[0.0], [-1.0], [2.5]]), [[0.0], [0.8 / 1.5], [-0.4]], atol=1e-12)
+
+
 def test_simulation_times_not_a_one_way_array_of_numbers_are_a_data_error_and_one_time_is_the_start() -> None:
     """A scalar t was an IndexError, a NaN or a turn in t a SimulationError quoting the solver, and a single time
     "simulation failed: Nothing was done"."""
