@@ -33,7 +33,7 @@ from pipeline.discovery.merges import judge_merges
 from pipeline.discovery.noise_level import relative_noise_scale
 from pipeline.discovery.proposals import Proposals, propose_models
 from pipeline.discovery.pruning import prune_by_shooting, small_terms
-from pipeline.discovery.rate_refinement import refine_rates
+from pipeline.discovery.rate_refinement import describe_rates, refine_rates
 from pipeline.discovery.refined_choice import sparser_refined
 from pipeline.discovery.refinement import Refinement, refine_by_shooting
 from pipeline.discovery.result import DiscoveryResult
@@ -135,7 +135,7 @@ def discover(
     uncertainty = _uncertainty(reported, winner, laws, config.n_bootstrap, refinement)
     model = _model(data, reported, proposals, refinement, uncertainty, config.max_simulation_evaluations)
     scores = score_model(model, data, derivatives, reported, winner.supports, laws)
-    chosen = _choices_made(derivatives, design, judgement, winner, refinement, config) | {
+    chosen = _choices_made(derivatives, design, judgement, winner, refinement, config, reported) | {
         "shooting_blocks": len(judged_on.plan()), "smoothing": _smoothing(derivatives, data.names, scaling.states)
     }
     if scores.simulation_error is not None:
@@ -370,9 +370,10 @@ def _refine(
     check: StabilityCheck | None,
 ) -> tuple[JudgedModel, Refinement, Design]:
     """The winner's coefficients refined by multiple shooting, replaced by a sparser judged model's that refinement
-    makes admissible (:mod:`~pipeline.discovery.refined_choice`), then its small terms pruned by shooting
-    (:mod:`~pipeline.discovery.pruning`), then its function terms' inner rates refined as ``config.refine_rates``
-    says (:func:`_refined_rates`); the winner comes back with the terms it keeps, and the design over the library of
+    makes admissible (:mod:`~pipeline.discovery.refined_choice`), then its function terms' inner rates refined as
+    ``config.refine_rates`` says (:func:`_refined_rates`), then its small terms pruned by shooting
+    (:mod:`~pipeline.discovery.pruning`; after the rates, so that terms that only made up for a rate off the law's
+    go); the winner comes back with the terms it keeps, and the design over the library of
     the reported rates. Unchanged when ``config.refine_by_simulation`` is false, and for a dense expansion: it fits
     the record already, and each of its many coefficients would cost a simulation per step."""
     if not config.refine_by_simulation or winner.dense:
@@ -396,19 +397,19 @@ def _refine(
     )
     if sparser is not None:
         winner, refinement = sparser
-    pruned = prune_by_shooting(
+    reported, refinement = _refined_rates(data, derivatives, design, winner, refinement, problem, laws, check, config)
+    pruned = prune_by_shooting(  # after the rates: a term that only made up for a rate off the law's is small now
         refinement.coefficients,
-        problem,
-        small_terms(refinement.coefficients, design.theta, design.x_dot),
+        problem if reported is design else replace(problem, library=reported.library),
+        small_terms(refinement.coefficients, reported.theta, reported.x_dot),
         tolerance=deletion_tolerance(floor, n_residuals),
         laws=keeping,
         noise_sd=noise_sd,
-        stable=None if check is None else (lambda coefficients: check.grade(coefficients, design.library)),
+        stable=None if check is None else (lambda coefficients: check.grade(coefficients, reported.library)),
     )
     if not np.array_equal(pruned != 0, refinement.coefficients != 0):  # the pruned model's refits are by shooting
-        winner = _pruned_winner(winner, refinement.coefficients, pruned, data.names, design)
+        winner = _pruned_winner(winner, refinement.coefficients, pruned, data.names, reported)
         refinement = replace(refinement, coefficients=pruned)
-    reported, refinement = _refined_rates(data, derivatives, design, winner, refinement, problem, laws, check, config)
     return winner, refinement, reported
 
 
@@ -566,8 +567,10 @@ def _choices_made(
     winner: JudgedModel,
     refinement: Refinement,
     config: DiscoveryConfig,
+    reported: Design,
 ) -> dict[str, object]:
-    """What was chosen at each stage, as JSON-safe values (logged as the run's choices)."""
+    """What was chosen at each stage, as JSON-safe values (logged as the run's choices); ``reported``: the design at
+    the reported model's inner rates."""
     spec = config.library
     used_degrees = design.library.degrees[np.any(winner.supports, axis=0)]
     selection = (
@@ -592,7 +595,18 @@ def _choices_made(
         "model_choices_judged": sorted(judged.label for judged in judgement.models),
         "selection": selection,
         "selection_rules": [None if rule is None else rule.describe() for rule in winner.rules],
-    }
+    } | ({"inner_rates": _rates_refined(design, reported, winner, config)} if config.refine_rates else {})
+
+
+def _rates_refined(design: Design, reported: Design, winner: JudgedModel, config: DiscoveryConfig) -> list[str] | str:
+    """What ``discovery.refine_rates`` made of the reported model's inner rates (:func:`describe_rates`), or why it
+    refined none."""
+    if winner.dense:
+        return "not refined: the model is a dense expansion"
+    if not config.refine_by_simulation:
+        return "not refined: refine_rates refines with the coefficients, and refine_by_simulation is off"
+    found = describe_rates(design.library, reported.library, winner.supports)
+    return found or "none to refine: the model has no term with an inner rate (exp, x/(K+x), Hill, sigmoid)"
 
 
 def _with_laws(

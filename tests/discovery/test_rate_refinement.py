@@ -79,3 +79,34 @@ def test_refine_rates_takes_a_function_term_of_a_known_input_on_the_input_s_valu
     assert inputs and result.coefficients[0, result.library.powers.shape[0] + inputs[0]] != 0.0, result.equations
     path = result.simulate(x[0], t, u=u[:, None])[:, 0]
     assert np.sqrt(np.mean((path - x[:, 0]) ** 2)) < 0.01 * np.ptp(x)
+
+
+def _michaelis_menten(k: float = 0.37) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Two noise-free records of S' = -0.6 S/(k + S) from S = 5 and S = 2: with k = 0.37 below the automatic grid's
+    smallest K (an eighth of the largest S, 0.625)."""
+    t = np.linspace(0.0, 10.0, 300)
+
+    def uptake(s: float, x: np.ndarray) -> list[float]:
+        return [-0.6 * x[0] / (k + x[0])]
+
+    return [t, t], [solve_ivp(uptake, (0, 10), [x0], t_eval=t, rtol=1e-10, atol=1e-12).y.T for x0 in (5.0, 2.0)]
+
+
+def test_terms_that_only_made_up_for_a_grid_rate_are_pruned_once_the_rate_is_refined() -> None:
+    """Refined before pruning: K 0.625 -> 0.37 left S, S^2, S^3 and sin S at 1e-6, kept as if the law needed them."""
+    ts, xs = _michaelis_menten()
+    default = discover(ts, xs, feature_names=["S"])
+    assert len(default.terms()["S"]) > 1 and "S/(0.625+S)" in default.terms()["S"]  # the grid's K, and terms around it
+    refined = discover(ts, xs, feature_names=["S"], config={"refine_rates": True})
+    assert list(refined.terms()["S"]) == ["S/(0.37+S)"], refined.equations
+    assert refined.terms()["S"]["S/(0.37+S)"] == pytest.approx(-0.6, rel=1e-3)
+    assert refined.chosen["inner_rates"] == ["saturation of S: K 0.625 -> K 0.37"]
+    assert "inner_rates" not in default.chosen
+
+
+def test_the_choices_say_why_refine_rates_refined_nothing() -> None:
+    t, x = _record()
+    polynomial = discover(t, x, feature_names=["x"], config={"refine_rates": True, "library": {"functions": []}})
+    assert polynomial.chosen["inner_rates"].startswith("none to refine: the model has no term with an inner rate")
+    off = discover(t, x, feature_names=["x"], config={"refine_rates": True, "refine_by_simulation": False})
+    assert off.chosen["inner_rates"].startswith("not refined: refine_rates refines with the coefficients")
