@@ -199,7 +199,7 @@ def _deltaflow_with_intervals(
     carries those cautions)."""
     result = discover(t, x, feature_names=names, config=config)
     reported = {key: result.metrics[key] for key in ("forecast_horizon", "lyapunov_time") if key in result.metrics}
-    cautions = [str(caution) for caution in result.chosen.get("cautions", [])]
+    cautions = result.cautions
     for key, opening in (("poor_fit", "poor fit"), ("weak_forecast", "weak forecast"), ("ambiguous", "ambiguous")):
         reported[key] = float(any(caution.startswith(opening) for caution in cautions))
     return result.library, result.coefficients, result.intervals, reported

@@ -172,7 +172,7 @@ def show_discovery(outcome: Any, console: Console) -> int:
     console.print(table)
     if "simulation_error" in result.chosen:
         console.print(f"[yellow]note:[/] {escape(str(result.chosen['simulation_error']))}", highlight=False)
-    for caution in result.chosen.get("cautions", []):
+    for caution in result.cautions:
         console.print(f"[yellow]caution:[/] {escape(caution)}", highlight=False)
     _print_tracking(console, outcome)
     model_uri = getattr(outcome, "model_uri", None)

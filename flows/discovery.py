@@ -167,7 +167,7 @@ def _series_frame(series: TimeSeries, data: DataConfig) -> pd.DataFrame:
 
 def _headline(record: RunRecord, config: RunConfig, result: DiscoveryResult, method: str) -> list[str]:
     """Cautions as the ``deltaflow.caution`` tag, and the run's description: equations, cautions, choices."""
-    cautions = [str(c) for c in result.chosen.get("cautions", [])]
+    cautions = result.cautions
     if cautions:
         record.tags["deltaflow.caution"] = " | ".join(cautions)[:5000]
     describe_run(

@@ -216,7 +216,7 @@ class DiscoveryConfig(_Strict):
         description="With refine_by_simulation, also refine the inner rates of the chosen model's function terms (the"
         " K of x/(K+x), the r of exp(r x), a sigmoid's center) with its coefficients where that lowers the shooting"
         " error: it finds a law's constant in a nearly noise-free record (a simulation's output). Off by default: on"
-        " the tuning half of the published corpus it changed no success count and made the fits it changed 1.6x"
+        " the tuning half of the published corpus it changed no success count and made the fits it changed 1.3-1.6x"
         " slower at the median (benchmarks/results/generalisation.md).",
     )
     conservation_laws: bool = Field(

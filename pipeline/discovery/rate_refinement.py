@@ -13,14 +13,14 @@ K 0.37 below the grid's smallest 0.625: S, S², S³ and sin S at 1e-6 beside -0.
 hold the refined rates fixed.
 
 Off by default (``discovery.refine_rates``). On the tuning half of benchmarks/generalisation.py (noise seeds 0-2, 468
-fits) it changed no success or exact-structure count and lost one second-state success (a driven pendulum at 1 %
-noise whose model uses exp of the angle, a wrong family the refined rate bent further); it moved 70 models (54 closer
-to the record from its start, 16 further) and made those fits 1.6x slower at the median, up to 7x (a reaction 0.5 ->
-3.6 s, a 3-species food chain 1.5 -> 7.4 s). It
-recovers a law's constant where the record is nearly noise-free (the mate-finding Allee law: K 2.476 on the grid, 2.000
-refined), not under noise that other terms absorb (K 1.5-1.75 at 0.1-1 % noise). Keeping the refined rates only when
-they gain more than the noise explains (:func:`~pipeline.discovery.judging.deletion_tolerance`) kept almost none: the
-grid's rate with refitted coefficients already follows these records to within it.
+fits) it changed no success or exact-structure count and lost one second-state success (a driven pendulum at 1 % noise
+whose model uses exp of the angle, a wrong family the refined rate bent further); it moved 70 models (55 closer to the
+record from its start, 15 further) and made those fits 1.3-1.6x slower at the median over two runs, up to 7-9x (a
+reaction 0.5 -> 3.6 s, a 3-species food chain 1.5 -> 7.4 s). It recovers a law's constant where the record is nearly
+noise-free (the mate-finding Allee law: K 2.476 on the grid, 2.000 refined), not under noise that other terms absorb (K
+1.5-1.75 at 0.1-1 % noise). Keeping the refined rates only when they gain more than the noise explains
+(:func:`~pipeline.discovery.judging.deletion_tolerance`) kept almost none: the grid's rate with refitted coefficients
+already follows these records to within it.
 """
 
 from __future__ import annotations

@@ -105,6 +105,13 @@ class DiscoveryResult:
         return tuple(self.library.feature_names())
 
     @property
+    def cautions(self) -> list[str]:
+        """What to know before trusting the model beyond the record, one sentence each (a poor fit, a weak forecast,
+        an ambiguous structure, a run-away or sign-breaking flow near the data, chaos); empty when there is none.
+        The same list as ``chosen["cautions"]``, which the run logs."""
+        return [str(caution) for caution in self.chosen.get("cautions", [])]
+
+    @property
     def equations(self) -> list[str]:
         """One text equation per state, e.g. ``"u' = -1.002 u"``."""
         names = self.library.feature_names()

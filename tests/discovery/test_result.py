@@ -215,3 +215,12 @@ def test_states_of_extreme_size_give_a_finite_model_or_a_named_error() -> None:
     assert result.equations == ["x0' = -1.000 x0"]
     with pytest.raises(DiscoveryError, match="'x\\^3'"):
         _in_data_units(np.array([[0.0, 2.0]]), np.array([[np.inf, np.inf]]), ["1", "x^3"])
+
+
+def test_cautions_are_a_list_whether_or_not_the_model_has_any() -> None:
+    model = _predator_prey()
+    assert model.cautions == []
+    warned = DiscoveryResult(
+        names=model.names, library=model.library, coefficients=model.coefficients, chosen={"cautions": ["poor fit: x"]}
+    )
+    assert warned.cautions == ["poor fit: x"]
