@@ -33,7 +33,7 @@ from pipeline.discovery.merges import judge_merges
 from pipeline.discovery.noise_level import relative_noise_scale
 from pipeline.discovery.proposals import Proposals, propose_models
 from pipeline.discovery.pruning import prune_by_shooting, small_terms
-from pipeline.discovery.rate_refinement import describe_rates, refine_rates
+from pipeline.discovery.rate_refinement import describe_rates, grid_edge_cautions, refine_rates
 from pipeline.discovery.refined_choice import sparser_refined
 from pipeline.discovery.refinement import Refinement, refine_by_shooting
 from pipeline.discovery.result import DiscoveryResult
@@ -145,7 +145,9 @@ def discover(
         deletion_tolerance(judged_on.noise_floor(_noise_sd(derivatives)), judged_on.residual_count()),
         chaotic="lyapunov_time" in scores.metrics, poor=scores.poor_fit,
     )  # fmt: skip
-    cautions = [*scores.cautions, *away]
+    cautions = [
+        *scores.cautions, *away, *([] if config.refine_rates else grid_edge_cautions(judged_on, model.coefficients))
+    ]
     if cautions:
         chosen["cautions"] = cautions
     result = replace(

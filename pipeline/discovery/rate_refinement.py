@@ -38,7 +38,7 @@ from pipeline.discovery.refinement import EVALUATIONS, Refinement, residual_func
 from pipeline.discovery.shooting import FAILED_RESIDUAL, ShootingProblem
 from pipeline.discovery.simulate import EvaluationCount
 
-__all__ = ["RATE_ITERATIONS", "RatedRefinement", "describe_rates", "refine_rates"]
+__all__ = ["RATE_ITERATIONS", "RatedRefinement", "describe_rates", "grid_edge_cautions", "refine_rates"]
 
 RATE_ITERATIONS = 5
 """Full Levenberg-Marquardt iterations (a residual and its Jacobian) the joint search may make, fewer when the
@@ -179,3 +179,41 @@ def describe_rates(judged: Library, reported: Library, supports: np.ndarray) -> 
         change = f"{before}, kept" if before == after else f"{before} -> {after}"
         lines.append(f"{family} of {text_name(judged.names[j])}: {change}")
     return lines
+
+
+
+_EDGE_CAUTION = (
+    "{term} of {state} took {scale}, {edge}: the law's {symbol} may lie beyond it, and the terms beside it may make"
+    " up for that; discovery.refine_rates: true refines it with the coefficients (best on a nearly noise-free record)"
+)
+_TERMS = {"saturation": "x/(K+x)", "exp": "exp(r x)", "hill": "x^2/(K^2+x^2)", "inhibition": "K x/(K^2+x^2)"}
+
+
+def _edge(family: str, relative: float, multiples: tuple[float, ...]) -> str | None:
+    """Which end of its grid a rate ``relative`` to the state's largest |value| is at, in words; None inside it."""
+    at = {m for m in (min(multiples), max(multiples)) if np.isclose(abs(relative), abs(m), rtol=1e-9, atol=0.0)}
+    if not at:
+        return None
+    if family == "exp":
+        return f"the steepest its grid offers ({max(multiples):g} over the state's largest |value|)"
+    if max(multiples) in at:
+        return f"the smallest its grid offers (1/{max(multiples):g} of the state's largest |value|)"
+    return f"the largest its grid offers ({1.0 / min(multiples):g} times the state's largest |value|)"
+
+
+def grid_edge_cautions(problem: ShootingProblem, coefficients: np.ndarray) -> list[str]:
+    """A caution for each family and state of the model (d, p) over ``problem.library`` whose inner rate is at an end
+    of its grid (:data:`~pipeline.discovery.automatic_terms.RELATIVE_RATES`: the smallest or largest K of
+    x/(K + x), the steepest exp(r x)): the data asked for a scale beyond the grid, and the term stands in for the
+    law's."""
+    library, values, out = problem.library, _data_values(problem), []
+    for (family, j), members in _groups(library, coefficients != 0).items():
+        if family not in _TERMS:
+            continue
+        rate = library.rate(members[0])
+        edge = _edge(family, rate * (float(np.max(np.abs(values[:, j]))) or 1.0), RELATIVE_RATES[family])
+        if edge is not None:
+            scale = _scale_text(family, rate, 0.0).replace(" ", " = ", 1)
+            state, symbol = text_name(library.names[j]), scale.split(" ")[0]
+            out.append(_EDGE_CAUTION.format(term=_TERMS[family], state=state, scale=scale, edge=edge, symbol=symbol))
+    return out

@@ -102,6 +102,13 @@ def test_terms_that_only_made_up_for_a_grid_rate_are_pruned_once_the_rate_is_ref
     assert refined.terms()["S"]["S/(0.37+S)"] == pytest.approx(-0.6, rel=1e-3)
     assert refined.chosen["inner_rates"] == ["saturation of S: K 0.625 -> K 0.37"]
     assert "inner_rates" not in default.chosen
+    edge = [caution for caution in default.cautions if "its grid offers" in caution]  # says where refinement helps
+    assert edge == [
+        "x/(K+x) of S took K = 0.625, the smallest its grid offers (1/8 of the state's largest |value|): the law's K"
+        " may lie beyond it, and the terms beside it may make up for that; discovery.refine_rates: true refines it with"
+        " the coefficients (best on a nearly noise-free record)"
+    ]
+    assert not [caution for caution in refined.cautions if "its grid offers" in caution]
 
 
 def test_the_choices_say_why_refine_rates_refined_nothing() -> None:
