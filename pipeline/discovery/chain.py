@@ -173,9 +173,9 @@ def _model_cautions(
     poor: bool = False,
 ) -> tuple[list[str], Rival | None]:
     """What the user should know about the reported model (d, p) over ``design``'s library, of the states ``names``,
-    away from the record (the judged models are over the ``judged`` library: the same terms, their inner rates
-    before refinement, if it moved them): that
-    it is a dense surrogate, or what the stability ``check`` found from the states around the data
+    away from the record (the judged models are over the ``judged`` library: the same terms at their inner rates
+    before any rate refinement): that it is a dense surrogate, or what the stability ``check`` found from the states
+    around the data
     (:mod:`~pipeline.discovery.stability`), and, unless it is ``chaotic`` (its paths from nearby states part anyway)
     or a ``poor`` fit (then no model follows the record, and a rival that follows it "as closely" says nothing), the
     rival the record cannot tell from it by more than ``tolerance`` that parts from it there
@@ -375,9 +375,9 @@ def _refine(
     makes admissible (:mod:`~pipeline.discovery.refined_choice`), then its function terms' inner rates refined as
     ``config.refine_rates`` says (:func:`_refined_rates`), then its small terms pruned by shooting
     (:mod:`~pipeline.discovery.pruning`; after the rates, so that terms that only made up for a rate off the law's
-    go); the winner comes back with the terms it keeps, and the design over the library of
-    the reported rates. Unchanged when ``config.refine_by_simulation`` is false, and for a dense expansion: it fits
-    the record already, and each of its many coefficients would cost a simulation per step."""
+    go); the winner comes back with the terms it keeps, and the design over the library of the reported rates.
+    Unchanged when ``config.refine_by_simulation`` is false, and for a dense expansion: it fits the record already,
+    and each of its many coefficients would cost a simulation per step."""
     if not config.refine_by_simulation or winner.dense:
         return winner, Refinement(winner.coefficients, float("nan"), float("nan")), design
     keeping, noise_sd = (laws if winner.conserving else None), _noise_sd(derivatives)

@@ -162,6 +162,11 @@ def _design_library(
     return library, automatic
 
 
+def _library_values(library: Library, smoothed: np.ndarray, data: Trajectories) -> np.ndarray:
+    """The library on the smoothed states (n, d) stacked over trajectories, with the inputs of ``data`` → (n, p)."""
+    return library.evaluate(smoothed if data.us is None else np.hstack([smoothed, np.vstack(data.us)]))
+
+
 def build_design(
     data: Trajectories,
     derivatives: Sequence[DerivativeResult],
@@ -183,7 +188,7 @@ def build_design(
 
     smoothed = np.vstack([r.smoothed for r in derivatives])
     library, automatic = _design_library(data, derivatives, spec, top_degree, smoothed, variable_scale)
-    theta = library.evaluate(smoothed if data.us is None else np.hstack([smoothed, np.vstack(data.us)]))
+    theta = _library_values(library, smoothed, data)
     n, p = theta.shape
     if not np.all(np.isfinite(theta)):
         raise DiscoveryError("the library has non-finite values on these data (e.g. 1/x at x = 0); drop that family")
@@ -219,7 +224,6 @@ def with_library(
 ) -> Design:
     """``design`` over ``library``, the same terms with other inner rates: its values, their integrals and the weak
     form recomputed on the smoothed states of ``derivatives`` (and the inputs of ``data``)."""
-    smoothed = np.vstack([r.smoothed for r in derivatives])
-    theta = library.evaluate(smoothed if data.us is None else np.hstack([smoothed, np.vstack(data.us)]))
+    theta = _library_values(library, np.vstack([r.smoothed for r in derivatives]), data)
     weak = None if design.weak is None else weak_system(data.ts, data.xs, theta, design.n_folds)
     return replace(design, library=library, theta=theta, integrated=integrate_library(theta, data.ts), weak=weak)
