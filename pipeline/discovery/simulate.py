@@ -74,7 +74,7 @@ class _Guard:
         self.end = span[1]
         self.window = max(int(STALL_WINDOW * max_evaluations), STALL_MIN_WINDOW)
         self.window_start = span[0]  # the time reached when the current window began
-        self.squared_limit = size * limit**2  # |x|² <= size · limit² whenever every |x_i| <= limit
+        self.squared_limit = size * limit * limit  # |x|² <= size · limit² if every |x_i| <= limit; inf past 1e154
         self.lower, self.upper = (None, None) if box is None else (np.resize(box[0], size), np.resize(box[1], size))
         self.budget = max_evaluations
         self.calls = 0

@@ -224,3 +224,12 @@ def test_cautions_are_a_list_whether_or_not_the_model_has_any() -> None:
         names=model.names, library=model.library, coefficients=model.coefficients, chosen={"cautions": ["poor fit: x"]}
     )
     assert warned.cautions == ["poor fit: x"]
+
+
+def test_a_simulation_from_states_near_the_largest_accepted_magnitude_runs() -> None:
+    """Data up to 1e150 are accepted; the divergence bound squared its limit with ** and raised OverflowError (a bare
+    traceback) when a model was simulated from a state of 1e149."""
+    library = Library(("u",), np.array([[1]]))
+    model = DiscoveryResult(names=("u",), library=library, coefficients=np.array([[-1.0]]))
+    path = model.simulate([1e149], np.linspace(0.0, 1.0, 5))
+    np.testing.assert_allclose(path[:, 0], 1e149 * np.exp(-np.linspace(0.0, 1.0, 5)), rtol=1e-4)
