@@ -181,7 +181,6 @@ def describe_rates(judged: Library, reported: Library, supports: np.ndarray) -> 
     return lines
 
 
-
 _EDGE_CAUTION = (
     "{term} of {state} took {scale}, {edge}: the law's {symbol} may lie beyond it, and the terms beside it may make"
     " up for that; discovery.refine_rates: true refines it with the coefficients (best on a nearly noise-free record)"

@@ -28,7 +28,7 @@ from pipeline.discovery.shooting import FAILED_RESIDUAL, ShootingProblem
 from pipeline.discovery.simulate import EvaluationCount
 from pipeline.errors import SimulationError
 
-__all__ = ["Refinement", "affordable_iterations", "refine_by_shooting", "residual_function"]
+__all__ = ["Refinement", "refine_by_shooting", "residual_function"]
 
 ITERATIONS = 10
 """The cap on the Levenberg–Marquardt search's residual evaluations, passed as scipy's ``max_nfev``, which for method
@@ -59,7 +59,7 @@ changed no tuning count and made the slowest fit 9.5 s; keeping the refined coef
 let surrogates fit from moved starts (validation 156/93/59, Hindmarsh-Rose at 1 % R² 0.92 -> 0.82); starts free
 without bounds lost Morris-Lecar without noise (R² 1.00 -> 0.95)."""
 EVALUATIONS = 100_000
-"""Right-hand-side evaluations the search may use in all (:func:`affordable_iterations`), 1 to 2 s of a 2020s
+"""Right-hand-side evaluations the search may use in all (:func:`_affordable_iterations`), 1 to 2 s of a 2020s
 core: a stiff model with many free coefficients gets fewer iterations. On the tuning half of the published corpus
 this shortens 4 of 156 searches (a 4-state neuron model with over 30 terms, a chaotic flow at 5 % noise)."""
 AT_NOISE_FLOOR = 1.1
@@ -126,7 +126,7 @@ def residual_function(
     return blockwise
 
 
-def affordable_iterations(per_residual: int, n_free: int, evaluations: int = EVALUATIONS) -> int:
+def _affordable_iterations(per_residual: int, n_free: int, evaluations: int = EVALUATIONS) -> int:
     """The search's cap on residual evaluations: :data:`ITERATIONS`, lowered to the number of full iterations (a
     residual and a Jacobian of ``n_free`` residuals, each costing ``per_residual`` evaluations) that fit in
     ``evaluations``; at least 1. The first Jacobian is always taken, so a model with many free coefficients may
@@ -153,7 +153,7 @@ def refine_by_shooting(
         laws: conservation laws (r, d) the coefficients must keep.
         noise_sd: the states' measurement noise sd (d,); when the residual is already at the noise
             floor it implies, there is nothing to refine and the search is skipped.
-        evaluations: right-hand-side evaluations the search may use (:func:`affordable_iterations`).
+        evaluations: right-hand-side evaluations the search may use (:func:`_affordable_iterations`).
         count: where the simulations' right-hand-side evaluations are added up (a fresh count when None).
     """
     d = coefficients.shape[0]
@@ -180,7 +180,7 @@ def refine_by_shooting(
     floor = 0.0 if noise_sd is None else problem.noise_floor(noise_sd)
     if not np.isfinite(before) or before >= FAILED_RESIDUAL**2 or before <= AT_NOISE_FLOOR * floor:
         return Refinement(kept, before, before)
-    iterations = affordable_iterations(count.calls - first, initial.shape[0], evaluations)
+    iterations = _affordable_iterations(count.calls - first, initial.shape[0], evaluations)
     solution = least_squares(residual, initial, method="lm", x_scale="jac", max_nfev=iterations)
     after = float(np.mean(solution.fun**2))
     if not after < before:

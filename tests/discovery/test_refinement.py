@@ -51,10 +51,10 @@ def test_a_long_record_is_judged_on_bin_means_whose_noise_floor_shrinks_with_the
 def test_a_costly_model_gets_fewer_refinement_iterations_and_never_none() -> None:
     """The search's evaluations are bounded: ``per_residual`` evaluations for each residual and n_free more residuals
     for each Jacobian; a cheap model keeps every iteration, a costly one fewer, the costliest one."""
-    from pipeline.discovery.refinement import EVALUATIONS, ITERATIONS, affordable_iterations
+    from pipeline.discovery.refinement import EVALUATIONS, ITERATIONS, _affordable_iterations
 
-    assert affordable_iterations(400, 6) == ITERATIONS
-    costly = affordable_iterations(1800, 17)
+    assert _affordable_iterations(400, 6) == ITERATIONS
+    costly = _affordable_iterations(1800, 17)
     assert 1 < costly < ITERATIONS and costly * 1800 * 18 <= EVALUATIONS
-    assert affordable_iterations(EVALUATIONS, 40) == 1
-    assert affordable_iterations(0, 3) == ITERATIONS  # a residual whose simulation failed at once costs nothing
+    assert _affordable_iterations(EVALUATIONS, 40) == 1
+    assert _affordable_iterations(0, 3) == ITERATIONS  # a residual whose simulation failed at once costs nothing
