@@ -12,7 +12,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 LOCK := docker/requirements.lock
 CONFIG ?= configs/lynx_hare.yaml
-PYTEST_ARGS ?=
+# The suite on one worker per core; the container tests share one worker (one image build). PYTEST_ARGS= runs serially.
+PYTEST_ARGS ?= -n auto --dist loadgroup
 FUZZ_EXAMPLES ?= 10000
 
 export DO_NOT_TRACK := true

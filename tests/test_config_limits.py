@@ -32,7 +32,8 @@ def test_long_wrong_values_are_abbreviated_in_the_message(tmp_path: Path) -> Non
     path.write_text("name: long\ndiscovery:\n  n_folds: '" + "9" * 5000 + "z'\n")
     with pytest.raises(ConfigError, match=r"discovery\.n_folds") as caught:
         load_config(path)
-    assert len(str(caught.value)) < 400 and "..." in str(caught.value)
+    message = str(caught.value).replace(str(path), "<file>")  # the temporary folder's length is not the message's
+    assert len(message) < 300 and "..." in message
 
 
 def test_a_symlink_loop_in_the_data_path_is_a_config_error(tmp_path: Path) -> None:

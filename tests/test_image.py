@@ -24,7 +24,7 @@ from mlflow.tracking import MlflowClient
 
 from flows.local_stack import free_port, stop_process, wait_for_http
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("podman-image")]  # one build
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "docker" / "build-local.sh"
