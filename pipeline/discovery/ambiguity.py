@@ -8,7 +8,7 @@ around the data of the stability check (:class:`~pipeline.discovery.stability.St
 compares the paths: a rival that stays bounded there too (the judge prefers such models, so one that runs away is no
 rival) but whose paths explain less than :data:`AGREEMENT` of the variance of the reported model's (as the benchmarks
 score a model against the truth) makes the choice ambiguous, and the user is told which terms the rival uses
-instead.
+instead, and from which of those states the two part most: a record started there would decide between them.
 """
 
 from __future__ import annotations
@@ -39,10 +39,13 @@ class Rival:
         model: the rival as judged.
         agreement: the lowest R² over states of its paths against the reported model's from the states around the
             data.
+        start: the index of the check's start from which its paths part most from the reported model's
+            (:func:`_parting_start`).
     """
 
     model: JudgedModel
     agreement: float
+    start: int
 
 
 def _agreement(reference: np.ndarray, other: np.ndarray) -> float:
@@ -52,6 +55,14 @@ def _agreement(reference: np.ndarray, other: np.ndarray) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = np.where(variance > 0.0, 1.0 - error / np.where(variance > 0.0, variance, 1.0), 0.0)
     return float(np.min(r2))
+
+
+def _parting_start(reference: np.ndarray, other: np.ndarray) -> int:
+    """The start (index into k) from which ``other``'s paths (m, k, d) part most from ``reference``'s: the largest
+    squared distance over time, in units of each state's variance in ``reference`` (summed over states)."""
+    variance = np.var(reference, axis=(0, 1))
+    scale = np.where(variance > 0.0, variance, 1.0)
+    return int(np.argmax(np.sum((other - reference) ** 2 / scale, axis=(0, 2))))
 
 
 def _rivals(judgement: Judgement, origin: str, reported: np.ndarray, tolerance: float) -> list[JudgedModel]:
@@ -101,5 +112,5 @@ def ambiguous_rival(
             continue  # a rival that runs away from states near the data is not a law the judge would prefer
         agreement = _agreement(reference, paths)
         if agreement < AGREEMENT and (worst is None or agreement < worst.agreement):
-            worst = Rival(model, agreement)
+            worst = Rival(model, agreement, _parting_start(reference, paths))
     return worst

@@ -61,7 +61,7 @@ _RUNAWAY_CAUTION = (
 _AMBIGUITY_CAUTION = (
     "ambiguous structure: a model with other terms ({}) follows the record as closely, and from states around the"
     " data the two part ways (R² {:.2f} between their paths): the record does not decide between them; trust the"
-    " terms near the record only, or add a record from another initial state"
+    " terms near the record only, or add a record from another initial state (they part most from {})"
 )
 _SIGN_CAUTION = (
     "the model drives {} below zero from some states near the data, though every observed value is positive: trust"
@@ -141,7 +141,7 @@ def discover(
     if scores.simulation_error is not None:
         chosen["simulation_error"] = scores.simulation_error
     away, rival = _model_cautions(
-        check, data.names, reported, judgement, winner, refinement.coefficients, design.library,
+        check, data.names, scaling.states, reported, judgement, winner, refinement.coefficients, design.library,
         deletion_tolerance(judged_on.noise_floor(_noise_sd(derivatives)), judged_on.residual_count()),
         chaotic="lyapunov_time" in scores.metrics, poor=scores.poor_fit,
     )  # fmt: skip
@@ -160,8 +160,9 @@ def discover(
 
 
 def _model_cautions(
-    check: StabilityCheck | None,
+    check: StabilityCheck,
     names: tuple[str, ...],
+    units: np.ndarray,
     design: Design,
     judgement: Judgement,
     winner: JudgedModel,
@@ -172,18 +173,16 @@ def _model_cautions(
     chaotic: bool,
     poor: bool = False,
 ) -> tuple[list[str], Rival | None]:
-    """What the user should know about the reported model (d, p) over ``design``'s library, of the states ``names``,
-    away from the record (the judged models are over the ``judged`` library: the same terms at their inner rates
-    before any rate refinement): that it is a dense surrogate, or what the stability ``check`` found from the states
-    around the data
+    """What the user should know about the reported model (d, p) over ``design``'s library, of the states ``names``
+    (in fitting units: the data's divided by ``units`` (d,)), away from the record (the judged models are over the
+    ``judged`` library: the same terms at their inner rates before any rate refinement): that it is a dense
+    surrogate, or what the stability ``check`` found from the states around the data
     (:mod:`~pipeline.discovery.stability`), and, unless it is ``chaotic`` (its paths from nearby states part anyway)
     or a ``poor`` fit (then no model follows the record, and a rival that follows it "as closely" says nothing), the
     rival the record cannot tell from it by more than ``tolerance`` that parts from it there
     (:mod:`~pipeline.discovery.ambiguity`), returned too. Its paths from the check's starts are simulated once."""
     if winner.dense:
         return [_DENSE_CAUTION.format(int(winner.supports.sum()))], None
-    if check is None:
-        return [], None
     paths = check.bounded_paths(coefficients, design.library)
     verdict = check.verdict_of(paths, coefficients, design.library)
     if verdict.grade is Stability.LEAVES:
@@ -195,14 +194,18 @@ def _model_cautions(
     origin = _origin(winner)
     reported = coefficients != 0.0
     rival = ambiguous_rival(judgement, origin, paths, reported, judged, check, tolerance)
-    return cautions + _ambiguity_cautions(rival, reported, design, names), rival
-
-
-def _ambiguity_cautions(rival: Rival | None, reported: np.ndarray, design: Design, names: tuple[str, ...]) -> list[str]:
-    """The :data:`_AMBIGUITY_CAUTION` for a ``rival`` of the reported model's terms (d, p), none without one: the
-    states whose terms differ, with the rival's terms and the reported ones (named as in the judged models' table)."""
     if rival is None:
-        return []
+        return cautions, None
+    start = ", ".join(f"{name} = {value:.3g}" for name, value in zip(names, check.starts[rival.start] * units))
+    return cautions + _ambiguity_cautions(rival, reported, design, names, start), rival
+
+
+def _ambiguity_cautions(
+    rival: Rival, reported: np.ndarray, design: Design, names: tuple[str, ...], start: str
+) -> list[str]:
+    """The :data:`_AMBIGUITY_CAUTION` for a ``rival`` of the reported model's terms (d, p): the states whose terms
+    differ, with the rival's terms and the reported ones (named as in the judged models' table), and the ``start``
+    (named state values) from which the two part most."""
     terms = design.library.feature_names()
 
     def listed(row: np.ndarray) -> str:
@@ -213,7 +216,7 @@ def _ambiguity_cautions(rival: Rival | None, reported: np.ndarray, design: Desig
         for name, other, own in zip(names, rival.model.supports, reported)
         if not np.array_equal(other, own)
     ]
-    return [_AMBIGUITY_CAUTION.format("; ".join(differing), rival.agreement)]
+    return [_AMBIGUITY_CAUTION.format("; ".join(differing), rival.agreement, start)]
 
 
 def _judge(
@@ -223,7 +226,7 @@ def _judge(
     problem: ShootingProblem,
     laws: np.ndarray,
     noise_sd: np.ndarray,
-    stable: Callable[[JudgedModel], Stability] | None,
+    stable: Callable[[JudgedModel], Stability],
 ) -> tuple[Judgement, JudgedModel, ShootingProblem]:
     """Every model judged by simulation, and the winner: the proposals, the dense expansions when nothing else
     follows the record (and, when one of them would win, the sparse models' winner refined by shooting:
@@ -259,7 +262,7 @@ def _with_refined_sparse_winner(
     problem: ShootingProblem,
     floor: float,
     n_residuals: int,
-    stable: Callable[[JudgedModel], Stability] | None,
+    stable: Callable[[JudgedModel], Stability],
     laws: np.ndarray,
     noise_sd: np.ndarray,
 ) -> Judgement:
@@ -333,15 +336,13 @@ def _shooting_problem(data: Trajectories, derivatives: list[DerivativeResult], d
 
 
 def _stability_test(
-    check: StabilityCheck | None, data: Trajectories, design: Design
-) -> Callable[[JudgedModel], Stability] | None:
-    """The grade of the stability ``check`` around the data (:mod:`~pipeline.discovery.stability`); None without one
-    (with known inputs, which are unknown away from the record). A dense expansion is only asked to stay bounded
+    check: StabilityCheck, data: Trajectories, design: Design
+) -> Callable[[JudgedModel], Stability]:
+    """The grade of the stability ``check`` around the data (:mod:`~pipeline.discovery.stability`); None without one.
+    A dense expansion is only asked to stay bounded
     from the records' own starts: it is a surrogate of the data where they were taken, not a law to run from
     elsewhere. Each model is checked once: the winner is picked again after every round of deletions, over mostly the
     same models."""
-    if check is None:
-        return None
     along = check.from_record_starts(data.xs)
     verdicts: dict[tuple[bool, bytes], Stability] = {}
 
@@ -354,9 +355,9 @@ def _stability_test(
     return stable
 
 
-def _stability_check(data: Trajectories) -> StabilityCheck | None:
-    """The stability check around the data; None with known inputs, which are unknown away from the record."""
-    return None if data.us is not None else StabilityCheck.around(data.xs, data.ts, data.names)
+def _stability_check(data: Trajectories) -> StabilityCheck:
+    """The stability check around the data (with known inputs, its starts driven by the records' inputs)."""
+    return StabilityCheck.around(data.xs, data.ts, data.names, data.us)
 
 
 def _refine(
@@ -368,8 +369,8 @@ def _refine(
     laws: np.ndarray,
     derivatives: list[DerivativeResult],
     config: DiscoveryConfig,
-    stable: Callable[[JudgedModel], Stability] | None,
-    check: StabilityCheck | None,
+    stable: Callable[[JudgedModel], Stability],
+    check: StabilityCheck,
 ) -> tuple[JudgedModel, Refinement, Design]:
     """The winner's coefficients refined by multiple shooting, replaced by a sparser judged model's that refinement
     makes admissible (:mod:`~pipeline.discovery.refined_choice`), then its function terms' inner rates refined as
@@ -407,7 +408,7 @@ def _refine(
         tolerance=deletion_tolerance(floor, n_residuals),
         laws=keeping,
         noise_sd=noise_sd,
-        stable=None if check is None else (lambda coefficients: check.grade(coefficients, reported.library)),
+        stable=lambda coefficients: check.grade(coefficients, reported.library),
     )
     if not np.array_equal(pruned != 0, refinement.coefficients != 0):  # the pruned model's refits are by shooting
         winner = _pruned_winner(winner, refinement.coefficients, pruned, data.names, reported)
@@ -423,7 +424,7 @@ def _refined_rates(
     refinement: Refinement,
     problem: ShootingProblem,
     laws: np.ndarray,
-    check: StabilityCheck | None,
+    check: StabilityCheck,
     config: DiscoveryConfig,
 ) -> tuple[Design, Refinement]:
     """The design over the library with the reported model's inner rates refined by shooting with its coefficients
@@ -432,9 +433,8 @@ def _refined_rates(
     not lower the shooting error."""
     if not config.refine_rates or not np.isfinite(refinement.before):
         return design, refinement
-    grade = None if check is None else check.grade
     keeping = laws if winner.conserving else None
-    rated = refine_rates(refinement.coefficients, problem, laws=keeping, grade=grade)
+    rated = refine_rates(refinement.coefficients, problem, laws=keeping, grade=check.grade)
     if rated is None:
         return design, refinement
     LOG.info("refined the inner rates of the model's function terms by multiple shooting")

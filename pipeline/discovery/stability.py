@@ -21,6 +21,10 @@ check grades a model: it leaves the envelope (:attr:`Stability.LEAVES`), stays i
 stays in it and keeps every positive state above minus :data:`SIGN_MARGIN` of its range
 (:attr:`Stability.KEEPS_SIGNS`). The judge prefers the highest grade among its admissible models.
 
+A record with known inputs (a dilution rate, a dose, a force) says nothing of the inputs away from it; the check
+drives every start with the inputs a record saw (:class:`StartInputs`), so it asks the same question: does the model,
+under the inputs of the experiment, stay near the data from states near them?
+
 A state that a model uses only inside periodic functions (sin, cos and their harmonics) is an angle of that
 model: its flow repeats along that state, so a pendulum that swings over the top and keeps rotating is not
 diverging. Such states are not bounded by the check; they cannot run away faster than linearly, because their
@@ -37,10 +41,10 @@ from scipy.stats import qmc
 
 from pipeline.discovery.library import FAMILIES, Library
 from pipeline.discovery.shooting import evaluation_budget
-from pipeline.discovery.simulate import simulate_model
+from pipeline.discovery.simulate import Control, interpolated_control, simulate_model
 from pipeline.errors import SimulationError
 
-__all__ = ["Stability", "StabilityCheck", "Verdict", "angle_states", "escaping_sides"]
+__all__ = ["Stability", "StabilityCheck", "StartInputs", "Verdict", "angle_states", "escaping_sides"]
 
 PERIODIC_FAMILIES = frozenset(family for family in FAMILIES if family.rstrip("0123456789") in ("sin", "cos"))
 """Function families periodic in their state: sin, cos and the Fourier harmonics sin(k x), cos(k x)."""
@@ -95,11 +99,30 @@ class Verdict:
     below: np.ndarray
 
 
+class StartInputs:
+    """Known inputs driving a batch of starts: start i is driven by the record ``index[i]``'s inputs, as functions of
+    the time since that record's start (``records``, one per record). Called once per solver step: what it can, it
+    works out once here."""
+
+    def __init__(self, records: tuple[Control, ...], index: np.ndarray) -> None:
+        self.records = records
+        self.index = np.asarray(index, dtype=int)
+        self._used = [records[k] for k in np.unique(self.index)]
+        self._rows = np.searchsorted(np.unique(self.index), self.index)
+
+    def __call__(self, now: float) -> np.ndarray:
+        """The inputs of every start at time ``now`` after the start: (k, m), or (m,) when one record drives all."""
+        if len(self._used) == 1:
+            return self._used[0](now)
+        return np.vstack([control(now) for control in self._used])[self._rows]
+
+
 @dataclass(frozen=True)
 class StabilityCheck:
     """Starts (k, d), times (m,) and the envelope (lower (d,), upper (d,)) of the check, in fitting units, the
-    solver evaluations a simulation may use (as many as a shooting simulation of the whole record), and the level
-    (d,) each state keeps its sign above (-inf for a state whose data are not all positive)."""
+    solver evaluations a simulation may use (as many as a shooting simulation of the whole record), the level
+    (d,) each state keeps its sign above (-inf for a state whose data are not all positive), and, for records with
+    known inputs, the inputs that drive each start (:class:`StartInputs`)."""
 
     starts: np.ndarray
     times: np.ndarray
@@ -107,14 +130,22 @@ class StabilityCheck:
     upper: np.ndarray
     budget: int
     sign_floor: np.ndarray
+    inputs: StartInputs | None = None
 
     @classmethod
     def around(
-        cls, xs: list[np.ndarray], ts: list[np.ndarray], names: tuple[str, ...] | None = None
+        cls,
+        xs: list[np.ndarray],
+        ts: list[np.ndarray],
+        names: tuple[str, ...] | None = None,
+        us: list[np.ndarray] | None = None,
     ) -> StabilityCheck:
-        """The check around observed states xs (n_k, d) sampled at ts (n_k,). Each state's coordinate of the starts
-        is the Halton sequence of its rank among the state ``names`` (of its column when None), so that the same
-        records with their columns in another order get the same starts."""
+        """The check around observed states xs (n_k, d) sampled at ts (n_k,), with known inputs us (n_k, m) if
+        given. Each state's coordinate of the starts is the Halton sequence of its rank among the state ``names``
+        (of its column when None), so that the same records with their columns in another order get the same
+        starts. With inputs, the starts around the data are driven by the longest record's inputs and each record's
+        own first state by its own (:class:`StartInputs`): the check asks what the model does from other states
+        under the inputs the records saw, the only inputs known."""
         x = np.vstack(xs)
         low, high = x.min(axis=0), x.max(axis=0)
         size = np.maximum(high - low, 1e-12)
@@ -134,11 +165,18 @@ class StabilityCheck:
         )
         budget = evaluation_budget(max(t.shape[0] for t in ts))
         sign_floor = np.where(low > 0, -SIGN_MARGIN * size, -np.inf)
-        return cls(starts, np.linspace(0.0, span, N_TIMES), *envelope, budget, sign_floor)
+        inputs = None
+        if us is not None:
+            longest = int(np.argmax([t[-1] - t[0] for t in ts]))
+            index = np.concatenate([np.full(N_STARTS, longest), records])
+            inputs = StartInputs(tuple(interpolated_control(t - t[0], u) for t, u in zip(ts, us)), index)
+        return cls(starts, np.linspace(0.0, span, N_TIMES), *envelope, budget, sign_floor, inputs)
 
     def from_record_starts(self, xs: list[np.ndarray]) -> StabilityCheck:
-        """The same check started from each record's first observed state instead of the states around the data."""
-        return replace(self, starts=np.vstack([x[:1] for x in xs]))
+        """The same check started from each record's first observed state (driven by its own inputs, if any)
+        instead of the states around the data."""
+        inputs = None if self.inputs is None else StartInputs(self.inputs.records, np.arange(len(xs)))
+        return replace(self, starts=np.vstack([x[:1] for x in xs]), inputs=inputs)
 
     def grade(self, coefficients: np.ndarray, library: Library) -> Stability:
         """The model's (d, p) grade (:class:`Stability`) from every start over the whole span; its angles
@@ -159,6 +197,7 @@ class StabilityCheck:
                 self.times,
                 bound=np.inf,  # the box bounds every state that is not an angle; the solver still stops on NaN
                 box=(lower, upper),
+                control=self.inputs,
                 max_evaluations=self.budget,
             )  # (m, k, d)
         except SimulationError:

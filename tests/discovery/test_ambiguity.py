@@ -3,12 +3,14 @@ reported model away from it (pipeline/discovery/ambiguity.py)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
 from pipeline.discovery import discover
-from pipeline.discovery.ambiguity import _agreement
+from pipeline.discovery.ambiguity import _agreement, _parting_start
 
 AMBIGUOUS = "ambiguous structure"
 
@@ -40,6 +42,23 @@ def test_a_record_along_one_mode_is_ambiguous() -> None:
     assert "instead of" in ambiguous[0] and "another initial state" in ambiguous[0]
     rivals = [row for row in judged if row["rival"]]
     assert len(rivals) == 1 and not rivals[0]["chosen"]
+    # it names the state, in the data's units, from which the two part most: off the diagonal x = y the record ran
+    # along (x' = -x and x' = -y agree on it), inside the box around the data (0 to 1 in each state, widened by a
+    # quarter on each side)
+    start = re.search(r"they part most from x = (\S+), y = (\S+)\)$", ambiguous[0])
+    assert start, ambiguous[0]
+    x, y = (float(value) for value in start.groups())
+    assert min(x, y) >= -0.25 and max(x, y) <= 1.25 + 1e-9
+    assert abs(x - y) > 0.25
+
+
+def test_the_parting_start_is_where_the_paths_differ_most_in_units_of_each_states_spread() -> None:
+    rng = np.random.default_rng(1)
+    reference = rng.standard_normal((20, 4, 2)) * np.array([1.0, 100.0])  # (times, starts, states)
+    other = reference.copy()
+    other[:, 1, 1] += 5.0  # a large shift of the wide state from start 1: small in its units
+    other[:, 2, 0] += 0.5  # a smaller shift of the narrow state from start 2: large in its units
+    assert _parting_start(reference, other) == 2
 
 
 def test_a_record_that_excites_both_modes_is_not() -> None:

@@ -192,6 +192,7 @@ def test_control_inputs_enter_the_model_and_the_simulation() -> None:
     assert set(terms["x"]) == {"v"} and set(terms["v"]) == {"x", "v", "force"}
     assert terms["v"]["force"] == pytest.approx(1.0, rel=0.02) and terms["v"]["x"] == pytest.approx(-2.0, rel=0.02)
     assert result.metrics["trajectory_r2"] > 0.99
+    assert result.cautions == []  # the stability check, driven by the record's force, passes the law from every start
     with pytest.raises(DataError, match="pass u"):
         result.simulate(series.x[0], series.t)
     restored = DiscoveryResult.from_dict(json.loads(json.dumps(result.to_dict())))

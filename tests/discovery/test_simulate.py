@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.discovery.compiled_rhs import compile_model
 from pipeline.discovery.library import FAMILIES, Library
-from pipeline.discovery.simulate import EvaluationCount, simulate_model
+from pipeline.discovery.simulate import EvaluationCount, interpolated_control, simulate_model
 from pipeline.errors import SimulationError
 
 POWERS = np.array([[0, 0], [1, 0], [0, 1], [2, 1], [0, 3], [1, 1]])
@@ -65,6 +65,29 @@ def test_a_batch_of_starts_integrates_like_each_start_alone() -> None:
         np.testing.assert_allclose(batch[:, k], simulate_model(coefficients, library, start, t), atol=1e-5)
 
 
+def test_a_batch_of_starts_under_inputs_integrates_like_each_start_alone() -> None:
+    """x' = -x + u: one input for every start (m,), or one row per start (B, m)."""
+    library = Library(("x", "u"), np.array([[1, 0], [0, 1]]), (), None)  # x, u
+    coefficients = np.array([[-1.0, 1.0]])
+    starts = np.array([[0.0], [2.0], [-1.0]])
+    t = np.linspace(0.0, 3.0, 31)
+
+    def shared(now: float) -> np.ndarray:
+        return np.array([np.sin(now)])
+
+    def per_start(now: float) -> np.ndarray:
+        return np.array([[np.sin(now)], [1.0], [now]])
+
+    batch = simulate_model(coefficients, library, starts, t, control=shared)
+    rows = simulate_model(coefficients, library, starts, t, control=per_start)
+    for k, start in enumerate(starts):
+        np.testing.assert_allclose(batch[:, k], simulate_model(coefficients, library, start, t, control=shared),
+                                   atol=1e-5)  # fmt: skip
+        alone = simulate_model(coefficients, library, start, t, control=lambda now, k=k: per_start(now)[k])
+        np.testing.assert_allclose(rows[:, k], alone, atol=1e-5)
+    assert not np.allclose(rows[:, 0], rows[:, 1])  # the rows did drive different starts differently
+
+
 def test_the_bound_is_never_stricter_than_every_state_within_it() -> None:
     """Eight starts whose every entry stays at 0.9 of the bound: the cheap norm test must not call that divergence."""
     library = Library(("x", "y"), POWERS, (), None)
@@ -100,3 +123,16 @@ def test_a_stiff_batch_that_finishes_within_its_budget_is_not_called_stalled() -
     paths = simulate_model(coefficients, library, starts, t, max_evaluations=2000, count=count)
     np.testing.assert_allclose(paths[-1], np.exp(-10.0) * starts[:, [1, 1]], rtol=1e-2)
     assert 0 < count.calls <= 2000
+
+
+def test_interpolated_inputs_equal_numpys_linear_interpolation_and_hold_at_the_ends() -> None:
+    rng = np.random.default_rng(3)
+    t = np.cumsum(rng.uniform(0.01, 0.5, 40))  # irregular samples
+    u = rng.normal(size=(40, 3))
+    control = interpolated_control(t, u)
+    for when in [t[0] - 1.0, t[0], *rng.uniform(t[0], t[-1], 200), *t[1:-1], t[-1], t[-1] + 5.0]:
+        expected = [np.interp(when, t, u[:, k]) for k in range(3)]
+        np.testing.assert_allclose(control(when), expected, rtol=1e-12, atol=1e-12)
+    first = control(t[0] - 1.0)
+    first[0] = 99.0  # the caller may change what it got without changing the inputs
+    assert control(t[0] - 1.0)[0] == u[0, 0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.discovery.library import Library
-from pipeline.discovery.stability import N_STARTS, Stability, StabilityCheck, angle_states, escaping_sides
+from pipeline.discovery.stability import N_STARTS, Stability, StabilityCheck, StartInputs, angle_states, escaping_sides
 
 POWERS = np.array([[0, 0], [1, 0], [0, 1], [2, 0]])  # 1, x, y, x^2
 LIBRARY = Library(("x", "y"), POWERS, (("sin", 0), ("cos", 1), ("sin", 1, 0)), None)  # + sin x, cos y, x sin y
@@ -139,3 +139,24 @@ def test_the_starts_follow_the_state_names_not_the_column_order() -> None:
     np.testing.assert_array_equal(reordered.lower, check.lower[order])
     unnamed = StabilityCheck.around([x[:, order]], [t])
     assert not np.array_equal(unnamed.starts, check.starts[:, order])  # by column, the starts differ
+
+
+def test_with_known_inputs_every_start_is_driven_by_a_records_inputs() -> None:
+    """Two records of a tank x' = u - x under different inflows u: the starts around the data follow the longer
+    record's inflow, each record's own start its own. The law stays near the data from every start; a model that
+    drains too slowly for the inflow (x' = u - 0.01 x) fills past the envelope, and one that drains through zero
+    (x' = u - x - 2) leaves the sign of a level that is positive throughout."""
+    short, long = np.linspace(0.0, 5.0, 100), np.linspace(10.0, 30.0, 300)  # the longer starts at t = 10
+    inflows = [(1.0 + 0.5 * np.sin(short))[:, None], (2.0 + 0.5 * np.cos(long))[:, None]]
+    levels = [np.ones_like(short)[:, None], 2.0 + 0.25 * np.sin(long)[:, None]]  # near u - x = 0
+    check = StabilityCheck.around(levels, [short, long], ("x",), inflows)
+    assert isinstance(check.inputs, StartInputs)
+    assert check.inputs.index.tolist() == [1] * N_STARTS + [0, 1]
+    at_start = 2.0 + 0.5 * np.cos(10.0)  # times count from each record's start: t = 10 of the longer record
+    np.testing.assert_allclose(check.inputs(0.0)[:, 0], [at_start] * N_STARTS + [1.0, at_start])
+    library = Library(("x", "u"), np.array([[0, 0], [1, 0], [0, 1]]), (), None)  # 1, x, u
+    assert check.grade(np.array([[0.0, -1.0, 1.0]]), library) is Stability.KEEPS_SIGNS
+    assert check.grade(np.array([[0.0, -0.01, 1.0]]), library) is Stability.LEAVES
+    assert check.grade(np.array([[-2.0, -1.0, 1.0]]), library) is Stability.BOUNDED
+    along = check.from_record_starts(levels)
+    assert along.inputs.index.tolist() == [0, 1] and along.starts.shape == (2, 1)
