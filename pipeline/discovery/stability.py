@@ -242,10 +242,10 @@ def angle_states(coefficients: np.ndarray, library: Library) -> np.ndarray:
     and at least once there: (d,) booleans. A state in any monomial of positive power, in another function, or
     as the multiplier of a function term is not an angle."""
     active = np.any(coefficients != 0.0, axis=0)
-    n_powers = library.powers.shape[0]
+    n_powers, n_variables = library.powers.shape  # the variables: the d states, then any known inputs
     d = coefficients.shape[0]
-    periodic = np.zeros(d, dtype=bool)
-    other = np.any(library.powers[active[:n_powers]] != 0, axis=0)[:d]
+    periodic = np.zeros(n_variables, dtype=bool)
+    other = np.any(library.powers[active[:n_powers]] != 0, axis=0)
     for position, (family, j, *multiplier) in enumerate(library.functions):
         if not active[n_powers + position]:
             continue
@@ -255,4 +255,4 @@ def angle_states(coefficients: np.ndarray, library: Library) -> np.ndarray:
             other[j] = True
         if multiplier:
             other[multiplier[0]] = True
-    return periodic & ~other
+    return (periodic & ~other)[:d]

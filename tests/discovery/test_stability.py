@@ -34,6 +34,10 @@ def test_angles_are_states_used_only_inside_periodic_functions() -> None:
     np.testing.assert_array_equal(angle_states(also_polynomial, LIBRARY), [False, False])
     multiplier = _model(x_COS_Y=1.0, y_X_SIN_Y=-1.0)  # x multiplies sin y: x is not an angle, y is
     np.testing.assert_array_equal(angle_states(multiplier, LIBRARY), [False, True])
+    # with a known input u after the state x: sin(u) and sat(u) are terms of an input, not of a state
+    driven = Library(("x", "u"), np.array([[1, 0], [0, 1]]), (("sin", 1), ("saturation", 1), ("sin", 0)), None)
+    np.testing.assert_array_equal(angle_states(np.array([[0.0, 1.0, 1.0, 1.0, 0.0]]), driven), [False])
+    np.testing.assert_array_equal(angle_states(np.array([[0.0, 0.0, 1.0, 0.0, 1.0]]), driven), [True])
 
 
 def test_a_rotating_pendulum_is_stable_and_exponential_growth_is_not() -> None:
