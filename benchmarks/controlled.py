@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import subprocess
 import time
 import warnings
 from collections.abc import Callable
@@ -283,6 +284,12 @@ def per_system(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _commit() -> str:
+    """The short hash of the checked-out commit ("unknown" outside a git work tree)."""
+    found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=RESULTS.parent)
+    return found.stdout.strip() or "unknown"
+
+
 def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--half", choices=("tuning", "validation", "both"), default="both")
@@ -314,7 +321,8 @@ def main() -> None:
     command = " ".join(f"--{key} {value}" for key, value in vars(args).items() if value not in ("", None))
     lines = [
         "# Discovery with known inputs: deltaflow and pysindy on published controlled systems", "",
-        f"`python benchmarks/controlled.py {command}`: {len(names)} systems of `pipeline/systems_controlled.py`,"
+        f"`python benchmarks/controlled.py {command}` at commit {_commit()}: {len(names)} systems of"
+        " `pipeline/systems_controlled.py`,"
         f" {N} samples on [0, t_end], inputs a multisine around their operating level, multiplicative noise on the"
         f" states, noise seed {args.seed}. Success = R² > 0.9 of the model simulated from the first initial state"
         " under the record's input against the truth; new input & state = the same from the second initial state"
