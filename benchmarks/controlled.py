@@ -37,18 +37,17 @@ import json
 import signal
 import subprocess
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pysindy as ps
 from scipy.integrate import solve_ivp
 from threadpoolctl import threadpool_limits
 
 from benchmarks.discovery import _r2
 from benchmarks.generalisation import GRID_SIMULATION_EVALUATIONS, FitTimeout, _raise_timeout, grid_points
+from benchmarks.generalisation import _pysindy_fit as pysindy_fit
 from pipeline.discovery import discover
 from pipeline.discovery.library import Library
 from pipeline.discovery.simulate import interpolated_control, simulate_model
@@ -93,20 +92,10 @@ def truth(system: ControlledSystem, x0: tuple[float, ...], t: np.ndarray, tones:
 
 
 def _pysindy_fit(
-    t: np.ndarray, x: np.ndarray, u: np.ndarray, system: ControlledSystem, *, degree: int, threshold: float,
-    smoothed: bool, normalize: bool,
-) -> tuple[Library, np.ndarray]:  # fmt: skip
-    """One pysindy fit with the inputs; the model as our Library over states + inputs and coefficients (d, p)."""
-    model = ps.SINDy(
-        optimizer=ps.STLSQ(threshold=threshold, normalize_columns=normalize),
-        feature_library=ps.PolynomialLibrary(degree=degree),
-        differentiation_method=ps.SmoothedFiniteDifference() if smoothed else ps.FiniteDifference(),
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(x, t=t, u=u, feature_names=[*system.states, *system.inputs])
-    powers = np.asarray(model.feature_library.powers_, dtype=int)
-    return Library((*system.states, *system.inputs), powers), np.asarray(model.coefficients(), dtype=float)
+    t: np.ndarray, x: np.ndarray, u: np.ndarray, system: ControlledSystem, **options: Any
+) -> tuple[Library, np.ndarray]:
+    """One pysindy fit with the inputs (generalisation.py's, over states + inputs): Library and coefficients (d, p)."""
+    return pysindy_fit(t, x, (*system.states, *system.inputs), u=u, **options)
 
 
 def pysindy_default(

@@ -102,8 +102,10 @@ def _pysindy_fit(
     threshold: float,
     smoothed: bool,
     normalize: bool,
+    u: np.ndarray | None = None,
 ) -> tuple[Library, np.ndarray]:
-    """One pysindy fit; the model as our Library (p terms) and coefficients (d, p)."""
+    """One pysindy fit; the model as our Library (p terms) and coefficients (d, p). With known inputs ``u`` (n, m),
+    ``names`` names the states, then the inputs, and the library spans both (benchmarks/controlled.py)."""
     model = ps.SINDy(
         optimizer=ps.STLSQ(threshold=threshold, normalize_columns=normalize),
         feature_library=ps.PolynomialLibrary(degree=degree),
@@ -111,7 +113,7 @@ def _pysindy_fit(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(x, t=t, feature_names=list(names))
+        model.fit(x, t=t, u=u, feature_names=list(names))
     powers = np.asarray(model.feature_library.powers_, dtype=int)
     return Library(tuple(names), powers), np.asarray(model.coefficients(), dtype=float)
 
