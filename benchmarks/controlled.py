@@ -46,8 +46,9 @@ from scipy.integrate import solve_ivp
 from threadpoolctl import threadpool_limits
 
 from benchmarks.discovery import _r2
-from benchmarks.generalisation import GRID_SIMULATION_EVALUATIONS, FitTimeout, _raise_timeout, grid_points
+from benchmarks.generalisation import FitTimeout, _raise_timeout
 from benchmarks.generalisation import _pysindy_fit as pysindy_fit
+from benchmarks.generalisation import pysindy_grid_by_simulation as grid_by_simulation
 from pipeline.discovery import discover
 from pipeline.discovery.library import Library
 from pipeline.discovery.simulate import interpolated_control, simulate_model
@@ -114,22 +115,9 @@ def simulated(
 def pysindy_grid_by_simulation(
     t: np.ndarray, x: np.ndarray, u: np.ndarray, system: ControlledSystem
 ) -> tuple[Library, np.ndarray, list[str]]:
-    """The grid point whose model, simulated from the first noisy sample under the record's inputs, matches the
-    noisy record best (R² averaged over states); the data alone decide."""
-    best: tuple[float, Library, np.ndarray] | None = None
-    for options in grid_points(t.shape[0]):
-        try:
-            library, coef = _pysindy_fit(t, x, u, system, **options)
-            with np.errstate(all="ignore"):
-                path = simulated(library, coef, x[0], t, u, max_evaluations=GRID_SIMULATION_EVALUATIONS)
-                score = _r2(x, path)
-        except Exception:  # noqa: BLE001 - a failing or diverging grid point is skipped
-            continue
-        if np.isfinite(score) and (best is None or score > best[0]):
-            best = (score, library, coef)
-    if best is None:
-        raise RuntimeError("every pysindy grid point failed")
-    return best[1], best[2], []
+    """generalisation.py's grid judged by simulation, with the inputs: the grid point whose model, simulated from the
+    first noisy sample under the record's inputs, matches the noisy record best; the data alone decide."""
+    return *grid_by_simulation(t, x, (*system.states, *system.inputs), u), []
 
 
 def deltaflow(

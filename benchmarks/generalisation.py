@@ -74,7 +74,7 @@ from pipeline.discovery import discover
 from pipeline.discovery.compiled_rhs import compile_model  # noqa: F401 (the kernel loads here, not in a timed fit)
 from pipeline.discovery.library import Library
 from pipeline.discovery.scoring import forecast_horizon
-from pipeline.discovery.simulate import simulate_model
+from pipeline.discovery.simulate import interpolated_control, simulate_model
 from pipeline.errors import DeltaflowError
 from pipeline.systems import KnownSystem, simulate_truth
 from pipeline.systems_published import PUBLISHED, TUNING, VALIDATION
@@ -164,25 +164,30 @@ def pysindy_grid(t: np.ndarray, x: np.ndarray, names: tuple[str, ...]) -> tuple[
     return _pysindy_fit(t, x, names, **best[1])
 
 
-def pysindy_grid_by_simulation(t: np.ndarray, x: np.ndarray, names: tuple[str, ...]) -> tuple[Library, np.ndarray]:
+def pysindy_grid_by_simulation(
+    t: np.ndarray, x: np.ndarray, names: tuple[str, ...], u: np.ndarray | None = None
+) -> tuple[Library, np.ndarray]:
     """pysindy tuned over the same grid, each point fitted on the whole record and judged by simulation.
 
-    The winner is the grid point whose model, simulated from the first (noisy) sample, best matches the
-    noisy record (R² averaged over states; each simulation capped at :data:`GRID_SIMULATION_EVALUATIONS`
-    right-hand-side evaluations); the data alone decide, no truth.
+    The winner is the grid point whose model, simulated from the first (noisy) sample (under the record's inputs,
+    if any), best matches the noisy record (R² averaged over states; each simulation capped at
+    :data:`GRID_SIMULATION_EVALUATIONS` right-hand-side evaluations); the data alone decide, no truth.
 
     Args:
-        t: times (n,); x: noisy states (n, d); names: the d state names.
+        t: times (n,); x: noisy states (n, d); names: the d state names (then the m input names, with ``u``);
+        u: known inputs (n, m) or None (benchmarks/controlled.py).
 
     Returns:
         The chosen model: Library (p terms), coefficients (d, p).
     """
     best: tuple[float, Library, np.ndarray] | None = None
+    control, budget = (None if u is None else interpolated_control(t, u)), GRID_SIMULATION_EVALUATIONS
     for options in grid_points(t.shape[0]):
         try:
-            library, coef = _pysindy_fit(t, x, names, **options)
+            library, coef = _pysindy_fit(t, x, names, u=u, **options)
             with np.errstate(all="ignore"):
-                score = _r2(x, simulate_model(coef, library, x[0], t, max_evaluations=GRID_SIMULATION_EVALUATIONS))
+                path = simulate_model(coef, library, x[0], t, control=control, max_evaluations=budget)
+                score = _r2(x, path)
         except Exception:  # noqa: BLE001 - a failing or diverging grid point is skipped
             continue
         if np.isfinite(score) and (best is None or score > best[0]):
