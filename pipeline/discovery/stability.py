@@ -107,8 +107,8 @@ class StartInputs:
     def __init__(self, records: tuple[Control, ...], index: np.ndarray) -> None:
         self.records = records
         self.index = np.asarray(index, dtype=int)
-        self._used = [records[k] for k in np.unique(self.index)]
-        self._rows = np.searchsorted(np.unique(self.index), self.index)
+        used, self._rows = np.unique(self.index, return_inverse=True)  # start i reads row _rows[i] of the used
+        self._used = [records[k] for k in used]
 
     def __call__(self, now: float) -> np.ndarray:
         """The inputs of every start at time ``now`` after the start: (k, m), or (m,) when one record drives all."""
