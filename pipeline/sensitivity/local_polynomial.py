@@ -52,11 +52,18 @@ def _n_terms(d: int, degree: int) -> int:
 
 
 def _design(dx: np.ndarray, degree: int) -> np.ndarray:
-    """Design matrix of a local polynomial: (..., k, d) offsets -> (..., k, p) monomial columns."""
-    cols = [
-        np.prod(dx[..., list(c)], axis=-1) if c else np.ones(dx.shape[:-1]) for c in _monomials(dx.shape[-1], degree)
-    ]
-    return np.stack(cols, axis=-1)
+    """Transposed design matrix of a local polynomial: (m, k, d) offsets -> (m, p, k) monomial rows.
+
+    Each monomial is a lower one (its indices but the last) times one offset: one contiguous product per row."""
+    offsets = np.moveaxis(dx, -1, 0).copy()  # (d, m, k)
+    monomials = _monomials(dx.shape[-1], degree)
+    At = np.empty((dx.shape[0], len(monomials), dx.shape[1]))
+    row = {(): 0}
+    At[:, 0] = 1.0
+    for j, c in enumerate(monomials[1:], start=1):
+        np.multiply(At[:, row[c[:-1]]], offsets[c[-1]], out=At[:, j])
+        row[c] = j
+    return At
 
 
 @dataclass(frozen=True)
@@ -141,13 +148,14 @@ class LocalPolynomial:
         n = len(self.y_)
         rng = np.random.default_rng(self.random_state)
         cv_idx = rng.choice(n, size=min(n, self.max_cv_points), replace=False)
+        candidates = [(degree, k) for degree in degrees for k in self._candidate_ks(degree)]
+        dist, nbr = self._loo_neighbours(cv_idx, max(k for _, k in candidates))
         best: dict[int, tuple[float, int, np.ndarray]] = {}
-        for degree in degrees:
-            for k in self._candidate_ks(degree):
-                resid = self._loo_residuals(cv_idx, k, degree)
-                mse = float(np.mean(resid**2))
-                if degree not in best or mse < best[degree][0]:
-                    best[degree] = (mse, k, resid)
+        for degree, k in candidates:
+            resid = self._loo_residuals(cv_idx, dist, nbr, k, degree)
+            mse = float(np.mean(resid**2))
+            if degree not in best or mse < best[degree][0]:
+                best[degree] = (mse, k, resid)
         degree = degrees[0]
         for higher in degrees[1:]:  # paired: a higher degree must win by more than the noise of the difference
             diff = best[higher][2] ** 2 - best[degree][2] ** 2
@@ -156,30 +164,36 @@ class LocalPolynomial:
         mse, k, resid = best[degree]
         return LocalPolynomialChoice(degree=degree, n_neighbors=k, cv_mse=mse, noise_variance=mse)
 
-    def _neighbours(
-        self, z: np.ndarray, k: int, exclude: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """k nearest samples of each point z (m, d), plus any tied with the k-th (grids keep symmetric stencils).
+    def _extra_neighbours(self) -> int:
+        """Neighbours fetched beyond the k-th, so that samples tied with it (grids) keep stencils symmetric."""
+        n, d = self.Z_.shape
+        return min(2**d, 2 * d + 8)
+
+    def _neighbours(self, z: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """k nearest samples of each point z (m, d), plus any tied with the k-th.
 
         Returns distances and indices (m, k_ext) and the radius (m, 1) = distance of the k-th neighbour;
-        neighbours beyond the radius get zero weight. ``exclude`` (m,) drops each point's own sample (LOO).
+        neighbours beyond the radius get zero weight.
         """
-        n, d = self.Z_.shape
-        extra = 1 if exclude is not None else 0
-        k_ext = min(n, k + extra + min(2**d, 2 * d + 8))
-        dist, nbr = self.tree_.query(z, k=k_ext)
-        if exclude is not None:  # the point itself moves to the end with infinite distance
-            own = nbr == exclude[:, None]
-            dist = np.where(own, np.inf, dist)
-            order = np.argsort(dist, axis=1, kind="stable")
-            dist, nbr = np.take_along_axis(dist, order, axis=1), np.take_along_axis(nbr, order, axis=1)
-        radius = np.maximum(dist[:, k - 1 : k], 1e-12)
-        return dist, nbr, radius
+        dist, nbr = self.tree_.query(z, k=min(len(self.Z_), k + self._extra_neighbours()))
+        return dist, nbr, np.maximum(dist[:, k - 1 : k], 1e-12)
 
-    def _loo_residuals(self, idx: np.ndarray, k: int, degree: int) -> np.ndarray:
-        dist, nbr, radius = self._neighbours(self.Z_[idx], k, exclude=idx)
+    def _loo_neighbours(self, idx: np.ndarray, k_max: int) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest samples (m, k_ext) of the samples ``idx`` (m,) but themselves, by distance: their distances and
+        indices, enough for every k up to ``k_max`` (one tree query serves all the candidate neighbourhoods)."""
+        dist, nbr = self.tree_.query(self.Z_[idx], k=min(len(self.Z_), k_max + 1 + self._extra_neighbours()))
+        own = nbr == idx[:, None]  # each sample moves to the end with infinite distance and is dropped
+        order = np.argsort(np.where(own, np.inf, dist), axis=1, kind="stable")[:, :-1]
+        return np.take_along_axis(dist, order, axis=1), np.take_along_axis(nbr, order, axis=1)
+
+    def _loo_residuals(self, idx: np.ndarray, dist: np.ndarray, nbr: np.ndarray, k: int, degree: int) -> np.ndarray:
+        """Leave-one-out residuals (m,) at the samples ``idx`` (m,) of the fit of ``degree`` on k neighbours, from
+        their neighbours :meth:`_loo_neighbours` found."""
+        k_ext = min(len(self.Z_), k + 1 + self._extra_neighbours()) - 1
+        dist, nbr = dist[:, :k_ext], nbr[:, :k_ext]
+        radius = np.maximum(dist[:, k - 1 : k], 1e-12)
         fitted = np.empty(len(idx))
-        step = max(1, CHUNK * 32 // nbr.shape[1])
+        step = max(1, CHUNK * 32 // k_ext)
         for start in range(0, len(idx), step):
             sl = slice(start, start + step)
             fitted[sl] = self._solve(self.Z_[idx[sl]], nbr[sl], dist[sl], radius[sl], degree)[0][:, 0]
@@ -199,17 +213,19 @@ class LocalPolynomial:
         dx = (self.Z_[nbr] - z0[:, None, :]) / radius[..., None]  # (m, k, d), O(1) columns
         w = (1.0 - np.clip(dist / (KERNEL_REACH * radius), 0.0, 1.0) ** 3) ** 3
         w = np.where(dist <= radius * (1 + 1e-9), w, 0.0)
-        A = _design(dx, degree)
-        Aw = A * w[..., None]
-        Awt = Aw.transpose(0, 2, 1)  # batched BLAS products: an order of magnitude faster than einsum here
-        G = Awt @ A
-        ridge = 1e-10 * np.trace(G, axis1=1, axis2=2)[:, None, None] * np.eye(G.shape[-1])
-        G_inv = np.linalg.pinv(G + ridge, hermitian=True)
-        beta = (G_inv @ (Awt @ self.y_[nbr][..., None]))[..., 0]
+        At = _design(dx, degree)  # (m, p, k)
+        A = At.transpose(0, 2, 1)
+        Awt = At * w[:, None, :]
+        G = Awt @ A  # batched BLAS products: an order of magnitude faster than einsum here
+        G = G + 1e-10 * np.trace(G, axis1=1, axis2=2)[:, None, None] * np.eye(G.shape[-1])  # positive definite
+        rhs = Awt @ self.y_[nbr][..., None]
         cov = None
         if with_cov:
-            meat = (Awt * w[:, None, :]) @ A
-            cov = G_inv @ meat @ G_inv
+            G_inv = np.linalg.inv(G)
+            beta = (G_inv @ rhs)[..., 0]
+            cov = G_inv @ ((Awt * w[:, None, :]) @ A) @ G_inv
+        else:
+            beta = np.linalg.solve(G, rhs)[..., 0]
         # back from radius-scaled offsets to z units: a monomial of order r scales with radius**r
         orders = np.array([len(c) for c in _monomials(dx.shape[-1], degree)])
         scale = radius**orders
