@@ -133,8 +133,9 @@ def main() -> None:
     ]  # fmt: skip
     out = HERE / "results" / "pipeline.md"
     text = out.read_text() if out.exists() else "# Pipeline overhead\n"
-    kept = text.split(SECTION)[0].rstrip()
-    out.write_text(kept + "\n\n" + "\n".join(lines) + "\n")
+    before, _, after = text.partition(SECTION)
+    rest = after[after.find("\n## ") :] if "\n## " in after else ""  # the sections after this one stay
+    out.write_text(before.rstrip() + "\n\n" + "\n".join(lines) + "\n" + rest)
     print("\n".join(lines))
 
 
