@@ -82,11 +82,6 @@ def _say_error(message: str) -> None:
     errors.print(f"[bold red]error:[/] {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True)
 
 
-def _server_start_failure(exc: BaseException) -> bool:
-    """Prefect's temporary server did not come up (its own RuntimeError, matched by its message)."""
-    return isinstance(exc, RuntimeError) and "ephemeral Prefect API server" in str(exc)
-
-
 def _disk_error(exc: BaseException) -> DiskWriteError | None:
     """The :class:`DiskWriteError` in ``exc``'s chain, or one made from an OSError of a full/read-only disk."""
     from flows.disk import DISK_ERRNOS, disk_write_error
@@ -164,20 +159,13 @@ def _interrupted() -> typer.Exit:
 
 
 def _kill_temporary_server() -> None:
-    """SIGKILL Prefect's temporary server process(es) started by this process, and reap them.
+    """SIGKILL the temporary Prefect server this process started, and reap it (:func:`flows.temporary_server.kill`).
 
     Its SQLite database is crash-safe (pages still in its ``-wal`` file are read back on the next start).
     """
-    import sys
+    from flows.temporary_server import kill
 
-    server = sys.modules.get("prefect.server.api.server")
-    if server is None:
-        return
-    for instance in list(server.SubprocessASGIServer._instances.values()):
-        process = instance.server_process
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+    kill()
 
 
 def _report(exc: Exception, verbose: bool) -> int:
@@ -194,14 +182,6 @@ def _report(exc: Exception, verbose: bool) -> int:
         _close_unfinished_run(exc)
         _say_error(str(exc))
         return EXIT_USER_ERROR
-    if _server_start_failure(exc):
-        timeout = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "?")
-        _say_error(
-            f"Prefect's temporary server did not start within {timeout} s (a busy machine?). Fix: start a"
-            f" reusable server once with `{command_name()} server start`, or raise"
-            " PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS."
-        )
-        return EXIT_ENVIRONMENT
     _say_error(f"unexpected {type(exc).__name__}: {exc}" + ("" if verbose else " (-v shows the traceback)"))
     return 1
 
@@ -275,6 +255,7 @@ def _run_kind(
     from flows.console import BatchProgress, StageProgress, queued
     from flows.disk import check_free_space, check_writable, local_folders
     from flows.stores import check_local_stores
+    from flows.temporary_server import launch as launch_temporary_server
 
     folders = local_folders()
     check_writable(folders)
@@ -282,6 +263,7 @@ def _run_kind(
         check_free_space(folder)
     prepare_environment()
     check_local_stores()
+    launch_temporary_server()  # if needed: it starts on another core while Prefect and MLflow are imported
     if console.is_terminal:
         with console.status(f"[bold]{escape(name)}[/]: loading Prefect and MLflow…"):
             kind.flow()  # imports Prefect and MLflow, which set their loggers' levels on import: quiet them after

@@ -13,17 +13,13 @@
 from __future__ import annotations
 
 import logging
-import signal
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from prefect import Flow, Task
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.states import State
 
-from flows.locks import file_lock
 from flows.parameters import compact_parameters
 from flows.settings import prefect_home, prepare_environment
 from pipeline.errors import DeltaflowError
@@ -71,40 +67,12 @@ def prepare_run() -> None:
 
 
 def start_temporary_server() -> None:
-    """Start Prefect's temporary server now if this run will use one; create its database under a lock.
+    """Make sure a top-level run has its Prefect server: Prefect's temporary server, started by
+    :func:`flows.temporary_server.ensure_running` (without importing Prefect's server code) unless one is
+    configured (``PREFECT_API_URL``: a real or a local server, or a test harness)."""
+    from flows.temporary_server import ensure_running
 
-    Prefect would start it on the first API call anyway; starting it here lets the first start in a folder
-    hold a file lock until the database is created, so concurrent first runs do not both create it.
-    Nothing happens with ``PREFECT_API_URL`` set (a real or a local server, or a test harness).
-    """
-    from prefect.settings import get_current_settings
-
-    settings = get_current_settings()
-    if settings.api.url:
-        return
-    from prefect.server.api.server import SubprocessASGIServer
-
-    ready = Path(settings.home) / ".deltaflow-database-ready"
-    if ready.exists():
-        with _interrupts_held():
-            SubprocessASGIServer().start()
-        return
-    with file_lock(ready.with_suffix(".lock")), _interrupts_held():
-        SubprocessASGIServer().start()  # returns once the server answers: its database exists
-        ready.touch()
-
-
-@contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """Hold SIGINT back while the temporary server's process is started: it inherits the blocked signal, so a
-    Ctrl-C in the terminal (sent to the whole process group) stops the run, which then records its failure
-    through a server still alive and stops the server itself on exit. A Ctrl-C during the start is delivered
-    right after it."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    ensure_running()
 
 
 def deltaflow_flow(name: str, check: Callable[..., None] | None = None) -> Callable[[Callable[..., R]], PreparedFlow]:

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 __all__ = [
+    "STARTUP_TIMEOUT_VARIABLE",
     "STATE_DIR_NAME",
     "apply_environment_defaults",
     "command_name",
@@ -23,6 +24,7 @@ __all__ = [
     "prefect_home",
     "prepare_environment",
     "tracking_uri",
+    "use_temporary_server",
 ]
 
 STATE_DIR_NAME = ".state"
@@ -33,6 +35,10 @@ def command_name() -> str:
     else ``python -m flows``."""
     return "deltaflow" if Path(sys.argv[0]).name == "deltaflow" else "python -m flows"
 
+
+STARTUP_TIMEOUT_VARIABLE = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+"""Seconds to wait for the temporary Prefect server (:mod:`flows.temporary_server`): Prefect's own setting."""
+
 _QUIET = {
     "DO_NOT_TRACK": "true",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -42,7 +48,7 @@ _QUIET = {
     "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
     # Prefect waits 20 s for its temporary server by default; a cold start on a busy 2-core machine took
     # longer (issue 15). Waiting longer costs nothing when the server is quick.
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600",
+    STARTUP_TIMEOUT_VARIABLE: "600",
     # MLflow's HTTP client would otherwise retry a dead server for minutes; deltaflow retries a few times
     # with backoff itself and then queues the run in the outbox (flows/outbox.py).
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
@@ -54,6 +60,7 @@ _QUIET = {
 }
 
 _prepared: set[str] = set()  # what prepare_environment has done in this process: "environment", "prefect"
+_temporary_api_url: list[str] = []  # this process's temporary server's, once it answers (flows.temporary_server)
 
 
 def prefect_home(base_dir: Path | None = None) -> Path:
@@ -104,16 +111,28 @@ def _rebuild_prefect_settings() -> None:
     Also turns flow-run heartbeats off when no Prefect server is configured: a temporary server has no one
     watching them, and in Prefect 3.9 every flow run waits up to one second at exit for the heartbeat
     thread (an empty flow: 1.08 s with heartbeats, 0.09 s without, measured here). With
-    ``PREFECT_API_URL`` or ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` set, heartbeats stay as configured.
+    ``PREFECT_API_URL`` (other than this process's temporary server's) or ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` set,
+    heartbeats stay as configured.
     """
     import prefect.context as context
 
     root = context.root_settings_context()
-    if not (os.environ.get("PREFECT_API_URL") or os.environ.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY")):
+    configured = os.environ.get("PREFECT_API_URL") not in (None, "", *_temporary_api_url)
+    if not (configured or os.environ.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY")):
         flows = root.settings.flows.model_copy(update={"heartbeat_frequency": None})
         settings = root.settings.model_copy(update={"flows": flows})
         root = context.SettingsContext(profile=root.profile, settings=settings)
     context.GLOBAL_SETTINGS_CONTEXT = root
+
+
+def use_temporary_server(api_url: str) -> None:
+    """Point this process, and the processes it starts, at its temporary Prefect server (``PREFECT_API_URL``); if
+    Prefect is imported, its settings are rebuilt (heartbeats stay off: see :func:`_rebuild_prefect_settings`)."""
+    _temporary_api_url[:] = [api_url]
+    os.environ["PREFECT_API_URL"] = api_url
+    if "prefect" in sys.modules:
+        _rebuild_prefect_settings()
+        _prepared.add("prefect")
 
 
 def tracking_uri(base_dir: Path | None = None) -> str:

@@ -131,5 +131,5 @@ class ExecutorError(DeltaflowError, ConnectionError):
 
 
 class OrchestrationError(DeltaflowError, ConnectionError):
-    """The Prefect server a command works with (``serve``'s) stopped answering; the message names its address and
-    how to start it again."""
+    """The Prefect server a command works with (``serve``'s) stopped answering, or the temporary one a run starts did
+    not answer in time; the message names the server and what to do."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -30,8 +31,10 @@ def _cli(
 
 
 def test_run_prints_equations_run_id_and_ui_command_and_uses_the_local_store(tmp_path: Path) -> None:
-    out = _cli("run", str(ROOT / "configs" / "exp_decay.yaml"), cwd=tmp_path)
+    out = _cli("-X", "importtime", "run", str(ROOT / "configs" / "exp_decay.yaml"), cwd=tmp_path, python_flags=True)
     assert out.returncode == 0, out.stderr
+    modules = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if "|" in line}
+    assert "prefect.server.api.server" not in modules  # the temporary server runs it in its own process only
     assert re.search(r"u' = -(0\.9[5-9]\d*|1\.0[0-4]\d*) u\n", out.stdout) and "MLflow run id:" in out.stdout
     uri = f"sqlite:///{(tmp_path / 'mlflow.db').resolve().as_posix()}"
     assert f"ui --backend-store-uri {uri}" in out.stdout
@@ -46,7 +49,8 @@ def test_run_prints_equations_run_id_and_ui_command_and_uses_the_local_store(tmp
     (run_line,) = [line for line in out.stdout.splitlines() if line.startswith("then the run: ")]
     assert re.fullmatch(r"then the run: http://127\.0\.0\.1:5000/#/experiments/\d+/runs/\w{32}\?workflowType=machine_learning",
                         run_line)  # fmt: skip
-    assert (tmp_path / ".state" / "prefect").is_dir()
+    with sqlite3.connect(tmp_path / ".state" / "prefect" / "prefect.db") as db:  # the flow run, on its server
+        assert [row[0] for row in db.execute("SELECT state_type FROM flow_run")] == ["COMPLETED"]
     runs = runs_of(uri, "exp_decay")
     assert len(runs) == 1 and runs[0].info.status == "FINISHED"
     assert runs[0].info.run_id in out.stdout
