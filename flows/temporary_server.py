@@ -11,8 +11,9 @@ then points this process (and the processes it starts) at the server, which is s
 The first start in a folder creates Prefect's database: it is launched and awaited under a file lock
 (:mod:`flows.locks`), so two first runs at once do not both create it. The server is in the caller's process
 group, with Ctrl-C held back while it is launched (it inherits the blocked signal): an interrupted run records
-its failure through a server still alive, and the CLI kills the server at exit (:func:`kill`).
-Nothing here imports Prefect.
+its failure through a server still alive, and the CLI kills the server at exit (:func:`kill`). The server also
+watches the process that started it and stops itself once that is gone (killed, or ended by a signal before the
+CLI's handlers were in place), so it is never left orphaned. Nothing here imports Prefect.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ from pathlib import Path
 
 from flows.locks import file_lock
 from flows.settings import STARTUP_TIMEOUT_VARIABLE, command_name, prefect_home, use_temporary_server
-from pipeline.errors import OrchestrationError
+from pipeline.errors import ConfigError, OrchestrationError
 
-__all__ = ["READY_MARKER", "ensure_running", "kill", "launch"]
+__all__ = ["READY_MARKER", "ensure_running", "kill", "launch", "startup_timeout"]
 
 READY_MARKER = ".deltaflow-database-ready"
 """Under ``PREFECT_HOME``: created once the first temporary server there answered (its database exists)."""
@@ -42,6 +43,22 @@ PORT_IN_USE_EXIT = 3
 """uvicorn's exit code when its port was taken (between our choice and its bind): start again on another port."""
 MAX_PORT_ATTEMPTS = 10
 POLL_SECONDS = 0.1
+PARENT_CHECK_SECONDS = 1.0
+"""How often the server checks that the process that started it is alive (it stops itself once it is not)."""
+
+_SERVER_PROGRAM = f"""
+import os, signal, sys, threading, time
+parent = int(sys.argv[1])
+def watch():  # a parent that ends without stopping us (SIGKILL, SIGTERM before its handler) must not leave us running
+    while os.getppid() == parent:
+        time.sleep({PARENT_CHECK_SECONDS})
+    os.kill(os.getpid(), signal.SIGTERM)
+threading.Thread(target=watch, daemon=True).start()
+sys.argv = ["uvicorn", *sys.argv[2:]]
+from uvicorn.main import main
+main()
+"""
+"""``python -c`` program of the server process: uvicorn's command line, plus a watch on the parent process."""
 
 _server: dict[str, object] = {}  # this process's server: "process" (Popen), "url" (API address), "ready"
 
@@ -49,6 +66,7 @@ _server: dict[str, object] = {}  # this process's server: "process" (Popen), "ur
 def launch() -> None:
     """Start the temporary server's process now, without waiting for it, if this run will need one and its
     database exists already (a first start waits under the lock in :func:`ensure_running`)."""
+    startup_timeout()  # a bad value is the user's error, said before Prefect (which reads it too) is imported
     if _needed() and (prefect_home() / READY_MARKER).exists():
         _start_process()
 
@@ -112,7 +130,8 @@ def _start_process() -> None:
     spec = find_spec("prefect")  # locates the package without importing it
     app_dir = str(Path(next(iter(spec.submodule_search_locations or []))).parent) if spec else "."
     command = [
-        sys.executable, "-m", "uvicorn", "--app-dir", app_dir, "--factory", "prefect.server.api.server:create_app",
+        sys.executable, "-c", _SERVER_PROGRAM, str(os.getpid()), "--app-dir", app_dir, "--factory",
+        "prefect.server.api.server:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on",
     ]  # fmt: skip
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -127,7 +146,7 @@ def _start_process() -> None:
 
 def _await_answer() -> None:
     """Wait until the server answers its health check; a port taken meanwhile starts it again on another."""
-    timeout = float(os.environ.get(STARTUP_TIMEOUT_VARIABLE) or 600)
+    timeout = startup_timeout()
     deadline = time.monotonic() + timeout
     attempts = 1
     while True:
@@ -145,10 +164,23 @@ def _await_answer() -> None:
             kill()
             ended = f" (its process ended with exit code {code})" if code is not None else ""
             raise OrchestrationError(
-                f"Prefect's temporary server did not start within {timeout:g} s{ended} (a busy machine?). Fix: start"
+                f"Prefect's temporary server did not start within {timeout} s{ended} (a busy machine?). Fix: start"
                 f" a reusable server once with `{command_name()} server start`, or raise {STARTUP_TIMEOUT_VARIABLE}."
             )
         time.sleep(POLL_SECONDS)
+
+
+def startup_timeout() -> int:
+    """Seconds to wait for the server: ``PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS`` (600 by default).
+
+    Raises:
+        ConfigError: it is not a whole number of seconds (Prefect, which reads it too, would fail on import with a
+            page of validation output).
+    """
+    value = os.environ.get(STARTUP_TIMEOUT_VARIABLE, "600").strip()
+    if not value.isdigit():
+        raise ConfigError(f"{STARTUP_TIMEOUT_VARIABLE} is {value!r}: expected a whole number of seconds, e.g. 600")
+    return int(value)
 
 
 def _answers(url: str) -> bool:

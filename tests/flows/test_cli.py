@@ -209,6 +209,18 @@ def test_a_temporary_server_that_cannot_start_is_one_line_with_the_fix_and_exit_
     assert "Traceback" not in out.stdout + out.stderr
 
 
+def test_a_start_timeout_that_is_not_whole_seconds_is_named_before_prefect_is_imported(tmp_path: Path) -> None:
+    """Prefect reads the variable too and, on import, fails with a page of validation output (exit 1)."""
+    out = _cli("-X", "importtime", "run", str(ROOT / "configs" / "exp_decay.yaml"), cwd=tmp_path, python_flags=True,
+               env={"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "2.5"})  # fmt: skip
+    assert out.returncode == 2, out.stdout + out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.strip() and "|" not in line]
+    assert lines == [
+        "error: PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS is '2.5': expected a whole number of seconds, e.g. 600"
+    ]
+    assert "prefect" not in _imported(out.stderr)
+
+
 def test_a_dask_scheduler_that_does_not_answer_is_one_line_exit_3_and_no_run(tmp_path: Path) -> None:
     """A closed port refuses at once; Dask retries until its connect timeout (2 s here, 30 s by default) and the
     batch stops before its parent run is opened (it used to leave a FAILED parent and say 'unexpected OSError')."""
