@@ -23,7 +23,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from flows.outbox import RunRecord
+from flows.outbox import RunRecord, interrupt_behind
 from flows.provenance import flatten_config, run_tags
 from flows.runtime import run_stage
 from flows.tracking import DATASET_TAG, Tracker, dataset_input, retry_delays
@@ -136,5 +136,13 @@ def publish_run(tracker: Tracker, record: RunRecord) -> tuple[str | None, str | 
 
 
 def publish(tracker: Tracker, record: RunRecord) -> tuple[str | None, str | None, Path | None]:
-    """Publish the completed record (a task run inside a flow): (run id, model URI, outbox folder or None)."""
-    return run_stage(publish_run, tracker, record)[0]
+    """Publish the completed record (a task run inside a flow): (run id, model URI, outbox folder or None).
+
+    An interrupt (Ctrl-C, SIGTERM) while it is written closes the run FAILED (:func:`fail_and_publish`: the MLflow run
+    already created is reopened by its id); it was left RUNNING, though the CLI said FAILED."""
+    try:
+        return run_stage(publish_run, tracker, record)[0]
+    except BaseException as exc:
+        if interrupt_behind(exc) is not None:
+            fail_and_publish(tracker, record, exc)
+        raise

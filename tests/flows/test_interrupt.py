@@ -3,6 +3,7 @@ promptly: exit 130 / 143, one line, and the MLflow run recorded FAILED, never FI
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import runs_of
+from tests.conftest import ROOT, runs_of
 
 
 def _slow_config(folder: Path) -> Path:
@@ -117,6 +118,51 @@ def test_ctrl_c_with_the_temporary_server_records_both_runs_ended_and_leaves_no_
     check_sqlite_file(tmp_path / "mlflow.db", "MLflow")
 
 
+def _temporary_servers_of(parent: int) -> list[int]:
+    """Process ids of the temporary Prefect servers (``uvicorn`` serving Prefect's app) whose parent is ``parent``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            parent_id = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent_id == parent and b"prefect.server.api.server:create_app" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def _ended(pid: int) -> bool:
+    """The process is gone, or a zombie nobody reaps (a container's init may not)."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.integration
+def test_a_cli_killed_outright_leaves_no_temporary_server_behind(tmp_path: Path) -> None:
+    """SIGKILL (or a SIGTERM before the CLI's handlers are in place) ends the CLI without its exit handlers: the
+    temporary server it started notices that its parent is gone and stops itself (it was left running, orphaned)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MLFLOW_TRACKING"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flows", "run", str(_slow_config(tmp_path))], cwd=tmp_path, env=env,
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for(lambda: _temporary_servers_of(process.pid), process, "temporary server process")
+        (server,) = _temporary_servers_of(process.pid)
+        process.kill()
+        process.wait(timeout=60)
+        deadline = time.monotonic() + 120.0
+        while not _ended(server):
+            assert time.monotonic() < deadline, "the temporary server outlived its CLI by 120 s"
+            time.sleep(0.2)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
 def test_an_error_raised_because_of_an_interrupt_is_reported_as_the_interrupt(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -154,3 +200,25 @@ def test_a_sigterm_prefect_caught_itself_is_reported_as_the_interrupt(
     assert caught.value.exit_code == 143
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(lines) == 1 and "SIGTERM" in lines[0] and "ValueError" not in lines[0]
+
+
+def test_an_interrupt_while_the_run_is_written_to_mlflow_closes_it_failed(
+    prefect_harness: None, mlflow_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C during "logging to MLflow": the run MLflow had already created was left RUNNING (new-user review),
+    though the CLI says it is recorded FAILED. The interrupt is raised where the finished run's parts are written."""
+    from flows import discover_equations
+    from flows.tracking import Tracker
+
+    write = Tracker._write_run
+
+    def interrupted(self: Tracker, record: object, tags: dict[str, str], dataset: str | None) -> str | None:
+        if getattr(record, "status", None) == "FINISHED":
+            raise KeyboardInterrupt
+        return write(self, record, tags, dataset)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Tracker, "_write_run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        discover_equations(ROOT / "configs" / "exp_decay.yaml")
+    (run,) = runs_of(mlflow_uri, "exp_decay")
+    assert run.info.status == "FAILED" and run.data.tags["error"].startswith("KeyboardInterrupt")
