@@ -29,6 +29,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
+from flows.interrupts import received
 from flows.library_log import library_log
 from flows.settings import command_name, prefect_home, prepare_environment
 from pipeline.errors import (
@@ -207,7 +208,7 @@ def _say_library_warnings(log: Any) -> None:
         errors.print(f"[yellow]note:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
 
-_received: list[int] = []  # the signal that interrupts this command, if any
+_received = received  # the signal that interrupts this command, if any (flows.interrupts)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from prefect import Flow, Task
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.states import State
 
+from flows.interrupts import raise_if_received
 from flows.parameters import compact_parameters
 from flows.settings import prefect_home, prepare_environment
 from pipeline.errors import DeltaflowError
@@ -98,8 +99,10 @@ def run_stage(stage: Task, *args: Any) -> tuple[Any, bool]:
 
     Inside a flow run (and not inside another task) the stage is a task run: cached, retried, visible
     in the Prefect UI. Elsewhere it is called as the plain function (``stage.fn``), never cached.
-    An error of the stage propagates unchanged.
+    An error of the stage propagates unchanged. An interrupt the command received raises here if its own
+    ``KeyboardInterrupt`` was lost (:mod:`flows.interrupts`).
     """
+    raise_if_received()
     logging.getLogger(STAGE_LOGGER).debug("stage %s", stage.name, extra={"stage": stage.name})
     if FlowRunContext.get() is None or TaskRunContext.get() is not None:
         return stage.fn(*args), False
