@@ -9,18 +9,18 @@ while those imports run, and waits for it only when the flow starts (:func:`ensu
 then points this process (and the processes it starts) at the server, which is stopped when the process exits.
 
 The first start in a folder creates Prefect's database: it is launched and awaited under a file lock
-(:mod:`flows.locks`), so two first runs at once do not both create it. The server is in the caller's process
-group, with Ctrl-C held back while it is launched (it inherits the blocked signal): an interrupted run records
-its failure through a server still alive, and the CLI kills the server at exit (:func:`kill`). The server also
-watches the process that started it and stops itself once that is gone (killed, or ended by a signal before the
-CLI's handlers were in place), so it is never left orphaned. Nothing here imports Prefect.
+(:mod:`flows.locks`), so two first runs at once do not both create it. The server runs in its own session: a
+Ctrl-C in the terminal or a SIGTERM to the run's process group does not reach it, so an interrupted run records its
+failure through a server still alive (in the caller's group, a SIGTERM to the group stopped the server and the CLI
+then waited 73 s on Prefect's client retries), and the CLI kills it at exit (:func:`kill`). It also watches the
+process that started it and stops itself once that is gone (killed, or ended by a signal before the CLI's handlers
+were in place), so it is never left orphaned. Nothing here imports Prefect.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -123,7 +123,7 @@ def _free_port() -> int:
 
 
 def _start_process() -> None:
-    """Start ``uvicorn`` serving Prefect's API on a free local port, with SIGINT held back (see the module)."""
+    """Start ``uvicorn`` serving Prefect's API on a free local port, in its own session (see the module)."""
     port = _free_port()
     env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
     env.pop("PREFECT_API_URL", None)
@@ -134,11 +134,7 @@ def _start_process() -> None:
         "prefect.server.api.server:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on",
     ]  # fmt: skip
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
     if "process" not in _server:
         atexit.register(_stop)
     _server.update(process=process, url=f"http://127.0.0.1:{port}/api")

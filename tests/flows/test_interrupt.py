@@ -45,6 +45,28 @@ def _wait_for(condition: object, process: subprocess.Popen, what: str, limit: fl
         time.sleep(0.1)
 
 
+def _temporary_servers_of(parent: int) -> list[int]:
+    """Process ids of the temporary Prefect servers (``uvicorn`` serving Prefect's app) whose parent is ``parent``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            parent_id = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent_id == parent and b"prefect.server.api.server:create_app" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def _ended(pid: int) -> bool:
+    """The process is gone, or a zombie nobody reaps (a container's init may not)."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 @pytest.mark.parametrize(("signum", "code", "word"), [(signal.SIGINT, 130, "Ctrl-C"), (signal.SIGTERM, 143, "SIGTERM")])
 def test_a_signal_stops_the_run_marks_it_failed_and_exits_in_one_line(
     prefect_harness: None, tmp_path: Path, signum: int, code: int, word: str
@@ -99,6 +121,7 @@ def test_ctrl_c_with_the_temporary_server_records_both_runs_ended_and_leaves_no_
     try:
         storage = home / "storage"
         _wait_for(lambda: storage.is_dir() and any(storage.iterdir()), process, "cached stage result", 600.0)
+        (server,) = _temporary_servers_of(process.pid)
         os.killpg(process.pid, signal.SIGINT)
         out, err = process.communicate(timeout=120)
     finally:
@@ -107,8 +130,9 @@ def test_ctrl_c_with_the_temporary_server_records_both_runs_ended_and_leaves_no_
     assert process.returncode == 130, out + err
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "Ctrl-C" in lines[0], err
-    with pytest.raises(ProcessLookupError):  # the temporary server (same process group) is gone too
+    with pytest.raises(ProcessLookupError):  # no process of the group is left
         os.killpg(process.pid, 0)
+    assert _ended(server)  # nor the temporary server (in its own session: the group's signals do not reach it)
     (run,) = runs_of(f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}", "slow")
     assert run.info.status == "FAILED" and run.data.tags["error"].startswith("KeyboardInterrupt")
     with sqlite3.connect(home / "prefect.db") as db:
@@ -116,28 +140,6 @@ def test_ctrl_c_with_the_temporary_server_records_both_runs_ended_and_leaves_no_
     assert states and "RUNNING" not in states and set(states) <= {"CRASHED", "FAILED", "CANCELLED"}, states
     check_sqlite_file(home / "prefect.db", "Prefect")
     check_sqlite_file(tmp_path / "mlflow.db", "MLflow")
-
-
-def _temporary_servers_of(parent: int) -> list[int]:
-    """Process ids of the temporary Prefect servers (``uvicorn`` serving Prefect's app) whose parent is ``parent``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            parent_id = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = (entry / "cmdline").read_bytes()
-        except (OSError, ValueError, IndexError):
-            continue
-        if parent_id == parent and b"prefect.server.api.server:create_app" in command:
-            found.append(int(entry.name))
-    return found
-
-
-def _ended(pid: int) -> bool:
-    """The process is gone, or a zombie nobody reaps (a container's init may not)."""
-    try:
-        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
 
 
 @pytest.mark.integration
