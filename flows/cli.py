@@ -214,7 +214,9 @@ _received = received  # the signal that interrupts this command, if any (flows.i
 @contextmanager
 def _interruptible() -> Iterator[None]:
     """SIGINT and SIGTERM interrupt the computation (a KeyboardInterrupt in the flow, which records the run
-    FAILED); a second signal ends the process at once. Exit codes 130 and 143."""
+    FAILED); a second signal ends the process at once. Exit codes 130 and 143. A KeyboardInterrupt Python drops
+    (raised in a callback it runs for C code) prints no "Exception ignored" traceback: the flow's next stage raises it
+    again (:mod:`flows.interrupts`)."""
 
     def on_signal(signum: int, frame: object) -> None:
         if _received:
@@ -222,10 +224,16 @@ def _interruptible() -> Iterator[None]:
         _received.append(signum)
         raise KeyboardInterrupt
 
+    def drop_lost_interrupt(unraisable: Any) -> None:  # our KeyboardInterrupt, raised where Python ignores it
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            previous_hook(unraisable)
+
     previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+    previous_hook, sys.unraisablehook = sys.unraisablehook, drop_lost_interrupt
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
@@ -277,7 +285,11 @@ def _run_kind(
     progress = BatchProgress(console, name, total) if kind.name == "batch" else StageProgress(console, name, kind.doing)
     with _interruptible(), progress:
         outcome = start()
-    return kind.presenter()(outcome, console) or (EXIT_QUEUED if queued(outcome) else 0)
+    code = kind.presenter()(outcome, console) or (EXIT_QUEUED if queued(outcome) else 0)
+    if _received:  # lost in the last stage, which then finished (flows.interrupts)
+        word = "Ctrl-C" if _received[0] == signal.SIGINT else signal.Signals(_received[0]).name
+        errors.print(f"[yellow]note:[/] the interrupt ({word}) came as the run was finishing: it is recorded as above")
+    return code
 
 
 def _version(value: bool) -> None:

@@ -238,3 +238,30 @@ def test_an_interrupt_whose_keyboard_interrupt_was_lost_stops_the_run_at_its_nex
         discover_equations(ROOT / "configs" / "exp_decay.yaml")
     (run,) = runs_of(mlflow_uri, "exp_decay")
     assert run.info.status == "FAILED" and run.data.tags["error"].startswith("KeyboardInterrupt")
+
+
+def test_a_keyboard_interrupt_python_drops_prints_no_traceback_and_other_lost_errors_still_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The handler's KeyboardInterrupt raised inside a weakref callback: Python printed "Exception ignored in ..." and
+    a traceback under the CLI's one line (new-user review); the flow's next stage raises it again instead."""
+    import weakref
+
+    from flows import cli
+
+    seen: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+
+    class Thing:
+        pass
+
+    def dropped(error: BaseException) -> None:
+        thing = Thing()
+        reference = weakref.ref(thing, lambda _: (_ for _ in ()).throw(error))
+        del thing  # the callback runs now; what it raises goes to sys.unraisablehook
+        assert reference() is None
+
+    with cli._interruptible():
+        dropped(KeyboardInterrupt())
+        dropped(ValueError("a real bug"))
+    assert [type(u.exc_value) for u in seen] == [ValueError]  # type: ignore[attr-defined]
