@@ -32,6 +32,8 @@ from typer.core import TyperCommand, TyperGroup
 from flows.interrupts import received
 from flows.library_log import library_log
 from flows.settings import command_name, prefect_home, prepare_environment
+from flows.temporary_server import kill as kill_temporary_server
+from flows.temporary_server import launch as launch_temporary_server
 from pipeline.errors import (
     ConfigError,
     DeltaflowError,
@@ -153,20 +155,13 @@ def _interrupted() -> typer.Exit:
     log and event workers have drained (they drain before ``atexit`` handlers run), nothing needs it.
     """
     signum = _received[0] if _received else signal.SIGINT
-    name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
-    _say_error(f"interrupted ({name}): stopped; a run that had started is recorded FAILED in MLflow")
-    atexit.register(_kill_temporary_server)  # runs before Prefect's own stop (atexit is last in, first out)
+    _say_error(f"interrupted ({_signal_name(signum)}): stopped; a run that had started is recorded FAILED in MLflow")
+    atexit.register(kill_temporary_server)  # before the server's graceful stop (atexit is last in, first out)
     return typer.Exit(128 + signum)
 
 
-def _kill_temporary_server() -> None:
-    """SIGKILL the temporary Prefect server this process started, and reap it (:func:`flows.temporary_server.kill`).
-
-    Its SQLite database is crash-safe (pages still in its ``-wal`` file are read back on the next start).
-    """
-    from flows.temporary_server import kill
-
-    kill()
+def _signal_name(signum: int) -> str:
+    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
 
 
 def _report(exc: Exception, verbose: bool) -> int:
@@ -264,7 +259,6 @@ def _run_kind(
     from flows.console import BatchProgress, StageProgress, queued
     from flows.disk import check_free_space, check_writable, local_folders
     from flows.stores import check_local_stores
-    from flows.temporary_server import launch as launch_temporary_server
 
     folders = local_folders()
     check_writable(folders)
@@ -287,8 +281,10 @@ def _run_kind(
         outcome = start()
     code = kind.presenter()(outcome, console) or (EXIT_QUEUED if queued(outcome) else 0)
     if _received:  # lost in the last stage, which then finished (flows.interrupts)
-        word = "Ctrl-C" if _received[0] == signal.SIGINT else signal.Signals(_received[0]).name
-        errors.print(f"[yellow]note:[/] the interrupt ({word}) came as the run was finishing: it is recorded as above")
+        errors.print(
+            f"[yellow]note:[/] the interrupt ({_signal_name(_received[0])}) came as the run was finishing: it is"
+            " recorded as above"
+        )
     return code
 
 

@@ -166,7 +166,7 @@ class LocalPolynomial:
 
     def _extra_neighbours(self) -> int:
         """Neighbours fetched beyond the k-th, so that samples tied with it (grids) keep stencils symmetric."""
-        n, d = self.Z_.shape
+        d = self.Z_.shape[1]
         return min(2**d, 2 * d + 8)
 
     def _neighbours(self, z: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
