@@ -16,7 +16,7 @@ import numpy as np
 from pipeline.config import DifferentiationConfig, DiscoveryConfig, config_group
 from pipeline.differentiation import DerivativeResult, smooth_and_differentiate
 from pipeline.discovery.ambiguity import Rival, ambiguous_rival
-from pipeline.discovery.conservation import describe_law, detect_laws
+from pipeline.discovery.conservation import describe_law, detect_laws, law_sets
 from pipeline.discovery.design import Design, build_design, with_library
 from pipeline.discovery.ensemble import Uncertainty, bagging
 from pipeline.discovery.judging import (
@@ -127,10 +127,12 @@ def discover(
     problem = _shooting_problem(data, derivatives, design)
     check = _stability_check(data)
     stable = _stability_test(check, data, design)
-    judgement, winner, judged_on = _judge(data, design, proposals, problem, laws, _noise_sd(derivatives), stable)
-    laws = laws if winner.conserving else laws[:0]
+    judgement, winner, judged_on = _judge(
+        data, design, proposals, problem, law_sets(laws), _noise_sd(derivatives), stable
+    )
+    laws = winner.laws if winner.laws is not None else laws[:0]
     winner, refinement, reported = _refine(
-        data, design, judgement, winner, problem, laws, derivatives, config, stable, check
+        data, design, judgement, winner, problem, derivatives, config, stable, check
     )
     uncertainty = _uncertainty(reported, winner, laws, config.n_bootstrap, refinement)
     model = _model(data, reported, proposals, refinement, uncertainty, config.max_simulation_evaluations)
@@ -224,7 +226,7 @@ def _judge(
     design: Design,
     proposals: Proposals,
     problem: ShootingProblem,
-    laws: np.ndarray,
+    laws: list[np.ndarray],
     noise_sd: np.ndarray,
     stable: Callable[[JudgedModel], Stability],
 ) -> tuple[Judgement, JudgedModel, ShootingProblem]:
@@ -250,10 +252,10 @@ def _judge(
     if misfits(judgement, floor, n_residuals):
         judgement = judge_dense(judgement, proposals, design, judging, floor, n_residuals)
         if judgement.dense_competes(floor, n_residuals):
-            judgement = _with_refined_sparse_winner(judgement, problem, floor, n_residuals, stable, laws, noise_sd)
-    judgement = judge_deletions(judgement, design, judging, data.names, floor, n_residuals, stable, laws)
-    judgement = judge_swaps(judgement, design, judging, data.names, floor, n_residuals, stable, laws)
-    judgement = judge_merges(judgement, design, judging, data.names, floor, n_residuals, stable, laws)
+            judgement = _with_refined_sparse_winner(judgement, problem, floor, n_residuals, stable, noise_sd)
+    judgement = judge_deletions(judgement, design, judging, data.names, floor, n_residuals, stable)
+    judgement = judge_swaps(judgement, design, judging, data.names, floor, n_residuals, stable)
+    judgement = judge_merges(judgement, design, judging, data.names, floor, n_residuals, stable)
     return judgement, judgement.winner(floor, n_residuals, stable), problem
 
 
@@ -263,7 +265,6 @@ def _with_refined_sparse_winner(
     floor: float,
     n_residuals: int,
     stable: Callable[[JudgedModel], Stability],
-    laws: np.ndarray,
     noise_sd: np.ndarray,
 ) -> Judgement:
     """The judgement with the model the sparse models alone would choose also judged with its coefficients refined
@@ -273,8 +274,7 @@ def _with_refined_sparse_winner(
     spent only where a dense expansion would otherwise win."""
     sparse = Judgement(tuple(model for model in judgement.models if not model.dense))
     contender = sparse.winner(floor, n_residuals, stable)
-    keeping = laws if contender.conserving else None
-    refined = refine_by_shooting(contender.coefficients, problem, laws=keeping, noise_sd=noise_sd).coefficients
+    refined = refine_by_shooting(contender.coefficients, problem, laws=contender.laws, noise_sd=noise_sd).coefficients
     error = problem.for_judging(noise_sd).error(refined)
     if not error < contender.shooting:
         return judgement
@@ -366,7 +366,6 @@ def _refine(
     judgement: Judgement,
     winner: JudgedModel,
     problem: ShootingProblem,
-    laws: np.ndarray,
     derivatives: list[DerivativeResult],
     config: DiscoveryConfig,
     stable: Callable[[JudgedModel], Stability],
@@ -381,7 +380,7 @@ def _refine(
     and each of its many coefficients would cost a simulation per step."""
     if not config.refine_by_simulation or winner.dense:
         return winner, Refinement(winner.coefficients, float("nan"), float("nan")), design
-    keeping, noise_sd = (laws if winner.conserving else None), _noise_sd(derivatives)
+    keeping, noise_sd = winner.laws, _noise_sd(derivatives)
     LOG.info("refining the chosen model's %d coefficients by multiple shooting", int(winner.supports.sum()))
     refinement = refine_by_shooting(winner.coefficients, problem, laws=keeping, noise_sd=noise_sd)
     floor, n_residuals = problem.noise_floor(noise_sd), problem.residual_count()
@@ -400,7 +399,7 @@ def _refine(
     )
     if sparser is not None:
         winner, refinement = sparser
-    reported, refinement = _refined_rates(data, derivatives, design, winner, refinement, problem, laws, check, config)
+    reported, refinement = _refined_rates(data, derivatives, design, winner, refinement, problem, check, config)
     pruned = prune_by_shooting(  # after the rates: a term that only made up for a rate off the law's is small now
         refinement.coefficients,
         problem if reported is design else replace(problem, library=reported.library),
@@ -423,7 +422,6 @@ def _refined_rates(
     winner: JudgedModel,
     refinement: Refinement,
     problem: ShootingProblem,
-    laws: np.ndarray,
     check: StabilityCheck,
     config: DiscoveryConfig,
 ) -> tuple[Design, Refinement]:
@@ -433,8 +431,7 @@ def _refined_rates(
     not lower the shooting error."""
     if not config.refine_rates or not np.isfinite(refinement.before):
         return design, refinement
-    keeping = laws if winner.conserving else None
-    rated = refine_rates(refinement.coefficients, problem, laws=keeping, grade=check.grade)
+    rated = refine_rates(refinement.coefficients, problem, laws=winner.laws, grade=check.grade)
     if rated is None:
         return design, refinement
     LOG.info("refined the inner rates of the model's function terms by multiple shooting")

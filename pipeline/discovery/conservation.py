@@ -28,7 +28,7 @@ from scipy.stats import chi2
 
 from pipeline.differentiation.noise import estimate_noise_sd
 
-__all__ = ["LAW_NOISE_RATIO", "constrained_fit", "detect_laws", "eliminated_supports", "law_basis"]
+__all__ = ["LAW_NOISE_RATIO", "constrained_fit", "detect_laws", "eliminated_supports", "law_basis", "law_sets"]
 
 LAW_NOISE_RATIO = 1.5
 """A combination is conserved when its spread within trajectories is at most this multiple of its own noise sd."""
@@ -45,6 +45,10 @@ SIMPLE_DENOMINATOR = 4
 """Law weights within their noise of a fraction with this denominator or less are taken as that fraction."""
 ROUNDED_STATES = 6
 """Up to this many states, each law weight is tried rounded down and up (2^d combinations per reference state)."""
+WHOLE_WEIGHTS = ((-1.0, 0.0, 1.0), (-2.0, -1.0, 0.0, 1.0, 2.0))
+"""The whole weights a law is first looked for with, in the data's units, simplest first (:func:`_whole_laws`)."""
+MAX_WHOLE_CANDIDATES = 20_000
+"""Whole weights are looked for only while their combinations (len(weights)^d) are at most this many."""
 
 
 def _within_spread(xs: Sequence[np.ndarray], weights: np.ndarray) -> float:
@@ -145,16 +149,64 @@ def detect_laws(
     times: Sequence[np.ndarray | None] = [None] * len(xs) if ts is None else ts
     centred = np.vstack([s - s.mean(axis=0) for s in smoothed])
     _, vectors = np.linalg.eigh(centred.T @ centred)
-    laws = []
+    span = []
     for k in range(d - 1):  # eigenvalues ascending: the least varying combinations first
-        weights = vectors[:, k]
-        if not _holds(xs, weights, times):
+        if not _holds(xs, vectors[:, k], times):
             break
-        laws.append(_simplest(weights, scale, xs, times))
-    if not laws:
+        span.append(vectors[:, k])
+    if not span:
         return np.zeros((0, d))
-    found = np.array(laws)
-    return found if np.linalg.matrix_rank(found) == len(laws) else found[:1]
+    laws = _whole_laws(np.array(span), scale, xs, times)
+    for weights in span:  # directions no law of whole weights stands for: as the fractions nearest them say
+        if len(laws) == len(span):
+            break
+        simplest = _simplest(weights, scale, xs, times)
+        if np.linalg.matrix_rank(np.array([*laws, simplest])) == len(laws) + 1:
+            laws.append(simplest)
+    return np.array(laws)
+
+
+def _whole_laws(
+    span: np.ndarray, scale: np.ndarray, xs: Sequence[np.ndarray], ts: Sequence[np.ndarray | None]
+) -> list[np.ndarray]:
+    """Up to as many independent laws as ``span`` (r, d) has rows, each with whole weights in the data's units
+    (:data:`WHOLE_WEIGHTS`), lying mostly in the span (over half its square norm there) and accepted by the data.
+
+    The least-varying directions of noisy states are themselves noisy, and when more than one passes the test the
+    conserved law is any combination of them: SEIR at 5 % noise passed two directions, S + 0.5 E + 0.56 I + 0.73 R
+    and another, and S + E + I + R lies in their span. So the laws are looked for as simple weights: of a stoichiometry
+    (0 and ±1 first, then ±2), over the fewest states first (apoptosis at 5 % noise: y + z, not x + y + z nor
+    0.75 x + y + z), then nearest the span."""
+    d = span.shape[1]
+    basis = np.linalg.qr(span.T)[0]  # (d, r), orthonormal, in fitting units
+    found: list[np.ndarray] = []
+    for weights in WHOLE_WEIGHTS:
+        if len(weights) ** d > MAX_WHOLE_CANDIDATES:
+            break
+        grid = np.array(list(itertools.product(weights, repeat=d)), dtype=float)
+        first = np.argmax(grid != 0, axis=1)
+        grid = grid[np.any(grid != 0, axis=1) & (grid[np.arange(len(grid)), first] > 0)]  # one sign of each
+        units = grid * scale
+        units /= np.linalg.norm(units, axis=1, keepdims=True)
+        inside = np.sum((units @ basis) ** 2, axis=1)
+        for k in np.lexsort((-inside, np.count_nonzero(grid, axis=1))):
+            if len(found) == len(span):
+                break
+            if inside[k] <= 0.5:
+                continue
+            candidate = units[k]
+            if np.linalg.matrix_rank(np.array([*found, candidate])) == len(found) + 1 and _holds(xs, candidate, ts):
+                found.append(candidate)
+    return found
+
+
+def law_sets(laws: np.ndarray) -> list[np.ndarray]:
+    """The sets of laws (r_i, d) a model may be fitted to keep: all of ``laws`` (r, d), and each alone when there are
+    several (a record that settles early keeps a near-constant direction or two besides the true law, and a model made
+    to keep them all fits nothing; the judge decides which hold); none when ``laws`` is empty."""
+    if not len(laws):
+        return []
+    return [laws] + ([laws[i : i + 1] for i in range(len(laws))] if len(laws) > 1 else [])
 
 
 def eliminated_supports(supports: np.ndarray, laws: np.ndarray, eliminated: int) -> np.ndarray:

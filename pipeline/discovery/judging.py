@@ -15,7 +15,7 @@ from the winner (the shooting error rises by less than the noise explains) makes
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,7 +80,7 @@ class JudgedModel:
         coefficients: the best fit form's coefficients, (d, p).
         fit: the name of that fit form (``derivative``, ``integral``, ``weak``).
         shooting: its multiple-shooting error.
-        conserving: whether the model was fitted to keep the conservation laws.
+        laws: the conservation laws (r, d) the model was fitted to keep, None when it keeps none.
         function_terms: how many of its terms are function terms (sin x, x/(1+x), ...), not monomials.
     """
 
@@ -90,8 +90,19 @@ class JudgedModel:
     coefficients: np.ndarray
     fit: str
     shooting: float
-    conserving: bool
+    laws: np.ndarray | None
     function_terms: int = 0
+
+    @property
+    def conserving(self) -> bool:
+        """Whether the model was fitted to keep conservation laws."""
+        return self.laws is not None
+
+    def keeps_laws_of(self, other: JudgedModel) -> bool:
+        """Whether the model keeps the same conservation laws as ``other`` (or, as it, none)."""
+        if self.laws is None or other.laws is None:
+            return self.laws is None and other.laws is None
+        return self.laws.shape == other.laws.shape and bool(np.all(self.laws == other.laws))
 
     @property
     def runner_up(self) -> bool:
@@ -272,18 +283,19 @@ def judge_model(
     kept = [np.array_equal(active[j], choice.supports[j]) for j in range(active.shape[0])]
     rules = tuple(rule if same else None for rule, same in zip(choice.rules, kept))
     functions = int(active[:, design.library.powers.shape[0] :].sum())
-    return JudgedModel(choice.label, active, rules, fits[best], best, min(errors.values()), laws is not None, functions)
+    return JudgedModel(choice.label, active, rules, fits[best], best, min(errors.values()), laws, functions)
 
 
-def _law_keeping_variants(model: JudgedModel, laws: np.ndarray, names: tuple[str, ...]) -> list[Choice]:
-    """The model's supports made law-keeping: as they are, and balanced by each involved state's equation.
+def _law_keeping_variants(model: JudgedModel, laws: np.ndarray, names: tuple[str, ...], law: str) -> list[Choice]:
+    """The model's supports made to keep ``laws`` (r, d): as they are, and balanced by each involved state's equation;
+    labelled ``<label>, <law>-keeping`` and ``<label>, <law> via <state>``.
 
     A term found in only one of a law's equations is either dropped (the supports as they are) or
     balanced by one chosen state's equation."""
-    variants = [Choice(f"{model.label}, law-keeping", model.supports, model.rules)]
+    variants = [Choice(f"{model.label}, {law}-keeping", model.supports, model.rules)]
     for e in np.flatnonzero(np.any(laws != 0, axis=0)):
         balanced = eliminated_supports(model.supports, laws, int(e))
-        variants.append(Choice(f"{model.label}, law via {names[e]}", balanced, model.rules))
+        variants.append(Choice(f"{model.label}, {law} via {names[e]}", balanced, model.rules))
     return variants
 
 
@@ -347,15 +359,14 @@ def judge_deletions(
     floor: float,
     n_residuals: int,
     stable: Callable[[JudgedModel], int] | None = None,
-    laws: np.ndarray | None = None,
 ) -> Judgement:
     """The judgement with deletion neighbours judged, repeatedly: backward elimination by simulation.
 
     Every rule proposes whole supports, so a small term that the winning rule kept survives to the end. Here each
     term of the winner is deleted in turn, and first also each term of every admissible model with at most one term
     more, in the equations where it differs from the winner (elsewhere its deletions are the winner's). The rest is
-    refitted by the parent's own fit form (keeping ``laws`` when it does). A neighbour whose shooting error exceeds
-    its parent's by more than :func:`deletion_tolerance` (what the noise explains) is dropped; the others join the
+    refitted by the parent's own fit form (keeping the laws it keeps). A neighbour whose shooting error exceeds its
+    parent's by more than :func:`deletion_tolerance` (what the noise explains) is dropped; the others join the
     judgement (a neighbour of another parent than the winner refitted by every form first, as proposals are: the
     Michaelis-Menten mass-action law, one deletion from the integral-form choice, fitted the record worse than the
     winner in that form and better in the derivative form; on the tuning half of benchmarks/generalisation.py over
@@ -380,7 +391,7 @@ def judge_deletions(
     while not current.dense:
         kept: list[JudgedModel] = []
         for parent in parents:
-            keeping = laws if parent.conserving else None
+            keeping = parent.laws
             rows = np.any(parent.supports != current.supports, axis=1, keepdims=True) if parent is not current else True
             # the terms the winner's deletions showed it needs are skipped in the winner only: another parent carries
             # other terms, and may not need them
@@ -397,27 +408,35 @@ def judge_deletions(
             break
         judgement = Judgement(judgement.models + tuple(kept))
         chosen = judgement.winner(floor, n_residuals, stable)
-        if chosen.supports.tobytes() == current.supports.tobytes() and chosen.conserving == current.conserving:
+        if chosen.supports.tobytes() == current.supports.tobytes() and chosen.keeps_laws_of(current):
             break
         current, parents = chosen, [chosen]
     return judgement
 
 
 def judge_proposals(
-    proposals: Proposals, design: Design, problem: ShootingProblem, laws: np.ndarray, names: tuple[str, ...]
+    proposals: Proposals,
+    design: Design,
+    problem: ShootingProblem,
+    law_sets: Sequence[np.ndarray],
+    names: tuple[str, ...],
 ) -> Judgement:
-    """Judge every distinct proposed choice, and, when the data keep ``laws`` (r, d), their law-keeping variants."""
+    """Judge every distinct proposed choice, and, for each set of conservation laws (r_i, d) in ``law_sets``
+    (:func:`~pipeline.discovery.conservation.law_sets`: all the data keep first, labelled ``law``, then each alone,
+    ``law i``), their variants that keep it."""
     judged: dict[bytes, JudgedModel] = {}
     for choice in proposals.choices:
         if choice.supports.tobytes() not in judged:
             judged[choice.supports.tobytes()] = judge_model(choice, design, problem)
-    if len(laws):
+    unconstrained = list(judged.values())
+    for i, laws in enumerate(law_sets):
         tried: set[bytes] = set()
-        for model in [model for model in judged.values() if not model.conserving]:
-            for variant in _law_keeping_variants(model, laws, names):
+        key, law = f"law{i}".encode(), "law" if i == 0 else f"law {i}"
+        for model in unconstrained:
+            for variant in _law_keeping_variants(model, laws, names, law):
                 if variant.supports.tobytes() in tried:
                     continue
                 tried.add(variant.supports.tobytes())
                 conserving = judge_model(variant, design, problem, laws)
-                judged.setdefault(b"law" + conserving.supports.tobytes(), conserving)
+                judged.setdefault(key + conserving.supports.tobytes(), conserving)
     return Judgement(tuple(judged.values()))

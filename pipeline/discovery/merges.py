@@ -52,7 +52,6 @@ def judge_merges(
     floor: float,
     n_residuals: int,
     stable: Callable[[JudgedModel], int] | None = None,
-    laws: np.ndarray | None = None,
 ) -> Judgement:
     """The judgement with the winner's merge neighbours that fit the record as well as it does (within
     :func:`~pipeline.discovery.judging.deletion_tolerance`), labelled ``merge.<state>.<term>+<term>><stand-in> from
@@ -63,7 +62,7 @@ def judge_merges(
     for _ in range(ROUNDS):
         if current.dense:
             break
-        merged = _merge_round(judgement, current, design, problem, names, tolerance, laws)
+        merged = _merge_round(judgement, current, design, problem, names, tolerance)
         if merged is judgement:
             break
         judgement, previous = merged, current
@@ -80,12 +79,10 @@ def _merge_round(
     problem: ShootingProblem,
     names: tuple[str, ...],
     tolerance: float,
-    laws: np.ndarray | None,
 ) -> Judgement:
     """The judgement with ``current``'s merge neighbours whose shooting error is within ``tolerance`` of its own."""
     seen = {model.supports.tobytes() for model in judgement.models}
     terms = design.library.feature_names()
-    keeping = laws if current.conserving else None
     root = current.label.split(" from ")[-1]
     kept = []
     for j, group, stand_in in _candidates(current, design):
@@ -95,7 +92,7 @@ def _merge_round(
             continue
         seen.add(supports.tobytes())
         label = f"{MERGE_PREFIX}.{names[j]}.{'+'.join(terms[k] for k in group)}>{terms[stand_in]} from {root}"
-        model = judge_neighbour(current, supports, j, label, design, problem, keeping)
+        model = judge_neighbour(current, supports, j, label, design, problem)
         if model.shooting <= current.shooting + tolerance:
             kept.append(model)
     return Judgement(judgement.models + tuple(kept)) if kept else judgement

@@ -104,7 +104,7 @@ def _small_subsets(
         model
         for model in judgement.models
         if not model.dense
-        and model.conserving == winner.conserving
+        and model.keeps_laws_of(winner)
         and np.all(model.supports <= winner.supports)
         and model.supports.sum() < winner.supports.sum()
         and np.isfinite(model.shooting)

@@ -84,12 +84,12 @@ def judge_neighbour(
     label: str,
     design: Design,
     problem: ShootingProblem,
-    laws: np.ndarray | None,
 ) -> JudgedModel:
     """``model`` with its supports (d, p) changed in state ``j``'s equation to ``supports``, refitted by the model's
-    own fit form (keeping ``laws`` when given) and judged by simulation: the other states keep their rules."""
+    own fit form (keeping the conservation laws it keeps) and judged by simulation: the other states keep their
+    rules."""
     rules = tuple(None if i == j else rule for i, rule in enumerate(model.rules))
-    return judge_model(Choice(label, supports, rules), design, problem, laws, model.fit)
+    return judge_model(Choice(label, supports, rules), design, problem, model.laws, model.fit)
 
 
 def judge_swaps(
@@ -100,7 +100,6 @@ def judge_swaps(
     floor: float,
     n_residuals: int,
     stable: Callable[[JudgedModel], int] | None = None,
-    laws: np.ndarray | None = None,
 ) -> Judgement:
     """The judgement with the winner's swap neighbours against which the winner is not admissible (labelled
     ``swap.<state>.<term>><stand-in> from <rule>``); the same judgement when there are none, the winner is a dense
@@ -110,7 +109,6 @@ def judge_swaps(
         return judgement
     seen = {model.supports.tobytes() for model in judgement.models}
     terms = design.library.feature_names()
-    keeping = laws if current.conserving else None
     if current.shooting <= admissible_limit(0.0, floor, n_residuals):
         return judgement  # no model can fit so much better that the winner stops being admissible
     root = current.label.split(" from ")[-1]
@@ -126,7 +124,7 @@ def judge_swaps(
                 continue
             seen.add(supports.tobytes())
             label = f"{SWAP_PREFIX}.{names[j]}.{terms[k]}>{terms[c]} from {root}"
-            model = judge_neighbour(current, supports, j, label, design, problem, keeping)
+            model = judge_neighbour(current, supports, j, label, design, problem)
             if current.shooting > admissible_limit(model.shooting, floor, n_residuals):
                 better.append(model)
     return Judgement(judgement.models + tuple(better)) if better else judgement

@@ -16,10 +16,14 @@ from pipeline.systems import simulate_truth
 from pipeline.systems_published import PUBLISHED
 
 
+LAW = np.ones((1, 1))
+"""A conservation law of the one-state models below (their weights do not matter to the judge)."""
+
+
 def _model(label: str, n_terms: int, shooting: float, function_terms: int = 0) -> JudgedModel:
     supports = np.zeros((1, 40), dtype=bool)
     supports[0, :n_terms] = True
-    return JudgedModel(label, supports, (None,), supports.astype(float), "derivative", shooting, False, function_terms)
+    return JudgedModel(label, supports, (None,), supports.astype(float), "derivative", shooting, None, function_terms)
 
 
 def test_a_runner_up_that_fits_closer_does_not_push_the_sparse_rule_choice_out() -> None:
@@ -33,8 +37,8 @@ def test_a_runner_up_that_fits_closer_does_not_push_the_sparse_rule_choice_out()
 def test_a_law_is_imposed_only_when_keeping_it_costs_no_more_than_the_noise_explains() -> None:
     floor, n_residuals = 1.6e-1, 1032  # two standard errors of the floor: 1.4e-2
     free = _model("aicc", 4, 1.75e-1)
-    cheap = replace(_model("aicc, law via x", 4, 1.8e-1), conserving=True)  # costs 5e-3 < 1.4e-2: a law
-    costly = replace(_model("aicc, law via x", 4, 1.95e-1), conserving=True)  # costs 2e-2: the record refuses it
+    cheap = replace(_model("aicc, law via x", 4, 1.8e-1), laws=LAW)  # costs 5e-3 < 1.4e-2: a law
+    costly = replace(_model("aicc, law via x", 4, 1.95e-1), laws=LAW)  # costs 2e-2: the record refuses it
     assert Judgement((free, cheap)).winner(floor, n_residuals) is cheap
     assert Judgement((free, costly)).winner(floor, n_residuals) is free
     # a law that is not imposed leaves law-keeping models to compete like any other: one may win as the sparsest
