@@ -157,12 +157,16 @@ def detect_laws(
     if not span:
         return np.zeros((0, d))
     laws = _whole_laws(np.array(span), scale, xs, times)
-    for weights in span:  # directions no law of whole weights stands for: as the fractions nearest them say
+    for weights in span:  # the directions no law of whole weights stands for: as the fractions nearest them say
         if len(laws) == len(span):
             break
-        simplest = _simplest(weights, scale, xs, times)
-        if np.linalg.matrix_rank(np.array([*laws, simplest])) == len(laws) + 1:
-            laws.append(simplest)
+        if laws:  # the part of the direction the laws found leave
+            found = np.linalg.qr(np.array(laws).T)[0]
+            weights = weights - found @ (found.T @ weights)
+        if np.linalg.norm(weights) > 0.5:
+            simplest = _simplest(weights / np.linalg.norm(weights), scale, xs, times)
+            if np.linalg.matrix_rank(np.array([*laws, simplest])) == len(laws) + 1:
+                laws.append(simplest)
     return np.array(laws)
 
 
