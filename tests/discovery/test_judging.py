@@ -15,7 +15,6 @@ from pipeline.discovery.stability import Stability
 from pipeline.systems import simulate_truth
 from pipeline.systems_published import PUBLISHED
 
-
 LAW = np.ones((1, 1))
 """A conservation law of the one-state models below (their weights do not matter to the judge)."""
 
