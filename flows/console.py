@@ -158,6 +158,8 @@ def show_discovery(outcome: Any, console: Console) -> int:
     console.print("[bold]Discovered equations[/]")
     for equation in result.equations:  # a state named "conc (mM)" is written [conc (mM)]: text, not rich markup
         console.print(f"  {escape(equation)}", highlight=False)
+    for law in result.chosen.get("conservation_laws", []):
+        console.print(f"  kept exactly: {escape(str(law))}", highlight=False)
     axis = getattr(outcome, "time_axis", None)
     if axis is not None:
         time = axis.describe(outcome.config.data.time_column)

@@ -174,3 +174,25 @@ def test_state_and_feature_names_in_brackets_are_printed_not_taken_as_markup() -
     text = out.getvalue()
     assert "[conc (mM)]' = -0.2322 - 0.1832 log([conc (mM)])" in text, text
     assert "uptake [v2]" in text
+
+
+def test_the_conservation_laws_the_model_keeps_are_printed_under_its_equations() -> None:
+    import numpy as np
+
+    from flows.console import show_discovery
+    from pipeline.discovery import DiscoveryResult, Library
+
+    library = Library(("S", "I"), np.array([[1, 1]]))
+    result = DiscoveryResult(
+        names=("S", "I"),
+        library=library,
+        coefficients=np.array([[-0.3], [0.3]]),
+        chosen={"conservation_laws": ["S + I = const"]},
+    )
+    config = SimpleNamespace(name="si", data=SimpleNamespace(time_column="t"), tracking=SimpleNamespace(enabled=False))
+    outcome = SimpleNamespace(result=result, config=config, mlflow_run_id=None, outbox=None, tracking_uri=None)
+    out = io.StringIO()
+    show_discovery(outcome, Console(file=out, width=120, force_terminal=False))
+    lines = out.getvalue().splitlines()
+    assert "  kept exactly: S + I = const" in lines
+    assert lines.index("  kept exactly: S + I = const") == lines.index("  I' = 0.3000 S I") + 1
