@@ -137,3 +137,29 @@ def test_a_law_among_several_near_constant_directions_is_kept_alone() -> None:
     result = discover(t, x, feature_names=system.names)
     assert np.array_equal(result.coefficients != 0, true_supports(system, result.library.feature_names()))
     assert result.chosen["conservation_laws"] == ["x + y + z + w = const"]
+
+
+def test_two_laws_of_a_reaction_network_are_both_found_with_whole_weights_and_kept() -> None:
+    """E + S <-> C -> E + P by mass action keeps E + C and S + C + P. At 1 % noise (and a small additive floor, the
+    complex and product start at 0) the fraction rounding of each measured direction found neither law the data
+    accept, no law was kept, and E' and C' came out with unequal rates (0.7918 C against -0.7947 C); without noise
+    the second law read S - 0.4286 E + 0.5714 C + P. Looked for with whole weights, both laws are found and kept,
+    and the law is exact."""
+    from scipy.integrate import solve_ivp
+
+    def reactions(_t: float, x: np.ndarray) -> list[float]:
+        s, e, c, _p = x
+        bind, release = 1.0 * e * s - 0.5 * c, 0.3 * c
+        return [-bind, -bind + release, bind - release, release]
+
+    t = np.linspace(0, 10, 512)
+    clean = solve_ivp(reactions, (0, 10), [2.0, 1.0, 0.0, 0.0], t_eval=t, rtol=1e-10, atol=1e-12).y.T
+    x = clean * (1 + 0.01 * np.random.default_rng(0).standard_normal(clean.shape))
+    x += 0.002 * np.random.default_rng(1).standard_normal(clean.shape)
+    result = discover(t, x, feature_names=("S", "E", "C", "P"))
+    assert result.chosen["conservation_laws"] == ["E + C = const", "S + C + P = const"]
+    terms = result.library.feature_names()
+    found = {(state, terms[k]) for state, row in zip("SECP", result.coefficients) for k in np.flatnonzero(row)}
+    assert found == {("S", "C"), ("S", "S E"), ("E", "C"), ("E", "S E"), ("C", "C"), ("C", "S E"), ("P", "C")}
+    np.testing.assert_allclose(result.coefficients[1] + result.coefficients[2], 0.0, atol=1e-9)
+    np.testing.assert_allclose(result.coefficients[[0, 2, 3]].sum(axis=0), 0.0, atol=1e-9)
