@@ -189,7 +189,8 @@ def _whole_laws(
             break
         grid = np.array(list(itertools.product(weights, repeat=d)), dtype=float)
         first = np.argmax(grid != 0, axis=1)
-        grid = grid[np.any(grid != 0, axis=1) & (grid[np.arange(len(grid)), first] > 0)]  # one sign of each
+        fresh = np.max(np.abs(grid), axis=1) == max(weights)  # not already tried with smaller weights
+        grid = grid[fresh & (grid[np.arange(len(grid)), first] > 0)]  # one sign of each
         units = grid * scale
         units /= np.linalg.norm(units, axis=1, keepdims=True)
         inside = np.sum((units @ basis) ** 2, axis=1)
