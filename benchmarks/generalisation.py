@@ -4,9 +4,9 @@
         [--noises 0,0.01,0.05] [--methods deltaflow,pysindy-default,pysindy-grid,pysindy-grid-sim] [--jobs 1]
         [--cap 60] [--seed 0] [--reuse] [--merge]
 
-Corpus: ``pipeline.systems_published`` (109 systems: the 63 of ODEBench and 46 more from textbooks,
-papers and ``dysts``; 52 non-polynomial, 12 chaotic), split once by a hash of the name into a
-tuning half (52) and a validation half (57). Scored exactly like ``benchmarks/discovery.py`` (its
+Corpus: ``pipeline.systems_published`` (149 systems: the 63 of ODEBench and 86 more from textbooks,
+papers and ``dysts``; 73 non-polynomial, 19 chaotic), split by a hash of the name into a
+tuning half (75) and a validation half (74). Scored exactly like ``benchmarks/discovery.py`` (its
 scoring functions are imported): 512 points on [0, t_end] (10 time units unless the system sets its
 own, e.g. neuron models in ms), multiplicative noise x·(1 + γ·N(0,1)) with the same seed for every
 system; per system, noise and method:

@@ -1,7 +1,8 @@
 """What a published corpus system is, how one is built, and the stable hash that splits the corpus.
 
-Shared by :mod:`pipeline.systems_published` (ODEBench) and :mod:`pipeline.systems_published_more`
-(other textbooks, papers and the ``dysts`` chaotic flows), so neither imports the other's list.
+Shared by :mod:`pipeline.systems_published` (ODEBench), :mod:`pipeline.systems_published_more` and
+:mod:`pipeline.systems_published_extra` (other textbooks, papers and the ``dysts`` chaotic flows), so none
+imports another's list.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Published ODE systems nobody on this project designed: a corpus to measure how discovery generalises.
 
-The corpus (:data:`PUBLISHED`, 109 systems, 52 non-polynomial, 12 chaotic) is
+The corpus (:data:`PUBLISHED`, 149 systems, 73 non-polynomial, 19 chaotic) is
 
 - :data:`ODEBENCH`, 63 systems transcribed by hand from ODEBench (d'Ascoli, Becker, Mathis,
   Schwaller, Kilbertus, "ODEFormer: Symbolic Regression of Dynamical Systems with Transformers",
@@ -12,6 +12,11 @@ The corpus (:data:`PUBLISHED`, 109 systems, 52 non-polynomial, 12 chaotic) is
   mathematical biology, epidemiology, chemical kinetics, neuroscience, circuits, mechanics and
   economics, and 7 chaotic flows of the ``dysts`` package (26 non-polynomial, 8 chaotic); see
   that module for their provenance.
+- :data:`pipeline.systems_published_extra.EXTRA`, 40 further systems from textbooks and papers of
+  physiology and cell biology (calcium, mitotic and Goodwin oscillators, beta cells), medicine
+  (tumour-immune, HIV, pharmacodynamics), epidemiology, ecology and population genetics, chemical
+  kinetics, neurons, mechanics, lasers and economics (Goodwin and Keen models), and 7 further chaotic
+  flows of ``dysts`` (21 non-polynomial, 7 chaotic); see that module for their provenance.
 
 Every system has two initial states (the first is the one sampled for fitting, the second is held
 out to check generalisation) and its published formula as a numpy right-hand side (``formula``).
@@ -24,7 +29,8 @@ formula. The entry type and its builder live in :mod:`pipeline.systems_corpus`.
 The corpus is split once, by a stable hash of the system name (:func:`corpus_half`), into a
 tuning half (methods may be tuned on it) and a validation half (reported, never tuned on). The
 split is written out in :data:`TUNING` and :data:`VALIDATION`; a test checks it against the hash.
-Adding systems never moves an existing one between halves.
+Adding systems never moves an existing one between halves: the systems of ``EXTRA`` were appended to
+the halves their names hash to.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import numpy as np
 
 from pipeline.systems_corpus import Formula, Params, PublishedSystem, Terms, corpus_half, published_system
 from pipeline.systems_corpus import sigmoid as _sigmoid
+from pipeline.systems_published_extra import EXTRA
 from pipeline.systems_published_more import MORE
 
 __all__ = ["ODEBENCH", "PUBLISHED", "TUNING", "VALIDATION", "PublishedSystem", "corpus_half"]
@@ -502,11 +509,12 @@ _HIGHER_D = [
 ODEBENCH: dict[str, PublishedSystem] = {s.name: s for s in (*_ONE_D, *_TWO_D, *_HIGHER_D)}
 """The 63 ODEBench systems by name, in ODEBench order."""
 
-PUBLISHED: dict[str, PublishedSystem] = {**ODEBENCH, **MORE}
-"""Every corpus system by name: ODEBench first, then :data:`pipeline.systems_published_more.MORE`."""
+PUBLISHED: dict[str, PublishedSystem] = {**ODEBENCH, **MORE, **EXTRA}
+"""Every corpus system by name: ODEBench first, then :data:`pipeline.systems_published_more.MORE`, then
+:data:`pipeline.systems_published_extra.EXTRA`."""
 
 # The split, fixed once (2026-12-02) by corpus_half(name); a test checks it still matches the hash.
-TUNING: tuple[str, ...] = (  # 52 systems (33 ODEBench, 19 more): 28 polynomial, 24 not; 6 chaotic
+TUNING: tuple[str, ...] = (  # 75 systems (33 ODEBench, 19 more, 23 extra): 40 polynomial, 35 not; 10 chaotic
     "odebench_01_rc_charging",
     "odebench_02_exponential_growth",
     "odebench_03_logistic",
@@ -559,8 +567,31 @@ TUNING: tuple[str, ...] = (  # 52 systems (33 ODEBench, 19 more): 28 polynomial,
     "dysts_sprott_b",
     "dysts_nose_hoover",
     "dysts_arneodo",
+    "ingalls_goodwin_oscillator",
+    "alon_incoherent_feedforward_loop",
+    "goldbeter_koshland_switch",
+    "topp_beta_cell_insulin_glucose",
+    "dayneka_jusko_indirect_response",
+    "brauer_sir_disease_deaths",
+    "brauer_sir_endemic",
+    "munz_zombie_szr",
+    "may_leonard_cyclic_competition",
+    "hofbauer_sigmund_rock_paper_scissors",
+    "droop_cell_quota_chemostat",
+    "schlogl_bistable_reaction",
+    "atkins_consecutive_reactions",
+    "semenov_thermal_ignition",
+    "statz_demars_class_b_laser",
+    "nayfeh_mook_elastic_pendulum",
+    "goldstein_relativistic_oscillator",
+    "moore_greitzer_jet_engine",
+    "jordan_smith_circle_limit_cycle",
+    "dysts_rucklidge",
+    "dysts_rikitake_dynamo",
+    "dysts_finance",
+    "dysts_double_pendulum",
 )
-VALIDATION: tuple[str, ...] = (  # 57 systems (30 ODEBench, 27 more): 29 polynomial, 28 not; 6 chaotic
+VALIDATION: tuple[str, ...] = (  # 74 systems (30 ODEBench, 27 more, 17 extra): 36 polynomial, 38 not; 9 chaotic
     "odebench_05_falling_with_drag",
     "odebench_07_gompertz",
     "odebench_08_logistic_allee",
@@ -618,4 +649,21 @@ VALIDATION: tuple[str, ...] = (  # 57 systems (30 ODEBench, 27 more): 29 polynom
     "dysts_thomas",
     "dysts_yu_wang",
     "dysts_lorenz84",
+    "keener_sneyd_goldbeter_calcium",
+    "goldbeter_mitotic_oscillator",
+    "griffith_genetic_control",
+    "murray_thomas_substrate_inhibition",
+    "kuznetsov_tumor_immune",
+    "perelson_hiv_cd4",
+    "gard_hallam_food_chain",
+    "crow_kimura_diploid_selection",
+    "wilson_cortical_neuron",
+    "euler_free_rigid_body",
+    "lennard_jones_vibration",
+    "holmes_rand_duffing_van_der_pol",
+    "grasselli_goodwin_growth_cycle",
+    "grasselli_keen_debt",
+    "dysts_rabinovich_fabrikant",
+    "dysts_isothermal_autocatalator",
+    "dysts_salton_sea",
 )
