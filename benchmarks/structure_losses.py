@@ -11,7 +11,12 @@ settings while this script records every model its judge simulated. Each fit the
   and pruning after it, lost the law);
 - every true equation judged: no judged model had all the true terms at once, but each state's true equation was
   in some judged model (the joint combination was never tried);
-- not proposed: some state's true equation was in no judged model (the proposals never reached it).
+- not proposed, would win: some state's true equation was in no judged model (the proposals never reached it), and
+  the true terms, fitted and judged like any proposal and added to what was judged, would have won the judge's choice
+  (the proposals lost the law);
+- not proposed, record prefers another: as above, but the judge given the true terms still chooses another model (a
+  sparser one that follows the record as closely, or one that follows it measurably closer): the record does not
+  single out the law, and only a prior outside it (or a second record) would.
 
 The truth is read only here, to sort the fits; deltaflow never sees it. Writes
 ``benchmarks/results/structure_losses.md``.
@@ -30,10 +35,17 @@ from threadpoolctl import threadpool_limits
 import pipeline.discovery.chain as chain
 from benchmarks.generalisation import noisy_record
 from pipeline.discovery import discover
+from pipeline.discovery.design import Design
+from pipeline.discovery.judging import Judgement, judge_model
+from pipeline.discovery.proposals import Choice
+from pipeline.discovery.shooting import ShootingProblem
 from pipeline.systems_published import PUBLISHED, TUNING
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CLASSES = ("exact", "judged, not chosen", "every true equation judged", "not proposed")
+CLASSES = (
+    "exact", "judged, not chosen", "every true equation judged", "not proposed, would win",
+    "not proposed, record prefers another",
+)  # fmt: skip
 
 
 def true_supports(system: Any, names: list[str]) -> np.ndarray:
@@ -49,11 +61,13 @@ def true_supports(system: Any, names: list[str]) -> np.ndarray:
 def classify(system: Any, noise: float) -> str:
     """Fit one record and sort it into one of :data:`CLASSES`."""
     judged: list[np.ndarray] = []
+    truth_wins: list[bool] = []
     original = chain._judge
 
     def recording(*args: Any, **kwargs: Any) -> Any:
         judged_all = original(*args, **kwargs)  # the judgement first, then what the chain needs besides
         judged.extend(model.supports for model in judged_all[0].models)
+        truth_wins.append(_truth_would_win(system, judged_all[0], judged_all[2], *args))
         return judged_all
 
     chain._judge = recording
@@ -70,7 +84,28 @@ def classify(system: Any, noise: float) -> str:
         return CLASSES[1]
     if all(any(np.array_equal(supports[i], truth[i]) for supports in judged) for i in range(truth.shape[0])):
         return CLASSES[2]
-    return CLASSES[3]
+    return CLASSES[3] if truth_wins[-1] else CLASSES[4]
+
+
+def _truth_would_win(
+    system: Any,
+    judgement: Judgement,
+    problem: ShootingProblem,
+    data: Any,
+    design: Design,
+    proposals: Any,
+    original_problem: ShootingProblem,
+    laws: Any,
+    noise_sd: np.ndarray,
+    stable: Any,
+) -> bool:
+    """Whether the true terms, fitted and judged like a proposal on the ``problem`` the chain judged on
+    (:func:`~pipeline.discovery.judging.judge_model`) and added to its ``judgement``, win the judge's choice."""
+    truth = true_supports(system, design.library.feature_names())
+    candidate = judge_model(Choice("truth", truth, (None,) * truth.shape[0]), design, problem.for_judging(noise_sd))
+    floor, n_residuals = problem.noise_floor(noise_sd), problem.residual_count()
+    winner = Judgement(judgement.models + (candidate,)).winner(floor, n_residuals, stable)
+    return bool(np.array_equal(winner.supports, truth))
 
 
 def main() -> None:
@@ -96,7 +131,8 @@ def main() -> None:
         " `pipeline/systems_published.py` whose law has total degree <= 3, sampled as `benchmarks/generalisation.py`"
         " samples them (512 points, multiplicative noise, seed 0), deltaflow with default settings. Classes (see the"
         " script): the reported model is exact; a judged model was exact but another won; every true equation was"
-        " judged but never together; some true equation was never judged.",
+        " judged but never together; some true equation was never judged, and the true terms, had they been"
+        " judged, would have won; or would not have: the judge prefers another model on this record.",
         "",
         "| half | noise | systems | " + " | ".join(CLASSES) + " |",
         "|---|---|---|" + "---|" * len(CLASSES),

@@ -22,3 +22,27 @@ def test_the_true_terms_map_onto_the_library_columns() -> None:
         sorted(system.terms["x"], key=names.index),
         sorted(system.terms["y"], key=names.index),
     ]
+
+
+def test_the_true_law_judged_beside_a_clean_records_proposals_wins() -> None:
+    from typing import Any
+
+    from benchmarks.generalisation import noisy_record
+    from benchmarks.structure_losses import _truth_would_win
+    from pipeline.discovery import discover
+
+    system = PUBLISHED["odebench_27_lotka_volterra"].system
+    verdicts: list[bool] = []
+    original = chain._judge
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        judged = original(*args, **kwargs)
+        verdicts.append(_truth_would_win(system, judged[0], judged[2], *args))
+        return judged
+
+    chain._judge = recording
+    try:
+        discover(*noisy_record(system, 0.0, 0), feature_names=system.names)
+    finally:
+        chain._judge = original
+    assert verdicts == [True]
