@@ -56,8 +56,9 @@ found at 1 % at two seeds, Morris-Lecar lost at 1 % at two); the sigmoid 156/132
 stays although no system of the tuning half has a log in its law (of the whole corpus only Gompertz's x log x, which it
 cannot express): without it the 75-system tuning half over noise seeds 0-2 went 216/180/105, 214/164/91, 202/135/72 ->
 216/174/105, 215/164/92, 201/131/73. Where it wins it mostly stands in for 1 - x near x = 1 and extrapolates wrong
-(an endemic SIR model, an arms race), but it also carries curvature no polynomial term does: with it the models of Haldane's inhibition (0 % noise, every
-seed), Hodgkin-Huxley (0 %) and the CIMA reaction (5 %) follow the second state, without it they do not."""
+(an endemic SIR model, an arms race), but it also carries curvature no polynomial term does: with it the models of
+Haldane's inhibition (0 % noise, every seed), Hodgkin-Huxley (0 %) and the CIMA reaction (5 %) follow the second
+state, without it they do not."""
 
 RELATIVE_RATES: dict[str, tuple[float, ...]] = {
     # family: rates r tried besides r = 1, as multiples of 1 / (the state's largest |value|)
