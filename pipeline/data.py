@@ -467,8 +467,8 @@ def load_timeseries(
     hint = _default_role("state", "data.state_columns", "time, trajectory and controls") if by_default else ""
     if by_default:
         others = [c for c in columns if c not in {time_column, trajectory_column, *controls}]
-        state_columns = [c for c in others if not _saved_index(frame[c])]
-        notes = tuple(_index_note(source, c, "data.state_columns") for c in others if c not in state_columns)
+        state_columns = [c for c in others if not _left_out(frame[c])]
+        notes = tuple(_left_out_note(source, frame[c], "data.state_columns") for c in others if c not in state_columns)
         if not state_columns:
             raise DataError(f"{source}: no state columns besides '{time_column}'; the file has {columns}")
     _check_roles(source, time_column, trajectory_column, state_columns, controls)
@@ -587,9 +587,9 @@ def load_table(path: str | Path, *, outputs: Sequence[str], features: Sequence[s
     notes: tuple[str, ...] = ()
     by_default = features is None
     if by_default:
-        index = [c for c in columns if c not in outputs and _saved_index(frame[c])]
+        index = [c for c in columns if c not in outputs and _left_out(frame[c])]
         features = [c for c in columns if c not in outputs and c not in index]
-        notes = tuple(_index_note(source, c, "data.features") for c in index)
+        notes = tuple(_left_out_note(source, frame[c], "data.features") for c in index)
     else:
         features = list(features)
     missing = [c for c in [*features, *outputs] if c not in columns]
@@ -638,22 +638,35 @@ def check_outputs_vary(Y: np.ndarray, outputs: list[str], *, source: str = "the 
             )
 
 
-def _index_note(source: str, column: str, option: str) -> str:
-    """The note that ``column`` of ``source`` was left out as a saved row index, and the ``option`` that uses it."""
-    return (
-        f"{source}: column '{column}' is a saved row index (unnamed, counting the rows); it was left out"
-        f" (list it in {option} to use it)"
+def _left_out(column: pd.Series) -> bool:
+    """Whether a column without a header is left out of the default roles: a saved row index
+    (:func:`_saved_index`) or empty (a trailing separator on every line, as spreadsheets export)."""
+    return _unnamed(column) and (_saved_index(column) or bool(column.isna().all()))
+
+
+def _left_out_note(source: str, column: pd.Series, option: str) -> str:
+    """The note that ``column`` of ``source`` was left out of the default roles (:func:`_left_out`), and the
+    ``option`` that uses it."""
+    what = "is empty (a separator at the end of every line?)" if column.isna().all() else (
+        "is a saved row index (unnamed, a distinct whole number per row)"
     )
+    return f"{source}: column '{column.name}' {what}; it was left out (list it in {option} to use it)"
+
+
+def _unnamed(column: pd.Series) -> bool:
+    """Whether the file gave ``column`` no header (pandas names it ``Unnamed: <position>``)."""
+    return str(column.name).startswith("Unnamed: ") or str(column.name) == ""
 
 
 def _saved_index(column: pd.Series) -> bool:
     """Whether ``column`` is a row index a table writer saved (pandas' ``to_csv`` default): unnamed (pandas reads
-    it as ``Unnamed: 0``) and counting the rows from 0 or 1."""
-    if not (str(column.name).startswith("Unnamed: ") or str(column.name) == "") or len(column) < 2:
+    it as ``Unnamed: 0``) and a distinct whole number on every row (counting the rows, or the labels of a filtered,
+    thinned or reordered table's rows)."""
+    if not _unnamed(column) or len(column) < 2:
         return False
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
-    rows = np.arange(len(values), dtype=float)
-    return bool(np.array_equal(values, rows) or np.array_equal(values, rows + 1))
+    whole = np.all(np.isfinite(values)) and np.all(values == np.round(values))
+    return bool(whole and np.unique(values).size == values.size)
 
 
 def _point_array(path: Path, names: Sequence[str], field: str) -> np.ndarray:

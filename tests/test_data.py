@@ -273,6 +273,32 @@ def test_a_saved_row_index_is_no_state(tmp_path: Path) -> None:
     assert listed.names == ("Unnamed: 0", "u") and listed.notes == ()
 
 
+def test_the_saved_index_of_a_thinned_or_filtered_table_is_no_state_either(tmp_path: Path) -> None:
+    t = np.linspace(0.0, 5.0, 80)
+    frame = pd.DataFrame({"t": t, "u": np.exp(-t)})
+    frame.iloc[::2].to_csv(tmp_path / "thinned.csv")  # index 0, 2, 4, ...
+    frame[frame.t > 1.0].to_csv(tmp_path / "filtered.csv")  # index from 17 on
+    for name in ("thinned.csv", "filtered.csv"):
+        series = load_timeseries(tmp_path / name, time_column="t")
+        assert series.names == ("u",)
+        (note,) = series.notes
+        assert f"{name}: column 'Unnamed: 0' is a saved row index" in note
+
+
+def test_an_empty_unnamed_column_from_trailing_separators_is_left_out_with_a_note(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t,u,\n" + "".join(f"{k},{np.exp(-k / 4):.6g},\n" for k in range(12)))
+    series = load_timeseries(path, time_column="t")
+    assert series.names == ("u",)
+    (note,) = series.notes
+    assert "column 'Unnamed: 2' is empty (a separator at the end of every line?); it was left out" in note
+
+
+def test_an_unnamed_column_of_measurements_stays_a_state(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t,u,\n" + "".join(f"{k},{k * k},{np.exp(-k / 4):.6g}\n" for k in range(12)))
+    series = load_timeseries(path, time_column="t")
+    assert series.names == ("u", "Unnamed: 2") and series.notes == ()
+
+
 def test_a_text_column_taken_as_a_state_by_default_says_how_to_leave_it_out(tmp_path: Path) -> None:
     path = _write(tmp_path, "t,site,u\n" + "".join(f"{k},s{k},{k * k}\n" for k in range(8)))
     with pytest.raises(DataError, match=r"column 'site' has a non-numeric value 's0' .*name the states in data.state"):
