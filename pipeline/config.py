@@ -85,6 +85,40 @@ class _RaisesConfigError(type(BaseModel)):  # pydantic's model metaclass
 class _Strict(BaseModel, metaclass=_RaisesConfigError):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """Refuse true/false (YAML's yes/no/on/off too) where a field takes numbers: pydantic reads them as 1 and 0,
+        and ``degree: true`` would run with degree 1. Also in a mapping of numbers (``differentiation.params``)."""
+        annotation = cls.model_fields[info.field_name].annotation if info.field_name else None
+        if annotation is None or _accepts_bool(annotation) or not _takes_numbers(annotation):
+            return value
+        flags = [v for v in value.values() if isinstance(v, bool)] if isinstance(value, dict) else [value]
+        if any(isinstance(flag, bool) for flag in flags):
+            flag = next(flag for flag in flags if isinstance(flag, bool))
+            raise ValueError(f"expected a number, not true/false (YAML read the boolean {str(flag).lower()})")
+        return value
+
+
+def _type_arguments(annotation: Any) -> list[Any]:
+    """``annotation`` and every type nested in it (union members, container and Annotated arguments)."""
+    found, stack = [], [annotation]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(get_args(current))
+    return found
+
+
+def _accepts_bool(annotation: Any) -> bool:
+    """Whether a field of this type takes true/false as such (a bool field, or a union with bool)."""
+    return any(t is bool for t in _type_arguments(annotation))
+
+
+def _takes_numbers(annotation: Any) -> bool:
+    """Whether a field of this type takes numbers somewhere (an int or float, alone, in a union or a container)."""
+    return any(t in (int, float) for t in _type_arguments(annotation))
+
 
 UserPath = Annotated[Path, AfterValidator(Path.expanduser)]
 """A path a user wrote: ``~`` stands for their home folder, as in a shell."""

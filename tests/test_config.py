@@ -73,6 +73,25 @@ def test_wrong_type_names_field_and_value() -> None:
         parse_config({"name": "a", "data": {"path": "d.csv"}, "discovery": {"library": {"degree": "two"}}})
 
 
+@pytest.mark.parametrize(
+    "group",
+    [
+        {"discovery": {"library": {"degree": True}}},
+        {"discovery": {"n_bootstrap": False}},
+        {"differentiation": {"method": "savgol", "params": {"window": True}}},
+    ],
+)
+def test_a_yaml_boolean_where_a_number_belongs_is_refused_not_read_as_1(group: dict) -> None:
+    raw = {"name": "run", "data": {"path": "x.csv"}, **group}
+    with pytest.raises(ConfigError, match=r"field '[a-z_.]+': expected a number, not true/false"):
+        parse_config(raw)
+
+
+def test_booleans_still_set_the_fields_that_take_them() -> None:
+    config = parse_config({"name": "run", "data": {"path": "x.csv"}, "discovery": {"refine_rates": True}})
+    assert config.discovery.refine_rates is True
+
+
 def test_out_of_range_and_unknown_method_are_rejected() -> None:
     with pytest.raises(ConfigError, match="discovery.library.degree"):
         parse_config({"name": "a", "data": {"path": "d.csv"}, "discovery": {"library": {"degree": 9}}})
