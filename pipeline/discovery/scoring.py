@@ -30,6 +30,7 @@ from pipeline.errors import SimulationError
 __all__ = [
     "HELD_OUT_FRACTION",
     "POOR_FIT_R2",
+    "STEADY_RATE",
     "ModelScores",
     "aicc",
     "fit_metrics",
@@ -40,6 +41,7 @@ __all__ = [
     "poor_fit",
     "sensitive",
     "r2",
+    "rate_r2",
     "score_model",
     "simulation_scores",
 ]
@@ -79,6 +81,24 @@ def r2(observed: np.ndarray, predicted: np.ndarray) -> float:
     return float(np.mean(1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0)))
 
 
+STEADY_RATE = 0.01
+"""A state's derivative whose variance over the record is under this share of its mean square changes at a nearly
+steady rate (a ramp): :func:`rate_r2` scores it about zero, not about its mean."""
+
+
+def rate_r2(observed: np.ndarray, predicted: np.ndarray) -> float:
+    """R² of derivatives, averaged over columns of (n, d) arrays, as :func:`r2` but about zero for a state whose
+    derivative is nearly steady (its variance under :data:`STEADY_RATE` of its mean square): the share of its rate's
+    mean square the model explains. About its mean, the noise around a steady rate of 2 is all the variance there is,
+    and x' = 2.000 would score R² 0 (or -7e14 where the rate is exact, a saved row index of step 20)."""
+    squares = np.sum(observed**2, axis=0)
+    ss_res = np.sum((observed - predicted) ** 2, axis=0)
+    ss_tot = np.sum((observed - observed.mean(axis=0)) ** 2, axis=0)
+    steady = ss_tot < STEADY_RATE * squares
+    reference = np.where(steady, squares, ss_tot)
+    return float(np.mean(1.0 - ss_res / np.where(reference > 0, reference, 1.0)))
+
+
 def aicc(rss: float, n: int, k: int) -> float:
     """Corrected Akaike criterion of a Gaussian least-squares fit with k parameters on n rows."""
     if rss <= 0 or n - k - 1 <= 0:
@@ -93,7 +113,7 @@ def fit_metrics(design: Design, coefficients: np.ndarray) -> dict[str, float]:
     rss = float(np.sum((fitted - design.x_dot) ** 2))
     k = int(np.count_nonzero(coefficients))
     return {
-        "derivative_r2": r2(design.x_dot, fitted),
+        "derivative_r2": rate_r2(design.x_dot, fitted),
         "complexity": float(k),
         "aicc": aicc(rss, n * d, k),
         "n_samples": float(n),

@@ -345,6 +345,17 @@ def test_intervals_contain_the_reported_estimate() -> None:
         assert inside[result.coefficients != 0].all(), name
 
 
+
+def test_a_state_changing_at_a_steady_rate_is_a_good_fit_not_a_poor_one() -> None:
+    # A ramp's derivative varies only by its noise: scored about its mean, x' = 2.000 explained none of it (R² 0).
+    t = np.linspace(0.0, 10.0, 300)
+    x = 2.0 * t + 1.0 + 0.01 * np.random.default_rng(0).standard_normal(300)
+    result = discover(t, x[:, None], feature_names=["x"])
+    assert result.equations == ["x' = 2.000"]
+    assert result.metrics["derivative_r2"] > 0.99
+    assert not [caution for caution in result.chosen.get("cautions", []) if "poor fit" in caution]
+
+
 def test_a_chaotic_record_and_a_poor_fit_carry_cautions() -> None:
     # Over 10 time units (9 Lyapunov times) Lorenz amplifies any error past the record: its trajectory R² cannot
     # be the headline (a nudge that had to reach 10 % of the spread missed this chaos and called the model poor)
