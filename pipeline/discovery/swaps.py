@@ -45,7 +45,8 @@ from pipeline.discovery.shooting import ShootingProblem
 __all__ = ["STAND_INS", "judge_neighbour", "judge_swaps", "ranked_stand_ins", "stand_ins"]
 
 STAND_INS = 2
-"""Library terms tried in place of each term of the winner."""
+"""Library terms tried in place of each term of the winner. Four changed one count on the 75-system tuning half over
+noise seeds 0-2 (a chemostat's success at 1 %, seed 2), for twice the swap simulations."""
 
 
 def stand_ins(
