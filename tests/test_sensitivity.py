@@ -639,9 +639,12 @@ def test_a_saved_row_index_is_left_out_of_the_features_with_a_note(tmp_path):
     assert "'Unnamed: 0' is a saved row index" in note and "saved.csv" in note and "in data.features" in note
     listed = load_table(tmp_path / "saved.csv", outputs=["y"], features=["Unnamed: 0", "a", "b"])
     assert listed.features == ("Unnamed: 0", "a", "b") and listed.notes == ()  # listed: the config decides
-    shuffled = frame.sample(frac=1.0, random_state=0)  # an unnamed column that does not count the rows is data
+    shuffled = frame.sample(frac=1.0, random_state=0)  # a shuffled table's saved index: row labels, not a feature
     shuffled.to_csv(tmp_path / "shuffled.csv")
-    kept = load_table(tmp_path / "shuffled.csv", outputs=["y"])
+    assert load_table(tmp_path / "shuffled.csv", outputs=["y"]).features == ("a", "b")
+    measured = frame.set_index(rng.random(20))  # an unnamed column of measurements is data
+    measured.to_csv(tmp_path / "measured.csv")
+    kept = load_table(tmp_path / "measured.csv", outputs=["y"])
     assert kept.features == ("Unnamed: 0", "a", "b") and kept.notes == ()
 
 

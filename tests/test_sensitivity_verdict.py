@@ -68,3 +68,33 @@ def test_a_point_on_a_declared_input_bound_is_inside_the_sampled_box() -> None:
     assert any("outside the samples' range (a 0.0" in c for c in sensitivity_cautions(result, {"y": 1.0}, samples))
     box = (np.zeros(3), np.ones(3))
     assert not any("outside" in c for c in sensitivity_cautions(result, {"y": 1.0}, samples, bounds=box))
+
+
+def test_samples_the_features_explain_half_of_get_indices_of_the_output_not_the_surrogate() -> None:
+    # y = x1 + x2 + noise with Var(noise) = Var(x1 + x2): each S1 is about 1/4 of Var(y), not 1/2 of the surrogate's
+    from pipeline.sensitivity import global_indices
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.0, 1.0, (500, 2))
+    y = X[:, 0] + X[:, 1] + rng.standard_normal(500) * np.sqrt(2 / 12)
+    table = global_indices(X, y, names=["x1", "x2"])
+    assert 0.35 < table.attrs["explained"] < 0.6
+    np.testing.assert_allclose(table["S1"], [0.25, 0.25], atol=0.07)
+    assert abs(table["S1"].sum() - table.attrs["explained"]) < 0.03
+    features = ["x1", "x2"]
+    result = SensitivityResult(
+        features=features, outputs=["y"], points=np.zeros((1, 2)), gradients=np.ones((1, 1, 2)),
+        gradient_std=np.zeros((1, 1, 2)), hessians=None, indices={"y": table},
+    )  # fmt: skip
+    (line,) = sensitivity_headline(result)
+    assert f"{1 - table.attrs['explained']:.0%} of it no function of these features explains" in line
+
+
+def test_an_input_missing_from_the_samples_counts_as_unexplained() -> None:
+    # y = 2 x1 + x2² with x2 not in the data: x1's first-order share of Var(y) is about 0.79, not 1
+    from pipeline.sensitivity import global_indices
+
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0.0, 1.0, (500, 2))
+    table = global_indices(X[:, :1], 2 * X[:, 0] + X[:, 1] ** 2, names=["x1"])
+    assert abs(float(table["S1"].iloc[0]) - 4 / (4 + 12 * 4 / 45)) < 0.05

@@ -196,6 +196,8 @@ def analyze_samples(
             tables[out] = table
             cv = ", ".join(f"{k} {v:.3g}" for k, v in table.attrs.get("cv_mse", {}).items())
             chosen[out] += f"; indices: {table.attrs['method']}" + (f" (cross-validated MSE: {cv})" if cv else "")
+            if np.isfinite(table.attrs.get("explained", float("nan"))):
+                metrics[f"{out}.explained_variance"] = float(table.attrs["explained"])
             for feat, row in table.iterrows():
                 for column in ("S1", "S1_conf", "ST", "ST_conf", "DGSM_bound", "DGSM_step"):
                     if np.isfinite(row[column]):

@@ -16,6 +16,9 @@ __all__ = ["sensitivity_cautions", "sensitivity_headline"]
 
 POOR_GRADIENT_R2 = 0.5
 """Below this cross-validated R² of the gradient model, its gradients are called rough."""
+UNEXPLAINED_NOTE = 0.9
+"""When a surrogate of samples explains less than this share of the output's variance, the headline says how much of
+it the features leave unexplained (the indices are shares of the output's variance, not of the surrogate's)."""
 WIDE_INTERVAL = 0.1
 """A 95 % half-width of ST (share of variance) above this is too wide to rank features by."""
 
@@ -42,9 +45,16 @@ def sensitivity_headline(result: SensitivityResult, top: int = 3) -> tuple[str, 
         ranked = table.sort_values("rank").head(top)
         parts = [f"{f} ({column} {_with_error(row[column], row[f'{column}_conf'])})" for f, row in ranked.iterrows()]
         share = float(np.nansum(table["S1"].clip(lower=0)))
+        explained = float(table.attrs.get("explained", 1.0))
+        rest = " (the rest is interactions)" if share < 0.9 else ""
+        if np.isfinite(explained) and explained < UNEXPLAINED_NOTE:
+            rest = (
+                f"; {1 - explained:.0%} of it no function of these features explains (cross-validated: noise, or inputs"
+                " not in the data)"
+            )
         lines.append(
             f"{out} is driven most by {', '.join(parts)}; first-order effects explain {share:.0%} of its variance"
-            + (" (the rest is interactions)" if share < 0.9 else "")
+            + rest
         )
     return tuple(lines)
 
