@@ -268,7 +268,8 @@ def _report_header(
     verdict = sensitivity_headline(result)
     variance = {out: float(np.var(frame[out].to_numpy())) for out in result.outputs}
     samples = frame[result.features].to_numpy()
-    cautions = notes + sensitivity_cautions(result, variance, bounds=_sampled_box(cfg, result.features, samples))
+    box = _sampled_box(cfg, result.features, samples)
+    cautions = notes + sensitivity_cautions(result, variance, samples=samples, bounds=box)
     if cautions:
         record.tags["deltaflow.caution"] = " | ".join(cautions)[:5000]
     describe_run(

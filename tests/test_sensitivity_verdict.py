@@ -98,3 +98,13 @@ def test_an_input_missing_from_the_samples_counts_as_unexplained() -> None:
     X = rng.uniform(0.0, 1.0, (500, 2))
     table = global_indices(X[:, :1], 2 * X[:, 0] + X[:, 1] ** 2, names=["x1"])
     assert abs(float(table["S1"].iloc[0]) - 4 / (4 + 12 * 4 / 45)) < 0.05
+
+
+def test_a_feature_repeated_under_another_name_is_a_caution_on_the_indices() -> None:
+    result = _result([0.6, 0.3, 0.0], [0.02, 0.02, 0.01], cv_rmse=0.1)
+    rng = np.random.default_rng(0)
+    a, b = rng.random(200), rng.random(200)
+    cautions = " | ".join(sensitivity_cautions(result, {"y": 1.0}, samples=np.column_stack([a, b, a])))
+    assert "a and c are correlated in the samples (|r| = 1.00): the indices assume independent inputs" in cautions
+    independent = " | ".join(sensitivity_cautions(result, {"y": 1.0}, samples=np.column_stack([a, b, rng.random(200)])))
+    assert "correlated" not in independent

@@ -19,6 +19,8 @@ POOR_GRADIENT_R2 = 0.5
 UNEXPLAINED_NOTE = 0.9
 """When a surrogate of samples explains less than this share of the output's variance, the headline says how much of
 it the features leave unexplained (the indices are shares of the output's variance, not of the surrogate's)."""
+CORRELATED = 0.9
+"""Above this absolute correlation between two features of the samples, their indices are cautioned as shared."""
 WIDE_INTERVAL = 0.1
 """A 95 % half-width of ST (share of variance) above this is too wide to rank features by."""
 
@@ -111,6 +113,28 @@ def _outside_samples(result: SensitivityResult, low: np.ndarray, high: np.ndarra
     )
 
 
+def _correlated_features(result: SensitivityResult, samples: np.ndarray) -> str | None:
+    """A caution naming the most correlated pair of features in the ``samples`` (n, d) when their |correlation| is
+    above :data:`CORRELATED`: Sobol indices assume independent inputs, and the variance two nearly collinear features
+    explain together is split between them as the surrogate happens to (a feature repeated under another name: S1 0.13
+    each, where the one feature's share is 0.41)."""
+    if samples.shape[1] < 2 or samples.shape[0] < 3:
+        return None
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.corrcoef(samples, rowvar=False)
+    r = np.where(np.isfinite(r), np.abs(r), 0.0)
+    np.fill_diagonal(r, 0.0)
+    i, j = np.unravel_index(int(np.argmax(r)), r.shape)
+    if r[i, j] <= CORRELATED:
+        return None
+    a, b = result.features[min(i, j)], result.features[max(i, j)]
+    return (
+        f"{a} and {b} are correlated in the samples (|r| = {r[i, j]:.2f}): the indices assume independent inputs, and"
+        " the variance the two explain together is split between them arbitrarily; read their indices together"
+        " (their gradients are partial derivatives, holding the other fixed)"
+    )
+
+
 def sensitivity_cautions(
     result: SensitivityResult,
     output_variance: dict[str, float],
@@ -131,6 +155,9 @@ def sensitivity_cautions(
         bounds = samples.min(axis=0), samples.max(axis=0)
     outside = _outside_samples(result, *bounds) if bounds is not None else None
     cautions = [outside] if outside else []
+    correlated = _correlated_features(result, samples) if samples is not None and result.indices else None
+    if correlated:
+        cautions.append(correlated)
     for out in result.outputs:
         rmse, variance = result.metrics.get(f"{out}.cv_rmse"), output_variance.get(out, 0.0)
         if rmse is not None and variance > 0:
