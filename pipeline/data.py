@@ -195,12 +195,14 @@ def _read_table(path: Path) -> pd.DataFrame:
     suffix = _text_suffix(path)
     try:
         if suffix in PARQUET_SUFFIXES:
-            return pd.read_parquet(path)
+            return _with_named_index(pd.read_parquet(path))
         if suffix in TEXT_SUFFIXES:
             sep = "\t" if suffix == ".tsv" else ","
             frame = pd.read_csv(path, sep=sep)  # compression inferred from the name
             if sep == "," and frame.shape[1] == 1 and ";" in str(frame.columns[0]):
                 sep, frame = ";", _read_semicolon_csv(path)
+            elif sep == "," and frame.shape[1] == 1 and "\t" in str(frame.columns[0]):
+                sep, frame = "\t", pd.read_csv(path, sep="\t")  # a tab-separated file named .csv
             _check_unique_header(frame, path, sep)
             if frame.isna().to_numpy().any():  # pandas fills a row short of fields with NaN, shifted or not
                 _check_row_lengths(path, sep, frame.shape[1])
@@ -215,6 +217,18 @@ def _read_table(path: Path) -> pd.DataFrame:
         f"{path}: unsupported file type '{suffix}' (expected .csv, .tsv or .parquet; .csv and .tsv may be .gz, .bz2,"
         " .xz or .zst compressed)"
     )
+
+
+def _with_named_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """A Parquet table with its named index levels as columns: pandas writes ``frame.set_index("t")``'s ``t`` as
+    the index, which a column role must be able to name. An unnamed index (row numbers) is dropped."""
+    names = [name for name in frame.index.names if name is not None]
+    if not names:
+        return frame.reset_index(drop=True)
+    clashing = [str(name) for name in names if name in frame.columns]
+    if clashing:
+        return frame.reset_index(drop=True)  # the column of that name is the one the file means
+    return frame.reset_index()
 
 
 DECIMAL_COMMA = r"\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*"
@@ -290,12 +304,28 @@ def _trajectory_hint(values: pd.Series) -> str:
     )
 
 
+TIME_HINT = (
+    "; a time column holds numbers or ISO 8601 dates/datetimes (2024-03-31, 2024-03-31T08:00:00, with or without an"
+    " offset such as +02:00 or Z): write other date formats (03/31/2024) as ISO"
+)
+"""What a time column may hold, added to the message when its values are neither numbers nor ISO dates."""
+UNITS_ROW_HINT = "; only the first data row is not a number: a row of units under the header? Remove it"
+"""Added to the message when only the first data row of the time column is not a number."""
+
+
 def _time_column(values: pd.Series, source: str, column: str, unit: str) -> tuple[np.ndarray, TimeAxis | None]:
     """Numeric times as they are, or ISO dates/datetimes (by the first value) in ``unit`` since the earliest."""
     if looks_like_datetime(values):
         return parse_datetime_column(values, source, column, unit)
-    frame = values.to_frame(column)
-    return _numeric_column(frame, column, source), None
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = (numbers.isna() & values.notna()).to_numpy()
+    if bad.any():
+        hint = UNITS_ROW_HINT if len(bad) > 1 and bad[0] and not bad[1:].any() else TIME_HINT
+        raise DataError(
+            f"{source}: column '{column}' has a non-numeric value {values.iloc[int(np.flatnonzero(bad)[0])]!r} at data"
+            f" row {int(np.flatnonzero(bad)[0]) + 1} (expected numbers){hint}"
+        )
+    return numbers.to_numpy(dtype=float), None
 
 
 def validate_timeseries(

@@ -338,3 +338,27 @@ def test_a_trajectory_label_from_a_numpy_array_is_shown_as_text() -> None:
     t = np.arange(6.0)
     series = TimeSeries(t=t, x=t[:, None], names=("u",), trajectory=np.array(["a"] * 3 + ["b"] * 3), source="d.csv")
     assert series.place(1) == "d.csv (trajectory 'b')"
+
+
+def test_a_parquet_table_with_time_as_its_index_offers_it_as_a_column(tmp_path: Path) -> None:
+    t = np.linspace(0.0, 5.0, 40)
+    pd.DataFrame({"t": t, "u": np.exp(-t)}).set_index("t").to_parquet(tmp_path / "indexed.parquet")
+    series = load_timeseries(tmp_path / "indexed.parquet", time_column="t")
+    np.testing.assert_allclose(series.t, t)
+    assert series.names == ("u",)
+
+
+def test_a_tab_separated_file_named_csv_is_read_as_such(tmp_path: Path) -> None:
+    t = np.linspace(0.0, 5.0, 40)
+    pd.DataFrame({"t": t, "u": np.exp(-t)}).to_csv(tmp_path / "tabs.csv", sep="\t", index=False)
+    series = load_timeseries(tmp_path / "tabs.csv", time_column="t")
+    assert series.names == ("u",) and series.t.shape == (40,)
+
+
+def test_times_neither_numbers_nor_iso_dates_say_which_dates_are_read(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t,u\n" + "".join(f"03/{d:02d}/2024,{1 / d}\n" for d in range(1, 9)))
+    with pytest.raises(DataError, match=r"column 't' has a non-numeric value '03/01/2024' .*ISO 8601 dates"):
+        load_timeseries(path)
+    units = _write(tmp_path, "t,u\ns,mol/l\n" + "".join(f"{k},{1 / (k + 1)}\n" for k in range(8)))
+    with pytest.raises(DataError, match=r"'s' at data row 1 .*a row of units under the header\? Remove it"):
+        load_timeseries(units)
