@@ -313,6 +313,37 @@ CRON_NICKNAMES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@mid
 """The cron shorthands Prefect's scheduler (croniter) takes besides five fields."""
 
 
+CRON_FIELDS = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")),
+    ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
+    ("second", 0, 59, ()),
+)
+"""The fields of a cron expression in order (croniter's optional sixth is seconds): name, lowest and highest value,
+and the names that stand for values from the lowest on."""
+
+
+def _cron_problem(expression: str) -> str | None:
+    """What is wrong with a cron ``expression`` of 5 or 6 fields (a value out of its field's range, a malformed
+    list, range or step), or None. Items with croniter's extensions (L, W, #, ?) are left to the scheduler."""
+    for text, (name, low, high, names) in zip(expression.split(), CRON_FIELDS):
+        for item in text.lower().split(","):
+            if any(mark in item for mark in "lw#?") and not any(item.startswith(n) for n in names):
+                continue
+            span, _, step = item.partition("/")
+            if step and not (step.isdigit() and int(step) > 0):
+                return f"{name} field {text!r}: step {step!r} is not a positive whole number"
+            if span == "*":
+                continue
+            for value in span.split("-", 1):
+                number = names.index(value) + low if value in names else int(value) if value.isdigit() else None
+                if number is None or not low <= number <= high:
+                    return f"{name} field {text!r}: {value!r} is not between {low} and {high}"
+    return None
+
+
 class ScheduleConfig(_Strict):
     """When a served deployment runs the config: a cron expression or a fixed interval (seconds)."""
 
@@ -340,6 +371,9 @@ class ScheduleConfig(_Strict):
                 f"cron expression {self.cron!r} needs 5 fields (minute hour day month weekday) or is one of"
                 f" {', '.join(CRON_NICKNAMES)}"
             )
+        problem = _cron_problem(self.cron) if self.cron is not None and not self.cron.startswith("@") else None
+        if problem:
+            raise ValueError(f"cron expression {self.cron!r}: {problem}")
         return self
 
 

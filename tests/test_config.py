@@ -193,3 +193,24 @@ def test_a_data_path_may_start_with_the_home_folder(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     (tmp_path / "c.yaml").write_text("name: a\ndata:\n  path: ~/d.csv\n")
     assert load_config(tmp_path / "c.yaml").data.path == (tmp_path / "home" / "d.csv").resolve()
+
+
+@pytest.mark.parametrize(
+    "cron",
+    ["61 * * * *", "0 3 * * *", "*/15 * * * mon-fri", "0 0 32 * *", "0 0 * * 8", "0 */0 * * *", "0 3-25 * * *",
+     "5,10,61 * * * *", "0 0 * jan,feb *", "0 0 * * 1-5/2", "0 0 * 13 *"],
+)  # fmt: skip
+def test_a_cron_expression_is_refused_exactly_when_prefects_scheduler_would_refuse_it(cron: str) -> None:
+    from prefect._internal.schemas.validators import validate_cron_string
+
+    try:
+        validate_cron_string(cron)
+        prefect_accepts = True
+    except ValueError:
+        prefect_accepts = False
+    raw = {"name": "run", "data": {"path": "x.csv"}, "schedule": {"cron": cron}}
+    if prefect_accepts:
+        assert parse_config(raw).schedule.cron == cron
+    else:
+        with pytest.raises(ConfigError, match=r"field 'schedule'|schedule: cron expression"):
+            parse_config(raw)
