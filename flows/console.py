@@ -20,6 +20,7 @@ from rich.table import Table
 from flows.outbox import without_password
 from flows.settings import command_name
 from pipeline.config import at_every_sample
+from pipeline.sensitivity.analysis import partial_name
 
 __all__ = [
     "BatchProgress",
@@ -236,7 +237,7 @@ def _point_table(outcome: Any, j: int) -> Table | None:
     if not _named_points(outcome):
         return None
     result, out = outcome.result, outcome.result.outputs[j]
-    columns = [*result.features, *(f"d{out}/d{feat}" for feat in result.features)]
+    columns = [*result.features, *(partial_name(out, feat) for feat in result.features)]
     table = _table(None, columns)
     for point, g, s in zip(result.points, result.gradients[:, j, :], result.gradient_std[:, j, :]):
         table.add_row(*(f"{v:.4g}" for v in point), *(f"{gi:.4g} ± {si:.2g}" for gi, si in zip(g, s)))

@@ -128,7 +128,8 @@ class TimeSeries:
         short = [k for k, n in enumerate(lengths) if n < needed]
         if short:
             total = self.n_trajectories
-            count = f" ({len(short)} of {total} trajectories have fewer)" if total > 1 else ""
+            verb = "has" if len(short) == 1 else "have"
+            count = f" ({len(short)} of {total} trajectories {verb} fewer)" if total > 1 else ""
             raise DataError(f"{self.place(short[0])}: {lengths[short[0]]} samples; {needs}{count}{advice}")
 
     def t_list(self) -> list[np.ndarray]:

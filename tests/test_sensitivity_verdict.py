@@ -108,3 +108,16 @@ def test_a_feature_repeated_under_another_name_is_a_caution_on_the_indices() -> 
     assert "a and c are correlated in the samples (|r| = 1.00): the indices assume independent inputs" in cautions
     independent = " | ".join(sensitivity_cautions(result, {"y": 1.0}, samples=np.column_stack([a, b, rng.random(200)])))
     assert "correlated" not in independent
+
+
+def test_a_partial_of_an_output_that_is_itself_a_derivative_is_written_with_parentheses() -> None:
+    from pipeline.sensitivity.analysis import partial_name
+
+    assert partial_name("y", "x") == "dy/dx"
+    assert partial_name("dy/dt", "x") == "d(dy/dt)/dx"
+    result = SensitivityResult(
+        features=["x"], outputs=["dy/dt"], points=np.zeros((2, 1)), gradients=np.ones((2, 1, 1)),
+        gradient_std=np.zeros((2, 1, 1)), hessians=np.zeros((2, 1, 1, 1)),
+    )  # fmt: skip
+    assert list(result.gradient_table().columns) == ["x", "d(dy/dt)/dx", "d(dy/dt)/dx_std"]
+    assert list(result.hessian_table().columns) == ["x", "d2(dy/dt)/dxdx"]

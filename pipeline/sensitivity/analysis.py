@@ -15,7 +15,7 @@ from pipeline.sensitivity.indices import IndexMethod, global_indices
 from pipeline.sensitivity.space import InputSpace
 from pipeline.sensitivity.steps import StepChoice, choose_steps, model_gradient_at
 
-__all__ = ["MODEL_DIFFERENCES", "SensitivityResult", "analyze_samples", "describe_choice"]
+__all__ = ["MODEL_DIFFERENCES", "SensitivityResult", "analyze_samples", "describe_choice", "partial_name"]
 
 MODEL_DIFFERENCES = "central differences on the model itself"
 """How an output's ``chosen`` begins when its gradients at the named points are the model's own
@@ -68,8 +68,8 @@ class SensitivityResult:
         table = pd.DataFrame(self.points, columns=self.features)
         for j, out in enumerate(self.outputs):
             for i, feat in enumerate(self.features):
-                table[f"d{out}/d{feat}"] = self.gradients[:, j, i]
-                table[f"d{out}/d{feat}_std"] = self.gradient_std[:, j, i]
+                table[partial_name(out, feat)] = self.gradients[:, j, i]
+                table[f"{partial_name(out, feat)}_std"] = self.gradient_std[:, j, i]
         return table
 
     def hessian_table(self) -> pd.DataFrame | None:
@@ -81,8 +81,18 @@ class SensitivityResult:
         for j, out in enumerate(self.outputs):
             for a in range(d):
                 for b in range(a, d):
-                    table[f"d2{out}/d{self.features[a]}d{self.features[b]}"] = self.hessians[:, j, a, b]
+                    table[f"d2{_operand(out)}/d{self.features[a]}d{self.features[b]}"] = self.hessians[:, j, a, b]
         return table
+
+
+def _operand(name: str) -> str:
+    """An output's name as the operand of d: in parentheses when it holds a slash (a model's ``dy/dt``)."""
+    return f"({name})" if "/" in name else name
+
+
+def partial_name(output: str, feature: str) -> str:
+    """The name of d<output>/d<feature>: ``dy/dx``, or ``d(dy/dt)/dx`` for an output that is itself a derivative."""
+    return f"d{_operand(output)}/d{feature}"
 
 
 def _checked(

@@ -11,7 +11,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from pipeline.figure_layout import arrange_grid  # noqa: E402
-from pipeline.sensitivity.analysis import SensitivityResult  # noqa: E402
+from pipeline.sensitivity.analysis import SensitivityResult, partial_name  # noqa: E402
 
 __all__ = ["plot_gradients", "plot_indices"]
 
@@ -51,7 +51,7 @@ def plot_gradients(result: SensitivityResult, output: str) -> Figure:
         order = np.argsort(P[:, 0])
         fig, ax = plt.subplots(figsize=(7, 3.6))
         x, g, s = P[order, 0], G[order, 0], S[order, 0]
-        ax.plot(x, g, lw=1.5, label=f"d{output}/d{result.features[0]}")
+        ax.plot(x, g, lw=1.5, label=partial_name(output, result.features[0]))
         ax.fill_between(x, g - 2 * s, g + 2 * s, alpha=0.3, label="±2 std")
         ax.set_xlabel(result.features[0])
         ax.legend(fontsize=8)
@@ -74,7 +74,7 @@ def plot_gradients(result: SensitivityResult, output: str) -> Figure:
             ax.scatter(P[:, i], G[:, i], s=4, alpha=0.5)
             ax.axhline(0, color="k", lw=0.5)
             ax.set_xlabel(feat)
-            ax.set_ylabel(f"d{output}/d{feat}")
+            ax.set_ylabel(partial_name(output, feat))
         for ax in list(axes.flat)[d:]:
             ax.set_visible(False)
     fig.suptitle(f"Local sensitivity of {output}")
