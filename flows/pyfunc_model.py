@@ -4,7 +4,8 @@ Loaded with ``mlflow.pyfunc.load_model(uri)`` from any working directory: the mo
 carries this file, the ``pipeline`` modules it imports (one zip archive, ``artifacts/pipeline.zip``, put on
 ``sys.path`` below) and the model's JSON.
 
-- ``predict(frame_of_states)`` returns the right-hand side, one ``d<state>/dt`` column per state;
+- ``predict(frame_of_states)`` returns the right-hand side, one ``d<state>/dt`` column per state (row by row: a
+  row with a missing state, NaN, gets NaN derivatives, as numpy arithmetic gives);
 - ``predict(frame, params={"simulate": True, "t": [...]})`` integrates from the frame's first
   row over ``t`` and returns ``t`` and the states.
 
@@ -76,6 +77,11 @@ class DiscoveredODE(PythonModel):
             if controls and len(frame) != len(t):
                 raise DataError(
                     f"to simulate a model with inputs {controls}, give one input row per time in params['t']"
+                )
+            if not controls and len(frame) > 1:
+                raise DataError(
+                    f"to simulate, give one row: the start state {names}; got {len(frame)} rows (simulate each start"
+                    " in its own call)"
                 )
             trajectory = self.result.simulate(x[0], t, u)
             return pd.DataFrame({"t": t, **{n: trajectory[:, j] for j, n in enumerate(names)}})

@@ -233,6 +233,8 @@ def test_a_model_of_dated_data_carries_its_time_unit_and_origin(mlflow_uri: str,
         model.predict(pd.DataFrame({"x": [10.0]}), params={"simulate": True, "t": [0.0, 10.0, 5.0]})  # not backwards
     with pytest.raises(DataError, match=r"at least two increasing times"):
         model.predict(pd.DataFrame({"x": [10.0]}), params={"simulate": True})  # no times: no silent [0, 1]
+    with pytest.raises(DataError, match=r"to simulate, give one row: the start state \['x'\]; got 2 rows"):
+        model.predict(pd.DataFrame({"x": [10.0, 5.0]}), params={"simulate": True, "t": [0.0, 10.0]})
     client = mlflow.MlflowClient(mlflow_uri)
     folder = client.download_artifacts(outcome.mlflow_run_id, "", str(tmp_path / "artifacts"))
     unit = "date (days since 2024-01-01T00:00:00); rates are per d"
