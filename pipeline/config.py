@@ -377,16 +377,37 @@ class ScheduleConfig(_Strict):
         return self
 
 
+RUN_NAME = r"[A-Za-z0-9][A-Za-z0-9_.\- ]*"
+"""What a run name may be: ASCII letters, digits, spaces and _ . -, from a letter or digit on."""
+
+
 class RunBase(_Strict):
     """The fields every run kind has: a name (the default MLflow experiment), a description, a schedule.
 
     Each kind adds its own ``kind`` literal (the key :func:`parse_config` dispatches on) and its inputs.
     """
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The run's name and default MLflow experiment: ASCII letters, digits, spaces and _ . -, starting"
+        " with a letter or digit (it becomes part of file and deployment names).",
+    )
     description: str = ""
     schedule: ScheduleConfig | None = Field(default=None, description="Run on a schedule when served.")
     _source_path: str | None = PrivateAttr(default=None)  # the file :func:`load_config` read it from (not a field)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not re.fullmatch(RUN_NAME, value):
+            bad = sorted({c for c in value if not re.fullmatch(r"[A-Za-z0-9_.\- ]", c)})
+            what = f"it holds {', '.join(repr(c) for c in bad)}" if bad else "it starts with a space, _ . or -"
+            raise ValueError(
+                "a run name takes ASCII letters, digits, spaces and _ . -, and starts with a letter or digit (it"
+                f" becomes part of file and deployment names); {what}"
+            )
+        return value
 
     @property
     def source_path(self) -> str | None:

@@ -214,3 +214,8 @@ def test_a_cron_expression_is_refused_exactly_when_prefects_scheduler_would_refu
     else:
         with pytest.raises(ConfigError, match=r"field 'schedule'|schedule: cron expression"):
             parse_config(raw)
+
+
+def test_a_run_name_with_characters_it_cannot_take_names_them_in_words() -> None:
+    with pytest.raises(ConfigError, match=r"field 'name': a run name takes ASCII letters.*it holds '/', 'Ü'"):
+        parse_config({"name": "Übung/1", "data": {"path": "x.csv"}})
