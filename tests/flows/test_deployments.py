@@ -61,7 +61,7 @@ def test_bad_schedules_and_duplicate_names_are_config_errors(tmp_path: Path) -> 
     out_of_range = tmp_path / "range"
     out_of_range.mkdir()
     config = _config(out_of_range, "minute-99", {"cron": "99 3 * * *"})
-    expected = re.escape(f"{config}: field 'schedule.cron': '99 3 * * *' is not a cron expression")
+    expected = re.escape(f"{config}: schedule: cron expression '99 3 * * *': minute field '99': '99' is not between 0")
     with pytest.raises(ConfigError, match=expected):
         build_deployments(out_of_range)
     dup = tmp_path / "dups"
