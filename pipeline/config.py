@@ -93,10 +93,9 @@ class _Strict(BaseModel, metaclass=_RaisesConfigError):
         annotation = cls.model_fields[info.field_name].annotation if info.field_name else None
         if annotation is None or _accepts_bool(annotation) or not _takes_numbers(annotation):
             return value
-        flags = [v for v in value.values() if isinstance(v, bool)] if isinstance(value, dict) else [value]
-        if any(isinstance(flag, bool) for flag in flags):
-            flag = next(flag for flag in flags if isinstance(flag, bool))
-            raise ValueError(f"expected a number, not true/false (YAML read the boolean {str(flag).lower()})")
+        flags = [v for v in (value.values() if isinstance(value, dict) else [value]) if isinstance(v, bool)]
+        if flags:
+            raise ValueError(f"expected a number, not true/false (YAML read the boolean {str(flags[0]).lower()})")
         return value
 
 

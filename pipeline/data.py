@@ -224,12 +224,8 @@ def _with_named_index(frame: pd.DataFrame) -> pd.DataFrame:
     """A Parquet table with its named index levels as columns: pandas writes ``frame.set_index("t")``'s ``t`` as
     the index, which a column role must be able to name. An unnamed index (row numbers) is dropped."""
     names = [name for name in frame.index.names if name is not None]
-    if not names:
-        return frame.reset_index(drop=True)
-    clashing = [str(name) for name in names if name in frame.columns]
-    if clashing:
-        return frame.reset_index(drop=True)  # the column of that name is the one the file means
-    return frame.reset_index()
+    # with no name, or a column of the same name (the one the file means), the index is row labels: dropped
+    return frame.reset_index(drop=not names or any(name in frame.columns for name in names))
 
 
 DECIMAL_COMMA = r"\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*"
@@ -321,10 +317,11 @@ def _time_column(values: pd.Series, source: str, column: str, unit: str) -> tupl
     numbers = pd.to_numeric(values, errors="coerce")
     bad = (numbers.isna() & values.notna()).to_numpy()
     if bad.any():
-        hint = UNITS_ROW_HINT if len(bad) > 1 and bad[0] and not bad[1:].any() else TIME_HINT
+        row = int(np.flatnonzero(bad)[0])
+        hint = UNITS_ROW_HINT if len(bad) > 1 and row == 0 and not bad[1:].any() else TIME_HINT
         raise DataError(
-            f"{source}: column '{column}' has a non-numeric value {values.iloc[int(np.flatnonzero(bad)[0])]!r} at data"
-            f" row {int(np.flatnonzero(bad)[0]) + 1} (expected numbers){hint}"
+            f"{source}: column '{column}' has a non-numeric value {values.iloc[row]!r} at data row {row + 1}"
+            f" (expected numbers){hint}"
         )
     return numbers.to_numpy(dtype=float), None
 
