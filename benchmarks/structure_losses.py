@@ -67,7 +67,8 @@ def classify(system: Any, noise: float) -> str:
     def recording(*args: Any, **kwargs: Any) -> Any:
         judged_all = original(*args, **kwargs)  # the judgement first, then what the chain needs besides
         judged.extend(model.supports for model in judged_all[0].models)
-        truth_wins.append(_truth_would_win(system, judged_all[0], judged_all[2], *args))
+        design, noise_sd, stable = args[1], args[5], args[6]  # chain._judge(data, design, ..., noise_sd, stable)
+        truth_wins.append(_truth_would_win(system, judged_all[0], judged_all[2], design, noise_sd, stable))
         return judged_all
 
     chain._judge = recording
@@ -91,11 +92,7 @@ def _truth_would_win(
     system: Any,
     judgement: Judgement,
     problem: ShootingProblem,
-    data: Any,
     design: Design,
-    proposals: Any,
-    original_problem: ShootingProblem,
-    laws: Any,
     noise_sd: np.ndarray,
     stable: Any,
 ) -> bool:

@@ -37,7 +37,7 @@ def test_the_true_law_judged_beside_a_clean_records_proposals_wins() -> None:
 
     def recording(*args: Any, **kwargs: Any) -> Any:
         judged = original(*args, **kwargs)
-        verdicts.append(_truth_would_win(system, judged[0], judged[2], *args))
+        verdicts.append(_truth_would_win(system, judged[0], judged[2], args[1], args[5], args[6]))
         return judged
 
     chain._judge = recording

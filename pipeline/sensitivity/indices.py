@@ -105,7 +105,7 @@ def global_indices(
         ``attrs["explained"]`` the share of the output's variance the indices divide among the features (1 for a
         model; for a surrogate of samples, the share it explains by cross-validation: the indices are shares of
         the output's variance, the rest noise or inputs not in the data; NaN for RBD-FAST, whose shares of the
-        samples' variance leave the noise out by themselves).
+        samples' own variance already count the noise as unexplained).
     """
     if method not in INDEX_METHODS:
         raise SensitivityError(f"unknown index method {method!r}; expected one of {', '.join(INDEX_METHODS)}")
@@ -138,7 +138,7 @@ def global_indices(
         var_y, step, coarse = float(np.var(y)), np.full(space.dim, np.nan), []
     if var_y == 0:
         raise SensitivityError("the output is constant: sensitivity indices are undefined")
-    explained = 1.0 if route == "sobol" else float("nan")  # RBD-FAST reads shares of Var(y) off the samples
+    explained = 1.0 if route == "sobol" else float("nan")  # RBD-FAST: shares of the samples' Var(y) as they are
     if route in SURROGATE_ROUTES:
         explained = explained_share(cv.get(route, 0.0), var_y)
         est = {key: np.asarray(values, dtype=float) * explained for key, values in est.items()}
