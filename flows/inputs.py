@@ -24,6 +24,7 @@ from pipeline.differentiation.derivatives import check_settings
 from pipeline.discovery.library_size import check_library_samples
 from pipeline.errors import ConfigError, DifferentiationError, SensitivityError
 from pipeline.expressions import evaluate_expression, expression_names
+from pipeline.spikes import apply_spike_policy
 
 if TYPE_CHECKING:
     from pipeline.sensitivity.checks import GradientCheck
@@ -39,10 +40,12 @@ def read_timeseries(config: Any) -> TimeSeries:
     """Read and validate the time series a discovery or residual config names (columns, types, sizes).
 
     Raises:
-        DataError: the file is missing, unreadable, or its columns are wrong (naming file and column).
+        DataError: the file is missing, unreadable, or its columns are wrong (naming file and column); a spike under
+            ``data.outliers: raise`` (:mod:`pipeline.spikes`; under ``replace``, the default, it is replaced by the line
+            between its neighbours, with a note).
     """
     data: DataConfig = config.data
-    return load_timeseries(
+    series = load_timeseries(
         data.path,
         time_column=data.time_column,
         state_columns=data.state_columns,
@@ -50,6 +53,7 @@ def read_timeseries(config: Any) -> TimeSeries:
         control_columns=data.control_columns,
         time_unit=data.time_unit,
     )
+    return apply_spike_policy(series, data.outliers)
 
 
 def gradient_points(config: Any, features: list[str]) -> np.ndarray | None:

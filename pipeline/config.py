@@ -36,6 +36,7 @@ from pipeline.differentiation.registry import METHODS, method_class
 from pipeline.discovery.library import FUNCTION_FAMILIES
 from pipeline.discovery.simulate import SIMULATION_EVALUATIONS
 from pipeline.errors import ConfigError, DataError, DataFileNotFoundError
+from pipeline.spikes import SpikePolicy
 
 __all__ = [
     "DataConfig",
@@ -149,6 +150,12 @@ class DataConfig(_Strict):
     trajectory_column: str | None = Field(default=None, description="Column identifying trajectories, if several.")
     control_columns: list[str] | None = Field(
         default=None, description="Known inputs u the dynamics may depend on (dx/dt = f(x, u)); not modelled."
+    )
+    outliers: SpikePolicy = Field(
+        default="replace",
+        description="Spikes (a state's sample far outside its neighbours' range and the noise, e.g. a typo): 'replace'"
+        " puts the straight line between its neighbours in its place and says so in the run's notes, 'keep' fits"
+        " them, 'raise' stops with an error naming each.",
     )
 
 

@@ -132,6 +132,10 @@ class TimeSeries:
             count = f" ({len(short)} of {total} trajectories {verb} fewer)" if total > 1 else ""
             raise DataError(f"{self.place(short[0])}: {lengths[short[0]]} samples; {needs}{count}{advice}")
 
+    def row_groups(self) -> list[np.ndarray]:
+        """The rows of each trajectory, in order of first appearance (indices into ``t`` and ``x``)."""
+        return [rows for _, rows in self._groups]
+
     def t_list(self) -> list[np.ndarray]:
         """Times per trajectory."""
         return [self.t[rows] for _, rows in self._groups]

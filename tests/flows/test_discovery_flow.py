@@ -263,3 +263,30 @@ def test_a_state_named_like_our_trajectory_label_is_logged_under_the_files_colum
     assert "trajectory' = -0.5" in run.data.tags["result.equations"]
     (dataset,) = [item.dataset for item in run.inputs.dataset_inputs]
     assert [field["name"] for field in json.loads(dataset.schema)["mlflow_colspec"]] == ["t", "run", "trajectory"]
+
+
+def test_a_spike_in_the_file_is_replaced_and_the_run_says_so_or_refuses_it(mlflow_uri: str, tmp_path: Path) -> None:
+    import yaml
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    t = np.linspace(0, 10, 300)
+    u = 3 * np.exp(-0.7 * t) * (1 + 0.01 * np.random.default_rng(0).standard_normal(300))
+    u[151] = 30.0  # a typo: the decay is near 0.09 there
+    (tmp_path / "d.csv").write_text("t,u\n" + "\n".join(f"{a:.6g},{b:.8g}" for a, b in zip(t, u)) + "\n")
+    config = {"name": "spiked", "data": {"path": "d.csv"}, "discovery": {"n_bootstrap": 0}}
+    config["tracking"] = {"log_model": False}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "c.yaml")], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert "caution: " in result.stdout and "data row 152 of 'u' is 30" in result.stdout, result.stdout
+    (run,) = runs_of(mlflow_uri, "spiked")
+    assert "1 spike" in run.data.tags["deltaflow.caution"] and run.data.params["data.outliers"] == "replace"
+    assert re.fullmatch(r"u' = -0\.69\d* u|u' = -0\.70\d* u", run.data.tags["result.equations"])
+
+    config["data"]["outliers"] = "raise"
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "c.yaml")], env={"COLUMNS": "300"})
+    assert result.exit_code != 0 and "data row 152 of 'u' is 30" in result.output, result.output
+    assert "Traceback" not in result.output and len(runs_of(mlflow_uri, "spiked")) == 1  # no run started
