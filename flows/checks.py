@@ -37,6 +37,8 @@ class CheckRun:
     outbox: Path | None = None
     experiment_id: str | None = None
     tracking_uri: str | None = None
+    cautions: tuple[str, ...] = ()
+    """What reading the data decided that a reader should know (a column left out, a spike replaced)."""
 
     def summary_lines(self) -> tuple[str, ...]:
         """What a batch's summary shows for this run: the verdict."""
@@ -112,9 +114,11 @@ def check_residual(
             differentiation_params=dict(cfg.differentiation.params),
         )  # fmt: skip
         passed = bool(np.all(report.r2 >= RESIDUAL_R2))
+        if series.notes:
+            record.tags["deltaflow.caution"] = " | ".join(series.notes)[:5000]
         tracker.describe(lambda: _residual_results(record, cfg, report, passed))
     run_id, _, queued = publish(tracker, record)
-    return CheckRun(cfg, report, passed, run_id, queued, record.experiment_id, tracker.uri)
+    return CheckRun(cfg, report, passed, run_id, queued, record.experiment_id, tracker.uri, series.notes)
 
 
 def _gradient_results(record: Any, cfg: GradientCheckConfig, checks: list[GradientCheck], passed: bool) -> None:

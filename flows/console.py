@@ -271,6 +271,8 @@ def _show_check(outcome: Any, console: Console, table: Table) -> int:
     console.rule(f"[bold]{escape(outcome.config.name)}[/]")
     console.print(table)
     console.print("[green]passed[/]" if outcome.passed else "[red]failed[/]")
+    for caution in outcome.cautions:
+        console.print(f"[yellow]caution:[/] {escape(caution)}", highlight=False)
     _print_tracking(console, outcome)
     return 0 if outcome.passed else 1
 

@@ -44,6 +44,23 @@ def test_physics_residual_rejects_a_wrong_constant(mlflow_uri: str, tmp_path: Pa
                         run.data.tags["result.summary"])  # fmt: skip
 
 
+def test_a_spike_replaced_in_a_residual_check_is_named_on_screen_and_on_the_run(mlflow_uri: str, tmp_path: Path):
+    from flows.cli import app
+
+    lines = (ROOT / "data" / "exp_decay.csv").read_text().splitlines()
+    time, _ = lines[50].split(",")
+    lines[50] = f"{time},40"  # data row 50: the decay is near 0.15 there
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+    raw = yaml.safe_load((ROOT / "configs" / "physics_residual.yaml").read_text())
+    raw["data"]["path"] = str(tmp_path / "d.csv")
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "c.yaml")], env={"COLUMNS": "300"})
+    assert result.exit_code == 0 and "passed" in result.output, result.output  # the law holds once the spike is out
+    assert "caution: " in result.output and "data row 50 of 'u' is 40" in result.output, result.output
+    (run,) = runs_of(mlflow_uri, "physics-residual")
+    assert "data row 50 of 'u' is 40" in run.data.tags["deltaflow.caution"]
+
+
 def test_physics_residual_of_several_trajectories_uses_the_configured_differentiation(
     mlflow_uri: str, tmp_path: Path
 ) -> None:
