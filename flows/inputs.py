@@ -41,8 +41,8 @@ def read_timeseries(config: Any) -> TimeSeries:
 
     Raises:
         DataError: the file is missing, unreadable, or its columns are wrong (naming file and column); a spike under
-            ``data.outliers: raise`` (:mod:`pipeline.spikes`; under ``replace``, the default, it is replaced by the line
-            between its neighbours, with a note).
+            ``data.outliers: raise`` (:mod:`pipeline.spikes`; under ``replace``, the default, it is replaced by a cubic
+            through its neighbours, with a note).
     """
     data: DataConfig = config.data
     series = load_timeseries(

@@ -154,8 +154,8 @@ class DataConfig(_Strict):
     outliers: SpikePolicy = Field(
         default="replace",
         description="Spikes (a state's sample far outside its neighbours' range and the noise, e.g. a typo): 'replace'"
-        " puts the straight line between its neighbours in its place and says so in the run's notes, 'keep' fits"
-        " them, 'raise' stops with an error naming each.",
+        " puts a cubic through its neighbours in its place and says so in the run's notes, 'keep' fits them, 'raise'"
+        " stops with an error naming each.",
     )
 
 
