@@ -224,9 +224,7 @@ def _end_jumps(source: str, jumps: tuple[Spike, ...]) -> tuple[str, ...]:
     """The note on samples at a trajectory's ends that jump like spikes (none without such samples)."""
     if not jumps:
         return ()
-    listed = "; ".join(s.describe() for s in jumps[:SHOWN]) + (
-        f"; and {len(jumps) - SHOWN} more" if len(jumps) > SHOWN else ""
-    )
+    listed = _listed(jumps, [""] * len(jumps), SHOWN)
     return (
         f"{source}: {listed}: a jump among the first or last {NEIGHBOURS} samples of a trajectory, a fast transient or"
         " a typo; left as it is (fix the file if it is a typo)",
@@ -234,10 +232,15 @@ def _end_jumps(source: str, jumps: tuple[Spike, ...]) -> tuple[str, ...]:
 
 
 def _what(spikes: tuple[Spike, ...], tails: list[str], shown: int) -> str:
-    """"1 spike (...): data row 152 of 'u' is 30 where ...``tail``", each spike with its tail, up to ``shown``."""
+    """"1 spike (...): data row 152 of 'u' is 30 where ...``tail``" (:func:`_listed`)."""
+    listed = _listed(spikes, tails, shown)
+    return f"{_count(spikes)} (a sample far outside its neighbours' range and the noise): {listed}"
+
+
+def _listed(spikes: tuple[Spike, ...], tails: list[str], shown: int) -> str:
+    """Each of the first ``shown`` spikes described with its tail, then how many more there are."""
     listed = "; ".join(s.describe() + tail for s, tail in zip(spikes[:shown], tails))
-    more = f"; and {len(spikes) - shown} more" if len(spikes) > shown else ""
-    return f"{_count(spikes)} (a sample far outside its neighbours' range and the noise): {listed}{more}"
+    return listed + (f"; and {len(spikes) - shown} more" if len(spikes) > shown else "")
 
 
 def _interpolated(series: TimeSeries, spikes: tuple[Spike, ...]) -> tuple[np.ndarray, np.ndarray | None]:
