@@ -56,15 +56,16 @@ RECORDS = ("clean", "spike kept", "spike replaced")
 
 def flagged(x: np.ndarray) -> set[tuple[int, int]]:
     """(row, state) of every spike in ``x`` (n, d), one evenly sampled trajectory, end jumps left out."""
+    return spikes_and_end_jumps(x)[0]
+
+
+def spikes_and_end_jumps(x: np.ndarray) -> tuple[set[tuple[int, int]], int]:
+    """(row, state) of every spike in ``x`` (n, d), one evenly sampled trajectory, and how many end jumps
+    (:attr:`pipeline.spikes.Spike.at_end`) it holds besides."""
     n = x.shape[0]
     found = [(int(i), j) for j in range(x.shape[1]) for i in column_spikes(x[:, j])[0]]
-    return {(i, j) for i, j in found if NEIGHBOURS <= i < n - NEIGHBOURS}
-
-
-def end_jumps(x: np.ndarray) -> int:
-    """How many end jumps (:attr:`pipeline.spikes.Spike.at_end`) ``x`` (n, d) holds."""
-    n = x.shape[0]
-    return sum(not NEIGHBOURS <= i < n - NEIGHBOURS for j in range(x.shape[1]) for i in column_spikes(x[:, j])[0])
+    inside = {(i, j) for i, j in found if NEIGHBOURS <= i < n - NEIGHBOURS}
+    return inside, len(found) - len(inside)
 
 
 def half_of(name: str) -> str:
@@ -95,13 +96,13 @@ def false_spike_table() -> list[str]:
     named: list[str] = []
     jumps: list[str] = []
     for half, name, noise, _, _, x in corpus_records():
-        found = flagged(x)
+        found, at_ends = spikes_and_end_jumps(x)
         cell = counts.setdefault((half, noise), [0, 0, 0])
         cell[0] += bool(found)
         cell[1] += 1
-        cell[2] += bool(end_jumps(x))
+        cell[2] += bool(at_ends)
         named += [f"{name} at {noise:.0%}: {sorted(found)[:3]}"] if found else []
-        jumps += [f"{name} at {noise:.0%}"] if end_jumps(x) else []
+        jumps += [f"{name} at {noise:.0%}"] if at_ends else []
     suite = [flagged(noisy_record(system, noise, 0)[1]) for system in SYSTEMS.values() for noise in NOISES]
     rng = np.random.default_rng(0)
     signals = [
